@@ -1,0 +1,121 @@
+// Command cdp-ferretdb runs FerretDB (MongoDB wire protocol) embedded, backed by SQLite.
+//
+// It is built and started by deploy/local/stack.sh; it is a local dev/test/CI server only.
+//
+// Usage:
+//
+//	cdp-ferretdb [-listen 127.0.0.1:27017] [-data DIR] [-debug]   run the server
+//	cdp-ferretdb ping [-uri mongodb://127.0.0.1:27017/] [-timeout 2s]
+//	                                                              health check: exit 0 if a MongoDB-compatible
+//	                                                              server answers {ping: 1} and {buildInfo: 1}
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "ping" {
+		os.Exit(ping(os.Args[2:]))
+	}
+
+	listen := flag.String("listen", "127.0.0.1:27017", "TCP listen address")
+	data := flag.String("data", "data", "SQLite data directory")
+	debug := flag.Bool("debug", false, "debug logging")
+	flag.Parse()
+
+	level := slog.LevelInfo
+	if *debug {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(logger)
+
+	dir, err := filepath.Abs(*data)
+	if err != nil {
+		fail(logger, "bad data dir", err)
+	}
+	if err = os.MkdirAll(dir, 0o755); err != nil {
+		fail(logger, "cannot create data dir", err)
+	}
+
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Logger:    logger,
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + filepath.ToSlash(dir) + "/", // must end with a slash
+	})
+	if err != nil {
+		fail(logger, "cannot start FerretDB", err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := f.Run(ctx); err != nil {
+			logger.Error("FerretDB stopped with error", "err", err)
+		}
+	}()
+
+	logger.Info("FerretDB listening", "uri", f.MongoDBURI(), "data", dir)
+	fmt.Fprintln(os.Stderr, "READY "+f.MongoDBURI())
+
+	<-done
+	logger.Info("FerretDB stopped")
+}
+
+func fail(logger *slog.Logger, msg string, err error) {
+	logger.Error(msg, "err", err)
+	os.Exit(1)
+}
+
+// ping connects to uri and runs {ping: 1} and {buildInfo: 1}; it prints the server version.
+func ping(args []string) int {
+	fs := flag.NewFlagSet("ping", flag.ExitOnError)
+	uri := fs.String("uri", "mongodb://127.0.0.1:27017/", "MongoDB URI")
+	timeout := fs.Duration("timeout", 3*time.Second, "overall timeout")
+	_ = fs.Parse(args)
+
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+
+	opts := options.Client().ApplyURI(*uri).
+		SetServerSelectionTimeout(*timeout).
+		SetConnectTimeout(*timeout).
+		SetDirect(true)
+	client, err := mongo.Connect(ctx, opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ping: connect:", err)
+		return 1
+	}
+	defer func() { _ = client.Disconnect(context.Background()) }()
+
+	if err = client.Database("admin").RunCommand(ctx, bson.D{{Key: "ping", Value: 1}}).Err(); err != nil {
+		fmt.Fprintln(os.Stderr, "ping:", err)
+		return 1
+	}
+	var info bson.M
+	if err = client.Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
+		fmt.Fprintln(os.Stderr, "ping: buildInfo:", err)
+		return 1
+	}
+	fmt.Printf("ok version=%v ferretdb=%v\n", info["version"], info["ferretdb"] != nil)
+	return 0
+}

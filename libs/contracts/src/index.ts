@@ -1,0 +1,3 @@
+export * from './generated';
+export * from './topics';
+export * from './event-types';

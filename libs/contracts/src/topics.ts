@@ -1,0 +1,79 @@
+import {
+  CdpEventsDlqV1,
+  CdpEventsNormalizedV1,
+  CdpEventsRawV1,
+  CdpEventsResolvedV1,
+  CdpIdentityMergesV1,
+  CdpProfilesChangesV1,
+  CdpSegmentsChangesV1,
+  type DeadLetter,
+  type IdentityMerge,
+  type NormalizedEvent,
+  type ProfileChange,
+  type RawEvent,
+  type ResolvedEvent,
+  type SegmentChange,
+} from './generated';
+
+/** One topic of the pipeline: its name, Avro value schema and how its keys are formed. */
+export interface TopicDef<TValue> {
+  readonly name: string;
+  /** Avro schema (JSON text) of the value, registered under subject `<name>-value`. */
+  readonly schema: string;
+  /** How the key is built; every key starts with the workspace id. */
+  readonly key: string;
+  readonly cleanupPolicy: 'delete' | 'compact';
+  /** Phantom field: carries the value type for the serde; never set. */
+  readonly _value?: TValue;
+}
+
+const topic = <T>(name: string, schema: string, key: string, cleanupPolicy: 'delete' | 'compact' = 'delete'): TopicDef<T> => ({
+  name,
+  schema,
+  key,
+  cleanupPolicy,
+});
+
+/** The catalog of the public topics (brief section 3). */
+export const Topics = {
+  rawEvents: topic<RawEvent>('cdp.events.raw.v1', CdpEventsRawV1.RawEventSchema, '<workspaceId>:<userId|anonymousId|messageId>'),
+  normalizedEvents: topic<NormalizedEvent>(
+    'cdp.events.normalized.v1',
+    CdpEventsNormalizedV1.NormalizedEventSchema,
+    '<workspaceId>:<anonymousId|userId|messageId>',
+  ),
+  deadLetters: topic<DeadLetter>('cdp.events.dlq.v1', CdpEventsDlqV1.DeadLetterSchema, '<workspaceId|unknown>:<sourceTopic>'),
+  identityMerges: topic<IdentityMerge>(
+    'cdp.identity.merges.v1',
+    CdpIdentityMergesV1.IdentityMergeSchema,
+    '<workspaceId>:<intoProfileId>',
+  ),
+  resolvedEvents: topic<ResolvedEvent>('cdp.events.resolved.v1', CdpEventsResolvedV1.ResolvedEventSchema, '<workspaceId>:<profileId>'),
+  profileChanges: topic<ProfileChange>(
+    'cdp.profiles.changes.v1',
+    CdpProfilesChangesV1.ProfileChangeSchema,
+    '<workspaceId>:<profileId>',
+    'compact',
+  ),
+  segmentChanges: topic<SegmentChange>('cdp.segments.changes.v1', CdpSegmentsChangesV1.SegmentChangeSchema, '<workspaceId>:<profileId>'),
+} as const;
+
+export type TopicId = keyof typeof Topics;
+export const ALL_TOPICS: readonly TopicDef<unknown>[] = Object.values(Topics);
+
+/**
+ * The name a topic has in a deployment. A namespace (CDP_TOPIC_NAMESPACE) lets tests and
+ * side-by-side environments share one cluster; production leaves it empty.
+ */
+export const topicName = (def: TopicDef<unknown>, namespace = ''): string => `${namespace}${def.name}`;
+
+/** Subject of a topic's value schema (Confluent TopicNameStrategy). */
+export const valueSubject = (topicFullName: string): string => `${topicFullName}-value`;
+
+const KEY_SEPARATOR = ':';
+
+/** Builds a record key: the workspace id first, then the partitioning id. */
+export const recordKey = (workspaceId: string, id: string): string => `${workspaceId}${KEY_SEPARATOR}${id}`;
+
+/** The workspace a record key belongs to. */
+export const workspaceOfKey = (key: string): string => key.split(KEY_SEPARATOR, 1)[0] ?? '';
