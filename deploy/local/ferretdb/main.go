@@ -116,6 +116,7 @@ func ping(args []string) int {
 		fmt.Fprintln(os.Stderr, "ping: buildInfo:", err)
 		return 1
 	}
-	fmt.Printf("ok version=%v ferretdb=%v\n", info["version"], info["ferretdb"] != nil)
+	_, isFerret := info["ferretdbVersion"]
+	fmt.Printf("ok version=%v ferretdb=%v\n", info["version"], isFerret)
 	return 0
 }

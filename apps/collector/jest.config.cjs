@@ -1,0 +1,1 @@
+module.exports = { displayName: 'collector', preset: '../../jest.preset.js' };

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'identity-resolver', preset: '../../jest.preset.js' };

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'normalizer', preset: '../../jest.preset.js' };

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'profile-store', preset: '../../jest.preset.js' };

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'segmenter', preset: '../../jest.preset.js' };

@@ -1,0 +1,118 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { Collection } from 'mongodb';
+import { PlatformConfig } from '@cdp/platform';
+import { MongoConnection } from '@cdp/mongo';
+import { hashKey, SCOPES, type KeyKind } from './keys';
+
+export interface KeyRecord {
+  /** sha256 of the key: the key itself is never stored. */
+  _id: string;
+  workspaceId: string;
+  kind: KeyKind;
+  scopes: string[];
+  sourceId: string | null;
+  name: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface WorkspaceRecord {
+  _id: string;
+  workspaceId: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface Principal {
+  workspaceId: string;
+  kind: KeyKind;
+  scopes: string[];
+  sourceId: string | null;
+}
+
+export const DEMO_WORKSPACE = 'demo';
+export const DEMO_SOURCE = 'demo-source';
+const CACHE_MS = 30_000;
+
+/**
+ * Workspaces and their keys (collections `workspaces` and `api_keys`). A key is looked up by
+ * its hash alone: the key is what names the workspace, so this is the one read not scoped by
+ * a workspace id. Verified keys are cached briefly; revocation takes effect within CACHE_MS.
+ */
+@Injectable()
+export class AccessService implements OnModuleInit {
+  private readonly logger = new Logger(AccessService.name);
+  private readonly keys: Collection<KeyRecord>;
+  private readonly workspaces: Collection<WorkspaceRecord>;
+  private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
+
+  constructor(
+    mongo: MongoConnection,
+    private readonly config: PlatformConfig,
+  ) {
+    this.keys = mongo.db.collection<KeyRecord>('api_keys');
+    this.workspaces = mongo.db.collection<WorkspaceRecord>('workspaces');
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.keys.createIndex({ workspaceId: 1, kind: 1 });
+    await this.ensureDemoWorkspace();
+  }
+
+  /** The `demo` workspace with the configured write and API keys, so examples work at once. */
+  async ensureDemoWorkspace(): Promise<void> {
+    await this.ensureWorkspace(DEMO_WORKSPACE, 'Demo');
+    await this.storeKey(this.config.CDP_DEMO_WRITE_KEY, {
+      workspaceId: DEMO_WORKSPACE,
+      kind: 'write',
+      scopes: [],
+      sourceId: DEMO_SOURCE,
+      name: 'demo write key',
+    });
+    await this.storeKey(this.config.CDP_DEMO_API_KEY, {
+      workspaceId: DEMO_WORKSPACE,
+      kind: 'api',
+      scopes: [...SCOPES],
+      sourceId: null,
+      name: 'demo API key',
+    });
+    this.logger.log('demo workspace ready');
+  }
+
+  async ensureWorkspace(workspaceId: string, name: string): Promise<void> {
+    await this.workspaces.updateOne(
+      { _id: workspaceId },
+      { $setOnInsert: { workspaceId, name, createdAt: new Date() } },
+      { upsert: true },
+    );
+  }
+
+  /** Stores a key by hash (idempotent for the same key). */
+  async storeKey(key: string, record: Omit<KeyRecord, '_id' | 'createdAt' | 'revokedAt'>): Promise<void> {
+    await this.keys.updateOne(
+      { _id: hashKey(key) },
+      { $setOnInsert: { ...record, createdAt: new Date(), revokedAt: null } },
+      { upsert: true },
+    );
+  }
+
+  /** The principal a key stands for, or null when unknown, revoked or of another kind. */
+  async verify(key: string, kind: KeyKind): Promise<Principal | null> {
+    const id = hashKey(key);
+    const cached = this.cache.get(id);
+    const now = Date.now();
+    let principal: Principal | null;
+    if (cached && cached.until > now) {
+      principal = cached.principal;
+    } else {
+      const record = await this.keys.findOne({ _id: id });
+      principal =
+        record && !record.revokedAt
+          ? { workspaceId: record.workspaceId, kind: record.kind, scopes: record.scopes, sourceId: record.sourceId }
+          : null;
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(id, { principal, until: now + CACHE_MS });
+    }
+    return principal?.kind === kind ? principal : null;
+  }
+}

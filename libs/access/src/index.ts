@@ -1,0 +1,4 @@
+export * from './keys';
+export * from './access.service';
+export * from './api-key.guard';
+export * from './access.module';

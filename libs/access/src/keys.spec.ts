@@ -1,0 +1,44 @@
+import fc from 'fast-check';
+import { basicAuthUser, bearerToken, grants, hashKey, newKey } from './keys';
+
+describe('keys', () => {
+  it('hashes deterministically and never returns the key', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 8 }), (key) => {
+        expect(hashKey(key)).toBe(hashKey(key));
+        expect(hashKey(key)).not.toContain(key);
+        expect(hashKey(key)).toMatch(/^[0-9a-f]{64}$/);
+      }),
+    );
+  });
+
+  it('makes distinct keys with a kind prefix', () => {
+    const a = newKey('write');
+    expect(a.startsWith('wk_')).toBe(true);
+    expect(newKey('api').startsWith('ak_')).toBe(true);
+    expect(newKey('write')).not.toBe(a);
+  });
+
+  it('reads the write key from Basic auth as Segment SDKs send it', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }).filter((s) => !s.includes(':')), (key) => {
+        expect(basicAuthUser(`Basic ${Buffer.from(`${key}:`).toString('base64')}`)).toBe(key);
+      }),
+    );
+    expect(basicAuthUser(undefined)).toBeNull();
+    expect(basicAuthUser('Bearer x')).toBeNull();
+    expect(basicAuthUser(`Basic ${Buffer.from(':').toString('base64')}`)).toBeNull();
+  });
+
+  it('reads bearer tokens', () => {
+    expect(bearerToken('Bearer abc')).toBe('abc');
+    expect(bearerToken('bearer abc')).toBe('abc');
+    expect(bearerToken('Basic abc')).toBeNull();
+  });
+
+  it('admin grants every scope, others only their own', () => {
+    expect(grants(['admin'], 'write:segments')).toBe(true);
+    expect(grants(['read:profiles'], 'read:profiles')).toBe(true);
+    expect(grants(['read:profiles'], 'write:segments')).toBe(false);
+  });
+});

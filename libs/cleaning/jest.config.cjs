@@ -1,0 +1,1 @@
+module.exports = { displayName: 'cleaning', preset: '../../jest.preset.js' };

@@ -1,0 +1,100 @@
+import { isEventType, type NormalizedEvent } from '@cdp/contracts';
+import { cleanEmail } from './email';
+import { sanitizeObject, UnsafeInputError, type JsonObject } from './safe-json';
+import { correctedTimestamp } from './time';
+
+/** DLQ reason codes of the cleaning stage (documented in libs/cleaning/README.md). */
+export type RejectReason =
+  | 'invalid_json'
+  | 'invalid_type'
+  | 'missing_identity'
+  | 'missing_event'
+  | 'missing_group_id'
+  | 'missing_previous_id'
+  | 'too_deep'
+  | 'too_many_keys';
+
+export type CleanResult = { ok: true; event: NormalizedEvent } | { ok: false; reason: RejectReason; message: string };
+
+/** Where an event came from, known before its payload is read. */
+export interface Envelope {
+  workspaceId: string;
+  sourceId: string | null;
+  messageId: string;
+  receivedAt: number;
+}
+
+const text = (v: unknown): string | null => {
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v !== 'string') return null;
+  const t = v.trim();
+  return t === '' ? null : t;
+};
+
+const reject = (reason: RejectReason, message: string): CleanResult => ({ ok: false, reason, message });
+
+/** Cleans the identifying traits; an invalid email stays a trait under its own key only. */
+function cleanTraits(traits: JsonObject): JsonObject {
+  const out: JsonObject = { ...traits };
+  if (typeof out['email'] === 'string') {
+    const email = cleanEmail(out['email']);
+    if (email.valid) out['email'] = email.value;
+    else {
+      delete out['email'];
+      out['invalidEmail'] = email.value;
+    }
+  }
+  return out;
+}
+
+/**
+ * Turns one Segment message into a NormalizedEvent, or says why it cannot.
+ * Pure: the same input always gives the same output.
+ */
+export function normalizeEvent(message: unknown, envelope: Envelope): CleanResult {
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+    return reject('invalid_json', 'event is not a JSON object');
+  }
+  const m = message as Record<string, unknown>;
+  const type = m['type'];
+  if (!isEventType(type)) return reject('invalid_type', `type must be one of identify, track, page, screen, group, alias (got ${JSON.stringify(type)?.slice(0, 40)})`);
+  const userId = text(m['userId']);
+  const anonymousId = text(m['anonymousId']);
+  if (!userId && !anonymousId) return reject('missing_identity', `${type} needs userId or anonymousId`);
+  const event = text(m['event']);
+  if (type === 'track' && !event) return reject('missing_event', 'track needs an event name in "event"');
+  const groupId = text(m['groupId']);
+  if (type === 'group' && !groupId) return reject('missing_group_id', 'group needs "groupId"');
+  const previousId = text(m['previousId']);
+  if (type === 'alias' && !previousId) return reject('missing_previous_id', 'alias needs "previousId"');
+
+  try {
+    const context = sanitizeObject(m['context']);
+    // identify carries traits at the top level; other calls may carry them in context.traits.
+    const rawTraits = type === 'identify' || type === 'group' ? m['traits'] : (context['traits'] ?? m['traits']);
+    return {
+      ok: true,
+      event: {
+        workspaceId: envelope.workspaceId,
+        sourceId: envelope.sourceId,
+        messageId: envelope.messageId,
+        type,
+        event,
+        name: text(m['name']),
+        userId,
+        anonymousId,
+        groupId,
+        previousId,
+        timestamp: correctedTimestamp(m, envelope.receivedAt),
+        receivedAt: envelope.receivedAt,
+        traits: JSON.stringify(cleanTraits(sanitizeObject(rawTraits))),
+        properties: JSON.stringify(sanitizeObject(m['properties'])),
+        context: JSON.stringify(context),
+        violations: [],
+      },
+    };
+  } catch (e) {
+    if (e instanceof UnsafeInputError) return reject(e.code, e.message);
+    throw e;
+  }
+}

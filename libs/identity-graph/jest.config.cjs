@@ -1,0 +1,1 @@
+module.exports = { displayName: 'identity-graph', preset: '../../jest.preset.js' };

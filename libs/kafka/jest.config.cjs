@@ -1,0 +1,1 @@
+module.exports = { displayName: 'kafka', preset: '../../jest.preset.js' };

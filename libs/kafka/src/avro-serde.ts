@@ -1,0 +1,79 @@
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { type TopicDef, valueSubject } from '@cdp/contracts';
+
+/** Why a record could not be decoded; these become DLQ reason codes. */
+export type DecodeFailure = 'empty_value' | 'not_confluent_avro' | 'unknown_schema_id' | 'undecodable';
+
+export class DecodeError extends Error {
+  constructor(
+    readonly code: DecodeFailure,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Confluent wire format: magic byte 0, 4-byte big-endian schema id, Avro binary. */
+const MAGIC_BYTE = 0;
+const HEADER_LENGTH = 5;
+
+export const schemaIdOf = (buffer: Buffer): number | undefined =>
+  buffer.length >= HEADER_LENGTH && buffer[0] === MAGIC_BYTE ? buffer.readInt32BE(1) : undefined;
+
+/** Encodes and decodes one topic's values. */
+export interface TopicCodec<T> {
+  readonly topic: string;
+  encode(value: T): Promise<Buffer>;
+  decode(buffer: Buffer | null): Promise<T>;
+}
+
+/**
+ * Avro in the Confluent wire format through the schema registry. Schema ids are cached per
+ * subject (register once per process) and writer schemas per id (inside the registry client).
+ */
+export class AvroSerde {
+  private readonly ids = new Map<string, Promise<number>>();
+
+  constructor(private readonly registry: SchemaRegistry) {}
+
+  static connect(url: string): AvroSerde {
+    return new AvroSerde(new SchemaRegistry({ host: url, clientId: 'cdp' }));
+  }
+
+  /** Registers (idempotently) the topic's schema and returns a codec bound to its id. */
+  async codec<T>(def: TopicDef<T>, topic: string): Promise<TopicCodec<T>> {
+    const id = await this.schemaId(valueSubject(topic), def.schema);
+    return {
+      topic,
+      encode: (value: T) => this.registry.encode(id, value),
+      decode: (buffer: Buffer | null) => this.decode<T>(buffer),
+    };
+  }
+
+  schemaId(subject: string, schema: string): Promise<number> {
+    let id = this.ids.get(subject);
+    if (!id) {
+      id = this.registry.register({ type: SchemaType.AVRO, schema }, { subject }).then((r) => r.id);
+      id.catch(() => this.ids.delete(subject));
+      this.ids.set(subject, id);
+    }
+    return id;
+  }
+
+  async decode<T>(buffer: Buffer | null): Promise<T> {
+    if (!buffer || buffer.length === 0) throw new DecodeError('empty_value', 'record has no value');
+    const id = schemaIdOf(buffer);
+    if (id === undefined) throw new DecodeError('not_confluent_avro', 'value does not start with the Confluent magic byte and a schema id');
+    let schema;
+    try {
+      schema = await this.registry.getSchema(id);
+    } catch {
+      throw new DecodeError('unknown_schema_id', `schema id ${id} is not in the registry`);
+    }
+    try {
+      return schema.fromBuffer(buffer.subarray(HEADER_LENGTH)) as T;
+    } catch (e) {
+      throw new DecodeError('undecodable', `value does not match schema ${id}: ${e instanceof Error ? e.message : 'decode failed'}`);
+    }
+  }
+}

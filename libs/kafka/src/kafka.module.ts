@@ -1,0 +1,113 @@
+import { DynamicModule, Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ALL_TOPICS, topicName, type TopicDef } from '@cdp/contracts';
+import { HealthRegistry, Metrics, PlatformConfig, ServiceInfo } from '@cdp/platform';
+import { AvroSerde, type TopicCodec } from './avro-serde';
+import { BatchingProducer } from './batching-producer';
+import { KafkaJsClient } from './kafkajs-client';
+import type { KafkaClientPort, OutboundRecord, ProducerPort } from './port';
+
+export const KAFKA_CLIENT = Symbol('KAFKA_CLIENT');
+
+/** Topic names, codecs and the shared batching producer of one service. */
+@Injectable()
+export class KafkaGateway implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(KafkaGateway.name);
+  private readonly port: ProducerPort;
+  readonly producer: BatchingProducer;
+  private readonly serde: AvroSerde;
+  private connected = false;
+
+  constructor(
+    @Inject(KAFKA_CLIENT) readonly client: KafkaClientPort,
+    private readonly config: PlatformConfig,
+    private readonly info: ServiceInfo,
+    metrics: Metrics,
+    health: HealthRegistry,
+  ) {
+    this.port = client.producer();
+    this.producer = new BatchingProducer(this.port, { lingerMs: 2, maxRecords: 1_000 }, (records: OutboundRecord[]) => {
+      for (const r of records) metrics.recordsProduced.inc({ topic: r.topic });
+    });
+    this.serde = AvroSerde.connect(config.SCHEMA_REGISTRY_URL);
+    health.register('kafka', async () => {
+      if (!this.connected) throw new Error('producer not connected');
+    });
+  }
+
+  /** The deployed name of a catalog topic (with CDP_TOPIC_NAMESPACE). */
+  topic(def: TopicDef<unknown>): string {
+    return topicName(def, this.config.CDP_TOPIC_NAMESPACE);
+  }
+
+  /** A consumer group id, namespaced like the topics. */
+  groupId(suffix = ''): string {
+    return `${this.config.CDP_TOPIC_NAMESPACE}cdp.${this.info.name}${suffix}`;
+  }
+
+  codec<T>(def: TopicDef<T>): Promise<TopicCodec<T>> {
+    return this.serde.codec(def, this.topic(def));
+  }
+
+  decode<T>(buffer: Buffer | null): Promise<T> {
+    return this.serde.decode<T>(buffer);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.ensureTopics();
+    await this.port.connect();
+    this.connected = true;
+  }
+
+  /** Creates missing topics (idempotent; every service does it, so start order does not matter). */
+  private async ensureTopics(): Promise<void> {
+    const admin = await this.client.admin();
+    try {
+      await admin.ensureTopics(
+        ALL_TOPICS.map((def) => ({
+          name: this.topic(def),
+          partitions: this.config.CDP_TOPIC_PARTITIONS,
+          replicationFactor: this.config.CDP_TOPIC_REPLICATION,
+          cleanupPolicy: def.cleanupPolicy,
+        })),
+      );
+    } catch (e) {
+      // Another instance may have created them in the meantime; a real failure shows on produce.
+      this.logger.warn(`ensureTopics: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      await admin.close();
+    }
+  }
+
+  /** Runs after consumers stopped (beforeApplicationShutdown): everything queued is acknowledged. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.producer.drain();
+    this.connected = false;
+    await this.port.disconnect();
+  }
+}
+
+@Global()
+@Module({})
+export class KafkaModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: KafkaModule,
+      providers: [
+        {
+          provide: KAFKA_CLIENT,
+          inject: [PlatformConfig, ServiceInfo],
+          useFactory: (config: PlatformConfig, info: ServiceInfo): KafkaClientPort => {
+            const logger = new Logger('kafkajs');
+            return new KafkaJsClient({
+              brokers: config.KAFKA_BROKERS.split(','),
+              clientId: `cdp-${info.name}`,
+              log: (level, message) => (level === 'error' ? logger.error(message) : logger.warn(message)),
+            });
+          },
+        },
+        KafkaGateway,
+      ],
+      exports: [KAFKA_CLIENT, KafkaGateway],
+    };
+  }
+}

@@ -1,0 +1,94 @@
+import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Topics, recordKey, type DeadLetter, type TopicDef } from '@cdp/contracts';
+import { HealthRegistry, Metrics } from '@cdp/platform';
+import { ConsumerRunner, type ChunkContext } from './consumer-runner';
+import { KafkaGateway } from './kafka.module';
+import type { InboundRecord, OutboundRecord } from './port';
+import type { TopicCodec } from './avro-serde';
+
+/** A record set aside: the DLQ reason code and a message for a human. */
+export interface Rejection {
+  record: InboundRecord;
+  workspaceId: string | null;
+  reason: string;
+  message: string;
+}
+
+/**
+ * Base of a service's consumer: joins the group when the app has started, hands records to
+ * `handle` in chunks, commits after the chunk's effects are stored, leaves the group on shutdown.
+ * Subclasses stay thin: decode, call the domain, write, return rejections for the DLQ.
+ */
+export abstract class PipelineConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  protected readonly logger = new Logger(this.constructor.name);
+  private runner: ConsumerRunner | undefined;
+  private dlq: TopicCodec<DeadLetter> | undefined;
+
+  protected constructor(
+    protected readonly kafka: KafkaGateway,
+    private readonly metrics: Metrics,
+    private readonly health: HealthRegistry,
+    private readonly sources: TopicDef<unknown>[],
+    private readonly stage: string,
+  ) {}
+
+  /** Stores the effects of the records (idempotently) and returns those it could not accept. */
+  protected abstract handle(records: InboundRecord[], context: ChunkContext): Promise<Rejection[]>;
+
+  /** Called once before consuming starts: register codecs, load state. */
+  protected abstract prepare(): Promise<void>;
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.dlq = await this.kafka.codec(Topics.deadLetters);
+    await this.prepare();
+    const topics = this.sources.map((t) => this.kafka.topic(t));
+    this.runner = new ConsumerRunner({
+      client: this.kafka.client,
+      groupId: this.kafka.groupId(),
+      topics,
+      handle: async (records, context) => {
+        const end = this.metrics.batchSeconds.startTimer({ topic: context.topic });
+        const rejected = await this.handle(records, context);
+        await this.deadLetter(rejected);
+        this.metrics.recordsProcessed.inc({ topic: context.topic, outcome: 'ok' }, records.length - rejected.length);
+        if (rejected.length) this.metrics.recordsProcessed.inc({ topic: context.topic, outcome: 'dead_lettered' }, rejected.length);
+        end();
+      },
+      onError: (e, context) =>
+        this.logger.error(`chunk of ${context.topic}[${context.partition}] failed, will be redelivered: ${e instanceof Error ? e.message : String(e)}`),
+    });
+    this.health.register(`consumer:${this.stage}`, async () => {
+      if (!this.runner?.isRunning) throw new Error('consumer not running');
+    });
+    await this.runner.start();
+    this.logger.log(`consuming ${topics.join(', ')} as ${this.kafka.groupId()}`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.runner?.stop();
+  }
+
+  private async deadLetter(rejections: Rejection[]): Promise<void> {
+    if (rejections.length === 0 || !this.dlq) return;
+    const dlq = this.dlq;
+    const records: OutboundRecord[] = await Promise.all(
+      rejections.map(async (r) => {
+        const letter: DeadLetter = {
+          workspaceId: r.workspaceId,
+          stage: this.stage,
+          reason: r.reason,
+          message: r.message,
+          sourceTopic: r.record.topic,
+          sourcePartition: r.record.partition,
+          sourceOffset: r.record.offset,
+          originalKey: r.record.key,
+          originalValue: r.record.value,
+          failedAt: Date.now(),
+        };
+        this.logger.warn(`dead-lettered ${r.record.topic}[${r.record.partition}]@${r.record.offset}: ${r.reason}`);
+        return { topic: dlq.topic, key: recordKey(r.workspaceId ?? 'unknown', r.record.topic), value: await dlq.encode(letter) };
+      }),
+    );
+    await this.kafka.producer.send(records);
+  }
+}

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'mongo', preset: '../../jest.preset.js' };

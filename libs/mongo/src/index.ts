@@ -1,0 +1,3 @@
+export * from './mongo.module';
+export * from './workspace-repository';
+export * from './index-bootstrap';

@@ -1,0 +1,26 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { PlatformConfig } from './config';
+import { HealthRegistry } from './health';
+import { ServiceInfo } from './platform.module';
+
+/**
+ * Starts a service: pino as Nest's logger, shutdown hooks so SIGTERM drains consumers and
+ * in-flight requests, and the port from PORT or the service's default.
+ */
+export async function runService(appModule: Type<unknown>, configure?: (app: INestApplication) => void): Promise<INestApplication> {
+  const app = await NestFactory.create(appModule, { bufferLogs: true });
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  app.enableShutdownHooks();
+  configure?.(app);
+  const config = app.get(PlatformConfig);
+  const info = app.get(ServiceInfo);
+  const health = app.get(HealthRegistry);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => health.markShuttingDown());
+  const port = config.PORT ?? info.defaultPort;
+  await app.listen(port);
+  logger.log(`${info.name} listening on http://localhost:${port}`);
+  return app;
+}

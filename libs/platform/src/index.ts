@@ -1,0 +1,6 @@
+export * from './config';
+export * from './logging';
+export * from './health';
+export * from './metrics';
+export * from './platform.module';
+export * from './bootstrap';

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'profile-model', preset: '../../jest.preset.js' };

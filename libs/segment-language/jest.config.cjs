@@ -1,0 +1,1 @@
+module.exports = { displayName: 'segment-language', preset: '../../jest.preset.js' };
