@@ -218,7 +218,7 @@ kafka_start() {
       >>"$(log_file kafka)" 2>&1 || fail_part kafka "storage format failed"
   fi
   # shellcheck disable=SC2086
-  start_detached kafka java $KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+  start_detached kafka java $KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$STACK_DIR/kafka/log4j2.properties" \
     -Dkafka.logs.dir="$RUN_DIR/kafka/logs" \
     -cp "$KAFKA_LIB/*" kafka.Kafka "$KAFKA_CONF"

@@ -36,7 +36,7 @@ const topic = <T>(name: string, schema: string, key: string, cleanupPolicy: 'del
 
 /** The catalog of the public topics (brief section 3). */
 export const Topics = {
-  rawEvents: topic<RawEvent>('cdp.events.raw.v1', CdpEventsRawV1.RawEventSchema, '<workspaceId>:<userId|anonymousId|messageId>'),
+  rawEvents: topic<RawEvent>('cdp.events.raw.v1', CdpEventsRawV1.RawEventSchema, '<workspaceId>:<anonymousId|userId|messageId>'),
   normalizedEvents: topic<NormalizedEvent>(
     'cdp.events.normalized.v1',
     CdpEventsNormalizedV1.NormalizedEventSchema,

@@ -9,12 +9,18 @@ import { ServiceInfo } from './platform.module';
  * Starts a service: pino as Nest's logger, shutdown hooks so SIGTERM drains consumers and
  * in-flight requests, and the port from PORT or the service's default.
  */
-export async function runService(appModule: Type<unknown>, configure?: (app: INestApplication) => void): Promise<INestApplication> {
-  const app = await NestFactory.create(appModule, { bufferLogs: true });
+export interface RunOptions {
+  /** Off when the service parses bodies itself (the collector reads raw, possibly gzipped, bytes). */
+  bodyParser?: boolean;
+  configure?: (app: INestApplication) => void;
+}
+
+export async function runService(appModule: Type<unknown>, options: RunOptions = {}): Promise<INestApplication> {
+  const app = await NestFactory.create(appModule, { bufferLogs: true, bodyParser: options.bodyParser ?? true });
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.enableShutdownHooks();
-  configure?.(app);
+  options.configure?.(app);
   const config = app.get(PlatformConfig);
   const info = app.get(ServiceInfo);
   const health = app.get(HealthRegistry);

@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { AccessModule } from '@cdp/access';
+import { KafkaModule } from '@cdp/kafka';
+import { MongoModule } from '@cdp/mongo';
+import { PlatformModule } from '@cdp/platform';
+import { AdminController } from './admin/admin.controller';
+import { CollectorConfig } from './collector.config';
+import { EventWriter } from './tracking/event-writer';
+import { TrackingController } from './tracking/tracking.controller';
+
+@Module({
+  imports: [
+    PlatformModule.forRoot({ service: 'collector', defaultPort: 3001, config: CollectorConfig }),
+    KafkaModule.forRoot(),
+    MongoModule.forRoot(),
+    AccessModule,
+  ],
+  controllers: [TrackingController, AdminController],
+  providers: [EventWriter],
+})
+export class AppModule {}

@@ -1,0 +1,74 @@
+import {
+  BadRequestException,
+  Controller,
+  HttpCode,
+  Logger,
+  Param,
+  ParseEnumPipe,
+  Post,
+  Req,
+  Res,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AccessService, basicAuthUser } from '@cdp/access';
+import { EVENT_TYPES, type EventType } from '@cdp/contracts';
+import { parseJsonBody } from './body';
+import { EventWriter } from './event-writer';
+import { enrich, InvalidMessageError, messagesOf } from './segment-message';
+
+const ROUTES = [...EVENT_TYPES, 'batch', 'import'] as const;
+type Route = (typeof ROUTES)[number];
+const ROUTE_ENUM = Object.fromEntries(ROUTES.map((r) => [r, r]));
+
+/** The Segment HTTP Tracking API. A 200 means the events are durably in Kafka. */
+@Controller('v1')
+export class TrackingController {
+  private readonly logger = new Logger(TrackingController.name);
+
+  constructor(
+    private readonly access: AccessService,
+    private readonly writer: EventWriter,
+  ) {}
+
+  @Post(':route')
+  @HttpCode(200)
+  async track(
+    @Param('route', new ParseEnumPipe(ROUTE_ENUM, { exceptionFactory: () => new BadRequestException(`unknown call; use one of ${ROUTES.join(', ')}`) }))
+    route: Route,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<{ success: true }> {
+    const receivedAt = new Date();
+    const body = parseJsonBody(req.body);
+    const writeKey = basicAuthUser(req.headers.authorization) ?? bodyWriteKey(body);
+    if (!writeKey) throw new UnauthorizedException('write key required: send it as the Basic auth user name or as "writeKey" in the body');
+    const principal = await this.access.verify(writeKey, 'write');
+    if (!principal) throw new UnauthorizedException('write key is not valid');
+
+    let messages;
+    try {
+      messages = messagesOf(route === 'import' ? 'batch' : (route as EventType | 'batch'), body);
+    } catch (e) {
+      if (e instanceof InvalidMessageError) throw new BadRequestException(e.message);
+      throw e;
+    }
+    const edge = { receivedAt, ip: req.ip, userAgent: req.headers['user-agent'] };
+    const batchContext = (body as Record<string, unknown>)['context'];
+    const enriched = messages.map((m) => enrich(m, edge, route === 'batch' || route === 'import' ? batchContext : undefined));
+    try {
+      await this.writer.write(principal.workspaceId, principal.sourceId, receivedAt, enriched);
+    } catch (e) {
+      this.logger.error(`could not write ${enriched.length} events for ${principal.workspaceId}: ${e instanceof Error ? e.message : String(e)}`);
+      res.setHeader('Retry-After', '5');
+      throw new ServiceUnavailableException('events could not be stored; retry later');
+    }
+    return { success: true };
+  }
+}
+
+const bodyWriteKey = (body: unknown): string | null => {
+  const key = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['writeKey'] : undefined;
+  return typeof key === 'string' && key !== '' ? key : null;
+};

@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import type { IndexDescription } from 'mongodb';
+import type { Identifier } from '@cdp/identity-graph';
+import { isDuplicateKey, MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
+
+/** One known identifier of a workspace and the profile it was first attached to (follow merges from there). */
+export interface IdentityDoc extends WorkspaceDocument {
+  type: string;
+  value: string;
+  profileId: string;
+  createdAt: Date;
+}
+
+/** Collection `identities`: one document per workspace + type + value. */
+@Injectable()
+export class IdentitiesRepository extends WorkspaceRepository<IdentityDoc> {
+  constructor(mongo: MongoConnection) {
+    super(mongo.db, 'identities');
+  }
+
+  indexes(): IndexDescription[] {
+    return [
+      { key: { workspaceId: 1, type: 1, value: 1 }, name: 'identity_unique', unique: true },
+      { key: { workspaceId: 1, profileId: 1 }, name: 'identity_by_profile' },
+    ];
+  }
+
+  async findMany(workspaceId: string, ids: Identifier[]): Promise<IdentityDoc[]> {
+    if (ids.length === 0) return [];
+    return this.find(workspaceId, { $or: ids.map(({ type, value }) => ({ type, value })) }, { projection: { _id: 0 } });
+  }
+
+  get(workspaceId: string, id: Identifier): Promise<IdentityDoc | null> {
+    return this.findOne(workspaceId, { type: id.type, value: id.value }, { projection: { _id: 0 } });
+  }
+
+  /**
+   * Attaches an identifier to a profile unless it is attached already, and returns the profile
+   * it is attached to (the caller's, or whoever won). Two writers racing on the unique index:
+   * the loser's duplicate key means the other one inserted; read what it wrote.
+   */
+  async claim(workspaceId: string, id: Identifier, profileId: string): Promise<string> {
+    try {
+      const doc = await this.findOneAndUpdate(
+        workspaceId,
+        { type: id.type, value: id.value },
+        { $setOnInsert: { profileId, createdAt: new Date() } },
+        { upsert: true, returnDocument: 'after', projection: { _id: 0, profileId: 1 } },
+      );
+      if (doc) return doc.profileId;
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+    }
+    const existing = await this.get(workspaceId, id);
+    if (!existing) throw new Error('identity vanished after a duplicate-key race');
+    return existing.profileId;
+  }
+}

@@ -1,0 +1,117 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { NormalizedEvent } from '@cdp/contracts';
+import { decide, extractIdentifiers, identifierKey, type Identifier, type IdentityRules, type ProfileState } from '@cdp/identity-graph';
+import { IdentitiesRepository, type IdentityDoc } from './identities.repository';
+import { IdentityProfilesRepository, type IdentityProfileDoc, type MergeInfo } from './identity-profiles.repository';
+import type { StoredMerge } from './outputs';
+import { ProfileGraph } from './profile-graph';
+
+export const MERGE_REASON = 'shared_identifier';
+
+/** Another writer changed the graph under us often enough that we give up; the chunk is redelivered. */
+const MAX_ATTEMPTS = 5;
+
+export type Resolution =
+  | { ok: true; profileId: string; identifiers: Identifier[]; merges: StoredMerge[]; action: 'create' | 'attach' | 'merge' }
+  | { ok: false; reason: 'no_identifiers'; message: string };
+
+/** Thrown inside an attempt when a concurrent writer changed what the decision was based on. */
+class GraphChanged extends Error {}
+
+/**
+ * Resolves one event against the identity graph and stores the effects, without transactions:
+ * new identities by upsert with $setOnInsert, merges by compare-and-set of the absorbed
+ * profile's pointer, counts guarded by what was already counted. When a concurrent writer got
+ * there first, the event is re-read and decided again, so instances converge.
+ */
+@Injectable()
+export class ResolverService {
+  private readonly logger = new Logger(ResolverService.name);
+
+  constructor(
+    private readonly identities: IdentitiesRepository,
+    private readonly profiles: IdentityProfilesRepository,
+  ) {}
+
+  async resolve(event: NormalizedEvent, rules: IdentityRules): Promise<Resolution> {
+    const identifiers = extractIdentifiers(event, rules);
+    if (identifiers.length === 0) {
+      return { ok: false, reason: 'no_identifiers', message: 'the event carries no identifier that is not blocked' };
+    }
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      try {
+        return await this.attempt(event, identifiers, rules);
+      } catch (e) {
+        if (!(e instanceof GraphChanged)) throw e;
+        this.logger.debug(`${event.workspaceId}/${event.messageId}: graph changed (${e.message}), attempt ${attempt}`);
+      }
+    }
+    throw new Error(`identity resolution of ${event.messageId} did not settle after ${MAX_ATTEMPTS} attempts`);
+  }
+
+  private async attempt(event: NormalizedEvent, identifiers: Identifier[], rules: IdentityRules): Promise<Resolution & { ok: true }> {
+    const ws = event.workspaceId;
+    const known = await this.identities.findMany(ws, identifiers);
+    const graph = await ProfileGraph.load(
+      known.map((i) => i.profileId),
+      (ids) => this.profiles.findMany(ws, ids),
+    );
+    await this.repairMissing(ws, known, graph);
+
+    const matches = known.map((i) => ({ identifier: { type: i.type, value: i.value }, profileId: graph.canonical(i.profileId) as string }));
+    const canonical = [...new Set(matches.map((m) => m.profileId))].map((id) => graph.nodes.get(id) as IdentityProfileDoc);
+    const decision = decide({ workspaceId: ws, identifiers, matches, profiles: canonical.map(toState), rules });
+    if (decision.action === 'none') throw new Error('unreachable: identifiers were not empty');
+
+    // Merges this event made on an earlier delivery: emitted again, so a redelivery re-derives them.
+    const merges = new Map<string, StoredMerge>();
+    for (const i of known) {
+      for (const node of graph.chain(i.profileId)) {
+        if (node.mergedInto && node.merge?.messageId === event.messageId) {
+          merges.set(node.merge.mergeId, { fromProfileId: node.profileId, intoProfileId: node.mergedInto, merge: node.merge });
+        }
+      }
+    }
+
+    if (decision.action === 'create') await this.profiles.ensure(ws, decision.profileId, new Date(event.receivedAt));
+    for (const step of decision.merges) {
+      const info: MergeInfo = {
+        mergeId: step.mergeId,
+        reason: MERGE_REASON,
+        identifiers: step.identifiers,
+        messageId: event.messageId,
+        mergedAt: new Date(),
+        receivedAt: new Date(event.receivedAt),
+      };
+      const outcome = await this.profiles.markMerged(ws, step.fromProfileId, step.intoProfileId, info);
+      if (outcome.status === 'conflict') throw new GraphChanged(`${step.fromProfileId} was merged elsewhere`);
+      const from = graph.nodes.get(step.fromProfileId) as IdentityProfileDoc;
+      await this.profiles.absorbCounts(ws, step.intoProfileId, step.fromProfileId, from.counts);
+      if (outcome.merge.messageId === event.messageId) {
+        merges.set(step.mergeId, { fromProfileId: step.fromProfileId, intoProfileId: step.intoProfileId, merge: outcome.merge });
+      }
+    }
+    for (const id of decision.attach) {
+      const owner = await this.identities.claim(ws, id, decision.profileId);
+      if (owner !== decision.profileId) throw new GraphChanged(`identifier ${identifierKey({ type: id.type, value: '…' })} was claimed concurrently`);
+      await this.profiles.countIdentifier(ws, decision.profileId, id);
+    }
+    return { ok: true, profileId: decision.profileId, identifiers: decision.identifiers, merges: [...merges.values()], action: decision.action };
+  }
+
+  /**
+   * An identity whose profile document is missing (a crash between the two writes of an older
+   * version, or a manual deletion) gets its profile back, so the graph stays walkable.
+   */
+  private async repairMissing(ws: string, known: IdentityDoc[], graph: ProfileGraph<IdentityProfileDoc>): Promise<void> {
+    const broken = known.filter((i) => graph.canonical(i.profileId) === undefined);
+    if (broken.length === 0) return;
+    for (const i of broken) {
+      const last = graph.chain(i.profileId).at(-1);
+      await this.profiles.ensure(ws, last?.mergedInto ?? i.profileId, i.createdAt);
+    }
+    throw new GraphChanged('repaired missing profile documents');
+  }
+}
+
+const toState = (doc: IdentityProfileDoc): ProfileState => ({ profileId: doc.profileId, createdAt: doc.createdAt.getTime(), counts: doc.counts });

@@ -1,0 +1,43 @@
+import type { ProfileChange, ResolvedEvent } from '@cdp/contracts';
+import { plainTraits, type Profile } from '@cdp/profile-model';
+
+export type ChangeCause =
+  | { kind: 'event'; event: ResolvedEvent; created: boolean; changedTraits: string[] }
+  | { kind: 'merge'; absorbedProfileIds: string[]; changedTraits: string[]; messageId: string | null; receivedAt: number | null };
+
+/** The ProfileChange record for a profile's state after a change (full current traits). */
+export function profileChange(profile: Profile, cause: ChangeCause, changedAt: number): ProfileChange {
+  const base = {
+    workspaceId: profile.workspaceId,
+    profileId: profile.profileId,
+    version: profile.version,
+    changedAt,
+    changedTraits: cause.changedTraits,
+    traits: JSON.stringify(plainTraits(profile.traits)),
+    computedTraits: '{}',
+    identifiers: profile.identifiers.map(({ type, value }) => ({ type, value })),
+  };
+  if (cause.kind === 'merge') {
+    return {
+      ...base,
+      change: 'merged',
+      absorbedProfileIds: cause.absorbedProfileIds,
+      messageId: cause.messageId,
+      eventName: null,
+      eventTimestamp: null,
+      eventProperties: null,
+      receivedAt: cause.receivedAt,
+    };
+  }
+  const e = cause.event;
+  return {
+    ...base,
+    change: cause.created ? 'created' : 'updated',
+    absorbedProfileIds: [],
+    messageId: e.messageId,
+    eventName: e.type === 'track' ? e.event : null,
+    eventTimestamp: e.timestamp,
+    eventProperties: e.properties,
+    receivedAt: e.receivedAt,
+  };
+}

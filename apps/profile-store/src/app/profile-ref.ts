@@ -1,0 +1,24 @@
+import { IdentifierTypes } from '@cdp/contracts';
+import { identifierKey } from '@cdp/profile-model';
+
+/** What a `/v1/profiles/:id` path names: a profile id, or an identifier `type:value`. */
+export type ProfileRef = { kind: 'profile'; profileId: string } | { kind: 'identifier'; type: string; value: string; idKey: string };
+
+/** An identifier type: lower-case letters, digits and '_' (user_id, email, a custom external id type). */
+const IDENTIFIER = /^([a-z][a-z0-9_]{0,63}):(.+)$/s;
+
+/**
+ * Parses the id of a profile route. Everything after the first ':' is the value, so values may
+ * contain ':' and '@'. Emails are compared lower-cased, as the normalizer stores them.
+ */
+export function parseProfileRef(raw: string): ProfileRef | null {
+  const id = raw.trim();
+  if (id === '' || id.length > 1024) return null;
+  const match = IDENTIFIER.exec(id);
+  if (!match) return { kind: 'profile', profileId: id };
+  const type = match[1] as string;
+  let value = (match[2] as string).trim();
+  if (type === IdentifierTypes.email) value = value.toLowerCase();
+  if (value === '') return null;
+  return { kind: 'identifier', type, value, idKey: identifierKey(type, value) };
+}

@@ -1,0 +1,69 @@
+import { BadRequestException, Controller, Get, NotFoundException, Param, Query, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
+import { ApiKeyGuard, RequireScope, WorkspaceId } from '@cdp/access';
+import type { Profile } from '@cdp/profile-model';
+import { EventsQuery, MAX_EVENTS_PAGE, TraitsQuery } from './profiles.dto';
+import { parseProfileRef } from './profile-ref';
+import { profileView, timelineView, traitsView } from './profile-views';
+import { ProfilesRepository } from './profiles.repository';
+import { decodeCursor, encodeCursor } from './timeline-cursor';
+import { TimelineRepository } from './timeline.repository';
+
+const DEFAULT_EVENTS_PAGE = 50;
+
+/** The Profile API: a profile by id or `type:value`, always answered with its canonical id. */
+@Controller('v1/profiles')
+@UseGuards(ApiKeyGuard)
+@RequireScope('read:profiles')
+@UsePipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }))
+export class ProfilesController {
+  constructor(
+    private readonly profiles: ProfilesRepository,
+    private readonly timeline: TimelineRepository,
+  ) {}
+
+  @Get(':id')
+  async get(@WorkspaceId() workspaceId: string, @Param('id') id: string) {
+    return profileView(await this.resolve(workspaceId, id));
+  }
+
+  @Get(':id/traits')
+  async traits(@WorkspaceId() workspaceId: string, @Param('id') id: string, @Query() query: TraitsQuery) {
+    const profile = await this.resolve(workspaceId, id);
+    return { profileId: profile.profileId, traits: traitsView(profile, query.verbose === true) };
+  }
+
+  @Get(':id/identities')
+  async identities(@WorkspaceId() workspaceId: string, @Param('id') id: string) {
+    const profile = await this.resolve(workspaceId, id);
+    return { profileId: profile.profileId, identifiers: profile.identifiers, absorbedProfileIds: profile.absorbedProfileIds };
+  }
+
+  @Get(':id/events')
+  async events(@WorkspaceId() workspaceId: string, @Param('id') id: string, @Query() query: EventsQuery) {
+    const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && !after) throw new BadRequestException('cursor is not valid; use the "next" value of a previous page');
+    const profile = await this.resolve(workspaceId, id);
+    const limit = Math.min(query.limit ?? DEFAULT_EVENTS_PAGE, MAX_EVENTS_PAGE);
+    // One extra row tells whether another page exists.
+    const docs = await this.timeline.page(workspaceId, [profile.profileId, ...profile.absorbedProfileIds], limit + 1, after);
+    const page = docs.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      profileId: profile.profileId,
+      events: page.map(timelineView),
+      next: docs.length > limit && last ? encodeCursor({ timestamp: last.timestamp, messageId: last.messageId }) : null,
+    };
+  }
+
+  private async resolve(workspaceId: string, id: string): Promise<Profile> {
+    const ref = parseProfileRef(id);
+    if (!ref) throw new BadRequestException('profile id must be a profile id or type:value (e.g. email:jane@example.com)');
+    const profile =
+      ref.kind === 'identifier'
+        ? // A profile id may itself look like type:value; try it as one before answering 404.
+          ((await this.profiles.byIdentifier(workspaceId, ref.idKey)) ?? (await this.profiles.canonical(workspaceId, id.trim())))
+        : await this.profiles.canonical(workspaceId, ref.profileId);
+    if (!profile) throw new NotFoundException(ref.kind === 'identifier' ? `no profile has identifier ${ref.type}:…` : 'profile not found');
+    return profile;
+  }
+}

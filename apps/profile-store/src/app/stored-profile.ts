@@ -1,0 +1,87 @@
+import { identifierKey, type IdentifierEntry, type JsonValue, type Profile, type ProfileStats, type TraitEntry } from '@cdp/profile-model';
+import type { WorkspaceDocument } from '@cdp/mongo';
+
+/**
+ * A trait as stored. The local MongoDB-compatible server cannot store nested arrays, so a value
+ * containing one is kept as JSON text in `json` instead of `value`.
+ */
+export interface StoredTrait {
+  value?: JsonValue;
+  json?: string;
+  updatedAt: number;
+  source: string;
+  messageId: string;
+}
+
+export interface ProfileDoc extends WorkspaceDocument {
+  profileId: string;
+  traits: Record<string, StoredTrait>;
+  identifiers: IdentifierEntry[];
+  /** `type:value` of every identifier, indexed for lookups. */
+  idKeys: string[];
+  stats: ProfileStats;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+  appliedMessageIds: string[];
+  mergedInto: string | null;
+  absorbedProfileIds: string[];
+}
+
+const hasNestedArray = (v: JsonValue, inArray = false): boolean => {
+  if (Array.isArray(v)) return inArray || v.some((x) => hasNestedArray(x, true));
+  if (v !== null && typeof v === 'object') return Object.values(v).some((x) => hasNestedArray(x, false));
+  return false;
+};
+
+export function storeTrait(t: TraitEntry): StoredTrait {
+  const meta = { updatedAt: t.updatedAt, source: t.source, messageId: t.messageId };
+  return hasNestedArray(t.value) ? { json: JSON.stringify(t.value), ...meta } : { value: t.value, ...meta };
+}
+
+export function loadTrait(s: StoredTrait): TraitEntry {
+  const value = s.json !== undefined ? (JSON.parse(s.json) as JsonValue) : (s.value ?? null);
+  return { value, updatedAt: s.updatedAt, source: s.source, messageId: s.messageId };
+}
+
+export function toDoc(p: Profile): ProfileDoc {
+  const traits: Record<string, StoredTrait> = {};
+  for (const [key, entry] of Object.entries(p.traits)) traits[key] = storeTrait(entry);
+  return {
+    workspaceId: p.workspaceId,
+    profileId: p.profileId,
+    traits,
+    identifiers: p.identifiers,
+    idKeys: p.identifiers.map((i) => identifierKey(i.type, i.value)),
+    stats: p.stats,
+    version: p.version,
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt,
+    appliedMessageIds: p.appliedMessageIds,
+    mergedInto: p.mergedInto,
+    absorbedProfileIds: p.absorbedProfileIds,
+  };
+}
+
+export function fromDoc(d: ProfileDoc): Profile {
+  const traits: Record<string, TraitEntry> = {};
+  for (const [key, stored] of Object.entries(d.traits ?? {})) traits[key] = loadTrait(stored);
+  return {
+    workspaceId: d.workspaceId,
+    profileId: d.profileId,
+    traits,
+    identifiers: (d.identifiers ?? []).map(({ type, value, firstSeen, lastSeen }) => ({ type, value, firstSeen, lastSeen })),
+    stats: {
+      firstSeen: d.stats?.firstSeen ?? null,
+      lastSeen: d.stats?.lastSeen ?? null,
+      eventCount: d.stats?.eventCount ?? 0,
+      eventCounts: { ...(d.stats?.eventCounts ?? {}) },
+    },
+    version: d.version,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    appliedMessageIds: d.appliedMessageIds ?? [],
+    mergedInto: d.mergedInto ?? null,
+    absorbedProfileIds: d.absorbedProfileIds ?? [],
+  };
+}

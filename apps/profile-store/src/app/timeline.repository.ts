@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type IndexDescription, type WriteError } from 'mongodb';
+import type { ResolvedEvent } from '@cdp/contracts';
+import { MongoConnection, WorkspaceRepository, isDuplicateKey, type WorkspaceDocument } from '@cdp/mongo';
+import type { TimelineCursor } from './timeline-cursor';
+
+/** One event in a profile's timeline. Properties and traits stay JSON text (any shape can be stored). */
+export interface TimelineDoc extends WorkspaceDocument {
+  messageId: string;
+  /** The profile the event was applied to (a survivor's timeline also spans its absorbed ids). */
+  profileId: string;
+  type: string;
+  event: string | null;
+  name: string | null;
+  sourceId: string | null;
+  timestamp: number;
+  receivedAt: number;
+  properties: string;
+  traits: string;
+}
+
+/** `profile_events`: one document per workspace and messageId; its presence marks an event as fully processed. */
+@Injectable()
+export class TimelineRepository extends WorkspaceRepository<TimelineDoc> {
+  constructor(mongo: MongoConnection) {
+    super(mongo.db, 'profile_events');
+  }
+
+  indexes(): IndexDescription[] {
+    return [
+      { key: { workspaceId: 1, messageId: 1 }, name: 'workspace_message', unique: true },
+      { key: { workspaceId: 1, profileId: 1, timestamp: 1 }, name: 'workspace_profile_time' },
+    ];
+  }
+
+  /** Which of these messageIds are already in the timeline. */
+  async recorded(workspaceId: string, messageIds: string[]): Promise<Set<string>> {
+    if (messageIds.length === 0) return new Set();
+    const docs = await this.find(workspaceId, { messageId: { $in: messageIds } }, { projection: { messageId: 1 } });
+    return new Set(docs.map((d) => d.messageId));
+  }
+
+  /** Records events (upsert with $setOnInsert: a redelivered event leaves the first record as it is). */
+  async record(workspaceId: string, entries: { profileId: string; event: ResolvedEvent }[]): Promise<void> {
+    const ops: AnyBulkWriteOperation<TimelineDoc>[] = entries.map(({ profileId, event: e }) => ({
+      updateOne: {
+        filter: { messageId: e.messageId },
+        update: {
+          $setOnInsert: {
+            workspaceId,
+            messageId: e.messageId,
+            profileId,
+            type: e.type,
+            event: e.event,
+            name: e.name,
+            sourceId: e.sourceId,
+            timestamp: e.timestamp,
+            receivedAt: e.receivedAt,
+            properties: e.properties,
+            traits: e.traits,
+          },
+        },
+        upsert: true,
+      },
+    }));
+    try {
+      await this.bulkWrite(workspaceId, ops);
+    } catch (e) {
+      // Two writers upserting the same messageId at once: the loser's duplicate key means "already recorded".
+      const onlyDuplicates = e instanceof MongoBulkWriteError
+          ? ([] as WriteError[]).concat(e.writeErrors).every((w) => w.code === 11000) : isDuplicateKey(e);
+      if (!onlyDuplicates) throw e;
+    }
+  }
+
+  /** A page of the timeline of these profile ids, newest first (timestamp, then messageId). */
+  page(workspaceId: string, profileIds: string[], limit: number, after: TimelineCursor | null): Promise<TimelineDoc[]> {
+    const filter = after
+      ? {
+          profileId: { $in: profileIds },
+          $or: [{ timestamp: { $lt: after.timestamp } }, { timestamp: after.timestamp, messageId: { $lt: after.messageId } }],
+        }
+      : { profileId: { $in: profileIds } };
+    return this.find(workspaceId, filter, { sort: { timestamp: -1, messageId: -1 }, limit, projection: { _id: 0 } });
+  }
+}

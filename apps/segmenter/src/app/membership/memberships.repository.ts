@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import type { IndexDescription } from 'mongodb';
+import { isDuplicateKey, MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
+import type { MembershipState, Transition } from './transition';
+
+export interface MembershipDocument extends WorkspaceDocument, MembershipState {
+  segmentId: string;
+  profileId: string;
+  updatedAt: Date;
+}
+
+/** One document per workspace + segment + profile (collection `segment_memberships`). */
+@Injectable()
+export class MembershipsRepository extends WorkspaceRepository<MembershipDocument> {
+  constructor(mongo: MongoConnection) {
+    super(mongo.db, 'segment_memberships');
+  }
+
+  indexes(): IndexDescription[] {
+    return [
+      { key: { workspaceId: 1, segmentId: 1, profileId: 1 }, name: 'workspace_segment_profile', unique: true },
+      { key: { workspaceId: 1, profileId: 1 }, name: 'workspace_profile' },
+    ];
+  }
+
+  /** The stored memberships of a profile in the given segments, by segment id. */
+  async forProfile(workspaceId: string, profileId: string, segmentIds: string[]): Promise<Map<string, MembershipDocument>> {
+    if (segmentIds.length === 0) return new Map();
+    const docs = await this.find(workspaceId, { profileId, segmentId: { $in: segmentIds } }, { projection: { _id: 0 } });
+    return new Map(docs.map((d) => [d.segmentId, d]));
+  }
+
+  /**
+   * Stores a transition with compare-and-set: only if the membership is still at
+   * `expectedVersion` (null: does not exist yet) and has not seen a newer profile version.
+   * False when another writer got there first; the caller re-reads and decides again.
+   */
+  async applyTransition(workspaceId: string, segmentId: string, profileId: string, expectedVersion: number | null, t: Transition): Promise<boolean> {
+    const state = {
+      member: t.change === 'entered',
+      membershipVersion: t.membershipVersion,
+      lastProfileVersion: t.profileVersion,
+      lastTransition: t,
+      updatedAt: new Date(t.occurredAt),
+    };
+    if (expectedVersion === null) {
+      try {
+        await this.insertOne(workspaceId, { workspaceId, segmentId, profileId, ...state });
+        return true;
+      } catch (e) {
+        if (isDuplicateKey(e)) return false;
+        throw e;
+      }
+    }
+    const result = await this.updateOne(
+      workspaceId,
+      { segmentId, profileId, membershipVersion: expectedVersion, lastProfileVersion: { $lt: t.profileVersion } },
+      { $set: state },
+    );
+    return result.matchedCount === 1;
+  }
+
+  /** Current members of a segment, ordered by profile id, after the cursor. */
+  members(workspaceId: string, segmentId: string, after: string | undefined, limit: number): Promise<MembershipDocument[]> {
+    const filter = after ? { segmentId, member: true, profileId: { $gt: after } } : { segmentId, member: true };
+    return this.find(workspaceId, filter, { projection: { _id: 0 }, sort: { profileId: 1 }, limit });
+  }
+
+  async removeSegment(workspaceId: string, segmentId: string): Promise<void> {
+    await this.deleteMany(workspaceId, { segmentId });
+  }
+}

@@ -1,0 +1,46 @@
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
+import { Limits } from '@cdp/segment-language';
+
+/** The definition field: the text form (a string) or the JSON AST (an object); the lib checks the rest. */
+const IsDefinitionInput = (options?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isDefinitionInput',
+      validator: {
+        validate: (v: unknown) =>
+          (typeof v === 'string' && v.trim().length > 0 && v.length <= Limits.maxTextLength) || (typeof v === 'object' && v !== null && !Array.isArray(v)),
+        defaultMessage: () => `definition must be the text form (a non-empty string of at most ${Limits.maxTextLength} characters) or the JSON AST (an object)`,
+      },
+    },
+    options,
+  );
+
+export class SegmentBody {
+  @IsString()
+  @Length(1, 200)
+  name!: string;
+
+  @IsDefinitionInput()
+  definition!: unknown;
+}
+
+export class PreviewBody {
+  @IsDefinitionInput()
+  definition!: unknown;
+}
+
+export class MembersQuery {
+  @IsOptional()
+  @Transform(({ value }) => (value === undefined ? undefined : Number(value)))
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+
+  /** The last profile id of the previous page. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 512)
+  after?: string;
+}

@@ -1,0 +1,4 @@
+export * from './identifier';
+export * from './rules';
+export * from './extract';
+export * from './decide';

@@ -1,0 +1,52 @@
+import { IdentifierTypes } from '@cdp/contracts';
+
+/**
+ * A workspace's identity-resolution rules (flat matching, brief section 4). Plain data, so it
+ * can be stored per workspace and served by the API as is.
+ */
+export interface IdentityRules {
+  /** Identifier types from highest to lowest priority; unlisted types rank after, by name. */
+  priority: string[];
+  /** Most values of one type a profile may hold; types not listed use defaultLimit. */
+  limits: Record<string, number>;
+  defaultLimit: number;
+  /** Values never used as identifiers. */
+  blocked: {
+    /** Compared after trimming, case-insensitively. */
+    values: string[];
+    /** Regular expressions (source text) tested against the trimmed value. */
+    patterns: string[];
+  };
+}
+
+export const DEFAULT_IDENTITY_RULES: IdentityRules = {
+  priority: [
+    IdentifierTypes.userId,
+    IdentifierTypes.email,
+    IdentifierTypes.phone,
+    IdentifierTypes.advertisingId,
+    IdentifierTypes.deviceId,
+    IdentifierTypes.anonymousId,
+  ],
+  limits: { [IdentifierTypes.userId]: 1 },
+  defaultLimit: 5,
+  blocked: { values: ['-1', 'null', 'anonymous', 'undefined', '[object Object]'], patterns: ['^[0-]*$'] },
+};
+
+export const limitOf = (rules: IdentityRules, type: string): number => rules.limits[type] ?? rules.defaultLimit;
+
+/** Position of a type in the priority order (lower is stronger). */
+export const rankOf = (rules: IdentityRules, type: string): number => {
+  const i = rules.priority.indexOf(type);
+  return i === -1 ? rules.priority.length : i;
+};
+
+/** A compiled blocked-value test; patterns are compiled once per rules object. */
+export function blockedValueTest(rules: IdentityRules): (value: string) => boolean {
+  const exact = new Set(rules.blocked.values.map((v) => v.trim().toLowerCase()));
+  const patterns = rules.blocked.patterns.map((p) => new RegExp(p));
+  return (value) => {
+    const v = value.trim();
+    return exact.has(v.toLowerCase()) || patterns.some((p) => p.test(v));
+  };
+}

@@ -1,0 +1,69 @@
+import type { ResolvedEvent } from '@cdp/contracts';
+import { uniteIdentifiers } from './identifiers';
+import { parseJsonObject, sameJson } from './json';
+import { addStats, rememberMessages } from './profile';
+import { safeFieldName } from './safe-key';
+import { newerEntry } from './traits';
+import type { Profile, TraitEntry } from './types';
+
+/** The fields of a resolved event a profile is built from. */
+export type ProfileEvent = Pick<ResolvedEvent, 'messageId' | 'type' | 'event' | 'timestamp' | 'sourceId' | 'identifiers' | 'traits'>;
+
+export interface ApplyResult {
+  profile: Profile;
+  /** Trait keys whose value changed (not those whose metadata alone changed). */
+  changedTraits: string[];
+  /** False when the event was already applied (redelivery): the profile is returned unchanged. */
+  applied: boolean;
+}
+
+/** The name an event is counted under: a track event's name, otherwise its call type. */
+export const eventCountName = (event: Pick<ProfileEvent, 'type' | 'event'>): string =>
+  safeFieldName(event.type === 'track' && event.event ? event.event : event.type);
+
+/**
+ * Applies one event to a profile. Pure. A trait takes the event's value only when the event is
+ * newer than the one that set the current value, so any arrival order gives the same traits.
+ */
+export function applyEvent(profile: Profile, event: ProfileEvent, now: number = event.timestamp): ApplyResult {
+  if (profile.appliedMessageIds.includes(event.messageId)) return { profile, changedTraits: [], applied: false };
+
+  const traits: Record<string, TraitEntry> = { ...profile.traits };
+  const changedTraits: string[] = [];
+  const incoming = parseJsonObject(event.traits);
+  for (const key of Object.keys(incoming).sort()) {
+    const candidate: TraitEntry = {
+      value: incoming[key] ?? null,
+      updatedAt: event.timestamp,
+      source: event.sourceId ?? 'unknown',
+      messageId: event.messageId,
+    };
+    const current = traits[key];
+    const winner = newerEntry(current, candidate);
+    if (winner === current) continue;
+    traits[key] = winner;
+    if (!current || !sameJson(current.value, winner.value)) changedTraits.push(key);
+  }
+
+  const seen = event.identifiers.map((i) => ({ type: i.type, value: i.value, firstSeen: event.timestamp, lastSeen: event.timestamp }));
+  const stats = addStats(profile.stats, {
+    firstSeen: event.timestamp,
+    lastSeen: event.timestamp,
+    eventCount: 1,
+    eventCounts: { [eventCountName(event)]: 1 },
+  });
+
+  return {
+    profile: {
+      ...profile,
+      traits,
+      identifiers: uniteIdentifiers(profile.identifiers, seen),
+      stats,
+      version: profile.version + 1,
+      updatedAt: Math.max(profile.updatedAt, now),
+      appliedMessageIds: rememberMessages(profile.appliedMessageIds, [event.messageId]),
+    },
+    changedTraits,
+    applied: true,
+  };
+}

@@ -1,0 +1,44 @@
+import { uniteIdentifiers } from './identifiers';
+import { sameJson } from './json';
+import { addStats, rememberMessages } from './profile';
+import { newerEntry } from './traits';
+import type { Profile, TraitEntry } from './types';
+
+export interface MergeResult {
+  profile: Profile;
+  /** Trait keys whose value on the survivor changed. */
+  changedTraits: string[];
+}
+
+/**
+ * Folds an absorbed profile into the survivor. Pure. Traits keep the newest observation of
+ * either side (commutative), counters add up, identifiers are united. The caller guards against
+ * folding the same profile twice (survivor.absorbedProfileIds).
+ */
+export function mergeProfiles(survivor: Profile, absorbed: Profile, now: number = survivor.updatedAt): MergeResult {
+  const traits: Record<string, TraitEntry> = { ...survivor.traits };
+  const changedTraits: string[] = [];
+  for (const key of Object.keys(absorbed.traits).sort()) {
+    const current = traits[key];
+    const winner = newerEntry(current, absorbed.traits[key] as TraitEntry);
+    if (winner === current) continue;
+    traits[key] = winner;
+    if (!current || !sameJson(current.value, winner.value)) changedTraits.push(key);
+  }
+  const absorbedIds = new Set([...survivor.absorbedProfileIds, absorbed.profileId, ...absorbed.absorbedProfileIds]);
+  absorbedIds.delete(survivor.profileId);
+  return {
+    profile: {
+      ...survivor,
+      traits,
+      identifiers: uniteIdentifiers(survivor.identifiers, absorbed.identifiers),
+      stats: addStats(survivor.stats, absorbed.stats),
+      version: survivor.version + 1,
+      createdAt: Math.min(survivor.createdAt, absorbed.createdAt),
+      updatedAt: Math.max(survivor.updatedAt, now),
+      appliedMessageIds: rememberMessages(absorbed.appliedMessageIds, survivor.appliedMessageIds),
+      absorbedProfileIds: [...absorbedIds].sort(),
+    },
+    changedTraits,
+  };
+}

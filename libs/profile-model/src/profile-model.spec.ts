@@ -1,0 +1,163 @@
+import fc from 'fast-check';
+import { applyEvent, eventCountName, type ProfileEvent } from './apply-event';
+import { APPLIED_MESSAGE_WINDOW, MAX_EVENT_NAMES, OTHER_EVENTS } from './limits';
+import { mergeProfiles } from './merge-profiles';
+import { emptyProfile, rememberMessages } from './profile';
+import { safeFieldName } from './safe-key';
+import { plainTraits } from './traits';
+import type { Profile } from './types';
+
+const event = (over: Partial<ProfileEvent> & { messageId: string }): ProfileEvent => ({
+  type: 'identify',
+  event: null,
+  timestamp: 1_000,
+  sourceId: 'src',
+  identifiers: [],
+  traits: '{}',
+  ...over,
+});
+
+const fresh = (id = 'p1'): Profile => emptyProfile('ws', id, 0);
+const applyAll = (profile: Profile, events: readonly ProfileEvent[]): Profile => events.reduce((p, e) => applyEvent(p, e).profile, profile);
+
+// Few keys, few timestamps and values: collisions (same key, same timestamp) are the interesting case.
+const traitValue = fc.oneof(fc.string({ maxLength: 3 }), fc.integer({ min: 0, max: 3 }), fc.constant(null), fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 2 }));
+const traitsArb = fc.dictionary(fc.constantFrom('name', 'plan', 'country', 'age'), traitValue, { maxKeys: 4 });
+const eventsArb = fc.uniqueArray(
+  fc.record({
+    messageId: fc.string({ minLength: 1, maxLength: 4 }),
+    timestamp: fc.integer({ min: 0, max: 5 }),
+    traits: traitsArb,
+    identifiers: fc.array(fc.record({ type: fc.constantFrom('email', 'user_id'), value: fc.constantFrom('a', 'b') }), { maxLength: 2 }),
+    event: fc.option(fc.constantFrom('Order Completed', 'a.b', '$x'), { nil: null }),
+  }),
+  { selector: (e) => e.messageId, maxLength: 12 },
+).map((rows) => rows.map((r) => event({ ...r, type: r.event ? 'track' : 'identify', traits: JSON.stringify(r.traits) })));
+
+describe('applyEvent', () => {
+  it('keeps the value of the latest event, whatever the arrival order', () => {
+    const newer = event({ messageId: 'm2', timestamp: 2_000, traits: '{"plan":"pro"}' });
+    const older = event({ messageId: 'm1', timestamp: 1_000, traits: '{"plan":"free","name":"Jane"}' });
+    const p = applyAll(fresh(), [newer, older]);
+    expect(plainTraits(p.traits)).toEqual({ name: 'Jane', plan: 'pro' });
+    expect(p.traits['plan']).toEqual({ value: 'pro', updatedAt: 2_000, source: 'src', messageId: 'm2' });
+  });
+
+  it('reports only the trait keys whose value changed', () => {
+    const first = applyEvent(fresh(), event({ messageId: 'm1', traits: '{"a":1,"b":2}' }));
+    expect(first.changedTraits).toEqual(['a', 'b']);
+    const second = applyEvent(first.profile, event({ messageId: 'm2', timestamp: 2_000, traits: '{"a":1,"b":3}' }));
+    expect(second.changedTraits).toEqual(['b']);
+    expect(second.profile.traits['a']?.messageId).toBe('m2');
+  });
+
+  it('merges identifiers and counts events by name', () => {
+    let p = applyEvent(fresh(), event({ messageId: 'm1', timestamp: 5, identifiers: [{ type: 'email', value: 'j@x.io' }] }), 100).profile;
+    p = applyEvent(p, event({ messageId: 'm2', timestamp: 3, type: 'track', event: 'Order.Completed', identifiers: [{ type: 'email', value: 'j@x.io' }] }), 200).profile;
+    expect(p.identifiers).toEqual([{ type: 'email', value: 'j@x.io', firstSeen: 3, lastSeen: 5 }]);
+    expect(p.stats).toEqual({ firstSeen: 3, lastSeen: 5, eventCount: 2, eventCounts: { identify: 1, Order_Completed: 1 } });
+    expect(p.version).toBe(2);
+    expect(p.updatedAt).toBe(200);
+  });
+
+  it('counts at most MAX_EVENT_NAMES distinct names', () => {
+    let p = fresh();
+    for (let i = 0; i <= MAX_EVENT_NAMES; i++) p = applyEvent(p, event({ messageId: `m${i}`, type: 'track', event: `E${i}` })).profile;
+    expect(Object.keys(p.stats.eventCounts)).toHaveLength(MAX_EVENT_NAMES + 1);
+    expect(p.stats.eventCounts[OTHER_EVENTS]).toBe(1);
+  });
+
+  it('gives the same traits, identifiers and stats for any order of the same events', () => {
+    fc.assert(
+      fc.property(eventsArb.chain((events) => fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }))), ([events, shuffled]) => {
+        const a = applyAll(fresh(), events);
+        const b = applyAll(fresh(), shuffled);
+        expect(b.traits).toEqual(a.traits);
+        expect(b.identifiers).toEqual(a.identifiers);
+        expect(b.stats.eventCount).toBe(a.stats.eventCount);
+        expect(b.stats.eventCounts).toEqual(a.stats.eventCounts);
+        expect(b.version).toBe(events.length);
+      }),
+    );
+  });
+
+  it('changes nothing when an event is delivered again', () => {
+    fc.assert(
+      fc.property(eventsArb, fc.nat(), (events, pick) => {
+        fc.pre(events.length > 0);
+        const p = applyAll(fresh(), events);
+        const again = applyEvent(p, events[pick % events.length] as ProfileEvent);
+        expect(again.applied).toBe(false);
+        expect(again.changedTraits).toEqual([]);
+        expect(again.profile).toEqual(p);
+      }),
+    );
+  });
+
+  it('tolerates trait text that is not a JSON object', () => {
+    const r = applyEvent(fresh(), event({ messageId: 'm1', traits: 'not json' }));
+    expect(r.applied).toBe(true);
+    expect(r.profile.traits).toEqual({});
+  });
+});
+
+describe('mergeProfiles', () => {
+  it('is commutative on traits and identifiers and adds counters', () => {
+    fc.assert(
+      fc.property(eventsArb, eventsArb, (left, right) => {
+        const a = applyAll(fresh('a'), left);
+        const b = applyAll(fresh('b'), right.filter((e) => !left.some((l) => l.messageId === e.messageId)));
+        const ab = mergeProfiles(a, b).profile;
+        const ba = mergeProfiles(b, a).profile;
+        expect(ab.traits).toEqual(ba.traits);
+        expect(ab.identifiers).toEqual(ba.identifiers);
+        expect(ab.stats.eventCount).toBe(a.stats.eventCount + b.stats.eventCount);
+        expect(ab.stats.eventCounts).toEqual(ba.stats.eventCounts);
+      }),
+    );
+  });
+
+  it('equals applying all events to one profile', () => {
+    fc.assert(
+      fc.property(eventsArb, fc.nat(), (events, cut) => {
+        const at = events.length ? cut % events.length : 0;
+        const merged = mergeProfiles(applyAll(fresh('a'), events.slice(0, at)), applyAll(fresh('b'), events.slice(at))).profile;
+        const single = applyAll(fresh('a'), events);
+        expect(merged.traits).toEqual(single.traits);
+        expect(merged.identifiers).toEqual(single.identifiers);
+        expect(merged.stats).toEqual(single.stats);
+      }),
+    );
+  });
+
+  it('records the absorbed profiles and bumps the version', () => {
+    const a = { ...fresh('a'), version: 3, absorbedProfileIds: ['x'] };
+    const b = { ...fresh('b'), absorbedProfileIds: ['y'], traits: { plan: { value: 'pro', updatedAt: 9, source: 's', messageId: 'm' } } };
+    const r = mergeProfiles(a, b);
+    expect(r.profile.absorbedProfileIds).toEqual(['b', 'x', 'y']);
+    expect(r.profile.version).toBe(4);
+    expect(r.changedTraits).toEqual(['plan']);
+  });
+});
+
+describe('helpers', () => {
+  it('keeps a bounded window of the latest messageIds', () => {
+    const ids = Array.from({ length: APPLIED_MESSAGE_WINDOW + 10 }, (_, i) => `m${i}`);
+    const window = rememberMessages([], ids);
+    expect(window).toHaveLength(APPLIED_MESSAGE_WINDOW);
+    expect(window[window.length - 1]).toBe(`m${APPLIED_MESSAGE_WINDOW + 9}`);
+    expect(window).not.toContain('m0');
+  });
+
+  it('makes event names safe field names', () => {
+    fc.assert(
+      fc.property(fc.string(), (name) => {
+        const s = safeFieldName(name);
+        expect(s).not.toContain('.');
+        expect(s.startsWith('$')).toBe(false);
+        expect(['', '__proto__', 'constructor', 'prototype']).not.toContain(s);
+      }),
+    );
+    expect(eventCountName({ type: 'page', event: null })).toBe('page');
+  });
+});

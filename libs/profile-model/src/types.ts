@@ -1,0 +1,48 @@
+/** A JSON value as it arrives in traits and properties. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** One trait with where and when its value was observed. */
+export interface TraitEntry {
+  value: JsonValue;
+  /** Timestamp (ms) of the event that set the value: the latest event wins, not the latest arrival. */
+  updatedAt: number;
+  /** Source id of that event, or 'unknown'. */
+  source: string;
+  /** The event that set the value; breaks ties between events with the same timestamp. */
+  messageId: string;
+}
+
+export interface IdentifierEntry {
+  type: string;
+  value: string;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface ProfileStats {
+  firstSeen: number | null;
+  lastSeen: number | null;
+  eventCount: number;
+  /** Events per name (track: event name, other calls: their type); keys are storage-safe. */
+  eventCounts: Record<string, number>;
+}
+
+export interface Profile {
+  workspaceId: string;
+  profileId: string;
+  traits: Record<string, TraitEntry>;
+  /** Sorted by type, then value, so equal sets compare equal. */
+  identifiers: IdentifierEntry[];
+  stats: ProfileStats;
+  /** Increases by one with every change. */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+  /** The latest applied messageIds (bounded): makes a redelivered event a no-op. */
+  appliedMessageIds: string[];
+  /** Set on an absorbed profile: the profile it now lives in. */
+  mergedInto: string | null;
+  /** Profiles folded into this one (directly or through earlier merges). */
+  absorbedProfileIds: string[];
+}

@@ -1,0 +1,42 @@
+import type { Condition, EvaluationContext } from './ast';
+import { evaluate, traitsRead } from './evaluate';
+import { parseSegment, printSegment } from './text';
+import { formatIssues, validateDefinition, type ValidationIssue } from './validate';
+
+/** A definition as the API accepts it: the JSON AST or its text form. */
+export type DefinitionInput = unknown;
+
+export type ReadResult =
+  | { ok: true; definition: Condition; text: string }
+  | { ok: false; message: string; offset?: number; issues?: ValidationIssue[] };
+
+/** Reads a definition given as text or as JSON AST; the AST and canonical text, or a clear error. */
+export function readDefinition(input: DefinitionInput): ReadResult {
+  if (typeof input === 'string') {
+    const parsed = parseSegment(input);
+    if (!parsed.ok) return { ok: false, message: parsed.error.message, offset: parsed.error.offset };
+    return { ok: true, definition: parsed.definition, text: printSegment(parsed.definition) };
+  }
+  const checked = validateDefinition(input);
+  if (!checked.ok) return { ok: false, message: formatIssues(checked.issues), issues: checked.issues };
+  return { ok: true, definition: checked.definition, text: printSegment(checked.definition) };
+}
+
+/** A definition ready for the hot path: its evaluator and the traits it depends on. */
+export interface CompiledDefinition {
+  readonly definition: Condition;
+  readonly traits: ReadonlySet<string>;
+  matches(context: EvaluationContext): boolean;
+  /** True when a change of these trait keys can change the result. */
+  readsAny(changedTraits: readonly string[]): boolean;
+}
+
+export function compileDefinition(definition: Condition): CompiledDefinition {
+  const traits = new Set(traitsRead(definition));
+  return {
+    definition,
+    traits,
+    matches: (context) => evaluate(definition, context),
+    readsAny: (changed) => changed.some((k) => traits.has(k)),
+  };
+}

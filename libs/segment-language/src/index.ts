@@ -1,0 +1,5 @@
+export * from './ast';
+export * from './validate';
+export * from './text';
+export * from './evaluate';
+export * from './definition';

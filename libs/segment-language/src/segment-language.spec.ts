@@ -1,0 +1,272 @@
+import fc from 'fast-check';
+import { COMPARATORS, Limits, type Comparator, type Condition, type EvaluationContext, type Scalar } from './ast';
+import { compileDefinition, readDefinition } from './definition';
+import { evaluate, traitsRead } from './evaluate';
+import { parseSegment, printSegment } from './text';
+import { validateDefinition } from './validate';
+
+const scalar: fc.Arbitrary<Scalar> = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: 'binary', maxLength: 6 }),
+  fc.integer({ min: -1000, max: 1000 }),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.boolean(),
+  fc.constant(null),
+);
+const key = fc.oneof(fc.constantFrom('country', 'plan', 'age', 'tags'), fc.string({ minLength: 1, maxLength: 8 }));
+
+const trait: fc.Arbitrary<Condition> = fc.constantFrom<Comparator>(...COMPARATORS).chain((cmp): fc.Arbitrary<Condition> => {
+  const base = { op: 'trait' as const, key: '' };
+  const withValue = (value: fc.Arbitrary<Scalar | Scalar[]>): fc.Arbitrary<Condition> => fc.record({ key, value }).map((r) => ({ ...base, ...r, cmp }));
+  switch (cmp) {
+    case 'exists':
+      return key.map((k): Condition => ({ ...base, key: k, cmp }));
+    case 'in':
+      return withValue(fc.array(scalar, { maxLength: 4 }));
+    case '<':
+    case '<=':
+    case '>':
+    case '>=':
+      return withValue(fc.oneof(fc.string({ maxLength: 6 }), fc.integer({ min: -100, max: 100 })));
+    case 'contains':
+      return withValue(fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.boolean()));
+    case 'starts_with':
+      return withValue(fc.string({ maxLength: 6 }));
+    default:
+      return withValue(scalar);
+  }
+});
+
+const { condition } = fc.letrec<{ condition: Condition }>((tie) => ({
+  condition: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    trait,
+    fc.record({ op: fc.constant('not' as const), of: tie('condition') }),
+    fc.record({ op: fc.constantFrom('and' as const, 'or' as const), of: fc.array(tie('condition'), { minLength: 2, maxLength: 3 }) }),
+  ),
+}));
+
+// Profiles drawn from the same small key set, so conditions actually hit traits.
+const profile: fc.Arbitrary<EvaluationContext> = fc.record({
+  traits: fc.dictionary(fc.constantFrom('country', 'plan', 'age', 'tags'), fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }))),
+});
+
+describe('text form', () => {
+  it('round-trips: parse(print(ast)) deep-equals ast', () => {
+    fc.assert(
+      fc.property(condition, (ast) => {
+        const parsed = parseSegment(printSegment(ast));
+        expect(parsed).toEqual({ ok: true, definition: ast });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('prints what it parses, canonically (print . parse is idempotent)', () => {
+    fc.assert(
+      fc.property(condition, (ast) => {
+        const text = printSegment(ast);
+        const again = parseSegment(text);
+        expect(again.ok && printSegment(again.definition)).toBe(text);
+      }),
+    );
+  });
+
+  it('parses the documented example with the right precedence', () => {
+    const result = parseSegment(`trait('country') = 'DE' and (trait('plan') in ['pro','team'] or not trait('age') < 18)`);
+    expect(result).toEqual({
+      ok: true,
+      definition: {
+        op: 'and',
+        of: [
+          { op: 'trait', key: 'country', cmp: '=', value: 'DE' },
+          {
+            op: 'or',
+            of: [
+              { op: 'trait', key: 'plan', cmp: 'in', value: ['pro', 'team'] },
+              { op: 'not', of: { op: 'trait', key: 'age', cmp: '<', value: 18 } },
+            ],
+          },
+        ],
+      },
+    });
+  });
+
+  it('binds and tighter than or, keywords case-insensitive', () => {
+    const r = parseSegment(`trait('a') exists OR trait('b') exists AND trait('c') exists`);
+    expect(r.ok && r.definition.op).toBe('or');
+    expect(r.ok && r.definition.op === 'or' && r.definition.of[1]?.op).toBe('and');
+  });
+
+  it('reads escapes and double quotes', () => {
+    expect(parseSegment(`trait("it's") = 'a\\'b\\u0041'`)).toEqual({ ok: true, definition: { op: 'trait', key: "it's", cmp: '=', value: "a'bA" } });
+  });
+
+  it.each([
+    [`trait('country') = `, 19, 'a value'],
+    [`trait('country') == 'DE'`, 18, 'a value'],
+    [`trait('country') 'DE'`, 17, 'a comparison'],
+    [`trait(country) = 'DE'`, 6, 'the trait key as a quoted string'],
+    [`trait('a') exists and`, 21, 'a condition'],
+    [`(trait('a') exists`, 18, "')'"],
+    [`trait('a') exists trait('b') exists`, 18, "'and', 'or' or the end"],
+    [`trait('a') = 'unterminated`, 26, 'a closing'],
+    [`trait('a') < true`, 13, 'a number or a string'],
+    [`trait('a') in ['x' 'y']`, 19, "',' or ']'"],
+    [`trait('a') = #`, 13, 'a condition, a value or punctuation'],
+  ])('rejects %s at offset %i naming what was expected', (text, offset, expected) => {
+    const r = parseSegment(text);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.offset).toBe(offset);
+      expect(r.error.expected).toContain(expected);
+      expect(r.error.message).toContain(`at offset ${offset}`);
+    }
+  });
+
+  it('refuses nesting deeper than the limit instead of overflowing the stack', () => {
+    const r = parseSegment(`${'not '.repeat(Limits.maxDepth + 5)}trait('a') exists`);
+    expect(r.ok).toBe(false);
+    expect(parseSegment(`${'('.repeat(10_000)}trait('a') exists${')'.repeat(10_000)}`).ok).toBe(false);
+  });
+
+  it('never throws on arbitrary text', () => {
+    fc.assert(fc.property(fc.string(), (s) => expect(typeof parseSegment(s).ok).toBe('boolean')));
+  });
+});
+
+describe('validateDefinition', () => {
+  it('accepts every generated AST unchanged', () => {
+    fc.assert(fc.property(condition, (ast) => expect(validateDefinition(ast)).toEqual({ ok: true, definition: ast })));
+  });
+
+  it('reports each problem with its path', () => {
+    const r = validateDefinition({
+      op: 'and',
+      of: [{ op: 'trait', key: '', cmp: '=', value: 1 }, { op: 'trait', key: 'a', cmp: 'like', value: 'x' }, { op: 'or', of: [] }, { op: 'nope' }],
+    });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.issues.map((i) => i.path)).toEqual(['$.of[0].key', '$.of[1].cmp', '$.of[2].of', '$.of[3].op']);
+    }
+  });
+
+  it.each([
+    [{ op: 'trait', key: 'a', cmp: 'exists', value: 1 }, '$.value', 'takes no value'],
+    [{ op: 'trait', key: 'a', cmp: '=' }, '$.value', 'needs a value'],
+    [{ op: 'trait', key: 'a', cmp: 'in', value: 'x' }, '$.value', 'needs a list'],
+    [{ op: 'trait', key: 'a', cmp: 'in', value: [1, {}] }, '$.value', 'item 1'],
+    [{ op: 'trait', key: 'a', cmp: '<', value: true }, '$.value', 'finite number or a string'],
+    [{ op: 'trait', key: 'a', cmp: '=', value: Number.NaN }, '$.value', 'finite number'],
+    [{ op: 'not', of: { op: 'trait', key: 'a', cmp: 'exists' }, extra: 1 }, '$.extra', 'is not a field'],
+    [{ op: 'not', of: 'x' }, '$.of', 'must be an object'],
+    ['x', '$', 'must be an object'],
+  ])('rejects %j at %s', (input, path, message) => {
+    const r = validateDefinition(input);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues).toContainEqual({ path, message: expect.stringContaining(message) });
+  });
+
+  it('refuses too deep an AST', () => {
+    let deep: unknown = { op: 'trait', key: 'a', cmp: 'exists' };
+    for (let i = 0; i < 100; i++) deep = { op: 'not', of: deep };
+    expect(validateDefinition(deep).ok).toBe(false);
+  });
+});
+
+describe('evaluate', () => {
+  it('not x is the negation of x', () => {
+    fc.assert(fc.property(condition, profile, (x, p) => expect(evaluate({ op: 'not', of: x }, p)).toBe(!evaluate(x, p))));
+  });
+
+  it('and/or follow boolean algebra (commutative, De Morgan, distributive)', () => {
+    fc.assert(
+      fc.property(condition, condition, condition, profile, (a, b, c, p) => {
+        const ev = (x: Condition) => evaluate(x, p);
+        expect(ev({ op: 'and', of: [a, b] })).toBe(ev(a) && ev(b));
+        expect(ev({ op: 'or', of: [a, b] })).toBe(ev(a) || ev(b));
+        expect(ev({ op: 'and', of: [a, b] })).toBe(ev({ op: 'and', of: [b, a] }));
+        expect(ev({ op: 'not', of: { op: 'or', of: [a, b] } })).toBe(ev({ op: 'and', of: [{ op: 'not', of: a }, { op: 'not', of: b }] }));
+        expect(ev({ op: 'and', of: [a, { op: 'or', of: [b, c] }] })).toBe(
+          ev({ op: 'or', of: [{ op: 'and', of: [a, b] }, { op: 'and', of: [a, c] }] }),
+        );
+      }),
+    );
+  });
+
+  it('x != v is exactly not (x = v)', () => {
+    fc.assert(
+      fc.property(key, scalar, profile, (k, v, p) =>
+        expect(evaluate({ op: 'trait', key: k, cmp: '!=', value: v }, p)).toBe(!evaluate({ op: 'trait', key: k, cmp: '=', value: v }, p)),
+      ),
+    );
+  });
+
+  it('depends only on the traits it reads', () => {
+    fc.assert(
+      fc.property(condition, profile, profile, (x, p, q) => {
+        const read = new Set(traitsRead(x));
+        // q's unread traits replace p's: the result must not move.
+        const mixed: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(q.traits)) if (!read.has(k)) mixed[k] = v;
+        for (const [k, v] of Object.entries(p.traits)) if (read.has(k)) mixed[k] = v;
+        expect(evaluate(x, { traits: mixed })).toBe(evaluate(x, p));
+      }),
+    );
+  });
+
+  const matches = (text: string, traits: Record<string, unknown>) => {
+    const r = parseSegment(text);
+    if (!r.ok) throw new Error(r.error.message);
+    return evaluate(r.definition, { traits });
+  };
+
+  it('matches the documented example', () => {
+    const text = `trait('country') = 'DE' and (trait('plan') in ['pro','team'] or not trait('age') < 18)`;
+    expect(matches(text, { country: 'DE', plan: 'pro', age: 12 })).toBe(true);
+    expect(matches(text, { country: 'DE', plan: 'free', age: 30 })).toBe(true);
+    expect(matches(text, { country: 'DE', plan: 'free', age: 12 })).toBe(false);
+    expect(matches(text, { country: 'FR', plan: 'pro' })).toBe(false);
+  });
+
+  it('compares like with like only', () => {
+    expect(matches(`trait('age') >= 18`, { age: 18 })).toBe(true);
+    expect(matches(`trait('age') >= 18`, { age: '18' })).toBe(false);
+    expect(matches(`trait('since') < '2024-01-01'`, { since: '2023-12-31T10:00:00Z' })).toBe(true);
+    expect(matches(`trait('email') contains '@acme'`, { email: 'jo@acme.com' })).toBe(true);
+    expect(matches(`trait('tags') contains 'vip'`, { tags: ['new', 'vip'] })).toBe(true);
+    expect(matches(`trait('email') starts_with 'jo'`, { email: 'jo@acme.com' })).toBe(true);
+    expect(matches(`trait('email') exists`, { email: null })).toBe(false);
+    expect(matches(`trait('country') != 'DE'`, {})).toBe(true);
+    expect(matches(`trait('constructor') exists`, {})).toBe(false);
+  });
+});
+
+describe('traitsRead and compileDefinition', () => {
+  it('lists each key read once, sorted', () => {
+    const r = parseSegment(`trait('b') = 1 and (trait('a') exists or not trait('b') < 3)`);
+    expect(r.ok && traitsRead(r.definition)).toEqual(['a', 'b']);
+  });
+
+  it('readsAny is true exactly when a changed key is read', () => {
+    fc.assert(
+      fc.property(condition, fc.array(key, { maxLength: 4 }), (x, changed) => {
+        const read = traitsRead(x);
+        expect(compileDefinition(x).readsAny(changed)).toBe(changed.some((k) => read.includes(k)));
+      }),
+    );
+  });
+});
+
+describe('readDefinition', () => {
+  it('accepts text and AST alike, giving both forms', () => {
+    const fromText = readDefinition(`trait('plan') in ['pro', 'team']`);
+    expect(fromText).toEqual({ ok: true, definition: { op: 'trait', key: 'plan', cmp: 'in', value: ['pro', 'team'] }, text: `trait('plan') in ['pro', 'team']` });
+    expect(fromText.ok && readDefinition(fromText.definition)).toEqual(fromText);
+  });
+
+  it('gives the parser offset or the validator paths', () => {
+    expect(readDefinition(`trait('a') =`)).toMatchObject({ ok: false, offset: 12 });
+    expect(readDefinition({ op: 'or' })).toMatchObject({ ok: false, message: expect.stringContaining('$.of') });
+  });
+});

@@ -1,0 +1,313 @@
+import { Limits, type Comparator, type Condition, type Scalar } from './ast';
+
+/**
+ * The text form of a definition, e.g.
+ *   trait('country') = 'DE' and (trait('plan') in ['pro','team'] or not trait('age') < 18)
+ *
+ * Grammar (keywords are case-insensitive; `not` binds tighter than `and`, `and` tighter than `or`):
+ *   expr    := and ('or' and)*
+ *   and     := unary ('and' unary)*
+ *   unary   := 'not' unary | '(' expr ')' | trait
+ *   trait   := 'trait' '(' string ')' ( op literal | 'in' list | 'contains' literal | 'starts_with' string | 'exists' )
+ *   op      := '=' | '!=' | '<' | '<=' | '>' | '>='
+ *   list    := '[' (literal (',' literal)*)? ']'
+ *   literal := string | number | 'true' | 'false' | 'null'
+ *   string  := '...' with \\ \' \" \n \r \t \uXXXX escapes
+ */
+
+export interface ParseError {
+  /** Character offset (0-based) in the text where the problem is. */
+  offset: number;
+  /** What the parser expected there. */
+  expected: string;
+  /** What it found instead. */
+  found: string;
+  message: string;
+}
+
+export type ParseResult = { ok: true; definition: Condition } | { ok: false; error: ParseError };
+
+type TokenKind = 'word' | 'string' | 'number' | 'punct' | 'end';
+interface Token {
+  kind: TokenKind;
+  text: string;
+  /** The decoded value of a string or number token. */
+  value?: string | number;
+  offset: number;
+}
+
+class SyntaxFailure extends Error {
+  constructor(readonly detail: ParseError) {
+    super(detail.message);
+  }
+}
+
+const fail = (offset: number, expected: string, found: string): never => {
+  throw new SyntaxFailure({ offset, expected, found, message: `at offset ${offset}: expected ${expected}, found ${found}` });
+};
+
+const describe = (t: Token): string => (t.kind === 'end' ? 'the end of the text' : `'${t.text.length > 20 ? `${t.text.slice(0, 20)}...` : t.text}'`);
+
+const PUNCT = ['<=', '>=', '!=', '=', '<', '>', '(', ')', '[', ']', ','];
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const WORD = /[A-Za-z_][A-Za-z0-9_]*/y;
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i] as string;
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      const { value, end } = readString(text, i);
+      tokens.push({ kind: 'string', text: text.slice(i, end), value, offset: i });
+      i = end;
+      continue;
+    }
+    NUMBER.lastIndex = i;
+    const num = NUMBER.exec(text);
+    if (num && (c === '-' || /\d/.test(c))) {
+      tokens.push({ kind: 'number', text: num[0], value: Number(num[0]), offset: i });
+      i += num[0].length;
+      continue;
+    }
+    WORD.lastIndex = i;
+    const word = WORD.exec(text);
+    if (word) {
+      tokens.push({ kind: 'word', text: word[0], offset: i });
+      i += word[0].length;
+      continue;
+    }
+    const punct = PUNCT.find((p) => text.startsWith(p, i));
+    if (!punct) fail(i, 'a condition, a value or punctuation', `'${c}'`);
+    tokens.push({ kind: 'punct', text: punct as string, offset: i });
+    i += (punct as string).length;
+  }
+  tokens.push({ kind: 'end', text: '', offset: text.length });
+  return tokens;
+}
+
+const ESCAPES: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', n: '\n', r: '\r', t: '\t' };
+
+function readString(text: string, start: number): { value: string; end: number } {
+  const quote = text[start];
+  let out = '';
+  let i = start + 1;
+  while (i < text.length) {
+    const c = text[i] as string;
+    if (c === quote) return { value: out, end: i + 1 };
+    if (c === '\\') {
+      const e = text[i + 1];
+      if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+        out += String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
+        i += 6;
+        continue;
+      }
+      const mapped = e === undefined ? undefined : ESCAPES[e];
+      if (mapped === undefined) fail(i, `an escape (\\\\, \\', \\", \\n, \\r, \\t or \\uXXXX)`, e === undefined ? 'the end of the text' : `'\\${e}'`);
+      out += mapped;
+      i += 2;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return fail(text.length, `a closing ${quote} for the string that starts at offset ${start}`, 'the end of the text');
+}
+
+class Parser {
+  private pos = 0;
+  private depth = 0;
+  constructor(private readonly tokens: Token[]) {}
+
+  parseAll(): Condition {
+    const condition = this.expr();
+    const t = this.peek();
+    if (t.kind !== 'end') fail(t.offset, "'and', 'or' or the end of the text", describe(t));
+    return condition;
+  }
+
+  private peek(): Token {
+    return this.tokens[this.pos] as Token;
+  }
+
+  private next(): Token {
+    const t = this.peek();
+    if (t.kind !== 'end') this.pos++;
+    return t;
+  }
+
+  private isWord(word: string): boolean {
+    const t = this.peek();
+    return t.kind === 'word' && t.text.toLowerCase() === word;
+  }
+
+  private expectPunct(p: string): void {
+    const t = this.next();
+    if (t.kind !== 'punct' || t.text !== p) fail(t.offset, `'${p}'`, describe(t));
+  }
+
+  private expr(): Condition {
+    return this.chain('or', () => this.and());
+  }
+
+  private and(): Condition {
+    return this.chain('and', () => this.unary());
+  }
+
+  private chain(op: 'and' | 'or', operand: () => Condition): Condition {
+    const of = [operand()];
+    while (this.isWord(op)) {
+      this.next();
+      of.push(operand());
+    }
+    return of.length === 1 ? (of[0] as Condition) : { op, of };
+  }
+
+  private unary(): Condition {
+    const t = this.peek();
+    if (++this.depth > Limits.maxDepth) fail(t.offset, `at most ${Limits.maxDepth} levels of nesting`, 'deeper nesting');
+    try {
+      if (this.isWord('not')) {
+        this.next();
+        return { op: 'not', of: this.unary() };
+      }
+      if (t.kind === 'punct' && t.text === '(') {
+        this.next();
+        const inner = this.expr();
+        this.expectPunct(')');
+        return inner;
+      }
+      if (this.isWord('trait')) return this.trait();
+      return fail(t.offset, "a condition: trait('...'), 'not' or '('", describe(t));
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private trait(): Condition {
+    this.next();
+    this.expectPunct('(');
+    const keyToken = this.next();
+    if (keyToken.kind !== 'string') fail(keyToken.offset, 'the trait key as a quoted string', describe(keyToken));
+    const key = keyToken.value as string;
+    if (key.length === 0 || key.length > Limits.maxKeyLength) fail(keyToken.offset, `a trait key of 1 to ${Limits.maxKeyLength} characters`, describe(keyToken));
+    this.expectPunct(')');
+    const t = this.next();
+    if (t.kind === 'punct' && ['=', '!=', '<', '<=', '>', '>='].includes(t.text)) {
+      const value = this.literal();
+      if (t.text !== '=' && t.text !== '!=' && typeof value !== 'number' && typeof value !== 'string') {
+        fail(this.tokens[this.pos - 1]?.offset ?? t.offset, `a number or a string after '${t.text}'`, `'${String(value)}'`);
+      }
+      return { op: 'trait', key, cmp: t.text as Comparator, value };
+    }
+    const word = t.kind === 'word' ? t.text.toLowerCase() : '';
+    if (word === 'exists') return { op: 'trait', key, cmp: 'exists' };
+    if (word === 'in') return { op: 'trait', key, cmp: 'in', value: this.list() };
+    if (word === 'contains') {
+      const at = this.peek();
+      const value = this.literal();
+      if (value === null) fail(at.offset, "a string, number or boolean after 'contains'", "'null'");
+      return { op: 'trait', key, cmp: 'contains', value };
+    }
+    if (word === 'starts_with') {
+      const s = this.next();
+      if (s.kind !== 'string') fail(s.offset, "a quoted string after 'starts_with'", describe(s));
+      return { op: 'trait', key, cmp: 'starts_with', value: s.value as string };
+    }
+    return fail(t.offset, "a comparison (=, !=, <, <=, >, >=, in, contains, starts_with, exists)", describe(t));
+  }
+
+  private list(): Scalar[] {
+    this.expectPunct('[');
+    const values: Scalar[] = [];
+    if (this.peek().kind === 'punct' && this.peek().text === ']') {
+      this.next();
+      return values;
+    }
+    for (;;) {
+      values.push(this.literal());
+      const t = this.next();
+      if (t.kind === 'punct' && t.text === ']') return values;
+      if (t.kind !== 'punct' || t.text !== ',') fail(t.offset, "',' or ']'", describe(t));
+    }
+  }
+
+  private literal(): Scalar {
+    const t = this.next();
+    if (t.kind === 'string') {
+      if ((t.value as string).length > Limits.maxStringLength) fail(t.offset, `a string of at most ${Limits.maxStringLength} characters`, 'a longer string');
+      return t.value as string;
+    }
+    if (t.kind === 'number') {
+      if (!Number.isFinite(t.value)) fail(t.offset, 'a finite number', describe(t));
+      return t.value as number;
+    }
+    if (t.kind === 'word') {
+      const w = t.text.toLowerCase();
+      if (w === 'true') return true;
+      if (w === 'false') return false;
+      if (w === 'null') return null;
+    }
+    return fail(t.offset, 'a value: a quoted string, a number, true, false or null', describe(t));
+  }
+}
+
+/** Parses the text form into an AST, or says where (character offset) and what was expected. */
+export function parseSegment(text: string): ParseResult {
+  if (text.length > Limits.maxTextLength) {
+    return { ok: false, error: { offset: Limits.maxTextLength, expected: `at most ${Limits.maxTextLength} characters`, found: 'a longer text', message: `the definition is longer than ${Limits.maxTextLength} characters` } };
+  }
+  try {
+    return { ok: true, definition: new Parser(tokenize(text)).parseAll() };
+  } catch (e) {
+    if (e instanceof SyntaxFailure) return { ok: false, error: e.detail };
+    throw e;
+  }
+}
+
+/** Quotes a string so that the tokenizer reads back exactly the same characters. */
+export function quote(s: string): string {
+  let out = "'";
+  for (const ch of s) {
+    const code = ch.charCodeAt(0);
+    if (ch === '\\') out += '\\\\';
+    else if (ch === "'") out += "\\'";
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (code < 0x20 || code === 0x7f) out += `\\u${code.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  return `${out}'`;
+}
+
+function literal(v: Scalar): string {
+  if (typeof v === 'string') return quote(v);
+  // String(-0) is "0"; keep the sign so that the text round-trips exactly.
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  return String(v);
+}
+
+/** Prints an AST in the canonical text form; parseSegment(printSegment(x)) deep-equals x. */
+export function printSegment(condition: Condition): string {
+  switch (condition.op) {
+    case 'and':
+    case 'or':
+      return condition.of.map((c) => (c.op === 'and' || c.op === 'or' ? `(${printSegment(c)})` : printSegment(c))).join(` ${condition.op} `);
+    case 'not': {
+      const inner = printSegment(condition.of);
+      return condition.of.op === 'and' || condition.of.op === 'or' ? `not (${inner})` : `not ${inner}`;
+    }
+    case 'trait': {
+      const head = `trait(${quote(condition.key)})`;
+      if (condition.cmp === 'exists') return `${head} exists`;
+      const v = condition.value;
+      const rhs = Array.isArray(v) ? `[${v.map(literal).join(', ')}]` : literal(v ?? null);
+      return `${head} ${condition.cmp} ${rhs}`;
+    }
+  }
+}

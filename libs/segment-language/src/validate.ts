@@ -1,0 +1,123 @@
+import { COMPARATORS, Limits, type Comparator, type Condition, type Scalar } from './ast';
+
+/** One problem in a definition: where (a JSON path like `$.of[1].cmp`) and what is wrong. */
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+export type ValidationResult = { ok: true; definition: Condition } | { ok: false; issues: ValidationIssue[] };
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const isScalar = (v: unknown): v is Scalar =>
+  v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+
+const ALLOWED_KEYS: Record<string, readonly string[]> = {
+  and: ['op', 'of'],
+  or: ['op', 'of'],
+  not: ['op', 'of'],
+  trait: ['op', 'key', 'cmp', 'value'],
+};
+
+/**
+ * Checks that untrusted JSON is a well-formed definition and returns a clean copy of it
+ * (only known fields), or every problem found with its path.
+ */
+export function validateDefinition(input: unknown): ValidationResult {
+  const issues: ValidationIssue[] = [];
+  const counter = { nodes: 0 };
+  const definition = check(input, '$', 1, issues, counter);
+  if (counter.nodes > Limits.maxNodes) issues.push({ path: '$', message: `has ${counter.nodes} conditions; at most ${Limits.maxNodes} are allowed` });
+  return issues.length === 0 && definition ? { ok: true, definition } : { ok: false, issues };
+}
+
+/** The issues as one line, for an HTTP 400 or a log. */
+export const formatIssues = (issues: readonly ValidationIssue[]): string => issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+
+function check(node: unknown, path: string, depth: number, issues: ValidationIssue[], counter: { nodes: number }): Condition | undefined {
+  counter.nodes++;
+  if (depth > Limits.maxDepth) {
+    issues.push({ path, message: `nesting is deeper than ${Limits.maxDepth} levels` });
+    return undefined;
+  }
+  if (!isRecord(node)) {
+    issues.push({ path, message: 'must be an object with an "op" field' });
+    return undefined;
+  }
+  const op = node['op'];
+  if (typeof op !== 'string' || !(op in ALLOWED_KEYS)) {
+    issues.push({ path: `${path}.op`, message: `must be one of ${Object.keys(ALLOWED_KEYS).map((k) => `"${k}"`).join(', ')}` });
+    return undefined;
+  }
+  for (const key of Object.keys(node)) {
+    if (!ALLOWED_KEYS[op]?.includes(key)) issues.push({ path: `${path}.${key}`, message: `is not a field of a "${op}" condition` });
+  }
+  switch (op) {
+    case 'and':
+    case 'or': {
+      const of = node['of'];
+      if (!Array.isArray(of) || of.length < 2) {
+        issues.push({ path: `${path}.of`, message: `must be a list of at least 2 conditions` });
+        return undefined;
+      }
+      const children = of.map((child, i) => check(child, `${path}.of[${i}]`, depth + 1, issues, counter));
+      return children.every((c): c is Condition => c !== undefined) ? { op, of: children } : undefined;
+    }
+    case 'not': {
+      const child = check(node['of'], `${path}.of`, depth + 1, issues, counter);
+      return child ? { op, of: child } : undefined;
+    }
+    default:
+      return checkTrait(node, path, issues);
+  }
+}
+
+function checkTrait(node: Record<string, unknown>, path: string, issues: ValidationIssue[]): Condition | undefined {
+  const before = issues.length;
+  const key = node['key'];
+  if (typeof key !== 'string' || key.length === 0 || key.length > Limits.maxKeyLength) {
+    issues.push({ path: `${path}.key`, message: `must be a non-empty string of at most ${Limits.maxKeyLength} characters` });
+  }
+  const cmp = node['cmp'];
+  if (typeof cmp !== 'string' || !(COMPARATORS as readonly string[]).includes(cmp)) {
+    issues.push({ path: `${path}.cmp`, message: `must be one of ${COMPARATORS.map((c) => `"${c}"`).join(', ')}` });
+    return undefined;
+  }
+  const comparator = cmp as Comparator;
+  const hasValue = 'value' in node;
+  const value = node['value'];
+  const problem = valueProblem(comparator, hasValue, value);
+  if (problem) issues.push({ path: `${path}.value`, message: problem });
+  if (issues.length > before) return undefined;
+  const condition: Condition = { op: 'trait', key: key as string, cmp: comparator };
+  if (comparator !== 'exists') condition.value = Array.isArray(value) ? [...(value as Scalar[])] : (value as Scalar);
+  return condition;
+}
+
+function valueProblem(cmp: Comparator, hasValue: boolean, value: unknown): string | undefined {
+  const tooLong = (v: unknown) => typeof v === 'string' && v.length > Limits.maxStringLength;
+  if (cmp === 'exists') return hasValue ? '"exists" takes no value' : undefined;
+  if (!hasValue) return `"${cmp}" needs a value`;
+  if (cmp === 'in') {
+    if (!Array.isArray(value)) return '"in" needs a list of strings, numbers, booleans or null';
+    if (value.length > Limits.maxListLength) return `a list may hold at most ${Limits.maxListLength} values`;
+    const bad = value.findIndex((v) => !isScalar(v) || tooLong(v));
+    return bad >= 0 ? `item ${bad} must be a string (at most ${Limits.maxStringLength} characters), a finite number, a boolean or null` : undefined;
+  }
+  if (tooLong(value)) return `a string may have at most ${Limits.maxStringLength} characters`;
+  switch (cmp) {
+    case '=':
+    case '!=':
+      return isScalar(value) ? undefined : `"${cmp}" needs a string, a finite number, a boolean or null`;
+    case '<':
+    case '<=':
+    case '>':
+    case '>=':
+      return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value)) ? undefined : `"${cmp}" needs a finite number or a string`;
+    case 'contains':
+      return isScalar(value) && value !== null ? undefined : '"contains" needs a string, a finite number or a boolean';
+    case 'starts_with':
+      return typeof value === 'string' ? undefined : '"starts_with" needs a string';
+  }
+}

@@ -1,0 +1,4 @@
+export * from './wait-for';
+export * from './stack-env';
+export * from './service-process';
+export * from './topic-reader';

@@ -1,0 +1,28 @@
+// Small helpers shared by the root scripts (start, test). Plain Node, no dependencies.
+import { spawn } from 'node:child_process';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export const root = join(import.meta.dirname, '..');
+export const SERVICES = [
+  { name: 'collector', port: 3001 },
+  { name: 'normalizer', port: 3002 },
+  { name: 'identity-resolver', port: 3003 },
+  { name: 'profile-store', port: 3004 },
+  { name: 'segmenter', port: 3005 },
+];
+export const stackHome = process.env.CDP_STACK_HOME || join(homedir(), '.cache', 'cdp-stack');
+
+/** Nx stays offline, prints plain lines and leaves no daemon behind. */
+export const toolEnv = { ...process.env, NX_NO_CLOUD: 'true', NX_DAEMON: 'false', NX_TUI: 'false', SCARF_ANALYTICS: 'false' };
+
+/** Runs a command with inherited output; resolves with its exit code. */
+export function run(command, args, options = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, stdio: 'inherit', env: toolEnv, ...options });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    child.on('error', () => resolve(127));
+  });
+}
+
+export const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;

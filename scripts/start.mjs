@@ -1,0 +1,93 @@
+// `npm start`: the whole platform on one machine. Uses KAFKA_BROKERS, SCHEMA_REGISTRY_URL and
+// MONGO_URL when they point at reachable servers, otherwise starts the local stack; builds and
+// runs the five services; Ctrl-C stops everything this command started.
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { root, run, SERVICES, stackHome, toolEnv } from './lib.mjs';
+
+const logDir = join(stackHome, 'run', 'logs');
+const stackWasUp = spawnSync('bash', ['deploy/local/stack.sh', 'status'], { cwd: root, stdio: 'ignore', env: toolEnv }).status === 0;
+const children = [];
+let stopping = false;
+
+async function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nstopping services...');
+  await Promise.all(
+    children.map(
+      ({ child }) =>
+        new Promise((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          child.once('exit', () => (clearTimeout(timer), resolve()));
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  if (!stackWasUp) await run('bash', ['deploy/local/stack.sh', 'down']);
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+if ((await run('bash', ['deploy/local/stack.sh', 'up'])) !== 0) {
+  console.error('the local stack did not start; see the logs above');
+  await stop(1);
+}
+if ((await run('npx', ['nx', 'run-many', '-t', 'build', '--parallel=2', `--projects=${SERVICES.map((s) => s.name).join(',')}`])) !== 0) {
+  console.error('build failed');
+  await stop(1);
+}
+
+mkdirSync(logDir, { recursive: true });
+for (const { name, port } of SERVICES) {
+  const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+  const child = spawn(process.execPath, [join(root, 'dist', 'apps', name, 'main.js')], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`${name} exited (${code ?? signal}); see ${join(logDir, `${name}.log`)}`);
+      void stop(1);
+    }
+  });
+  children.push({ name, port, child });
+}
+
+const deadline = Date.now() + 120_000;
+for (const { name, port } of SERVICES) {
+  for (;;) {
+    const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline || stopping) {
+      console.error(`${name} did not become ready; see ${join(logDir, `${name}.log`)}`);
+      await stop(1);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const writeKey = process.env.CDP_DEMO_WRITE_KEY || 'dev-write-key';
+const apiKey = process.env.CDP_DEMO_API_KEY || 'dev-api-key';
+console.log(`
+CDP is running (Ctrl-C stops it).
+  collector          http://localhost:3001   POST /v1/identify|track|page|screen|group|alias|batch|import
+  normalizer         http://localhost:3002
+  identity-resolver  http://localhost:3003   GET  /v1/identities/{type:value}
+  profile-store      http://localhost:3004   GET  /v1/profiles/{id or type:value}
+  segmenter          http://localhost:3005   POST /v1/segments
+  every service:     /health/live  /health/ready  /metrics
+  workspace: demo    write key: ${writeKey}    API key: ${apiKey}
+  service logs:      ${logDir}
+
+Try:
+  curl -u ${writeKey}: -H 'content-type: application/json' \\
+    -d '{"userId":"42","traits":{"email":"Jane@Example.com","country":"DE"}}' http://localhost:3001/v1/identify
+  curl -H 'authorization: Bearer ${apiKey}' http://localhost:3004/v1/profiles/email:jane@example.com
+`);
