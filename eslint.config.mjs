@@ -1,6 +1,26 @@
 import nx from '@nx/eslint-plugin';
 
 const services = ['collector', 'normalizer', 'identity-resolver', 'profile-store', 'segmenter'];
+const testing = (tags, allow) => (allow ? [...tags, 'type:testing'] : tags);
+
+/** Who may import whom: services meet only on topics; pure domain code never reaches for I/O. */
+const boundaries = (inTests) => ({
+  enforceBuildableLibDependency: true,
+  banTransitiveDependencies: true,
+  allow: ['^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$'],
+  depConstraints: [
+    ...services.map((s) => ({ sourceTag: `scope:${s}`, onlyDependOnLibsWithTags: [`scope:${s}`, 'scope:shared'] })),
+    { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+    { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:shared'] },
+    { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
+    { sourceTag: 'type:domain', onlyDependOnLibsWithTags: testing(['type:domain', 'type:contracts'], inTests) },
+    { sourceTag: 'type:util', onlyDependOnLibsWithTags: testing(['type:util', 'type:contracts'], inTests) },
+    { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: testing(['type:data-access', 'type:util', 'type:contracts'], inTests) },
+    { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:data-access', 'type:util', 'type:contracts'] },
+    { sourceTag: 'type:app', onlyDependOnLibsWithTags: testing(['type:domain', 'type:data-access', 'type:util', 'type:contracts'], inTests) },
+    { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:testing', 'type:contracts', 'type:data-access', 'type:util'] },
+  ],
+});
 
 export default [
   ...nx.configs['flat/base'],
@@ -9,42 +29,12 @@ export default [
   { ignores: ['**/dist', '**/out-tsc', '**/generated/**', 'bench/results/**'] },
   {
     files: ['**/*.ts', '**/*.js', '**/*.mjs', '**/*.cts'],
-    rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: true,
-          banTransitiveDependencies: true,
-          allow: ['^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$'],
-          depConstraints: [
-            // A service sees only its own libs and the shared ones: services meet on topics.
-            ...services.map((s) => ({
-              sourceTag: `scope:${s}`,
-              onlyDependOnLibsWithTags: [`scope:${s}`, 'scope:shared'],
-            })),
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:shared'] },
-            // Layers: pure domain code never reaches for I/O.
-            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts'] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
-            {
-              sourceTag: 'type:data-access',
-              onlyDependOnLibsWithTags: ['type:data-access', 'type:util', 'type:contracts'],
-            },
-            {
-              sourceTag: 'type:testing',
-              onlyDependOnLibsWithTags: ['type:data-access', 'type:util', 'type:contracts'],
-            },
-            {
-              sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: ['type:domain', 'type:data-access', 'type:util', 'type:contracts', 'type:testing'],
-            },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:testing', 'type:contracts', 'type:data-access', 'type:util'] },
-          ],
-        },
-      ],
-    },
+    rules: { '@nx/enforce-module-boundaries': ['error', boundaries(false)] },
+  },
+  {
+    // Tests may also use the shared test helpers (a real stack, waiting on conditions).
+    files: ['**/*.spec.ts', '**/*.integration-spec.ts'],
+    rules: { '@nx/enforce-module-boundaries': ['error', boundaries(true)] },
   },
   {
     files: ['**/*.ts'],

@@ -1,12 +1,18 @@
 // The integration tier: *.integration-spec.ts against the real local stack
 // (Kafka, schema registry, FerretDB). Run by `npm test` after the stack is up.
 const preset = require('./jest.preset.js');
+const { compilerOptions } = require('./tsconfig.base.json');
 
 module.exports = {
   ...preset,
   displayName: 'integration',
   rootDir: '.',
   testMatch: ['<rootDir>/{apps,libs}/*/src/**/*.integration-spec.ts'],
+  modulePathIgnorePatterns: ['<rootDir>/.nx', '<rootDir>/dist'],
+  // Path aliases from tsconfig.base.json (@cdp/<lib> -> libs/<lib>/src/index.ts).
+  moduleNameMapper: Object.fromEntries(
+    Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias}$`, `<rootDir>/${target}`]),
+  ),
   testTimeout: 120_000,
   maxWorkers: 1,
 };

@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	cdp-ferretdb [-listen 127.0.0.1:27017] [-data DIR] [-debug]   run the server
+//	cdp-ferretdb [-listen 127.0.0.1:27017] [-data DIR] [-log-level warn]   run the server
 //	cdp-ferretdb ping [-uri mongodb://127.0.0.1:27017/] [-timeout 2s]
 //	                                                              health check: exit 0 if a MongoDB-compatible
 //	                                                              server answers {ping: 1} and {buildInfo: 1}
@@ -35,12 +35,13 @@ func main() {
 
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP listen address")
 	data := flag.String("data", "data", "SQLite data directory")
-	debug := flag.Bool("debug", false, "debug logging")
+	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn or error")
 	flag.Parse()
 
-	level := slog.LevelInfo
-	if *debug {
-		level = slog.LevelDebug
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintln(os.Stderr, "bad -log-level:", err)
+		os.Exit(2)
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
@@ -74,11 +75,11 @@ func main() {
 		}
 	}()
 
-	logger.Info("FerretDB listening", "uri", f.MongoDBURI(), "data", dir)
-	fmt.Fprintln(os.Stderr, "READY "+f.MongoDBURI())
+	// printed regardless of the log level, so the log shows when the server came up
+	fmt.Fprintf(os.Stderr, "%s READY %s data=%s\n", time.Now().Format(time.RFC3339), f.MongoDBURI(), dir)
 
 	<-done
-	logger.Info("FerretDB stopped")
+	fmt.Fprintf(os.Stderr, "%s STOPPED\n", time.Now().Format(time.RFC3339))
 }
 
 func fail(logger *slog.Logger, msg string, err error) {
@@ -105,7 +106,8 @@ func ping(args []string) int {
 		fmt.Fprintln(os.Stderr, "ping: connect:", err)
 		return 1
 	}
-	defer func() { _ = client.Disconnect(context.Background()) }()
+	// No client.Disconnect: it sends endSessions, which FerretDB 1.24 does not implement (it logs a
+	// warning for every health check). The process exits right after; the server sees a closed socket.
 
 	if err = client.Database("admin").RunCommand(ctx, bson.D{{Key: "ping", Value: 1}}).Err(); err != nil {
 		fmt.Fprintln(os.Stderr, "ping:", err)

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { Collection } from 'mongodb';
 import { PlatformConfig } from '@cdp/platform';
-import { MongoConnection } from '@cdp/mongo';
+import { isDuplicateKey, MongoConnection } from '@cdp/mongo';
 import { hashKey, SCOPES, type KeyKind } from './keys';
 
 export interface KeyRecord {
@@ -80,19 +80,15 @@ export class AccessService implements OnModuleInit {
   }
 
   async ensureWorkspace(workspaceId: string, name: string): Promise<void> {
-    await this.workspaces.updateOne(
-      { _id: workspaceId },
-      { $setOnInsert: { workspaceId, name, createdAt: new Date() } },
-      { upsert: true },
+    await ignoreDuplicate(
+      this.workspaces.updateOne({ _id: workspaceId }, { $setOnInsert: { workspaceId, name, createdAt: new Date() } }, { upsert: true }),
     );
   }
 
   /** Stores a key by hash (idempotent for the same key). */
   async storeKey(key: string, record: Omit<KeyRecord, '_id' | 'createdAt' | 'revokedAt'>): Promise<void> {
-    await this.keys.updateOne(
-      { _id: hashKey(key) },
-      { $setOnInsert: { ...record, createdAt: new Date(), revokedAt: null } },
-      { upsert: true },
+    await ignoreDuplicate(
+      this.keys.updateOne({ _id: hashKey(key) }, { $setOnInsert: { ...record, createdAt: new Date(), revokedAt: null } }, { upsert: true }),
     );
   }
 
@@ -114,5 +110,14 @@ export class AccessService implements OnModuleInit {
       this.cache.set(id, { principal, until: now + CACHE_MS });
     }
     return principal?.kind === kind ? principal : null;
+  }
+}
+
+/** Two instances upserting the same document at once: one inserts, the other gets E11000. Both are done. */
+async function ignoreDuplicate(write: Promise<unknown>): Promise<void> {
+  try {
+    await write;
+  } catch (e) {
+    if (!isDuplicateKey(e)) throw e;
   }
 }

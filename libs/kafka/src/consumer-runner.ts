@@ -57,7 +57,8 @@ export class ConsumerRunner {
         this.options.onError?.(e, context);
         throw e;
       }
-      await control.commit(chunk[chunk.length - 1]!.offset);
+      const last = chunk.at(-1);
+      if (last) await control.commit(last.offset);
       await control.heartbeat();
     }
   }

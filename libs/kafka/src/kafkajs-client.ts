@@ -1,4 +1,4 @@
-import { CompressionTypes, Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, Partitioners, type Consumer, type Producer } from 'kafkajs';
 import type {
   AdminPort,
   BatchControl,
@@ -38,7 +38,13 @@ export class KafkaJsClient implements KafkaClientPort {
   }
 
   producer(): ProducerPort {
-    return new KafkaJsProducer(this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false }));
+    return new KafkaJsProducer(this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        // murmur2 on the key, as the Java client: records of one key land where other clients put them.
+        createPartitioner: Partitioners.DefaultPartitioner,
+      }));
   }
 
   consumer(options: ConsumerOptions): ConsumerPort {

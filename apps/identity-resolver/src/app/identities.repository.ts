@@ -45,7 +45,8 @@ export class IdentitiesRepository extends WorkspaceRepository<IdentityDoc> {
         workspaceId,
         { type: id.type, value: id.value },
         { $setOnInsert: { profileId, createdAt: new Date() } },
-        { upsert: true, returnDocument: 'after', projection: { _id: 0, profileId: 1 } },
+        // No projection: FerretDB 1.24 does not implement findAndModify's "fields".
+        { upsert: true, returnDocument: 'after' },
       );
       if (doc) return doc.profileId;
     } catch (e) {

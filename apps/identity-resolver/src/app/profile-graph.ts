@@ -52,6 +52,7 @@ export class ProfileGraph<T extends ProfileNode> {
   /** The canonical profile id of `profileId`, or undefined when a node on the way is missing. */
   canonical(profileId: string): string | undefined {
     const last = this.chain(profileId).at(-1);
-    return last && last.mergedInto === null ? last.profileId : undefined;
+    // `!mergedInto`, not `=== null`: FerretDB 1.24 drops null fields written by $setOnInsert.
+    return last && !last.mergedInto ? last.profileId : undefined;
   }
 }

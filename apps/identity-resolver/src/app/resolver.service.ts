@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { NormalizedEvent } from '@cdp/contracts';
-import { decide, extractIdentifiers, identifierKey, type Identifier, type IdentityRules, type ProfileState } from '@cdp/identity-graph';
+import { decide, extractIdentifiers, type Identifier, type IdentityRules, type ProfileState } from '@cdp/identity-graph';
 import { IdentitiesRepository, type IdentityDoc } from './identities.repository';
 import { IdentityProfilesRepository, type IdentityProfileDoc, type MergeInfo } from './identity-profiles.repository';
 import type { StoredMerge } from './outputs';
@@ -93,7 +93,7 @@ export class ResolverService {
     }
     for (const id of decision.attach) {
       const owner = await this.identities.claim(ws, id, decision.profileId);
-      if (owner !== decision.profileId) throw new GraphChanged(`identifier ${identifierKey({ type: id.type, value: '…' })} was claimed concurrently`);
+      if (owner !== decision.profileId) throw new GraphChanged(`a ${id.type} identifier was claimed concurrently`);
       await this.profiles.countIdentifier(ws, decision.profileId, id);
     }
     return { ok: true, profileId: decision.profileId, identifiers: decision.identifiers, merges: [...merges.values()], action: decision.action };
@@ -114,4 +114,4 @@ export class ResolverService {
   }
 }
 
-const toState = (doc: IdentityProfileDoc): ProfileState => ({ profileId: doc.profileId, createdAt: doc.createdAt.getTime(), counts: doc.counts });
+const toState = (doc: IdentityProfileDoc): ProfileState => ({ profileId: doc.profileId, createdAt: doc.createdAt.getTime(), counts: doc.counts ?? {} });

@@ -3,6 +3,7 @@ import { normalizeEvent } from '@cdp/cleaning';
 import { recordKey, Topics, workspaceOfKey, type NormalizedEvent, type RawEvent } from '@cdp/contracts';
 import { DecodeError, KafkaGateway, PipelineConsumer, type InboundRecord, type Rejection, type TopicCodec } from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
+import { rawFromJson } from './raw-from-json';
 
 /**
  * cdp.events.raw.v1 -> cleaning -> cdp.events.normalized.v1 (or the DLQ with a reason).
@@ -56,7 +57,7 @@ export class RawEventsConsumer extends PipelineConsumer {
   /** The raw envelope from Avro, or from a plain JSON message keyed `<workspaceId>:...`. */
   private async readRaw(record: InboundRecord): Promise<RawEvent | Rejection> {
     const value = record.value;
-    if (value && value[0] === 0x7b /* '{' */) return this.fromJson(record, value);
+    if (value && value[0] === 0x7b /* '{' */) return rawFromJson(record, value);
     try {
       return await this.kafka.decode<RawEvent>(value);
     } catch (e) {
@@ -65,25 +66,5 @@ export class RawEventsConsumer extends PipelineConsumer {
       }
       throw e;
     }
-  }
-
-  private fromJson(record: InboundRecord, value: Buffer): RawEvent | Rejection {
-    const workspaceId = record.key ? workspaceOfKey(record.key.toString('utf8')) : '';
-    if (!workspaceId) return { record, workspaceId: null, reason: 'missing_workspace', message: 'a JSON event needs a key starting with the workspace id' };
-    let message: Record<string, unknown>;
-    try {
-      message = JSON.parse(value.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      return { record, workspaceId, reason: 'invalid_json', message: 'value is neither Avro nor valid JSON' };
-    }
-    const messageId = typeof message['messageId'] === 'string' ? message['messageId'] : `${record.topic}-${record.partition}-${record.offset}`;
-    return {
-      workspaceId,
-      sourceId: null,
-      messageId,
-      type: String(message['type'] ?? ''),
-      receivedAt: record.timestamp,
-      payload: value.toString('utf8'),
-    };
   }
 }

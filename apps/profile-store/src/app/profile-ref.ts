@@ -5,7 +5,7 @@ import { identifierKey } from '@cdp/profile-model';
 export type ProfileRef = { kind: 'profile'; profileId: string } | { kind: 'identifier'; type: string; value: string; idKey: string };
 
 /** An identifier type: lower-case letters, digits and '_' (user_id, email, a custom external id type). */
-const IDENTIFIER = /^([a-z][a-z0-9_]{0,63}):(.+)$/s;
+const IDENTIFIER = /^([a-z][a-z0-9_]{0,63}):(.*)$/s;
 
 /**
  * Parses the id of a profile route. Everything after the first ':' is the value, so values may

@@ -81,7 +81,7 @@ export class ProfileWriter {
     for (let attempt = 1; ; attempt++) {
       const current = (await this.profiles.get(workspaceId, profileId)) ?? emptyProfile(workspaceId, profileId, Date.now());
       if (current.mergedInto === intoProfileId) return current;
-      if (current.mergedInto !== null) return null;
+      if (current.mergedInto) return null;
       const marked: Profile = { ...current, mergedInto: intoProfileId, version: current.version + 1, updatedAt: Date.now() };
       if (await this.profiles.compareAndSet(marked, current.version)) return marked;
       if (attempt >= MAX_ATTEMPTS) throw new Error(`profile ${profileId}: version conflict after ${attempt} attempts`);

@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { AccessModule } from '@cdp/access';
+import { KafkaModule } from '@cdp/kafka';
+import { MongoModule } from '@cdp/mongo';
+import { PlatformConfig, PlatformModule } from '@cdp/platform';
+import { IdentitiesController } from './identities.controller';
+import { IdentitiesRepository } from './identities.repository';
+import { IdentityProfilesRepository } from './identity-profiles.repository';
+import { IdentityRulesService } from './identity-rules.service';
+import { NormalizedEventsConsumer } from './normalized-events.consumer';
+import { ResolverService } from './resolver.service';
+
+@Module({
+  imports: [
+    PlatformModule.forRoot({ service: 'identity-resolver', defaultPort: 3003, config: PlatformConfig }),
+    KafkaModule.forRoot(),
+    MongoModule.forRoot(),
+    AccessModule,
+  ],
+  controllers: [IdentitiesController],
+  providers: [IdentitiesRepository, IdentityProfilesRepository, IdentityRulesService, ResolverService, NormalizedEventsConsumer],
+})
+export class AppModule {}

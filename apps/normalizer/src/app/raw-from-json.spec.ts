@@ -1,0 +1,40 @@
+import type { InboundRecord } from '@cdp/kafka';
+import { rawFromJson } from './raw-from-json';
+
+const record = (key: string | null, value: string): InboundRecord => ({
+  topic: 'cdp.events.raw.v1',
+  partition: 1,
+  offset: '42',
+  key: key === null ? null : Buffer.from(key),
+  value: Buffer.from(value),
+  timestamp: 1_700_000_000_000,
+  headers: {},
+});
+
+describe('rawFromJson', () => {
+  it('takes the workspace from the key and keeps the payload', () => {
+    const r = record('ws1:anon', '{"type":"track","event":"E","messageId":"m1"}');
+    expect(rawFromJson(r, r.value!)).toEqual({
+      workspaceId: 'ws1',
+      sourceId: null,
+      messageId: 'm1',
+      type: 'track',
+      receivedAt: 1_700_000_000_000,
+      payload: '{"type":"track","event":"E","messageId":"m1"}',
+    });
+  });
+
+  it('derives a stable messageId from the record position', () => {
+    const r = record('ws1:anon', '{"type":"track"}');
+    expect(rawFromJson(r, r.value!)).toMatchObject({ messageId: 'cdp.events.raw.v1-1-42' });
+  });
+
+  it.each([
+    [null, '{"type":"track"}', 'missing_workspace'],
+    ['ws1:a', '{"type":', 'invalid_json'],
+    ['ws1:a', '[1,2]', 'invalid_json'],
+  ])('key %j value %s -> %s', (key, value, reason) => {
+    const r = record(key, value);
+    expect(rawFromJson(r, r.value!)).toMatchObject({ reason });
+  });
+});

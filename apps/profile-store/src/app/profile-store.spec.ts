@@ -1,0 +1,115 @@
+import fc from 'fast-check';
+import type { ResolvedEvent } from '@cdp/contracts';
+import { applyEvent, emptyProfile, type JsonValue } from '@cdp/profile-model';
+import { profileChange } from './profile-change';
+import { parseProfileRef } from './profile-ref';
+import { fromDoc, storeTrait, toDoc } from './stored-profile';
+import { decodeCursor, encodeCursor } from './timeline-cursor';
+
+const resolved: ResolvedEvent = {
+  workspaceId: 'ws',
+  profileId: 'p1',
+  identifiers: [{ type: 'email', value: 'jane@example.com' }],
+  sourceId: 'src',
+  messageId: 'm1',
+  type: 'track',
+  event: 'Order Completed',
+  name: null,
+  userId: null,
+  anonymousId: 'a1',
+  groupId: null,
+  timestamp: 1_000,
+  receivedAt: 1_500,
+  traits: '{"plan":"pro","tags":[[1,2],[3]]}',
+  properties: '{"total":120}',
+  context: '{}',
+};
+
+describe('parseProfileRef', () => {
+  it('reads type:value, keeping every later ":" and "@" in the value', () => {
+    expect(parseProfileRef('email:Jane@Example.com')).toEqual({ kind: 'identifier', type: 'email', value: 'jane@example.com', idKey: 'email:jane@example.com' });
+    expect(parseProfileRef('user_id:42')).toMatchObject({ type: 'user_id', value: '42' });
+    expect(parseProfileRef('anonymous_id:a:b@c')).toMatchObject({ type: 'anonymous_id', value: 'a:b@c' });
+  });
+  it('reads anything else as a profile id', () => {
+    expect(parseProfileRef('6f1c2a9e-1b0e-4d8e-9d5a-0c1f2e3d4b5a')).toEqual({ kind: 'profile', profileId: '6f1c2a9e-1b0e-4d8e-9d5a-0c1f2e3d4b5a' });
+    expect(parseProfileRef('Email:x')).toEqual({ kind: 'profile', profileId: 'Email:x' });
+  });
+  it('refuses empty ids and empty values', () => {
+    expect(parseProfileRef('  ')).toBeNull();
+    expect(parseProfileRef('email: ')).toBeNull();
+    expect(parseProfileRef('x'.repeat(2000))).toBeNull();
+  });
+  it('keeps non-email values as given', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }).filter((s) => s.trim() !== '' && s.trim() === s), (value) => {
+        expect(parseProfileRef(`user_id:${value}`)).toMatchObject({ kind: 'identifier', value });
+      }),
+    );
+  });
+});
+
+describe('timeline cursor', () => {
+  it('round-trips', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 42 }), fc.string(), (timestamp, messageId) => {
+        expect(decodeCursor(encodeCursor({ timestamp, messageId }))).toEqual({ timestamp, messageId });
+      }),
+    );
+  });
+  it('refuses what it did not issue', () => {
+    expect(decodeCursor('garbage')).toBeNull();
+    expect(decodeCursor(Buffer.from('{"a":1}').toString('base64url'))).toBeNull();
+    expect(decodeCursor(Buffer.from('["1","m"]').toString('base64url'))).toBeNull();
+  });
+});
+
+describe('stored profile', () => {
+  it('stores a value with nested arrays as JSON text and reads it back', () => {
+    const meta = { updatedAt: 1, source: 's', messageId: 'm' };
+    expect(storeTrait({ value: [[1], 2], ...meta })).toEqual({ json: '[[1],2]', ...meta });
+    expect(storeTrait({ value: { a: [1, { b: [[2]] }] }, ...meta })).toHaveProperty('json');
+    expect(storeTrait({ value: [1, { a: [2] }], ...meta })).toEqual({ value: [1, { a: [2] }], ...meta });
+  });
+  it('round-trips a profile and indexes identifiers as type:value', () => {
+    const { profile } = applyEvent(emptyProfile('ws', 'p1', 0), resolved, 2_000);
+    const doc = toDoc(profile);
+    expect(doc.idKeys).toEqual(['email:jane@example.com']);
+    expect(fromDoc(doc)).toEqual(profile);
+  });
+  it('round-trips any JSON trait value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const v = JSON.parse(JSON.stringify(value)) as JsonValue;
+        const p = { ...emptyProfile('ws', 'p', 0), traits: { t: { value: v, updatedAt: 1, source: 's', messageId: 'm' } } };
+        expect(fromDoc(toDoc(p)).traits['t']?.value).toEqual(v);
+      }),
+    );
+  });
+});
+
+describe('profileChange', () => {
+  it('carries the full traits and the causing event', () => {
+    const { profile, changedTraits } = applyEvent(emptyProfile('ws', 'p1', 0), resolved, 2_000);
+    const change = profileChange(profile, { kind: 'event', event: resolved, created: true, changedTraits }, 2_000);
+    expect(change).toMatchObject({
+      workspaceId: 'ws',
+      profileId: 'p1',
+      version: 1,
+      change: 'created',
+      changedTraits: ['plan', 'tags'],
+      computedTraits: '{}',
+      identifiers: [{ type: 'email', value: 'jane@example.com' }],
+      messageId: 'm1',
+      eventName: 'Order Completed',
+      eventTimestamp: 1_000,
+      eventProperties: '{"total":120}',
+      receivedAt: 1_500,
+    });
+    expect(JSON.parse(change.traits)).toEqual({ plan: 'pro', tags: [[1, 2], [3]] });
+  });
+  it('describes a merge', () => {
+    const change = profileChange(emptyProfile('ws', 'p1', 0), { kind: 'merge', absorbedProfileIds: ['p2'], changedTraits: [], messageId: null, receivedAt: 7 }, 9);
+    expect(change).toMatchObject({ change: 'merged', absorbedProfileIds: ['p2'], eventName: null, receivedAt: 7, changedAt: 9 });
+  });
+});

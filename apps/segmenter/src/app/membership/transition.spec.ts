@@ -1,0 +1,118 @@
+import fc from 'fast-check';
+import { decide, parseTraits, segmentsToEvaluate, toSegmentChange, type MembershipState, type Transition } from './transition';
+
+const at = (profileVersion: number, isMember: boolean) => ({ isMember, profileVersion, receivedAt: 1_000 + profileVersion, now: 5_000 + profileVersion });
+
+/** Applies a decision to the stored state the way the repository's compare-and-set does. */
+function apply(stored: MembershipState | null, version: number, isMember: boolean): { state: MembershipState | null; emitted: Transition | null } {
+  const d = decide(stored, at(version, isMember));
+  if (d.kind === 'none') return { state: stored, emitted: null };
+  if (d.kind === 'reemit') return { state: stored, emitted: d.transition };
+  expect(d.expectedVersion).toBe(stored ? stored.membershipVersion : null);
+  const t = d.transition;
+  return { state: { member: t.change === 'entered', membershipVersion: t.membershipVersion, lastProfileVersion: t.profileVersion, lastTransition: t }, emitted: t };
+}
+
+describe('decide', () => {
+  it('numbers transitions 1 (entered), 2 (exited), 3 (entered)', () => {
+    let state: MembershipState | null = null;
+    const seen: [string, number][] = [];
+    for (const [v, m] of [[1, true], [2, true], [3, false], [4, false], [5, true]] as const) {
+      const r = apply(state, v, m);
+      state = r.state;
+      if (r.emitted) seen.push([r.emitted.change, r.emitted.membershipVersion]);
+    }
+    expect(seen).toEqual([['entered', 1], ['exited', 2], ['entered', 3]]);
+  });
+
+  it('does nothing for a profile that never matched', () => {
+    expect(decide(null, at(1, false))).toEqual({ kind: 'none' });
+  });
+
+  it('copies profileVersion and receivedAt into the transition', () => {
+    expect(decide(null, { isMember: true, profileVersion: 7, receivedAt: 123, now: 456 })).toEqual({
+      kind: 'write',
+      expectedVersion: null,
+      transition: { change: 'entered', membershipVersion: 1, profileVersion: 7, occurredAt: 456, receivedAt: 123 },
+    });
+  });
+
+  it('re-emits the stored transition, unchanged, for the profile version that caused it (lost produce)', () => {
+    const first = apply(null, 3, true);
+    const again = decide(first.state, { ...at(3, true), now: 99_999 });
+    expect(again).toEqual({ kind: 'reemit', transition: first.emitted });
+  });
+
+  it('ignores versions older than the stored one, whatever they evaluate to', () => {
+    const state = apply(null, 5, true).state;
+    expect(decide(state, at(4, false))).toEqual({ kind: 'none' });
+    expect(decide(state, at(2, true))).toEqual({ kind: 'none' });
+  });
+
+  it('redelivering any prefix of the stream emits only transitions already emitted, with the same membershipVersion', () => {
+    const stream = fc.array(fc.boolean(), { minLength: 1, maxLength: 20 });
+    fc.assert(
+      fc.property(stream, fc.nat(), (members, cut) => {
+        let state: MembershipState | null = null;
+        const emitted = new Map<number, Transition>();
+        members.forEach((m, i) => {
+          const r = apply(state, i + 1, m);
+          state = r.state;
+          if (r.emitted) emitted.set(r.emitted.profileVersion, r.emitted);
+        });
+        // Redelivery from an earlier offset: every record again, in order, against the final state.
+        const from = cut % members.length;
+        for (let i = from; i < members.length; i++) {
+          const r = apply(state, i + 1, members[i] as boolean);
+          expect(r.state).toBe(state);
+          if (r.emitted) expect(emitted.get(r.emitted.profileVersion)).toEqual(r.emitted);
+        }
+        // Versions strictly alternate entered/exited and count up from 1.
+        [...emitted.values()].forEach((t, i) => {
+          expect(t.membershipVersion).toBe(i + 1);
+          expect(t.change).toBe(i % 2 === 0 ? 'entered' : 'exited');
+        });
+      }),
+    );
+  });
+});
+
+describe('segmentsToEvaluate', () => {
+  const seg = (segmentId: string, keys: string[]) => ({ segmentId, name: segmentId, readsAny: (c: readonly string[]) => c.some((k) => keys.includes(k)) });
+  const segments = [seg('a', ['country']), seg('b', ['plan', 'age']), seg('c', ['email'])];
+
+  it('takes only segments reading a changed trait on update', () => {
+    expect(segmentsToEvaluate(segments, { change: 'updated', changedTraits: ['age', 'city'] }).map((s) => s.segmentId)).toEqual(['b']);
+    expect(segmentsToEvaluate(segments, { change: 'updated', changedTraits: [] })).toEqual([]);
+  });
+
+  it.each(['created', 'merged', 'deleted'] as const)('takes every segment on %s', (change) => {
+    expect(segmentsToEvaluate(segments, { change, changedTraits: [] })).toHaveLength(3);
+  });
+});
+
+describe('parseTraits', () => {
+  it('accepts JSON objects only', () => {
+    expect(parseTraits('{"a":1}')).toEqual({ a: 1 });
+    expect(parseTraits('[1]')).toBeNull();
+    expect(parseTraits('null')).toBeNull();
+    expect(parseTraits('{')).toBeNull();
+  });
+});
+
+describe('toSegmentChange', () => {
+  it('carries the transition and ids', () => {
+    const t: Transition = { change: 'exited', membershipVersion: 2, profileVersion: 9, occurredAt: 10, receivedAt: null };
+    expect(toSegmentChange({ workspaceId: 'w', segmentId: 's', segmentName: 'S', profileId: 'p' }, t)).toEqual({
+      workspaceId: 'w',
+      segmentId: 's',
+      segmentName: 'S',
+      profileId: 'p',
+      change: 'exited',
+      membershipVersion: 2,
+      occurredAt: 10,
+      profileVersion: 9,
+      receivedAt: null,
+    });
+  });
+});
