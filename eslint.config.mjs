@@ -17,7 +17,10 @@ const boundaries = (inTests) => ({
     { sourceTag: 'type:util', onlyDependOnLibsWithTags: testing(['type:util', 'type:contracts'], inTests) },
     { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: testing(['type:data-access', 'type:util', 'type:contracts'], inTests) },
     { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:data-access', 'type:util', 'type:contracts'] },
-    { sourceTag: 'type:app', onlyDependOnLibsWithTags: testing(['type:domain', 'type:data-access', 'type:util', 'type:contracts'], inTests) },
+    {
+      sourceTag: 'type:app',
+      onlyDependOnLibsWithTags: testing(['type:domain', 'type:data-access', 'type:util', 'type:contracts'], inTests),
+    },
     { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:testing', 'type:contracts', 'type:data-access', 'type:util'] },
   ],
 });

@@ -63,7 +63,10 @@ for (const { name, port } of SERVICES) {
 const deadline = Date.now() + 120_000;
 for (const { name, port } of SERVICES) {
   for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline || stopping) {
       console.error(`${name} did not become ready; see ${join(logDir, `${name}.log`)}`);

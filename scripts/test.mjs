@@ -8,7 +8,11 @@ const steps = [
   { name: 'typecheck', cmd: ['npx', ['tsc', '-p', 'tsconfig.check.json']] },
   { name: 'unit tests', cmd: ['npx', ['nx', 'run-many', '-t', 'test', '--parallel=2']] },
   { name: 'local stack', integration: true, cmd: ['bash', ['deploy/local/stack.sh', 'up']] },
-  { name: 'build services', integration: true, cmd: ['npx', ['nx', 'run-many', '-t', 'build', '--parallel=2', `--projects=${SERVICES.map((s) => s.name).join(',')}`]] },
+  {
+    name: 'build services',
+    integration: true,
+    cmd: ['npx', ['nx', 'run-many', '-t', 'build', '--parallel=2', `--projects=${SERVICES.map((s) => s.name).join(',')}`]],
+  },
   { name: 'integration tests', integration: true, cmd: ['npx', ['jest', '-c', 'jest.integration.config.cjs']] },
 ];
 

@@ -1,11 +1,5 @@
 import { Topics, type SegmentChange } from '@cdp/contracts';
-import {
-  startService,
-  testScope,
-  TopicReader,
-  waitFor,
-  type RunningService,
-} from '@cdp/testing';
+import { startService, testScope, TopicReader, waitFor, type RunningService } from '@cdp/testing';
 
 /**
  * The walking skeleton, end to end on the real stack: the five built services as processes,
@@ -13,13 +7,7 @@ import {
  * an `entered` record on cdp.segments.changes.v1.
  */
 const scope = testScope('e2e');
-const SERVICES = [
-  'collector',
-  'normalizer',
-  'identity-resolver',
-  'profile-store',
-  'segmenter',
-] as const;
+const SERVICES = ['collector', 'normalizer', 'identity-resolver', 'profile-store', 'segmenter'] as const;
 const PORT_BASE = 13_000 + Math.floor(Math.random() * 900) * 10;
 const API_KEY = 'dev-api-key';
 const writeAuth = `Basic ${Buffer.from('dev-write-key:').toString('base64')}`;
@@ -28,15 +16,9 @@ let services: Record<(typeof SERVICES)[number], RunningService>;
 let segmentChanges: TopicReader<SegmentChange>;
 
 beforeAll(async () => {
-  const started = await Promise.all(
-    SERVICES.map((name, i) => startService(name, PORT_BASE + i + 1, scope.env)),
-  );
-  services = Object.fromEntries(
-    started.map((s) => [s.name, s]),
-  ) as typeof services;
-  segmentChanges = await new TopicReader<SegmentChange>(
-    `${scope.namespace}${Topics.segmentChanges.name}`,
-  ).start();
+  const started = await Promise.all(SERVICES.map((name, i) => startService(name, PORT_BASE + i + 1, scope.env)));
+  services = Object.fromEntries(started.map((s) => [s.name, s])) as typeof services;
+  segmentChanges = await new TopicReader<SegmentChange>(`${scope.namespace}${Topics.segmentChanges.name}`).start();
 }, 180_000);
 
 afterAll(async () => {
@@ -108,10 +90,9 @@ it('takes an identify and a track from the collector to a profile and a segment 
     // The normalizer lower-cased the email, so the profile is found by the clean address.
     const profile = await waitFor(
       async () => {
-        const res = await fetch(
-          `${services['profile-store'].url}/v1/profiles/email:${encodeURIComponent(email)}`,
-          { headers: { authorization: `Bearer ${API_KEY}` } },
-        );
+        const res = await fetch(`${services['profile-store'].url}/v1/profiles/email:${encodeURIComponent(email)}`, {
+          headers: { authorization: `Bearer ${API_KEY}` },
+        });
         if (res.status !== 200) return undefined;
         const body = (await res.json()) as {
           profileId: string;
@@ -125,11 +106,7 @@ it('takes an identify and a track from the collector to a profile and a segment 
     );
     expect(profile.traits).toMatchObject({ email, country: 'DE' });
 
-    const change = await segmentChanges.waitForRecord(
-      (c) => c.profileId === profile.profileId,
-      'the segment entry',
-      60_000,
-    );
+    const change = await segmentChanges.waitForRecord((c) => c.profileId === profile.profileId, 'the segment entry', 60_000);
     expect(change.value).toMatchObject({
       workspaceId: 'demo',
       segmentId,
@@ -146,13 +123,7 @@ it('refuses a bad write key and a malformed event with clear 4xx answers', async
     `Basic ${Buffer.from('nope-nope:').toString('base64')}`,
   );
   expect(badKey.status).toBe(401);
-  const noEvent = await post(
-    `${services.collector.url}/v1/track`,
-    { userId: 'u' },
-    writeAuth,
-  );
+  const noEvent = await post(`${services.collector.url}/v1/track`, { userId: 'u' }, writeAuth);
   expect(noEvent.status).toBe(400);
-  expect(((await noEvent.json()) as { message: string }).message).toContain(
-    'event is required',
-  );
+  expect(((await noEvent.json()) as { message: string }).message).toContain('event is required');
 });

@@ -21,9 +21,12 @@ describe('keys', () => {
 
   it('reads the write key from Basic auth as Segment SDKs send it', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1 }).filter((s) => !s.includes(':')), (key) => {
-        expect(basicAuthUser(`Basic ${Buffer.from(`${key}:`).toString('base64')}`)).toBe(key);
-      }),
+      fc.property(
+        fc.string({ minLength: 1 }).filter((s) => !s.includes(':')),
+        (key) => {
+          expect(basicAuthUser(`Basic ${Buffer.from(`${key}:`).toString('base64')}`)).toBe(key);
+        },
+      ),
     );
     expect(basicAuthUser(undefined)).toBeNull();
     expect(basicAuthUser('Bearer x')).toBeNull();

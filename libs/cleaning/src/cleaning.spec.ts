@@ -39,18 +39,28 @@ describe('safe keys', () => {
   it('refuses objects nested too deep', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 50; i++) deep = { d: deep };
-    expect(normalizeEvent({ type: 'track', event: 'E', userId: 'u', properties: deep }, envelope)).toMatchObject({ ok: false, reason: 'too_deep' });
+    expect(normalizeEvent({ type: 'track', event: 'E', userId: 'u', properties: deep }, envelope)).toMatchObject({
+      ok: false,
+      reason: 'too_deep',
+    });
   });
 });
 
 describe('correctedTimestamp', () => {
   it('applies the skew correction when sentAt is given', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2e12 }), fc.integer({ min: -1e7, max: 1e7 }), fc.integer({ min: 0, max: 1e7 }), (ts, skew, delay) => {
-        const sentAt = ts + delay;
-        const receivedAt = sentAt - skew;
-        expect(correctedTimestamp({ timestamp: new Date(ts).toISOString(), sentAt: new Date(sentAt).toISOString() }, receivedAt)).toBe(receivedAt - delay);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 2e12 }),
+        fc.integer({ min: -1e7, max: 1e7 }),
+        fc.integer({ min: 0, max: 1e7 }),
+        (ts, skew, delay) => {
+          const sentAt = ts + delay;
+          const receivedAt = sentAt - skew;
+          expect(correctedTimestamp({ timestamp: new Date(ts).toISOString(), sentAt: new Date(sentAt).toISOString() }, receivedAt)).toBe(
+            receivedAt - delay,
+          );
+        },
+      ),
     );
   });
   it('falls back to receivedAt without a timestamp', () => {

@@ -57,7 +57,11 @@ export function normalizeEvent(message: unknown, envelope: Envelope): CleanResul
   }
   const m = message as Record<string, unknown>;
   const type = m['type'];
-  if (!isEventType(type)) return reject('invalid_type', `type must be one of identify, track, page, screen, group, alias (got ${JSON.stringify(type)?.slice(0, 40)})`);
+  if (!isEventType(type))
+    return reject(
+      'invalid_type',
+      `type must be one of identify, track, page, screen, group, alias (got ${JSON.stringify(type)?.slice(0, 40)})`,
+    );
   const userId = text(m['userId']);
   const anonymousId = text(m['anonymousId']);
   if (!userId && !anonymousId) return reject('missing_identity', `${type} needs userId or anonymousId`);

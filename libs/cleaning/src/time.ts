@@ -10,7 +10,10 @@ export function parseTime(value: unknown): number | undefined {
  * Event time corrected for the sender's clock skew (Segment's rule):
  * timestamp = receivedAt - (sentAt - originalTimestamp) when sentAt is given.
  */
-export function correctedTimestamp(input: { timestamp?: unknown; originalTimestamp?: unknown; sentAt?: unknown }, receivedAt: number): number {
+export function correctedTimestamp(
+  input: { timestamp?: unknown; originalTimestamp?: unknown; sentAt?: unknown },
+  receivedAt: number,
+): number {
   const original = parseTime(input.originalTimestamp) ?? parseTime(input.timestamp);
   const sentAt = parseTime(input.sentAt);
   if (original === undefined) return receivedAt;

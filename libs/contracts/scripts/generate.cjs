@@ -11,7 +11,10 @@ fs.rmSync(outDir, { recursive: true, force: true });
 fs.mkdirSync(outDir, { recursive: true });
 
 const modules = [];
-for (const file of fs.readdirSync(avroDir).filter((f) => f.endsWith('.avsc')).sort()) {
+for (const file of fs
+  .readdirSync(avroDir)
+  .filter((f) => f.endsWith('.avsc'))
+  .sort()) {
   const schema = JSON.parse(fs.readFileSync(path.join(avroDir, file), 'utf8'));
   const base = file.replace(/\.avsc$/, '');
   fs.writeFileSync(path.join(outDir, `${base}.ts`), `// Generated from avro/${file}. Do not edit.\n${toTypeScript(schema)}`);

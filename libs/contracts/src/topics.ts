@@ -43,11 +43,7 @@ export const Topics = {
     '<workspaceId>:<anonymousId|userId|messageId>',
   ),
   deadLetters: topic<DeadLetter>('cdp.events.dlq.v1', CdpEventsDlqV1.DeadLetterSchema, '<workspaceId|unknown>:<sourceTopic>'),
-  identityMerges: topic<IdentityMerge>(
-    'cdp.identity.merges.v1',
-    CdpIdentityMergesV1.IdentityMergeSchema,
-    '<workspaceId>:<intoProfileId>',
-  ),
+  identityMerges: topic<IdentityMerge>('cdp.identity.merges.v1', CdpIdentityMergesV1.IdentityMergeSchema, '<workspaceId>:<intoProfileId>'),
   resolvedEvents: topic<ResolvedEvent>('cdp.events.resolved.v1', CdpEventsResolvedV1.ResolvedEventSchema, '<workspaceId>:<profileId>'),
   profileChanges: topic<ProfileChange>(
     'cdp.profiles.changes.v1',

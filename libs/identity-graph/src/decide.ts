@@ -93,7 +93,14 @@ export function decide(input: ResolutionInput): Decision {
 
     const survivor = involved[0];
     if (!survivor) {
-      return { action: 'create', profileId: profileIdFor(input.workspaceId, kept[0] as Identifier), identifiers: kept, attach, merges: [], demoted };
+      return {
+        action: 'create',
+        profileId: profileIdFor(input.workspaceId, kept[0] as Identifier),
+        identifiers: kept,
+        attach,
+        merges: [],
+        demoted,
+      };
     }
     const linkedTo = (profileId: string): Identifier[] => kept.filter((id) => matched.get(identifierKey(id)) === profileId);
     const merges = involved.slice(1).map((from) => ({

@@ -43,7 +43,8 @@ export function extractIdentifiers(event: NormalizedEvent, rules: IdentityRules 
   const externalIds = context['externalIds'];
   if (Array.isArray(externalIds)) {
     for (const ext of externalIds) {
-      if (isObject(ext)) candidates.push({ type: typeof ext['type'] === 'string' ? ext['type'].trim().toLowerCase() : null, value: ext['id'] });
+      if (isObject(ext))
+        candidates.push({ type: typeof ext['type'] === 'string' ? ext['type'].trim().toLowerCase() : null, value: ext['id'] });
     }
   }
 

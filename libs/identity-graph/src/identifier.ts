@@ -35,7 +35,8 @@ export function parseIdentifier(text: string): ParsedIdentifier {
   const value = normalizeIdentifierValue(type, text.slice(at + 1));
   if (!IDENTIFIER_TYPE.test(type)) return { ok: false, message: 'identifier type may only contain a-z, 0-9, "_" and "-" (at most 64)' };
   if (value.length === 0) return { ok: false, message: 'identifier value is empty' };
-  if (value.length > MAX_IDENTIFIER_VALUE_LENGTH) return { ok: false, message: `identifier value is longer than ${MAX_IDENTIFIER_VALUE_LENGTH}` };
+  if (value.length > MAX_IDENTIFIER_VALUE_LENGTH)
+    return { ok: false, message: `identifier value is longer than ${MAX_IDENTIFIER_VALUE_LENGTH}` };
   return { ok: true, identifier: { type, value } };
 }
 

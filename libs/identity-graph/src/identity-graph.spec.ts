@@ -111,18 +111,38 @@ describe('ids', () => {
 });
 
 describe('decide: examples', () => {
-  const base = (over: Partial<ResolutionInput>): ResolutionInput => ({ workspaceId: 'ws', identifiers: [], matches: [], profiles: [], rules, ...over });
+  const base = (over: Partial<ResolutionInput>): ResolutionInput => ({
+    workspaceId: 'ws',
+    identifiers: [],
+    matches: [],
+    profiles: [],
+    rules,
+    ...over,
+  });
   const anon: Identifier = { type: 'anonymous_id', value: 'a1' };
   const user: Identifier = { type: 'user_id', value: 'u1' };
   const email: Identifier = { type: 'email', value: 'j@x.io' };
 
   it('creates a profile named after the strongest identifier', () => {
     const d = decide(base({ identifiers: [anon, user] }));
-    expect(d).toEqual({ action: 'create', profileId: profileIdFor('ws', user), identifiers: [user, anon], attach: [user, anon], merges: [], demoted: [] });
+    expect(d).toEqual({
+      action: 'create',
+      profileId: profileIdFor('ws', user),
+      identifiers: [user, anon],
+      attach: [user, anon],
+      merges: [],
+      demoted: [],
+    });
   });
 
   it('attaches new identifiers to the one profile that matches', () => {
-    const d = decide(base({ identifiers: [anon, email], matches: [{ identifier: anon, profileId: 'p1' }], profiles: [{ profileId: 'p1', createdAt: 5, counts: { anonymous_id: 1 } }] }));
+    const d = decide(
+      base({
+        identifiers: [anon, email],
+        matches: [{ identifier: anon, profileId: 'p1' }],
+        profiles: [{ profileId: 'p1', createdAt: 5, counts: { anonymous_id: 1 } }],
+      }),
+    );
     expect(d).toMatchObject({ action: 'attach', profileId: 'p1', attach: [email], merges: [] });
   });
 
@@ -159,7 +179,14 @@ describe('decide: examples', () => {
         profiles: [{ profileId: 'p1', createdAt: 1, counts: { user_id: 1, anonymous_id: 1 } }],
       }),
     );
-    expect(d).toEqual({ action: 'create', profileId: profileIdFor('ws', other), identifiers: [other], attach: [other], merges: [], demoted: [anon] });
+    expect(d).toEqual({
+      action: 'create',
+      profileId: profileIdFor('ws', other),
+      identifiers: [other],
+      attach: [other],
+      merges: [],
+      demoted: [anon],
+    });
   });
 
   it('says so when nothing identifies the event', () => {
@@ -171,14 +198,21 @@ describe('decide: examples', () => {
 const inputs = fc
   .record({
     identifiers: fc.uniqueArray(
-      fc.record({ type: fc.constantFrom('user_id', 'email', 'anonymous_id', 'phone', 'crm'), value: fc.constantFrom('1', '2', '3', '4', '5', '6') }),
+      fc.record({
+        type: fc.constantFrom('user_id', 'email', 'anonymous_id', 'phone', 'crm'),
+        value: fc.constantFrom('1', '2', '3', '4', '5', '6'),
+      }),
       { minLength: 1, maxLength: 8, selector: identifierKey },
     ),
     profiles: fc.uniqueArray(
       fc.record({
         profileId: fc.constantFrom('pa', 'pb', 'pc', 'pd'),
         createdAt: fc.integer({ min: 0, max: 3 }),
-        counts: fc.record({ user_id: fc.integer({ min: 0, max: 1 }), email: fc.integer({ min: 0, max: 5 }), anonymous_id: fc.integer({ min: 0, max: 5 }) }),
+        counts: fc.record({
+          user_id: fc.integer({ min: 0, max: 1 }),
+          email: fc.integer({ min: 0, max: 5 }),
+          anonymous_id: fc.integer({ min: 0, max: 5 }),
+        }),
       }),
       { maxLength: 4, selector: (p) => p.profileId },
     ),
@@ -251,9 +285,13 @@ describe('decide: properties', () => {
         const d = decide(input);
         if (d.action === 'none') return;
         const known = new Set(input.matches.map((m) => identifierKey(m.identifier)));
-        expect(d.attach.map(identifierKey).sort()).toEqual(d.identifiers.filter((id) => !known.has(identifierKey(id))).map(identifierKey).sort());
+        expect(d.attach.map(identifierKey).sort()).toEqual(
+          d.identifiers
+            .filter((id) => !known.has(identifierKey(id)))
+            .map(identifierKey)
+            .sort(),
+        );
       }),
     );
   });
 });
-

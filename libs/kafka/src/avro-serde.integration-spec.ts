@@ -16,7 +16,14 @@ it('registers every topic schema, idempotently', async () => {
 
 it('round-trips a value in the Confluent wire format', async () => {
   const codec = await serde.codec(Topics.rawEvents, `${scope.namespace}${Topics.rawEvents.name}`);
-  const event: RawEvent = { workspaceId: 'ws', sourceId: null, messageId: 'm', type: 'track', receivedAt: 1_700_000_000_000, payload: '{"a":1}' };
+  const event: RawEvent = {
+    workspaceId: 'ws',
+    sourceId: null,
+    messageId: 'm',
+    type: 'track',
+    receivedAt: 1_700_000_000_000,
+    payload: '{"a":1}',
+  };
   const bytes = await codec.encode(event);
   expect(bytes[0]).toBe(0);
   expect(await codec.decode(bytes)).toEqual(event);

@@ -45,13 +45,17 @@ describe('BatchingProducer', () => {
 
   it('never loses or reorders records, whatever the batching', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(fc.string(), { maxLength: 5 }), { maxLength: 30 }), fc.integer({ min: 1, max: 10 }), async (groups, max) => {
-        const port = new RecordingPort();
-        const producer = new BatchingProducer(port, { lingerMs: 1, maxRecords: max });
-        await Promise.all(groups.map((g) => producer.send(g.map(rec))));
-        await producer.drain();
-        expect(port.calls.flat().map((r) => r.key)).toEqual(groups.flat());
-      }),
+      fc.asyncProperty(
+        fc.array(fc.array(fc.string(), { maxLength: 5 }), { maxLength: 30 }),
+        fc.integer({ min: 1, max: 10 }),
+        async (groups, max) => {
+          const port = new RecordingPort();
+          const producer = new BatchingProducer(port, { lingerMs: 1, maxRecords: max });
+          await Promise.all(groups.map((g) => producer.send(g.map(rec))));
+          await producer.drain();
+          expect(port.calls.flat().map((r) => r.key)).toEqual(groups.flat());
+        },
+      ),
       { numRuns: 50 },
     );
   });

@@ -38,13 +38,15 @@ export class KafkaJsClient implements KafkaClientPort {
   }
 
   producer(): ProducerPort {
-    return new KafkaJsProducer(this.kafka.producer({
+    return new KafkaJsProducer(
+      this.kafka.producer({
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
         // murmur2 on the key, as the Java client: records of one key land where other clients put them.
         createPartitioner: Partitioners.DefaultPartitioner,
-      }));
+      }),
+    );
   }
 
   consumer(options: ConsumerOptions): ConsumerPort {

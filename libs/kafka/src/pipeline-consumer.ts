@@ -55,7 +55,9 @@ export abstract class PipelineConsumer implements OnApplicationBootstrap, Before
         end();
       },
       onError: (e, context) =>
-        this.logger.error(`chunk of ${context.topic}[${context.partition}] failed, will be redelivered: ${e instanceof Error ? e.message : String(e)}`),
+        this.logger.error(
+          `chunk of ${context.topic}[${context.partition}] failed, will be redelivered: ${e instanceof Error ? e.message : String(e)}`,
+        ),
     });
     this.health.register(`consumer:${this.stage}`, async () => {
       if (!this.runner?.isRunning) throw new Error('consumer not running');

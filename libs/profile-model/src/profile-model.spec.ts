@@ -21,18 +21,25 @@ const fresh = (id = 'p1'): Profile => emptyProfile('ws', id, 0);
 const applyAll = (profile: Profile, events: readonly ProfileEvent[]): Profile => events.reduce((p, e) => applyEvent(p, e).profile, profile);
 
 // Few keys, few timestamps and values: collisions (same key, same timestamp) are the interesting case.
-const traitValue = fc.oneof(fc.string({ maxLength: 3 }), fc.integer({ min: 0, max: 3 }), fc.constant(null), fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 2 }));
+const traitValue = fc.oneof(
+  fc.string({ maxLength: 3 }),
+  fc.integer({ min: 0, max: 3 }),
+  fc.constant(null),
+  fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 2 }),
+);
 const traitsArb = fc.dictionary(fc.constantFrom('name', 'plan', 'country', 'age'), traitValue, { maxKeys: 4 });
-const eventsArb = fc.uniqueArray(
-  fc.record({
-    messageId: fc.string({ minLength: 1, maxLength: 4 }),
-    timestamp: fc.integer({ min: 0, max: 5 }),
-    traits: traitsArb,
-    identifiers: fc.array(fc.record({ type: fc.constantFrom('email', 'user_id'), value: fc.constantFrom('a', 'b') }), { maxLength: 2 }),
-    event: fc.option(fc.constantFrom('Order Completed', 'a.b', '$x'), { nil: null }),
-  }),
-  { selector: (e) => e.messageId, maxLength: 12 },
-).map((rows) => rows.map((r) => event({ ...r, type: r.event ? 'track' : 'identify', traits: JSON.stringify(r.traits) })));
+const eventsArb = fc
+  .uniqueArray(
+    fc.record({
+      messageId: fc.string({ minLength: 1, maxLength: 4 }),
+      timestamp: fc.integer({ min: 0, max: 5 }),
+      traits: traitsArb,
+      identifiers: fc.array(fc.record({ type: fc.constantFrom('email', 'user_id'), value: fc.constantFrom('a', 'b') }), { maxLength: 2 }),
+      event: fc.option(fc.constantFrom('Order Completed', 'a.b', '$x'), { nil: null }),
+    }),
+    { selector: (e) => e.messageId, maxLength: 12 },
+  )
+  .map((rows) => rows.map((r) => event({ ...r, type: r.event ? 'track' : 'identify', traits: JSON.stringify(r.traits) })));
 
 describe('applyEvent', () => {
   it('keeps the value of the latest event, whatever the arrival order', () => {
@@ -53,7 +60,11 @@ describe('applyEvent', () => {
 
   it('merges identifiers and counts events by name', () => {
     let p = applyEvent(fresh(), event({ messageId: 'm1', timestamp: 5, identifiers: [{ type: 'email', value: 'j@x.io' }] }), 100).profile;
-    p = applyEvent(p, event({ messageId: 'm2', timestamp: 3, type: 'track', event: 'Order.Completed', identifiers: [{ type: 'email', value: 'j@x.io' }] }), 200).profile;
+    p = applyEvent(
+      p,
+      event({ messageId: 'm2', timestamp: 3, type: 'track', event: 'Order.Completed', identifiers: [{ type: 'email', value: 'j@x.io' }] }),
+      200,
+    ).profile;
     expect(p.identifiers).toEqual([{ type: 'email', value: 'j@x.io', firstSeen: 3, lastSeen: 5 }]);
     expect(p.stats).toEqual({ firstSeen: 3, lastSeen: 5, eventCount: 2, eventCounts: { identify: 1, Order_Completed: 1 } });
     expect(p.version).toBe(2);
@@ -69,15 +80,20 @@ describe('applyEvent', () => {
 
   it('gives the same traits, identifiers and stats for any order of the same events', () => {
     fc.assert(
-      fc.property(eventsArb.chain((events) => fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }))), ([events, shuffled]) => {
-        const a = applyAll(fresh(), events);
-        const b = applyAll(fresh(), shuffled);
-        expect(b.traits).toEqual(a.traits);
-        expect(b.identifiers).toEqual(a.identifiers);
-        expect(b.stats.eventCount).toBe(a.stats.eventCount);
-        expect(b.stats.eventCounts).toEqual(a.stats.eventCounts);
-        expect(b.version).toBe(events.length);
-      }),
+      fc.property(
+        eventsArb.chain((events) =>
+          fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length })),
+        ),
+        ([events, shuffled]) => {
+          const a = applyAll(fresh(), events);
+          const b = applyAll(fresh(), shuffled);
+          expect(b.traits).toEqual(a.traits);
+          expect(b.identifiers).toEqual(a.identifiers);
+          expect(b.stats.eventCount).toBe(a.stats.eventCount);
+          expect(b.stats.eventCounts).toEqual(a.stats.eventCounts);
+          expect(b.version).toBe(events.length);
+        },
+      ),
     );
   });
 
@@ -106,7 +122,10 @@ describe('mergeProfiles', () => {
     fc.assert(
       fc.property(eventsArb, eventsArb, (left, right) => {
         const a = applyAll(fresh('a'), left);
-        const b = applyAll(fresh('b'), right.filter((e) => !left.some((l) => l.messageId === e.messageId)));
+        const b = applyAll(
+          fresh('b'),
+          right.filter((e) => !left.some((l) => l.messageId === e.messageId)),
+        );
         const ab = mergeProfiles(a, b).profile;
         const ba = mergeProfiles(b, a).profile;
         expect(ab.traits).toEqual(ba.traits);

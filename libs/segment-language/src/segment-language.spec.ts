@@ -17,7 +17,8 @@ const key = fc.oneof(fc.constantFrom('country', 'plan', 'age', 'tags'), fc.strin
 
 const trait: fc.Arbitrary<Condition> = fc.constantFrom<Comparator>(...COMPARATORS).chain((cmp): fc.Arbitrary<Condition> => {
   const base = { op: 'trait' as const, key: '' };
-  const withValue = (value: fc.Arbitrary<Scalar | Scalar[]>): fc.Arbitrary<Condition> => fc.record({ key, value }).map((r) => ({ ...base, ...r, cmp }));
+  const withValue = (value: fc.Arbitrary<Scalar | Scalar[]>): fc.Arbitrary<Condition> =>
+    fc.record({ key, value }).map((r) => ({ ...base, ...r, cmp }));
   switch (cmp) {
     case 'exists':
       return key.map((k): Condition => ({ ...base, key: k, cmp }));
@@ -99,7 +100,10 @@ describe('text form', () => {
   });
 
   it('reads escapes and double quotes', () => {
-    expect(parseSegment(`trait("it's") = 'a\\'b\\u0041'`)).toEqual({ ok: true, definition: { op: 'trait', key: "it's", cmp: '=', value: "a'bA" } });
+    expect(parseSegment(`trait("it's") = 'a\\'b\\u0041'`)).toEqual({
+      ok: true,
+      definition: { op: 'trait', key: "it's", cmp: '=', value: "a'bA" },
+    });
   });
 
   it.each([
@@ -143,7 +147,12 @@ describe('validateDefinition', () => {
   it('reports each problem with its path', () => {
     const r = validateDefinition({
       op: 'and',
-      of: [{ op: 'trait', key: '', cmp: '=', value: 1 }, { op: 'trait', key: 'a', cmp: 'like', value: 'x' }, { op: 'or', of: [] }, { op: 'nope' }],
+      of: [
+        { op: 'trait', key: '', cmp: '=', value: 1 },
+        { op: 'trait', key: 'a', cmp: 'like', value: 'x' },
+        { op: 'or', of: [] },
+        { op: 'nope' },
+      ],
     });
     expect(r.ok).toBe(false);
     if (!r.ok) {
@@ -186,9 +195,23 @@ describe('evaluate', () => {
         expect(ev({ op: 'and', of: [a, b] })).toBe(ev(a) && ev(b));
         expect(ev({ op: 'or', of: [a, b] })).toBe(ev(a) || ev(b));
         expect(ev({ op: 'and', of: [a, b] })).toBe(ev({ op: 'and', of: [b, a] }));
-        expect(ev({ op: 'not', of: { op: 'or', of: [a, b] } })).toBe(ev({ op: 'and', of: [{ op: 'not', of: a }, { op: 'not', of: b }] }));
+        expect(ev({ op: 'not', of: { op: 'or', of: [a, b] } })).toBe(
+          ev({
+            op: 'and',
+            of: [
+              { op: 'not', of: a },
+              { op: 'not', of: b },
+            ],
+          }),
+        );
         expect(ev({ op: 'and', of: [a, { op: 'or', of: [b, c] }] })).toBe(
-          ev({ op: 'or', of: [{ op: 'and', of: [a, b] }, { op: 'and', of: [a, c] }] }),
+          ev({
+            op: 'or',
+            of: [
+              { op: 'and', of: [a, b] },
+              { op: 'and', of: [a, c] },
+            ],
+          }),
         );
       }),
     );
@@ -261,7 +284,11 @@ describe('traitsRead and compileDefinition', () => {
 describe('readDefinition', () => {
   it('accepts text and AST alike, giving both forms', () => {
     const fromText = readDefinition(`trait('plan') in ['pro', 'team']`);
-    expect(fromText).toEqual({ ok: true, definition: { op: 'trait', key: 'plan', cmp: 'in', value: ['pro', 'team'] }, text: `trait('plan') in ['pro', 'team']` });
+    expect(fromText).toEqual({
+      ok: true,
+      definition: { op: 'trait', key: 'plan', cmp: 'in', value: ['pro', 'team'] },
+      text: `trait('plan') in ['pro', 'team']`,
+    });
     expect(fromText.ok && readDefinition(fromText.definition)).toEqual(fromText);
   });
 

@@ -46,7 +46,8 @@ const fail = (offset: number, expected: string, found: string): never => {
   throw new SyntaxFailure({ offset, expected, found, message: `at offset ${offset}: expected ${expected}, found ${found}` });
 };
 
-const describe = (t: Token): string => (t.kind === 'end' ? 'the end of the text' : `'${t.text.length > 20 ? `${t.text.slice(0, 20)}...` : t.text}'`);
+const describe = (t: Token): string =>
+  t.kind === 'end' ? 'the end of the text' : `'${t.text.length > 20 ? `${t.text.slice(0, 20)}...` : t.text}'`;
 
 const PUNCT = ['<=', '>=', '!=', '=', '<', '>', '(', ')', '[', ']', ','];
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
@@ -107,7 +108,8 @@ function readString(text: string, start: number): { value: string; end: number }
         continue;
       }
       const mapped = e === undefined ? undefined : ESCAPES[e];
-      if (mapped === undefined) fail(i, `an escape (\\\\, \\', \\", \\n, \\r, \\t or \\uXXXX)`, e === undefined ? 'the end of the text' : `'\\${e}'`);
+      if (mapped === undefined)
+        fail(i, `an escape (\\\\, \\', \\", \\n, \\r, \\t or \\uXXXX)`, e === undefined ? 'the end of the text' : `'\\${e}'`);
       out += mapped;
       i += 2;
       continue;
@@ -194,7 +196,8 @@ class Parser {
     const keyToken = this.next();
     if (keyToken.kind !== 'string') fail(keyToken.offset, 'the trait key as a quoted string', describe(keyToken));
     const key = keyToken.value as string;
-    if (key.length === 0 || key.length > Limits.maxKeyLength) fail(keyToken.offset, `a trait key of 1 to ${Limits.maxKeyLength} characters`, describe(keyToken));
+    if (key.length === 0 || key.length > Limits.maxKeyLength)
+      fail(keyToken.offset, `a trait key of 1 to ${Limits.maxKeyLength} characters`, describe(keyToken));
     this.expectPunct(')');
     const t = this.next();
     if (t.kind === 'punct' && ['=', '!=', '<', '<=', '>', '>='].includes(t.text)) {
@@ -218,7 +221,7 @@ class Parser {
       if (s.kind !== 'string') fail(s.offset, "a quoted string after 'starts_with'", describe(s));
       return { op: 'trait', key, cmp: 'starts_with', value: s.value as string };
     }
-    return fail(t.offset, "a comparison (=, !=, <, <=, >, >=, in, contains, starts_with, exists)", describe(t));
+    return fail(t.offset, 'a comparison (=, !=, <, <=, >, >=, in, contains, starts_with, exists)', describe(t));
   }
 
   private list(): Scalar[] {
@@ -239,7 +242,8 @@ class Parser {
   private literal(): Scalar {
     const t = this.next();
     if (t.kind === 'string') {
-      if ((t.value as string).length > Limits.maxStringLength) fail(t.offset, `a string of at most ${Limits.maxStringLength} characters`, 'a longer string');
+      if ((t.value as string).length > Limits.maxStringLength)
+        fail(t.offset, `a string of at most ${Limits.maxStringLength} characters`, 'a longer string');
       return t.value as string;
     }
     if (t.kind === 'number') {
@@ -259,7 +263,15 @@ class Parser {
 /** Parses the text form into an AST, or says where (character offset) and what was expected. */
 export function parseSegment(text: string): ParseResult {
   if (text.length > Limits.maxTextLength) {
-    return { ok: false, error: { offset: Limits.maxTextLength, expected: `at most ${Limits.maxTextLength} characters`, found: 'a longer text', message: `the definition is longer than ${Limits.maxTextLength} characters` } };
+    return {
+      ok: false,
+      error: {
+        offset: Limits.maxTextLength,
+        expected: `at most ${Limits.maxTextLength} characters`,
+        found: 'a longer text',
+        message: `the definition is longer than ${Limits.maxTextLength} characters`,
+      },
+    };
   }
   try {
     return { ok: true, definition: new Parser(tokenize(text)).parseAll() };
@@ -297,7 +309,9 @@ export function printSegment(condition: Condition): string {
   switch (condition.op) {
     case 'and':
     case 'or':
-      return condition.of.map((c) => (c.op === 'and' || c.op === 'or' ? `(${printSegment(c)})` : printSegment(c))).join(` ${condition.op} `);
+      return condition.of
+        .map((c) => (c.op === 'and' || c.op === 'or' ? `(${printSegment(c)})` : printSegment(c)))
+        .join(` ${condition.op} `);
     case 'not': {
       const inner = printSegment(condition.of);
       return condition.of.op === 'and' || condition.of.op === 'or' ? `not (${inner})` : `not ${inner}`;

@@ -28,7 +28,8 @@ export function validateDefinition(input: unknown): ValidationResult {
   const issues: ValidationIssue[] = [];
   const counter = { nodes: 0 };
   const definition = check(input, '$', 1, issues, counter);
-  if (counter.nodes > Limits.maxNodes) issues.push({ path: '$', message: `has ${counter.nodes} conditions; at most ${Limits.maxNodes} are allowed` });
+  if (counter.nodes > Limits.maxNodes)
+    issues.push({ path: '$', message: `has ${counter.nodes} conditions; at most ${Limits.maxNodes} are allowed` });
   return issues.length === 0 && definition ? { ok: true, definition } : { ok: false, issues };
 }
 
@@ -47,7 +48,12 @@ function check(node: unknown, path: string, depth: number, issues: ValidationIss
   }
   const op = node['op'];
   if (typeof op !== 'string' || !(op in ALLOWED_KEYS)) {
-    issues.push({ path: `${path}.op`, message: `must be one of ${Object.keys(ALLOWED_KEYS).map((k) => `"${k}"`).join(', ')}` });
+    issues.push({
+      path: `${path}.op`,
+      message: `must be one of ${Object.keys(ALLOWED_KEYS)
+        .map((k) => `"${k}"`)
+        .join(', ')}`,
+    });
     return undefined;
   }
   for (const key of Object.keys(node)) {
@@ -103,7 +109,9 @@ function valueProblem(cmp: Comparator, hasValue: boolean, value: unknown): strin
     if (!Array.isArray(value)) return '"in" needs a list of strings, numbers, booleans or null';
     if (value.length > Limits.maxListLength) return `a list may hold at most ${Limits.maxListLength} values`;
     const bad = value.findIndex((v) => !isScalar(v) || tooLong(v));
-    return bad >= 0 ? `item ${bad} must be a string (at most ${Limits.maxStringLength} characters), a finite number, a boolean or null` : undefined;
+    return bad >= 0
+      ? `item ${bad} must be a string (at most ${Limits.maxStringLength} characters), a finite number, a boolean or null`
+      : undefined;
   }
   if (tooLong(value)) return `a string may have at most ${Limits.maxStringLength} characters`;
   switch (cmp) {
@@ -114,7 +122,9 @@ function valueProblem(cmp: Comparator, hasValue: boolean, value: unknown): strin
     case '<=':
     case '>':
     case '>=':
-      return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value)) ? undefined : `"${cmp}" needs a finite number or a string`;
+      return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))
+        ? undefined
+        : `"${cmp}" needs a finite number or a string`;
     case 'contains':
       return isScalar(value) && value !== null ? undefined : '"contains" needs a string, a finite number or a boolean';
     case 'starts_with':

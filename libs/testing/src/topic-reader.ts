@@ -28,7 +28,12 @@ export class TopicReader<T> {
     await this.consumer.run({
       eachMessage: async ({ message, partition }) => {
         if (!message.value) return;
-        this.records.push({ key: message.key?.toString('utf8') ?? null, value: (await registry.decode(message.value)) as T, offset: message.offset, partition });
+        this.records.push({
+          key: message.key?.toString('utf8') ?? null,
+          value: (await registry.decode(message.value)) as T,
+          offset: message.offset,
+          partition,
+        });
       },
     });
     return this;

@@ -10,7 +10,11 @@ import { CollectorConfig } from './collector.config';
 export function configureHttp(app: INestApplication): void {
   const config = app.get(CollectorConfig);
   const express = app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void };
-  if (config.CDP_TRUSTED_PROXIES) express.set('trust proxy', config.CDP_TRUSTED_PROXIES.split(',').map((s) => s.trim()));
+  if (config.CDP_TRUSTED_PROXIES)
+    express.set(
+      'trust proxy',
+      config.CDP_TRUSTED_PROXIES.split(',').map((s) => s.trim()),
+    );
   app.enableCors({
     origin: true,
     credentials: true,

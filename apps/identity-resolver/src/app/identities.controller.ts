@@ -27,12 +27,15 @@ export class IdentitiesController {
     const graph = await ProfileGraph.load([identity.profileId], (ids) => this.profiles.findMany(workspaceId, ids));
     const chain = graph.chain(identity.profileId);
     const canonical = chain.at(-1);
-    if (!canonical || canonical.mergedInto) throw new NotFoundException(`the profile of this ${parsed.identifier.type} identifier is not stored yet`);
+    if (!canonical || canonical.mergedInto)
+      throw new NotFoundException(`the profile of this ${parsed.identifier.type} identifier is not stored yet`);
     return {
       profileId: canonical.profileId,
       identifier: parsed.identifier,
       merges: chain.flatMap((node) =>
-        node.mergedInto && node.merge ? [describeMerge({ fromProfileId: node.profileId, intoProfileId: node.mergedInto, merge: node.merge })] : [],
+        node.mergedInto && node.merge
+          ? [describeMerge({ fromProfileId: node.profileId, intoProfileId: node.mergedInto, merge: node.merge })]
+          : [],
       ),
     };
   }

@@ -71,18 +71,24 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
 
   /** Adds an absorbed profile's counts to the survivor, once per absorbed profile. */
   async absorbCounts(workspaceId: string, into: string, from: string, counts: Record<string, number>): Promise<void> {
-    const inc = Object.fromEntries(Object.entries(counts).filter(([, n]) => n !== 0).map(([type, n]) => [`counts.${type}`, n]));
-    const update = { $addToSet: { absorbed: from }, ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}) } as UpdateFilter<IdentityProfileDoc>;
+    const inc = Object.fromEntries(
+      Object.entries(counts)
+        .filter(([, n]) => n !== 0)
+        .map(([type, n]) => [`counts.${type}`, n]),
+    );
+    const update = {
+      $addToSet: { absorbed: from },
+      ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}),
+    } as UpdateFilter<IdentityProfileDoc>;
     await this.updateOne(workspaceId, { profileId: into, absorbed: { $ne: from } }, update);
   }
 
   /** Counts an identifier attached to the profile, once per identifier. */
   async countIdentifier(workspaceId: string, profileId: string, id: Identifier): Promise<void> {
     const digest = identifierDigest(id);
-    await this.updateOne(
-      workspaceId,
-      { profileId, counted: { $ne: digest } },
-      { $inc: { [`counts.${id.type}`]: 1 }, $addToSet: { counted: digest } } as UpdateFilter<IdentityProfileDoc>,
-    );
+    await this.updateOne(workspaceId, { profileId, counted: { $ne: digest } }, {
+      $inc: { [`counts.${id.type}`]: 1 },
+      $addToSet: { counted: digest },
+    } as UpdateFilter<IdentityProfileDoc>);
   }
 }

@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { recordKey, Topics, workspaceOfKey, type IdentityMerge, type NormalizedEvent, type ResolvedEvent } from '@cdp/contracts';
-import { DecodeError, KafkaGateway, PipelineConsumer, type InboundRecord, type OutboundRecord, type Rejection, type TopicCodec } from '@cdp/kafka';
+import {
+  DecodeError,
+  KafkaGateway,
+  PipelineConsumer,
+  type InboundRecord,
+  type OutboundRecord,
+  type Rejection,
+  type TopicCodec,
+} from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { IdentityRulesService } from './identity-rules.service';
 import { toIdentityMerge, toResolvedEvent } from './outputs';
@@ -68,7 +76,12 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
       return await this.kafka.decode<NormalizedEvent>(record.value);
     } catch (e) {
       if (e instanceof DecodeError) {
-        return { record, workspaceId: record.key ? workspaceOfKey(record.key.toString('utf8')) || null : null, reason: e.code, message: e.message };
+        return {
+          record,
+          workspaceId: record.key ? workspaceOfKey(record.key.toString('utf8')) || null : null,
+          reason: e.code,
+          message: e.message,
+        };
       }
       throw e;
     }

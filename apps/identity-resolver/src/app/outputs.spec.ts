@@ -36,7 +36,13 @@ const stored: StoredMerge = {
 describe('outputs', () => {
   it('attributes the event to the profile with its identifiers, dropping what the resolved contract has not', () => {
     const resolved = toResolvedEvent(event, 'p1', [{ type: 'user_id', value: 'u1' }]);
-    expect(resolved).toMatchObject({ workspaceId: 'ws', profileId: 'p1', messageId: 'm1', identifiers: [{ type: 'user_id', value: 'u1' }], traits: event.traits });
+    expect(resolved).toMatchObject({
+      workspaceId: 'ws',
+      profileId: 'p1',
+      messageId: 'm1',
+      identifiers: [{ type: 'user_id', value: 'u1' }],
+      traits: event.traits,
+    });
     expect(resolved).not.toHaveProperty('violations');
     expect(resolved).not.toHaveProperty('previousId');
   });

@@ -30,12 +30,21 @@ class FakeProfiles {
   readonly docs = new Map<string, IdentityProfileDoc>();
   async findMany(ws: string, ids: string[]): Promise<IdentityProfileDoc[]> {
     await tick();
-    return ids.flatMap((id) => this.docs.get(`${ws}/${id}`) ?? []).map((d) => ({ ...d, merge: d.merge ? { ...d.merge } : null, counts: { ...d.counts }, counted: [...d.counted], absorbed: [...d.absorbed] }));
+    return ids
+      .flatMap((id) => this.docs.get(`${ws}/${id}`) ?? [])
+      .map((d) => ({
+        ...d,
+        merge: d.merge ? { ...d.merge } : null,
+        counts: { ...d.counts },
+        counted: [...d.counted],
+        absorbed: [...d.absorbed],
+      }));
   }
   async ensure(ws: string, profileId: string, createdAt: Date): Promise<void> {
     await tick();
     const k = `${ws}/${profileId}`;
-    if (!this.docs.has(k)) this.docs.set(k, { workspaceId: ws, profileId, createdAt, mergedInto: null, merge: null, counts: {}, counted: [], absorbed: [] });
+    if (!this.docs.has(k))
+      this.docs.set(k, { workspaceId: ws, profileId, createdAt, mergedInto: null, merge: null, counts: {}, counted: [], absorbed: [] });
   }
   async markMerged(ws: string, from: string, into: string, merge: MergeInfo): Promise<MergeOutcome> {
     await tick();
@@ -104,9 +113,16 @@ describe('ResolverService', () => {
   it('creates, attaches and merges into the oldest profile, counting each identifier once', async () => {
     const anonProfile = profileIdFor('ws', { type: 'anonymous_id', value: 'a1' });
     expect(await resolve(event('e1', { anonymousId: 'a1' }))).toMatchObject({ ok: true, action: 'create', profileId: anonProfile });
-    expect(await resolve(event('e2', { anonymousId: 'a1', userId: 'u1' }))).toMatchObject({ ok: true, action: 'attach', profileId: anonProfile });
+    expect(await resolve(event('e2', { anonymousId: 'a1', userId: 'u1' }))).toMatchObject({
+      ok: true,
+      action: 'attach',
+      profileId: anonProfile,
+    });
     const emailProfile = profileIdFor('ws', { type: 'email', value: 'j@x.io' });
-    expect(await resolve(event('e3', { anonymousId: 'a2', traits: '{"email":"j@x.io"}' }))).toMatchObject({ action: 'create', profileId: emailProfile });
+    expect(await resolve(event('e3', { anonymousId: 'a2', traits: '{"email":"j@x.io"}' }))).toMatchObject({
+      action: 'create',
+      profileId: emailProfile,
+    });
 
     const linking = event('e4', { userId: 'u1', traits: '{"email":"j@x.io"}' });
     const merged = await resolve(linking);
@@ -125,7 +141,12 @@ describe('ResolverService', () => {
   it('demotes the anonymous id rather than give one profile two user ids', async () => {
     await resolve(event('e1', { anonymousId: 'shared-device', userId: 'u1' }));
     const second = await resolve(event('e2', { anonymousId: 'shared-device', userId: 'u2' }));
-    expect(second).toMatchObject({ ok: true, action: 'create', profileId: profileIdFor('ws', { type: 'user_id', value: 'u2' }), identifiers: [{ type: 'user_id', value: 'u2' }] });
+    expect(second).toMatchObject({
+      ok: true,
+      action: 'create',
+      profileId: profileIdFor('ws', { type: 'user_id', value: 'u2' }),
+      identifiers: [{ type: 'user_id', value: 'u2' }],
+    });
   });
 
   it('rejects an event with nothing but blocked identifiers', async () => {

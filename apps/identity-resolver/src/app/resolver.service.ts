@@ -96,7 +96,13 @@ export class ResolverService {
       if (owner !== decision.profileId) throw new GraphChanged(`a ${id.type} identifier was claimed concurrently`);
       await this.profiles.countIdentifier(ws, decision.profileId, id);
     }
-    return { ok: true, profileId: decision.profileId, identifiers: decision.identifiers, merges: [...merges.values()], action: decision.action };
+    return {
+      ok: true,
+      profileId: decision.profileId,
+      identifiers: decision.identifiers,
+      merges: [...merges.values()],
+      action: decision.action,
+    };
   }
 
   /**
@@ -114,4 +120,8 @@ export class ResolverService {
   }
 }
 
-const toState = (doc: IdentityProfileDoc): ProfileState => ({ profileId: doc.profileId, createdAt: doc.createdAt.getTime(), counts: doc.counts ?? {} });
+const toState = (doc: IdentityProfileDoc): ProfileState => ({
+  profileId: doc.profileId,
+  createdAt: doc.createdAt.getTime(),
+  counts: doc.counts ?? {},
+});

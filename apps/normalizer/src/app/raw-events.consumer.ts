@@ -62,7 +62,12 @@ export class RawEventsConsumer extends PipelineConsumer {
       return await this.kafka.decode<RawEvent>(value);
     } catch (e) {
       if (e instanceof DecodeError) {
-        return { record, workspaceId: record.key ? workspaceOfKey(record.key.toString('utf8')) || null : null, reason: e.code, message: e.message };
+        return {
+          record,
+          workspaceId: record.key ? workspaceOfKey(record.key.toString('utf8')) || null : null,
+          reason: e.code,
+          message: e.message,
+        };
       }
       throw e;
     }

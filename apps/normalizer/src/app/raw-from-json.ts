@@ -7,7 +7,8 @@ import type { InboundRecord, Rejection } from '@cdp/kafka';
  */
 export function rawFromJson(record: InboundRecord, value: Buffer): RawEvent | Rejection {
   const workspaceId = record.key ? workspaceOfKey(record.key.toString('utf8')) : '';
-  if (!workspaceId) return { record, workspaceId: null, reason: 'missing_workspace', message: 'a JSON event needs a key starting with the workspace id' };
+  if (!workspaceId)
+    return { record, workspaceId: null, reason: 'missing_workspace', message: 'a JSON event needs a key starting with the workspace id' };
   let message: unknown;
   try {
     message = JSON.parse(value.toString('utf8'));
@@ -19,6 +20,14 @@ export function rawFromJson(record: InboundRecord, value: Buffer): RawEvent | Re
   }
   const m = message as Record<string, unknown>;
   // Without a messageId the record's position is a stable id, so a redelivery dedupes.
-  const messageId = typeof m['messageId'] === 'string' && m['messageId'] ? m['messageId'] : `${record.topic}-${record.partition}-${record.offset}`;
-  return { workspaceId, sourceId: null, messageId, type: String(m['type'] ?? ''), receivedAt: record.timestamp, payload: value.toString('utf8') };
+  const messageId =
+    typeof m['messageId'] === 'string' && m['messageId'] ? m['messageId'] : `${record.topic}-${record.partition}-${record.offset}`;
+  return {
+    workspaceId,
+    sourceId: null,
+    messageId,
+    type: String(m['type'] ?? ''),
+    receivedAt: record.timestamp,
+    payload: value.toString('utf8'),
+  };
 }

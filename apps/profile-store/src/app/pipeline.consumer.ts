@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { recordKey, Topics, workspaceOfKey, type IdentityMerge, type ProfileChange, type ResolvedEvent } from '@cdp/contracts';
-import { DecodeError, KafkaGateway, PipelineConsumer, type ChunkContext, type InboundRecord, type Rejection, type TopicCodec } from '@cdp/kafka';
+import {
+  DecodeError,
+  KafkaGateway,
+  PipelineConsumer,
+  type ChunkContext,
+  type InboundRecord,
+  type Rejection,
+  type TopicCodec,
+} from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { ProfileWriter } from './profile-writer';
 import { TimelineRepository } from './timeline.repository';
@@ -49,15 +57,26 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
   private async handleEvents(events: Decoded<ResolvedEvent>[], rejections: Rejection[]): Promise<void> {
     const valid = events.filter(({ record, value }) => {
       if (value.workspaceId && value.profileId && value.messageId) return true;
-      rejections.push({ record, workspaceId: value.workspaceId || null, reason: 'missing_ids', message: 'resolved event needs workspaceId, profileId and messageId' });
+      rejections.push({
+        record,
+        workspaceId: value.workspaceId || null,
+        reason: 'missing_ids',
+        message: 'resolved event needs workspaceId, profileId and messageId',
+      });
       return false;
     });
     const byWorkspace = groupBy(valid, (e) => e.value.workspaceId);
     for (const [workspaceId, wsEvents] of byWorkspace) {
       // Events already in the timeline were fully processed (profile, change and timeline written).
-      const done = await this.timeline.recorded(workspaceId, wsEvents.map((e) => e.value.messageId));
+      const done = await this.timeline.recorded(
+        workspaceId,
+        wsEvents.map((e) => e.value.messageId),
+      );
       const pending = wsEvents.filter((e) => !done.has(e.value.messageId));
-      const batches = [...groupBy(pending, (e) => e.value.profileId)].map(([profileId, list]) => ({ profileId, events: dedupe(list.map((e) => e.value)) }));
+      const batches = [...groupBy(pending, (e) => e.value.profileId)].map(([profileId, list]) => ({
+        profileId,
+        events: dedupe(list.map((e) => e.value)),
+      }));
       const results = await Promise.all(batches.map((b) => this.writer.applyEvents(workspaceId, b.profileId, b.events)));
       await this.emit(results.flatMap((r) => r.changes));
       await this.timeline.record(
@@ -72,7 +91,12 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
     // In order: a later merge may build on an earlier one of the same chunk.
     for (const { record, value } of merges) {
       if (!value.workspaceId || !value.fromProfileId || !value.intoProfileId || value.fromProfileId === value.intoProfileId) {
-        rejections.push({ record, workspaceId: value.workspaceId || null, reason: 'invalid_merge', message: 'merge needs workspaceId and two different profile ids' });
+        rejections.push({
+          record,
+          workspaceId: value.workspaceId || null,
+          reason: 'invalid_merge',
+          message: 'merge needs workspaceId and two different profile ids',
+        });
         continue;
       }
       const change = await this.writer.merge(value);
@@ -84,7 +108,11 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
   private async emit(changes: ProfileChange[]): Promise<void> {
     if (changes.length === 0) return;
     const records = await Promise.all(
-      changes.map(async (c) => ({ topic: this.changes.topic, key: recordKey(c.workspaceId, c.profileId), value: await this.changes.encode(c) })),
+      changes.map(async (c) => ({
+        topic: this.changes.topic,
+        key: recordKey(c.workspaceId, c.profileId),
+        value: await this.changes.encode(c),
+      })),
     );
     await this.kafka.producer.send(records);
   }
@@ -94,7 +122,12 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
       return { record, value: await this.kafka.decode<T>(record.value) };
     } catch (e) {
       if (e instanceof DecodeError) {
-        return { record, workspaceId: record.key ? workspaceOfKey(record.key.toString('utf8')) || null : null, reason: e.code, message: e.message };
+        return {
+          record,
+          workspaceId: record.key ? workspaceOfKey(record.key.toString('utf8')) || null : null,
+          reason: e.code,
+          message: e.message,
+        };
       }
       throw e;
     }

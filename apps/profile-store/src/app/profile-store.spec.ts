@@ -27,12 +27,20 @@ const resolved: ResolvedEvent = {
 
 describe('parseProfileRef', () => {
   it('reads type:value, keeping every later ":" and "@" in the value', () => {
-    expect(parseProfileRef('email:Jane@Example.com')).toEqual({ kind: 'identifier', type: 'email', value: 'jane@example.com', idKey: 'email:jane@example.com' });
+    expect(parseProfileRef('email:Jane@Example.com')).toEqual({
+      kind: 'identifier',
+      type: 'email',
+      value: 'jane@example.com',
+      idKey: 'email:jane@example.com',
+    });
     expect(parseProfileRef('user_id:42')).toMatchObject({ type: 'user_id', value: '42' });
     expect(parseProfileRef('anonymous_id:a:b@c')).toMatchObject({ type: 'anonymous_id', value: 'a:b@c' });
   });
   it('reads anything else as a profile id', () => {
-    expect(parseProfileRef('6f1c2a9e-1b0e-4d8e-9d5a-0c1f2e3d4b5a')).toEqual({ kind: 'profile', profileId: '6f1c2a9e-1b0e-4d8e-9d5a-0c1f2e3d4b5a' });
+    expect(parseProfileRef('6f1c2a9e-1b0e-4d8e-9d5a-0c1f2e3d4b5a')).toEqual({
+      kind: 'profile',
+      profileId: '6f1c2a9e-1b0e-4d8e-9d5a-0c1f2e3d4b5a',
+    });
     expect(parseProfileRef('Email:x')).toEqual({ kind: 'profile', profileId: 'Email:x' });
   });
   it('refuses empty ids and empty values', () => {
@@ -42,9 +50,12 @@ describe('parseProfileRef', () => {
   });
   it('keeps non-email values as given', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1 }).filter((s) => s.trim() !== '' && s.trim() === s), (value) => {
-        expect(parseProfileRef(`user_id:${value}`)).toMatchObject({ kind: 'identifier', value });
-      }),
+      fc.property(
+        fc.string({ minLength: 1 }).filter((s) => s.trim() !== '' && s.trim() === s),
+        (value) => {
+          expect(parseProfileRef(`user_id:${value}`)).toMatchObject({ kind: 'identifier', value });
+        },
+      ),
     );
   });
 });
@@ -109,7 +120,11 @@ describe('profileChange', () => {
     expect(JSON.parse(change.traits)).toEqual({ plan: 'pro', tags: [[1, 2], [3]] });
   });
   it('describes a merge', () => {
-    const change = profileChange(emptyProfile('ws', 'p1', 0), { kind: 'merge', absorbedProfileIds: ['p2'], changedTraits: [], messageId: null, receivedAt: 7 }, 9);
+    const change = profileChange(
+      emptyProfile('ws', 'p1', 0),
+      { kind: 'merge', absorbedProfileIds: ['p2'], changedTraits: [], messageId: null, receivedAt: 7 },
+      9,
+    );
     expect(change).toMatchObject({ change: 'merged', absorbedProfileIds: ['p2'], eventName: null, receivedAt: 7, changedAt: 9 });
   });
 });

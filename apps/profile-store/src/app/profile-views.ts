@@ -14,7 +14,10 @@ export function profileView(p: Profile) {
   };
 }
 
-export function traitsView(p: Profile, verbose: boolean): Record<string, JsonValue | { value: JsonValue; updatedAt: string; source: string; messageId: string }> {
+export function traitsView(
+  p: Profile,
+  verbose: boolean,
+): Record<string, JsonValue | { value: JsonValue; updatedAt: string; source: string; messageId: string }> {
   if (!verbose) return plainTraits(p.traits);
   const out: Record<string, { value: JsonValue; updatedAt: string; source: string; messageId: string }> = {};
   for (const key of Object.keys(p.traits).sort()) {

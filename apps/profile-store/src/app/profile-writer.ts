@@ -23,7 +23,11 @@ export class ProfileWriter {
    * An event the profile already remembers (applied before a crash) yields a change with the
    * current state again, so a change lost in that crash is still produced.
    */
-  async applyEvents(workspaceId: string, profileId: string, events: ResolvedEvent[]): Promise<{ profileId: string; changes: ProfileChange[] }> {
+  async applyEvents(
+    workspaceId: string,
+    profileId: string,
+    events: ResolvedEvent[],
+  ): Promise<{ profileId: string; changes: ProfileChange[] }> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.loadForWrite(workspaceId, profileId);
       const now = Date.now();
@@ -31,13 +35,20 @@ export class ProfileWriter {
       const steps: { event: ResolvedEvent; profile: Profile; created: boolean; changedTraits: string[] }[] = [];
       for (const event of events) {
         const result = applyEvent(profile, event, now);
-        steps.push({ event, profile: result.profile, created: result.applied && profile.version === 0, changedTraits: result.changedTraits });
+        steps.push({
+          event,
+          profile: result.profile,
+          created: result.applied && profile.version === 0,
+          changedTraits: result.changedTraits,
+        });
         profile = result.profile;
       }
       if (profile.version === current.version || (await this.profiles.compareAndSet(profile, current.version))) {
         return {
           profileId: profile.profileId,
-          changes: steps.map((s) => profileChange(s.profile, { kind: 'event', event: s.event, created: s.created, changedTraits: s.changedTraits }, now)),
+          changes: steps.map((s) =>
+            profileChange(s.profile, { kind: 'event', event: s.event, created: s.created, changedTraits: s.changedTraits }, now),
+          ),
         };
       }
       if (attempt >= MAX_ATTEMPTS) throw new Error(`profile ${profileId}: version conflict after ${attempt} attempts`);
@@ -68,7 +79,13 @@ export class ProfileWriter {
       if (done || (await this.profiles.compareAndSet(result.profile, survivor.version))) {
         return profileChange(
           result.profile,
-          { kind: 'merge', absorbedProfileIds: [fromProfileId], changedTraits: result.changedTraits, messageId: merge.messageId, receivedAt: merge.receivedAt },
+          {
+            kind: 'merge',
+            absorbedProfileIds: [fromProfileId],
+            changedTraits: result.changedTraits,
+            messageId: merge.messageId,
+            receivedAt: merge.receivedAt,
+          },
           now,
         );
       }

@@ -4,7 +4,8 @@ export interface TimelineCursor {
   messageId: string;
 }
 
-export const encodeCursor = (c: TimelineCursor): string => Buffer.from(JSON.stringify([c.timestamp, c.messageId]), 'utf8').toString('base64url');
+export const encodeCursor = (c: TimelineCursor): string =>
+  Buffer.from(JSON.stringify([c.timestamp, c.messageId]), 'utf8').toString('base64url');
 
 /** The cursor in a `cursor` query parameter, or null when it is not one this service issued. */
 export function decodeCursor(text: string): TimelineCursor | null {

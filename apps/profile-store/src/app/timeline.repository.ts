@@ -67,8 +67,8 @@ export class TimelineRepository extends WorkspaceRepository<TimelineDoc> {
       await this.bulkWrite(workspaceId, ops);
     } catch (e) {
       // Two writers upserting the same messageId at once: the loser's duplicate key means "already recorded".
-      const onlyDuplicates = e instanceof MongoBulkWriteError
-          ? ([] as WriteError[]).concat(e.writeErrors).every((w) => w.code === 11000) : isDuplicateKey(e);
+      const onlyDuplicates =
+        e instanceof MongoBulkWriteError ? ([] as WriteError[]).concat(e.writeErrors).every((w) => w.code === 11000) : isDuplicateKey(e);
       if (!onlyDuplicates) throw e;
     }
   }

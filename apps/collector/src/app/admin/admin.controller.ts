@@ -1,5 +1,14 @@
 import { timingSafeEqual, randomBytes } from 'node:crypto';
-import { BadRequestException, Controller, ForbiddenException, HttpCode, NotFoundException, Post, Req, UnauthorizedException } from '@nestjs/common';
+import {
+  BadRequestException,
+  Controller,
+  ForbiddenException,
+  HttpCode,
+  NotFoundException,
+  Post,
+  Req,
+  UnauthorizedException,
+} from '@nestjs/common';
 import type { Request } from 'express';
 import { AccessService, bearerToken, newKey, SCOPES } from '@cdp/access';
 import { CollectorConfig } from '../collector.config';

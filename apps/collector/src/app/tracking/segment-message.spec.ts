@@ -23,13 +23,24 @@ describe('messagesOf', () => {
     ['alias', { userId: 'u' }, 'previousId is required for alias'],
     ['identify', { userId: 'u', traits: 'x' }, 'traits must be an object'],
     ['batch', { batch: 'x' }, '"batch" must be an array'],
-    ['batch', { batch: [{ type: 'track', userId: 'u', event: 'E' }, { type: 'oops', userId: 'u' }] }, 'batch[1].type must be one of'],
+    [
+      'batch',
+      {
+        batch: [
+          { type: 'track', userId: 'u', event: 'E' },
+          { type: 'oops', userId: 'u' },
+        ],
+      },
+      'batch[1].type must be one of',
+    ],
   ] as const)('%s %j -> %s', (route, body, message) => {
     expect(() => messagesOf(route, body)).toThrow(message);
   });
 
   it('refuses an event over 32 KB and names the limit', () => {
-    expect(() => messagesOf('track', { userId: 'u', event: 'E', properties: { big: 'x'.repeat(33_000) } })).toThrow('32 KB per-event limit');
+    expect(() => messagesOf('track', { userId: 'u', event: 'E', properties: { big: 'x'.repeat(33_000) } })).toThrow(
+      '32 KB per-event limit',
+    );
   });
 
   it('either accepts or throws InvalidMessageError, never anything else', () => {
@@ -54,7 +65,10 @@ describe('enrich', () => {
   });
 
   it('keeps what the sender said', () => {
-    const m = enrich({ type: 'track', userId: 'u', event: 'E', messageId: 'm-1', context: { ip: '198.51.100.1', library: { name: 'analytics.js' } } }, edge);
+    const m = enrich(
+      { type: 'track', userId: 'u', event: 'E', messageId: 'm-1', context: { ip: '198.51.100.1', library: { name: 'analytics.js' } } },
+      edge,
+    );
     expect(m.messageId).toBe('m-1');
     expect(m['context']).toMatchObject({ ip: '198.51.100.1', library: { name: 'analytics.js' } });
   });

@@ -36,7 +36,8 @@ function check(message: unknown, at: string): Record<string, unknown> {
   if (!isObject(message)) throw new InvalidMessageError(`${at || 'event'} must be a JSON object`);
   const type = message['type'];
   if (!isEventType(type)) throw new InvalidMessageError(`${at}type must be one of identify, track, page, screen, group, alias`);
-  if (!hasId(message['userId']) && !hasId(message['anonymousId'])) throw new InvalidMessageError(`${at}userId or ${at}anonymousId is required`);
+  if (!hasId(message['userId']) && !hasId(message['anonymousId']))
+    throw new InvalidMessageError(`${at}userId or ${at}anonymousId is required`);
   if (type === 'track' && !hasId(message['event'])) throw new InvalidMessageError(`${at}event is required for track`);
   if (type === 'group' && !hasId(message['groupId'])) throw new InvalidMessageError(`${at}groupId is required for group`);
   if (type === 'alias' && !hasId(message['previousId'])) throw new InvalidMessageError(`${at}previousId is required for alias`);
@@ -45,7 +46,8 @@ function check(message: unknown, at: string): Record<string, unknown> {
       throw new InvalidMessageError(`${at}${field} must be an object`);
     }
   }
-  if (message['messageId'] !== undefined && typeof message['messageId'] !== 'string') throw new InvalidMessageError(`${at}messageId must be a string`);
+  if (message['messageId'] !== undefined && typeof message['messageId'] !== 'string')
+    throw new InvalidMessageError(`${at}messageId must be a string`);
   const size = Buffer.byteLength(JSON.stringify(message));
   if (size > MAX_EVENT_BYTES) throw new InvalidMessageError(`${at || 'event'} is ${size} bytes, over the 32 KB per-event limit`);
   return message;
@@ -53,7 +55,10 @@ function check(message: unknown, at: string): Record<string, unknown> {
 
 /** Adds what the edge knows: messageId when missing, receivedAt, context.ip, userAgent, library. */
 export function enrich(message: Record<string, unknown>, edge: EdgeContext, batchContext?: unknown): SegmentMessage {
-  const context: Record<string, unknown> = { ...(isObject(batchContext) ? batchContext : {}), ...(isObject(message['context']) ? message['context'] : {}) };
+  const context: Record<string, unknown> = {
+    ...(isObject(batchContext) ? batchContext : {}),
+    ...(isObject(message['context']) ? message['context'] : {}),
+  };
   if (context['ip'] === undefined && edge.ip) context['ip'] = edge.ip;
   if (context['userAgent'] === undefined && edge.userAgent) context['userAgent'] = edge.userAgent;
   if (!isObject(context['library'])) context['library'] = { name: 'unknown', version: 'unknown' };

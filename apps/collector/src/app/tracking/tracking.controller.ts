@@ -35,7 +35,10 @@ export class TrackingController {
   @Post(':route')
   @HttpCode(200)
   async track(
-    @Param('route', new ParseEnumPipe(ROUTE_ENUM, { exceptionFactory: () => new BadRequestException(`unknown call; use one of ${ROUTES.join(', ')}`) }))
+    @Param(
+      'route',
+      new ParseEnumPipe(ROUTE_ENUM, { exceptionFactory: () => new BadRequestException(`unknown call; use one of ${ROUTES.join(', ')}`) }),
+    )
     route: Route,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
@@ -60,7 +63,9 @@ export class TrackingController {
     try {
       await this.writer.write(principal.workspaceId, principal.sourceId, receivedAt, enriched);
     } catch (e) {
-      this.logger.error(`could not write ${enriched.length} events for ${principal.workspaceId}: ${e instanceof Error ? e.message : String(e)}`);
+      this.logger.error(
+        `could not write ${enriched.length} events for ${principal.workspaceId}: ${e instanceof Error ? e.message : String(e)}`,
+      );
       res.setHeader('Retry-After', '5');
       throw new ServiceUnavailableException('events could not be stored; retry later');
     }

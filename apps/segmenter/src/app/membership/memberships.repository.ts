@@ -35,7 +35,13 @@ export class MembershipsRepository extends WorkspaceRepository<MembershipDocumen
    * `expectedVersion` (null: does not exist yet) and has not seen a newer profile version.
    * False when another writer got there first; the caller re-reads and decides again.
    */
-  async applyTransition(workspaceId: string, segmentId: string, profileId: string, expectedVersion: number | null, t: Transition): Promise<boolean> {
+  async applyTransition(
+    workspaceId: string,
+    segmentId: string,
+    profileId: string,
+    expectedVersion: number | null,
+    t: Transition,
+  ): Promise<boolean> {
     const state = {
       member: t.change === 'entered',
       membershipVersion: t.membershipVersion,

@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { recordKey, Topics, workspaceOfKey, type ProfileChange, type SegmentChange } from '@cdp/contracts';
-import { DecodeError, KafkaGateway, PipelineConsumer, type InboundRecord, type OutboundRecord, type Rejection, type TopicCodec } from '@cdp/kafka';
+import {
+  DecodeError,
+  KafkaGateway,
+  PipelineConsumer,
+  type InboundRecord,
+  type OutboundRecord,
+  type Rejection,
+  type TopicCodec,
+} from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { SegmentCatalog, type CompiledSegment } from '../segments/segment-catalog';
 import { MembershipsRepository } from './memberships.repository';
@@ -52,7 +60,9 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       }),
     );
     const outbound: OutboundRecord[] = await Promise.all(
-      outputs.flat().map(async (c) => ({ topic: this.out.topic, key: recordKey(c.workspaceId, c.profileId), value: await this.out.encode(c) })),
+      outputs
+        .flat()
+        .map(async (c) => ({ topic: this.out.topic, key: recordKey(c.workspaceId, c.profileId), value: await this.out.encode(c) })),
     );
     await this.kafka.producer.send(outbound);
     return rejections;
@@ -70,7 +80,8 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       throw e;
     }
     const traits = change.change === 'deleted' ? {} : parseTraits(change.traits);
-    if (traits === null) return { record, workspaceId: change.workspaceId, reason: 'invalid_traits', message: 'traits is not a JSON object' };
+    if (traits === null)
+      return { record, workspaceId: change.workspaceId, reason: 'invalid_traits', message: 'traits is not a JSON object' };
     const segments = segmentsToEvaluate(await this.catalog.forWorkspace(change.workspaceId), change);
     if (segments.length === 0) return [];
     const stored = await this.memberships.forProfile(
@@ -84,7 +95,12 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       const isMember = change.change !== 'deleted' && segment.compiled.matches({ traits });
       const transition = await this.settle(change, segment, isMember, stored.get(segment.segmentId) ?? null);
       if (transition) {
-        emitted.push(toSegmentChange({ workspaceId: change.workspaceId, segmentId: segment.segmentId, segmentName: segment.name, profileId: change.profileId }, transition));
+        emitted.push(
+          toSegmentChange(
+            { workspaceId: change.workspaceId, segmentId: segment.segmentId, segmentName: segment.name, profileId: change.profileId },
+            transition,
+          ),
+        );
       }
     }
     return emitted;
@@ -103,7 +119,9 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       if (decision.kind === 'none') return null;
       if (decision.kind === 'reemit') return decision.transition;
       const { workspaceId, profileId } = change;
-      if (await this.memberships.applyTransition(workspaceId, segment.segmentId, profileId, decision.expectedVersion, decision.transition)) {
+      if (
+        await this.memberships.applyTransition(workspaceId, segment.segmentId, profileId, decision.expectedVersion, decision.transition)
+      ) {
         return decision.transition;
       }
       stored = (await this.memberships.forProfile(workspaceId, profileId, [segment.segmentId])).get(segment.segmentId) ?? null;

@@ -1,28 +1,55 @@
 import fc from 'fast-check';
 import { decide, parseTraits, segmentsToEvaluate, toSegmentChange, type MembershipState, type Transition } from './transition';
 
-const at = (profileVersion: number, isMember: boolean) => ({ isMember, profileVersion, receivedAt: 1_000 + profileVersion, now: 5_000 + profileVersion });
+const at = (profileVersion: number, isMember: boolean) => ({
+  isMember,
+  profileVersion,
+  receivedAt: 1_000 + profileVersion,
+  now: 5_000 + profileVersion,
+});
 
 /** Applies a decision to the stored state the way the repository's compare-and-set does. */
-function apply(stored: MembershipState | null, version: number, isMember: boolean): { state: MembershipState | null; emitted: Transition | null } {
+function apply(
+  stored: MembershipState | null,
+  version: number,
+  isMember: boolean,
+): { state: MembershipState | null; emitted: Transition | null } {
   const d = decide(stored, at(version, isMember));
   if (d.kind === 'none') return { state: stored, emitted: null };
   if (d.kind === 'reemit') return { state: stored, emitted: d.transition };
   expect(d.expectedVersion).toBe(stored ? stored.membershipVersion : null);
   const t = d.transition;
-  return { state: { member: t.change === 'entered', membershipVersion: t.membershipVersion, lastProfileVersion: t.profileVersion, lastTransition: t }, emitted: t };
+  return {
+    state: {
+      member: t.change === 'entered',
+      membershipVersion: t.membershipVersion,
+      lastProfileVersion: t.profileVersion,
+      lastTransition: t,
+    },
+    emitted: t,
+  };
 }
 
 describe('decide', () => {
   it('numbers transitions 1 (entered), 2 (exited), 3 (entered)', () => {
     let state: MembershipState | null = null;
     const seen: [string, number][] = [];
-    for (const [v, m] of [[1, true], [2, true], [3, false], [4, false], [5, true]] as const) {
+    for (const [v, m] of [
+      [1, true],
+      [2, true],
+      [3, false],
+      [4, false],
+      [5, true],
+    ] as const) {
       const r = apply(state, v, m);
       state = r.state;
       if (r.emitted) seen.push([r.emitted.change, r.emitted.membershipVersion]);
     }
-    expect(seen).toEqual([['entered', 1], ['exited', 2], ['entered', 3]]);
+    expect(seen).toEqual([
+      ['entered', 1],
+      ['exited', 2],
+      ['entered', 3],
+    ]);
   });
 
   it('does nothing for a profile that never matched', () => {
@@ -78,7 +105,11 @@ describe('decide', () => {
 });
 
 describe('segmentsToEvaluate', () => {
-  const seg = (segmentId: string, keys: string[]) => ({ segmentId, name: segmentId, readsAny: (c: readonly string[]) => c.some((k) => keys.includes(k)) });
+  const seg = (segmentId: string, keys: string[]) => ({
+    segmentId,
+    name: segmentId,
+    readsAny: (c: readonly string[]) => c.some((k) => keys.includes(k)),
+  });
   const segments = [seg('a', ['country']), seg('b', ['plan', 'age']), seg('c', ['email'])];
 
   it('takes only segments reading a changed trait on update', () => {

@@ -60,7 +60,10 @@ export function decide(stored: MembershipState | null, e: Evaluation): Decision 
   };
 }
 
-export function toSegmentChange(ids: { workspaceId: string; segmentId: string; segmentName: string; profileId: string }, t: Transition): SegmentChange {
+export function toSegmentChange(
+  ids: { workspaceId: string; segmentId: string; segmentName: string; profileId: string },
+  t: Transition,
+): SegmentChange {
   return {
     workspaceId: ids.workspaceId,
     segmentId: ids.segmentId,
@@ -86,7 +89,10 @@ export interface SegmentRule {
  * update only matters to segments that read a changed trait; a deletion exits every segment,
  * which the caller checks against stored memberships.
  */
-export function segmentsToEvaluate<S extends SegmentRule>(segments: readonly S[], change: Pick<ProfileChange, 'change' | 'changedTraits'>): S[] {
+export function segmentsToEvaluate<S extends SegmentRule>(
+  segments: readonly S[],
+  change: Pick<ProfileChange, 'change' | 'changedTraits'>,
+): S[] {
   if (change.change === 'updated') return segments.filter((s) => s.readsAny(change.changedTraits));
   return [...segments];
 }

@@ -9,8 +9,10 @@ const IsDefinitionInput = (options?: ValidationOptions) =>
       name: 'isDefinitionInput',
       validator: {
         validate: (v: unknown) =>
-          (typeof v === 'string' && v.trim().length > 0 && v.length <= Limits.maxTextLength) || (typeof v === 'object' && v !== null && !Array.isArray(v)),
-        defaultMessage: () => `definition must be the text form (a non-empty string of at most ${Limits.maxTextLength} characters) or the JSON AST (an object)`,
+          (typeof v === 'string' && v.trim().length > 0 && v.length <= Limits.maxTextLength) ||
+          (typeof v === 'object' && v !== null && !Array.isArray(v)),
+        defaultMessage: () =>
+          `definition must be the text form (a non-empty string of at most ${Limits.maxTextLength} characters) or the JSON AST (an object)`,
       },
     },
     options,

@@ -26,7 +26,13 @@ import { SegmentsRepository } from './segments.repository';
 function definitionOrBadRequest(input: unknown): { definition: Condition; text: string } {
   const result = readDefinition(input);
   if (!result.ok) {
-    throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: `invalid definition: ${result.message}`, offset: result.offset, issues: result.issues });
+    throw new BadRequestException({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: `invalid definition: ${result.message}`,
+      offset: result.offset,
+      issues: result.issues,
+    });
   }
   return { definition: result.definition, text: result.text };
 }

@@ -41,7 +41,12 @@ export class SegmentsRepository extends WorkspaceRepository<SegmentDocument> {
   }
 
   async update(workspaceId: string, segmentId: string, fields: SegmentFields, now: Date): Promise<SegmentDocument | null> {
-    return this.findOneAndUpdate(workspaceId, { segmentId }, { $set: { ...fields, updatedAt: now } }, { returnDocument: 'after', projection: { _id: 0 } });
+    return this.findOneAndUpdate(
+      workspaceId,
+      { segmentId },
+      { $set: { ...fields, updatedAt: now } },
+      { returnDocument: 'after', projection: { _id: 0 } },
+    );
   }
 
   async remove(workspaceId: string, segmentId: string): Promise<boolean> {
