@@ -248,6 +248,7 @@ kafka_wait() {
 REGISTRY_HOME="$CDP_STACK_HOME/apicurio/$APICURIO_VERSION"
 REGISTRY_MARKER="$REGISTRY_HOME/.fetched"
 REGISTRY_BASE="http://127.0.0.1:$REGISTRY_PORT"
+REGISTRY_DB_DIR="$RUN_DIR/registry/db" # H2 file database (registry.mv.db)
 
 registry_fetch() {
   if [[ -f "$REGISTRY_MARKER" ]]; then
@@ -291,8 +292,14 @@ registry_healthy() {
 registry_start() {
   local jar
   jar="$(registry_jar)"
-  mkdir -p "$RUN_DIR/registry"
-  # In-memory H2 storage: schemas are lost on restart (fine for dev/tests).
+  mkdir -p "$REGISTRY_DB_DIR"
+  # Persistent storage: Apicurio's SQL storage (apicurio.storage.kind=sql, apicurio.storage.sql.kind=h2,
+  #   the distribution's defaults) on an H2 *file* database instead of the default jdbc:h2:mem, so schema
+  #   ids survive restarts (Kafka keeps records that reference them). Deleted by `stack.sh reset`.
+  #   WRITE_DELAY=0: each commit is written to the file at once (H2's default 500 ms delay lost a schema
+  #   registered just before a kill -9, and its id was then reused for another schema).
+  #   DB_CLOSE_ON_EXIT=FALSE: the pool closes the DB on shutdown, not H2's own JVM shutdown hook.
+  #   Pool sizes: the defaults (20 initial/min, 100 max connections) are meant for a server database.
   # use-canonical-hash: re-registering a schema that differs only in formatting returns the existing id,
   #   as Confluent Schema Registry does (its clients re-serialise schemas with their own JSON formatting).
   # legacy-id-mode disabled: the ccompat "id" is the content id (shared by identical schemas), like Confluent.
@@ -302,6 +309,14 @@ registry_start() {
     -Dquarkus.http.host=127.0.0.1 \
     -Dquarkus.http.port="$REGISTRY_PORT" \
     -Dquarkus.http.access-log.enabled=false \
+    -Dapicurio.storage.kind=sql \
+    -Dapicurio.storage.sql.kind=h2 \
+    -Dapicurio.datasource.url="jdbc:h2:file:$REGISTRY_DB_DIR/registry;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0" \
+    -Dapicurio.datasource.username=sa \
+    -Dapicurio.datasource.password=sa \
+    -Dapicurio.datasource.jdbc.initial-size=2 \
+    -Dapicurio.datasource.jdbc.min-size=2 \
+    -Dapicurio.datasource.jdbc.max-size=20 \
     -Dapicurio.ccompat.use-canonical-hash=true \
     -Dapicurio.ccompat.legacy-id-mode.enabled=false \
     -Dapicurio.rest.deletion.artifact.enabled=true \

@@ -67,8 +67,11 @@ export class AvroSerde {
     let schema;
     try {
       schema = await this.registry.getSchema(id);
-    } catch {
-      throw new DecodeError('unknown_schema_id', `schema id ${id} is not in the registry`);
+    } catch (e) {
+      // Only the registry's "not found" condemns the record; an unreachable registry is
+      // transient, so the error propagates and the record is redelivered, not dead-lettered.
+      if (isNotFound(e)) throw new DecodeError('unknown_schema_id', `schema id ${id} is not in the registry`);
+      throw e;
     }
     try {
       return schema.fromBuffer(buffer.subarray(HEADER_LENGTH)) as T;
@@ -77,3 +80,5 @@ export class AvroSerde {
     }
   }
 }
+
+const isNotFound = (e: unknown): boolean => typeof e === 'object' && e !== null && (e as { status?: unknown }).status === 404;
