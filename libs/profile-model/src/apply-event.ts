@@ -1,5 +1,6 @@
 import type { ResolvedEvent } from '@cdp/contracts';
 import { uniteIdentifiers } from './identifiers';
+import { orderRevenueMicros } from './computed-traits';
 import { parseJsonObject, sameJson } from './json';
 import { addStats, rememberMessages } from './profile';
 import { safeFieldName } from './safe-key';
@@ -7,7 +8,10 @@ import { newerEntry } from './traits';
 import type { Profile, TraitEntry } from './types';
 
 /** The fields of a resolved event a profile is built from. */
-export type ProfileEvent = Pick<ResolvedEvent, 'messageId' | 'type' | 'event' | 'timestamp' | 'sourceId' | 'identifiers' | 'traits'>;
+export type ProfileEvent = Pick<
+  ResolvedEvent,
+  'messageId' | 'type' | 'event' | 'timestamp' | 'sourceId' | 'identifiers' | 'traits' | 'properties'
+>;
 
 export interface ApplyResult {
   profile: Profile;
@@ -51,6 +55,7 @@ export function applyEvent(profile: Profile, event: ProfileEvent, now: number = 
     lastSeen: event.timestamp,
     eventCount: 1,
     eventCounts: { [eventCountName(event)]: 1 },
+    revenueMicros: orderRevenueMicros(event),
   });
 
   return {

@@ -7,3 +7,6 @@ export * from './identifiers';
 export * from './profile';
 export * from './apply-event';
 export * from './merge-profiles';
+export * from './erasure';
+export * from './memberships';
+export * from './computed-traits';

@@ -14,6 +14,7 @@ const event = (over: Partial<ProfileEvent> & { messageId: string }): ProfileEven
   sourceId: 'src',
   identifiers: [],
   traits: '{}',
+  properties: '{}',
   ...over,
 });
 
@@ -36,6 +37,11 @@ const eventsArb = fc
       traits: traitsArb,
       identifiers: fc.array(fc.record({ type: fc.constantFrom('email', 'user_id'), value: fc.constantFrom('a', 'b') }), { maxLength: 2 }),
       event: fc.option(fc.constantFrom('Order Completed', 'a.b', '$x'), { nil: null }),
+      properties: fc.oneof(
+        fc.constant('{}'),
+        fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((revenue) => JSON.stringify({ revenue, total: 1 })),
+        fc.integer({ min: 0, max: 1000 }).map((total) => JSON.stringify({ total })),
+      ),
     }),
     { selector: (e) => e.messageId, maxLength: 12 },
   )
@@ -66,7 +72,13 @@ describe('applyEvent', () => {
       200,
     ).profile;
     expect(p.identifiers).toEqual([{ type: 'email', value: 'j@x.io', firstSeen: 3, lastSeen: 5 }]);
-    expect(p.stats).toEqual({ firstSeen: 3, lastSeen: 5, eventCount: 2, eventCounts: { identify: 1, Order_Completed: 1 } });
+    expect(p.stats).toEqual({
+      firstSeen: 3,
+      lastSeen: 5,
+      eventCount: 2,
+      eventCounts: { identify: 1, Order_Completed: 1 },
+      revenueMicros: 0,
+    });
     expect(p.version).toBe(2);
     expect(p.updatedAt).toBe(200);
   });

@@ -8,7 +8,7 @@ export function emptyProfile(workspaceId: string, profileId: string, now: number
     profileId,
     traits: {},
     identifiers: [],
-    stats: { firstSeen: null, lastSeen: null, eventCount: 0, eventCounts: {} },
+    stats: { firstSeen: null, lastSeen: null, eventCount: 0, eventCounts: {}, revenueMicros: 0 },
     version: 0,
     createdAt: now,
     updatedAt: now,
@@ -37,6 +37,7 @@ export function addStats(a: ProfileStats, b: ProfileStats): ProfileStats {
     lastSeen: maxOf(a.lastSeen, b.lastSeen),
     eventCount: a.eventCount + b.eventCount,
     eventCounts,
+    revenueMicros: a.revenueMicros + b.revenueMicros,
   };
 }
 

@@ -26,6 +26,8 @@ export interface ProfileStats {
   eventCount: number;
   /** Events per name (track: event name, other calls: their type); keys are storage-safe. */
   eventCounts: Record<string, number>;
+  /** Sum of Order Completed revenue in millionths (an integer, so sums do not depend on order). */
+  revenueMicros: number;
 }
 
 export interface Profile {

@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { recordKey, Topics, workspaceOfKey, type IdentityMerge, type ProfileChange, type ResolvedEvent } from '@cdp/contracts';
+import {
+  recordKey,
+  Topics,
+  workspaceOfKey,
+  type IdentityMerge,
+  type ProfileChange,
+  type ResolvedEvent,
+  type SegmentChange,
+} from '@cdp/contracts';
 import {
   DecodeError,
   KafkaGateway,
@@ -10,13 +18,17 @@ import {
   type TopicCodec,
 } from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
+import { erasureHash, eventErasureHashes, newestMemberships, type MembershipUpdate } from '@cdp/profile-model';
+import { ErasuresRepository } from './erasures.repository';
+import { ProfileSegmentsRepository } from './profile-segments.repository';
 import { ProfileWriter } from './profile-writer';
 import { TimelineRepository } from './timeline.repository';
 
 type Decoded<T> = { record: InboundRecord; value: T };
 
 /**
- * cdp.events.resolved.v1 and cdp.identity.merges.v1 -> profiles, timeline -> cdp.profiles.changes.v1.
+ * cdp.events.resolved.v1 and cdp.identity.merges.v1 -> profiles, timeline -> cdp.profiles.changes.v1;
+ * cdp.segments.changes.v1 -> the `profile_segments` read model.
  * Per chunk: profile writes (CAS), then the changes (acked), then the timeline, which marks
  * events as fully processed. A crash anywhere replays only what is missing.
  */
@@ -30,8 +42,11 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
     health: HealthRegistry,
     private readonly writer: ProfileWriter,
     private readonly timeline: TimelineRepository,
+    private readonly segments: ProfileSegmentsRepository,
+    private readonly erasures: ErasuresRepository,
   ) {
-    super(kafka, metrics, health, [Topics.resolvedEvents, Topics.identityMerges], 'profile-store');
+    // One consumer group for all three topics (the base class names the group after the service).
+    super(kafka, metrics, health, [Topics.resolvedEvents, Topics.identityMerges, Topics.segmentChanges], 'profile-store');
   }
 
   protected async prepare(): Promise<void> {
@@ -40,14 +55,16 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
 
   protected async handle(records: InboundRecord[], context: ChunkContext): Promise<Rejection[]> {
     const rejections: Rejection[] = [];
-    const decoded: Decoded<ResolvedEvent | IdentityMerge>[] = [];
+    const decoded: Decoded<ResolvedEvent | IdentityMerge | SegmentChange>[] = [];
     for (const record of records) {
-      const result = await this.decode<ResolvedEvent | IdentityMerge>(record);
+      const result = await this.decode<ResolvedEvent | IdentityMerge | SegmentChange>(record);
       if ('reason' in result) rejections.push(result);
       else decoded.push(result);
     }
     if (context.topic === this.kafka.topic(Topics.identityMerges)) {
       await this.handleMerges(decoded as Decoded<IdentityMerge>[], rejections);
+    } else if (context.topic === this.kafka.topic(Topics.segmentChanges)) {
+      await this.handleSegmentChanges(decoded as Decoded<SegmentChange>[], rejections);
     } else {
       await this.handleEvents(decoded as Decoded<ResolvedEvent>[], rejections);
     }
@@ -72,7 +89,10 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
         workspaceId,
         wsEvents.map((e) => e.value.messageId),
       );
-      const pending = wsEvents.filter((e) => !done.has(e.value.messageId));
+      const pending = await this.withoutErased(
+        workspaceId,
+        wsEvents.filter((e) => !done.has(e.value.messageId)),
+      );
       const batches = [...groupBy(pending, (e) => e.value.profileId)].map(([profileId, list]) => ({
         profileId,
         events: dedupe(list.map((e) => e.value)),
@@ -83,6 +103,52 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
         workspaceId,
         results.flatMap((r, i) => (batches[i]?.events ?? []).map((event) => ({ profileId: r.profileId, event }))),
       );
+    }
+  }
+
+  /**
+   * Drops events of erased profile ids and identifiers (within the suppression window), so a late
+   * event does not bring an erased person back. Nothing of them is kept, not even in the DLQ.
+   */
+  private async withoutErased(workspaceId: string, events: Decoded<ResolvedEvent>[]): Promise<Decoded<ResolvedEvent>[]> {
+    if (events.length === 0) return events;
+    const hashes = events.map((e) => eventErasureHashes(workspaceId, e.value));
+    const erased = await this.erasures.suppressed(workspaceId, hashes.flat(), Date.now());
+    if (erased.size === 0) return events;
+    const kept = events.filter((_, i) => !(hashes[i] ?? []).some((h) => erased.has(h)));
+    this.logger.log(`dropped ${events.length - kept.length} events of erased profiles in workspace ${workspaceId}`);
+    return kept;
+  }
+
+  private async handleSegmentChanges(changes: Decoded<SegmentChange>[], rejections: Rejection[]): Promise<void> {
+    const byWorkspace = new Map<string, MembershipUpdate[]>();
+    for (const { record, value: c } of changes) {
+      if (!c.workspaceId || !c.profileId || !c.segmentId) {
+        rejections.push({
+          record,
+          workspaceId: c.workspaceId || null,
+          reason: 'invalid_segment_change',
+          message: 'segment change needs workspaceId, profileId and segmentId',
+        });
+        continue;
+      }
+      const update: MembershipUpdate = {
+        profileId: c.profileId,
+        segmentId: c.segmentId,
+        segmentName: c.segmentName,
+        member: c.change === 'entered',
+        membershipVersion: c.membershipVersion,
+        occurredAt: c.occurredAt,
+      };
+      const list = byWorkspace.get(c.workspaceId);
+      if (list) list.push(update);
+      else byWorkspace.set(c.workspaceId, [update]);
+    }
+    for (const [workspaceId, updates] of byWorkspace) {
+      // The segmenter's exits after an erasure must not leave documents of the erased profile behind.
+      const hashOf = (u: MembershipUpdate) => erasureHash(workspaceId, { kind: 'profile', profileId: u.profileId });
+      const erased = await this.erasures.suppressed(workspaceId, updates.map(hashOf), Date.now());
+      await this.segments.apply(workspaceId, newestMemberships(updates.filter((u) => !erased.has(hashOf(u)))));
     }
   }
 

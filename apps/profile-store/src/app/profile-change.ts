@@ -1,5 +1,5 @@
 import type { ProfileChange, ResolvedEvent } from '@cdp/contracts';
-import { plainTraits, type Profile } from '@cdp/profile-model';
+import { computedTraits, plainTraits, type Profile } from '@cdp/profile-model';
 
 export type ChangeCause =
   | { kind: 'event'; event: ResolvedEvent; created: boolean; changedTraits: string[] }
@@ -14,7 +14,7 @@ export function profileChange(profile: Profile, cause: ChangeCause, changedAt: n
     changedAt,
     changedTraits: cause.changedTraits,
     traits: JSON.stringify(plainTraits(profile.traits)),
-    computedTraits: '{}',
+    computedTraits: JSON.stringify(computedTraits(profile)),
     identifiers: profile.identifiers.map(({ type, value }) => ({ type, value })),
   };
   if (cause.kind === 'merge') {
@@ -39,5 +39,30 @@ export function profileChange(profile: Profile, cause: ChangeCause, changedAt: n
     eventTimestamp: e.timestamp,
     eventProperties: e.properties,
     receivedAt: e.receivedAt,
+  };
+}
+
+/**
+ * The last change of an erased profile: no traits, no identifiers (they are being erased), a
+ * version above every earlier one so consumers do not take it for a stale record. Consumers
+ * (the segmenter) exit every membership on it; the tombstone follows.
+ */
+export function deletedChange(workspaceId: string, profileId: string, version: number, changedAt: number): ProfileChange {
+  return {
+    workspaceId,
+    profileId,
+    version,
+    change: 'deleted',
+    changedAt,
+    changedTraits: [],
+    traits: '{}',
+    computedTraits: '{}',
+    identifiers: [],
+    absorbedProfileIds: [],
+    messageId: null,
+    eventName: null,
+    eventTimestamp: null,
+    eventProperties: null,
+    receivedAt: null,
   };
 }

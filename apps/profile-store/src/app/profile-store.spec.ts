@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { ResolvedEvent } from '@cdp/contracts';
 import { applyEvent, emptyProfile, type JsonValue } from '@cdp/profile-model';
-import { profileChange } from './profile-change';
+import { deletedChange, profileChange } from './profile-change';
 import { parseProfileRef } from './profile-ref';
 import { fromDoc, storeTrait, toDoc } from './stored-profile';
 import { decodeCursor, encodeCursor } from './timeline-cursor';
@@ -109,7 +109,6 @@ describe('profileChange', () => {
       version: 1,
       change: 'created',
       changedTraits: ['plan', 'tags'],
-      computedTraits: '{}',
       identifiers: [{ type: 'email', value: 'jane@example.com' }],
       messageId: 'm1',
       eventName: 'Order Completed',
@@ -118,6 +117,12 @@ describe('profileChange', () => {
       receivedAt: 1_500,
     });
     expect(JSON.parse(change.traits)).toEqual({ plan: 'pro', tags: [[1, 2], [3]] });
+    expect(JSON.parse(change.computedTraits)).toEqual({
+      first_seen: '1970-01-01T00:00:01.000Z',
+      last_seen: '1970-01-01T00:00:01.000Z',
+      event_count: 1,
+      revenue: 120,
+    });
   });
   it('describes a merge', () => {
     const change = profileChange(
@@ -126,5 +131,13 @@ describe('profileChange', () => {
       9,
     );
     expect(change).toMatchObject({ change: 'merged', absorbedProfileIds: ['p2'], eventName: null, receivedAt: 7, changedAt: 9 });
+  });
+});
+
+describe('deletedChange', () => {
+  it('carries no personal data and a version above the last one', () => {
+    const change = deletedChange('ws', 'p1', 8, 9);
+    expect(change).toMatchObject({ workspaceId: 'ws', profileId: 'p1', version: 8, change: 'deleted', traits: '{}', identifiers: [] });
+    expect(change.messageId).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
-import { parseJsonObject, plainTraits, type JsonValue, type Profile } from '@cdp/profile-model';
+import { computedTraits, parseJsonObject, plainTraits, type JsonValue, type Profile } from '@cdp/profile-model';
+import type { ProfileSegmentDoc } from './profile-segments.repository';
 import type { TimelineDoc } from './timeline.repository';
 
 /** The public JSON of a profile (no internal bookkeeping such as appliedMessageIds). */
@@ -6,6 +7,7 @@ export function profileView(p: Profile) {
   return {
     profileId: p.profileId,
     traits: plainTraits(p.traits),
+    computedTraits: computedTraits(p),
     identifiers: p.identifiers,
     stats: p.stats,
     version: p.version,
@@ -39,5 +41,14 @@ export function timelineView(d: TimelineDoc) {
     receivedAt: new Date(d.receivedAt).toISOString(),
     properties: parseJsonObject(d.properties),
     traits: parseJsonObject(d.traits),
+  };
+}
+
+export function segmentView(d: ProfileSegmentDoc) {
+  return {
+    segmentId: d.segmentId,
+    segmentName: d.segmentName,
+    membershipVersion: d.membershipVersion,
+    since: new Date(d.changedAt).toISOString(),
   };
 }

@@ -1,9 +1,23 @@
-import { BadRequestException, Controller, Get, NotFoundException, Param, Query, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
+import {
+  BadRequestException,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Query,
+  UseGuards,
+  UsePipes,
+  ValidationPipe,
+} from '@nestjs/common';
 import { ApiKeyGuard, RequireScope, WorkspaceId } from '@cdp/access';
 import type { Profile } from '@cdp/profile-model';
 import { EventsQuery, MAX_EVENTS_PAGE, TraitsQuery } from './profiles.dto';
 import { parseProfileRef } from './profile-ref';
-import { profileView, timelineView, traitsView } from './profile-views';
+import { ProfileEraser } from './profile-eraser';
+import { ProfileSegmentsRepository } from './profile-segments.repository';
+import { profileView, segmentView, timelineView, traitsView } from './profile-views';
 import { ProfilesRepository } from './profiles.repository';
 import { decodeCursor, encodeCursor } from './timeline-cursor';
 import { TimelineRepository } from './timeline.repository';
@@ -19,6 +33,8 @@ export class ProfilesController {
   constructor(
     private readonly profiles: ProfilesRepository,
     private readonly timeline: TimelineRepository,
+    private readonly segments: ProfileSegmentsRepository,
+    private readonly eraser: ProfileEraser,
   ) {}
 
   @Get(':id')
@@ -53,6 +69,27 @@ export class ProfilesController {
       events: page.map(timelineView),
       next: docs.length > limit && last ? encodeCursor({ timestamp: last.timestamp, messageId: last.messageId }) : null,
     };
+  }
+
+  /** The segments the profile is in, as last reported by the segmenter. */
+  @Get(':id/segments')
+  async profileSegments(@WorkspaceId() workspaceId: string, @Param('id') id: string) {
+    const profile = await this.resolve(workspaceId, id);
+    const docs = await this.segments.memberOf(workspaceId, profile.profileId);
+    return { profileId: profile.profileId, segments: docs.map(segmentView) };
+  }
+
+  /**
+   * Erases the person. 202 once erased (the segmenter's exits follow asynchronously); a second
+   * DELETE answers 404, as for any unknown profile. A failed erasure is completed by repeating it.
+   */
+  @Delete(':id')
+  @RequireScope('write:profiles')
+  @HttpCode(202)
+  async erase(@WorkspaceId() workspaceId: string, @Param('id') id: string) {
+    const profile = await this.resolve(workspaceId, id);
+    await this.eraser.erase(profile);
+    return { profileId: profile.profileId, erased: true };
   }
 
   private async resolve(workspaceId: string, id: string): Promise<Profile> {

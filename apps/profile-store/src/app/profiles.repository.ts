@@ -58,4 +58,15 @@ export class ProfilesRepository extends WorkspaceRepository<ProfileDoc> {
     const result = await this.updateOne(workspaceId, { profileId, version: expected }, { $set: fields });
     return result.matchedCount === 1;
   }
+
+  /** Ids of the profiles redirecting to this one (absorbed, perhaps not yet folded in). */
+  async redirectingTo(workspaceId: string, profileId: string): Promise<string[]> {
+    const docs = await this.find(workspaceId, { mergedInto: profileId }, { projection: { profileId: 1 } });
+    return docs.map((d) => d.profileId);
+  }
+
+  /** Deletes these profile documents. */
+  async erase(workspaceId: string, profileIds: string[]): Promise<void> {
+    await this.deleteMany(workspaceId, { profileId: { $in: profileIds } });
+  }
 }

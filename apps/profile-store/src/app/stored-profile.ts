@@ -76,6 +76,7 @@ export function fromDoc(d: ProfileDoc): Profile {
       lastSeen: d.stats?.lastSeen ?? null,
       eventCount: d.stats?.eventCount ?? 0,
       eventCounts: { ...(d.stats?.eventCounts ?? {}) },
+      revenueMicros: d.stats?.revenueMicros ?? 0,
     },
     version: d.version,
     createdAt: d.createdAt,

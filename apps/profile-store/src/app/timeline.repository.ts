@@ -83,4 +83,9 @@ export class TimelineRepository extends WorkspaceRepository<TimelineDoc> {
       : { profileId: { $in: profileIds } };
     return this.find(workspaceId, filter, { sort: { timestamp: -1, messageId: -1 }, limit, projection: { _id: 0 } });
   }
+
+  /** Erases the timeline of these profile ids. */
+  async erase(workspaceId: string, profileIds: string[]): Promise<void> {
+    await this.deleteMany(workspaceId, { profileId: { $in: profileIds } });
+  }
 }

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type IndexDescription, type WriteError } from 'mongodb';
+import { MongoConnection, WorkspaceRepository, isDuplicateKey, type WorkspaceDocument } from '@cdp/mongo';
+
+/** An erased profile id or identifier, by hash only (no PII), suppressed until `until`. */
+export interface ErasureDoc extends WorkspaceDocument {
+  hash: string;
+  erasedAt: number;
+  until: number;
+}
+
+/** `profile_erasures`: what late events must not bring back, for a configured window. */
+@Injectable()
+export class ErasuresRepository extends WorkspaceRepository<ErasureDoc> {
+  constructor(mongo: MongoConnection) {
+    super(mongo.db, 'profile_erasures');
+  }
+
+  indexes(): IndexDescription[] {
+    return [{ key: { workspaceId: 1, hash: 1 }, name: 'workspace_hash', unique: true }];
+  }
+
+  /** Remembers the hashes until `until` (a repeated erasure extends the window). */
+  async remember(workspaceId: string, hashes: string[], erasedAt: number, until: number): Promise<void> {
+    const ops: AnyBulkWriteOperation<ErasureDoc>[] = [...new Set(hashes)].map((hash) => ({
+      updateOne: { filter: { hash }, update: { $set: { workspaceId, hash, erasedAt, until } }, upsert: true },
+    }));
+    try {
+      await this.bulkWrite(workspaceId, ops);
+    } catch (e) {
+      // Two erasures of the same person at once: the loser's duplicate key means "already remembered".
+      const onlyDuplicates =
+        e instanceof MongoBulkWriteError ? ([] as WriteError[]).concat(e.writeErrors).every((w) => w.code === 11000) : isDuplicateKey(e);
+      if (!onlyDuplicates) throw e;
+    }
+  }
+
+  /** Which of these hashes are suppressed at `now`. */
+  async suppressed(workspaceId: string, hashes: string[], now: number): Promise<Set<string>> {
+    if (hashes.length === 0) return new Set();
+    const docs = await this.find(workspaceId, { hash: { $in: [...new Set(hashes)] }, until: { $gt: now } }, { projection: { hash: 1 } });
+    return new Set(docs.map((d) => d.hash));
+  }
+}

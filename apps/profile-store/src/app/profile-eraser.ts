@@ -1,0 +1,85 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { recordKey, Topics, type ProfileChange } from '@cdp/contracts';
+import { KafkaGateway, type TopicCodec } from '@cdp/kafka';
+import { erasureHash, type ErasureSubject, type Profile } from '@cdp/profile-model';
+import { deletedChange } from './profile-change';
+import { ErasuresRepository } from './erasures.repository';
+import { ProfileSegmentsRepository } from './profile-segments.repository';
+import { ProfileStoreConfig } from './profile-store.config';
+import { ProfilesRepository } from './profiles.repository';
+import { TimelineRepository } from './timeline.repository';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Erases a person: suppression record first (so events arriving meanwhile are dropped), then a
+ * 'deleted' change and a tombstone per profile id, then the timeline, memberships and absorbed
+ * profiles, and the profile document last. Every step is idempotent and the profile stays
+ * findable until the end, so a failed erasure is completed by repeating the DELETE.
+ */
+@Injectable()
+export class ProfileEraser {
+  private readonly logger = new Logger(ProfileEraser.name);
+  private changes: Promise<TopicCodec<ProfileChange>> | undefined;
+
+  constructor(
+    private readonly kafka: KafkaGateway,
+    private readonly config: ProfileStoreConfig,
+    private readonly profiles: ProfilesRepository,
+    private readonly timeline: TimelineRepository,
+    private readonly segments: ProfileSegmentsRepository,
+    private readonly erasures: ErasuresRepository,
+  ) {}
+
+  async erase(profile: Profile): Promise<void> {
+    const { workspaceId, profileId } = profile;
+    const now = Date.now();
+    const absorbedIds = [
+      ...new Set([...profile.absorbedProfileIds, ...(await this.profiles.redirectingTo(workspaceId, profileId))]),
+    ].filter((id) => id !== profileId);
+    const absorbed = (await Promise.all(absorbedIds.map((id) => this.profiles.get(workspaceId, id)))).filter((p): p is Profile => !!p);
+    const all = [profile, ...absorbed];
+    const ids = [profileId, ...absorbedIds];
+
+    const days = this.config.PROFILE_ERASURE_SUPPRESSION_DAYS;
+    if (days > 0) {
+      const subjects: ErasureSubject[] = [
+        ...ids.map((id): ErasureSubject => ({ kind: 'profile', profileId: id })),
+        ...all.flatMap((p) => p.identifiers.map((i): ErasureSubject => ({ kind: 'identifier', type: i.type, value: i.value }))),
+      ];
+      await this.erasures.remember(
+        workspaceId,
+        subjects.map((s) => erasureHash(workspaceId, s)),
+        now,
+        now + days * DAY_MS,
+      );
+    }
+
+    // 'deleted' before the tombstones (separate acked sends), so consumers see why the key went away.
+    const versionOf = new Map(all.map((p) => [p.profileId, p.version]));
+    const codec = await this.codec();
+    const deleted = await Promise.all(
+      ids.map(async (id) => ({
+        topic: codec.topic,
+        key: recordKey(workspaceId, id),
+        value: await codec.encode(deletedChange(workspaceId, id, (versionOf.get(id) ?? 0) + 1, now)),
+      })),
+    );
+    await this.kafka.producer.send(deleted);
+    await this.kafka.producer.send(ids.map((id) => ({ topic: codec.topic, key: recordKey(workspaceId, id), value: null })));
+
+    await this.timeline.erase(workspaceId, ids);
+    await this.segments.erase(workspaceId, ids);
+    if (absorbedIds.length > 0) await this.profiles.erase(workspaceId, absorbedIds);
+    await this.profiles.erase(workspaceId, [profileId]);
+    this.logger.log(`erased profile ${profileId} of ${workspaceId} (${absorbedIds.length} absorbed)`);
+  }
+
+  private codec(): Promise<TopicCodec<ProfileChange>> {
+    if (!this.changes) {
+      this.changes = this.kafka.codec(Topics.profileChanges);
+      this.changes.catch(() => (this.changes = undefined));
+    }
+    return this.changes;
+  }
+}

@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type IndexDescription, type WriteError } from 'mongodb';
+import { MongoConnection, WorkspaceRepository, isDuplicateKey, type WorkspaceDocument } from '@cdp/mongo';
+import type { MembershipUpdate } from '@cdp/profile-model';
+
+/** The segmenter's latest word on one profile in one segment (read model of cdp.segments.changes.v1). */
+export interface ProfileSegmentDoc extends WorkspaceDocument {
+  profileId: string;
+  segmentId: string;
+  segmentName: string;
+  member: boolean;
+  membershipVersion: number;
+  changedAt: number;
+}
+
+/** `profile_segments`: one document per workspace + profile + segment. */
+@Injectable()
+export class ProfileSegmentsRepository extends WorkspaceRepository<ProfileSegmentDoc> {
+  constructor(mongo: MongoConnection) {
+    super(mongo.db, 'profile_segments');
+  }
+
+  indexes(): IndexDescription[] {
+    return [{ key: { workspaceId: 1, profileId: 1, segmentId: 1 }, name: 'workspace_profile_segment', unique: true }];
+  }
+
+  /**
+   * Applies each update only over an older membershipVersion: the filter misses a newer stored
+   * document, the upsert then collides with it on the unique index, and that duplicate key is
+   * the "already newer" answer.
+   */
+  async apply(workspaceId: string, updates: MembershipUpdate[]): Promise<void> {
+    const ops: AnyBulkWriteOperation<ProfileSegmentDoc>[] = updates.map((u) => ({
+      updateOne: {
+        filter: { profileId: u.profileId, segmentId: u.segmentId, membershipVersion: { $lt: u.membershipVersion } },
+        update: {
+          $set: {
+            workspaceId,
+            profileId: u.profileId,
+            segmentId: u.segmentId,
+            segmentName: u.segmentName,
+            member: u.member,
+            membershipVersion: u.membershipVersion,
+            changedAt: u.occurredAt,
+          },
+        },
+        upsert: true,
+      },
+    }));
+    try {
+      await this.bulkWrite(workspaceId, ops);
+    } catch (e) {
+      const onlyDuplicates =
+        e instanceof MongoBulkWriteError ? ([] as WriteError[]).concat(e.writeErrors).every((w) => w.code === 11000) : isDuplicateKey(e);
+      if (!onlyDuplicates) throw e;
+    }
+  }
+
+  /** The segments these profile ids are members of, by name. */
+  memberOf(workspaceId: string, profileId: string): Promise<ProfileSegmentDoc[]> {
+    return this.find(workspaceId, { profileId, member: true }, { sort: { segmentName: 1, segmentId: 1 }, projection: { _id: 0 } });
+  }
+
+  async erase(workspaceId: string, profileIds: string[]): Promise<void> {
+    await this.deleteMany(workspaceId, { profileId: { $in: profileIds } });
+  }
+}
