@@ -111,6 +111,11 @@ export class AccessService implements OnModuleInit {
     }
     return principal?.kind === kind ? principal : null;
   }
+
+  /** Drops a key from this instance's cache, so that its revocation takes effect here at once. */
+  forget(keyHash: string): void {
+    this.cache.delete(keyHash);
+  }
 }
 
 /** Two instances upserting the same document at once: one inserts, the other gets E11000. Both are done. */

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { basicAuthUser, bearerToken, grants, hashKey, newKey } from './keys';
+import { basicAuthUser, bearerToken, grants, hashKey, isScope, KEY_ID_LENGTH, keyIdOf, newKey } from './keys';
 
 describe('keys', () => {
   it('hashes deterministically and never returns the key', () => {
@@ -43,5 +43,25 @@ describe('keys', () => {
     expect(grants(['admin'], 'write:segments')).toBe(true);
     expect(grants(['read:profiles'], 'read:profiles')).toBe(true);
     expect(grants(['read:profiles'], 'write:segments')).toBe(false);
+  });
+});
+
+describe('key ids', () => {
+  it('names a key by a short prefix of its hash, never by the key', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 8 }), (key) => {
+        const id = keyIdOf(hashKey(key));
+        expect(id).toHaveLength(KEY_ID_LENGTH);
+        expect(hashKey(key).startsWith(id)).toBe(true);
+        expect(id).toMatch(/^[0-9a-f]+$/);
+      }),
+    );
+  });
+
+  it('knows the scopes', () => {
+    expect(isScope('admin')).toBe(true);
+    expect(isScope('read:profiles')).toBe(true);
+    expect(isScope('root')).toBe(false);
+    expect(isScope(1)).toBe(false);
   });
 });

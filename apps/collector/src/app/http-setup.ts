@@ -3,6 +3,8 @@ import { raw, type NextFunction, type Request, type Response } from 'express';
 import { MAX_REQUEST_BYTES } from './tracking/segment-message';
 import { CollectorConfig } from './collector.config';
 
+const STREAMED_PATH = '/import/csv';
+
 /**
  * The collector reads bodies itself: any content type (analytics.js sends text/plain,
  * sendBeacon sends whatever the page chose), gzip or deflate encoded, 500 KB at most.
@@ -19,10 +21,12 @@ export function configureHttp(app: INestApplication): void {
     origin: true,
     credentials: true,
     methods: ['GET', 'POST', 'OPTIONS'],
-    allowedHeaders: ['Content-Type', 'Authorization', 'Content-Encoding'],
+    // No fixed list: the headers a preflight asks for are reflected, as SDKs add their own (RudderStack: AnonymousId).
     maxAge: 86_400,
   });
-  app.use('/v1', raw({ type: () => true, limit: MAX_REQUEST_BYTES, inflate: true }));
+  const readBody = raw({ type: () => true, limit: MAX_REQUEST_BYTES, inflate: true });
+  // CSV imports are streamed by their controller, row by row, with their own size limit.
+  app.use('/v1', (req: Request, res: Response, next: NextFunction) => (req.path === STREAMED_PATH ? next() : readBody(req, res, next)));
   app.use('/v1', bodyErrors);
 }
 

@@ -1,51 +1,107 @@
-import { timingSafeEqual, randomBytes } from 'node:crypto';
-import {
-  BadRequestException,
-  Controller,
-  ForbiddenException,
-  HttpCode,
-  NotFoundException,
-  Post,
-  Req,
-  UnauthorizedException,
-} from '@nestjs/common';
-import type { Request } from 'express';
-import { AccessService, bearerToken, newKey, SCOPES } from '@cdp/access';
-import { CollectorConfig } from '../collector.config';
-import { parseJsonBody } from '../tracking/body';
+import { randomBytes } from 'node:crypto';
+import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
+import { AccessService, KeyAdminService, newKey, SCOPES, type KeyInfo, type SourceInfo } from '@cdp/access';
+import { AdminAuth, workspaceNotFound } from './admin-auth';
+import { CreateApiKeyDto, CreateSourceDto, CreateWorkspaceDto } from './admin.dto';
+import { JsonBodyPipe, validateDto } from './json-body.pipe';
 
-/** Workspace administration with CDP_ADMIN_TOKEN; off when the token is unset. */
+/**
+ * Workspaces (operator token only), and each workspace's sources and keys (operator token, or
+ * an API key with the admin scope of that workspace). Key material is answered once, at creation.
+ */
 @Controller('v1/admin')
 export class AdminController {
   constructor(
     private readonly access: AccessService,
-    private readonly config: CollectorConfig,
+    private readonly admin: KeyAdminService,
+    private readonly auth: AdminAuth,
   ) {}
 
   @Post('workspaces')
   @HttpCode(201)
-  async createWorkspace(@Req() req: Request): Promise<{ workspaceId: string; writeKey: string; apiKey: string }> {
-    this.authorize(req.headers.authorization);
-    const body = parseJsonBody(req.body) as { name?: unknown };
-    const name = typeof body?.name === 'string' ? body.name.trim() : '';
-    if (!name || name.length > 200) throw new BadRequestException('"name" is required: a string of 1 to 200 characters');
+  async createWorkspace(
+    @Headers('authorization') authorization: string | undefined,
+    @Body(JsonBodyPipe, validateDto) body: CreateWorkspaceDto,
+  ): Promise<{ workspaceId: string; sourceId: string; writeKey: string; apiKey: string }> {
+    this.auth.operator(authorization);
     const workspaceId = `ws_${randomBytes(9).toString('base64url')}`;
-    await this.access.ensureWorkspace(workspaceId, name);
-    const writeKey = newKey('write');
+    await this.access.ensureWorkspace(workspaceId, body.name);
+    const { source, writeKey } = await this.admin.createSource(workspaceId, 'default source');
     const apiKey = newKey('api');
-    const sourceId = `src_${randomBytes(9).toString('base64url')}`;
-    await this.access.storeKey(writeKey, { workspaceId, kind: 'write', scopes: [], sourceId, name: 'default source' });
     await this.access.storeKey(apiKey, { workspaceId, kind: 'api', scopes: [...SCOPES], sourceId: null, name: 'admin key' });
-    return { workspaceId, writeKey, apiKey };
+    return { workspaceId, sourceId: source.sourceId, writeKey, apiKey };
   }
 
-  private authorize(header: string | undefined): void {
-    const expected = this.config.CDP_ADMIN_TOKEN;
-    if (!expected) throw new NotFoundException('the admin API is disabled: set CDP_ADMIN_TOKEN to enable it');
-    const token = bearerToken(header);
-    if (!token) throw new UnauthorizedException('Authorization: Bearer <admin token> is required');
-    const a = Buffer.from(token);
-    const b = Buffer.from(expected);
-    if (a.length !== b.length || !timingSafeEqual(a, b)) throw new ForbiddenException('admin token is not valid');
+  @Get('workspaces/:workspaceId/sources')
+  async listSources(
+    @Headers('authorization') authorization: string | undefined,
+    @Param('workspaceId') workspaceId: string,
+  ): Promise<{ sources: SourceInfo[] }> {
+    await this.authorize(authorization, workspaceId);
+    return { sources: await this.admin.listSources(workspaceId) };
+  }
+
+  @Post('workspaces/:workspaceId/sources')
+  @HttpCode(201)
+  async createSource(
+    @Headers('authorization') authorization: string | undefined,
+    @Param('workspaceId') workspaceId: string,
+    @Body(JsonBodyPipe, validateDto) body: CreateSourceDto,
+  ): Promise<SourceInfo & { writeKey: string; keyId: string }> {
+    await this.authorize(authorization, workspaceId);
+    const { source, writeKey, keyId } = await this.admin.createSource(workspaceId, body.name);
+    return { ...source, writeKey, keyId };
+  }
+
+  @Post('workspaces/:workspaceId/sources/:sourceId/rotate-key')
+  @HttpCode(200)
+  async rotateWriteKey(
+    @Headers('authorization') authorization: string | undefined,
+    @Param('workspaceId') workspaceId: string,
+    @Param('sourceId') sourceId: string,
+  ): Promise<{ sourceId: string; writeKey: string; keyId: string; revokedKeyIds: string[] }> {
+    await this.authorize(authorization, workspaceId);
+    const rotated = await this.admin.rotateWriteKey(workspaceId, sourceId);
+    if (!rotated) throw new NotFoundException('source not found');
+    return rotated;
+  }
+
+  @Get('workspaces/:workspaceId/keys')
+  async listKeys(
+    @Headers('authorization') authorization: string | undefined,
+    @Param('workspaceId') workspaceId: string,
+  ): Promise<{ keys: KeyInfo[] }> {
+    await this.authorize(authorization, workspaceId);
+    return { keys: await this.admin.listKeys(workspaceId) };
+  }
+
+  @Post('workspaces/:workspaceId/keys')
+  @HttpCode(201)
+  async createApiKey(
+    @Headers('authorization') authorization: string | undefined,
+    @Param('workspaceId') workspaceId: string,
+    @Body(JsonBodyPipe, validateDto) body: CreateApiKeyDto,
+  ): Promise<KeyInfo & { apiKey: string }> {
+    await this.authorize(authorization, workspaceId);
+    const { apiKey, key } = await this.admin.createApiKey(workspaceId, body.name, body.scopes);
+    return { ...key, apiKey };
+  }
+
+  @Delete('workspaces/:workspaceId/keys/:keyId')
+  async revokeKey(
+    @Headers('authorization') authorization: string | undefined,
+    @Param('workspaceId') workspaceId: string,
+    @Param('keyId') keyId: string,
+  ): Promise<KeyInfo> {
+    await this.authorize(authorization, workspaceId);
+    const revoked = await this.admin.revokeKey(workspaceId, keyId);
+    if (!revoked) throw new NotFoundException('key not found');
+    return revoked;
+  }
+
+  /** The caller may act on this workspace, and it exists; one 404 for "unknown" and "not yours". */
+  private async authorize(authorization: string | undefined, workspaceId: string): Promise<void> {
+    const caller = await this.auth.forWorkspace(authorization, workspaceId);
+    if (caller.kind === 'operator' && !(await this.admin.workspaceExists(workspaceId))) throw workspaceNotFound();
   }
 }

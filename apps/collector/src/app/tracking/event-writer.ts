@@ -1,20 +1,48 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { recordKey, Topics, type RawEvent } from '@cdp/contracts';
 import { KafkaGateway, type TopicCodec } from '@cdp/kafka';
+import { HealthRegistry } from '@cdp/platform';
+import { CollectorConfig } from '../collector.config';
+import { AckState, withDeadline } from './kafka-availability';
 import { partitionId, type SegmentMessage } from './segment-message';
 
-/** Writes accepted events to cdp.events.raw.v1; resolves only once Kafka acknowledged them (acks=all). */
+const PROBE_MS = 1_500;
+
+/**
+ * Writes accepted events to cdp.events.raw.v1; resolves only once Kafka acknowledged them
+ * (acks=all), and rejects within CDP_PRODUCE_TIMEOUT_MS when it does not, so that a request
+ * never hangs on kafkajs retries. Readiness fails while writes fail.
+ */
 @Injectable()
 export class EventWriter implements OnModuleInit {
+  private readonly logger = new Logger(EventWriter.name);
   private codec!: TopicCodec<RawEvent>;
+  readonly acks = new AckState();
+  private probe: Promise<void> | undefined;
 
-  constructor(private readonly kafka: KafkaGateway) {}
+  constructor(
+    private readonly kafka: KafkaGateway,
+    private readonly config: CollectorConfig,
+    health: HealthRegistry,
+  ) {
+    health.register('kafka-acks', () => this.readiness());
+  }
 
   async onModuleInit(): Promise<void> {
     this.codec = await this.kafka.codec(Topics.rawEvents);
   }
 
   async write(workspaceId: string, sourceId: string | null, receivedAt: Date, messages: SegmentMessage[]): Promise<void> {
+    try {
+      await withDeadline(this.send(workspaceId, sourceId, receivedAt, messages), this.config.CDP_PRODUCE_TIMEOUT_MS);
+      this.acks.succeeded();
+    } catch (e) {
+      this.acks.failed();
+      throw e;
+    }
+  }
+
+  private async send(workspaceId: string, sourceId: string | null, receivedAt: Date, messages: SegmentMessage[]): Promise<void> {
     const records = await Promise.all(
       messages.map(async (m) => ({
         topic: this.codec.topic,
@@ -30,5 +58,24 @@ export class EventWriter implements OnModuleInit {
       })),
     );
     await this.kafka.producer.send(records);
+  }
+
+  /** Failing while writes fail; a broker that answers again (one probe at a time) clears it. */
+  private async readiness(): Promise<void> {
+    const failingFor = this.acks.failingFor();
+    if (failingFor === null) return;
+    this.probe ??= this.probeBroker().finally(() => (this.probe = undefined));
+    try {
+      await withDeadline(this.probe, PROBE_MS);
+    } catch {
+      throw new Error(`Kafka has not acknowledged writes for ${Math.round(failingFor / 1000)} s`);
+    }
+    this.acks.succeeded();
+    this.logger.log('Kafka answers again');
+  }
+
+  private async probeBroker(): Promise<void> {
+    const admin = await this.kafka.client.admin();
+    await admin.close();
   }
 }

@@ -73,6 +73,11 @@ describe('enrich', () => {
     expect(m['context']).toMatchObject({ ip: '198.51.100.1', library: { name: 'analytics.js' } });
   });
 
+  it('drops the write key analytics.js puts in each event', () => {
+    const m = enrich({ type: 'track', userId: 'u', event: 'E', writeKey: 'wk_secret' }, edge);
+    expect(JSON.stringify(m)).not.toContain('wk_secret');
+  });
+
   it('partitions by anonymousId first so a browser stays in order across login', () => {
     expect(partitionId(enrich({ type: 'track', userId: 'u', anonymousId: 'a', event: 'E' }, edge))).toBe('a');
     expect(partitionId(enrich({ type: 'track', userId: 'u', event: 'E' }, edge))).toBe('u');

@@ -62,8 +62,10 @@ export function enrich(message: Record<string, unknown>, edge: EdgeContext, batc
   if (context['ip'] === undefined && edge.ip) context['ip'] = edge.ip;
   if (context['userAgent'] === undefined && edge.userAgent) context['userAgent'] = edge.userAgent;
   if (!isObject(context['library'])) context['library'] = { name: 'unknown', version: 'unknown' };
+  // analytics.js puts the write key in every event; it is a credential, not event data.
+  const { writeKey: _writeKey, ...fields } = message;
   return {
-    ...message,
+    ...fields,
     type: message['type'] as EventType,
     messageId: typeof message['messageId'] === 'string' && message['messageId'] !== '' ? message['messageId'] : randomUUID(),
     receivedAt: edge.receivedAt.toISOString(),

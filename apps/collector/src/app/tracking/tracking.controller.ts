@@ -13,14 +13,19 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AccessService, basicAuthUser } from '@cdp/access';
-import { EVENT_TYPES, type EventType } from '@cdp/contracts';
+import { EVENT_TYPES } from '@cdp/contracts';
 import { parseJsonBody } from './body';
 import { EventWriter } from './event-writer';
 import { enrich, InvalidMessageError, messagesOf } from './segment-message';
 
-const ROUTES = [...EVENT_TYPES, 'batch', 'import'] as const;
-type Route = (typeof ROUTES)[number];
+const CALLS = [...EVENT_TYPES, 'batch', 'import'] as const;
+type Call = (typeof CALLS)[number];
+/** analytics.js (analytics-next) posts to the call's initial: /v1/t, /v1/p, ..., and batches to /v1/b. */
+const SHORT_PATHS = { i: 'identify', t: 'track', p: 'page', s: 'screen', g: 'group', a: 'alias', b: 'batch' } as const;
+const ROUTES = [...CALLS, ...Object.keys(SHORT_PATHS)] as const;
+type Route = Call | keyof typeof SHORT_PATHS;
 const ROUTE_ENUM = Object.fromEntries(ROUTES.map((r) => [r, r]));
+const callOf = (route: Route): Call => (route in SHORT_PATHS ? SHORT_PATHS[route as keyof typeof SHORT_PATHS] : (route as Call));
 
 /** The Segment HTTP Tracking API. A 200 means the events are durably in Kafka. */
 @Controller('v1')
@@ -37,12 +42,13 @@ export class TrackingController {
   async track(
     @Param(
       'route',
-      new ParseEnumPipe(ROUTE_ENUM, { exceptionFactory: () => new BadRequestException(`unknown call; use one of ${ROUTES.join(', ')}`) }),
+      new ParseEnumPipe(ROUTE_ENUM, { exceptionFactory: () => new BadRequestException(`unknown call; use one of ${CALLS.join(', ')}`) }),
     )
     route: Route,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<{ success: true }> {
+    const call = callOf(route);
     const receivedAt = new Date();
     const body = parseJsonBody(req.body);
     const writeKey = basicAuthUser(req.headers.authorization) ?? bodyWriteKey(body);
@@ -52,14 +58,14 @@ export class TrackingController {
 
     let messages;
     try {
-      messages = messagesOf(route === 'import' ? 'batch' : (route as EventType | 'batch'), body);
+      messages = messagesOf(call === 'import' ? 'batch' : call, body);
     } catch (e) {
       if (e instanceof InvalidMessageError) throw new BadRequestException(e.message);
       throw e;
     }
     const edge = { receivedAt, ip: req.ip, userAgent: req.headers['user-agent'] };
     const batchContext = (body as Record<string, unknown>)['context'];
-    const enriched = messages.map((m) => enrich(m, edge, route === 'batch' || route === 'import' ? batchContext : undefined));
+    const enriched = messages.map((m) => enrich(m, edge, call === 'batch' || call === 'import' ? batchContext : undefined));
     try {
       await this.writer.write(principal.workspaceId, principal.sourceId, receivedAt, enriched);
     } catch (e) {

@@ -1,0 +1,32 @@
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsString, Length } from 'class-validator';
+import { SCOPES, type Scope } from '@cdp/access';
+
+const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+
+export class CreateWorkspaceDto {
+  @Transform(trim)
+  @IsString({ message: '"name" is required: a string of 1 to 200 characters' })
+  @Length(1, 200, { message: '"name" is required: a string of 1 to 200 characters' })
+  name!: string;
+}
+
+export class CreateSourceDto {
+  @Transform(trim)
+  @IsString({ message: '"name" must be a string of 1 to 200 characters' })
+  @Length(1, 200, { message: '"name" must be a string of 1 to 200 characters' })
+  name!: string;
+}
+
+export class CreateApiKeyDto {
+  @Transform(trim)
+  @IsString({ message: '"name" must be a string of 1 to 200 characters' })
+  @Length(1, 200, { message: '"name" must be a string of 1 to 200 characters' })
+  name!: string;
+
+  @IsArray({ message: `"scopes" must be an array of: ${SCOPES.join(', ')}` })
+  @ArrayNotEmpty({ message: '"scopes" must name at least one scope' })
+  @ArrayMaxSize(SCOPES.length, { message: `"scopes" has at most ${SCOPES.length} entries` })
+  @IsIn(SCOPES, { each: true, message: `each of "scopes" must be one of: ${SCOPES.join(', ')}` })
+  scopes!: Scope[];
+}

@@ -1,0 +1,82 @@
+import fc from 'fast-check';
+import { MappingError, parseMapParam, resolveMapping, rowToIdentify } from './csv-mapping';
+
+describe('resolveMapping', () => {
+  it('knows common CRM column names and keeps the rest as traits', () => {
+    expect(resolveMapping(['Customer ID', 'E-mail', 'First Name', 'Last name', 'Phone Number', 'Plan', 'bad.name'])).toEqual([
+      'userId',
+      { trait: 'email' },
+      { trait: 'firstName' },
+      { trait: 'lastName' },
+      { trait: 'phone' },
+      { trait: 'Plan' },
+      'skip',
+    ]);
+  });
+
+  it('lets an explicit map win, and refuses maps that make no sense', () => {
+    expect(resolveMapping(['id', 'mail', 'x'], { id: 'userId', x: '-', mail: 'traits.workEmail' })).toEqual([
+      'userId',
+      { trait: 'workEmail' },
+      'skip',
+    ]);
+    expect(() => resolveMapping(['id'], { nope: 'userId' })).toThrow('not in the header row');
+    expect(() => resolveMapping(['id'], { id: 'traits.$x' })).toThrow(MappingError);
+    expect(() => resolveMapping(['plan', 'city'])).toThrow('no column maps to userId, anonymousId or email');
+  });
+});
+
+describe('parseMapParam', () => {
+  it('reads column:target pairs, columns may contain colons', () => {
+    expect(parseMapParam('Kunden-Nr:userId, a:b:traits.x')).toEqual({ 'Kunden-Nr': 'userId', 'a:b': 'traits.x' });
+    expect(parseMapParam(undefined)).toEqual({});
+    expect(() => parseMapParam('nocolon')).toThrow('<column>:<target>');
+  });
+});
+
+describe('rowToIdentify', () => {
+  const mapping = resolveMapping(['user_id', 'email', 'plan', 'timestamp']);
+
+  it('makes an identify with traits, skipping empty cells', () => {
+    const r = rowToIdentify(mapping, ['42', 'jane@example.com', '', '2026-01-02T00:00:00Z'], 'ws/src');
+    expect(r).toEqual({
+      ok: true,
+      message: {
+        type: 'identify',
+        userId: '42',
+        timestamp: '2026-01-02T00:00:00Z',
+        traits: { email: 'jane@example.com' },
+        messageId: expect.stringMatching(/^import-[0-9a-f]{32}$/),
+      },
+    });
+  });
+
+  it('derives an anonymousId from the email when there is no id, and rejects rows with neither', () => {
+    const a = rowToIdentify(mapping, ['', 'Jane@Example.com', 'pro', ''], 's');
+    const b = rowToIdentify(mapping, ['', 'jane@example.com', 'free', ''], 's');
+    expect(a.ok && a.message['anonymousId']).toBe(b.ok && b.message['anonymousId']);
+    expect(rowToIdentify(mapping, ['', '', 'pro', ''], 's')).toEqual({ ok: false, reason: 'no userId, anonymousId or email' });
+    expect(rowToIdentify(mapping, ['1', 'a@b.c'], 's')).toEqual({ ok: false, reason: 'has 2 fields, the header has 4' });
+    expect(rowToIdentify(mapping, ['1', '', '', 'yesterday-ish'], 's')).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('not a date'),
+    });
+  });
+
+  it('gives the same row the same messageId and different rows or sources different ones', () => {
+    const mapping = resolveMapping(['user_id', 'email', 'plan', 'city']);
+    fc.assert(
+      fc.property(fc.array(fc.string(), { minLength: 4, maxLength: 4 }), fc.array(fc.string(), { minLength: 4, maxLength: 4 }), (x, y) => {
+        const rx = rowToIdentify(mapping, ['u', ...x.slice(1)], 's');
+        const again = rowToIdentify(mapping, ['u', ...x.slice(1)], 's');
+        const otherSource = rowToIdentify(mapping, ['u', ...x.slice(1)], 't');
+        const ry = rowToIdentify(mapping, ['u', ...y.slice(1)], 's');
+        if (!rx.ok) throw new Error(rx.reason);
+        expect(again).toEqual(rx);
+        expect(otherSource.ok && otherSource.message['messageId']).not.toBe(rx.message['messageId']);
+        if (ry.ok && JSON.stringify(x.slice(1)) !== JSON.stringify(y.slice(1)))
+          expect(ry.message['messageId']).not.toBe(rx.message['messageId']);
+      }),
+    );
+  });
+});

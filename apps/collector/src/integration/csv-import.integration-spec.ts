@@ -1,0 +1,113 @@
+import { gzipSync } from 'node:zlib';
+import { Topics, type RawEvent } from '@cdp/contracts';
+import { startService, testScope, TopicReader, waitFor, type RunningService } from '@cdp/testing';
+
+/** POST /v1/import/csv on the built collector: a generated CRM export with some bad rows. */
+const scope = testScope('collcsv');
+const PORT = 17_000 + Math.floor(Math.random() * 900);
+const auth = `Basic ${Buffer.from('dev-write-key:').toString('base64')}`;
+let collector: RunningService;
+let raw: TopicReader<RawEvent>;
+
+beforeAll(async () => {
+  collector = await startService('collector', PORT, { ...scope.env, CDP_IMPORT_MAX_BYTES: String(2 * 1024 * 1024) });
+  raw = await new TopicReader<RawEvent>(`${scope.namespace}${Topics.rawEvents.name}`).start();
+}, 90_000);
+afterAll(async () => {
+  await raw?.stop();
+  await collector?.stop();
+});
+
+interface Report {
+  rows: number;
+  imported: number;
+  rejected: number;
+  errors: { line: number; reason: string }[];
+}
+
+const importCsv = (body: string | Buffer, query = '', headers: Record<string, string> = {}) =>
+  fetch(`${collector.url}/v1/import/csv${query}`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/csv', authorization: auth, ...headers },
+    body,
+  });
+
+const ROWS = 1_200;
+/** Every 100th row has no id and no email; row 250 has a field too many. */
+function crmExport(tag: string): string {
+  const lines = ['Customer ID,Email,First Name,Plan'];
+  for (let i = 1; i <= ROWS; i++) {
+    if (i % 100 === 0) lines.push(`,,Nobody ${i},free`);
+    else if (i === 250) lines.push(`c-${tag}-${i},x${i}@example.com,Extra,pro,surplus`);
+    else if (i % 7 === 0) lines.push(`,only.email.${tag}.${i}@example.com,"Doe, Jane",pro`);
+    else lines.push(`c-${tag}-${i},p${i}.${tag}@example.com,Name ${i},pro`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const imported = () => raw.records.filter((r) => r.value.messageId.startsWith('import-'));
+
+it('imports each good row as an identify, reports the bad ones by line, and has no second effect when re-sent', async () => {
+  const csv = crmExport(scope.id);
+  const res = await importCsv(gzipSync(csv), '', { 'content-encoding': 'gzip' });
+  expect(res.status).toBe(200);
+  const report = (await res.json()) as Report;
+  const badLines = [...Array.from({ length: 12 }, (_, k) => ({ line: (k + 1) * 100 + 1, reason: 'no userId, anonymousId or email' }))];
+  badLines.splice(2, 0, { line: 251, reason: 'has 5 fields, the header has 4' });
+  expect(report).toEqual({ success: true, rows: ROWS, imported: ROWS - 13, rejected: 13, errors: badLines });
+
+  await waitFor(() => imported().length >= ROWS - 13, 'every imported row on the raw topic', 60_000);
+  const byUser = new Map(imported().map((r) => [JSON.parse(r.value.payload).userId as string | undefined, r.value]));
+  const one = byUser.get(`c-${scope.id}-1`);
+  expect(one).toMatchObject({ workspaceId: 'demo', sourceId: 'demo-source', type: 'identify' });
+  expect(JSON.parse(one?.payload ?? '{}')).toMatchObject({
+    type: 'identify',
+    traits: { email: `p1.${scope.id}@example.com`, firstName: 'Name 1', Plan: 'pro' },
+    context: { library: { name: 'cdp-csv-import', version: '1' } },
+  });
+  const emailOnly = imported().find((r) => JSON.parse(r.value.payload).traits.email === `only.email.${scope.id}.7@example.com`);
+  expect(JSON.parse(emailOnly?.value.payload ?? '{}')).toMatchObject({
+    anonymousId: expect.stringMatching(/^import-/),
+    traits: { firstName: 'Doe, Jane' },
+  });
+
+  // The same file again: the same messageIds, which the pipeline dedupes.
+  const again = await importCsv(csv);
+  expect(((await again.json()) as Report).imported).toBe(ROWS - 13);
+  await waitFor(() => imported().length >= 2 * (ROWS - 13), 'the second import on the raw topic', 60_000);
+  const ids = imported().map((r) => r.value.messageId);
+  expect(new Set(ids).size).toBe(ROWS - 13);
+});
+
+it('takes an explicit column map and refuses what cannot be imported with a 4xx that says why', async () => {
+  const res = await importCsv(
+    `Kunden-Nr;x\nk-${scope.id};1\n`.replace(/;/g, ','),
+    `?map=${encodeURIComponent('Kunden-Nr:userId,x:traits.score')}`,
+  );
+  expect(res.status).toBe(200);
+  expect(((await res.json()) as Report).imported).toBe(1);
+  const record = await raw.waitForRecord((v) => JSON.parse(v.payload).userId === `k-${scope.id}`, 'the mapped row');
+  expect(JSON.parse(record.value.payload).traits).toEqual({ score: '1' });
+
+  const answers = await Promise.all([
+    importCsv('plan,city\npro,Berlin\n'),
+    importCsv('id,email\n1,a@b.c\n', '?map=nope:userId'),
+    importCsv(''),
+    importCsv('id\n1\n', '', { authorization: `Basic ${Buffer.from('wk_unknown:').toString('base64')}` }),
+    importCsv(`id,note\n${'1,' + 'x'.repeat(1000) + '\n'}`.repeat(3_000)),
+  ]);
+  const bodies = await Promise.all(answers.map(async (r) => [r.status, ((await r.json()) as { message: string }).message] as const));
+  expect(bodies[0]).toEqual([400, 'no column maps to userId, anonymousId or email; name one with map=<column>:userId']);
+  expect(bodies[1]).toEqual([400, 'map names column "nope", which is not in the header row']);
+  expect(bodies[2]).toEqual([400, 'CSV body is empty; the first row must name the columns']);
+  expect(bodies[3]).toEqual([401, 'write key is not valid']);
+  expect(bodies[4][0]).toBe(400);
+  expect(bodies[4][1]).toContain('over the 2 MB import limit');
+
+  // No Content-Length to go by (compressed): the limit applies to the decoded stream as it arrives.
+  const bomb = await importCsv(gzipSync(`user_id,note\n${`1,${'x'.repeat(1000)}\n`.repeat(3_000)}`), '', { 'content-encoding': 'gzip' });
+  expect(bomb.status).toBe(400);
+  expect(((await bomb.json()) as { message: string }).message).toMatch(
+    /over the 2 MB import limit.*rows were imported \(re-sending is safe\)/,
+  );
+});
