@@ -1,0 +1,114 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const SERVICES = ['collector', 'normalizer', 'identity-resolver', 'profile-store', 'segmenter'];
+
+export const endpoints = () => ({
+  kafkaBrokers: process.env.KAFKA_BROKERS || 'localhost:9092',
+  registryUrl: process.env.SCHEMA_REGISTRY_URL || 'http://localhost:8081/apis/ccompat/v7',
+  mongoUrl: process.env.MONGO_URL || 'mongodb://localhost:27017/cdp',
+});
+
+const NX_ENV = { NX_NO_CLOUD: 'true', NX_DAEMON: 'false', NX_TUI: 'false' };
+
+function run(root, cmd, args, what) {
+  const started = Date.now();
+  const r = spawnSync(cmd, args, { cwd: root, env: { ...process.env, ...NX_ENV }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0)
+    throw new Error(`${what} failed (exit ${r.status}):\n${(r.stdout ?? '').slice(-3000)}\n${(r.stderr ?? '').slice(-3000)}`);
+  return Date.now() - started;
+}
+
+/** The local stack (idempotent) and the five services built from source. */
+export function prepare(root, { build = true, stack = true, log }) {
+  if (stack && !process.env.KAFKA_BROKERS) log(`stack up in ${run(root, 'bash', ['deploy/local/stack.sh', 'up'], 'stack up')} ms`);
+  if (build)
+    log(
+      `build in ${run(root, 'npx', ['nx', 'run-many', '-t', 'build', `--projects=${SERVICES.join(',')}`], 'build (--no-build runs the existing dist/)')} ms`,
+    );
+  for (const s of SERVICES)
+    if (!existsSync(join(root, 'dist', 'apps', s, 'main.js'))) throw new Error(`dist/apps/${s}/main.js missing: build first`);
+}
+
+/** A private topic namespace and database for one repetition, like @cdp/testing's testScope. */
+export function benchScope(partitions) {
+  const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const { kafkaBrokers, registryUrl, mongoUrl } = endpoints();
+  const url = new URL(mongoUrl);
+  url.pathname = `/cdp_bench_${id}`;
+  const namespace = `bench.${id}.`;
+  return {
+    id,
+    namespace,
+    database: `cdp_bench_${id}`,
+    mongoUrl: url.toString(),
+    env: {
+      KAFKA_BROKERS: kafkaBrokers,
+      SCHEMA_REGISTRY_URL: registryUrl,
+      MONGO_URL: url.toString(),
+      CDP_TOPIC_NAMESPACE: namespace,
+      CDP_TOPIC_PARTITIONS: String(partitions),
+      LOG_LEVEL: 'warn',
+    },
+  };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts dist/apps/<name>/main.js and waits for /health/ready. */
+export async function startService(root, name, port, env) {
+  const child = spawn(process.execPath, [join(root, 'dist', 'apps', name, 'main.js')], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (c) => (output = (output + c.toString('utf8')).slice(-20_000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise((r) => child.once('exit', r));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}\n${output}`);
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${name} not ready after 90 s\n${output}`);
+    }
+    await sleep(200);
+  }
+  return {
+    name,
+    url,
+    pid: child.pid,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+const CLK_TCK = 100;
+
+/** CPU seconds (user + system) and resident bytes of a process, from /proc. */
+export function procSample(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuSec = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return { cpuSec, rssBytes: rss ? Number(rss[1]) * 1024 : 0 };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,238 @@
+#!/usr/bin/env node
+// The pipeline benchmark (brief section 3): `node bench/run.mjs [--quick] [--reps=N] [--no-build] ...`.
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bulkUpsertCeiling, passThroughCeiling, produceCeiling, sampleRecords } from './lib/ceilings.mjs';
+import { percentiles, readSegmentChanges } from './lib/latency.mjs';
+import { drive } from './lib/load.mjs';
+import { summarize, writeReport } from './lib/report.mjs';
+import { Sampler, TOPICS } from './lib/sampler.mjs';
+import { benchScope, endpoints, prepare, SERVICES, startService } from './lib/services.mjs';
+import { Workload } from './lib/workload.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k, v ?? 'true'];
+  }),
+);
+const quick = args.quick === 'true';
+const num = (name, full, fast) => Number(args[name] ?? (quick ? fast : full));
+const cfg = {
+  mode: quick ? 'quick' : 'full',
+  reps: num('reps', 3, 1),
+  warmupSec: num('warmup', 20, 5),
+  maxSec: num('duration', 60, 25),
+  halfSec: num('half', 40, 15),
+  drainSec: num('drain', 60, 15),
+  ceilingSec: num('ceiling', 15, 6),
+  batchSize: num('batch', 100, 100),
+  concurrency: num('concurrency', 6, 6),
+  lagCap: args['lag-cap'] ? Number(args['lag-cap']) : undefined,
+  partitions: num('partitions', 3, 3),
+  sessions: num('sessions', 100, 100),
+  rate: args.rate ? Number(args.rate) : undefined,
+  portBase: num('port-base', 3300, 3300),
+  writeKey: process.env.CDP_DEMO_WRITE_KEY || 'dev-write-key',
+  apiKey: process.env.CDP_DEMO_API_KEY || 'dev-api-key',
+};
+const SEGMENTS = [
+  { name: 'Germany', definition: "trait('country') = 'DE'" },
+  { name: 'Known email', definition: "trait('email') exists" },
+  // Every new profile enters it on its first event, so even a slow run yields latency samples.
+  { name: 'Not sanctioned', definition: "not trait('country') in ['KP', 'IR', 'SY']" },
+];
+cfg.segments = SEGMENTS;
+
+const t0 = Date.now();
+const log = (m) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${m}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForDrain(sampler, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const s = await sampler.sample();
+    if (Object.values(s.lag).every((l) => l === 0)) return true;
+    await sleep(250);
+  }
+  return false;
+}
+
+async function repetition(rep, kafka) {
+  const scope = benchScope(cfg.partitions);
+  const { registryUrl } = endpoints();
+  const admin = kafka.admin();
+  await admin.connect();
+  const services = {};
+  try {
+    log(`rep ${rep}: starting services (namespace ${scope.namespace}, database ${scope.database})`);
+    // allSettled: the services that did start are stopped in `finally` even when one fails.
+    const starting = await Promise.allSettled(
+      SERVICES.map((name, i) =>
+        // One retry: concurrent first registrations of a subject can race in the registry.
+        startService(root, name, cfg.portBase + i + 1, scope.env).catch((e) => {
+          log(`rep ${rep}: ${name} failed to start (${String(e.message).split('\n')[0]}); retrying once`);
+          return startService(root, name, cfg.portBase + i + 1, scope.env);
+        }),
+      ),
+    );
+    for (const r of starting) if (r.status === 'fulfilled') services[r.value.name] = r.value;
+    const failed = starting.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const started = Object.values(services);
+    for (const seg of SEGMENTS) {
+      const res = await fetch(`${services.segmenter.url}/v1/segments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${cfg.apiKey}` },
+        body: JSON.stringify(seg),
+      });
+      if (res.status !== 201) throw new Error(`creating segment ${seg.name}: ${res.status} ${await res.text()}`);
+    }
+    const sampler = new Sampler({ admin, namespace: scope.namespace, pids: Object.fromEntries(started.map((s) => [s.name, s.pid])) });
+    await sampler.start();
+    const workload = new Workload({ runId: scope.id, seed: 1000 + rep, active: cfg.sessions });
+    const load = (until, rate, batchSize = cfg.batchSize) =>
+      drive({
+        collectorUrl: services.collector.url,
+        writeKey: cfg.writeKey,
+        workload,
+        batchSize,
+        concurrency: cfg.concurrency,
+        until,
+        rate,
+        // Default cap: about two seconds of what the pipeline currently finishes, so queues stay short.
+        lagCap: () => cfg.lagCap ?? Math.max(cfg.batchSize, 2 * sampler.recentRate('segmenter')),
+        lag: () => sampler.lastLag,
+      });
+
+    // Phase 1: warm-up then the maximum the pipeline sustains (or --rate), one continuous load.
+    const phases = {};
+    const loadStart = Date.now();
+    const warmEnd = loadStart + cfg.warmupSec * 1000;
+    const maxEnd = warmEnd + cfg.maxSec * 1000;
+    log(`rep ${rep}: warm-up ${cfg.warmupSec}s, then ${cfg.rate ? `${cfg.rate} events/s` : 'maximum rate'} for ${cfg.maxSec}s`);
+    const maxStats = await load(maxEnd, cfg.rate);
+    phases.max = { from: warmEnd, to: maxEnd, ...sampler.window(warmEnd, maxEnd), http: maxStats };
+    // The collector's own capacity: events accepted per second of requests in flight (per request slot).
+    phases.max.stages.collector.busyEventsPerSec = maxStats.busyMs ? maxStats.accepted / (maxStats.busyMs / 1000 / cfg.concurrency) : null;
+    const sustained = phases.max.stages.segmenter.eventsPerSec;
+    const drainedMax = await waitForDrain(sampler, cfg.drainSec * 1000);
+    phases.max.drainMs = Date.now() - maxEnd;
+    phases.max.drained = drainedMax;
+
+    // Phase 2: half the sustained rate, where the latency target is set.
+    const halfRate = Math.max(1, Math.round((cfg.rate ?? sustained) / 2));
+    const halfStart = Date.now();
+    const halfEnd = halfStart + cfg.halfSec * 1000;
+    log(`rep ${rep}: sustained ${sustained.toFixed(0)} events/s; latency phase at ${halfRate} events/s for ${cfg.halfSec}s`);
+    // Small batches at low rates, so that events arrive spread over the window, not in one burst.
+    const halfStats = await load(halfEnd, halfRate, Math.max(1, Math.min(cfg.batchSize, Math.round(halfRate / 10))));
+    phases.half = { from: halfStart, to: halfEnd, rate: halfRate, ...sampler.window(halfStart, halfEnd), http: halfStats };
+    phases.half.drained = await waitForDrain(sampler, cfg.drainSec * 1000);
+    await sampler.stop();
+
+    const changes = await readSegmentChanges({ kafka, admin, registryUrl, topic: scope.namespace + TOPICS.segmentChanges });
+    const latencyOf = (p) =>
+      percentiles(changes.filter((c) => c.receivedAt >= p.from && c.receivedAt < p.to).map((c) => c.producedAt - c.receivedAt));
+    phases.max.latencyMs = latencyOf(phases.max);
+    phases.half.latencyMs = latencyOf(phases.half);
+    const latencyAllMs = percentiles(changes.map((c) => c.producedAt - c.receivedAt));
+    const bySecond = new Map();
+    for (const c of changes) {
+      const sec = Math.floor(c.receivedAt / 1000) * 1000;
+      bySecond.set(sec, [...(bySecond.get(sec) ?? []), c.producedAt - c.receivedAt]);
+    }
+    const latencySeries = [...bySecond].sort((a, b) => a[0] - b[0]).map(([t, v]) => ({ t, ...percentiles(v) }));
+
+    log(`rep ${rep}: stopping services; ceilings (${cfg.ceilingSec}s each)`);
+    await Promise.all(Object.values(services).map((s) => s.stop()));
+    for (const k of Object.keys(services)) delete services[k];
+
+    const records = await sampleRecords({ kafka, admin, topic: scope.namespace + TOPICS.raw, n: 2000 });
+    const scratchIn = `${scope.namespace}bench.ceiling.in`;
+    const scratchOut = `${scope.namespace}bench.ceiling.out`;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [scratchIn, scratchOut].map((topic) => ({ topic, numPartitions: cfg.partitions, replicationFactor: 1 })),
+    });
+    const ceilings = {};
+    ceilings.produce = await produceCeiling({ kafka, topic: scratchIn, records, seconds: cfg.ceilingSec });
+    ceilings.passThrough = await passThroughCeiling({
+      kafka,
+      from: scratchIn,
+      to: scratchOut,
+      groupId: `${scope.namespace}bench.pass`,
+      seconds: cfg.ceilingSec,
+    });
+    ceilings.bulkUpsert = await bulkUpsertCeiling({ mongoUrl: scope.mongoUrl, registryUrl, records, seconds: cfg.ceilingSec });
+    const avgRecordBytes = records.reduce((s, r) => s + r.value.length + (r.key?.length ?? 0), 0) / Math.max(1, records.length);
+    log(
+      `rep ${rep}: ceilings produce ${ceilings.produce.eventsPerSec.toFixed(0)}/s, pass-through ${ceilings.passThrough.eventsPerSec.toFixed(0)}/s, bulk upsert ${ceilings.bulkUpsert.eventsPerSec.toFixed(0)}/s`,
+    );
+    return {
+      rep,
+      namespace: scope.namespace,
+      people: workload.people,
+      events: workload.events,
+      mix: workload.mix,
+      avgRecordBytes,
+      segmentChanges: changes.length,
+      warmupMs: warmEnd - loadStart,
+      phases,
+      latencySeries,
+      latencyAllMs,
+      ceilings,
+      samples: sampler.samples,
+    };
+  } finally {
+    await Promise.all(Object.values(services).map((s) => s.stop().catch(() => undefined)));
+    await cleanup(admin, scope).catch((e) => log(`cleanup: ${e.message}`));
+    await admin.disconnect();
+  }
+}
+
+/** Drops the repetition's topics and database: the shared stack keeps no bench data. */
+async function cleanup(admin, scope) {
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(scope.namespace));
+  if (topics.length) await admin.deleteTopics({ topics, timeout: 30_000 });
+  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(scope.namespace));
+  if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
+  const client = await new MongoClient(scope.mongoUrl).connect();
+  await client.db().dropDatabase();
+  await client.close();
+}
+
+async function main() {
+  log(`mode ${cfg.mode}: ${cfg.reps} repetition(s)`);
+  prepare(root, { build: args.build !== 'false' && args['no-build'] !== 'true', stack: true, log });
+  const { kafkaBrokers } = endpoints();
+  const kafka = new Kafka({ brokers: kafkaBrokers.split(','), clientId: 'cdp-bench', logLevel: logLevel.NOTHING });
+  const reps = [];
+  for (let r = 1; r <= cfg.reps; r++) reps.push(await repetition(r, kafka));
+  const startedAt = new Date(t0).toISOString();
+  const result = summarize({ cfg, reps, startedAt, durationSec: (Date.now() - t0) / 1000 });
+  const resultsDir = join(root, 'bench', 'results');
+  const runDir = join(resultsDir, 'runs', startedAt.replace(/[:.]/g, '-'));
+  mkdirSync(runDir, { recursive: true });
+  const previousPath = join(resultsDir, 'latest.json');
+  const previous = existsSync(previousPath) ? JSON.parse(readFileSync(previousPath, 'utf8')) : undefined;
+  writeReport({ result, reps, previous, runDir, resultsDir });
+  writeFileSync(join(runDir, 'samples.json'), JSON.stringify(reps.map((r) => ({ rep: r.rep, samples: r.samples }))));
+  log(`report: bench/results/latest.md (run folder ${runDir})`);
+  const e = result.endToEnd;
+  log(
+    `end to end ${e.eventsPerSec.toFixed(0)} events/s; latency at ${e.latencyRate} events/s p50 ${e.latencyMs.p50} ms, p95 ${e.latencyMs.p95} ms, p99 ${e.latencyMs.p99} ms`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
