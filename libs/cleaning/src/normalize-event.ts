@@ -1,6 +1,6 @@
 import { isEventType, type NormalizedEvent } from '@cdp/contracts';
-import { cleanEmail } from './email';
-import { sanitizeObject, UnsafeInputError, type JsonObject } from './safe-json';
+import { cleanContext, cleanProperties, cleanTraits, type CleaningOptions } from './clean-fields';
+import { sanitizeObject, UnsafeInputError } from './safe-json';
 import { correctedTimestamp } from './time';
 
 /** DLQ reason codes of the cleaning stage (documented in libs/cleaning/README.md). */
@@ -33,25 +33,11 @@ const text = (v: unknown): string | null => {
 
 const reject = (reason: RejectReason, message: string): CleanResult => ({ ok: false, reason, message });
 
-/** Cleans the identifying traits; an invalid email stays a trait under its own key only. */
-function cleanTraits(traits: JsonObject): JsonObject {
-  const out: JsonObject = { ...traits };
-  if (typeof out['email'] === 'string') {
-    const email = cleanEmail(out['email']);
-    if (email.valid) out['email'] = email.value;
-    else {
-      delete out['email'];
-      out['invalidEmail'] = email.value;
-    }
-  }
-  return out;
-}
-
 /**
  * Turns one Segment message into a NormalizedEvent, or says why it cannot.
- * Pure: the same input always gives the same output.
+ * Pure: the same input and options always give the same output.
  */
-export function normalizeEvent(message: unknown, envelope: Envelope): CleanResult {
+export function normalizeEvent(message: unknown, envelope: Envelope, options: CleaningOptions = {}): CleanResult {
   if (typeof message !== 'object' || message === null || Array.isArray(message)) {
     return reject('invalid_json', 'event is not a JSON object');
   }
@@ -73,9 +59,10 @@ export function normalizeEvent(message: unknown, envelope: Envelope): CleanResul
   if (type === 'alias' && !previousId) return reject('missing_previous_id', 'alias needs "previousId"');
 
   try {
-    const context = sanitizeObject(m['context']);
+    const context = cleanContext(sanitizeObject(m['context']), options);
     // identify carries traits at the top level; other calls may carry them in context.traits.
     const rawTraits = type === 'identify' || type === 'group' ? m['traits'] : (context['traits'] ?? m['traits']);
+    const traits = cleanTraits(sanitizeObject(rawTraits), options);
     return {
       ok: true,
       event: {
@@ -91,8 +78,8 @@ export function normalizeEvent(message: unknown, envelope: Envelope): CleanResul
         previousId,
         timestamp: correctedTimestamp(m, envelope.receivedAt),
         receivedAt: envelope.receivedAt,
-        traits: JSON.stringify(cleanTraits(sanitizeObject(rawTraits))),
-        properties: JSON.stringify(sanitizeObject(m['properties'])),
+        traits: JSON.stringify(traits),
+        properties: JSON.stringify(cleanProperties(sanitizeObject(m['properties']))),
         context: JSON.stringify(context),
         violations: [],
       },

@@ -14,7 +14,7 @@ const record = (key: string | null, value: string): InboundRecord => ({
 describe('rawFromJson', () => {
   it('takes the workspace from the key and keeps the payload', () => {
     const r = record('ws1:anon', '{"type":"track","event":"E","messageId":"m1"}');
-    expect(rawFromJson(r, r.value!)).toEqual({
+    expect(rawFromJson(r, r.value as Buffer)).toEqual({
       workspaceId: 'ws1',
       sourceId: null,
       messageId: 'm1',
@@ -26,7 +26,7 @@ describe('rawFromJson', () => {
 
   it('derives a stable messageId from the record position', () => {
     const r = record('ws1:anon', '{"type":"track"}');
-    expect(rawFromJson(r, r.value!)).toMatchObject({ messageId: 'cdp.events.raw.v1-1-42' });
+    expect(rawFromJson(r, r.value as Buffer)).toMatchObject({ messageId: 'cdp.events.raw.v1-1-42' });
   });
 
   it.each([
@@ -35,6 +35,6 @@ describe('rawFromJson', () => {
     ['ws1:a', '[1,2]', 'invalid_json'],
   ])('key %j value %s -> %s', (key, value, reason) => {
     const r = record(key, value);
-    expect(rawFromJson(r, r.value!)).toMatchObject({ reason });
+    expect(rawFromJson(r, r.value as Buffer)).toMatchObject({ reason });
   });
 });

@@ -1,0 +1,70 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { MongoBulkWriteError, type IndexDescription } from 'mongodb';
+import { isDuplicateKey, MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
+
+/** The first record that claimed a workspace's messageId, and when. */
+export interface DedupeDoc extends WorkspaceDocument {
+  messageId: string;
+  /** `<topic>/<partition>/<offset>` of the claiming record. */
+  claimedBy: string;
+  seenAt: Date;
+}
+
+/** At least the brief's 24 hours. */
+export const DEDUPE_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** Collection `normalizer_dedupe`: one document per workspace + messageId seen in the window. */
+@Injectable()
+export class DedupeRepository extends WorkspaceRepository<DedupeDoc> {
+  private readonly logger = new Logger(DedupeRepository.name);
+
+  constructor(mongo: MongoConnection) {
+    super(mongo.db, 'normalizer_dedupe');
+  }
+
+  indexes(): IndexDescription[] {
+    return [{ key: { workspaceId: 1, messageId: 1 }, name: 'dedupe_unique', unique: true }];
+  }
+
+  override async ensureIndexes(): Promise<void> {
+    await super.ensureIndexes();
+    try {
+      // For MongoDB only, as a backstop: the sweep is what expires entries (FerretDB has no TTL).
+      await this.collection.createIndex({ seenAt: 1 }, { name: 'dedupe_ttl', expireAfterSeconds: (2 * DEDUPE_WINDOW_MS) / 1000 });
+    } catch (e) {
+      this.logger.warn(`TTL index not created (the sweep expires entries): ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /**
+   * Claims each messageId for the given record position unless someone claimed it before, and
+   * returns who holds each claim (messageId -> position). Two round trips per workspace and chunk.
+   */
+  async claim(workspaceId: string, claims: Map<string, string>, now: Date): Promise<Map<string, string>> {
+    const ops = [...claims].map(([messageId, position]) => ({
+      updateOne: {
+        filter: { messageId },
+        update: { $setOnInsert: { messageId, claimedBy: position, seenAt: now } },
+        upsert: true,
+      },
+    }));
+    try {
+      await this.bulkWrite(workspaceId, ops);
+    } catch (e) {
+      // A concurrent claimer won the unique index: the read below tells who.
+      if (!(e instanceof MongoBulkWriteError) || !e.writeErrors || ![e.writeErrors].flat().every((w) => isDuplicateKey(w))) throw e;
+    }
+    const docs = await this.find(
+      workspaceId,
+      { messageId: { $in: [...claims.keys()] } },
+      { projection: { _id: 0, messageId: 1, claimedBy: 1 } },
+    );
+    return new Map(docs.map((d) => [d.messageId, d.claimedBy]));
+  }
+
+  /** Deletes entries older than the cutoff in every workspace (maintenance by age, not a tenant query). */
+  async sweep(cutoff: Date): Promise<number> {
+    const result = await this.collection.deleteMany({ seenAt: { $lt: cutoff } });
+    return result.deletedCount;
+  }
+}

@@ -1,0 +1,95 @@
+import { cleanCountry } from './country';
+import { cleanDate } from './date';
+import { cleanEmail } from './email';
+import { anonymizeIp } from './ip';
+import { AMOUNT_KEYS, cleanAmount, cleanCurrency } from './money';
+import { cleanName } from './name';
+import { cleanPhone, DEFAULT_REGION } from './phone';
+import type { JsonObject, JsonValue } from './safe-json';
+import { canonicalTraitKeys } from './trait-aliases';
+import { enrichFromUserAgent } from './user-agent';
+
+/** A workspace's cleaning settings (normalizer_settings). */
+export interface CleaningOptions {
+  /** ISO 3166-1 alpha-2 region for phone numbers without a country prefix [US]. */
+  defaultRegion?: string;
+  /** Zero the last IPv4 octet / last 80 IPv6 bits of context.ip [false]. */
+  anonymizeIp?: boolean;
+}
+
+const isObject = (v: JsonValue | undefined): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const NAME_TRAITS = ['firstName', 'lastName', 'name'] as const;
+
+/**
+ * Cleans traits: reserved keys from their common spellings, then each reserved trait to its
+ * standard form. An invalid email or phone is kept, but only as `invalidEmail` / `invalidPhone`,
+ * so it is never used as an identifier. Idempotent.
+ */
+export function cleanTraits(traits: JsonObject, options: CleaningOptions = {}): JsonObject {
+  const out = canonicalTraitKeys(traits);
+  const email = out['email'];
+  if (typeof email === 'string') {
+    const clean = cleanEmail(email);
+    if (clean.valid) out['email'] = clean.value;
+    else {
+      delete out['email'];
+      out['invalidEmail'] = clean.value;
+    }
+  }
+  const phone = out['phone'];
+  if (typeof phone === 'string' || typeof phone === 'number') {
+    const clean = cleanPhone(phone, options.defaultRegion ?? DEFAULT_REGION);
+    if (clean.valid) out['phone'] = clean.value;
+    else {
+      delete out['phone'];
+      out['invalidPhone'] = clean.value;
+    }
+  }
+  for (const key of NAME_TRAITS) {
+    const value = out[key];
+    if (typeof value === 'string') out[key] = cleanName(value);
+  }
+  const birthday = out['birthday'];
+  if (typeof birthday === 'string' || typeof birthday === 'number') out['birthday'] = cleanDate(birthday);
+  if (typeof out['country'] === 'string') out['country'] = cleanCountry(out['country']);
+  const address = out['address'];
+  if (isObject(address)) {
+    const cleaned: JsonObject = { ...address };
+    if (typeof cleaned['country'] === 'string') cleaned['country'] = cleanCountry(cleaned['country']);
+    for (const k of ['street', 'city', 'state', 'postalCode'] as const) {
+      const v = cleaned[k];
+      if (typeof v === 'string') cleaned[k] = cleanName(v);
+    }
+    out['address'] = cleaned;
+  }
+  return out;
+}
+
+/** Currency codes upper-cased to ISO 4217 and amounts as numbers, at the top and in `products`. */
+function cleanMoney(object: JsonObject): JsonObject {
+  const out: JsonObject = { ...object };
+  if (typeof out['currency'] === 'string') out['currency'] = cleanCurrency(out['currency']);
+  for (const key of AMOUNT_KEYS) if (Object.hasOwn(out, key)) out[key] = cleanAmount(out[key]) as JsonValue;
+  return out;
+}
+
+/** Cleans e-commerce properties (Segment's spec): money at the top level and in each product. */
+export function cleanProperties(properties: JsonObject): JsonObject {
+  const out = cleanMoney(properties);
+  const products = out['products'];
+  if (Array.isArray(products)) out['products'] = products.map((p) => (isObject(p) ? cleanMoney(p) : p));
+  return out;
+}
+
+/** Device/os/browser and bot flag from the user agent; the IP anonymized when the workspace asks. */
+export function cleanContext(context: JsonObject, options: CleaningOptions = {}): JsonObject {
+  const out = enrichFromUserAgent(context);
+  if (options.anonymizeIp && Object.hasOwn(out, 'ip')) {
+    const ip = out['ip'];
+    const anonymized = typeof ip === 'string' ? anonymizeIp(ip) : undefined;
+    if (anonymized === undefined) delete out['ip'];
+    else out['ip'] = anonymized;
+  }
+  return out;
+}
