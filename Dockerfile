@@ -68,7 +68,8 @@ RUN set -eux; \
       /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
       /opt/yarn-* /usr/local/bin/yarn /usr/local/bin/yarnpkg
 
-USER node
+# Numeric uid/gid of the image's `node` user: Kubernetes can only verify runAsNonRoot for a numeric USER.
+USER 1000:1000
 
 # Defaults: collector 3001, normalizer 3002, identity-resolver 3003, profile-store 3004, segmenter 3005
 # (override with PORT).

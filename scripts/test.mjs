@@ -7,6 +7,7 @@ const steps = [
   { name: 'lint', cmd: ['npx', ['nx', 'run-many', '-t', 'lint', '--parallel=2']] },
   { name: 'typecheck', cmd: ['npx', ['tsc', '-p', 'tsconfig.check.json']] },
   { name: 'unit tests', cmd: ['npx', ['nx', 'run-many', '-t', 'test', '--parallel=2']] },
+  { name: 'helm chart', cmd: ['bash', ['deploy/k8s-tests/run.sh']] },
   { name: 'local stack', integration: true, cmd: ['bash', ['deploy/local/stack.sh', 'up']] },
   {
     name: 'build services',
