@@ -1,10 +1,10 @@
 import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { Topics, recordKey, type DeadLetter, type TopicDef } from '@cdp/contracts';
+import { Topics, recordKey, workspaceOfKey, type DeadLetter, type TopicDef } from '@cdp/contracts';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { ConsumerRunner, type ChunkContext } from './consumer-runner';
 import { KafkaGateway } from './kafka.module';
 import type { InboundRecord, OutboundRecord } from './port';
-import type { TopicCodec } from './avro-serde';
+import { DecodeError, type TopicCodec } from './avro-serde';
 
 /** A record set aside: the DLQ reason code and a message for a human. */
 export interface Rejection {
@@ -13,6 +13,9 @@ export interface Rejection {
   reason: string;
   message: string;
 }
+
+/** A decoded value, or why the record goes to the DLQ. Tagged: some values have a `reason` of their own. */
+export type DecodeResult<T> = { ok: true; value: T } | { ok: false; rejection: Rejection };
 
 /**
  * Base of a service's consumer: joins the group when the app has started, hands records to
@@ -64,6 +67,17 @@ export abstract class PipelineConsumer implements OnApplicationBootstrap, Before
     });
     await this.runner.start();
     this.logger.log(`consuming ${topics.join(', ')} as ${this.kafka.groupId()}`);
+  }
+
+  /** Decodes a record's Avro value; undecodable bytes become a rejection with the decode reason. */
+  protected async decodeRecord<T>(record: InboundRecord): Promise<DecodeResult<T>> {
+    try {
+      return { ok: true, value: await this.kafka.decode<T>(record.value) };
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      const workspaceId = record.key ? workspaceOfKey(record.key.toString('utf8')) || null : null;
+      return { ok: false, rejection: { record, workspaceId, reason: e.code, message: e.message } };
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {

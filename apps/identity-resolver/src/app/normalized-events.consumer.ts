@@ -1,14 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { recordKey, Topics, workspaceOfKey, type IdentityMerge, type NormalizedEvent, type ResolvedEvent } from '@cdp/contracts';
-import {
-  DecodeError,
-  KafkaGateway,
-  PipelineConsumer,
-  type InboundRecord,
-  type OutboundRecord,
-  type Rejection,
-  type TopicCodec,
-} from '@cdp/kafka';
+import { recordKey, Topics, type IdentityMerge, type NormalizedEvent, type ResolvedEvent } from '@cdp/contracts';
+import { KafkaGateway, PipelineConsumer, type InboundRecord, type OutboundRecord, type Rejection, type TopicCodec } from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { IdentityRulesService } from './identity-rules.service';
 import { toIdentityMerge, toResolvedEvent } from './outputs';
@@ -43,11 +35,12 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
     const rejections: Rejection[] = [];
     const outbound: OutboundRecord[] = [];
     for (const record of records) {
-      const event = await this.decode(record);
-      if ('reason' in event) {
-        rejections.push(event);
+      const decoded = await this.decodeRecord<NormalizedEvent>(record);
+      if (!decoded.ok) {
+        rejections.push(decoded.rejection);
         continue;
       }
+      const event = decoded.value;
       const result = await this.resolver.resolve(event, await this.rules.forWorkspace(event.workspaceId));
       if (!result.ok) {
         rejections.push({ record, workspaceId: event.workspaceId, reason: result.reason, message: result.message });
@@ -69,21 +62,5 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
     }
     await this.kafka.producer.send(outbound);
     return rejections;
-  }
-
-  private async decode(record: InboundRecord): Promise<NormalizedEvent | Rejection> {
-    try {
-      return await this.kafka.decode<NormalizedEvent>(record.value);
-    } catch (e) {
-      if (e instanceof DecodeError) {
-        return {
-          record,
-          workspaceId: record.key ? workspaceOfKey(record.key.toString('utf8')) || null : null,
-          reason: e.code,
-          message: e.message,
-        };
-      }
-      throw e;
-    }
   }
 }

@@ -1,16 +1,8 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import { normalizeEvent, planViolations } from '@cdp/cleaning';
-import { recordKey, Topics, workspaceOfKey, type NormalizedEvent, type RawEvent } from '@cdp/contracts';
-import {
-  DecodeError,
-  KafkaGateway,
-  PipelineConsumer,
-  type InboundRecord,
-  type OutboundRecord,
-  type Rejection,
-  type TopicCodec,
-} from '@cdp/kafka';
+import { recordKey, Topics, type NormalizedEvent, type RawEvent } from '@cdp/contracts';
+import { KafkaGateway, PipelineConsumer, type InboundRecord, type OutboundRecord, type Rejection, type TopicCodec } from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { claimsOf, isDuplicate, positionOf, type Candidate } from './dedupe';
 import { DEDUPE_WINDOW_MS, DedupeRepository } from './dedupe.repository';
@@ -132,18 +124,7 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
   private async readRaw(record: InboundRecord): Promise<RawEvent | Rejection> {
     const value = record.value;
     if (value && value[0] === 0x7b /* '{' */) return rawFromJson(record, value);
-    try {
-      return await this.kafka.decode<RawEvent>(value);
-    } catch (e) {
-      if (e instanceof DecodeError) {
-        return {
-          record,
-          workspaceId: record.key ? workspaceOfKey(record.key.toString('utf8')) || null : null,
-          reason: e.code,
-          message: e.message,
-        };
-      }
-      throw e;
-    }
+    const decoded = await this.decodeRecord<RawEvent>(record);
+    return decoded.ok ? decoded.value : decoded.rejection;
   }
 }

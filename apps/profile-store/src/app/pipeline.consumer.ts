@@ -1,22 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import {
-  recordKey,
-  Topics,
-  workspaceOfKey,
-  type IdentityMerge,
-  type ProfileChange,
-  type ResolvedEvent,
-  type SegmentChange,
-} from '@cdp/contracts';
-import {
-  DecodeError,
-  KafkaGateway,
-  PipelineConsumer,
-  type ChunkContext,
-  type InboundRecord,
-  type Rejection,
-  type TopicCodec,
-} from '@cdp/kafka';
+import { recordKey, Topics, type IdentityMerge, type ProfileChange, type ResolvedEvent, type SegmentChange } from '@cdp/contracts';
+import { KafkaGateway, PipelineConsumer, type ChunkContext, type InboundRecord, type Rejection, type TopicCodec } from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { erasureHash, eventErasureHashes, newestMemberships, type MembershipUpdate } from '@cdp/profile-model';
 import { ErasuresRepository } from './erasures.repository';
@@ -184,19 +168,8 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
   }
 
   private async decode<T>(record: InboundRecord): Promise<Decoded<T> | Rejection> {
-    try {
-      return { record, value: await this.kafka.decode<T>(record.value) };
-    } catch (e) {
-      if (e instanceof DecodeError) {
-        return {
-          record,
-          workspaceId: record.key ? workspaceOfKey(record.key.toString('utf8')) || null : null,
-          reason: e.code,
-          message: e.message,
-        };
-      }
-      throw e;
-    }
+    const decoded = await this.decodeRecord<T>(record);
+    return decoded.ok ? { record, value: decoded.value } : decoded.rejection;
   }
 }
 
