@@ -7,7 +7,7 @@ const testing = (tags, allow) => (allow ? [...tags, 'type:testing'] : tags);
 const boundaries = (inTests) => ({
   enforceBuildableLibDependency: true,
   banTransitiveDependencies: true,
-  allow: ['^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$'],
+  allow: ['^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$', '^.*/webpack\\.service\\.cjs$'],
   depConstraints: [
     ...services.map((s) => ({ sourceTag: `scope:${s}`, onlyDependOnLibsWithTags: [`scope:${s}`, 'scope:shared'] })),
     { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },

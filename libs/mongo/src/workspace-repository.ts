@@ -38,9 +38,12 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
   /** Indexes this repository needs; each should lead with workspaceId. Created at start-up. */
   abstract indexes(): IndexDescription[];
 
+  /**
+   * One index per command: FerretDB 1.24 panics (and drops the connection) on a createIndexes
+   * of two or more indexes that already exist, i.e. on every restart; one at a time is idempotent.
+   */
   async ensureIndexes(): Promise<void> {
-    const specs = this.indexes();
-    if (specs.length > 0) await this.collection.createIndexes(specs);
+    for (const spec of this.indexes()) await this.collection.createIndexes([spec]);
   }
 
   protected scope(workspaceId: string, filter: ScopedFilter<T> = {} as ScopedFilter<T>): Filter<T> {

@@ -35,13 +35,60 @@ export interface TraitCondition {
   value?: Scalar | Scalar[];
 }
 
-export type Condition = AndCondition | OrCondition | NotCondition | TraitCondition;
+/** A filter on one property of an event; same comparators and value rules as a trait condition. */
+export interface PropertyFilter {
+  key: string;
+  cmp: Comparator;
+  value?: Scalar | Scalar[];
+}
+
+export const COUNT_COMPARATORS = ['>=', '<=', '=', '>', '<'] as const;
+export type CountComparator = (typeof COUNT_COMPARATORS)[number];
+
+export const WINDOW_UNITS = ['minutes', 'hours', 'days'] as const;
+export type WindowUnit = (typeof WINDOW_UNITS)[number];
+
+/**
+ * "performed `name` (where all `where` filters hold) `count.cmp` `count.value` times (in the last
+ * `within`)". Without `within` every stored event counts. `where` is absent when empty.
+ */
+export interface EventCondition {
+  op: 'event';
+  name: string;
+  where?: PropertyFilter[];
+  within?: { amount: number; unit: WindowUnit };
+  count: { cmp: CountComparator; value: number };
+}
+
+/** Membership of another segment, by id (the service resolves names to ids when it stores a definition). */
+export interface SegmentCondition {
+  op: 'segment';
+  segment: string;
+}
+
+export type Condition = AndCondition | OrCondition | NotCondition | TraitCondition | EventCondition | SegmentCondition;
 export type ConditionOp = Condition['op'];
 
-/** What a definition is evaluated against. Later: the profile's events, memberships, consents. */
+/** One event of the profile, as event conditions see it. */
+export interface ProfileEvent {
+  name: string;
+  /** Epoch milliseconds. */
+  timestamp: number;
+  properties: Record<string, unknown>;
+}
+
+/** What a definition is evaluated against. Events, memberships and `now` are needed only by event/segment conditions. */
 export interface EvaluationContext {
   traits: Record<string, unknown>;
+  /** The profile's events (any order); missing means none. */
+  events?: readonly ProfileEvent[];
+  /** Ids of the segments the profile is currently a member of. */
+  memberships?: ReadonlySet<string>;
+  /** Evaluation time (epoch ms) for windows; missing means windows are empty. */
+  now?: number;
 }
+
+export const WINDOW_UNIT_MS: Record<WindowUnit, number> = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 };
 
 /** Limits that keep evaluation, parsing and storage bounded (stack depth, document size). */
 export const Limits = {
@@ -51,4 +98,7 @@ export const Limits = {
   maxStringLength: 1_000,
   maxListLength: 500,
   maxTextLength: 20_000,
+  maxFilters: 20,
+  /** Counts and window amounts are integers in [0, this]. */
+  maxCount: 1_000_000,
 } as const;

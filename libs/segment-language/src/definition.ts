@@ -1,5 +1,5 @@
 import type { Condition, EvaluationContext } from './ast';
-import { evaluate, traitsRead } from './evaluate';
+import { eventsRead, evaluate, hasWindow, nextChangeAt, segmentsRead, traitsRead } from './evaluate';
 import { parseSegment, printSegment } from './text';
 import { formatIssues, validateDefinition, type ValidationIssue } from './validate';
 
@@ -26,7 +26,13 @@ export function readDefinition(input: DefinitionInput): ReadResult {
 export interface CompiledDefinition {
   readonly definition: Condition;
   readonly traits: ReadonlySet<string>;
+  readonly events: ReadonlySet<string>;
+  readonly segments: ReadonlySet<string>;
+  /** Whether time alone can change the result (a windowed event condition). */
+  readonly windowed: boolean;
   matches(context: EvaluationContext): boolean;
+  /** See nextChangeAt. */
+  nextChangeAt(context: EvaluationContext): number | null;
   /** True when a change of these trait keys can change the result. */
   readsAny(changedTraits: readonly string[]): boolean;
 }
@@ -36,7 +42,11 @@ export function compileDefinition(definition: Condition): CompiledDefinition {
   return {
     definition,
     traits,
+    events: new Set(eventsRead(definition)),
+    segments: new Set(segmentsRead(definition)),
+    windowed: hasWindow(definition),
     matches: (context) => evaluate(definition, context),
+    nextChangeAt: (context) => nextChangeAt(definition, context),
     readsAny: (changed) => changed.some((k) => traits.has(k)),
   };
 }

@@ -1,4 +1,12 @@
-import type { Condition, EvaluationContext, Scalar, TraitCondition } from './ast';
+import {
+  WINDOW_UNIT_MS,
+  type Condition,
+  type EventCondition,
+  type EvaluationContext,
+  type PropertyFilter,
+  type ProfileEvent,
+  type Scalar,
+} from './ast';
 
 /**
  * Whether a profile matches a definition. Total: any trait value (missing, object, wrong type)
@@ -14,8 +22,119 @@ export function evaluate(condition: Condition, context: EvaluationContext): bool
     case 'not':
       return !evaluate(condition.of, context);
     case 'trait':
-      return matchTrait(condition, Object.hasOwn(context.traits, condition.key) ? context.traits[condition.key] : undefined);
+      return matchValue(condition, Object.hasOwn(context.traits, condition.key) ? context.traits[condition.key] : undefined);
+    case 'event':
+      return compareCount(condition.count.cmp, countEvents(condition, context), condition.count.value);
+    case 'segment':
+      return context.memberships?.has(condition.segment) ?? false;
   }
+}
+
+const windowMs = (c: EventCondition): number | undefined => (c.within ? c.within.amount * WINDOW_UNIT_MS[c.within.unit] : undefined);
+
+/** An event is in a window of `w` ms at `now` while `timestamp + w > now`; it leaves at exactly `timestamp + w`. */
+function counted(c: EventCondition, e: ProfileEvent, now: number | undefined): boolean {
+  if (e.name !== c.name) return false;
+  const w = windowMs(c);
+  if (w !== undefined && (now === undefined || e.timestamp + w <= now)) return false;
+  return (c.where ?? []).every((f) => matchValue(f, Object.hasOwn(e.properties, f.key) ? e.properties[f.key] : undefined));
+}
+
+function countEvents(c: EventCondition, context: EvaluationContext): number {
+  let n = 0;
+  for (const e of context.events ?? []) if (counted(c, e, context.now)) n++;
+  return n;
+}
+
+function compareCount(cmp: EventCondition['count']['cmp'], actual: number, bound: number): boolean {
+  switch (cmp) {
+    case '>=':
+      return actual >= bound;
+    case '<=':
+      return actual <= bound;
+    case '=':
+      return actual === bound;
+    case '>':
+      return actual > bound;
+    case '<':
+      return actual < bound;
+  }
+}
+
+/**
+ * The next moment after `context.now` at which the result can change with no new data: the
+ * earliest time a counted event leaves its window. Null when nothing is windowed or nothing is counted.
+ */
+export function nextChangeAt(condition: Condition, context: EvaluationContext): number | null {
+  const now = context.now;
+  if (now === undefined) return null;
+  let next: number | null = null;
+  walk(condition, (c) => {
+    if (c.op !== 'event') return;
+    const w = windowMs(c);
+    if (w === undefined) return;
+    for (const e of context.events ?? []) {
+      if (!counted(c, e, now)) continue;
+      const leaves = e.timestamp + w;
+      if (leaves > now && (next === null || leaves < next)) next = leaves;
+    }
+  });
+  return next;
+}
+
+function walk(condition: Condition, visit: (c: Condition) => void): void {
+  visit(condition);
+  if (condition.op === 'not') walk(condition.of, visit);
+  else if (condition.op === 'and' || condition.op === 'or') condition.of.forEach((c) => walk(c, visit));
+}
+
+/** The event names a definition reads, sorted. */
+export function eventsRead(condition: Condition): string[] {
+  const names = new Set<string>();
+  walk(condition, (c) => {
+    if (c.op === 'event') names.add(c.name);
+  });
+  return [...names].sort();
+}
+
+/** The segment ids a definition reads, sorted. */
+export function segmentsRead(condition: Condition): string[] {
+  const ids = new Set<string>();
+  walk(condition, (c) => {
+    if (c.op === 'segment') ids.add(c.segment);
+  });
+  return [...ids].sort();
+}
+
+/** Whether any event condition has a window (its result can change with time alone). */
+export function hasWindow(condition: Condition): boolean {
+  let found = false;
+  walk(condition, (c) => {
+    if (c.op === 'event' && c.within) found = true;
+  });
+  return found;
+}
+
+/**
+ * A segment that reaches itself through segment conditions, or null. `readsOf(id)` gives the
+ * segment ids a stored definition reads (empty for unknown ids).
+ */
+export function findCycle(start: string, reads: readonly string[], readsOf: (id: string) => readonly string[]): string[] | null {
+  const path: string[] = [start];
+  const done = new Set<string>();
+  const visit = (ids: readonly string[]): string[] | null => {
+    for (const id of ids) {
+      if (id === start) return [...path, id];
+      if (done.has(id) || path.includes(id)) continue;
+      path.push(id);
+      const found = visit(readsOf(id));
+      path.pop();
+      if (found) return found;
+      done.add(id);
+    }
+    return null;
+  };
+  return visit(reads);
 }
 
 const equals = (a: unknown, b: Scalar): boolean => a === b || (a === undefined && b === null);
@@ -27,7 +146,7 @@ function order(actual: unknown, expected: Scalar | Scalar[] | undefined): number
   return undefined;
 }
 
-function matchTrait(c: TraitCondition, actual: unknown): boolean {
+function matchValue(c: Pick<PropertyFilter, 'cmp' | 'value'>, actual: unknown): boolean {
   const v = c.value;
   switch (c.cmp) {
     case 'exists':
@@ -60,11 +179,8 @@ function matchTrait(c: TraitCondition, actual: unknown): boolean {
  */
 export function traitsRead(condition: Condition): string[] {
   const keys = new Set<string>();
-  const walk = (c: Condition): void => {
+  walk(condition, (c) => {
     if (c.op === 'trait') keys.add(c.key);
-    else if (c.op === 'not') walk(c.of);
-    else c.of.forEach(walk);
-  };
-  walk(condition);
+  });
   return [...keys].sort();
 }

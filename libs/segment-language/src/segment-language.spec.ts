@@ -1,5 +1,15 @@
 import fc from 'fast-check';
-import { COMPARATORS, Limits, type Comparator, type Condition, type EvaluationContext, type Scalar } from './ast';
+import {
+  COMPARATORS,
+  COUNT_COMPARATORS,
+  Limits,
+  WINDOW_UNITS,
+  type Comparator,
+  type Condition,
+  type EvaluationContext,
+  type PropertyFilter,
+  type Scalar,
+} from './ast';
 import { compileDefinition, readDefinition } from './definition';
 import { evaluate, traitsRead } from './evaluate';
 import { parseSegment, printSegment } from './text';
@@ -38,18 +48,61 @@ const trait: fc.Arbitrary<Condition> = fc.constantFrom<Comparator>(...COMPARATOR
   }
 });
 
+const filter: fc.Arbitrary<PropertyFilter> = trait.map((t) => {
+  const { op: _op, ...rest } = t as Extract<Condition, { op: 'trait' }>;
+  return rest;
+});
+
+const eventName = fc.constantFrom('Order Completed', 'Signed Up', "it's");
+const event: fc.Arbitrary<Condition> = fc
+  .record(
+    {
+      name: eventName,
+      where: fc.array(filter, { minLength: 1, maxLength: 3 }),
+      within: fc.record({ amount: fc.integer({ min: 1, max: 90 }), unit: fc.constantFrom(...WINDOW_UNITS) }),
+      count: fc.record({ cmp: fc.constantFrom(...COUNT_COMPARATORS), value: fc.integer({ min: 0, max: 4 }) }),
+    },
+    { requiredKeys: ['name', 'count'] },
+  )
+  // Canonical key order, as the parser and validator build it.
+  .map(
+    ({ name, where, within, count }): Condition => ({
+      op: 'event',
+      name,
+      ...(where ? { where } : {}),
+      ...(within ? { within } : {}),
+      count,
+    }),
+  );
+const segmentRef: fc.Arbitrary<Condition> = fc
+  .constantFrom('seg_a', 'seg_b', 'churned')
+  .map((segment): Condition => ({ op: 'segment', segment }));
+
 const { condition } = fc.letrec<{ condition: Condition }>((tie) => ({
   condition: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     trait,
+    event,
+    segmentRef,
     fc.record({ op: fc.constant('not' as const), of: tie('condition') }),
     fc.record({ op: fc.constantFrom('and' as const, 'or' as const), of: fc.array(tie('condition'), { minLength: 2, maxLength: 3 }) }),
   ),
 }));
 
 // Profiles drawn from the same small key set, so conditions actually hit traits.
+const NOW = 1_700_000_000_000;
 const profile: fc.Arbitrary<EvaluationContext> = fc.record({
   traits: fc.dictionary(fc.constantFrom('country', 'plan', 'age', 'tags'), fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }))),
+  events: fc.array(
+    fc.record({
+      name: eventName,
+      timestamp: fc.integer({ min: NOW - 100 * 86_400_000, max: NOW }),
+      properties: fc.dictionary(fc.constantFrom('country', 'plan', 'age', 'tags'), scalar),
+    }),
+    { maxLength: 6 },
+  ),
+  memberships: fc.subarray(['seg_a', 'seg_b', 'churned']).map((ids) => new Set(ids)),
+  now: fc.constant(NOW),
 });
 
 describe('text form', () => {
@@ -233,7 +286,7 @@ describe('evaluate', () => {
         const mixed: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(q.traits)) if (!read.has(k)) mixed[k] = v;
         for (const [k, v] of Object.entries(p.traits)) if (read.has(k)) mixed[k] = v;
-        expect(evaluate(x, { traits: mixed })).toBe(evaluate(x, p));
+        expect(evaluate(x, { ...p, traits: mixed })).toBe(evaluate(x, p));
       }),
     );
   });

@@ -1,4 +1,14 @@
-import { Limits, type Comparator, type Condition, type Scalar } from './ast';
+import {
+  COUNT_COMPARATORS,
+  Limits,
+  type Comparator,
+  type Condition,
+  type CountComparator,
+  type EventCondition,
+  type PropertyFilter,
+  type Scalar,
+  type WindowUnit,
+} from './ast';
 
 /**
  * The text form of a definition, e.g.
@@ -7,8 +17,15 @@ import { Limits, type Comparator, type Condition, type Scalar } from './ast';
  * Grammar (keywords are case-insensitive; `not` binds tighter than `and`, `and` tighter than `or`):
  *   expr    := and ('or' and)*
  *   and     := unary ('and' unary)*
- *   unary   := 'not' unary | '(' expr ')' | trait
- *   trait   := 'trait' '(' string ')' ( op literal | 'in' list | 'contains' literal | 'starts_with' string | 'exists' )
+ *   unary   := 'not' unary | '(' expr ')' | trait | event | segment
+ *   trait   := 'trait' '(' string ')' compare
+ *   compare := op literal | 'in' list | 'contains' literal | 'starts_with' string | 'exists'
+ *   event   := 'event' '(' string ')' ('.where' '(' filter ('and' filter)* ')' | '.within' '(' int unit ')')*
+ *              ('.count' '(' ')' countop int)?        -- each of where/within at most once; no count means >= 1
+ *   filter  := 'property' '(' string ')' compare
+ *   unit    := 'minutes' | 'hours' | 'days' (or the singular)
+ *   countop := '>=' | '<=' | '=' | '>' | '<'
+ *   segment := 'segment' '(' string ')'             -- a segment id or name
  *   op      := '=' | '!=' | '<' | '<=' | '>' | '>='
  *   list    := '[' (literal (',' literal)*)? ']'
  *   literal := string | number | 'true' | 'false' | 'null'
@@ -49,7 +66,7 @@ const fail = (offset: number, expected: string, found: string): never => {
 const describe = (t: Token): string =>
   t.kind === 'end' ? 'the end of the text' : `'${t.text.length > 20 ? `${t.text.slice(0, 20)}...` : t.text}'`;
 
-const PUNCT = ['<=', '>=', '!=', '=', '<', '>', '(', ')', '[', ']', ','];
+const PUNCT = ['<=', '>=', '!=', '=', '<', '>', '(', ')', '[', ']', ',', '.'];
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const WORD = /[A-Za-z_][A-Za-z0-9_]*/y;
 
@@ -90,6 +107,15 @@ function tokenize(text: string): Token[] {
   tokens.push({ kind: 'end', text: '', offset: text.length });
   return tokens;
 }
+
+const UNITS: Record<string, WindowUnit> = {
+  minute: 'minutes',
+  minutes: 'minutes',
+  hour: 'hours',
+  hours: 'hours',
+  day: 'days',
+  days: 'days',
+};
 
 const ESCAPES: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', n: '\n', r: '\r', t: '\t' };
 
@@ -183,43 +209,114 @@ class Parser {
         this.expectPunct(')');
         return inner;
       }
-      if (this.isWord('trait')) return this.trait();
-      return fail(t.offset, "a condition: trait('...'), 'not' or '('", describe(t));
+      if (this.isWord('trait')) {
+        this.next();
+        return { op: 'trait', ...this.comparison(this.quoted('the trait key')) };
+      }
+      if (this.isWord('event')) return this.event();
+      if (this.isWord('segment')) {
+        this.next();
+        return { op: 'segment', segment: this.quoted('the segment id or name') };
+      }
+      return fail(t.offset, "a condition: trait('...'), event('...'), segment('...'), 'not' or '('", describe(t));
     } finally {
       this.depth--;
     }
   }
 
-  private trait(): Condition {
-    this.next();
+  /** `( 'string' )` with a length check; the decoded string. */
+  private quoted(what: string): string {
     this.expectPunct('(');
-    const keyToken = this.next();
-    if (keyToken.kind !== 'string') fail(keyToken.offset, 'the trait key as a quoted string', describe(keyToken));
-    const key = keyToken.value as string;
-    if (key.length === 0 || key.length > Limits.maxKeyLength)
-      fail(keyToken.offset, `a trait key of 1 to ${Limits.maxKeyLength} characters`, describe(keyToken));
+    const t = this.next();
+    if (t.kind !== 'string') fail(t.offset, `${what} as a quoted string`, describe(t));
+    const v = t.value as string;
+    if (v.length === 0 || v.length > Limits.maxKeyLength) fail(t.offset, `${what} of 1 to ${Limits.maxKeyLength} characters`, describe(t));
     this.expectPunct(')');
+    return v;
+  }
+
+  private isPunct(p: string): boolean {
+    const t = this.peek();
+    return t.kind === 'punct' && t.text === p;
+  }
+
+  private integer(what: string, min: number): number {
+    const t = this.next();
+    if (t.kind !== 'number' || !Number.isInteger(t.value) || (t.value as number) < min || (t.value as number) > Limits.maxCount)
+      fail(t.offset, `${what}: an integer from ${min} to ${Limits.maxCount}`, describe(t));
+    return t.value as number;
+  }
+
+  private event(): Condition {
+    this.next();
+    const condition: EventCondition = { op: 'event', name: this.quoted('the event name'), count: { cmp: '>=', value: 1 } };
+    let where: PropertyFilter[] | undefined;
+    let within: EventCondition['within'];
+    while (this.isPunct('.')) {
+      this.next();
+      const m = this.next();
+      const method = m.kind === 'word' ? m.text.toLowerCase() : '';
+      if (method === 'where' && !where) {
+        this.expectPunct('(');
+        where = [this.filter()];
+        while (this.isWord('and')) {
+          this.next();
+          if (where.length >= Limits.maxFilters) fail(this.peek().offset, `at most ${Limits.maxFilters} property filters`, 'more');
+          where.push(this.filter());
+        }
+        this.expectPunct(')');
+      } else if (method === 'within' && !within) {
+        this.expectPunct('(');
+        const amount = this.integer('the window length', 1);
+        const u = this.next();
+        const unit = u.kind === 'word' ? UNITS[u.text.toLowerCase()] : undefined;
+        if (!unit) fail(u.offset, "a unit: 'minutes', 'hours' or 'days'", describe(u));
+        within = { amount, unit: unit as WindowUnit };
+        this.expectPunct(')');
+      } else if (method === 'count') {
+        this.expectPunct('(');
+        this.expectPunct(')');
+        const op = this.next();
+        if (op.kind !== 'punct' || !(COUNT_COMPARATORS as readonly string[]).includes(op.text))
+          fail(op.offset, `a count comparison (${COUNT_COMPARATORS.join(', ')})`, describe(op));
+        condition.count = { cmp: op.text as CountComparator, value: this.integer('the count', 0) };
+        break;
+      } else {
+        fail(m.offset, `${where ? '' : "'where', "}${within ? '' : "'within', "}or 'count'`, describe(m));
+      }
+    }
+    // Canonical field order (name, where, within, count), so parse(print(x)) deep-equals x.
+    return { op: 'event', name: condition.name, ...(where ? { where } : {}), ...(within ? { within } : {}), count: condition.count };
+  }
+
+  private filter(): PropertyFilter {
+    const t = this.next();
+    if (t.kind !== 'word' || t.text.toLowerCase() !== 'property') fail(t.offset, "a property filter: property('...')", describe(t));
+    return this.comparison(this.quoted('the property key'));
+  }
+
+  private comparison(key: string): PropertyFilter {
     const t = this.next();
     if (t.kind === 'punct' && ['=', '!=', '<', '<=', '>', '>='].includes(t.text)) {
       const value = this.literal();
       if (t.text !== '=' && t.text !== '!=' && typeof value !== 'number' && typeof value !== 'string') {
         fail(this.tokens[this.pos - 1]?.offset ?? t.offset, `a number or a string after '${t.text}'`, `'${String(value)}'`);
       }
-      return { op: 'trait', key, cmp: t.text as Comparator, value };
+      return { key, cmp: t.text as Comparator, value };
     }
     const word = t.kind === 'word' ? t.text.toLowerCase() : '';
-    if (word === 'exists') return { op: 'trait', key, cmp: 'exists' };
-    if (word === 'in') return { op: 'trait', key, cmp: 'in', value: this.list() };
+    if (word === 'exists') return { key, cmp: 'exists' };
+    if (word === 'in') return { key, cmp: 'in', value: this.list() };
     if (word === 'contains') {
       const at = this.peek();
       const value = this.literal();
       if (value === null) fail(at.offset, "a string, number or boolean after 'contains'", "'null'");
-      return { op: 'trait', key, cmp: 'contains', value };
+      return { key, cmp: 'contains', value };
     }
     if (word === 'starts_with') {
       const s = this.next();
       if (s.kind !== 'string') fail(s.offset, "a quoted string after 'starts_with'", describe(s));
-      return { op: 'trait', key, cmp: 'starts_with', value: s.value as string };
+      return { key, cmp: 'starts_with', value: s.value as string };
     }
     return fail(t.offset, 'a comparison (=, !=, <, <=, >, >=, in, contains, starts_with, exists)', describe(t));
   }
@@ -316,12 +413,23 @@ export function printSegment(condition: Condition): string {
       const inner = printSegment(condition.of);
       return condition.of.op === 'and' || condition.of.op === 'or' ? `not (${inner})` : `not ${inner}`;
     }
-    case 'trait': {
-      const head = `trait(${quote(condition.key)})`;
-      if (condition.cmp === 'exists') return `${head} exists`;
-      const v = condition.value;
-      const rhs = Array.isArray(v) ? `[${v.map(literal).join(', ')}]` : literal(v ?? null);
-      return `${head} ${condition.cmp} ${rhs}`;
+    case 'trait':
+      return printComparison(`trait(${quote(condition.key)})`, condition);
+    case 'event': {
+      const where = condition.where
+        ? `.where(${condition.where.map((f) => printComparison(`property(${quote(f.key)})`, f)).join(' and ')})`
+        : '';
+      const within = condition.within ? `.within(${condition.within.amount} ${condition.within.unit})` : '';
+      return `event(${quote(condition.name)})${where}${within}.count() ${condition.count.cmp} ${condition.count.value}`;
     }
+    case 'segment':
+      return `segment(${quote(condition.segment)})`;
   }
+}
+
+function printComparison(head: string, c: PropertyFilter): string {
+  if (c.cmp === 'exists') return `${head} exists`;
+  const v = c.value;
+  const rhs = Array.isArray(v) ? `[${v.map(literal).join(', ')}]` : literal(v ?? null);
+  return `${head} ${c.cmp} ${rhs}`;
 }

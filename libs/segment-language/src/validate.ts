@@ -1,4 +1,16 @@
-import { COMPARATORS, Limits, type Comparator, type Condition, type Scalar } from './ast';
+import {
+  COMPARATORS,
+  COUNT_COMPARATORS,
+  Limits,
+  WINDOW_UNITS,
+  type Comparator,
+  type Condition,
+  type CountComparator,
+  type EventCondition,
+  type PropertyFilter,
+  type Scalar,
+  type WindowUnit,
+} from './ast';
 
 /** One problem in a definition: where (a JSON path like `$.of[1].cmp`) and what is wrong. */
 export interface ValidationIssue {
@@ -18,7 +30,11 @@ const ALLOWED_KEYS: Record<string, readonly string[]> = {
   or: ['op', 'of'],
   not: ['op', 'of'],
   trait: ['op', 'key', 'cmp', 'value'],
+  event: ['op', 'name', 'where', 'within', 'count'],
+  segment: ['op', 'segment'],
 };
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= Limits.maxCount;
 
 /**
  * Checks that untrusted JSON is a well-formed definition and returns a clean copy of it
@@ -74,12 +90,93 @@ function check(node: unknown, path: string, depth: number, issues: ValidationIss
       const child = check(node['of'], `${path}.of`, depth + 1, issues, counter);
       return child ? { op, of: child } : undefined;
     }
-    default:
-      return checkTrait(node, path, issues);
+    case 'event':
+      return checkEvent(node, path, issues);
+    case 'segment': {
+      const segment = node['segment'];
+      if (typeof segment !== 'string' || segment.length === 0 || segment.length > Limits.maxKeyLength) {
+        issues.push({ path: `${path}.segment`, message: `must be a segment id or name of 1 to ${Limits.maxKeyLength} characters` });
+        return undefined;
+      }
+      return { op: 'segment', segment };
+    }
+    default: {
+      const filter = checkFilter(node, path, issues);
+      return filter ? { op: 'trait', ...filter } : undefined;
+    }
   }
 }
 
-function checkTrait(node: Record<string, unknown>, path: string, issues: ValidationIssue[]): Condition | undefined {
+function checkEvent(node: Record<string, unknown>, path: string, issues: ValidationIssue[]): Condition | undefined {
+  const before = issues.length;
+  const name = node['name'];
+  if (typeof name !== 'string' || name.length === 0 || name.length > Limits.maxKeyLength)
+    issues.push({ path: `${path}.name`, message: `must be an event name of 1 to ${Limits.maxKeyLength} characters` });
+  let where: PropertyFilter[] | undefined;
+  if ('where' in node) {
+    const raw = node['where'];
+    if (!Array.isArray(raw) || raw.length === 0 || raw.length > Limits.maxFilters) {
+      issues.push({
+        path: `${path}.where`,
+        message: `must be a list of 1 to ${Limits.maxFilters} property filters (leave it out for none)`,
+      });
+    } else {
+      const filters = raw.map((f, i) => {
+        if (isRecord(f)) {
+          for (const k of Object.keys(f))
+            if (!['key', 'cmp', 'value'].includes(k))
+              issues.push({ path: `${path}.where[${i}].${k}`, message: 'is not a field of a property filter' });
+          return checkFilter(f, `${path}.where[${i}]`, issues);
+        }
+        issues.push({ path: `${path}.where[${i}]`, message: 'must be an object {key, cmp, value}' });
+        return undefined;
+      });
+      if (filters.every((f): f is PropertyFilter => f !== undefined)) where = filters;
+    }
+  }
+  let within: EventCondition['within'];
+  if ('within' in node) {
+    const w = node['within'];
+    if (
+      !isRecord(w) ||
+      Object.keys(w).some((k) => k !== 'amount' && k !== 'unit') ||
+      !isCount(w['amount']) ||
+      w['amount'] < 1 ||
+      typeof w['unit'] !== 'string' ||
+      !(WINDOW_UNITS as readonly string[]).includes(w['unit'])
+    ) {
+      issues.push({
+        path: `${path}.within`,
+        message: `must be {amount: an integer from 1 to ${Limits.maxCount}, unit: ${WINDOW_UNITS.map((u) => `"${u}"`).join(' | ')}}`,
+      });
+    } else within = { amount: w['amount'] as number, unit: w['unit'] as WindowUnit };
+  }
+  const count = node['count'];
+  if (
+    !isRecord(count) ||
+    Object.keys(count).some((k) => k !== 'cmp' && k !== 'value') ||
+    typeof count['cmp'] !== 'string' ||
+    !(COUNT_COMPARATORS as readonly string[]).includes(count['cmp']) ||
+    !isCount(count['value'])
+  ) {
+    issues.push({
+      path: `${path}.count`,
+      message: `must be {cmp: ${COUNT_COMPARATORS.map((c) => `"${c}"`).join(' | ')}, value: an integer from 0 to ${Limits.maxCount}}`,
+    });
+  }
+  if (issues.length > before) return undefined;
+  const c = count as { cmp: CountComparator; value: number };
+  // Canonical field order (name, where, within, count), as the parser builds it.
+  return {
+    op: 'event',
+    name: name as string,
+    ...(where ? { where } : {}),
+    ...(within ? { within } : {}),
+    count: { cmp: c.cmp, value: c.value },
+  } satisfies EventCondition;
+}
+
+function checkFilter(node: Record<string, unknown>, path: string, issues: ValidationIssue[]): PropertyFilter | undefined {
   const before = issues.length;
   const key = node['key'];
   if (typeof key !== 'string' || key.length === 0 || key.length > Limits.maxKeyLength) {
@@ -96,9 +193,9 @@ function checkTrait(node: Record<string, unknown>, path: string, issues: Validat
   const problem = valueProblem(comparator, hasValue, value);
   if (problem) issues.push({ path: `${path}.value`, message: problem });
   if (issues.length > before) return undefined;
-  const condition: Condition = { op: 'trait', key: key as string, cmp: comparator };
-  if (comparator !== 'exists') condition.value = Array.isArray(value) ? [...(value as Scalar[])] : (value as Scalar);
-  return condition;
+  const filter: PropertyFilter = { key: key as string, cmp: comparator };
+  if (comparator !== 'exists') filter.value = Array.isArray(value) ? [...(value as Scalar[])] : (value as Scalar);
+  return filter;
 }
 
 function valueProblem(cmp: Comparator, hasValue: boolean, value: unknown): string | undefined {

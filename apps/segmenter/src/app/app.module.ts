@@ -3,7 +3,15 @@ import { AccessModule } from '@cdp/access';
 import { KafkaModule } from '@cdp/kafka';
 import { MongoModule } from '@cdp/mongo';
 import { PlatformModule } from '@cdp/platform';
+import { MembershipEvaluator } from './evaluation/membership-evaluator';
+import { SegmentChangePublisher } from './evaluation/segment-change-publisher';
+import { SegmentEventsRepository } from './history/segment-events.repository';
+import { SegmentProfilesRepository } from './history/segment-profiles.repository';
 import { MembershipsRepository } from './membership/memberships.repository';
+import { ScheduleRepository } from './schedule/schedule.repository';
+import { SegmentTimer } from './schedule/segment-timer';
+import { BackfillService } from './segments/backfill.service';
+import { PreviewService } from './segments/preview.service';
 import { ProfileChangesConsumer } from './membership/profile-changes.consumer';
 import { SegmentCatalog } from './segments/segment-catalog';
 import { SegmentsController } from './segments/segments.controller';
@@ -18,6 +26,19 @@ import { SegmenterConfig } from './segmenter.config';
     AccessModule,
   ],
   controllers: [SegmentsController],
-  providers: [SegmentsRepository, MembershipsRepository, SegmentCatalog, ProfileChangesConsumer],
+  providers: [
+    SegmentsRepository,
+    MembershipsRepository,
+    SegmentEventsRepository,
+    SegmentProfilesRepository,
+    ScheduleRepository,
+    SegmentCatalog,
+    SegmentChangePublisher,
+    MembershipEvaluator,
+    BackfillService,
+    PreviewService,
+    ProfileChangesConsumer,
+    SegmentTimer,
+  ],
 })
 export class AppModule {}

@@ -8,4 +8,22 @@ export class SegmenterConfig extends PlatformConfig {
   @IsInt()
   @Min(0)
   SEGMENT_CACHE_TTL_MS = 10_000;
+
+  /** How often the timer looks for due windowed memberships when none was due. */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(10)
+  SEGMENT_TIMER_INTERVAL_MS = 1_000;
+
+  /** How long a claimed schedule entry is reserved for one instance (then another may retry it). */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1_000)
+  SEGMENT_TIMER_LEASE_MS = 30_000;
+
+  /** Profiles per backfill batch. */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  SEGMENT_BACKFILL_BATCH = 500;
 }

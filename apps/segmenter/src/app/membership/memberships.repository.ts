@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
-import { isDuplicateKey, MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
+import { isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
 import type { MembershipState, Transition } from './transition';
 
 export interface MembershipDocument extends WorkspaceDocument, MembershipState {
@@ -30,6 +30,18 @@ export class MembershipsRepository extends WorkspaceRepository<MembershipDocumen
     return new Map(docs.map((d) => [d.segmentId, d]));
   }
 
+  /** Every stored membership of these profiles, by profile id then segment id (one query for a backfill batch). */
+  async forProfiles(workspaceId: string, profileIds: string[]): Promise<Map<string, Map<string, MembershipDocument>>> {
+    const out = new Map<string, Map<string, MembershipDocument>>();
+    if (profileIds.length === 0) return out;
+    for (const d of await this.find(workspaceId, { profileId: { $in: profileIds } }, { projection: { _id: 0 } })) {
+      const bySegment = out.get(d.profileId) ?? new Map<string, MembershipDocument>();
+      bySegment.set(d.segmentId, d);
+      out.set(d.profileId, bySegment);
+    }
+    return out;
+  }
+
   /**
    * Stores a transition with compare-and-set: only if the membership is still at
    * `expectedVersion` (null: does not exist yet) and has not seen a newer profile version.
@@ -46,6 +58,7 @@ export class MembershipsRepository extends WorkspaceRepository<MembershipDocumen
       member: t.change === 'entered',
       membershipVersion: t.membershipVersion,
       lastProfileVersion: t.profileVersion,
+      lastAsOf: t.asOf ?? 0,
       lastTransition: t,
       updatedAt: new Date(t.occurredAt),
     };
@@ -60,7 +73,13 @@ export class MembershipsRepository extends WorkspaceRepository<MembershipDocumen
     }
     const result = await this.updateOne(
       workspaceId,
-      { segmentId, profileId, membershipVersion: expectedVersion, lastProfileVersion: { $lt: t.profileVersion } },
+      {
+        segmentId,
+        profileId,
+        membershipVersion: expectedVersion,
+        // The trigger (profileVersion, asOf) must be newer than the one of the stored transition.
+        $or: [{ lastProfileVersion: { $lt: t.profileVersion } }, { lastProfileVersion: t.profileVersion, lastAsOf: { $lt: t.asOf ?? 0 } }],
+      },
       { $set: state },
     );
     return result.matchedCount === 1;

@@ -1,43 +1,37 @@
 import { Injectable } from '@nestjs/common';
-import { recordKey, Topics, workspaceOfKey, type ProfileChange, type SegmentChange } from '@cdp/contracts';
-import {
-  DecodeError,
-  KafkaGateway,
-  PipelineConsumer,
-  type InboundRecord,
-  type OutboundRecord,
-  type Rejection,
-  type TopicCodec,
-} from '@cdp/kafka';
+import { Topics, workspaceOfKey, type ProfileChange, type SegmentChange } from '@cdp/contracts';
+import { DecodeError, KafkaGateway, PipelineConsumer, type InboundRecord, type Rejection } from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
-import { SegmentCatalog, type CompiledSegment } from '../segments/segment-catalog';
-import { MembershipsRepository } from './memberships.repository';
-import { decide, parseTraits, segmentsToEvaluate, toSegmentChange, type Transition } from './transition';
-
-/** Compare-and-set attempts per membership before the chunk fails and is redelivered. */
-const MAX_CAS_ATTEMPTS = 5;
+import { SegmentChangePublisher } from '../evaluation/segment-change-publisher';
+import { MembershipEvaluator } from '../evaluation/membership-evaluator';
+import { SegmentEventsRepository } from '../history/segment-events.repository';
+import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
+import { SegmentCatalog } from '../segments/segment-catalog';
+import { parseTraits, segmentsToEvaluate } from './transition';
 
 /**
  * cdp.profiles.changes.v1 -> segment evaluation -> cdp.segments.changes.v1.
- * Memberships are written before the records are produced and the produce is awaited before the
- * offsets are committed; a redelivered change re-emits the transition it caused (see README).
+ * Per change: the trait snapshot and (if a segment counts it) the event are stored, then the
+ * memberships are evaluated and written, the records produced, and only then the offsets
+ * committed; a redelivered change re-emits the transition it caused (see README).
  */
 @Injectable()
 export class ProfileChangesConsumer extends PipelineConsumer {
-  private out!: TopicCodec<SegmentChange>;
-
   constructor(
     kafka: KafkaGateway,
     metrics: Metrics,
     health: HealthRegistry,
     private readonly catalog: SegmentCatalog,
-    private readonly memberships: MembershipsRepository,
+    private readonly evaluator: MembershipEvaluator,
+    private readonly profiles: SegmentProfilesRepository,
+    private readonly events: SegmentEventsRepository,
+    private readonly publisher: SegmentChangePublisher,
   ) {
     super(kafka, metrics, health, [Topics.profileChanges], 'segmenter');
   }
 
   protected async prepare(): Promise<void> {
-    this.out = await this.kafka.codec(Topics.segmentChanges);
+    await this.publisher.ready();
   }
 
   protected async handle(records: InboundRecord[]): Promise<Rejection[]> {
@@ -59,12 +53,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
         return changes;
       }),
     );
-    const outbound: OutboundRecord[] = await Promise.all(
-      outputs
-        .flat()
-        .map(async (c) => ({ topic: this.out.topic, key: recordKey(c.workspaceId, c.profileId), value: await this.out.encode(c) })),
-    );
-    await this.kafka.producer.send(outbound);
+    await this.publisher.publish(outputs.flat());
     return rejections;
   }
 
@@ -79,53 +68,39 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       if (e instanceof DecodeError) return { record, workspaceId: keyWorkspace, reason: e.code, message: e.message };
       throw e;
     }
-    const traits = change.change === 'deleted' ? {} : parseTraits(change.traits);
-    if (traits === null)
-      return { record, workspaceId: change.workspaceId, reason: 'invalid_traits', message: 'traits is not a JSON object' };
-    const segments = segmentsToEvaluate(await this.catalog.forWorkspace(change.workspaceId), change);
-    if (segments.length === 0) return [];
-    const stored = await this.memberships.forProfile(
-      change.workspaceId,
-      change.profileId,
-      segments.map((s) => s.segmentId),
+    const { workspaceId, profileId } = change;
+    const deleted = change.change === 'deleted';
+    const traits = deleted ? {} : parseTraits(change.traits);
+    if (traits === null) return { record, workspaceId, reason: 'invalid_traits', message: 'traits is not a JSON object' };
+    const segments = await this.catalog.forWorkspace(workspaceId);
+    const { eventName, messageId, eventTimestamp } = change;
+    if (!deleted && eventName !== null && messageId !== null && eventTimestamp !== null && segments.events.has(eventName)) {
+      const properties = change.eventProperties === null ? {} : parseTraits(change.eventProperties);
+      if (properties === null)
+        return { record, workspaceId, reason: 'invalid_event_properties', message: 'eventProperties is not a JSON object' };
+      await this.events.record(workspaceId, {
+        profileId,
+        messageId,
+        eventName,
+        timestamp: eventTimestamp,
+        properties: JSON.stringify(properties),
+      });
+    }
+    await this.profiles.save(workspaceId, {
+      profileId,
+      version: change.version,
+      traits: JSON.stringify(traits),
+      deleted,
+      changedAt: change.changedAt,
+    });
+    const direct = segmentsToEvaluate(segments.ordered, change);
+    if (direct.length === 0) return [];
+    return this.evaluator.evaluate(
+      workspaceId,
+      segments,
+      { profileId, version: change.version, traits, deleted },
+      new Set(direct.map((s) => s.segmentId)),
+      { asOf: change.changedAt, receivedAt: change.receivedAt },
     );
-    const emitted: SegmentChange[] = [];
-    for (const segment of segments) {
-      // A deleted profile leaves every segment, whatever its definition says about empty traits.
-      const isMember = change.change !== 'deleted' && segment.compiled.matches({ traits });
-      const transition = await this.settle(change, segment, isMember, stored.get(segment.segmentId) ?? null);
-      if (transition) {
-        emitted.push(
-          toSegmentChange(
-            { workspaceId: change.workspaceId, segmentId: segment.segmentId, segmentName: segment.name, profileId: change.profileId },
-            transition,
-          ),
-        );
-      }
-    }
-    return emitted;
-  }
-
-  /** Decides and stores one membership (compare-and-set, re-reading on conflict); the transition to emit, if any. */
-  private async settle(
-    change: ProfileChange,
-    segment: CompiledSegment,
-    isMember: boolean,
-    initial: Parameters<typeof decide>[0],
-  ): Promise<Transition | null> {
-    let stored = initial;
-    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const decision = decide(stored, { isMember, profileVersion: change.version, receivedAt: change.receivedAt, now: Date.now() });
-      if (decision.kind === 'none') return null;
-      if (decision.kind === 'reemit') return decision.transition;
-      const { workspaceId, profileId } = change;
-      if (
-        await this.memberships.applyTransition(workspaceId, segment.segmentId, profileId, decision.expectedVersion, decision.transition)
-      ) {
-        return decision.transition;
-      }
-      stored = (await this.memberships.forProfile(workspaceId, profileId, [segment.segmentId])).get(segment.segmentId) ?? null;
-    }
-    throw new Error(`membership ${segment.segmentId}/${change.profileId} kept changing under compare-and-set`);
   }
 }

@@ -4,6 +4,7 @@ import { decide, parseTraits, segmentsToEvaluate, toSegmentChange, type Membersh
 const at = (profileVersion: number, isMember: boolean) => ({
   isMember,
   profileVersion,
+  asOf: 100 + profileVersion,
   receivedAt: 1_000 + profileVersion,
   now: 5_000 + profileVersion,
 });
@@ -24,6 +25,7 @@ function apply(
       member: t.change === 'entered',
       membershipVersion: t.membershipVersion,
       lastProfileVersion: t.profileVersion,
+      lastAsOf: t.asOf ?? 0,
       lastTransition: t,
     },
     emitted: t,
@@ -57,10 +59,10 @@ describe('decide', () => {
   });
 
   it('copies profileVersion and receivedAt into the transition', () => {
-    expect(decide(null, { isMember: true, profileVersion: 7, receivedAt: 123, now: 456 })).toEqual({
+    expect(decide(null, { isMember: true, profileVersion: 7, asOf: 5, receivedAt: 123, now: 456 })).toEqual({
       kind: 'write',
       expectedVersion: null,
-      transition: { change: 'entered', membershipVersion: 1, profileVersion: 7, occurredAt: 456, receivedAt: 123 },
+      transition: { change: 'entered', membershipVersion: 1, profileVersion: 7, asOf: 5, occurredAt: 456, receivedAt: 123 },
     });
   });
 
@@ -68,6 +70,26 @@ describe('decide', () => {
     const first = apply(null, 3, true);
     const again = decide(first.state, { ...at(3, true), now: 99_999 });
     expect(again).toEqual({ kind: 'reemit', transition: first.emitted });
+  });
+
+  it('orders triggers by (profileVersion, asOf): a timer firing on the same version exits once; retried, it re-emits', () => {
+    const entered = apply(null, 3, true).state;
+    const timer = { isMember: false, profileVersion: 3, asOf: 50_000, receivedAt: null, now: 50_001 };
+    const exit = decide(entered, timer);
+    expect(exit).toMatchObject({ kind: 'write', expectedVersion: 1, transition: { change: 'exited', membershipVersion: 2, asOf: 50_000 } });
+    if (exit.kind !== 'write') return;
+    const after: MembershipState = {
+      member: false,
+      membershipVersion: 2,
+      lastProfileVersion: 3,
+      lastAsOf: 50_000,
+      lastTransition: exit.transition,
+    };
+    expect(decide(after, { ...timer, now: 60_000 })).toEqual({ kind: 'reemit', transition: exit.transition });
+    // The change that caused version 3, redelivered, is an older trigger: nothing.
+    expect(decide(after, at(3, true))).toEqual({ kind: 'none' });
+    // A new version re-enters with the next membershipVersion.
+    expect(decide(after, at(4, true))).toMatchObject({ kind: 'write', transition: { change: 'entered', membershipVersion: 3 } });
   });
 
   it('ignores versions older than the stored one, whatever they evaluate to', () => {
@@ -109,16 +131,21 @@ describe('segmentsToEvaluate', () => {
     segmentId,
     name: segmentId,
     readsAny: (c: readonly string[]) => c.some((k) => keys.includes(k)),
+    events: new Set(segmentId === 'c' ? ['Order Completed'] : []),
   });
   const segments = [seg('a', ['country']), seg('b', ['plan', 'age']), seg('c', ['email'])];
 
-  it('takes only segments reading a changed trait on update', () => {
-    expect(segmentsToEvaluate(segments, { change: 'updated', changedTraits: ['age', 'city'] }).map((s) => s.segmentId)).toEqual(['b']);
-    expect(segmentsToEvaluate(segments, { change: 'updated', changedTraits: [] })).toEqual([]);
+  it('takes only segments reading a changed trait or counting the event on update', () => {
+    const updated = (changedTraits: string[], eventName: string | null = null) =>
+      segmentsToEvaluate(segments, { change: 'updated', changedTraits, eventName }).map((s) => s.segmentId);
+    expect(updated(['age', 'city'])).toEqual(['b']);
+    expect(updated([])).toEqual([]);
+    expect(updated([], 'Order Completed')).toEqual(['c']);
+    expect(updated(['country'], 'Page Viewed')).toEqual(['a']);
   });
 
   it.each(['created', 'merged', 'deleted'] as const)('takes every segment on %s', (change) => {
-    expect(segmentsToEvaluate(segments, { change, changedTraits: [] })).toHaveLength(3);
+    expect(segmentsToEvaluate(segments, { change, changedTraits: [], eventName: null })).toHaveLength(3);
   });
 });
 

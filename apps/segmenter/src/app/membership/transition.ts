@@ -5,6 +5,8 @@ export interface Transition {
   change: SegmentChange['change'];
   membershipVersion: number;
   profileVersion: number;
+  /** The evaluation time of the trigger (see Evaluation.asOf); absent on transitions stored before windows existed. */
+  asOf?: number;
   occurredAt: number;
   receivedAt: number | null;
 }
@@ -14,15 +16,28 @@ export interface MembershipState {
   member: boolean;
   membershipVersion: number;
   lastProfileVersion: number;
+  /** asOf of the trigger that caused the last transition (absent: 0). */
+  lastAsOf?: number;
   lastTransition: Transition | null;
 }
 
+/**
+ * One evaluation of a membership. Its trigger is (profileVersion, asOf), ordered
+ * lexicographically: a profile change is (its version, its changedAt), a timer firing is
+ * (the latest version, the due time), a backfill batch is (the snapshot version, the batch time).
+ * Both parts are fixed for a trigger, so a retried trigger is recognised and not counted twice.
+ */
 export interface Evaluation {
   isMember: boolean;
   profileVersion: number;
+  asOf: number;
   receivedAt: number | null;
   now: number;
 }
+
+/** Whether trigger a comes strictly after trigger b. */
+export const isAfter = (a: { profileVersion: number; asOf: number }, b: { profileVersion: number; asOf: number }): boolean =>
+  a.profileVersion > b.profileVersion || (a.profileVersion === b.profileVersion && a.asOf > b.asOf);
 
 export type Decision =
   /** Nothing to write or emit. */
@@ -40,9 +55,11 @@ export type Decision =
  * - a newer version that flips membership is a transition numbered one past the stored one.
  */
 export function decide(stored: MembershipState | null, e: Evaluation): Decision {
-  if (stored && e.profileVersion <= stored.lastProfileVersion) {
+  if (stored && !isAfter(e, { profileVersion: stored.lastProfileVersion, asOf: stored.lastAsOf ?? 0 })) {
     const last = stored.lastTransition;
-    return last && last.profileVersion === e.profileVersion ? { kind: 'reemit', transition: last } : { kind: 'none' };
+    return last && last.profileVersion === e.profileVersion && (last.asOf ?? 0) === e.asOf
+      ? { kind: 'reemit', transition: last }
+      : { kind: 'none' };
   }
   const wasMember = stored?.member ?? false;
   if (e.isMember === wasMember) return { kind: 'none' };
@@ -54,6 +71,7 @@ export function decide(stored: MembershipState | null, e: Evaluation): Decision 
       change: e.isMember ? 'entered' : 'exited',
       membershipVersion: current + 1,
       profileVersion: e.profileVersion,
+      asOf: e.asOf,
       occurredAt: e.now,
       receivedAt: e.receivedAt,
     },
@@ -77,27 +95,33 @@ export function toSegmentChange(
   };
 }
 
-/** A segment as the consumer sees it: id, name and whether a change of these traits matters. */
+/** A segment as the consumer sees it: id, name and what it reads. */
 export interface SegmentRule {
   segmentId: string;
   name: string;
   readsAny(changedTraits: readonly string[]): boolean;
+  /** Event names its event conditions count. */
+  events: ReadonlySet<string>;
 }
 
 /**
- * The segments a profile change can move. Created and merged profiles may match anything; an
- * update only matters to segments that read a changed trait; a deletion exits every segment,
- * which the caller checks against stored memberships.
+ * The segments a profile change can move directly. Created and merged profiles may match
+ * anything; an update only matters to segments that read a changed trait or count the change's
+ * event; a deletion exits every segment, which the caller checks against stored memberships.
+ * (Segments reading the membership of a moved segment are the evaluator's business.)
  */
 export function segmentsToEvaluate<S extends SegmentRule>(
   segments: readonly S[],
-  change: Pick<ProfileChange, 'change' | 'changedTraits'>,
+  change: Pick<ProfileChange, 'change' | 'changedTraits' | 'eventName'>,
 ): S[] {
-  if (change.change === 'updated') return segments.filter((s) => s.readsAny(change.changedTraits));
+  if (change.change === 'updated') {
+    const event = change.eventName;
+    return segments.filter((s) => s.readsAny(change.changedTraits) || (event !== null && s.events.has(event)));
+  }
   return [...segments];
 }
 
-/** The profile's traits from the change's JSON, or null when that is not a JSON object. */
+/** The profile's traits (or an event's properties) from JSON, or null when that is not a JSON object. */
 export function parseTraits(json: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(json);

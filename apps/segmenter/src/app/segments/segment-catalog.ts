@@ -6,11 +6,55 @@ import { SegmentsRepository } from './segments.repository';
 
 export interface CompiledSegment extends SegmentRule {
   compiled: CompiledDefinition;
+  /** Definition version (see SegmentDocument.version). */
+  version: number;
+}
+
+/** A workspace's segments, compiled, in dependency order (a segment after those it reads). */
+export interface WorkspaceSegments {
+  ordered: CompiledSegment[];
+  byId: ReadonlyMap<string, CompiledSegment>;
+  /** Every event name some segment counts. */
+  events: ReadonlySet<string>;
 }
 
 interface Entry {
   loadedAt: number;
-  segments: Promise<CompiledSegment[]>;
+  segments: Promise<WorkspaceSegments>;
+}
+
+/** Orders segments so that each comes after the segments it reads (definitions are stored acyclic). */
+export function dependencyOrder<S extends { segmentId: string; compiled: { segments: ReadonlySet<string> } }>(segments: readonly S[]): S[] {
+  const byId = new Map(segments.map((s) => [s.segmentId, s]));
+  const out: S[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (s: S): void => {
+    if (state.has(s.segmentId)) return; // done, or a cycle from concurrent writes: break it here
+    state.set(s.segmentId, 'visiting');
+    for (const id of s.compiled.segments) {
+      const dep = byId.get(id);
+      if (dep) visit(dep);
+    }
+    state.set(s.segmentId, 'done');
+    out.push(s);
+  };
+  segments.forEach(visit);
+  return out;
+}
+
+export function compileSegments(
+  docs: readonly { segmentId: string; name: string; definition: CompiledDefinition['definition']; version?: number }[],
+): WorkspaceSegments {
+  const compiled = docs.map((d): CompiledSegment => {
+    const c = compileDefinition(d.definition);
+    return { segmentId: d.segmentId, name: d.name, compiled: c, readsAny: c.readsAny, events: c.events, version: d.version ?? 1 };
+  });
+  const ordered = dependencyOrder(compiled);
+  return {
+    ordered,
+    byId: new Map(ordered.map((s) => [s.segmentId, s])),
+    events: new Set(ordered.flatMap((s) => [...s.events])),
+  };
 }
 
 /**
@@ -26,7 +70,7 @@ export class SegmentCatalog {
     private readonly config: SegmenterConfig,
   ) {}
 
-  forWorkspace(workspaceId: string): Promise<CompiledSegment[]> {
+  forWorkspace(workspaceId: string): Promise<WorkspaceSegments> {
     const now = Date.now();
     const entry = this.entries.get(workspaceId);
     if (entry && now - entry.loadedAt < this.config.SEGMENT_CACHE_TTL_MS) return entry.segments;
@@ -43,11 +87,7 @@ export class SegmentCatalog {
     this.entries.delete(workspaceId);
   }
 
-  private async load(workspaceId: string): Promise<CompiledSegment[]> {
-    const docs = await this.segments.list(workspaceId);
-    return docs.map((d) => {
-      const compiled = compileDefinition(d.definition);
-      return { segmentId: d.segmentId, name: d.name, compiled, readsAny: compiled.readsAny };
-    });
+  private async load(workspaceId: string): Promise<WorkspaceSegments> {
+    return compileSegments(await this.segments.list(workspaceId));
   }
 }

@@ -1,6 +1,7 @@
 import {
   BadRequestException,
   Body,
+  ConflictException,
   Controller,
   Delete,
   Get,
@@ -15,8 +16,11 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import { ApiKeyGuard, RequireScope, WorkspaceId } from '@cdp/access';
-import { readDefinition, traitsRead, type Condition } from '@cdp/segment-language';
+import { eventsRead, printSegment, readDefinition, segmentsRead, traitsRead, type Condition } from '@cdp/segment-language';
 import { MembershipsRepository } from '../membership/memberships.repository';
+import { BackfillService } from './backfill.service';
+import { PreviewService } from './preview.service';
+import { readersOf, resolveReferences } from './segment-references';
 import { MembersQuery, PreviewBody, SegmentBody } from './segment.dto';
 import { newSegmentId, pageSize, toView, type SegmentView } from './segment-view';
 import { SegmentCatalog } from './segment-catalog';
@@ -37,6 +41,9 @@ function definitionOrBadRequest(input: unknown): { definition: Condition; text: 
   return { definition: result.definition, text: result.text };
 }
 
+const badRequest = (message: string) =>
+  new BadRequestException({ statusCode: 400, error: 'Bad Request', message: `invalid definition: ${message}` });
+
 @Controller('v1/segments')
 @UseGuards(ApiKeyGuard)
 @UsePipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }))
@@ -45,14 +52,31 @@ export class SegmentsController {
     private readonly segments: SegmentsRepository,
     private readonly memberships: MembershipsRepository,
     private readonly catalog: SegmentCatalog,
+    private readonly backfill: BackfillService,
+    private readonly previews: PreviewService,
   ) {}
+
+  /**
+   * Reads the definition and resolves its segment references to ids (text re-printed with
+   * them), refusing unknown names and cycles. Two concurrent writes could still close a cycle;
+   * evaluation then breaks it at an arbitrary point rather than loop.
+   */
+  private async resolved(workspaceId: string, selfId: string, input: unknown): Promise<{ definition: Condition; text: string }> {
+    const read = definitionOrBadRequest(input);
+    if (segmentsRead(read.definition).length === 0) return read;
+    const result = resolveReferences(selfId, read.definition, await this.segments.list(workspaceId));
+    if (!result.ok) throw badRequest(result.message);
+    return { definition: result.definition, text: printSegment(result.definition) };
+  }
 
   @Post()
   @RequireScope('write:segments')
   async create(@WorkspaceId() workspaceId: string, @Body() body: SegmentBody): Promise<SegmentView> {
-    const { definition, text } = definitionOrBadRequest(body.definition);
-    const doc = await this.segments.create(workspaceId, newSegmentId(), { name: body.name, definition, text }, new Date());
+    const segmentId = newSegmentId();
+    const { definition, text } = await this.resolved(workspaceId, segmentId, body.definition);
+    const doc = await this.segments.create(workspaceId, segmentId, { name: body.name, definition, text }, new Date());
     this.catalog.invalidate(workspaceId);
+    this.backfill.start(workspaceId, segmentId, doc.version);
     return toView(doc);
   }
 
@@ -62,13 +86,25 @@ export class SegmentsController {
     return { items: (await this.segments.list(workspaceId)).map(toView) };
   }
 
-  /** Validates a definition and tells what it reads; counting matching profiles comes later. */
+  /** Counts (and samples) the profiles a draft definition matches now, without saving it. */
   @Post('preview')
   @HttpCode(200)
   @RequireScope('read:segments')
-  preview(@Body() body: PreviewBody): { definition: Condition; text: string; traitsRead: string[]; count: null } {
-    const { definition, text } = definitionOrBadRequest(body.definition);
-    return { definition, text, traitsRead: traitsRead(definition), count: null };
+  async preview(
+    @WorkspaceId() workspaceId: string,
+    @Body() body: PreviewBody,
+  ): Promise<{
+    definition: Condition;
+    text: string;
+    traitsRead: string[];
+    eventsRead: string[];
+    count: number;
+    total: number;
+    sample: string[];
+  }> {
+    const { definition, text } = await this.resolved(workspaceId, '', body.definition);
+    const result = await this.previews.preview(workspaceId, definition);
+    return { definition, text, traitsRead: traitsRead(definition), eventsRead: eventsRead(definition), ...result };
   }
 
   @Get(':id')
@@ -82,10 +118,12 @@ export class SegmentsController {
   @Put(':id')
   @RequireScope('write:segments')
   async update(@WorkspaceId() workspaceId: string, @Param('id') id: string, @Body() body: SegmentBody): Promise<SegmentView> {
-    const { definition, text } = definitionOrBadRequest(body.definition);
+    if (!(await this.segments.get(workspaceId, id))) throw new NotFoundException(`segment ${id} not found`);
+    const { definition, text } = await this.resolved(workspaceId, id, body.definition);
     const doc = await this.segments.update(workspaceId, id, { name: body.name, definition, text }, new Date());
     if (!doc) throw new NotFoundException(`segment ${id} not found`);
     this.catalog.invalidate(workspaceId);
+    this.backfill.start(workspaceId, id, doc.version);
     return toView(doc);
   }
 
@@ -93,6 +131,8 @@ export class SegmentsController {
   @HttpCode(204)
   @RequireScope('write:segments')
   async remove(@WorkspaceId() workspaceId: string, @Param('id') id: string): Promise<void> {
+    const readers = readersOf(id, await this.segments.list(workspaceId));
+    if (readers.length > 0) throw new ConflictException(`segment ${id} is read by ${readers.join(', ')}; change those first`);
     if (!(await this.segments.remove(workspaceId, id))) throw new NotFoundException(`segment ${id} not found`);
     this.catalog.invalidate(workspaceId);
     await this.memberships.removeSegment(workspaceId, id);

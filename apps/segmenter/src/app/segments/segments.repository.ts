@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
 import type { Condition } from '@cdp/segment-language';
-import { MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
+import { MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
 
 export interface SegmentDocument extends WorkspaceDocument {
   segmentId: string;
@@ -9,8 +9,23 @@ export interface SegmentDocument extends WorkspaceDocument {
   /** The AST; trait keys live in values, never in field names, so any key is safe to store. */
   definition: Condition;
   text: string;
+  /** 1 on creation, +1 on every update of the definition. */
+  version: number;
+  backfill?: BackfillProgress;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** Evaluation of a definition version over the existing profiles. */
+export interface BackfillProgress {
+  version: number;
+  status: 'running' | 'done' | 'failed';
+  total: number;
+  processed: number;
+  entered: number;
+  startedAt: Date;
+  finishedAt?: Date;
+  profilesPerSecond: number;
 }
 
 export type SegmentFields = Pick<SegmentDocument, 'name' | 'definition' | 'text'>;
@@ -27,7 +42,7 @@ export class SegmentsRepository extends WorkspaceRepository<SegmentDocument> {
   }
 
   async create(workspaceId: string, segmentId: string, fields: SegmentFields, now: Date): Promise<SegmentDocument> {
-    const doc: SegmentDocument = { workspaceId, segmentId, ...fields, createdAt: now, updatedAt: now };
+    const doc: SegmentDocument = { workspaceId, segmentId, ...fields, version: 1, createdAt: now, updatedAt: now };
     await this.insertOne(workspaceId, { ...doc });
     return doc;
   }
@@ -44,9 +59,16 @@ export class SegmentsRepository extends WorkspaceRepository<SegmentDocument> {
     return this.findOneAndUpdate(
       workspaceId,
       { segmentId },
-      { $set: { ...fields, updatedAt: now } },
-      { returnDocument: 'after', projection: { _id: 0 } },
+      { $set: { ...fields, updatedAt: now }, $inc: { version: 1 } },
+      // No projection: FerretDB refuses it on findOneAndUpdate.
+      { returnDocument: 'after' },
     );
+  }
+
+  /** Records backfill progress, only while the segment is still at that definition version. */
+  async saveBackfill(workspaceId: string, segmentId: string, progress: BackfillProgress): Promise<boolean> {
+    const r = await this.updateOne(workspaceId, { segmentId, version: progress.version }, { $set: { backfill: progress } });
+    return r.matchedCount === 1;
   }
 
   async remove(workspaceId: string, segmentId: string): Promise<boolean> {

@@ -1,0 +1,142 @@
+import fc from 'fast-check';
+import type { SegmentChange } from '@cdp/contracts';
+import { parseSegment, type ProfileEvent } from '@cdp/segment-language';
+import type { SegmentEventsRepository } from '../history/segment-events.repository';
+import type { MembershipDocument, MembershipsRepository } from '../membership/memberships.repository';
+import { isAfter, type Transition } from '../membership/transition';
+import type { ScheduleRepository } from '../schedule/schedule.repository';
+import { compileSegments } from '../segments/segment-catalog';
+import { MembershipEvaluator, type ProfileState } from './membership-evaluator';
+
+const MIN = 60_000;
+const def = (text: string) => {
+  const r = parseSegment(text);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.definition;
+};
+// A windowed segment and one that reads it: transitions must propagate and expire on time.
+const segments = compileSegments([
+  { segmentId: 'buyers', name: 'buyers', definition: def("event('Order').within(10 minutes).count() >= 2 and trait('country') = 'DE'") },
+  { segmentId: 'others', name: 'others', definition: def("trait('country') exists and not segment('buyers')") },
+]);
+
+/** In-memory stand-ins with the same compare-and-set semantics as the Mongo repositories. */
+function fakes() {
+  const memberships = new Map<string, MembershipDocument>();
+  const schedule = new Map<string, number>();
+  const events: ProfileEvent[] = [];
+  const repo = {
+    forProfiles: async () => new Map([['p', new Map([...memberships.entries()].map(([k, v]) => [k, { ...v }]))]]),
+    forProfile: async (_w: string, _p: string, ids: string[]) =>
+      new Map(ids.filter((id) => memberships.has(id)).map((id) => [id, { ...(memberships.get(id) as MembershipDocument) }])),
+    applyTransition: async (_w: string, segmentId: string, _p: string, expected: number | null, t: Transition) => {
+      const cur = memberships.get(segmentId);
+      if (expected === null ? cur !== undefined : cur?.membershipVersion !== expected) return false;
+      if (
+        cur &&
+        !isAfter(
+          { profileVersion: t.profileVersion, asOf: t.asOf ?? 0 },
+          { profileVersion: cur.lastProfileVersion, asOf: cur.lastAsOf ?? 0 },
+        )
+      )
+        return false;
+      memberships.set(segmentId, {
+        workspaceId: 'w',
+        segmentId,
+        profileId: 'p',
+        member: t.change === 'entered',
+        membershipVersion: t.membershipVersion,
+        lastProfileVersion: t.profileVersion,
+        lastAsOf: t.asOf ?? 0,
+        lastTransition: t,
+        updatedAt: new Date(t.occurredAt),
+      });
+      return true;
+    },
+  };
+  const evaluator = new MembershipEvaluator(
+    repo as unknown as MembershipsRepository,
+    { forProfiles: async () => new Map([['p', [...events]]]) } as unknown as SegmentEventsRepository,
+    {
+      set: async (_w: string, s: string, _p: string, due: number | null) => void (due === null ? schedule.delete(s) : schedule.set(s, due)),
+    } as unknown as ScheduleRepository,
+  );
+  return { memberships, schedule, events, evaluator };
+}
+
+type Step =
+  | { kind: 'change'; country: 'DE' | 'FR'; order: boolean; advance: number }
+  | { kind: 'redeliver'; pick: number }
+  | { kind: 'timer' };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({
+    kind: fc.constant('change' as const),
+    country: fc.constantFrom('DE' as const, 'FR' as const),
+    order: fc.boolean(),
+    advance: fc.integer({ min: 0, max: 8 * MIN }),
+  }),
+  fc.record({ kind: fc.constant('redeliver' as const), pick: fc.nat() }),
+  fc.constant({ kind: 'timer' as const }),
+);
+
+describe('MembershipEvaluator', () => {
+  it('emits each transition once (repeats keep their membershipVersion), alternating, and ends where a fresh evaluation would', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
+        const { memberships, schedule, events, evaluator } = fakes();
+        const emitted: SegmentChange[] = [];
+        const history: { profile: ProfileState; asOf: number }[] = [];
+        let clock = 1_000_000;
+        const run = async (profile: ProfileState, asOf: number, direct: string[]) =>
+          emitted.push(...(await evaluator.evaluate('w', segments, profile, new Set(direct), { asOf, receivedAt: null })));
+        for (const s of steps) {
+          if (s.kind === 'change') {
+            clock += s.advance;
+            if (s.order) events.push({ name: 'Order', timestamp: clock, properties: {} });
+            const profile = { profileId: 'p', version: history.length + 1, traits: { country: s.country }, deleted: false };
+            history.push({ profile, asOf: clock });
+            await run(profile, clock, ['buyers', 'others']);
+          } else if (s.kind === 'redeliver' && history.length > 0) {
+            const h = history[s.pick % history.length] as (typeof history)[number];
+            await run(h.profile, h.asOf, ['buyers', 'others']);
+          } else if (s.kind === 'timer') {
+            const due = schedule.get('buyers');
+            const last = history[history.length - 1];
+            if (due !== undefined && last) {
+              clock = Math.max(clock, due);
+              await run(last.profile, due, ['buyers']);
+            }
+          }
+        }
+        // Drain the timer to a quiet point, then compare with a fresh evaluation as of then.
+        const last = history[history.length - 1];
+        if (!last) return;
+        for (let due = schedule.get('buyers'); due !== undefined; due = schedule.get('buyers')) {
+          clock = Math.max(clock, due);
+          await run(last.profile, due, ['buyers']);
+        }
+        const at = Math.max(clock, ...[...memberships.values()].map((m) => m.lastAsOf ?? 0));
+        const ctx = { traits: last.profile.traits, events, now: at, memberships: new Set<string>() };
+        const buyer = segments.byId.get('buyers')?.compiled.matches(ctx) ?? false;
+        expect(memberships.get('buyers')?.member ?? false).toBe(buyer);
+        expect(memberships.get('others')?.member ?? false).toBe(last.profile.traits.country !== undefined && !buyer);
+        for (const segmentId of ['buyers', 'others']) {
+          const byVersion = new Map<number, SegmentChange>();
+          for (const c of emitted.filter((e) => e.segmentId === segmentId)) {
+            const seen = byVersion.get(c.membershipVersion);
+            if (seen) expect(c).toEqual(seen);
+            byVersion.set(c.membershipVersion, c);
+          }
+          [...byVersion.keys()]
+            .sort((a, b) => a - b)
+            .forEach((v, i) => {
+              expect(v).toBe(i + 1);
+              expect(byVersion.get(v)?.change).toBe(i % 2 === 0 ? 'entered' : 'exited');
+            });
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

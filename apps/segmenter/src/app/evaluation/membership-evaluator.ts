@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import type { SegmentChange } from '@cdp/contracts';
+import type { EvaluationContext, ProfileEvent } from '@cdp/segment-language';
+import { SegmentEventsRepository } from '../history/segment-events.repository';
+import { MembershipsRepository, type MembershipDocument } from '../membership/memberships.repository';
+import { decide, toSegmentChange, type MembershipState, type Transition } from '../membership/transition';
+import { ScheduleRepository } from '../schedule/schedule.repository';
+import type { CompiledSegment, WorkspaceSegments } from '../segments/segment-catalog';
+
+/** Compare-and-set attempts per membership before the evaluation fails (and its trigger is retried). */
+const MAX_CAS_ATTEMPTS = 5;
+
+/** The profile as evaluated: its latest known version and traits. */
+export interface ProfileState {
+  profileId: string;
+  version: number;
+  traits: Record<string, unknown>;
+  deleted: boolean;
+}
+
+/** What caused the evaluation: evaluation time (windows) and the edge receipt time to copy out. */
+export interface Trigger {
+  asOf: number;
+  receivedAt: number | null;
+}
+
+/** What a profile's evaluation reads besides its traits. */
+export interface ProfileData {
+  events: ProfileEvent[];
+  memberships: Map<string, MembershipDocument>;
+}
+
+/**
+ * Evaluates a profile's memberships and stores each transition (compare-and-set), in dependency
+ * order so that a segment reading another sees its new membership; writes the next due time of
+ * every windowed membership it evaluates. Shared by the consumer, the timer and backfill so all
+ * three follow the same membershipVersion rules. Returns the records to produce.
+ */
+@Injectable()
+export class MembershipEvaluator {
+  constructor(
+    private readonly memberships: MembershipsRepository,
+    private readonly events: SegmentEventsRepository,
+    private readonly schedule: ScheduleRepository,
+  ) {}
+
+  /** Events and memberships of many profiles in two queries. */
+  async load(workspaceId: string, profileIds: string[], eventNames: ReadonlySet<string>): Promise<Map<string, ProfileData>> {
+    const [events, memberships] = await Promise.all([
+      this.events.forProfiles(workspaceId, profileIds, [...eventNames]),
+      this.memberships.forProfiles(workspaceId, profileIds),
+    ]);
+    return new Map(profileIds.map((id) => [id, { events: events.get(id) ?? [], memberships: memberships.get(id) ?? new Map() }]));
+  }
+
+  /**
+   * @param direct ids of the segments the trigger can move directly; segments reading a segment
+   *   that moved are evaluated too.
+   */
+  async evaluate(
+    workspaceId: string,
+    segments: WorkspaceSegments,
+    profile: ProfileState,
+    direct: ReadonlySet<string>,
+    trigger: Trigger,
+    preloaded?: ProfileData,
+  ): Promise<SegmentChange[]> {
+    const data = preloaded ?? (await this.load(workspaceId, [profile.profileId], segments.events)).get(profile.profileId);
+    const stored = data?.memberships ?? new Map<string, MembershipDocument>();
+    const members = new Set([...stored.values()].filter((m) => m.member).map((m) => m.segmentId));
+    const moved = new Set<string>();
+    const out: SegmentChange[] = [];
+    for (const segment of segments.ordered) {
+      if (!direct.has(segment.segmentId) && ![...segment.compiled.segments].some((id) => moved.has(id))) continue;
+      const state = stored.get(segment.segmentId) ?? null;
+      // Never evaluate a membership as of an earlier time than its last transition: a lagging
+      // change must not count again an event the timer already saw leave its window.
+      const asOf = Math.max(trigger.asOf, state?.lastAsOf ?? 0);
+      const context: EvaluationContext = { traits: profile.traits, events: data?.events ?? [], memberships: members, now: asOf };
+      // A deleted profile leaves every segment, whatever its definition says about empty traits.
+      const isMember = !profile.deleted && segment.compiled.matches(context);
+      const { transition, member } = await this.settle(workspaceId, segment, profile, isMember, { ...trigger, asOf }, state);
+      if (member) members.add(segment.segmentId);
+      else members.delete(segment.segmentId);
+      if (transition) {
+        moved.add(segment.segmentId);
+        out.push(
+          toSegmentChange(
+            { workspaceId, segmentId: segment.segmentId, segmentName: segment.name, profileId: profile.profileId },
+            transition,
+          ),
+        );
+      }
+      if (segment.compiled.windowed) {
+        const next = profile.deleted ? null : segment.compiled.nextChangeAt(context);
+        await this.schedule.set(workspaceId, segment.segmentId, profile.profileId, next);
+      }
+    }
+    return out;
+  }
+
+  /** Decides and stores one membership (compare-and-set, re-reading on conflict). */
+  private async settle(
+    workspaceId: string,
+    segment: CompiledSegment,
+    profile: ProfileState,
+    isMember: boolean,
+    trigger: Trigger,
+    initial: MembershipState | null,
+  ): Promise<{ transition: Transition | null; member: boolean }> {
+    let stored = initial;
+    const { profileId } = profile;
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const decision = decide(stored, {
+        isMember,
+        profileVersion: profile.version,
+        asOf: trigger.asOf,
+        receivedAt: trigger.receivedAt,
+        now: Date.now(),
+      });
+      if (decision.kind === 'none') return { transition: null, member: stored?.member ?? false };
+      if (decision.kind === 'reemit') return { transition: decision.transition, member: decision.transition.change === 'entered' };
+      if (
+        await this.memberships.applyTransition(workspaceId, segment.segmentId, profileId, decision.expectedVersion, decision.transition)
+      ) {
+        return { transition: decision.transition, member: isMember };
+      }
+      stored = (await this.memberships.forProfile(workspaceId, profileId, [segment.segmentId])).get(segment.segmentId) ?? null;
+    }
+    throw new Error(`membership ${segment.segmentId}/${profileId} kept changing under compare-and-set`);
+  }
+}

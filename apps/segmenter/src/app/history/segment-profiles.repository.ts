@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import type { IndexDescription } from 'mongodb';
+import { isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
+
+export interface SegmentProfileDocument extends WorkspaceDocument {
+  profileId: string;
+  version: number;
+  /** JSON text of the current traits (keys may hold '.' or '$'). */
+  traits: string;
+  deleted: boolean;
+  changedAt: number;
+}
+
+export type ProfileSnapshot = Omit<SegmentProfileDocument, 'workspaceId'>;
+
+/**
+ * The segmenter's own read model of current profile traits (collection `segment_profiles`), fed
+ * from cdp.profiles.changes.v1 and guarded by version, so the timer, backfill and preview need
+ * no other service. A deleted profile keeps its document (marked) so an older change cannot revive it.
+ */
+@Injectable()
+export class SegmentProfilesRepository extends WorkspaceRepository<SegmentProfileDocument> {
+  constructor(mongo: MongoConnection) {
+    super(mongo.db, 'segment_profiles');
+  }
+
+  indexes(): IndexDescription[] {
+    return [{ key: { workspaceId: 1, profileId: 1 }, name: 'workspace_profile', unique: true }];
+  }
+
+  /** Stores the snapshot unless a newer (or the same) version is already there. */
+  async save(workspaceId: string, s: ProfileSnapshot): Promise<void> {
+    try {
+      await this.updateOne(workspaceId, { profileId: s.profileId, version: { $lt: s.version } }, { $set: { ...s } }, { upsert: true });
+    } catch (e) {
+      // The upsert found no older version and the profile exists: ours is stale or a repeat.
+      if (!isDuplicateKey(e)) throw e;
+    }
+  }
+
+  get(workspaceId: string, profileId: string): Promise<SegmentProfileDocument | null> {
+    return this.findOne(workspaceId, { profileId }, { projection: { _id: 0 } });
+  }
+
+  /** Live profiles in profile-id order after the cursor, for backfill and preview. */
+  page(workspaceId: string, after: string | undefined, limit: number): Promise<SegmentProfileDocument[]> {
+    const filter = after ? { deleted: false, profileId: { $gt: after } } : { deleted: false };
+    return this.find(workspaceId, filter, { projection: { _id: 0 }, sort: { profileId: 1 }, limit });
+  }
+
+  count(workspaceId: string): Promise<number> {
+    return this.collection.countDocuments(this.scope(workspaceId, { deleted: false }));
+  }
+}

@@ -1,0 +1,84 @@
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { MembershipEvaluator } from '../evaluation/membership-evaluator';
+import { SegmentChangePublisher } from '../evaluation/segment-change-publisher';
+import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
+import { parseTraits } from '../membership/transition';
+import { SegmentCatalog } from '../segments/segment-catalog';
+import { SegmenterConfig } from '../segmenter.config';
+import { ScheduleRepository, type ScheduleDocument } from './schedule.repository';
+
+/**
+ * Expires windowed memberships on time with no new event: claims due `segment_schedule` entries
+ * (a lease, so instances do not double-process), re-evaluates the membership as of the due time
+ * through the same evaluator as the consumer, produces, then releases the entry. An instance
+ * that dies mid-entry leaves a lease that expires; the next claim repeats the evaluation, which
+ * finds its own stored transition and re-emits it (same membershipVersion).
+ */
+@Injectable()
+export class SegmentTimer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(SegmentTimer.name);
+  private readonly owner = `timer-${randomBytes(6).toString('hex')}`;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly schedule: ScheduleRepository,
+    private readonly profiles: SegmentProfilesRepository,
+    private readonly catalog: SegmentCatalog,
+    private readonly evaluator: MembershipEvaluator,
+    private readonly publisher: SegmentChangePublisher,
+    private readonly config: SegmenterConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.arm(0);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private arm(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.drain()
+        .then(() => undefined)
+        .catch((e: unknown) => this.logger.error(`timer pass failed, will retry: ${e instanceof Error ? e.message : String(e)}`))
+        .finally(() => this.arm(this.config.SEGMENT_TIMER_INTERVAL_MS));
+    }, delayMs);
+  }
+
+  /** Processes due entries until none is due (or a batch limit, to let shutdown in). */
+  async drain(): Promise<number> {
+    let done = 0;
+    while (!this.stopped && done < 1_000) {
+      const entry = await this.schedule.claimDue(Date.now(), this.owner, this.config.SEGMENT_TIMER_LEASE_MS);
+      if (!entry) break;
+      await this.fire(entry);
+      done++;
+    }
+    return done;
+  }
+
+  private async fire(entry: ScheduleDocument): Promise<void> {
+    const { workspaceId, segmentId, profileId } = entry;
+    const [segments, snapshot] = await Promise.all([this.catalog.forWorkspace(workspaceId), this.profiles.get(workspaceId, profileId)]);
+    const traits = snapshot ? parseTraits(snapshot.traits) : null;
+    if (snapshot && traits && segments.byId.has(segmentId)) {
+      const changes = await this.evaluator.evaluate(
+        workspaceId,
+        segments,
+        { profileId, version: snapshot.version, traits, deleted: snapshot.deleted },
+        new Set([segmentId]),
+        // As of the due time, not of now: a retried entry evaluates, and decides, exactly the same.
+        { asOf: entry.dueAt, receivedAt: null },
+      );
+      await this.publisher.publish(changes);
+    }
+    await this.schedule.release(entry);
+  }
+}

@@ -1,0 +1,110 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { MembershipEvaluator } from '../evaluation/membership-evaluator';
+import { SegmentChangePublisher } from '../evaluation/segment-change-publisher';
+import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
+import { parseTraits } from '../membership/transition';
+import { SegmenterConfig } from '../segmenter.config';
+import { SegmentCatalog, type WorkspaceSegments } from './segment-catalog';
+import { SegmentsRepository, type BackfillProgress } from './segments.repository';
+
+/**
+ * Evaluates a new or changed definition over every profile snapshot, in batches, through the
+ * same evaluator (and compare-and-set) as the consumer; so live changes evaluated meanwhile and
+ * the backfill never emit the same transition twice, and nothing is missed between them.
+ * Progress is stored on the segment document; a newer definition version stops an older run.
+ */
+@Injectable()
+export class BackfillService {
+  private readonly logger = new Logger(BackfillService.name);
+  private readonly jobs = new Set<Promise<void>>();
+
+  constructor(
+    private readonly segments: SegmentsRepository,
+    private readonly profiles: SegmentProfilesRepository,
+    private readonly catalog: SegmentCatalog,
+    private readonly evaluator: MembershipEvaluator,
+    private readonly publisher: SegmentChangePublisher,
+    private readonly config: SegmenterConfig,
+  ) {}
+
+  /** Starts a run in the background; the HTTP answer does not wait for it. */
+  start(workspaceId: string, segmentId: string, version: number): void {
+    const job = this.run(workspaceId, segmentId, version)
+      .catch(async (e: unknown) => {
+        this.logger.error(`backfill of ${segmentId} v${version} failed: ${e instanceof Error ? e.message : String(e)}`);
+      })
+      .finally(() => this.jobs.delete(job));
+    this.jobs.add(job);
+  }
+
+  /** Waits for the runs in progress (shutdown, tests). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.jobs]);
+  }
+
+  async run(workspaceId: string, segmentId: string, version: number): Promise<void> {
+    const startedAt = new Date();
+    const progress: BackfillProgress = {
+      version,
+      status: 'running',
+      total: await this.profiles.count(workspaceId),
+      processed: 0,
+      entered: 0,
+      startedAt,
+      profilesPerSecond: 0,
+    };
+    if (!(await this.segments.saveBackfill(workspaceId, segmentId, progress))) return;
+    try {
+      let after: string | undefined;
+      for (;;) {
+        const page = await this.profiles.page(workspaceId, after, this.config.SEGMENT_BACKFILL_BATCH);
+        if (page.length === 0) break;
+        const segments = await this.current(workspaceId, segmentId, version);
+        if (!segments) return; // deleted or superseded: the newer run reports
+        const ids = page.map((p) => p.profileId);
+        const data = await this.evaluator.load(workspaceId, ids, segments.events);
+        const asOf = Date.now();
+        const changes = (
+          await Promise.all(
+            page.map((p) =>
+              this.evaluator.evaluate(
+                workspaceId,
+                segments,
+                { profileId: p.profileId, version: p.version, traits: parseTraits(p.traits) ?? {}, deleted: p.deleted },
+                new Set([segmentId]),
+                { asOf, receivedAt: null },
+                data.get(p.profileId),
+              ),
+            ),
+          )
+        ).flat();
+        await this.publisher.publish(changes);
+        progress.processed += page.length;
+        progress.total = Math.max(progress.total, progress.processed);
+        progress.entered += changes.filter((c) => c.segmentId === segmentId && c.change === 'entered').length;
+        progress.profilesPerSecond = Math.round(progress.processed / Math.max((Date.now() - startedAt.getTime()) / 1000, 0.001));
+        if (!(await this.segments.saveBackfill(workspaceId, segmentId, progress))) return;
+        after = ids[ids.length - 1];
+      }
+      await this.segments.saveBackfill(workspaceId, segmentId, {
+        ...progress,
+        status: 'done',
+        total: progress.processed,
+        finishedAt: new Date(),
+      });
+    } catch (e) {
+      await this.segments.saveBackfill(workspaceId, segmentId, { ...progress, status: 'failed', finishedAt: new Date() });
+      throw e;
+    }
+  }
+
+  /** The workspace's compiled segments if they hold this segment at this version (reloading once if the cache is behind). */
+  private async current(workspaceId: string, segmentId: string, version: number): Promise<WorkspaceSegments | null> {
+    let segments = await this.catalog.forWorkspace(workspaceId);
+    if ((segments.byId.get(segmentId)?.version ?? -1) < version) {
+      this.catalog.invalidate(workspaceId);
+      segments = await this.catalog.forWorkspace(workspaceId);
+    }
+    return segments.byId.get(segmentId)?.version === version ? segments : null;
+  }
+}

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { compileDefinition, type Condition } from '@cdp/segment-language';
+import { MembershipEvaluator } from '../evaluation/membership-evaluator';
+import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
+import { parseTraits } from '../membership/transition';
+
+export interface PreviewResult {
+  /** Profiles matching now. */
+  count: number;
+  /** Profiles looked at (every live snapshot). */
+  total: number;
+  /** Up to `sampleSize` matching profile ids, in profile-id order. */
+  sample: string[];
+}
+
+const PAGE = 1_000;
+
+/** Counts the profiles a draft definition matches, over the segmenter's own snapshots; writes nothing. */
+@Injectable()
+export class PreviewService {
+  constructor(
+    private readonly profiles: SegmentProfilesRepository,
+    private readonly evaluator: MembershipEvaluator,
+  ) {}
+
+  async preview(workspaceId: string, definition: Condition, sampleSize = 10): Promise<PreviewResult> {
+    const compiled = compileDefinition(definition);
+    const result: PreviewResult = { count: 0, total: 0, sample: [] };
+    const now = Date.now();
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.profiles.page(workspaceId, after, PAGE);
+      if (page.length === 0) return result;
+      const ids = page.map((p) => p.profileId);
+      const data = await this.evaluator.load(workspaceId, ids, compiled.events);
+      for (const p of page) {
+        const d = data.get(p.profileId);
+        const memberships = new Set([...(d?.memberships.values() ?? [])].filter((m) => m.member).map((m) => m.segmentId));
+        if (compiled.matches({ traits: parseTraits(p.traits) ?? {}, events: d?.events ?? [], memberships, now })) {
+          result.count++;
+          if (result.sample.length < sampleSize) result.sample.push(p.profileId);
+        }
+      }
+      result.total += page.length;
+      after = ids[ids.length - 1];
+    }
+  }
+}

@@ -1,0 +1,243 @@
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { recordKey, Topics, type ProfileChange, type SegmentChange } from '@cdp/contracts';
+import { AvroSerde, type TopicCodec } from '@cdp/kafka';
+import { stackEndpoints, startService, testScope, TopicReader, waitFor, type RunningService } from '@cdp/testing';
+
+/**
+ * The built segmenter on the real stack: ProfileChange records in (Avro, namespaced topic),
+ * SegmentChange records out. Trait entry/exit, a count-within-window condition that expires on
+ * time with no new event, redelivery, backfill with progress, preview, segment-of-segments.
+ */
+const scope = testScope('segmenter');
+const PORT = 14_000 + Math.floor(Math.random() * 900) * 10;
+const WS = 'demo';
+const auth = { authorization: 'Bearer dev-api-key', 'content-type': 'application/json' };
+
+let service: RunningService;
+let reader: TopicReader<SegmentChange>;
+let producer: Producer;
+let codec: TopicCodec<ProfileChange>;
+
+beforeAll(async () => {
+  service = await startService('segmenter', PORT, { ...scope.env, SEGMENT_TIMER_INTERVAL_MS: '200' });
+  const { kafkaBrokers, registryUrl } = stackEndpoints();
+  codec = await AvroSerde.connect(registryUrl).codec(Topics.profileChanges, `${scope.namespace}${Topics.profileChanges.name}`);
+  producer = new Kafka({ brokers: kafkaBrokers.split(','), clientId: 'segmenter-it', logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  reader = await new TopicReader<SegmentChange>(`${scope.namespace}${Topics.segmentChanges.name}`).start();
+}, 120_000);
+
+afterAll(async () => {
+  await reader?.stop();
+  await producer?.disconnect();
+  await service?.stop();
+});
+
+/** On failure, the service's warnings and errors. */
+const withLogs = async (run: () => Promise<void>): Promise<void> => {
+  try {
+    await run();
+  } catch (e) {
+    const logs = service
+      .output()
+      .split('\n')
+      .filter((l) => !l.includes('"level":30'))
+      .slice(-20)
+      .join('\n');
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- segmenter ---\n${logs}`);
+  }
+};
+
+const change = (profileId: string, version: number, over: Partial<ProfileChange> = {}): ProfileChange => ({
+  workspaceId: WS,
+  profileId,
+  version,
+  change: version === 1 ? 'created' : 'updated',
+  changedAt: Date.now(),
+  changedTraits: [],
+  traits: '{}',
+  computedTraits: '{}',
+  identifiers: [{ type: 'user_id', value: profileId }],
+  absorbedProfileIds: [],
+  messageId: `m-${profileId}-${version}`,
+  eventName: null,
+  eventTimestamp: null,
+  eventProperties: null,
+  receivedAt: null,
+  ...over,
+});
+
+const produce = async (...changes: ProfileChange[]): Promise<void> => {
+  const messages = await Promise.all(
+    changes.map(async (c) => ({ key: recordKey(c.workspaceId, c.profileId), value: await codec.encode(c) })),
+  );
+  await producer.send({ topic: codec.topic, acks: -1, messages });
+};
+
+const createSegment = async (name: string, definition: string): Promise<string> => {
+  const res = await fetch(`${service.url}/v1/segments`, { method: 'POST', headers: auth, body: JSON.stringify({ name, definition }) });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { id: string }).id;
+};
+
+const recordsOf = (segmentId: string, profileId: string) =>
+  reader.records.filter((r) => r.value.segmentId === segmentId && r.value.profileId === profileId).map((r) => r.value);
+
+/** Distinct transitions (a redelivery may repeat one, with the same membershipVersion). */
+const transitions = (segmentId: string, profileId: string) => {
+  const byVersion = new Map<number, string>();
+  for (const r of recordsOf(segmentId, profileId)) {
+    const seen = byVersion.get(r.membershipVersion);
+    if (seen !== undefined) expect(seen).toBe(r.change);
+    byVersion.set(r.membershipVersion, r.change);
+  }
+  return [...byVersion.entries()].sort((a, b) => a[0] - b[0]).map(([v, c]) => `${c}#${v}`);
+};
+
+const waitForTransition = (segmentId: string, profileId: string, expected: string, timeoutMs = 30_000) =>
+  waitFor(
+    () => transitions(segmentId, profileId).includes(expected) || undefined,
+    `${expected} of ${profileId} in ${segmentId}`,
+    timeoutMs,
+  );
+
+it('enters once on a trait condition, exits on change, and a redelivery repeats nothing new', () =>
+  withLogs(async () => {
+    const segmentId = await createSegment('Germany', "trait('country') = 'DE'");
+    const p = `p-trait-${scope.id}`;
+    const v1 = change(p, 1, { traits: JSON.stringify({ country: 'DE' }), changedTraits: ['country'] });
+    const v2 = change(p, 2, { traits: JSON.stringify({ country: 'FR' }), changedTraits: ['country'] });
+    await produce(v1);
+    await waitForTransition(segmentId, p, 'entered#1');
+    await produce(v2);
+    await waitForTransition(segmentId, p, 'exited#2');
+    // Redelivery of both (same versions), then a new version on the same key (so, same partition, after them).
+    await produce(v1, v2, change(p, 3, { traits: JSON.stringify({ country: 'DE' }), changedTraits: ['country'] }));
+    await waitForTransition(segmentId, p, 'entered#3');
+    expect(transitions(segmentId, p)).toEqual(['entered#1', 'exited#2', 'entered#3']);
+    const entered1 = recordsOf(segmentId, p).filter((r) => r.membershipVersion === 1);
+    expect(entered1).toHaveLength(1);
+    expect(entered1[0]).toMatchObject({ workspaceId: WS, segmentName: 'Germany', change: 'entered', profileVersion: 1 });
+  }));
+
+it('enters on the second qualifying order in the window and exits when the window passes with no new event', () =>
+  withLogs(async () => {
+    const segmentId = await createSegment(
+      'Two big orders',
+      "event('Order Completed').where(property('total') > 100).within(1 minutes).count() >= 2",
+    );
+    const p = `p-window-${scope.id}`;
+    const now = Date.now();
+    const order = (version: number, messageId: string, ts: number, total: number) =>
+      change(p, version, {
+        messageId,
+        eventName: 'Order Completed',
+        eventTimestamp: ts,
+        eventProperties: JSON.stringify({ total }),
+      });
+    // The first order leaves the one-minute window 4 s from now.
+    const firstTs = now - 56_000;
+    await produce(
+      order(1, 'o1', firstTs, 150),
+      order(2, 'o1', firstTs, 150), // the same event again under a new version: counted once
+      order(3, 'o2', now - 1_000, 50), // does not pass the filter
+      change(p, 4, { eventName: 'Page Viewed', messageId: 'pv1', eventTimestamp: now, eventProperties: '{}' }),
+    );
+    // Nothing yet: one qualifying order. The next one enters.
+    await produce(order(5, 'o3', now - 500, 120));
+    const entered = await waitFor(() => recordsOf(segmentId, p).find((r) => r.change === 'entered'), 'entry on the second order');
+    expect(entered).toMatchObject({ membershipVersion: 1, profileVersion: 5 });
+    const exited = await waitFor(
+      () => recordsOf(segmentId, p).find((r) => r.change === 'exited'),
+      'exit when the first order expires',
+      30_000,
+    );
+    expect(exited).toMatchObject({ membershipVersion: 2, profileVersion: 5 });
+    expect(exited.occurredAt).toBeGreaterThanOrEqual(firstTs + 60_000);
+    expect(transitions(segmentId, p)).toEqual(['entered#1', 'exited#2']);
+  }));
+
+it('backfills a new segment over existing profiles with progress, previews, then follows live changes', () =>
+  withLogs(async () => {
+    const tier = `gold-${scope.id}`;
+    const gold = [`p-bf-a-${scope.id}`, `p-bf-b-${scope.id}`];
+    const silver = `p-bf-c-${scope.id}`;
+    await produce(
+      ...gold.map((id) => change(id, 1, { traits: JSON.stringify({ tier }) })),
+      change(silver, 1, { traits: JSON.stringify({ tier: 'silver' }) }),
+    );
+    const definition = `trait('tier') = '${tier}'`;
+    const preview = await waitFor(async () => {
+      const res = await fetch(`${service.url}/v1/segments/preview`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ definition }),
+      });
+      const body = (await res.json()) as { count: number; sample: string[] };
+      return body.count === 2 ? body : undefined;
+    }, 'preview to count both gold profiles');
+    expect([...preview.sample].sort()).toEqual([...gold].sort());
+
+    const segmentId = await createSegment('Gold', definition);
+    for (const id of gold) await waitForTransition(segmentId, id, 'entered#1');
+    const status = await waitFor(async () => {
+      const body = (await (await fetch(`${service.url}/v1/segments/${segmentId}`, { headers: auth })).json()) as {
+        version: number;
+        backfill: { status: string; percent: number; profilesPerSecond: number; entered: number } | null;
+      };
+      return body.backfill?.status === 'done' ? body : undefined;
+    }, 'backfill done');
+    expect(status.version).toBe(1);
+    expect(status.backfill).toMatchObject({ percent: 100, entered: 2 });
+    expect(status.backfill?.profilesPerSecond).toBeGreaterThan(0);
+    expect(recordsOf(segmentId, silver)).toEqual([]);
+
+    // Live after backfill: silver turns gold.
+    await produce(change(silver, 2, { traits: JSON.stringify({ tier }), changedTraits: ['tier'] }));
+    await waitForTransition(segmentId, silver, 'entered#1');
+    for (const id of gold) expect(transitions(segmentId, id)).toEqual(['entered#1']);
+  }));
+
+it('follows segment-of-segments and refuses unknown references and cycles', () =>
+  withLogs(async () => {
+    const vipName = `VIP ${scope.id}`;
+    const vip = await createSegment(vipName, "trait('vip') = true");
+    const notVip = await createSegment('Not VIP', `trait('country') exists and not segment('${vipName}')`);
+    const p = `p-sos-${scope.id}`;
+    await produce(change(p, 1, { traits: JSON.stringify({ country: 'DE', vip: false }) }));
+    await waitForTransition(notVip, p, 'entered#1');
+    await produce(change(p, 2, { traits: JSON.stringify({ country: 'DE', vip: true }), changedTraits: ['vip'] }));
+    await waitForTransition(vip, p, 'entered#1');
+    await waitForTransition(notVip, p, 'exited#2');
+
+    const stored = (await (await fetch(`${service.url}/v1/segments/${notVip}`, { headers: auth })).json()) as { text: string };
+    expect(stored.text).toContain(`segment('${vip}')`);
+    const cycle = await fetch(`${service.url}/v1/segments/${vip}`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ name: vipName, definition: `segment('${notVip}')` }),
+    });
+    expect(cycle.status).toBe(400);
+    expect(((await cycle.json()) as { message: string }).message).toContain('cycle');
+    const unknown = await fetch(`${service.url}/v1/segments`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: 'x', definition: "segment('no such segment')" }),
+    });
+    expect(unknown.status).toBe(400);
+    const inUse = await fetch(`${service.url}/v1/segments/${vip}`, { method: 'DELETE', headers: auth });
+    expect(inUse.status).toBe(409);
+  }));
+
+it('expires a windowed membership after a restart, from the persisted schedule', () =>
+  withLogs(async () => {
+    const segmentId = await createSegment('Recent signup', "event('Signed Up').within(1 minutes).count() >= 1");
+    const p = `p-restart-${scope.id}`;
+    const ts = Date.now() - 54_000;
+    await produce(change(p, 1, { eventName: 'Signed Up', messageId: 's1', eventTimestamp: ts, eventProperties: '{}' }));
+    await waitForTransition(segmentId, p, 'entered#1');
+    await service.stop();
+    service = await startService('segmenter', PORT + 1, { ...scope.env, SEGMENT_TIMER_INTERVAL_MS: '200' });
+    await waitForTransition(segmentId, p, 'exited#2');
+    expect(recordsOf(segmentId, p).find((r) => r.change === 'exited')?.occurredAt).toBeGreaterThanOrEqual(ts + 60_000);
+  }));

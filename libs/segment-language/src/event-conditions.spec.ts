@@ -1,0 +1,184 @@
+import fc from 'fast-check';
+import { COUNT_COMPARATORS, WINDOW_UNITS, type Condition, type ProfileEvent } from './ast';
+import { compileDefinition } from './definition';
+import { evaluate, findCycle, nextChangeAt } from './evaluate';
+import { parseSegment, printSegment } from './text';
+import { validateDefinition } from './validate';
+
+const EXAMPLE = `trait('country') = 'DE' and event('Order Completed').where(property('total') > 100).within(30 days).count() >= 2 and not segment('churned')`;
+const DAY = 86_400_000;
+const NOW = 1_700_000_000_000;
+
+const parse = (text: string): Condition => {
+  const r = parseSegment(text);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.definition;
+};
+
+const order = (daysAgo: number, total: number): ProfileEvent => ({
+  name: 'Order Completed',
+  timestamp: NOW - daysAgo * DAY,
+  properties: { total },
+});
+
+describe('event and segment conditions: text form', () => {
+  it('parses the brief example into the AST and prints it back unchanged', () => {
+    const ast = parse(EXAMPLE);
+    expect(ast).toEqual({
+      op: 'and',
+      of: [
+        { op: 'trait', key: 'country', cmp: '=', value: 'DE' },
+        {
+          op: 'event',
+          name: 'Order Completed',
+          where: [{ key: 'total', cmp: '>', value: 100 }],
+          within: { amount: 30, unit: 'days' },
+          count: { cmp: '>=', value: 2 },
+        },
+        { op: 'not', of: { op: 'segment', segment: 'churned' } },
+      ],
+    });
+    expect(printSegment(ast)).toBe(EXAMPLE);
+    expect(validateDefinition(ast)).toEqual({ ok: true, definition: ast });
+  });
+
+  it('reads where/within in any order, singular units, several filters, and no count as >= 1', () => {
+    expect(parse(`event('A').within(1 hour).where(property('x') exists and property('y') in [1, 2])`)).toEqual({
+      op: 'event',
+      name: 'A',
+      where: [
+        { key: 'x', cmp: 'exists' },
+        { key: 'y', cmp: 'in', value: [1, 2] },
+      ],
+      within: { amount: 1, unit: 'hours' },
+      count: { cmp: '>=', value: 1 },
+    });
+  });
+
+  it.each([
+    [`event('A').within(0 days)`, 18, 'the window length'],
+    [`event('A').within(3 weeks)`, 20, 'a unit'],
+    [`event('A').count() >= 1.5`, 22, 'the count'],
+    [`event('A').count() != 1`, 19, 'a count comparison'],
+    [`event('A').where(trait('x') exists)`, 17, 'a property filter'],
+    [`event('A').where(property('x') exists).where(property('y') exists)`, 39, "'within', or 'count'"],
+    [`event('A').sum()`, 11, "'where', 'within', or 'count'"],
+    [`segment(churned)`, 8, 'the segment id or name as a quoted string'],
+  ])('rejects %s at offset %i naming what was expected', (text, offset, expected) => {
+    const r = parseSegment(text);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.offset).toBe(offset);
+      expect(r.error.expected).toContain(expected);
+    }
+  });
+
+  it('validates the AST fields of event and segment conditions with paths', () => {
+    const r = validateDefinition({
+      op: 'and',
+      of: [
+        { op: 'event', name: '', where: [{ key: 'a', cmp: 'nope' }], within: { amount: 0, unit: 'days' }, count: { cmp: '>=', value: -1 } },
+        { op: 'segment', segment: 3 },
+      ],
+    });
+    expect(r.ok).toBe(false);
+    if (!r.ok)
+      expect(r.issues.map((i) => i.path)).toEqual([
+        '$.of[0].name',
+        '$.of[0].where[0].cmp',
+        '$.of[0].within',
+        '$.of[0].count',
+        '$.of[1].segment',
+      ]);
+  });
+});
+
+describe('event and segment conditions: evaluation', () => {
+  const example = parse(EXAMPLE);
+  const de = { country: 'DE' };
+
+  it('matches the brief example: DE, two orders over 100 in 30 days, not churned', () => {
+    const events = [order(1, 150), order(29, 101), order(2, 50), order(40, 500)];
+    expect(evaluate(example, { traits: de, events, memberships: new Set(), now: NOW })).toBe(true);
+    expect(evaluate(example, { traits: de, events, memberships: new Set(['churned']), now: NOW })).toBe(false);
+    expect(evaluate(example, { traits: { country: 'FR' }, events, memberships: new Set(), now: NOW })).toBe(false);
+    // The 29-day-old order leaves the window one day later: one order left, no match.
+    expect(evaluate(example, { traits: de, events, memberships: new Set(), now: NOW + DAY })).toBe(false);
+    expect(nextChangeAt(example, { traits: de, events, now: NOW })).toBe(NOW + DAY);
+  });
+
+  const windowed = fc
+    .record({
+      amount: fc.integer({ min: 1, max: 30 }),
+      unit: fc.constantFrom(...WINDOW_UNITS),
+      cmp: fc.constantFrom(...COUNT_COMPARATORS),
+      value: fc.integer({ min: 0, max: 3 }),
+      min: fc.integer({ min: 0, max: 200 }),
+    })
+    .map(
+      ({ amount, unit, cmp, value, min }): Condition => ({
+        op: 'event',
+        name: 'Order Completed',
+        where: [{ key: 'total', cmp: '>=', value: min }],
+        within: { amount, unit },
+        count: { cmp, value },
+      }),
+    );
+  const events = fc.array(
+    fc.record({
+      name: fc.constantFrom('Order Completed', 'Other'),
+      timestamp: fc.integer({ min: NOW - 40 * DAY, max: NOW }),
+      properties: fc.record({ total: fc.integer({ min: 0, max: 300 }) }),
+    }),
+    { maxLength: 8 },
+  );
+
+  it('does not change between now and nextChangeAt, and nothing is counted once every window has passed', () => {
+    fc.assert(
+      fc.property(windowed, events, fc.double({ min: 0, max: 1, noNaN: true }), (c, evs, frac) => {
+        const ctx = { traits: {}, events: evs, now: NOW };
+        const next = nextChangeAt(c, ctx);
+        const horizon = next ?? NOW + 40 * DAY;
+        const t = NOW + Math.floor((horizon - NOW - 1) * frac);
+        expect(evaluate(c, { ...ctx, now: t })).toBe(evaluate(c, ctx));
+        if (next !== null) expect(next).toBeGreaterThan(NOW);
+        const late = { ...ctx, now: NOW + 10_000 * DAY };
+        if (c.op === 'event') expect(evaluate(c, late)).toBe(evaluate({ ...c, count: { ...c.count } }, { ...late, events: [] }));
+      }),
+    );
+  });
+
+  it('counts more events never fewer: a >= bound stays true when an event is added', () => {
+    fc.assert(
+      fc.property(windowed, events, events, (c, a, b) => {
+        if (c.op !== 'event' || c.count.cmp !== '>=') return;
+        if (evaluate(c, { traits: {}, events: a, now: NOW }))
+          expect(evaluate(c, { traits: {}, events: [...a, ...b], now: NOW })).toBe(true);
+      }),
+    );
+  });
+
+  it('an event condition reads no traits; the compiled definition lists events, segments and windowing', () => {
+    const compiled = compileDefinition(example);
+    expect([...compiled.traits]).toEqual(['country']);
+    expect([...compiled.events]).toEqual(['Order Completed']);
+    expect([...compiled.segments]).toEqual(['churned']);
+    expect(compiled.windowed).toBe(true);
+    expect(compileDefinition(parse(`event('A').count() >= 1`)).windowed).toBe(false);
+  });
+});
+
+describe('findCycle', () => {
+  const graph: Record<string, string[]> = { a: ['b'], b: ['c'], c: [], d: ['d'] };
+  const readsOf = (id: string) => graph[id] ?? [];
+
+  it('finds a segment that would reach itself', () => {
+    expect(findCycle('c', ['a'], readsOf)).toEqual(['c', 'a', 'b', 'c']);
+    expect(findCycle('x', ['x'], readsOf)).toEqual(['x', 'x']);
+  });
+
+  it('accepts chains and diamonds without cycles', () => {
+    expect(findCycle('e', ['a', 'b', 'c'], readsOf)).toBeNull();
+    expect(findCycle('e', ['d'], readsOf)).toBeNull();
+  });
+});
