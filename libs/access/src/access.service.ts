@@ -56,7 +56,7 @@ export class AccessService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.keys.createIndex({ workspaceId: 1, kind: 1 });
-    await this.ensureDemoWorkspace();
+    if (this.config.CDP_DEMO_WORKSPACE) await this.ensureDemoWorkspace();
   }
 
   /** The `demo` workspace with the configured write and API keys, so examples work at once. */

@@ -36,8 +36,8 @@ export class AvroSerde {
 
   constructor(private readonly registry: SchemaRegistry) {}
 
-  static connect(url: string): AvroSerde {
-    return new AvroSerde(new SchemaRegistry({ host: url, clientId: 'cdp' }));
+  static connect(url: string, auth?: { username: string; password: string }): AvroSerde {
+    return new AvroSerde(new SchemaRegistry({ host: url, clientId: 'cdp', auth }));
   }
 
   /** Registers (idempotently) the topic's schema and returns a codec bound to its id. */

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import type { SASLOptions } from 'kafkajs';
 import { DynamicModule, Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ALL_TOPICS, topicName, type TopicDef } from '@cdp/contracts';
 import { HealthRegistry, Metrics, PlatformConfig, ServiceInfo } from '@cdp/platform';
@@ -28,7 +30,12 @@ export class KafkaGateway implements OnModuleInit, OnApplicationShutdown {
     this.producer = new BatchingProducer(this.port, { lingerMs: 2, maxRecords: 1_000 }, (records: OutboundRecord[]) => {
       for (const r of records) metrics.recordsProduced.inc({ topic: r.topic });
     });
-    this.serde = AvroSerde.connect(config.SCHEMA_REGISTRY_URL);
+    this.serde = AvroSerde.connect(
+      config.SCHEMA_REGISTRY_URL,
+      config.SCHEMA_REGISTRY_USERNAME
+        ? { username: config.SCHEMA_REGISTRY_USERNAME, password: config.SCHEMA_REGISTRY_PASSWORD ?? '' }
+        : undefined,
+    );
     health.register('kafka', async () => {
       if (!this.connected) throw new Error('producer not connected');
     });
@@ -98,9 +105,13 @@ export class KafkaModule {
           inject: [PlatformConfig, ServiceInfo],
           useFactory: (config: PlatformConfig, info: ServiceInfo): KafkaClientPort => {
             const logger = new Logger('kafkajs');
+            const ca = config.KAFKA_SSL_CA_FILE ? [readFileSync(config.KAFKA_SSL_CA_FILE, 'utf8')] : undefined;
+            const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = config;
             return new KafkaJsClient({
               brokers: config.KAFKA_BROKERS.split(','),
               clientId: `cdp-${info.name}`,
+              ssl: config.KAFKA_SSL ? (ca ? { ca } : true) : undefined,
+              sasl: mechanism && username && password ? ({ mechanism, username, password } as SASLOptions) : undefined,
               log: (level, message) => (level === 'error' ? logger.error(message) : logger.warn(message)),
             });
           },

@@ -1,4 +1,4 @@
-import { CompressionTypes, Kafka, logLevel, Partitioners, type Consumer, type Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, Partitioners, type Consumer, type Producer, type SASLOptions } from 'kafkajs';
 import type {
   AdminPort,
   BatchControl,
@@ -14,6 +14,9 @@ import type {
 export interface KafkaJsOptions {
   brokers: string[];
   clientId: string;
+  /** true for TLS with the system CAs, or the CA certificates (PEM) to trust. */
+  ssl?: boolean | { ca: string[] };
+  sasl?: SASLOptions;
   /** Receives kafkajs warnings and errors (never message contents). */
   log?: (level: 'error' | 'warn', message: string, extra: Record<string, unknown>) => void;
 }
@@ -26,6 +29,8 @@ export class KafkaJsClient implements KafkaClientPort {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      ssl: options.ssl,
+      sasl: options.sasl,
       logLevel: logLevel.WARN,
       retry: { initialRetryTime: 100, retries: 8 },
       logCreator:

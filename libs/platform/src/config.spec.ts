@@ -28,6 +28,33 @@ describe('loadConfig', () => {
   });
 });
 
+describe('Kafka and registry security', () => {
+  it('reads TLS, SASL and registry auth', () => {
+    const config = loadConfig(PlatformConfig, {
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+      KAFKA_SASL_USERNAME: 'svc',
+      KAFKA_SASL_PASSWORD: 's3cret',
+      SCHEMA_REGISTRY_USERNAME: 'key',
+      CDP_DEMO_WORKSPACE: 'false',
+    });
+    expect(config).toMatchObject({
+      KAFKA_SSL: true,
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      SCHEMA_REGISTRY_USERNAME: 'key',
+      CDP_DEMO_WORKSPACE: false,
+    });
+  });
+
+  it('refuses SASL without credentials and unknown mechanisms', () => {
+    expect(() => loadConfig(PlatformConfig, { KAFKA_SASL_MECHANISM: 'plain' })).toThrow('needs KAFKA_SASL_USERNAME');
+    expect(() =>
+      loadConfig(PlatformConfig, { KAFKA_SASL_MECHANISM: 'gssapi', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }),
+    ).toThrow('KAFKA_SASL_MECHANISM must be');
+    expect(() => loadConfig(PlatformConfig, { KAFKA_SSL: 'maybe' })).toThrow('KAFKA_SSL must be true or false');
+  });
+});
+
 describe('databaseName', () => {
   it.each([
     ['mongodb://localhost:27017/cdp', 'cdp'],

@@ -1,8 +1,24 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 /** Marks a config field as secret: it never appears in logs or error messages. */
-export const SECRET_FIELDS = new Set(['CDP_DEMO_WRITE_KEY', 'CDP_DEMO_API_KEY', 'CDP_ADMIN_TOKEN', 'MONGO_URL']);
+export const SECRET_FIELDS = new Set([
+  'CDP_DEMO_WRITE_KEY',
+  'CDP_DEMO_API_KEY',
+  'CDP_ADMIN_TOKEN',
+  'MONGO_URL',
+  'KAFKA_SASL_PASSWORD',
+  'SCHEMA_REGISTRY_PASSWORD',
+]);
+
+const toBoolean = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string'
+    ? ['true', '1', 'yes'].includes(value.toLowerCase())
+      ? true
+      : ['false', '0', 'no'].includes(value.toLowerCase())
+        ? false
+        : value
+    : value;
 
 /** Configuration every service shares (brief section 3). Services extend it with their own fields. */
 export class PlatformConfig {
@@ -52,6 +68,44 @@ export class PlatformConfig {
   @MinLength(8)
   CDP_DEMO_API_KEY = 'dev-api-key';
 
+  /** TLS to the brokers (managed Kafka: Confluent Cloud, MSK, Strimzi with TLS listeners). */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'KAFKA_SSL must be true or false' })
+  KAFKA_SSL = false;
+
+  /** PEM file of the CA that signed the brokers' certificates; the system CAs when unset. */
+  @IsOptional()
+  @IsString()
+  KAFKA_SSL_CA_FILE?: string = undefined;
+
+  /** SASL authentication to the brokers; unset means none. */
+  @Transform(({ value }) => (typeof value === 'string' ? value.toLowerCase() : value))
+  @IsOptional()
+  @IsIn(['plain', 'scram-sha-256', 'scram-sha-512'], { message: 'KAFKA_SASL_MECHANISM must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512' })
+  KAFKA_SASL_MECHANISM?: 'plain' | 'scram-sha-256' | 'scram-sha-512' = undefined;
+
+  @IsOptional()
+  @IsString()
+  KAFKA_SASL_USERNAME?: string = undefined;
+
+  @IsOptional()
+  @IsString()
+  KAFKA_SASL_PASSWORD?: string = undefined;
+
+  /** Basic auth for the schema registry (Confluent Cloud API key and secret). */
+  @IsOptional()
+  @IsString()
+  SCHEMA_REGISTRY_USERNAME?: string = undefined;
+
+  @IsOptional()
+  @IsString()
+  SCHEMA_REGISTRY_PASSWORD?: string = undefined;
+
+  /** Create the `demo` workspace and its keys at start-up; turn off in production. */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'CDP_DEMO_WORKSPACE must be true or false' })
+  CDP_DEMO_WORKSPACE = true;
+
   /** Unset means the admin API is off. */
   @IsOptional()
   @IsString()
@@ -78,6 +132,9 @@ export function loadConfig<T extends PlatformConfig>(cls: new () => T, env: Node
   }
   const config = plainToInstance(cls, raw);
   const errors = validateSync(config, { forbidUnknownValues: true });
+  if (config.KAFKA_SASL_MECHANISM && (!config.KAFKA_SASL_USERNAME || !config.KAFKA_SASL_PASSWORD)) {
+    throw new ConfigError(['KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD']);
+  }
   if (errors.length > 0) {
     throw new ConfigError(
       errors.flatMap((e) =>
