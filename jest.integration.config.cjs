@@ -15,4 +15,6 @@ module.exports = {
   ),
   testTimeout: 120_000,
   maxWorkers: 1,
+  // A failed start can leave a client or child process open; never let that hang CI.
+  forceExit: true,
 };

@@ -16,8 +16,15 @@ let services: Record<(typeof SERVICES)[number], RunningService>;
 let segmentChanges: TopicReader<SegmentChange>;
 
 beforeAll(async () => {
-  const started = await Promise.all(SERVICES.map((name, i) => startService(name, PORT_BASE + i + 1, scope.env)));
-  services = Object.fromEntries(started.map((s) => [s.name, s])) as typeof services;
+  const started = await Promise.allSettled(SERVICES.map((name, i) => startService(name, PORT_BASE + i + 1, scope.env)));
+  const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    // Stop the ones that did start, so no process outlives the test.
+    await Promise.all(running.map((s) => s.stop()));
+    throw failed.reason;
+  }
+  services = Object.fromEntries(running.map((s) => [s.name, s])) as typeof services;
   segmentChanges = await new TopicReader<SegmentChange>(`${scope.namespace}${Topics.segmentChanges.name}`).start();
 }, 180_000);
 

@@ -1,4 +1,4 @@
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type TopicDef, valueSubject } from '@cdp/contracts';
 
 /** Why a record could not be decoded; these become DLQ reason codes. */
@@ -34,10 +34,14 @@ export interface TopicCodec<T> {
 export class AvroSerde {
   private readonly ids = new Map<string, Promise<number>>();
 
-  constructor(private readonly registry: SchemaRegistry) {}
+  constructor(
+    private readonly registry: SchemaRegistry,
+    private readonly url: string,
+    private readonly auth?: { username: string; password: string },
+  ) {}
 
   static connect(url: string, auth?: { username: string; password: string }): AvroSerde {
-    return new AvroSerde(new SchemaRegistry({ host: url, clientId: 'cdp', auth }));
+    return new AvroSerde(new SchemaRegistry({ host: url, clientId: 'cdp', auth }), url.replace(/\/+$/, ''), auth);
   }
 
   /** Registers (idempotently) the topic's schema and returns a codec bound to its id. */
@@ -53,11 +57,32 @@ export class AvroSerde {
   schemaId(subject: string, schema: string): Promise<number> {
     let id = this.ids.get(subject);
     if (!id) {
-      id = this.registry.register({ type: SchemaType.AVRO, schema }, { subject }).then((r) => r.id);
+      id = this.register(subject, schema);
       id.catch(() => this.ids.delete(subject));
       this.ids.set(subject, id);
     }
     return id;
+  }
+
+  /**
+   * Registers with a plain POST (the same schema always answers the same id). The client
+   * library's register also sets and checks the subject's compatibility, which races when
+   * several services register a new subject at once; compatibility is the deployment's to
+   * set (the Helm hook sets it), not each producer's.
+   */
+  private async register(subject: string, schema: string): Promise<number> {
+    const headers: Record<string, string> = { 'content-type': 'application/vnd.schemaregistry.v1+json' };
+    if (this.auth) headers['authorization'] = `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password}`).toString('base64')}`;
+    const res = await fetch(`${this.url}/subjects/${encodeURIComponent(subject)}/versions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ schema, schemaType: 'AVRO' }),
+    });
+    const body = (await res.json().catch(() => ({}))) as { id?: unknown; message?: unknown };
+    if (!res.ok || typeof body.id !== 'number') {
+      throw new Error(`registering ${subject} failed: HTTP ${res.status} ${typeof body.message === 'string' ? body.message : ''}`.trim());
+    }
+    return body.id;
   }
 
   async decode<T>(buffer: Buffer | null): Promise<T> {

@@ -33,7 +33,15 @@ export async function startService(name: string, port: number, env: Record<strin
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // If the test process ends first (a failure, forceExit), the service must not outlive it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      process.removeListener('exit', killOnExit);
+      resolve();
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitFor(
