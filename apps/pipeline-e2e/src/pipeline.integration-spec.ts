@@ -1,5 +1,5 @@
 import { Topics, type SegmentChange } from '@cdp/contracts';
-import { startService, testScope, TopicReader, waitFor, type RunningService } from '@cdp/testing';
+import { startService, testScope, TopicReader, waitFor, type RunningService, withServiceLogs } from '@cdp/testing';
 
 /**
  * The walking skeleton, end to end on the real stack: the five built services as processes,
@@ -33,26 +33,6 @@ afterAll(async () => {
   await Promise.all(Object.values(services ?? {}).map((s) => s.stop()));
 });
 
-/** On failure, what each service said (errors and warnings only), to see which stage stopped. */
-const withServiceLogs = async (run: () => Promise<void>): Promise<void> => {
-  try {
-    await run();
-  } catch (e) {
-    const logs = Object.values(services)
-      .map(
-        (s) =>
-          `--- ${s.name} ---\n${s
-            .output()
-            .split('\n')
-            .filter((l) => !l.includes('"level":30'))
-            .slice(-15)
-            .join('\n')}`,
-      )
-      .join('\n');
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${logs}`);
-  }
-};
-
 const post = (url: string, body: unknown, authorization: string) =>
   fetch(url, {
     method: 'POST',
@@ -61,67 +41,70 @@ const post = (url: string, body: unknown, authorization: string) =>
   });
 
 it('takes an identify and a track from the collector to a profile and a segment entry', () =>
-  withServiceLogs(async () => {
-    const segment = await post(
-      `${services.segmenter.url}/v1/segments`,
-      { name: 'Germany', definition: "trait('country') = 'DE'" },
-      `Bearer ${API_KEY}`,
-    );
-    expect(segment.status).toBe(201);
-    const { id: segmentId } = (await segment.json()) as { id: string };
+  withServiceLogs(
+    () => Object.values(services),
+    async () => {
+      const segment = await post(
+        `${services.segmenter.url}/v1/segments`,
+        { name: 'Germany', definition: "trait('country') = 'DE'" },
+        `Bearer ${API_KEY}`,
+      );
+      expect(segment.status).toBe(201);
+      const { id: segmentId } = (await segment.json()) as { id: string };
 
-    const userId = `u-${scope.id}`;
-    const email = `jane.${scope.id}@example.com`;
-    const identify = await post(
-      `${services.collector.url}/v1/identify`,
-      {
-        userId,
-        anonymousId: `anon-${scope.id}`,
-        traits: { email: `  Jane.${scope.id}@Example.COM `, country: 'DE' },
-      },
-      writeAuth,
-    );
-    expect(identify.status).toBe(200);
-    expect(await identify.json()).toEqual({ success: true });
-    const track = await post(
-      `${services.collector.url}/v1/track`,
-      {
-        anonymousId: `anon-${scope.id}`,
-        event: 'Order Completed',
-        properties: { total: 120 },
-      },
-      writeAuth,
-    );
-    expect(track.status).toBe(200);
+      const userId = `u-${scope.id}`;
+      const email = `jane.${scope.id}@example.com`;
+      const identify = await post(
+        `${services.collector.url}/v1/identify`,
+        {
+          userId,
+          anonymousId: `anon-${scope.id}`,
+          traits: { email: `  Jane.${scope.id}@Example.COM `, country: 'DE' },
+        },
+        writeAuth,
+      );
+      expect(identify.status).toBe(200);
+      expect(await identify.json()).toEqual({ success: true });
+      const track = await post(
+        `${services.collector.url}/v1/track`,
+        {
+          anonymousId: `anon-${scope.id}`,
+          event: 'Order Completed',
+          properties: { total: 120 },
+        },
+        writeAuth,
+      );
+      expect(track.status).toBe(200);
 
-    // The normalizer lower-cased the email, so the profile is found by the clean address.
-    const profile = await waitFor(
-      async () => {
-        const res = await fetch(`${services['profile-store'].url}/v1/profiles/email:${encodeURIComponent(email)}`, {
-          headers: { authorization: `Bearer ${API_KEY}` },
-        });
-        if (res.status !== 200) return undefined;
-        const body = (await res.json()) as {
-          profileId: string;
-          traits: Record<string, unknown>;
-          stats?: { eventCount?: number };
-        };
-        return body.stats?.eventCount === 2 ? body : undefined;
-      },
-      'the profile with both events',
-      60_000,
-    );
-    expect(profile.traits).toMatchObject({ email, country: 'DE' });
+      // The normalizer lower-cased the email, so the profile is found by the clean address.
+      const profile = await waitFor(
+        async () => {
+          const res = await fetch(`${services['profile-store'].url}/v1/profiles/email:${encodeURIComponent(email)}`, {
+            headers: { authorization: `Bearer ${API_KEY}` },
+          });
+          if (res.status !== 200) return undefined;
+          const body = (await res.json()) as {
+            profileId: string;
+            traits: Record<string, unknown>;
+            stats?: { eventCount?: number };
+          };
+          return body.stats?.eventCount === 2 ? body : undefined;
+        },
+        'the profile with both events',
+        60_000,
+      );
+      expect(profile.traits).toMatchObject({ email, country: 'DE' });
 
-    const change = await segmentChanges.waitForRecord((c) => c.profileId === profile.profileId, 'the segment entry', 60_000);
-    expect(change.value).toMatchObject({
-      workspaceId: 'demo',
-      segmentId,
-      change: 'entered',
-      membershipVersion: 1,
-    });
-    expect(change.key).toBe(`demo:${profile.profileId}`);
-  }));
+      const change = await segmentChanges.waitForRecord((c) => c.profileId === profile.profileId, 'the segment entry', 60_000);
+      expect(change.value).toMatchObject({
+        workspaceId: 'demo',
+        segmentId,
+        change: 'entered',
+        membershipVersion: 1,
+      });
+      expect(change.key).toBe(`demo:${profile.profileId}`);
+    },
+  ));
 
 it('refuses a bad write key and a malformed event with clear 4xx answers', async () => {
   const badKey = await post(

@@ -9,7 +9,7 @@ import {
   type TopicDef,
 } from '@cdp/contracts';
 import { AvroSerde } from '@cdp/kafka';
-import { stackEndpoints, startService, testScope, TopicReader, waitFor, type RunningService } from '@cdp/testing';
+import { stackEndpoints, startService, testScope, TopicReader, waitFor, type RunningService, withServiceLogs } from '@cdp/testing';
 
 /**
  * The built profile-store on the real stack: Avro records in on its input topics, the Profile
@@ -55,19 +55,7 @@ afterAll(async () => {
 });
 
 /** On failure, the service's warnings and errors. */
-const withLogs = async (run: () => Promise<void>): Promise<void> => {
-  try {
-    await run();
-  } catch (e) {
-    const log = service
-      .output()
-      .split('\n')
-      .filter((l) => !l.includes('"level":30'))
-      .slice(-20)
-      .join('\n');
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- profile-store ---\n${log}`);
-  }
-};
+const withLogs = (run: () => Promise<void>): Promise<void> => withServiceLogs(() => [service], run);
 
 async function produce<T>(def: TopicDef<T>, key: string, values: T[]): Promise<void> {
   const codec = await serde.codec(def, topic(def));

@@ -1,7 +1,7 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { recordKey, Topics, type ProfileChange, type SegmentChange } from '@cdp/contracts';
 import { AvroSerde, type TopicCodec } from '@cdp/kafka';
-import { stackEndpoints, startService, testScope, TopicReader, waitFor, type RunningService } from '@cdp/testing';
+import { stackEndpoints, startService, testScope, TopicReader, waitFor, type RunningService, withServiceLogs } from '@cdp/testing';
 
 /**
  * The built segmenter on the real stack: ProfileChange records in (Avro, namespaced topic),
@@ -34,19 +34,7 @@ afterAll(async () => {
 });
 
 /** On failure, the service's warnings and errors. */
-const withLogs = async (run: () => Promise<void>): Promise<void> => {
-  try {
-    await run();
-  } catch (e) {
-    const logs = service
-      .output()
-      .split('\n')
-      .filter((l) => !l.includes('"level":30'))
-      .slice(-20)
-      .join('\n');
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- segmenter ---\n${logs}`);
-  }
-};
+const withLogs = (run: () => Promise<void>): Promise<void> => withServiceLogs(() => [service], run);
 
 const change = (profileId: string, version: number, over: Partial<ProfileChange> = {}): ProfileChange => ({
   workspaceId: WS,

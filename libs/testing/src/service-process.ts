@@ -70,3 +70,22 @@ export async function startService(name: string, port: number, env: Record<strin
     },
   };
 }
+
+/** Runs a test body; on failure, the message also carries each service's recent warnings and errors. */
+export async function withServiceLogs(services: () => RunningService[], run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (e) {
+    const logs = services()
+      .map((s) => {
+        const lines = s
+          .output()
+          .split('\n')
+          .filter((l) => !l.includes('"level":30'))
+          .slice(-20);
+        return `--- ${s.name} ---\n${lines.join('\n')}`;
+      })
+      .join('\n');
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${logs}`);
+  }
+}
