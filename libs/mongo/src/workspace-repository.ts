@@ -1,16 +1,18 @@
-import type {
-  AnyBulkWriteOperation,
-  Collection,
-  Db,
-  Document,
-  Filter,
-  FindOneAndUpdateOptions,
-  FindOptions,
-  IndexDescription,
-  OptionalUnlessRequiredId,
-  UpdateFilter,
-  UpdateOptions,
-  WithId,
+import {
+  MongoBulkWriteError,
+  type AnyBulkWriteOperation,
+  type Collection,
+  type Db,
+  type Document,
+  type Filter,
+  type FindOneAndUpdateOptions,
+  type FindOptions,
+  type IndexDescription,
+  type OptionalUnlessRequiredId,
+  type UpdateFilter,
+  type UpdateOptions,
+  type WithId,
+  type WriteError,
 } from 'mongodb';
 
 /** Every stored record belongs to one workspace. */
@@ -90,5 +92,16 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
   }
 }
 
-/** True for a duplicate-key error (unique index), which idempotent writes treat as "already done". */
-export const isDuplicateKey = (e: unknown): boolean => typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 11000;
+const DUPLICATE_KEY = 11000;
+
+/**
+ * True for a duplicate-key error (unique index), which idempotent writes treat as "already done";
+ * for an unordered bulk write, true when every failed operation was a duplicate key.
+ */
+export const isDuplicateKey = (e: unknown): boolean => {
+  if (e instanceof MongoBulkWriteError) {
+    const writeErrors = ([] as WriteError[]).concat(e.writeErrors ?? []);
+    if (writeErrors.length > 0) return writeErrors.every((w) => w.code === DUPLICATE_KEY);
+  }
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === DUPLICATE_KEY;
+};

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { MongoBulkWriteError, type IndexDescription } from 'mongodb';
+import type { IndexDescription } from 'mongodb';
 import { isDuplicateKey, MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
 
 /** The first record that claimed a workspace's messageId, and when. */
@@ -52,7 +52,7 @@ export class DedupeRepository extends WorkspaceRepository<DedupeDoc> {
       await this.bulkWrite(workspaceId, ops);
     } catch (e) {
       // A concurrent claimer won the unique index: the read below tells who.
-      if (!(e instanceof MongoBulkWriteError) || !e.writeErrors || ![e.writeErrors].flat().every((w) => isDuplicateKey(w))) throw e;
+      if (!isDuplicateKey(e)) throw e;
     }
     const docs = await this.find(
       workspaceId,

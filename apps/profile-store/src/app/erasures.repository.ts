@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { MongoBulkWriteError, type AnyBulkWriteOperation, type IndexDescription, type WriteError } from 'mongodb';
+import type { AnyBulkWriteOperation, IndexDescription } from 'mongodb';
 import { MongoConnection, WorkspaceRepository, isDuplicateKey, type WorkspaceDocument } from '@cdp/mongo';
 
 /** An erased profile id or identifier, by hash only (no PII), suppressed until `until`. */
@@ -29,9 +29,7 @@ export class ErasuresRepository extends WorkspaceRepository<ErasureDoc> {
       await this.bulkWrite(workspaceId, ops);
     } catch (e) {
       // Two erasures of the same person at once: the loser's duplicate key means "already remembered".
-      const onlyDuplicates =
-        e instanceof MongoBulkWriteError ? ([] as WriteError[]).concat(e.writeErrors).every((w) => w.code === 11000) : isDuplicateKey(e);
-      if (!onlyDuplicates) throw e;
+      if (!isDuplicateKey(e)) throw e;
     }
   }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { MongoBulkWriteError, type AnyBulkWriteOperation, type IndexDescription, type WriteError } from 'mongodb';
+import type { AnyBulkWriteOperation, IndexDescription } from 'mongodb';
 import { MongoConnection, WorkspaceRepository, isDuplicateKey, type WorkspaceDocument } from '@cdp/mongo';
 import type { MembershipUpdate } from '@cdp/profile-model';
 
@@ -50,9 +50,7 @@ export class ProfileSegmentsRepository extends WorkspaceRepository<ProfileSegmen
     try {
       await this.bulkWrite(workspaceId, ops);
     } catch (e) {
-      const onlyDuplicates =
-        e instanceof MongoBulkWriteError ? ([] as WriteError[]).concat(e.writeErrors).every((w) => w.code === 11000) : isDuplicateKey(e);
-      if (!onlyDuplicates) throw e;
+      if (!isDuplicateKey(e)) throw e;
     }
   }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { MongoBulkWriteError, type AnyBulkWriteOperation, type IndexDescription, type WriteError } from 'mongodb';
+import type { AnyBulkWriteOperation, IndexDescription } from 'mongodb';
 import type { ResolvedEvent } from '@cdp/contracts';
 import { MongoConnection, WorkspaceRepository, isDuplicateKey, type WorkspaceDocument } from '@cdp/mongo';
 import type { TimelineCursor } from './timeline-cursor';
@@ -67,9 +67,7 @@ export class TimelineRepository extends WorkspaceRepository<TimelineDoc> {
       await this.bulkWrite(workspaceId, ops);
     } catch (e) {
       // Two writers upserting the same messageId at once: the loser's duplicate key means "already recorded".
-      const onlyDuplicates =
-        e instanceof MongoBulkWriteError ? ([] as WriteError[]).concat(e.writeErrors).every((w) => w.code === 11000) : isDuplicateKey(e);
-      if (!onlyDuplicates) throw e;
+      if (!isDuplicateKey(e)) throw e;
     }
   }
 
