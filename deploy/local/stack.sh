@@ -342,16 +342,31 @@ FERRET_SRC="$STACK_DIR/ferretdb"
 FERRET_BIN_DIR="$CDP_STACK_HOME/ferretdb/bin"
 FERRET_DATA="$RUN_DIR/ferretdb/data"
 
-# Binary name includes a hash of the sources, so edits to main.go/go.mod/go.sum rebuild.
+# Binary name includes a hash of the sources and patches, so editing any of them rebuilds.
 ferret_bin() {
   local h
-  h="$(cat "$FERRET_SRC/main.go" "$FERRET_SRC/go.mod" "$FERRET_SRC/go.sum" | sha256sum | cut -c1-12)"
+  h="$(cat "$FERRET_SRC/main.go" "$FERRET_SRC/go.mod" "$FERRET_SRC/go.sum" "$FERRET_SRC"/patches/*.patch | sha256sum | cut -c1-12)"
   echo "$FERRET_BIN_DIR/cdp-ferretdb-$h"
 }
 
 go_() {
   env GOMODCACHE="$CDP_STACK_HOME/go/mod" GOCACHE="$CDP_STACK_HOME/go/cache" \
     GOFLAGS="-mod=readonly -buildvcs=false" GOWORK=off GOTOOLCHAIN=local CGO_ENABLED=0 go "$@"
+}
+
+# ferretdb_patched DIR: copies the FerretDB module into DIR/FerretDB, applies patches/*.patch to it
+# and writes DIR/go.mod (ours plus a replace pointing there) for `go build -modfile`. The module
+# cache stays pristine and the patches are the whole of our change.
+ferretdb_patched() {
+  local dir="$1" mod p
+  mod="$(cd "$FERRET_SRC" && go_ list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB)"
+  rm -rf "$dir" && mkdir -p "$dir"
+  cp -r "$mod" "$dir/FerretDB" && chmod -R u+w "$dir/FerretDB"
+  for p in "$FERRET_SRC"/patches/*.patch; do
+    patch --quiet -p1 -d "$dir/FerretDB" <"$p" || { echo "patch $p does not apply to $mod" >&2; return 1; }
+  done
+  cp "$FERRET_SRC/go.sum" "$dir/go.sum"
+  { cat "$FERRET_SRC/go.mod"; echo "replace github.com/FerretDB/FerretDB => $dir/FerretDB"; } >"$dir/go.mod"
 }
 
 ferretdb_build() {
@@ -365,9 +380,13 @@ ferretdb_build() {
   command -v go >/dev/null || die "ferretdb: go is required to build FerretDB"
   log "ferretdb: building (go build; first build compiles FerretDB + SQLite, takes a few minutes on 2 cores) ..."
   mkdir -p "$FERRET_BIN_DIR"
-  (cd "$FERRET_SRC" && go_ build -trimpath -tags ferretdb_no_postgresql -ldflags "-s -w" -o "$bin.tmp" .) \
-    >"$CDP_STACK_HOME/ferretdb/build.log" 2>&1 ||
-    { tail -n 30 "$CDP_STACK_HOME/ferretdb/build.log" >&2; die "ferretdb: go build failed (log: $CDP_STACK_HOME/ferretdb/build.log)"; }
+  local build_log="$CDP_STACK_HOME/ferretdb/build.log"
+  {
+    (cd "$FERRET_SRC" && go_ mod download github.com/FerretDB/FerretDB) &&
+      ferretdb_patched "$CDP_STACK_HOME/ferretdb/src" &&
+      (cd "$FERRET_SRC" && go_ build -trimpath -tags ferretdb_no_postgresql -ldflags "-s -w" \
+        -modfile "$CDP_STACK_HOME/ferretdb/src/go.mod" -o "$bin.tmp" .)
+  } >"$build_log" 2>&1 || { tail -n 30 "$build_log" >&2; die "ferretdb: go build failed (log: $build_log)"; }
   mv "$bin.tmp" "$bin"
   # drop binaries of older source versions
   find "$FERRET_BIN_DIR" -maxdepth 1 -name 'cdp-ferretdb-*' ! -name "$(basename "$bin")" -delete

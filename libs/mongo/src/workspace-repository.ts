@@ -23,9 +23,21 @@ export interface WorkspaceDocument extends Document {
 /** A filter that may not name the workspace itself: the repository adds it. */
 export type ScopedFilter<T> = Omit<Filter<T>, 'workspaceId'>;
 
+/** A natural-key field value that can be part of a document id. */
+type KeyValue = string | number;
+
+/** Most documents one `{field: {$in: [...]}}` filter may expand to when it is turned into ids. */
+const MAX_KEY_IDS = 1000;
+
 /**
  * Base of every repository: each method takes the workspace id first and adds it to the
  * query, so a query without a tenant filter cannot be written through it.
+ *
+ * A repository that names its natural key (the fields of its unique index after workspaceId)
+ * stores each document under a deterministic `_id` built from the workspace and those fields,
+ * and every filter that gives the whole key (values, or `$in` lists) also filters on that `_id`.
+ * Only `_id` conditions reach an index on the local FerretDB (SQLite): any other filter is
+ * evaluated by decoding the whole collection, which is what made lookups grow with the store.
  */
 export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
   protected readonly collection: Collection<T>;
@@ -33,6 +45,7 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
   protected constructor(
     db: Db,
     readonly collectionName: string,
+    private readonly naturalKey: readonly (keyof T & string)[] = [],
   ) {
     this.collection = db.collection<T>(collectionName);
   }
@@ -48,9 +61,52 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
     for (const spec of this.indexes()) await this.collection.createIndexes([spec]);
   }
 
+  /** The `_id` of the document with this natural key: readable, and unambiguous (parts are escaped). */
+  protected keyId(workspaceId: string, ...key: KeyValue[]): string {
+    return [workspaceId, ...key].map((part) => encodeURIComponent(String(part))).join(':');
+  }
+
   protected scope(workspaceId: string, filter: ScopedFilter<T> = {} as ScopedFilter<T>): Filter<T> {
     if (!workspaceId) throw new Error(`${this.collectionName}: workspace id is required`);
-    return { ...filter, workspaceId } as Filter<T>;
+    const scoped: Record<string, unknown> = { ...filter, workspaceId };
+    if (!('_id' in filter)) {
+      const id = this.idCondition(workspaceId, filter as Record<string, unknown>);
+      if (id !== undefined) scoped['_id'] = id;
+    }
+    return scoped as Filter<T>;
+  }
+
+  /** `_id` (or `{$in: ids}`) for a filter that gives every natural-key field; otherwise undefined. */
+  private idCondition(workspaceId: string, filter: Record<string, unknown>): string | { $in: string[] } | undefined {
+    if (this.naturalKey.length === 0) return undefined;
+    let keys: KeyValue[][] = [[]];
+    let single = true;
+    for (const field of this.naturalKey) {
+      const values = keyValues(filter[field]);
+      if (!values) return undefined;
+      single &&= !Array.isArray(values);
+      keys = keys.flatMap((k) => [values].flat().map((v) => [...k, v]));
+      if (keys.length > MAX_KEY_IDS) return undefined;
+    }
+    const ids = keys.map((k) => this.keyId(workspaceId, ...k));
+    return single ? ids[0] : { $in: ids };
+  }
+
+  /** The document with its workspace and, when the repository has a natural key, its `_id`. */
+  private stored<D extends object>(workspaceId: string, doc: D): D & { workspaceId: string } {
+    const withWorkspace = { ...doc, workspaceId };
+    if (this.naturalKey.length === 0 || '_id' in doc) return withWorkspace;
+    const key = this.naturalKey.map((f) => (doc as Record<string, unknown>)[f]);
+    if (!key.every(isKeyValue)) throw new Error(`${this.collectionName}: a document needs its whole key (${this.naturalKey.join(', ')})`);
+    return { _id: this.keyId(workspaceId, ...key), ...withWorkspace };
+  }
+
+  /** An upsert must name the whole key, or the inserted document would not get its `_id`. */
+  private upsertScope(workspaceId: string, filter: ScopedFilter<T>, upsert: boolean | undefined): Filter<T> {
+    const scoped = this.scope(workspaceId, filter);
+    if (upsert && this.naturalKey.length > 0 && typeof (scoped as Record<string, unknown>)['_id'] !== 'string')
+      throw new Error(`${this.collectionName}: an upsert must name the whole key (${this.naturalKey.join(', ')})`);
+    return scoped;
   }
 
   protected findOne(workspaceId: string, filter: ScopedFilter<T>, options?: FindOptions): Promise<WithId<T> | null> {
@@ -62,15 +118,23 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
   }
 
   protected async insertOne(workspaceId: string, doc: OptionalUnlessRequiredId<T>): Promise<void> {
-    await this.collection.insertOne({ ...doc, workspaceId });
+    await this.collection.insertOne(this.stored(workspaceId, doc) as OptionalUnlessRequiredId<T>);
   }
 
-  protected updateOne(workspaceId: string, filter: ScopedFilter<T>, update: UpdateFilter<T>, options?: UpdateOptions) {
-    return this.collection.updateOne(this.scope(workspaceId, filter), update, options);
+  protected async updateOne(workspaceId: string, filter: ScopedFilter<T>, update: UpdateFilter<T>, options?: UpdateOptions) {
+    return this.collection.updateOne(this.upsertScope(workspaceId, filter, options?.upsert), update, options);
   }
 
-  protected findOneAndUpdate(workspaceId: string, filter: ScopedFilter<T>, update: UpdateFilter<T>, options: FindOneAndUpdateOptions = {}) {
-    return this.collection.findOneAndUpdate(this.scope(workspaceId, filter), update, { ...options, includeResultMetadata: false });
+  protected async findOneAndUpdate(
+    workspaceId: string,
+    filter: ScopedFilter<T>,
+    update: UpdateFilter<T>,
+    options: FindOneAndUpdateOptions = {},
+  ) {
+    return this.collection.findOneAndUpdate(this.upsertScope(workspaceId, filter, options.upsert), update, {
+      ...options,
+      includeResultMetadata: false,
+    });
   }
 
   protected deleteMany(workspaceId: string, filter: ScopedFilter<T>) {
@@ -81,16 +145,28 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
   protected async bulkWrite(workspaceId: string, ops: AnyBulkWriteOperation<T>[]): Promise<void> {
     if (ops.length === 0) return;
     const scoped = ops.map((op) => {
-      if ('updateOne' in op) return { updateOne: { ...op.updateOne, filter: this.scope(workspaceId, op.updateOne.filter) } };
+      if ('updateOne' in op)
+        return { updateOne: { ...op.updateOne, filter: this.upsertScope(workspaceId, op.updateOne.filter, op.updateOne.upsert) } };
       if ('updateMany' in op) return { updateMany: { ...op.updateMany, filter: this.scope(workspaceId, op.updateMany.filter) } };
-      if ('replaceOne' in op) return { replaceOne: { ...op.replaceOne, filter: this.scope(workspaceId, op.replaceOne.filter) } };
+      if ('replaceOne' in op)
+        return { replaceOne: { ...op.replaceOne, filter: this.upsertScope(workspaceId, op.replaceOne.filter, op.replaceOne.upsert) } };
       if ('deleteOne' in op) return { deleteOne: { ...op.deleteOne, filter: this.scope(workspaceId, op.deleteOne.filter) } };
       if ('deleteMany' in op) return { deleteMany: { ...op.deleteMany, filter: this.scope(workspaceId, op.deleteMany.filter) } };
-      return { insertOne: { document: { ...op.insertOne.document, workspaceId } } };
+      return { insertOne: { document: this.stored(workspaceId, op.insertOne.document) } };
     }) as AnyBulkWriteOperation<T>[];
     await this.collection.bulkWrite(scoped, { ordered: false });
   }
 }
+
+const isKeyValue = (v: unknown): v is KeyValue => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+
+/** The key value(s) a filter condition names: a value, or the list of a lone `$in`. */
+const keyValues = (condition: unknown): KeyValue | KeyValue[] | undefined => {
+  if (isKeyValue(condition)) return condition;
+  if (typeof condition !== 'object' || condition === null || Object.keys(condition).length !== 1) return undefined;
+  const list = (condition as { $in?: unknown }).$in;
+  return Array.isArray(list) && list.every(isKeyValue) ? list : undefined;
+};
 
 const DUPLICATE_KEY = 11000;
 
@@ -105,3 +181,12 @@ export const isDuplicateKey = (e: unknown): boolean => {
   }
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === DUPLICATE_KEY;
 };
+
+/** Indexes of the operations of an unordered bulk write that failed on a duplicate key. */
+export const duplicateKeyIndexes = (e: unknown): number[] =>
+  e instanceof MongoBulkWriteError
+    ? ([] as WriteError[])
+        .concat(e.writeErrors ?? [])
+        .filter((w) => w.code === DUPLICATE_KEY)
+        .map((w) => w.index)
+    : [];

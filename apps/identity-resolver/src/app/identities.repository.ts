@@ -15,7 +15,7 @@ export interface IdentityDoc extends WorkspaceDocument {
 @Injectable()
 export class IdentitiesRepository extends WorkspaceRepository<IdentityDoc> {
   constructor(mongo: MongoConnection) {
-    super(mongo.db, 'identities');
+    super(mongo.db, 'identities', ['type', 'value']);
   }
 
   indexes(): IndexDescription[] {
@@ -27,7 +27,8 @@ export class IdentitiesRepository extends WorkspaceRepository<IdentityDoc> {
 
   async findMany(workspaceId: string, ids: Identifier[]): Promise<IdentityDoc[]> {
     if (ids.length === 0) return [];
-    return this.find(workspaceId, { $or: ids.map(({ type, value }) => ({ type, value })) }, { projection: { _id: 0 } });
+    const keys = ids.map(({ type, value }) => this.keyId(workspaceId, type, value));
+    return this.find(workspaceId, { _id: { $in: keys } }, { projection: { _id: 0 } });
   }
 
   get(workspaceId: string, id: Identifier): Promise<IdentityDoc | null> {

@@ -34,7 +34,7 @@ export type MergeOutcome = { status: 'merged' | 'already'; merge: MergeInfo } | 
 @Injectable()
 export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProfileDoc> {
   constructor(mongo: MongoConnection) {
-    super(mongo.db, 'identity_profiles');
+    super(mongo.db, 'identity_profiles', ['profileId']);
   }
 
   indexes(): IndexDescription[] {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
-import { isDuplicateKey, MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
+import { duplicateKeyIndexes, isDuplicateKey, MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
 
 /** The first record that claimed a workspace's messageId, and when. */
 export interface DedupeDoc extends WorkspaceDocument {
@@ -19,7 +19,7 @@ export class DedupeRepository extends WorkspaceRepository<DedupeDoc> {
   private readonly logger = new Logger(DedupeRepository.name);
 
   constructor(mongo: MongoConnection) {
-    super(mongo.db, 'normalizer_dedupe');
+    super(mongo.db, 'normalizer_dedupe', ['messageId']);
   }
 
   indexes(): IndexDescription[] {
@@ -38,28 +38,24 @@ export class DedupeRepository extends WorkspaceRepository<DedupeDoc> {
 
   /**
    * Claims each messageId for the given record position unless someone claimed it before, and
-   * returns who holds each claim (messageId -> position). Two round trips per workspace and chunk.
+   * returns who holds each claim (messageId -> position). One bulk insert per workspace and chunk;
+   * only the messageIds already taken are read back.
    */
   async claim(workspaceId: string, claims: Map<string, string>, now: Date): Promise<Map<string, string>> {
-    const ops = [...claims].map(([messageId, position]) => ({
-      updateOne: {
-        filter: { messageId },
-        update: { $setOnInsert: { messageId, claimedBy: position, seenAt: now } },
-        upsert: true,
-      },
-    }));
+    const entries = [...claims];
+    const holders = new Map(claims);
     try {
-      await this.bulkWrite(workspaceId, ops);
+      await this.bulkWrite(
+        workspaceId,
+        entries.map(([messageId, claimedBy]) => ({ insertOne: { document: { messageId, claimedBy, seenAt: now } as DedupeDoc } })),
+      );
     } catch (e) {
-      // A concurrent claimer won the unique index: the read below tells who.
       if (!isDuplicateKey(e)) throw e;
+      const taken = duplicateKeyIndexes(e).map((i) => entries[i][0]);
+      const docs = await this.find(workspaceId, { messageId: { $in: taken } }, { projection: { _id: 0, messageId: 1, claimedBy: 1 } });
+      for (const d of docs) holders.set(d.messageId, d.claimedBy);
     }
-    const docs = await this.find(
-      workspaceId,
-      { messageId: { $in: [...claims.keys()] } },
-      { projection: { _id: 0, messageId: 1, claimedBy: 1 } },
-    );
-    return new Map(docs.map((d) => [d.messageId, d.claimedBy]));
+    return holders;
   }
 
   /** Deletes entries older than the cutoff in every workspace (maintenance by age, not a tenant query). */

@@ -13,7 +13,7 @@ export interface ErasureDoc extends WorkspaceDocument {
 @Injectable()
 export class ErasuresRepository extends WorkspaceRepository<ErasureDoc> {
   constructor(mongo: MongoConnection) {
-    super(mongo.db, 'profile_erasures');
+    super(mongo.db, 'profile_erasures', ['hash']);
   }
 
   indexes(): IndexDescription[] {

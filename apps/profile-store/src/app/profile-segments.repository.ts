@@ -17,7 +17,7 @@ export interface ProfileSegmentDoc extends WorkspaceDocument {
 @Injectable()
 export class ProfileSegmentsRepository extends WorkspaceRepository<ProfileSegmentDoc> {
   constructor(mongo: MongoConnection) {
-    super(mongo.db, 'profile_segments');
+    super(mongo.db, 'profile_segments', ['profileId', 'segmentId']);
   }
 
   indexes(): IndexDescription[] {

@@ -11,7 +11,7 @@ const MAX_REDIRECTS = 16;
 @Injectable()
 export class ProfilesRepository extends WorkspaceRepository<ProfileDoc> {
   constructor(mongo: MongoConnection) {
-    super(mongo.db, 'profiles');
+    super(mongo.db, 'profiles', ['profileId']);
   }
 
   indexes(): IndexDescription[] {

@@ -23,7 +23,7 @@ export interface TimelineDoc extends WorkspaceDocument {
 @Injectable()
 export class TimelineRepository extends WorkspaceRepository<TimelineDoc> {
   constructor(mongo: MongoConnection) {
-    super(mongo.db, 'profile_events');
+    super(mongo.db, 'profile_events', ['messageId']);
   }
 
   indexes(): IndexDescription[] {
@@ -40,33 +40,28 @@ export class TimelineRepository extends WorkspaceRepository<TimelineDoc> {
     return new Set(docs.map((d) => d.messageId));
   }
 
-  /** Records events (upsert with $setOnInsert: a redelivered event leaves the first record as it is). */
+  /** Records events (plain inserts: a redelivered event's duplicate key leaves the first record as it is). */
   async record(workspaceId: string, entries: { profileId: string; event: ResolvedEvent }[]): Promise<void> {
     const ops: AnyBulkWriteOperation<TimelineDoc>[] = entries.map(({ profileId, event: e }) => ({
-      updateOne: {
-        filter: { messageId: e.messageId },
-        update: {
-          $setOnInsert: {
-            workspaceId,
-            messageId: e.messageId,
-            profileId,
-            type: e.type,
-            event: e.event,
-            name: e.name,
-            sourceId: e.sourceId,
-            timestamp: e.timestamp,
-            receivedAt: e.receivedAt,
-            properties: e.properties,
-            traits: e.traits,
-          },
+      insertOne: {
+        document: {
+          workspaceId,
+          messageId: e.messageId,
+          profileId,
+          type: e.type,
+          event: e.event,
+          name: e.name,
+          sourceId: e.sourceId,
+          timestamp: e.timestamp,
+          receivedAt: e.receivedAt,
+          properties: e.properties,
+          traits: e.traits,
         },
-        upsert: true,
       },
     }));
     try {
       await this.bulkWrite(workspaceId, ops);
     } catch (e) {
-      // Two writers upserting the same messageId at once: the loser's duplicate key means "already recorded".
       if (!isDuplicateKey(e)) throw e;
     }
   }

@@ -44,11 +44,16 @@ export class MembershipEvaluator {
     private readonly schedule: ScheduleRepository,
   ) {}
 
-  /** Events and memberships of many profiles in two queries. */
-  async load(workspaceId: string, profileIds: string[], eventNames: ReadonlySet<string>): Promise<Map<string, ProfileData>> {
+  /** Events and memberships (in the workspace's segments) of many profiles, read by document id. */
+  async load(
+    workspaceId: string,
+    profileIds: string[],
+    eventNames: ReadonlySet<string>,
+    segmentIds: readonly string[],
+  ): Promise<Map<string, ProfileData>> {
     const [events, memberships] = await Promise.all([
       this.events.forProfiles(workspaceId, profileIds, [...eventNames]),
-      this.memberships.forProfiles(workspaceId, profileIds),
+      this.memberships.forProfiles(workspaceId, profileIds, [...segmentIds]),
     ]);
     return new Map(profileIds.map((id) => [id, { events: events.get(id) ?? [], memberships: memberships.get(id) ?? new Map() }]));
   }
@@ -65,7 +70,8 @@ export class MembershipEvaluator {
     trigger: Trigger,
     preloaded?: ProfileData,
   ): Promise<SegmentChange[]> {
-    const data = preloaded ?? (await this.load(workspaceId, [profile.profileId], segments.events)).get(profile.profileId);
+    const data =
+      preloaded ?? (await this.load(workspaceId, [profile.profileId], segments.events, segmentIdsOf(segments))).get(profile.profileId);
     const stored = data?.memberships ?? new Map<string, MembershipDocument>();
     const members = new Set([...stored.values()].filter((m) => m.member).map((m) => m.segmentId));
     const moved = new Set<string>();
@@ -130,3 +136,6 @@ export class MembershipEvaluator {
     throw new Error(`membership ${segment.segmentId}/${profileId} kept changing under compare-and-set`);
   }
 }
+
+/** Ids of every segment of the workspace, whose memberships an evaluation may read or move. */
+export const segmentIdsOf = (segments: WorkspaceSegments): string[] => segments.ordered.map((s) => s.segmentId);

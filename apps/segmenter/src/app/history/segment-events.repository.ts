@@ -1,44 +1,57 @@
 import { Injectable } from '@nestjs/common';
-import type { IndexDescription } from 'mongodb';
+import type { IndexDescription, UpdateFilter } from 'mongodb';
 import type { ProfileEvent } from '@cdp/segment-language';
 import { isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
 import { parseTraits } from '../membership/transition';
 
-export interface SegmentEventDocument extends WorkspaceDocument {
-  profileId: string;
+/** One stored occurrence of an event. */
+export interface EventOccurrence {
   messageId: string;
-  eventName: string;
   /** Epoch milliseconds. */
   timestamp: number;
   /** JSON text: property keys may contain '.' or start with '$'. */
   properties: string;
 }
 
-export type StoredEvent = Omit<SegmentEventDocument, 'workspaceId'>;
+export interface SegmentEventsDocument extends WorkspaceDocument {
+  profileId: string;
+  eventName: string;
+  occurrences: EventOccurrence[];
+}
+
+export type StoredEvent = EventOccurrence & { profileId: string; eventName: string };
+
+/** Profile x event-name documents read by one query (the `_id` list stays under the store's limit). */
+const MAX_IDS_PER_QUERY = 500;
 
 /**
- * The events event conditions count (collection `segment_events`): one document per workspace +
- * profile + messageId, kept only for event names some segment of the workspace reads.
+ * The events event conditions count (collection `segment_event_history`): one document per
+ * workspace + profile + event name holding its occurrences, kept only for event names some
+ * segment of the workspace reads. One document per name, not per event, so that a profile's
+ * history is read by document id, never by scanning.
  */
 @Injectable()
-export class SegmentEventsRepository extends WorkspaceRepository<SegmentEventDocument> {
+export class SegmentEventsRepository extends WorkspaceRepository<SegmentEventsDocument> {
   constructor(mongo: MongoConnection) {
-    super(mongo.db, 'segment_events');
+    super(mongo.db, 'segment_event_history', ['profileId', 'eventName']);
   }
 
   indexes(): IndexDescription[] {
-    return [
-      { key: { workspaceId: 1, profileId: 1, messageId: 1 }, name: 'workspace_profile_message', unique: true },
-      { key: { workspaceId: 1, profileId: 1, eventName: 1 }, name: 'workspace_profile_event' },
-    ];
+    return [{ key: { workspaceId: 1, profileId: 1, eventName: 1 }, name: 'workspace_profile_event', unique: true }];
   }
 
   /** Stores an event once; a redelivered messageId changes nothing. */
-  async record(workspaceId: string, e: StoredEvent): Promise<void> {
+  async record(workspaceId: string, { profileId, eventName, ...occurrence }: StoredEvent): Promise<void> {
     try {
-      await this.updateOne(workspaceId, { profileId: e.profileId, messageId: e.messageId }, { $setOnInsert: { ...e } }, { upsert: true });
+      await this.updateOne(
+        workspaceId,
+        { profileId, eventName, 'occurrences.messageId': { $ne: occurrence.messageId } },
+        { $push: { occurrences: occurrence } } as unknown as UpdateFilter<SegmentEventsDocument>,
+        { upsert: true },
+      );
     } catch (err) {
-      // Two writers inserting the same messageId at once: the other one stored it.
+      // The filter missed a document that already holds this messageId (or a concurrent writer
+      // created the document first): the upsert's insert collides with it, i.e. already stored.
       if (!isDuplicateKey(err)) throw err;
     }
   }
@@ -47,11 +60,16 @@ export class SegmentEventsRepository extends WorkspaceRepository<SegmentEventDoc
   async forProfiles(workspaceId: string, profileIds: string[], names: readonly string[]): Promise<Map<string, ProfileEvent[]>> {
     const out = new Map<string, ProfileEvent[]>();
     if (profileIds.length === 0 || names.length === 0) return out;
-    const filter = profileIds.length === 1 ? { profileId: profileIds[0] } : { profileId: { $in: profileIds } };
-    const docs = await this.find(workspaceId, { ...filter, eventName: { $in: [...names] } }, { projection: { _id: 0 } });
-    for (const d of docs) {
+    const perQuery = Math.max(1, Math.floor(MAX_IDS_PER_QUERY / names.length));
+    const queries = [];
+    for (let i = 0; i < profileIds.length; i += perQuery) {
+      const filter = { profileId: { $in: profileIds.slice(i, i + perQuery) }, eventName: { $in: [...names] } };
+      queries.push(this.find(workspaceId, filter, { projection: { _id: 0 } }));
+    }
+    for (const d of (await Promise.all(queries)).flat()) {
       const list = out.get(d.profileId) ?? [];
-      list.push({ name: d.eventName, timestamp: d.timestamp, properties: parseTraits(d.properties) ?? {} });
+      for (const o of d.occurrences ?? [])
+        list.push({ name: d.eventName, timestamp: o.timestamp, properties: parseTraits(o.properties) ?? {} });
       out.set(d.profileId, list);
     }
     return out;

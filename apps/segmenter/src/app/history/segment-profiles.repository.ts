@@ -21,7 +21,7 @@ export type ProfileSnapshot = Omit<SegmentProfileDocument, 'workspaceId'>;
 @Injectable()
 export class SegmentProfilesRepository extends WorkspaceRepository<SegmentProfileDocument> {
   constructor(mongo: MongoConnection) {
-    super(mongo.db, 'segment_profiles');
+    super(mongo.db, 'segment_profiles', ['profileId']);
   }
 
   indexes(): IndexDescription[] {

@@ -9,11 +9,14 @@ export interface MembershipDocument extends WorkspaceDocument, MembershipState {
   updatedAt: Date;
 }
 
+/** Profile x segment ids read by one query (the natural-key `_id` list stays under the store's limit). */
+const MAX_IDS_PER_QUERY = 500;
+
 /** One document per workspace + segment + profile (collection `segment_memberships`). */
 @Injectable()
 export class MembershipsRepository extends WorkspaceRepository<MembershipDocument> {
   constructor(mongo: MongoConnection) {
-    super(mongo.db, 'segment_memberships');
+    super(mongo.db, 'segment_memberships', ['segmentId', 'profileId']);
   }
 
   indexes(): IndexDescription[] {
@@ -30,11 +33,24 @@ export class MembershipsRepository extends WorkspaceRepository<MembershipDocumen
     return new Map(docs.map((d) => [d.segmentId, d]));
   }
 
-  /** Every stored membership of these profiles, by profile id then segment id (one query for a backfill batch). */
-  async forProfiles(workspaceId: string, profileIds: string[]): Promise<Map<string, Map<string, MembershipDocument>>> {
+  /**
+   * The stored memberships of these profiles in these segments, by profile id then segment id:
+   * reads by document id, in as few queries as the id lists allow.
+   */
+  async forProfiles(
+    workspaceId: string,
+    profileIds: string[],
+    segmentIds: string[],
+  ): Promise<Map<string, Map<string, MembershipDocument>>> {
     const out = new Map<string, Map<string, MembershipDocument>>();
-    if (profileIds.length === 0) return out;
-    for (const d of await this.find(workspaceId, { profileId: { $in: profileIds } }, { projection: { _id: 0 } })) {
+    if (profileIds.length === 0 || segmentIds.length === 0) return out;
+    const perQuery = Math.max(1, Math.floor(MAX_IDS_PER_QUERY / segmentIds.length));
+    const queries = [];
+    for (let i = 0; i < profileIds.length; i += perQuery) {
+      const filter = { profileId: { $in: profileIds.slice(i, i + perQuery) }, segmentId: { $in: segmentIds } };
+      queries.push(this.find(workspaceId, filter, { projection: { _id: 0 } }));
+    }
+    for (const d of (await Promise.all(queries)).flat()) {
       const bySegment = out.get(d.profileId) ?? new Map<string, MembershipDocument>();
       bySegment.set(d.segmentId, d);
       out.set(d.profileId, bySegment);

@@ -19,7 +19,7 @@ export interface ScheduleDocument extends WorkspaceDocument {
 @Injectable()
 export class ScheduleRepository extends WorkspaceRepository<ScheduleDocument> {
   constructor(mongo: MongoConnection) {
-    super(mongo.db, 'segment_schedule');
+    super(mongo.db, 'segment_schedule', ['segmentId', 'profileId']);
   }
 
   indexes(): IndexDescription[] {

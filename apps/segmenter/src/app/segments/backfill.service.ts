@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { MembershipEvaluator } from '../evaluation/membership-evaluator';
+import { MembershipEvaluator, segmentIdsOf } from '../evaluation/membership-evaluator';
 import { SegmentChangePublisher } from '../evaluation/segment-change-publisher';
 import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
 import { parseTraits } from '../membership/transition';
@@ -62,7 +62,7 @@ export class BackfillService {
         const segments = await this.current(workspaceId, segmentId, version);
         if (!segments) return; // deleted or superseded: the newer run reports
         const ids = page.map((p) => p.profileId);
-        const data = await this.evaluator.load(workspaceId, ids, segments.events);
+        const data = await this.evaluator.load(workspaceId, ids, segments.events, segmentIdsOf(segments));
         const asOf = Date.now();
         const changes = (
           await Promise.all(

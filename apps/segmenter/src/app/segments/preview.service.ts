@@ -32,7 +32,7 @@ export class PreviewService {
       const page = await this.profiles.page(workspaceId, after, PAGE);
       if (page.length === 0) return result;
       const ids = page.map((p) => p.profileId);
-      const data = await this.evaluator.load(workspaceId, ids, compiled.events);
+      const data = await this.evaluator.load(workspaceId, ids, compiled.events, [...compiled.segments]);
       for (const p of page) {
         const d = data.get(p.profileId);
         const memberships = new Set([...(d?.memberships.values() ?? [])].filter((m) => m.member).map((m) => m.segmentId));

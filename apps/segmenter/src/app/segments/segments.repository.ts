@@ -34,7 +34,7 @@ export type SegmentFields = Pick<SegmentDocument, 'name' | 'definition' | 'text'
 @Injectable()
 export class SegmentsRepository extends WorkspaceRepository<SegmentDocument> {
   constructor(mongo: MongoConnection) {
-    super(mongo.db, 'segments');
+    super(mongo.db, 'segments', ['segmentId']);
   }
 
   indexes(): IndexDescription[] {
