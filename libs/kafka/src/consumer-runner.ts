@@ -13,6 +13,12 @@ export interface ConsumerRunnerOptions {
   handle: (records: InboundRecord[], context: ChunkContext) => Promise<void>;
   /** Records handled per step, so long batches heartbeat and commit as they go. */
   chunkSize?: number;
+  /**
+   * Partitions handled at the same time. Handlers already tolerate other instances working on
+   * other partitions concurrently (compare-and-set, idempotent writes), so within one process
+   * this only overlaps database round trips.
+   */
+  partitionsConcurrently?: number;
   fromBeginning?: boolean;
   onError?: (error: unknown, context: ChunkContext) => void;
 }
@@ -25,7 +31,7 @@ export interface ConsumerRunnerOptions {
 export class ConsumerRunner {
   private consumer: ConsumerPort | undefined;
   private running = false;
-  private busy: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: ConsumerRunnerOptions) {}
 
@@ -34,14 +40,18 @@ export class ConsumerRunner {
   }
 
   async start(): Promise<void> {
-    const consumer = this.options.client.consumer({ groupId: this.options.groupId });
+    const consumer = this.options.client.consumer({
+      groupId: this.options.groupId,
+      partitionsConcurrently: this.options.partitionsConcurrently,
+    });
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe(this.options.topics, this.options.fromBeginning ?? true);
     this.running = true;
     await consumer.run((batch, control) => {
       const work = this.processBatch(batch.records, { topic: batch.topic, partition: batch.partition }, control);
-      this.busy = work.catch(() => undefined);
+      const settled = work.catch(() => undefined).finally(() => this.inFlight.delete(settled));
+      this.inFlight.add(settled);
       return work;
     });
   }
@@ -63,11 +73,11 @@ export class ConsumerRunner {
     }
   }
 
-  /** Finishes the chunk in hand, commits it, and leaves the group. */
+  /** Finishes the chunks in hand, commits them, and leaves the group. */
   async stop(): Promise<void> {
     if (!this.consumer) return;
     this.running = false;
-    await this.busy;
+    await Promise.all(this.inFlight);
     await this.consumer.disconnect();
     this.consumer = undefined;
   }

@@ -46,6 +46,11 @@ export class KafkaGateway implements OnModuleInit, OnApplicationShutdown {
     return topicName(def, this.config.CDP_TOPIC_NAMESPACE);
   }
 
+  /** How many partitions each consumer of this instance handles at once. */
+  get partitionsConcurrently(): number {
+    return this.config.CDP_CONSUMER_CONCURRENCY;
+  }
+
   /** A consumer group id, namespaced like the topics. */
   groupId(suffix = ''): string {
     return `${this.config.CDP_TOPIC_NAMESPACE}cdp.${this.info.name}${suffix}`;

@@ -56,6 +56,7 @@ export class KafkaJsClient implements KafkaClientPort {
 
   consumer(options: ConsumerOptions): ConsumerPort {
     return new KafkaJsConsumer(
+      options.partitionsConcurrently ?? 1,
       this.kafka.consumer({
         groupId: options.groupId,
         sessionTimeout: options.sessionTimeoutMs ?? 10_000,
@@ -121,7 +122,10 @@ class KafkaJsProducer implements ProducerPort {
 }
 
 class KafkaJsConsumer implements ConsumerPort {
-  constructor(private readonly consumer: Consumer) {}
+  constructor(
+    private readonly partitionsConcurrently: number,
+    private readonly consumer: Consumer,
+  ) {}
 
   connect(): Promise<void> {
     return this.consumer.connect();
@@ -135,7 +139,7 @@ class KafkaJsConsumer implements ConsumerPort {
     return this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.partitionsConcurrently,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const control: BatchControl = {
           commit: async (offset) => {

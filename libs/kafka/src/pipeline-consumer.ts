@@ -48,6 +48,7 @@ export abstract class PipelineConsumer implements OnApplicationBootstrap, Before
     this.runner = new ConsumerRunner({
       client: this.kafka.client,
       groupId: this.kafka.groupId(),
+      partitionsConcurrently: this.kafka.partitionsConcurrently,
       topics,
       handle: async (records, context) => {
         const end = this.metrics.batchSeconds.startTimer({ topic: context.topic });

@@ -67,6 +67,8 @@ export interface ConsumerOptions {
   groupId: string;
   /** Kept short so a crashed member's partitions move quickly. */
   sessionTimeoutMs?: number;
+  /** Partitions whose batches are handled at the same time (each one stays in offset order). */
+  partitionsConcurrently?: number;
 }
 
 export interface KafkaClientPort {

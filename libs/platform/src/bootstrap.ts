@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { PlatformConfig } from './config';
 import { HealthRegistry } from './health';
+import { BodyDepthPipe } from './json-depth';
 import { ServiceInfo } from './platform.module';
 
 /**
@@ -20,6 +21,8 @@ export async function runService(appModule: Type<unknown>, options: RunOptions =
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.enableShutdownHooks();
+  // Global pipes run before a controller's own, so no validation walks a hostile nesting.
+  app.useGlobalPipes(new BodyDepthPipe());
   options.configure?.(app);
   const config = app.get(PlatformConfig);
   const info = app.get(ServiceInfo);

@@ -50,6 +50,13 @@ export class PlatformConfig {
   @Min(1)
   CDP_TOPIC_REPLICATION = 1;
 
+  /** Partitions of a consumed topic one instance handles at the same time (each in offset order). */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  CDP_CONSUMER_CONCURRENCY = 3;
+
   @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
   @IsOptional()
   @IsInt()

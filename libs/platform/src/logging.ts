@@ -22,6 +22,23 @@ export const REDACTED_PATHS = [
   '*.context.ip',
 ];
 
+/**
+ * A request path as it may be logged: identifiers in it (`/v1/profiles/email:jane@example.com`,
+ * `/v1/identities/phone:%2B49...`) keep their type, lose their value; any other segment with an
+ * `@` goes whole. The query string is dropped (it may carry anything).
+ */
+export function redactPath(url: string | undefined): string | undefined {
+  return url
+    ?.split('?')[0]
+    ?.split('/')
+    .map((segment) => {
+      const identifier = /^([a-z][a-z0-9_]{0,63})(?::|%3a)/i.exec(segment);
+      if (identifier) return `${identifier[1]}:[redacted]`;
+      return /@|%40/.test(segment) ? '[redacted]' : segment;
+    })
+    .join('/');
+}
+
 export function loggerParams(service: string, level: string): Params {
   return {
     pinoHttp: {
@@ -31,7 +48,7 @@ export function loggerParams(service: string, level: string): Params {
       // Health probes and scrapes every few seconds would drown the useful lines.
       autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url?.split('?')[0] }),
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactPath(req.url) }),
       },
     },
   };
