@@ -12,6 +12,7 @@ const boundaries = (inTests) => ({
     ...services.map((s) => ({ sourceTag: `scope:${s}`, onlyDependOnLibsWithTags: [`scope:${s}`, 'scope:shared'] })),
     { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
     { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:shared'] },
+    { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared'] },
     { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
     { sourceTag: 'type:domain', onlyDependOnLibsWithTags: testing(['type:domain', 'type:contracts'], inTests) },
     { sourceTag: 'type:util', onlyDependOnLibsWithTags: testing(['type:util', 'type:contracts'], inTests) },

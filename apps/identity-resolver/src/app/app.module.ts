@@ -6,7 +6,9 @@ import { PlatformConfig, PlatformModule } from '@cdp/platform';
 import { IdentitiesController } from './identities.controller';
 import { IdentitiesRepository } from './identities.repository';
 import { IdentityProfilesRepository } from './identity-profiles.repository';
+import { IdentityRulesController } from './identity-rules.controller';
 import { IdentityRulesService } from './identity-rules.service';
+import { IdentityRulesStore } from './identity-rules.store';
 import { NormalizedEventsConsumer } from './normalized-events.consumer';
 import { ResolverService } from './resolver.service';
 
@@ -17,7 +19,14 @@ import { ResolverService } from './resolver.service';
     MongoModule.forRoot(),
     AccessModule,
   ],
-  controllers: [IdentitiesController],
-  providers: [IdentitiesRepository, IdentityProfilesRepository, IdentityRulesService, ResolverService, NormalizedEventsConsumer],
+  controllers: [IdentitiesController, IdentityRulesController],
+  providers: [
+    IdentitiesRepository,
+    IdentityProfilesRepository,
+    IdentityRulesStore,
+    IdentityRulesService,
+    ResolverService,
+    NormalizedEventsConsumer,
+  ],
 })
 export class AppModule {}

@@ -1,9 +1,8 @@
 import { BadRequestException, Controller, Get, NotFoundException, Param, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard, RequireScope, WorkspaceId } from '@cdp/access';
-import { parseIdentifier, type IdentityRules } from '@cdp/identity-graph';
+import { parseIdentifier } from '@cdp/identity-graph';
 import { IdentitiesRepository } from './identities.repository';
 import { IdentityProfilesRepository } from './identity-profiles.repository';
-import { IdentityRulesService } from './identity-rules.service';
 import { describeMerge } from './outputs';
 import { ProfileGraph } from './profile-graph';
 
@@ -13,7 +12,6 @@ export class IdentitiesController {
   constructor(
     private readonly identities: IdentitiesRepository,
     private readonly profiles: IdentityProfilesRepository,
-    private readonly rules: IdentityRulesService,
   ) {}
 
   /** An identifier's canonical profile and the merges that led there, oldest pointer first. */
@@ -38,11 +36,5 @@ export class IdentitiesController {
           : [],
       ),
     };
-  }
-
-  @Get('identity-rules')
-  @RequireScope('read:identities')
-  identityRules(@WorkspaceId() workspaceId: string): Promise<IdentityRules> {
-    return this.rules.forWorkspace(workspaceId);
   }
 }

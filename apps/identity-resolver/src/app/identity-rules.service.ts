@@ -1,13 +1,57 @@
 import { Injectable } from '@nestjs/common';
-import { DEFAULT_IDENTITY_RULES, type IdentityRules } from '@cdp/identity-graph';
+import type { IdentityRules } from '@cdp/identity-graph';
+import { toResolverRules, withDefaults, type EffectiveIdentityRules, type IdentityRulesInput } from './identity-rules';
+import { IdentityRulesStore } from './identity-rules.store';
+
+/** How long a workspace's rules are reused before they are read again: a change reaches every instance this soon. */
+export const RULES_CACHE_MS = 3000;
+
+interface Cached {
+  at: number;
+  rules: Promise<{ effective: EffectiveIdentityRules; resolver: IdentityRules }>;
+}
 
 /**
- * A workspace's identity rules. Every workspace has the defaults for now; this is the seam
- * where stored per-workspace rules (PUT /v1/identity-rules) will be read, with a short cache.
+ * A workspace's identity rules: stored ones merged with the defaults, cached in process for a
+ * few seconds so the consumer does not read MongoDB per event. A PUT on this instance applies
+ * at once; other instances pick it up within RULES_CACHE_MS.
  */
 @Injectable()
 export class IdentityRulesService {
-  forWorkspace(_workspaceId: string): Promise<IdentityRules> {
-    return Promise.resolve(DEFAULT_IDENTITY_RULES);
+  private readonly cache = new Map<string, Cached>();
+
+  constructor(private readonly store: IdentityRulesStore) {}
+
+  /** The rules the resolver applies to a new event of the workspace. */
+  async forWorkspace(workspaceId: string): Promise<IdentityRules> {
+    return (await this.load(workspaceId)).resolver;
+  }
+
+  /** The effective rules as the API shows them (windows included). */
+  async effective(workspaceId: string): Promise<EffectiveIdentityRules> {
+    return (await this.load(workspaceId)).effective;
+  }
+
+  async replace(workspaceId: string, input: IdentityRulesInput): Promise<EffectiveIdentityRules> {
+    await this.store.put(workspaceId, input);
+    this.cache.delete(workspaceId);
+    return this.effective(workspaceId);
+  }
+
+  private load(workspaceId: string): Cached['rules'] {
+    const now = Date.now();
+    const hit = this.cache.get(workspaceId);
+    if (hit && now - hit.at < RULES_CACHE_MS) return hit.rules;
+    // One read per workspace at a time: concurrent callers share the promise.
+    const rules = this.store.get(workspaceId).then((input) => {
+      const effective = withDefaults(input);
+      return { effective, resolver: toResolverRules(effective) };
+    });
+    this.cache.set(workspaceId, { at: now, rules });
+    // A failed read is not cached: the next caller tries again.
+    rules.catch(() => {
+      if (this.cache.get(workspaceId)?.rules === rules) this.cache.delete(workspaceId);
+    });
+    return rules;
   }
 }

@@ -1,0 +1,209 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { call, CliError, type ApiRequest, type Transport } from './http';
+import { render } from './render';
+import {
+  ENV,
+  parseScopes,
+  PROFILE_SECTIONS,
+  requests,
+  resolveConfig,
+  type CliConfig,
+  type GlobalFlags,
+  type ProfileSection,
+} from './requests';
+
+/** Everything the CLI touches outside itself, so tests run it without a network, files or a real process. */
+export interface CliIo {
+  transport: Transport;
+  env: Record<string, string | undefined>;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  readFile: (path: string) => Promise<string>;
+}
+
+type Flags = GlobalFlags & { json?: boolean };
+
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+
+/** Builds the `cdp` program; actions print what the services answer. */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('cdp')
+    .description('Manage the customer data platform over its REST APIs (workspaces, sources, keys, rules, segments, profiles).')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .option('--json', 'print the raw JSON answer')
+    .option('--collector-url <url>', `collector base URL [http://localhost:3001] (env ${ENV.collectorUrl})`)
+    .option('--identity-url <url>', `identity-resolver base URL [http://localhost:3003] (env ${ENV.identityUrl})`)
+    .option('--profiles-url <url>', `profile-store base URL [http://localhost:3004] (env ${ENV.profilesUrl})`)
+    .option('--segmenter-url <url>', `segmenter base URL [http://localhost:3005] (env ${ENV.segmenterUrl})`)
+    .option('--admin-token <token>', `operator token (creates workspaces; manages any workspace) (env ${ENV.adminToken})`)
+    .option('--api-key <key>', `a workspace's API key (Bearer) (env ${ENV.apiKey})`)
+    .option('-w, --workspace <id>', `workspace id for the admin commands (env ${ENV.workspace})`);
+
+  /** Runs one request built from the config and prints its answer. */
+  const run =
+    <A extends unknown[]>(build: (config: CliConfig, ...args: A) => ApiRequest | Promise<ApiRequest>, note?: string) =>
+    async (...args: [...A, ...unknown[]]): Promise<void> => {
+      // Commander passes the positional arguments, the command's options, then the command.
+      const command = args[args.length - 1] as Command;
+      const flags = command.optsWithGlobals<Flags>();
+      const config = resolveConfig(flags, io.env);
+      const body = await call(io.transport, await build(config, ...(args.slice(0, -1) as A)));
+      if (flags.json) io.out(`${JSON.stringify(body, null, 2)}\n`);
+      else {
+        io.out(render(body));
+        if (note) io.err(`${note}\n`);
+      }
+    };
+
+  const readJson = async (path: string): Promise<unknown> => {
+    let text: string;
+    try {
+      text = await io.readFile(path);
+    } catch (e) {
+      throw new CliError(`cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`, 2);
+    }
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new CliError(`${path} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, 2);
+    }
+  };
+
+  const workspaces = program.command('workspaces').description('workspaces (operator token)');
+  workspaces
+    .command('create')
+    .description('create a workspace; answers its id, a write key and an admin API key (shown once)')
+    .argument('<name>', 'display name')
+    .action(
+      run((c, name: string) => requests.createWorkspace(c, name), 'Keep the write key and the API key now: they are not shown again.'),
+    );
+
+  const sources = program.command('sources').description("a workspace's sources (write keys)");
+  sources
+    .command('list')
+    .description('list the sources of --workspace')
+    .action(run((c) => requests.listSources(c)));
+  sources
+    .command('create')
+    .description('create a source; answers its write key (shown once)')
+    .argument('<name>', 'display name')
+    .action(run((c, name: string) => requests.createSource(c, name), 'Keep the write key now: it is not shown again.'));
+
+  const keys = program.command('keys').description("a workspace's keys (write keys and API keys)");
+  keys
+    .command('list')
+    .description('list the keys of --workspace (ids, kinds, scopes; never the keys)')
+    .action(run((c) => requests.listKeys(c)));
+  keys
+    .command('rotate')
+    .description("replace a source's write key: a new one is answered (shown once), the old ones are revoked")
+    .argument('<sourceId>', 'the source')
+    .action(run((c, sourceId: string) => requests.rotateWriteKey(c, sourceId), 'Keep the new write key now: it is not shown again.'));
+  keys
+    .command('revoke')
+    .description('revoke a key by its id (see keys list)')
+    .argument('<keyId>', 'the key id')
+    .action(run((c, keyId: string) => requests.revokeKey(c, keyId)));
+
+  program
+    .command('api-keys')
+    .description('API keys of a workspace')
+    .command('create')
+    .description('create an API key with scopes (read:profiles, write:profiles, read:segments, write:segments, read:identities, admin)')
+    .argument('<name>', 'display name')
+    .requiredOption('--scopes <list>', 'comma-separated scopes', parseScopes)
+    .action(
+      run(
+        (c, name: string, opts: { scopes: string[] }) => requests.createApiKey(c, name, opts.scopes),
+        'Keep the API key now: it is not shown again.',
+      ),
+    );
+
+  const rules = program.command('identity-rules').description("the workspace's identity rules (identity-resolver; admin API key)");
+  rules
+    .command('get')
+    .description('print the effective rules')
+    .action(run((c) => requests.getIdentityRules(c)));
+  rules
+    .command('set')
+    .description('replace the rules from a JSON file (omitted fields take the defaults)')
+    .argument('<file>', 'JSON file, e.g. {"limits": {"email": 3}}')
+    .action(run(async (c, file: string) => requests.putIdentityRules(c, await readJson(file))));
+
+  program
+    .command('identities')
+    .description('the identity graph (identity-resolver)')
+    .command('get')
+    .description('the profile of an identifier and the merges that led there')
+    .argument('<type:value>', 'e.g. email:jane@example.com')
+    .action(run((c, typeValue: string) => requests.getIdentity(c, typeValue)));
+
+  const segments = program.command('segments').description('segments (segmenter)');
+  segments
+    .command('list')
+    .description("list the workspace's segments")
+    .action(run((c) => requests.listSegments(c)));
+  segments
+    .command('get')
+    .description('one segment, with its backfill progress')
+    .argument('<id>', 'segment id')
+    .action(run((c, id: string) => requests.getSegment(c, id)));
+  segments
+    .command('create')
+    .description('create a segment from the text form (--definition) or a JSON AST file (--file)')
+    .argument('<name>', 'display name')
+    .option('-d, --definition <text>', `text form, e.g. "trait('country') = 'DE'"`)
+    .option('-f, --file <path>', 'JSON file with the definition AST')
+    .action(
+      run(async (c, name: string, opts: { definition?: string; file?: string }) => {
+        if ((opts.definition === undefined) === (opts.file === undefined))
+          throw new CliError('give exactly one of --definition and --file', 2);
+        return requests.createSegment(c, name, opts.definition ?? (await readJson(opts.file as string)));
+      }),
+    );
+  segments
+    .command('members')
+    .description('a page of members')
+    .argument('<id>', 'segment id')
+    .option('--limit <n>', 'page size (1-1000)', positiveInt)
+    .option('--after <profileId>', 'the "next" value of the previous page')
+    .action(run((c, id: string, opts: { limit?: number; after?: string }) => requests.segmentMembers(c, id, opts.limit, opts.after)));
+
+  program
+    .command('profiles')
+    .description('profiles (profile-store)')
+    .command('get')
+    .description('a profile by id or type:value')
+    .argument('<id>', 'profile id, or e.g. email:jane@example.com, user_id:42')
+    .addOption(new Option('--section <name>', 'only one part of it').choices(PROFILE_SECTIONS))
+    .action(run((c, id: string, opts: { section?: ProfileSection }) => requests.getProfile(c, id, opts.section)));
+
+  return program;
+}
+
+/** Runs the CLI on argv (without node and the script); resolves to the exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return 2;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof CliError) {
+      io.err(`cdp: ${e.message}\n`);
+      return e.exitCode;
+    }
+    io.err(`cdp: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}

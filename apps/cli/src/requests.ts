@@ -1,0 +1,237 @@
+import { CliError, type ApiRequest } from './http';
+
+/** Where the services are and who the caller is; from flags, else the environment, else the brief's local defaults. */
+export interface CliConfig {
+  collectorUrl: string;
+  identityUrl: string;
+  profilesUrl: string;
+  segmenterUrl: string;
+  adminToken?: string;
+  apiKey?: string;
+  workspace?: string;
+}
+
+export interface GlobalFlags {
+  collectorUrl?: string;
+  identityUrl?: string;
+  profilesUrl?: string;
+  segmenterUrl?: string;
+  adminToken?: string;
+  apiKey?: string;
+  workspace?: string;
+}
+
+export const ENV = {
+  collectorUrl: 'CDP_COLLECTOR_URL',
+  identityUrl: 'CDP_IDENTITY_RESOLVER_URL',
+  profilesUrl: 'CDP_PROFILE_STORE_URL',
+  segmenterUrl: 'CDP_SEGMENTER_URL',
+  adminToken: 'CDP_ADMIN_TOKEN',
+  apiKey: 'CDP_API_KEY',
+  workspace: 'CDP_WORKSPACE_ID',
+} as const;
+
+const DEFAULT_URLS = {
+  collectorUrl: 'http://localhost:3001',
+  identityUrl: 'http://localhost:3003',
+  profilesUrl: 'http://localhost:3004',
+  segmenterUrl: 'http://localhost:3005',
+} as const;
+
+export function resolveConfig(flags: GlobalFlags, env: Record<string, string | undefined>): CliConfig {
+  const pick = (key: keyof typeof ENV): string | undefined => {
+    const value = flags[key] ?? env[ENV[key]];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const url = (key: keyof typeof DEFAULT_URLS): string => {
+    const value = pick(key) ?? DEFAULT_URLS[key];
+    try {
+      return new URL(value).toString().replace(/\/+$/, '');
+    } catch {
+      throw new CliError(`${ENV[key]} / --${kebab(key)} is not a URL: ${value}`, 2);
+    }
+  };
+  const config: CliConfig = {
+    collectorUrl: url('collectorUrl'),
+    identityUrl: url('identityUrl'),
+    profilesUrl: url('profilesUrl'),
+    segmenterUrl: url('segmenterUrl'),
+  };
+  const adminToken = pick('adminToken');
+  const apiKey = pick('apiKey');
+  const workspace = pick('workspace');
+  if (adminToken) config.adminToken = adminToken;
+  if (apiKey) config.apiKey = apiKey;
+  if (workspace) config.workspace = workspace;
+  return config;
+}
+
+const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const seg = encodeURIComponent;
+
+function adminToken(config: CliConfig): string {
+  if (!config.adminToken) throw new CliError(`no admin token: pass --admin-token or set ${ENV.adminToken}`, 2);
+  return config.adminToken;
+}
+
+function apiKey(config: CliConfig): string {
+  if (!config.apiKey) throw new CliError(`no API key: pass --api-key or set ${ENV.apiKey}`, 2);
+  return config.apiKey;
+}
+
+/** Workspace admin routes take the operator token, or an API key with the admin scope of that workspace. */
+function workspaceAdmin(config: CliConfig): { workspace: string; authorization: string } {
+  if (!config.workspace) throw new CliError(`no workspace: pass --workspace or set ${ENV.workspace}`, 2);
+  const token = config.adminToken ?? config.apiKey;
+  if (!token) throw new CliError(`no credentials: pass --admin-token (${ENV.adminToken}) or an admin --api-key (${ENV.apiKey})`, 2);
+  return { workspace: config.workspace, authorization: `Bearer ${token}` };
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** Every request the CLI can make: pure, so tests check method, path, headers and body without a network. */
+export const requests = {
+  createWorkspace: (c: CliConfig, name: string): ApiRequest => ({
+    method: 'POST',
+    service: 'collector',
+    url: `${c.collectorUrl}/v1/admin/workspaces`,
+    headers: bearer(adminToken(c)),
+    body: { name },
+  }),
+
+  listSources: (c: CliConfig): ApiRequest => {
+    const { workspace, authorization } = workspaceAdmin(c);
+    return {
+      method: 'GET',
+      service: 'collector',
+      url: `${c.collectorUrl}/v1/admin/workspaces/${seg(workspace)}/sources`,
+      headers: { authorization },
+    };
+  },
+
+  createSource: (c: CliConfig, name: string): ApiRequest => {
+    const { workspace, authorization } = workspaceAdmin(c);
+    return {
+      method: 'POST',
+      service: 'collector',
+      url: `${c.collectorUrl}/v1/admin/workspaces/${seg(workspace)}/sources`,
+      headers: { authorization },
+      body: { name },
+    };
+  },
+
+  listKeys: (c: CliConfig): ApiRequest => {
+    const { workspace, authorization } = workspaceAdmin(c);
+    return {
+      method: 'GET',
+      service: 'collector',
+      url: `${c.collectorUrl}/v1/admin/workspaces/${seg(workspace)}/keys`,
+      headers: { authorization },
+    };
+  },
+
+  rotateWriteKey: (c: CliConfig, sourceId: string): ApiRequest => {
+    const { workspace, authorization } = workspaceAdmin(c);
+    return {
+      method: 'POST',
+      service: 'collector',
+      url: `${c.collectorUrl}/v1/admin/workspaces/${seg(workspace)}/sources/${seg(sourceId)}/rotate-key`,
+      headers: { authorization },
+    };
+  },
+
+  revokeKey: (c: CliConfig, keyId: string): ApiRequest => {
+    const { workspace, authorization } = workspaceAdmin(c);
+    return {
+      method: 'DELETE',
+      service: 'collector',
+      url: `${c.collectorUrl}/v1/admin/workspaces/${seg(workspace)}/keys/${seg(keyId)}`,
+      headers: { authorization },
+    };
+  },
+
+  createApiKey: (c: CliConfig, name: string, scopes: string[]): ApiRequest => {
+    const { workspace, authorization } = workspaceAdmin(c);
+    return {
+      method: 'POST',
+      service: 'collector',
+      url: `${c.collectorUrl}/v1/admin/workspaces/${seg(workspace)}/keys`,
+      headers: { authorization },
+      body: { name, scopes },
+    };
+  },
+
+  getIdentityRules: (c: CliConfig): ApiRequest => ({
+    method: 'GET',
+    service: 'identity-resolver',
+    url: `${c.identityUrl}/v1/identity-rules`,
+    headers: bearer(apiKey(c)),
+  }),
+
+  putIdentityRules: (c: CliConfig, rules: unknown): ApiRequest => ({
+    method: 'PUT',
+    service: 'identity-resolver',
+    url: `${c.identityUrl}/v1/identity-rules`,
+    headers: bearer(apiKey(c)),
+    body: rules,
+  }),
+
+  getIdentity: (c: CliConfig, typeValue: string): ApiRequest => ({
+    method: 'GET',
+    service: 'identity-resolver',
+    url: `${c.identityUrl}/v1/identities/${seg(typeValue)}`,
+    headers: bearer(apiKey(c)),
+  }),
+
+  listSegments: (c: CliConfig): ApiRequest => ({
+    method: 'GET',
+    service: 'segmenter',
+    url: `${c.segmenterUrl}/v1/segments`,
+    headers: bearer(apiKey(c)),
+  }),
+
+  getSegment: (c: CliConfig, id: string): ApiRequest => ({
+    method: 'GET',
+    service: 'segmenter',
+    url: `${c.segmenterUrl}/v1/segments/${seg(id)}`,
+    headers: bearer(apiKey(c)),
+  }),
+
+  createSegment: (c: CliConfig, name: string, definition: unknown): ApiRequest => ({
+    method: 'POST',
+    service: 'segmenter',
+    url: `${c.segmenterUrl}/v1/segments`,
+    headers: bearer(apiKey(c)),
+    body: { name, definition },
+  }),
+
+  segmentMembers: (c: CliConfig, id: string, limit?: number, after?: string): ApiRequest => {
+    const query = new URLSearchParams();
+    if (limit !== undefined) query.set('limit', String(limit));
+    if (after !== undefined) query.set('after', after);
+    const qs = query.toString();
+    return {
+      method: 'GET',
+      service: 'segmenter',
+      url: `${c.segmenterUrl}/v1/segments/${seg(id)}/members${qs ? `?${qs}` : ''}`,
+      headers: bearer(apiKey(c)),
+    };
+  },
+
+  getProfile: (c: CliConfig, id: string, section?: ProfileSection): ApiRequest => ({
+    method: 'GET',
+    service: 'profile-store',
+    url: `${c.profilesUrl}/v1/profiles/${seg(id)}${section ? `/${section}` : ''}`,
+    headers: bearer(apiKey(c)),
+  }),
+};
+
+export const PROFILE_SECTIONS = ['traits', 'events', 'identities', 'segments'] as const;
+export type ProfileSection = (typeof PROFILE_SECTIONS)[number];
+
+/** `read:profiles,admin` or `read:profiles admin` -> a de-duplicated list; the collector checks the names. */
+export function parseScopes(text: string): string[] {
+  const scopes = [...new Set(text.split(/[\s,]+/).filter((s) => s !== ''))];
+  if (scopes.length === 0) throw new CliError('--scopes needs at least one scope, e.g. --scopes read:profiles,read:segments', 2);
+  return scopes;
+}

@@ -1,0 +1,39 @@
+import { Body, Controller, Get, Put, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
+import { ApiKeyGuard, RequireScope, WorkspaceId } from '@cdp/access';
+import type { EffectiveIdentityRules, IdentityRulesInput } from './identity-rules';
+import { IdentityRulesDto } from './identity-rules.dto';
+import { IdentityRulesService } from './identity-rules.service';
+
+/** The workspace's identity rules (brief section 3): read and replaced with an admin API key. */
+@Controller('v1/identity-rules')
+@UseGuards(ApiKeyGuard)
+@RequireScope('admin')
+@UsePipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }))
+export class IdentityRulesController {
+  constructor(private readonly rules: IdentityRulesService) {}
+
+  @Get()
+  get(@WorkspaceId() workspaceId: string): Promise<EffectiveIdentityRules> {
+    return this.rules.effective(workspaceId);
+  }
+
+  /** Replaces the workspace's rules; omitted fields take the defaults. Applies to new events. */
+  @Put()
+  put(@WorkspaceId() workspaceId: string, @Body() body: IdentityRulesDto): Promise<EffectiveIdentityRules> {
+    return this.rules.replace(workspaceId, toInput(body));
+  }
+}
+
+/** A plain object of the fields that were given (the DTO instance would store class metadata and undefineds). */
+function toInput(body: IdentityRulesDto): IdentityRulesInput {
+  const input: IdentityRulesInput = {};
+  if (body.priority !== undefined) input.priority = body.priority;
+  if (body.limits !== undefined) input.limits = body.limits;
+  if (body.defaultLimit !== undefined) input.defaultLimit = body.defaultLimit;
+  if (body.blocked !== undefined) {
+    input.blocked = {};
+    if (body.blocked.values !== undefined) input.blocked.values = body.blocked.values;
+    if (body.blocked.patterns !== undefined) input.blocked.patterns = body.blocked.patterns;
+  }
+  return input;
+}
