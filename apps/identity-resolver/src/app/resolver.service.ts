@@ -4,6 +4,7 @@ import { decide, extractIdentifiers, type Identifier, type IdentityRules, type P
 import { IdentitiesRepository, type IdentityDoc } from './identities.repository';
 import { IdentityProfilesRepository, type IdentityProfileDoc, type MergeInfo } from './identity-profiles.repository';
 import type { StoredMerge } from './outputs';
+import { independentGroups } from './independent-groups';
 import { ProfileGraph } from './profile-graph';
 
 export const MERGE_REASON = 'shared_identifier';
@@ -32,6 +33,32 @@ export class ResolverService {
     private readonly identities: IdentitiesRepository,
     private readonly profiles: IdentityProfilesRepository,
   ) {}
+
+  /**
+   * Groups items (a workspace and an event's identifiers) so that no two groups share an
+   * identifier or a profile those identifiers lead to now: groups can be resolved concurrently,
+   * the items of one group in order. Reads each workspace's identities and profiles once.
+   */
+  async independentGroups(items: { workspaceId: string; identifiers: Identifier[] }[]): Promise<number[][]> {
+    const canonicalOf = new Map<string, Map<string, string | undefined>>();
+    for (const ws of new Set(items.map((i) => i.workspaceId))) {
+      const ids = items.filter((i) => i.workspaceId === ws).flatMap((i) => i.identifiers);
+      const known = await this.identities.findMany(ws, [...new Map(ids.map((id) => [identifierNode(id), id])).values()]);
+      const graph = await ProfileGraph.load(
+        known.map((k) => k.profileId),
+        (profileIds) => this.profiles.findMany(ws, profileIds),
+      );
+      canonicalOf.set(ws, new Map(known.map((k) => [identifierNode(k), graph.canonical(k.profileId)])));
+    }
+    return independentGroups(
+      items.map(({ workspaceId: ws, identifiers }) =>
+        identifiers.flatMap((id) => {
+          const profileId = canonicalOf.get(ws)?.get(identifierNode(id));
+          return [`${ws}\u0000${identifierNode(id)}`, ...(profileId ? [`${ws}\u0000profile\u0000${profileId}`] : [])];
+        }),
+      ),
+    );
+  }
 
   async resolve(event: NormalizedEvent, rules: IdentityRules): Promise<Resolution> {
     const identifiers = extractIdentifiers(event, rules);
@@ -119,6 +146,8 @@ export class ResolverService {
     throw new GraphChanged('repaired missing profile documents');
   }
 }
+
+const identifierNode = (id: Identifier): string => `identifier\u0000${id.type}\u0000${id.value}`;
 
 const toState = (doc: IdentityProfileDoc): ProfileState => ({
   profileId: doc.profileId,
