@@ -6,6 +6,7 @@ import { PlatformModule } from '@cdp/platform';
 import { ErasuresRepository } from './erasures.repository';
 import { ProfilePipelineConsumer } from './pipeline.consumer';
 import { ProfileEraser } from './profile-eraser';
+import { ProfileIdentifiersRepository } from './profile-identifiers.repository';
 import { ProfileSegmentsRepository } from './profile-segments.repository';
 import { ProfileStoreConfig } from './profile-store.config';
 import { ProfileWriter } from './profile-writer';
@@ -23,6 +24,7 @@ import { TimelineRepository } from './timeline.repository';
   controllers: [ProfilesController],
   providers: [
     ProfilesRepository,
+    ProfileIdentifiersRepository,
     TimelineRepository,
     ProfileSegmentsRepository,
     ErasuresRepository,

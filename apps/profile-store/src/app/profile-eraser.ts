@@ -1,9 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { recordKey, Topics, type ProfileChange } from '@cdp/contracts';
 import { KafkaGateway, type TopicCodec } from '@cdp/kafka';
-import { erasureHash, type ErasureSubject, type Profile } from '@cdp/profile-model';
+import { erasureHash, identifierKey, type ErasureSubject, type Profile } from '@cdp/profile-model';
 import { deletedChange } from './profile-change';
 import { ErasuresRepository } from './erasures.repository';
+import { ProfileIdentifiersRepository } from './profile-identifiers.repository';
 import { ProfileSegmentsRepository } from './profile-segments.repository';
 import { ProfileStoreConfig } from './profile-store.config';
 import { ProfilesRepository } from './profiles.repository';
@@ -29,6 +30,7 @@ export class ProfileEraser {
     private readonly timeline: TimelineRepository,
     private readonly segments: ProfileSegmentsRepository,
     private readonly erasures: ErasuresRepository,
+    private readonly identifiers: ProfileIdentifiersRepository,
   ) {}
 
   async erase(profile: Profile): Promise<void> {
@@ -68,6 +70,10 @@ export class ProfileEraser {
     await this.kafka.producer.send(deleted);
     await this.kafka.producer.send(ids.map((id) => ({ topic: codec.topic, key: recordKey(workspaceId, id), value: null })));
 
+    await this.identifiers.forget(
+      workspaceId,
+      all.flatMap((p) => p.identifiers.map((i) => identifierKey(i.type, i.value))),
+    );
     await this.timeline.erase(workspaceId, ids);
     await this.segments.erase(workspaceId, ids);
     if (absorbedIds.length > 0) await this.profiles.erase(workspaceId, absorbedIds);

@@ -1,8 +1,22 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { IdentityMerge, ProfileChange, ResolvedEvent } from '@cdp/contracts';
-import { applyEvent, emptyProfile, mergeProfiles, type Profile } from '@cdp/profile-model';
+import { applyEvent, emptyProfile, identifierKey, mergeProfiles, type Profile } from '@cdp/profile-model';
 import { profileChange } from './profile-change';
+import { ProfileIdentifiersRepository } from './profile-identifiers.repository';
 import { ProfilesRepository } from './profiles.repository';
+
+interface EventStep {
+  event: ResolvedEvent;
+  profile: Profile;
+  created: boolean;
+  changedTraits: string[];
+}
+
+/** Identifier keys the profile holds that it did not hold before. */
+const newIdKeys = (before: Profile, after: Profile): string[] => {
+  const known = new Set(before.identifiers.map((i) => identifierKey(i.type, i.value)));
+  return after.identifiers.map((i) => identifierKey(i.type, i.value)).filter((k) => !known.has(k));
+};
 
 /** Compare-and-set attempts before a chunk fails (and is redelivered). */
 const MAX_ATTEMPTS = 8;
@@ -16,7 +30,10 @@ const MAX_REDIRECTS = 16;
 export class ProfileWriter {
   private readonly logger = new Logger(ProfileWriter.name);
 
-  constructor(private readonly profiles: ProfilesRepository) {}
+  constructor(
+    private readonly profiles: ProfilesRepository,
+    private readonly identifiers: ProfileIdentifiersRepository,
+  ) {}
 
   /**
    * Applies one profile's events (in offset order) in one write and returns a change per event.
@@ -32,7 +49,7 @@ export class ProfileWriter {
       const current = await this.loadForWrite(workspaceId, profileId);
       const now = Date.now();
       let profile = current;
-      const steps: { event: ResolvedEvent; profile: Profile; created: boolean; changedTraits: string[] }[] = [];
+      const steps: EventStep[] = [];
       for (const event of events) {
         const result = applyEvent(profile, event, now);
         steps.push({
@@ -43,16 +60,24 @@ export class ProfileWriter {
         });
         profile = result.profile;
       }
-      if (profile.version === current.version || (await this.profiles.compareAndSet(profile, current.version))) {
-        return {
-          profileId: profile.profileId,
-          changes: steps.map((s) =>
-            profileChange(s.profile, { kind: 'event', event: s.event, created: s.created, changedTraits: s.changedTraits }, now),
-          ),
-        };
+      if (profile.version === current.version) return this.outcome(profile, steps, now);
+      // Pointers first: a crash after the profile write must not leave an identifier unfindable.
+      await this.identifiers.remember(workspaceId, newIdKeys(current, profile), profile.profileId);
+      if (await this.profiles.compareAndSet(profile, current.version)) {
+        return this.outcome(profile, steps, now);
       }
       if (attempt >= MAX_ATTEMPTS) throw new Error(`profile ${profileId}: version conflict after ${attempt} attempts`);
     }
+  }
+
+  /** A change per applied event, from the profile state right after it. */
+  private outcome(profile: Profile, steps: EventStep[], now: number): { profileId: string; changes: ProfileChange[] } {
+    return {
+      profileId: profile.profileId,
+      changes: steps.map((s) =>
+        profileChange(s.profile, { kind: 'event', event: s.event, created: s.created, changedTraits: s.changedTraits }, now),
+      ),
+    };
   }
 
   /**

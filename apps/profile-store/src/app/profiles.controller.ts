@@ -18,6 +18,7 @@ import { parseProfileRef } from './profile-ref';
 import { ProfileEraser } from './profile-eraser';
 import { ProfileSegmentsRepository } from './profile-segments.repository';
 import { profileView, segmentView, timelineView, traitsView } from './profile-views';
+import { ProfileIdentifiersRepository } from './profile-identifiers.repository';
 import { ProfilesRepository } from './profiles.repository';
 import { decodeCursor, encodeCursor } from './timeline-cursor';
 import { TimelineRepository } from './timeline.repository';
@@ -32,6 +33,7 @@ const DEFAULT_EVENTS_PAGE = 50;
 export class ProfilesController {
   constructor(
     private readonly profiles: ProfilesRepository,
+    private readonly identifiers: ProfileIdentifiersRepository,
     private readonly timeline: TimelineRepository,
     private readonly segments: ProfileSegmentsRepository,
     private readonly eraser: ProfileEraser,
@@ -92,13 +94,19 @@ export class ProfilesController {
     return { profileId: profile.profileId, erased: true };
   }
 
+  /** The canonical profile holding the identifier `type:value`. */
+  private async byIdentifier(workspaceId: string, idKey: string): Promise<Profile | null> {
+    const profileId = await this.identifiers.lookup(workspaceId, idKey);
+    return profileId ? this.profiles.canonical(workspaceId, profileId) : null;
+  }
+
   private async resolve(workspaceId: string, id: string): Promise<Profile> {
     const ref = parseProfileRef(id);
     if (!ref) throw new BadRequestException('profile id must be a profile id or type:value (e.g. email:jane@example.com)');
     const profile =
       ref.kind === 'identifier'
         ? // A profile id may itself look like type:value; try it as one before answering 404.
-          ((await this.profiles.byIdentifier(workspaceId, ref.idKey)) ?? (await this.profiles.canonical(workspaceId, id.trim())))
+          ((await this.byIdentifier(workspaceId, ref.idKey)) ?? (await this.profiles.canonical(workspaceId, id.trim())))
         : await this.profiles.canonical(workspaceId, ref.profileId);
     if (!profile) throw new NotFoundException(ref.kind === 'identifier' ? `no profile has identifier ${ref.type}:…` : 'profile not found');
     return profile;

@@ -15,10 +15,7 @@ export class ProfilesRepository extends WorkspaceRepository<ProfileDoc> {
   }
 
   indexes(): IndexDescription[] {
-    return [
-      { key: { workspaceId: 1, profileId: 1 }, name: 'workspace_profile', unique: true },
-      { key: { workspaceId: 1, idKeys: 1 }, name: 'workspace_idkeys' },
-    ];
+    return [{ key: { workspaceId: 1, profileId: 1 }, name: 'workspace_profile', unique: true }];
   }
 
   async get(workspaceId: string, profileId: string): Promise<Profile | null> {
@@ -31,13 +28,6 @@ export class ProfilesRepository extends WorkspaceRepository<ProfileDoc> {
     let profile = await this.get(workspaceId, profileId);
     for (let hops = 0; profile?.mergedInto && hops < MAX_REDIRECTS; hops++) profile = await this.get(workspaceId, profile.mergedInto);
     return profile && !profile.mergedInto ? profile : null;
-  }
-
-  /** The canonical profile holding the identifier `type:value`. */
-  async byIdentifier(workspaceId: string, idKey: string): Promise<Profile | null> {
-    const docs = await this.find(workspaceId, { idKeys: idKey }, { projection: { profileId: 1, mergedInto: 1 }, limit: 20 });
-    const live = docs.find((d) => !d.mergedInto) ?? docs[0];
-    return live ? this.canonical(workspaceId, live.profileId) : null;
   }
 
   /**

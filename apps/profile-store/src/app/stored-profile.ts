@@ -1,4 +1,4 @@
-import { identifierKey, type IdentifierEntry, type JsonValue, type Profile, type ProfileStats, type TraitEntry } from '@cdp/profile-model';
+import type { IdentifierEntry, JsonValue, Profile, ProfileStats, TraitEntry } from '@cdp/profile-model';
 import type { WorkspaceDocument } from '@cdp/mongo';
 
 /**
@@ -17,8 +17,6 @@ export interface ProfileDoc extends WorkspaceDocument {
   profileId: string;
   traits: Record<string, StoredTrait>;
   identifiers: IdentifierEntry[];
-  /** `type:value` of every identifier, indexed for lookups. */
-  idKeys: string[];
   stats: ProfileStats;
   version: number;
   createdAt: number;
@@ -52,7 +50,6 @@ export function toDoc(p: Profile): ProfileDoc {
     profileId: p.profileId,
     traits,
     identifiers: p.identifiers,
-    idKeys: p.identifiers.map((i) => identifierKey(i.type, i.value)),
     stats: p.stats,
     version: p.version,
     createdAt: p.createdAt,

@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import type { IndexDescription } from 'mongodb';
+import { isDuplicateKey, MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
+
+/** Which profile an identifier (`type:value`) was first seen on; merges are followed from there. */
+export interface ProfileIdentifierDoc extends WorkspaceDocument {
+  idKey: string;
+  profileId: string;
+}
+
+/**
+ * `profile_identifiers`: the lookup behind `GET /v1/profiles/{type:value}`, one document per
+ * workspace and identifier, read by `_id`. A pointer is written once and never moved: an
+ * absorbed profile redirects to its survivor, so the first profile stays a valid entry point.
+ */
+@Injectable()
+export class ProfileIdentifiersRepository extends WorkspaceRepository<ProfileIdentifierDoc> {
+  constructor(mongo: MongoConnection) {
+    super(mongo.db, 'profile_identifiers', ['idKey']);
+  }
+
+  indexes(): IndexDescription[] {
+    return [{ key: { workspaceId: 1, idKey: 1 }, name: 'workspace_idkey', unique: true }];
+  }
+
+  /** Points these identifiers at the profile unless they point somewhere already. */
+  async remember(workspaceId: string, idKeys: string[], profileId: string): Promise<void> {
+    try {
+      await this.bulkWrite(
+        workspaceId,
+        idKeys.map((idKey) => ({ insertOne: { document: { idKey, profileId } as ProfileIdentifierDoc } })),
+      );
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+    }
+  }
+
+  async lookup(workspaceId: string, idKey: string): Promise<string | null> {
+    return (await this.findOne(workspaceId, { idKey }, { projection: { profileId: 1 } }))?.profileId ?? null;
+  }
+
+  async forget(workspaceId: string, idKeys: string[]): Promise<void> {
+    if (idKeys.length > 0) await this.deleteMany(workspaceId, { idKey: { $in: idKeys } });
+  }
+}
