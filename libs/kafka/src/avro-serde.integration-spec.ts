@@ -49,3 +49,17 @@ it('says why bytes cannot be decoded', async () => {
     expect((error as DecodeError).code).toBe(code);
   }
 });
+
+it("refuses valid Avro written with another topic's schema, and reads its own through resolution", async () => {
+  const raw = await serde.codec(Topics.rawEvents, `${scope.namespace}${Topics.rawEvents.name}`);
+  const dlq = await serde.codec(Topics.deadLetters, `${scope.namespace}${Topics.deadLetters.name}`);
+  const rawBytes = await raw.encode({ workspaceId: 'ws', sourceId: null, messageId: 'm', type: 'track', receivedAt: 1, payload: '{}' });
+  const error = await dlq.decode(rawBytes).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(DecodeError);
+  expect((error as DecodeError).code).toBe('wrong_schema');
+  // Without a reader schema (no topic known) the writer schema alone decodes it, as before.
+  expect(await serde.decode(rawBytes)).toMatchObject({ messageId: 'm' });
+});

@@ -1,8 +1,9 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { Type, type Resolver, type Schema } from 'avsc';
 import { type TopicDef, valueSubject } from '@cdp/contracts';
 
 /** Why a record could not be decoded; these become DLQ reason codes. */
-export type DecodeFailure = 'empty_value' | 'not_confluent_avro' | 'unknown_schema_id' | 'undecodable';
+export type DecodeFailure = 'empty_value' | 'not_confluent_avro' | 'unknown_schema_id' | 'wrong_schema' | 'undecodable';
 
 export class DecodeError extends Error {
   constructor(
@@ -33,6 +34,8 @@ export interface TopicCodec<T> {
  */
 export class AvroSerde {
   private readonly ids = new Map<string, Promise<number>>();
+  /** Per reader schema (a topic's own), its type and its resolvers by writer schema id. */
+  private readonly readers = new Map<string, { type: Type; resolvers: Map<number, Resolver | DecodeError> }>();
 
   constructor(
     private readonly registry: SchemaRegistry,
@@ -50,7 +53,7 @@ export class AvroSerde {
     return {
       topic,
       encode: (value: T) => this.registry.encode(id, value),
-      decode: (buffer: Buffer | null) => this.decode<T>(buffer),
+      decode: (buffer: Buffer | null) => this.decode<T>(buffer, def.schema),
     };
   }
 
@@ -85,7 +88,13 @@ export class AvroSerde {
     return body.id;
   }
 
-  async decode<T>(buffer: Buffer | null): Promise<T> {
+  /**
+   * Decodes a value with the writer schema its id names. With the topic's own schema as
+   * `readerSchema`, the value is read through Avro schema resolution: a record written with a
+   * schema that is not a version of the topic's (another topic's record, say) is refused with
+   * `wrong_schema` instead of being handed on in the wrong shape.
+   */
+  async decode<T>(buffer: Buffer | null, readerSchema?: string): Promise<T> {
     if (!buffer || buffer.length === 0) throw new DecodeError('empty_value', 'record has no value');
     const id = schemaIdOf(buffer);
     if (id === undefined) throw new DecodeError('not_confluent_avro', 'value does not start with the Confluent magic byte and a schema id');
@@ -98,11 +107,36 @@ export class AvroSerde {
       if (isNotFound(e)) throw new DecodeError('unknown_schema_id', `schema id ${id} is not in the registry`);
       throw e;
     }
+    const resolved = readerSchema === undefined ? undefined : this.resolve(readerSchema, id, schema as Type);
+    if (resolved instanceof DecodeError) throw resolved;
     try {
-      return schema.fromBuffer(buffer.subarray(HEADER_LENGTH)) as T;
+      const body = buffer.subarray(HEADER_LENGTH);
+      return (resolved ? resolved.type.fromBuffer(body, resolved.resolver) : schema.fromBuffer(body)) as T;
     } catch (e) {
       throw new DecodeError('undecodable', `value does not match schema ${id}: ${e instanceof Error ? e.message : 'decode failed'}`);
     }
+  }
+
+  /** The reader type and its resolver for a writer schema id, cached; a DecodeError when they do not match. */
+  private resolve(readerSchema: string, writerId: number, writer: Type): { type: Type; resolver: Resolver } | DecodeError {
+    let reader = this.readers.get(readerSchema);
+    if (!reader) {
+      reader = { type: Type.forSchema(JSON.parse(readerSchema) as Schema), resolvers: new Map() };
+      this.readers.set(readerSchema, reader);
+    }
+    let resolver = reader.resolvers.get(writerId);
+    if (!resolver) {
+      try {
+        resolver = reader.type.createResolver(writer);
+      } catch {
+        resolver = new DecodeError(
+          'wrong_schema',
+          `schema ${writerId} is not a version of this topic's schema (${reader.type.name ?? 'unnamed'})`,
+        );
+      }
+      reader.resolvers.set(writerId, resolver);
+    }
+    return resolver instanceof DecodeError ? resolver : { type: reader.type, resolver };
   }
 }
 

@@ -1,8 +1,14 @@
 import type { BatchControl, ConsumerPort, InboundRecord, KafkaClientPort } from './port';
 
+/** Heartbeats while a chunk is handled, well inside the session timeout, so a slow chunk is not an eviction. */
+const HEARTBEAT_MS = 2_000;
+/** Pause before a consumer that died for good rejoins its group. */
+const REJOIN_DELAY_MS = 1_000;
+
 export interface ChunkContext {
   topic: string;
   partition: number;
+  highWatermark?: string;
 }
 
 export interface ConsumerRunnerOptions {
@@ -32,6 +38,7 @@ export class ConsumerRunner {
   private consumer: ConsumerPort | undefined;
   private running = false;
   private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
 
   constructor(private readonly options: ConsumerRunnerOptions) {}
 
@@ -45,11 +52,13 @@ export class ConsumerRunner {
       partitionsConcurrently: this.options.partitionsConcurrently,
     });
     this.consumer = consumer;
+    consumer.onFatal((error) => void this.rejoin(consumer, error));
     await consumer.connect();
     await consumer.subscribe(this.options.topics, this.options.fromBeginning ?? true);
     this.running = true;
     await consumer.run((batch, control) => {
-      const work = this.processBatch(batch.records, { topic: batch.topic, partition: batch.partition }, control);
+      const context = { topic: batch.topic, partition: batch.partition, highWatermark: batch.highWatermark };
+      const work = this.processBatch(batch.records, context, control);
       const settled = work.catch(() => undefined).finally(() => this.inFlight.delete(settled));
       this.inFlight.add(settled);
       return work;
@@ -61,11 +70,14 @@ export class ConsumerRunner {
     for (let i = 0; i < records.length; i += size) {
       if (!control.isRunning()) return;
       const chunk = records.slice(i, i + size);
+      const beat = setInterval(() => control.heartbeat().catch(() => undefined), HEARTBEAT_MS);
       try {
         await this.options.handle(chunk, context);
       } catch (e) {
         this.options.onError?.(e, context);
         throw e;
+      } finally {
+        clearInterval(beat);
       }
       const last = chunk.at(-1);
       if (last) await control.commit(last.offset);
@@ -73,8 +85,24 @@ export class ConsumerRunner {
     }
   }
 
+  /**
+   * The client gave up (e.g. evicted from the group and refused a commit): not ready until a
+   * new member has joined and resumed from the last committed offsets.
+   */
+  private async rejoin(dead: ConsumerPort, error: unknown): Promise<void> {
+    if (this.stopped || this.consumer !== dead) return;
+    this.running = false;
+    this.options.onError?.(error, { topic: this.options.topics.join(','), partition: -1 });
+    await dead.disconnect().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, REJOIN_DELAY_MS));
+    if (this.stopped || this.consumer !== dead) return;
+    this.consumer = undefined;
+    await this.start().catch((e: unknown) => void this.rejoin(this.consumer ?? dead, e));
+  }
+
   /** Finishes the chunks in hand, commits them, and leaves the group. */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (!this.consumer) return;
     this.running = false;
     await Promise.all(this.inFlight);

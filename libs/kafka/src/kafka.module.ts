@@ -60,8 +60,13 @@ export class KafkaGateway implements OnModuleInit, OnApplicationShutdown {
     return this.serde.codec(def, this.topic(def));
   }
 
-  decode<T>(buffer: Buffer | null): Promise<T> {
-    return this.serde.decode<T>(buffer);
+  /**
+   * Decodes a value; given the deployed topic it came from, through that topic's schema, so a
+   * record of another schema is refused (`wrong_schema`).
+   */
+  decode<T>(buffer: Buffer | null, topic?: string): Promise<T> {
+    const def = topic === undefined ? undefined : ALL_TOPICS.find((t) => this.topic(t) === topic);
+    return this.serde.decode<T>(buffer, def?.schema);
   }
 
   async onModuleInit(): Promise<void> {

@@ -155,6 +155,7 @@ class KafkaJsConsumer implements ConsumerPort {
           {
             topic: batch.topic,
             partition: batch.partition,
+            highWatermark: batch.highWatermark,
             records: batch.messages.map((m) => ({
               topic: batch.topic,
               partition: batch.partition,
@@ -170,6 +171,13 @@ class KafkaJsConsumer implements ConsumerPort {
           control,
         );
       },
+    });
+  }
+
+  onFatal(listener: (error: unknown) => void): void {
+    // kafkajs restarts itself after retriable errors; `restart: false` means the member is gone.
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) listener(payload.error);
     });
   }
 

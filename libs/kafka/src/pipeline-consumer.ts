@@ -52,16 +52,26 @@ export abstract class PipelineConsumer implements OnApplicationBootstrap, Before
       topics,
       handle: async (records, context) => {
         const end = this.metrics.batchSeconds.startTimer({ topic: context.topic });
+        const now = Date.now();
+        this.metrics.batchRecords.observe({ topic: context.topic }, records.length);
+        for (const r of records) this.metrics.recordWaitSeconds.observe({ topic: context.topic }, Math.max(0, now - r.timestamp) / 1000);
         const rejected = await this.handle(records, context);
         await this.deadLetter(rejected);
         this.metrics.recordsProcessed.inc({ topic: context.topic, outcome: 'ok' }, records.length - rejected.length);
         if (rejected.length) this.metrics.recordsProcessed.inc({ topic: context.topic, outcome: 'dead_lettered' }, rejected.length);
+        const last = records.at(-1);
+        if (context.highWatermark !== undefined && last) {
+          const lag = Number(BigInt(context.highWatermark) - BigInt(last.offset) - 1n);
+          this.metrics.consumerLag.set({ topic: context.topic, partition: String(context.partition) }, Math.max(0, lag));
+        }
         end();
       },
-      onError: (e, context) =>
+      onError: (e, context) => {
+        this.metrics.chunkFailures.inc({ topic: context.topic });
         this.logger.error(
           `chunk of ${context.topic}[${context.partition}] failed, will be redelivered: ${e instanceof Error ? e.message : String(e)}`,
-        ),
+        );
+      },
     });
     this.health.register(`consumer:${this.stage}`, async () => {
       if (!this.runner?.isRunning) throw new Error('consumer not running');
@@ -73,7 +83,7 @@ export abstract class PipelineConsumer implements OnApplicationBootstrap, Before
   /** Decodes a record's Avro value; undecodable bytes become a rejection with the decode reason. */
   protected async decodeRecord<T>(record: InboundRecord): Promise<DecodeResult<T>> {
     try {
-      return { ok: true, value: await this.kafka.decode<T>(record.value) };
+      return { ok: true, value: await this.kafka.decode<T>(record.value, record.topic) };
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       const workspaceId = record.key ? workspaceOfKey(record.key.toString('utf8')) || null : null;

@@ -23,6 +23,8 @@ export interface InboundRecord {
 export interface InboundBatch {
   topic: string;
   partition: number;
+  /** Offset of the next record the partition will get, when the client knows it (consumer lag). */
+  highWatermark?: string;
   records: InboundRecord[];
 }
 
@@ -45,6 +47,8 @@ export interface ConsumerPort {
   subscribe(topics: string[], fromBeginning: boolean): Promise<void>;
   /** Starts the fetch loop; each batch is one partition's records in offset order. */
   run(onBatch: (batch: InboundBatch, control: BatchControl) => Promise<void>): Promise<void>;
+  /** Called when the client stops consuming for good (it will not rejoin by itself). */
+  onFatal(listener: (error: unknown) => void): void;
   disconnect(): Promise<void>;
 }
 

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Injectable } from '@nestjs/common';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** One Prometheus registry per service, with the pipeline metrics every stage reports. */
 @Injectable()
@@ -25,6 +25,36 @@ export class Metrics {
     help: 'Time to handle one consumed batch, effects stored and offsets committed.',
     labelNames: ['topic'] as const,
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly batchRecords = new Histogram({
+    name: 'cdp_batch_records',
+    help: 'Records per handled chunk, by topic.',
+    labelNames: ['topic'] as const,
+    buckets: [1, 5, 10, 50, 100, 250, 500],
+    registers: [this.registry],
+  });
+
+  readonly recordWaitSeconds = new Histogram({
+    name: 'cdp_record_wait_seconds',
+    help: 'Time from a record being written to its topic until this stage handles it, by topic (queueing delay per stage).',
+    labelNames: ['topic'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly consumerLag = new Gauge({
+    name: 'cdp_consumer_lag_records',
+    help: 'Records of the partition not handled yet by this consumer group, after its last chunk.',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+
+  readonly chunkFailures = new Counter({
+    name: 'cdp_chunk_failures_total',
+    help: 'Chunks whose handling failed (database or Kafka error) and will be redelivered, by topic.',
+    labelNames: ['topic'] as const,
     registers: [this.registry],
   });
 

@@ -63,7 +63,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     if (record.value === null) return [];
     let change: ProfileChange;
     try {
-      change = await this.kafka.decode<ProfileChange>(record.value);
+      change = await this.kafka.decode<ProfileChange>(record.value, record.topic);
     } catch (e) {
       if (e instanceof DecodeError) return { record, workspaceId: keyWorkspace, reason: e.code, message: e.message };
       throw e;

@@ -1,0 +1,77 @@
+import { ConsumerRunner } from './consumer-runner';
+import type { BatchControl, ConsumerPort, InboundBatch, KafkaClientPort } from './port';
+
+/** A consumer that hands one batch to the runner when asked, and can die like kafkajs does. */
+class FakeConsumer implements ConsumerPort {
+  fatal: (error: unknown) => void = () => undefined;
+  onBatch?: (batch: InboundBatch, control: BatchControl) => Promise<void>;
+  disconnected = false;
+  connect = () => Promise.resolve();
+  subscribe = () => Promise.resolve();
+  disconnect = () => {
+    this.disconnected = true;
+    return Promise.resolve();
+  };
+  run(onBatch: (batch: InboundBatch, control: BatchControl) => Promise<void>) {
+    this.onBatch = onBatch;
+    return Promise.resolve();
+  }
+  onFatal(listener: (error: unknown) => void) {
+    this.fatal = listener;
+  }
+}
+
+const record = (offset: string) => ({ topic: 't', partition: 0, offset, key: null, value: null, timestamp: 0, headers: {} });
+
+describe('ConsumerRunner', () => {
+  const consumers: FakeConsumer[] = [];
+  const client = {
+    consumer: () => {
+      const c = new FakeConsumer();
+      consumers.push(c);
+      return c;
+    },
+  } as unknown as KafkaClientPort;
+
+  beforeEach(() => {
+    consumers.length = 0;
+    jest.useFakeTimers();
+  });
+  afterEach(() => jest.useRealTimers());
+
+  it('keeps heartbeating while a slow chunk is handled, then commits it', async () => {
+    let finish = () => undefined as void;
+    const runner = new ConsumerRunner({ client, groupId: 'g', topics: ['t'], handle: () => new Promise<void>((r) => (finish = r)) });
+    await runner.start();
+    const control = { heartbeat: jest.fn(() => Promise.resolve()), commit: jest.fn(() => Promise.resolve()), isRunning: () => true };
+    const done = consumers[0]?.onBatch?.({ topic: 't', partition: 0, records: [record('7')] }, control);
+    await jest.advanceTimersByTimeAsync(9_000);
+    expect(control.heartbeat.mock.calls.length).toBeGreaterThanOrEqual(4);
+    expect(control.commit).not.toHaveBeenCalled();
+    finish();
+    await done;
+    expect(control.commit).toHaveBeenCalledWith('7');
+  });
+
+  it('rejoins with a new member when the client dies for good, and reports not running meanwhile', async () => {
+    const runner = new ConsumerRunner({ client, groupId: 'g', topics: ['t'], handle: () => Promise.resolve() });
+    await runner.start();
+    expect(runner.isRunning).toBe(true);
+    consumers[0]?.fatal(new Error('The coordinator is not aware of this member'));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(runner.isRunning).toBe(false);
+    expect(consumers[0]?.disconnected).toBe(true);
+    await jest.advanceTimersByTimeAsync(1_500);
+    expect(consumers).toHaveLength(2);
+    expect(runner.isRunning).toBe(true);
+  });
+
+  it('does not rejoin after stop', async () => {
+    const runner = new ConsumerRunner({ client, groupId: 'g', topics: ['t'], handle: () => Promise.resolve() });
+    await runner.start();
+    await runner.stop();
+    consumers[0]?.fatal(new Error('late crash'));
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(consumers).toHaveLength(1);
+  });
+});
