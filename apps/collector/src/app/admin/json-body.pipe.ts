@@ -1,11 +1,15 @@
-import { Injectable, type PipeTransform, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, Injectable, type PipeTransform, ValidationPipe } from '@nestjs/common';
+import { MAX_BODY_DEPTH, nestsDeeperThan } from '@cdp/platform';
 import { parseJsonBody } from '../tracking/body';
 
 /** The collector reads raw bodies (see http-setup); admin routes want them as JSON. */
 @Injectable()
 export class JsonBodyPipe implements PipeTransform<unknown, unknown> {
   transform(value: unknown): unknown {
-    return parseJsonBody(value);
+    const body = parseJsonBody(value);
+    // The ValidationPipe after this one recurses: a hostile nesting would overflow its stack (a 500).
+    if (nestsDeeperThan(body, MAX_BODY_DEPTH)) throw new BadRequestException(`request body is nested deeper than ${MAX_BODY_DEPTH} levels`);
+    return body;
   }
 }
 
