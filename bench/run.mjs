@@ -10,6 +10,7 @@ import { percentiles, readSegmentChanges } from './lib/latency.mjs';
 import { drive } from './lib/load.mjs';
 import { summarize, writeReport } from './lib/report.mjs';
 import { Sampler, TOPICS } from './lib/sampler.mjs';
+import { seedStore, storageStats, workloadIds } from './lib/seed.mjs';
 import { benchScope, endpoints, prepare, SERVICES, startService } from './lib/services.mjs';
 import { Workload } from './lib/workload.mjs';
 
@@ -37,15 +38,24 @@ const cfg = {
   sessions: num('sessions', 100, 100),
   rate: args.rate ? Number(args.rate) : undefined,
   portBase: num('port-base', 3300, 3300),
+  // People already in the store before the load (issue 8 item 4: cost as the data grows).
+  store: num('store', 0, 0),
+  storeMemberships: args['store-memberships'] !== 'false',
   writeKey: process.env.CDP_DEMO_WRITE_KEY || 'dev-write-key',
   apiKey: process.env.CDP_DEMO_API_KEY || 'dev-api-key',
 };
+// `matches` (left out of the request body by JSON.stringify) says which seeded people are members.
 const SEGMENTS = [
-  { name: 'Germany', definition: "trait('country') = 'DE'" },
-  { name: 'Known email', definition: "trait('email') exists" },
+  { name: 'Germany', definition: "trait('country') = 'DE'", matches: (t) => t.country === 'DE' },
+  { name: 'Known email', definition: "trait('email') exists", matches: (t) => t.email !== undefined },
   // Every new profile enters it on its first event, so even a slow run yields latency samples.
-  { name: 'Not sanctioned', definition: "not trait('country') in ['KP', 'IR', 'SY']" },
+  {
+    name: 'Not sanctioned',
+    definition: "not trait('country') in ['KP', 'IR', 'SY']",
+    matches: (t) => !['KP', 'IR', 'SY'].includes(t.country),
+  },
 ];
+const WORKSPACE = 'demo'; // the workspace of the demo write key the bench sends with (libs/access DEMO_WORKSPACE)
 cfg.segments = SEGMENTS;
 
 const t0 = Date.now();
@@ -84,6 +94,7 @@ async function repetition(rep, kafka) {
     const failed = starting.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     const started = Object.values(services);
+    const segmentIds = [];
     for (const seg of SEGMENTS) {
       const res = await fetch(`${services.segmenter.url}/v1/segments`, {
         method: 'POST',
@@ -91,7 +102,9 @@ async function repetition(rep, kafka) {
         body: JSON.stringify(seg),
       });
       if (res.status !== 201) throw new Error(`creating segment ${seg.name}: ${res.status} ${await res.text()}`);
+      segmentIds.push((await res.json()).id);
     }
+    const seeding = cfg.store > 0 ? await seed(scope, services, segmentIds) : undefined;
     const sampler = new Sampler({ admin, namespace: scope.namespace, pids: Object.fromEntries(started.map((s) => [s.name, s.pid])) });
     await sampler.start();
     const workload = new Workload({ runId: scope.id, seed: 1000 + rep, active: cfg.sessions });
@@ -148,9 +161,24 @@ async function repetition(rep, kafka) {
     }
     const latencySeries = [...bySecond].sort((a, b) => a[0] - b[0]).map(([t, v]) => ({ t, ...percentiles(v) }));
 
-    log(`rep ${rep}: stopping services; ceilings (${cfg.ceilingSec}s each)`);
+    log(`rep ${rep}: stopping services; record and document sizes; ceilings (${cfg.ceilingSec}s each)`);
     await Promise.all(Object.values(services).map((s) => s.stop()));
     for (const k of Object.keys(services)) delete services[k];
+    const topicBytes = {};
+    for (const [name, topic] of Object.entries(TOPICS)) {
+      const sample = await sampleRecords({ kafka, admin, topic: scope.namespace + topic, n: 500 }).catch(() => []);
+      if (sample.length)
+        topicBytes[name] = {
+          records: (await admin.fetchTopicOffsets(scope.namespace + topic)).reduce((s, p) => s + Number(p.high), 0),
+          sampled: sample.length,
+          avgValueBytes: Math.round(sample.reduce((s, r) => s + r.value.length, 0) / sample.length),
+          avgKeyBytes: Math.round(sample.reduce((s, r) => s + (r.key?.length ?? 0), 0) / sample.length),
+        };
+    }
+    const storage = await storageStats({
+      mongoUrl: scope.mongoUrl,
+      ids: workloadIds({ workspaceId: WORKSPACE, runId: scope.id, people: workload.people, segmentIds }),
+    });
 
     const records = await sampleRecords({ kafka, admin, topic: scope.namespace + TOPICS.raw, n: 2000 });
     const scratchIn = `${scope.namespace}bench.ceiling.in`;
@@ -180,6 +208,9 @@ async function repetition(rep, kafka) {
       events: workload.events,
       mix: workload.mix,
       avgRecordBytes,
+      topicBytes,
+      storage,
+      seeding,
       segmentChanges: changes.length,
       warmupMs: warmEnd - loadStart,
       phases,
@@ -195,6 +226,52 @@ async function repetition(rep, kafka) {
   }
 }
 
+/**
+ * Pre-seeds `--store` people once the services made their indexes and the segments' backfills
+ * (over the still empty store) are done, then reads the last seeded person back through the
+ * profile-store and identity-resolver APIs, so a seeding that does not match what the services
+ * store fails the run instead of measuring an empty store.
+ */
+async function seed(scope, services, segmentIds) {
+  const auth = { authorization: `Bearer ${cfg.apiKey}` };
+  const deadline = Date.now() + 60_000;
+  for (const id of segmentIds) {
+    for (;;) {
+      const seg = await (await fetch(`${services.segmenter.url}/v1/segments/${id}`, { headers: auth })).json();
+      if (seg.backfill?.status !== 'running') break;
+      if (Date.now() > deadline) throw new Error(`backfill of segment ${id} still running after 60 s`);
+      await sleep(250);
+    }
+  }
+  log(`seeding ${cfg.store.toLocaleString('en-US')} people${cfg.storeMemberships ? ' with their memberships' : ''}`);
+  const seeded = await seedStore({
+    mongoUrl: scope.mongoUrl,
+    workspaceId: WORKSPACE,
+    n: cfg.store,
+    tag: scope.id,
+    segments: cfg.storeMemberships ? SEGMENTS.map((s, i) => ({ segmentId: segmentIds[i], matches: s.matches })) : [],
+    log,
+  });
+  const docs = Object.values(seeded.documents).reduce((a, b) => a + b, 0);
+  log(
+    `seeded ${cfg.store.toLocaleString('en-US')} people (${docs.toLocaleString('en-US')} documents) in ${seeded.seconds.toFixed(1)} s: ${seeded.peoplePerSec.toFixed(0)} people/s, ${seeded.documentsPerSec.toFixed(0)} documents/s`,
+  );
+  const { profileId, email } = seeded.sample;
+  const get = async (url) => {
+    const res = await fetch(url, { headers: auth });
+    if (!res.ok) throw new Error(`seeding check: GET ${url} answered ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  const byId = await get(`${services['profile-store'].url}/v1/profiles/${profileId}`);
+  const byEmail = await get(`${services['profile-store'].url}/v1/profiles/${encodeURIComponent(`email:${email}`)}`);
+  const identity = await get(`${services['identity-resolver'].url}/v1/identities/${encodeURIComponent(`email:${email}`)}`);
+  const traitEmail = byId.traits?.email?.value ?? byId.traits?.email;
+  if (byId.profileId !== profileId || traitEmail !== email || byEmail.profileId !== profileId || identity.profileId !== profileId)
+    throw new Error(`seeding check: ${JSON.stringify({ profileId, email, byId, byEmail, identity })}`);
+  log(`seeding check: profile ${profileId} read back by id and by email (profile-store) and by email (identity-resolver)`);
+  return { ...seeded, checked: true };
+}
+
 /** Drops the repetition's topics and database: the shared stack keeps no bench data. */
 async function cleanup(admin, scope) {
   const topics = (await admin.listTopics()).filter((t) => t.startsWith(scope.namespace));
@@ -204,6 +281,48 @@ async function cleanup(admin, scope) {
   const client = await new MongoClient(scope.mongoUrl).connect();
   await client.db().dropDatabase();
   await client.close();
+}
+
+/** The pre-seeded store of the run (the first repetition's seeding; every repetition seeds the same size). */
+function storeSummary(reps) {
+  const s = reps[0].seeding;
+  if (!s) return { profiles: 0 };
+  return {
+    profiles: s.people,
+    memberships: cfg.storeMemberships,
+    documents: s.documents,
+    seedingSec: Math.round(s.seconds * 10) / 10,
+    peoplePerSec: Math.round(s.peoplePerSec),
+    documentsPerSec: Math.round(s.documentsPerSec),
+    checked: s.checked,
+  };
+}
+
+/**
+ * When the previous latest run had another store size: end-to-end throughput of the larger store
+ * over that of the smaller (issue 8's target: at least 0.8).
+ */
+function scaleComparison(result, previous) {
+  const prevProfiles = previous?.store?.profiles ?? 0;
+  const profiles = result.store.profiles;
+  if (!previous || prevProfiles === profiles || !previous.endToEnd?.eventsPerSec) return undefined;
+  const [small, large] = prevProfiles < profiles ? [previous, result] : [result, previous];
+  const ratio = Math.round((large.endToEnd.eventsPerSec / small.endToEnd.eventsPerSec) * 1000) / 1000;
+  return {
+    previousStartedAt: previous.startedAt,
+    smallStore: small.store?.profiles ?? 0,
+    largeStore: large.store?.profiles ?? 0,
+    smallEventsPerSec: small.endToEnd.eventsPerSec,
+    largeEventsPerSec: large.endToEnd.eventsPerSec,
+    ratio,
+    stages: Object.fromEntries(
+      Object.keys(result.stages).map((s) => [
+        s,
+        small.stages[s]?.eventsPerSec ? Math.round((large.stages[s].eventsPerSec / small.stages[s].eventsPerSec) * 1000) / 1000 : null,
+      ]),
+    ),
+    target: { target: 0.8, measured: ratio, met: ratio >= 0.8 },
+  };
 }
 
 async function main() {
@@ -220,6 +339,11 @@ async function main() {
   mkdirSync(runDir, { recursive: true });
   const previousPath = join(resultsDir, 'latest.json');
   const previous = existsSync(previousPath) ? JSON.parse(readFileSync(previousPath, 'utf8')) : undefined;
+  result.store = storeSummary(reps);
+  result.topicBytes = reps[0].topicBytes;
+  result.storage = reps[0].storage;
+  result.scale = scaleComparison(result, previous);
+  if (result.scale) result.targets.largeStoreAtLeast80PercentOfSmall = result.scale.target;
   writeReport({ result, reps, previous, runDir, resultsDir });
   writeFileSync(join(runDir, 'samples.json'), JSON.stringify(reps.map((r) => ({ rep: r.rep, samples: r.samples }))));
   log(`report: bench/results/latest.md (run folder ${runDir})`);

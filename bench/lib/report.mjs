@@ -141,6 +141,22 @@ function markdown(res, previous) {
     '',
     '| figure | this run | previous latest |',
     '|---|---:|---:|',
+    `| store: people pre-seeded before the load | ${fmt(res.store?.profiles ?? 0)} | ${previous ? fmt(previous.store?.profiles ?? 0) : ''} |`,
+    ...(res.store?.profiles
+      ? [
+          `| seeding: s, people/s, documents/s (${Object.entries(res.store.documents)
+            .map(([k, v]) => `${k} ${fmt(v)}`)
+            .join(', ')}) | ${fmt(res.store.seedingSec, 1)} s, ${fmt(res.store.peoplePerSec)}, ${fmt(res.store.documentsPerSec)} | |`,
+        ]
+      : []),
+    ...(res.scale
+      ? [
+          `| end to end at ${fmt(res.scale.largeStore)} people over end to end at ${fmt(res.scale.smallStore)} (target at least 0.8) | ${fmt(res.scale.ratio, 3)} (${fmt(res.scale.largeEventsPerSec, 1)} / ${fmt(res.scale.smallEventsPerSec, 1)} events/s) | |`,
+          `| the same ratio per stage: ${Object.entries(res.scale.stages)
+            .map(([k, v]) => `${k} ${fmt(v, 2)}`)
+            .join(', ')} | | |`,
+        ]
+      : []),
     `| end to end, events/s (through all five services) | ${fmt(e.eventsPerSec)} | ${prev((p) => p.endToEnd.eventsPerSec)} |`,
     `| event-to-segment-change latency at ${fmt(e.latencyRate)} events/s, p50 / p95 / p99 ms | ${fmt(e.latencyMs.p50)} / ${fmt(e.latencyMs.p95)} / ${fmt(e.latencyMs.p99)} | ${prev((p) => p.endToEnd.latencyMs.p99)} (p99) |`,
     `| same latency at the maximum rate, p50 / p95 / p99 ms | ${fmt(e.latencyAtMaxMs.p50)} / ${fmt(e.latencyAtMaxMs.p95)} / ${fmt(e.latencyAtMaxMs.p99)} | |`,
@@ -159,9 +175,31 @@ function markdown(res, previous) {
     '| target | measured | met |',
     '|---|---:|---|',
     ...Object.entries(res.targets).map(
-      ([k, t]) => `| ${k} (${t.target}) | ${fmt(t.measured, k === 'eachStageHalfItsCeiling' ? 3 : 0)} | ${t.met ? 'yes' : 'no'} |`,
+      ([k, t]) =>
+        `| ${k} (${t.target}) | ${fmt(t.measured, ['eachStageHalfItsCeiling', 'largeStoreAtLeast80PercentOfSmall'].includes(k) ? 3 : 0)} | ${t.met ? 'yes' : 'no'} |`,
     ),
     '',
+    ...(res.topicBytes
+      ? [
+          '| topic | records | avg value bytes | avg key bytes |',
+          '|---|---:|---:|---:|',
+          ...Object.entries(res.topicBytes).map(
+            ([k, t]) => `| ${k} | ${fmt(t.records)} | ${fmt(t.avgValueBytes)} | ${fmt(t.avgKeyBytes)} |`,
+          ),
+          '',
+        ]
+      : []),
+    ...(res.storage
+      ? [
+          '| collection | documents | collStats avgObjSize | BSON bytes of documents the load wrote (sampled) | collStats size | index size |',
+          '|---|---:|---:|---:|---:|---:|',
+          ...Object.entries(res.storage).map(
+            ([k, c]) =>
+              `| ${k} | ${fmt(c.count)} | ${fmt(c.avgObjSize)} | ${fmt(c.avgBsonBytes)} (${fmt(c.sampled)}) | ${fmt(c.size)} | ${fmt(c.totalIndexSize)} |`,
+          ),
+          '',
+        ]
+      : []),
     '![throughput, lag and latency over time](latest.svg)',
     '',
   ];
