@@ -12,17 +12,11 @@ import { summarize, writeReport } from './lib/report.mjs';
 import { Sampler, TOPICS } from './lib/sampler.mjs';
 import { seedStore, storageStats, workloadIds } from './lib/seed.mjs';
 import { benchScope, endpoints, prepare, SERVICES, startService } from './lib/services.mjs';
+import { parseArgs } from './lib/args.mjs';
 import { Workload } from './lib/workload.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k, v ?? 'true'];
-  }),
-);
-const quick = args.quick === 'true';
-const num = (name, full, fast) => Number(args[name] ?? (quick ? fast : full));
+const { args, quick, num } = parseArgs(process.argv.slice(2));
 const cfg = {
   mode: quick ? 'quick' : 'full',
   reps: num('reps', 3, 1),

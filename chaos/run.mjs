@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Sampler, TOPICS } from '../bench/lib/sampler.mjs';
 import { benchScope, endpoints, prepare, SERVICES } from '../bench/lib/services.mjs';
+import { parseArgs } from '../bench/lib/args.mjs';
 import { Workload } from '../bench/lib/workload.mjs';
 import { Fleet, infraFaults, serviceFaults } from './lib/fleet.mjs';
 import { renderMarkdown, verdict } from './lib/report.mjs';
@@ -17,14 +18,7 @@ import { Sender } from './lib/sender.mjs';
 import { checkApi, checkProfiles, checkSegmentChanges, GROUP_INPUTS, readStore, readTopic, registry, waitForDrain } from './lib/verify.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k, v ?? 'true'];
-  }),
-);
-const quick = args.quick === 'true';
-const num = (name, full, fast) => Number(args[name] ?? (quick ? fast : full));
+const { args, quick, num } = parseArgs(process.argv.slice(2));
 const cfg = {
   mode: quick ? 'quick' : 'full',
   events: num('events', 50_000, 2_000),
