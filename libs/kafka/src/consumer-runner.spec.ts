@@ -75,3 +75,38 @@ describe('ConsumerRunner', () => {
     expect(consumers).toHaveLength(1);
   });
 });
+
+describe('ConsumerRunner, one partition delivered twice', () => {
+  it('never handles two batches of one partition at the same time', async () => {
+    const consumers: FakeConsumer[] = [];
+    const client = {
+      consumer: () => {
+        const c = new FakeConsumer();
+        consumers.push(c);
+        return c;
+      },
+    } as unknown as KafkaClientPort;
+    let running = 0;
+    let peak = 0;
+    const runner = new ConsumerRunner({
+      client,
+      groupId: 'g',
+      topics: ['t'],
+      handle: async () => {
+        peak = Math.max(peak, ++running);
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+      },
+    });
+    await runner.start();
+    const control = { heartbeat: () => Promise.resolve(), commit: () => Promise.resolve(), isRunning: () => true };
+    const batch = { topic: 't', partition: 0, records: [record('1')] };
+    const other = { topic: 't', partition: 1, records: [record('1')] };
+    await Promise.all([
+      consumers[0]?.onBatch?.(batch, control),
+      consumers[0]?.onBatch?.(batch, control),
+      consumers[0]?.onBatch?.(other, control),
+    ]);
+    expect(peak).toBe(2); // partitions 0 and 1 together, never partition 0 twice
+  });
+});

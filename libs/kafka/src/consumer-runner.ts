@@ -38,6 +38,7 @@ export class ConsumerRunner {
   private consumer: ConsumerPort | undefined;
   private running = false;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly byPartition = new Map<string, Promise<void>>();
   private stopped = false;
 
   constructor(private readonly options: ConsumerRunnerOptions) {}
@@ -58,9 +59,18 @@ export class ConsumerRunner {
     this.running = true;
     await consumer.run((batch, control) => {
       const context = { topic: batch.topic, partition: batch.partition, highWatermark: batch.highWatermark };
-      const work = this.processBatch(batch.records, context, control);
-      const settled = work.catch(() => undefined).finally(() => this.inFlight.delete(settled));
+      const key = `${batch.topic}\u0000${batch.partition}`;
+      // A batch the client re-delivers (after it restarted itself) waits for the earlier one of its
+      // partition still being handled: never two handlers of one partition at once.
+      const previous = this.byPartition.get(key) ?? Promise.resolve();
+      const work = previous.then(() => this.processBatch(batch.records, context, control));
+      const settled = work.catch(() => undefined);
+      this.byPartition.set(key, settled);
       this.inFlight.add(settled);
+      void settled.finally(() => {
+        this.inFlight.delete(settled);
+        if (this.byPartition.get(key) === settled) this.byPartition.delete(key);
+      });
       return work;
     });
   }
