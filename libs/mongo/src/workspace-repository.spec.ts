@@ -103,6 +103,34 @@ describe('WorkspaceRepository with a natural key', () => {
     ]);
   });
 
+  it('runs every upsert of upsertEach even when one meets a duplicate key, and ignores that one', async () => {
+    const sent: unknown[] = [];
+    const db = {
+      collection: () => ({
+        updateOne: (filter: { profileId: string }) => {
+          sent.push(filter.profileId);
+          return filter.profileId === 'b' ? Promise.reject(Object.assign(new Error('E11000'), { code: 11000 })) : Promise.resolve({});
+        },
+      }),
+    } as unknown as Db;
+    class Each extends WorkspaceRepository<Member> {
+      constructor() {
+        super(db, 'each', ['segmentId', 'profileId']);
+      }
+      indexes(): IndexDescription[] {
+        return [];
+      }
+      run(ids: string[]) {
+        return this.upsertEach(
+          'ws',
+          ids.map((profileId) => ({ filter: { segmentId: 's', profileId }, update: { $set: { member: true } } })),
+        );
+      }
+    }
+    await new Each().run(['a', 'b', 'c']);
+    expect(sent).toEqual(['a', 'b', 'c']);
+  });
+
   it('refuses an upsert that does not name the whole key', async () => {
     const m = new Members();
     await expect(m.upsert('ws', { profileId: 'p' })).rejects.toThrow('an upsert must name the whole key');

@@ -141,7 +141,28 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
     return this.collection.deleteMany(this.scope(workspaceId, filter));
   }
 
-  /** Unordered bulk write; every operation's filter is scoped to the workspace. */
+  /**
+   * Upserts, one command each, where a duplicate key means "a newer or the same document is
+   * already there" and is ignored. Not one bulk write: FerretDB 1.24 stops an update command at
+   * its first failing statement even when it is unordered, so the upserts after a duplicate
+   * would silently not run.
+   */
+  protected async upsertEach(workspaceId: string, ops: { filter: ScopedFilter<T>; update: UpdateFilter<T> }[]): Promise<void> {
+    await Promise.all(
+      ops.map(async ({ filter, update }) => {
+        try {
+          await this.updateOne(workspaceId, filter, update, { upsert: true });
+        } catch (e) {
+          if (!isDuplicateKey(e)) throw e;
+        }
+      }),
+    );
+  }
+
+  /**
+   * Unordered bulk write; every operation's filter is scoped to the workspace. Use it for inserts
+   * (FerretDB carries on after a failed insert) and for updates that cannot fail; see upsertEach.
+   */
   protected async bulkWrite(workspaceId: string, ops: AnyBulkWriteOperation<T>[]): Promise<void> {
     if (ops.length === 0) return;
     const scoped = ops.map((op) => {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { AnyBulkWriteOperation, IndexDescription } from 'mongodb';
-import { MongoConnection, WorkspaceRepository, isDuplicateKey, type WorkspaceDocument } from '@cdp/mongo';
+import type { IndexDescription } from 'mongodb';
+import { MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
 
 /** An erased profile id or identifier, by hash only (no PII), suppressed until `until`. */
 export interface ErasureDoc extends WorkspaceDocument {
@@ -22,15 +22,11 @@ export class ErasuresRepository extends WorkspaceRepository<ErasureDoc> {
 
   /** Remembers the hashes until `until` (a repeated erasure extends the window). */
   async remember(workspaceId: string, hashes: string[], erasedAt: number, until: number): Promise<void> {
-    const ops: AnyBulkWriteOperation<ErasureDoc>[] = [...new Set(hashes)].map((hash) => ({
-      updateOne: { filter: { hash }, update: { $set: { workspaceId, hash, erasedAt, until } }, upsert: true },
-    }));
-    try {
-      await this.bulkWrite(workspaceId, ops);
-    } catch (e) {
-      // Two erasures of the same person at once: the loser's duplicate key means "already remembered".
-      if (!isDuplicateKey(e)) throw e;
-    }
+    // Two erasures of the same person at once: the loser's duplicate key means "already remembered".
+    await this.upsertEach(
+      workspaceId,
+      [...new Set(hashes)].map((hash) => ({ filter: { hash }, update: { $set: { workspaceId, hash, erasedAt, until } } })),
+    );
   }
 
   /** Which of these hashes are suppressed at `now`. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { AnyBulkWriteOperation, IndexDescription } from 'mongodb';
-import { MongoConnection, WorkspaceRepository, isDuplicateKey, type WorkspaceDocument } from '@cdp/mongo';
+import type { IndexDescription } from 'mongodb';
+import { MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
 import type { MembershipUpdate } from '@cdp/profile-model';
 
 /** The segmenter's latest word on one profile in one segment (read model of cdp.segments.changes.v1). */
@@ -30,8 +30,9 @@ export class ProfileSegmentsRepository extends WorkspaceRepository<ProfileSegmen
    * the "already newer" answer.
    */
   async apply(workspaceId: string, updates: MembershipUpdate[]): Promise<void> {
-    const ops: AnyBulkWriteOperation<ProfileSegmentDoc>[] = updates.map((u) => ({
-      updateOne: {
+    await this.upsertEach(
+      workspaceId,
+      updates.map((u) => ({
         filter: { profileId: u.profileId, segmentId: u.segmentId, membershipVersion: { $lt: u.membershipVersion } },
         update: {
           $set: {
@@ -44,14 +45,8 @@ export class ProfileSegmentsRepository extends WorkspaceRepository<ProfileSegmen
             changedAt: u.occurredAt,
           },
         },
-        upsert: true,
-      },
-    }));
-    try {
-      await this.bulkWrite(workspaceId, ops);
-    } catch (e) {
-      if (!isDuplicateKey(e)) throw e;
-    }
+      })),
+    );
   }
 
   /** The segments these profile ids are members of, by name. */
