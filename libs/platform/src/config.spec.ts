@@ -22,7 +22,7 @@ describe('loadConfig', () => {
       attempt();
     } catch (e) {
       expect(String(e)).toContain('PORT');
-      expect(String(e)).toContain('MONGO_URL: invalid value');
+      expect(String(e)).toContain('MONGO_URL: invalid value (matches)');
       expect(String(e)).not.toContain('hunter2');
     }
   });

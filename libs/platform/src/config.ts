@@ -145,7 +145,10 @@ export function loadConfig<T extends PlatformConfig>(cls: new () => T, env: Node
   if (errors.length > 0) {
     throw new ConfigError(
       errors.flatMap((e) =>
-        Object.values(e.constraints ?? {}).map((m) => (SECRET_FIELDS.has(e.property) ? `${e.property}: invalid value` : m)),
+        // A secret's message may quote its value; the rule's name says what is wrong without it.
+        Object.entries(e.constraints ?? {}).map(([rule, m]) =>
+          SECRET_FIELDS.has(e.property) ? `${e.property}: invalid value (${rule})` : m,
+        ),
       ),
     );
   }

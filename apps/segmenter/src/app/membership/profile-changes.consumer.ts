@@ -40,7 +40,9 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     const byKey = new Map<string, InboundRecord[]>();
     for (const r of records) {
       const key = r.key?.toString('utf8') ?? '';
-      byKey.set(key, [...(byKey.get(key) ?? []), r]);
+      const group = byKey.get(key);
+      if (group) group.push(r);
+      else byKey.set(key, [r]);
     }
     const outputs = await Promise.all(
       [...byKey.values()].map(async (group) => {
