@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { Collection } from 'mongodb';
 import { PlatformConfig } from '@cdp/platform';
 import { isDuplicateKey, MongoConnection } from '@cdp/mongo';
-import { hashKey, SCOPES, type KeyKind } from './keys';
+import { hashKey, keyIdOf, SCOPES, type KeyKind } from './keys';
 
 export interface KeyRecord {
   /** sha256 of the key: the key itself is never stored. */
@@ -24,6 +24,8 @@ export interface WorkspaceRecord {
 }
 
 export interface Principal {
+  /** The key's public id (a prefix of its hash), for audit records. */
+  keyId: string;
   workspaceId: string;
   kind: KeyKind;
   scopes: string[];
@@ -104,7 +106,7 @@ export class AccessService implements OnModuleInit {
       const record = await this.keys.findOne({ _id: id });
       principal =
         record && !record.revokedAt
-          ? { workspaceId: record.workspaceId, kind: record.kind, scopes: record.scopes, sourceId: record.sourceId }
+          ? { keyId: keyIdOf(id), workspaceId: record.workspaceId, kind: record.kind, scopes: record.scopes, sourceId: record.sourceId }
           : null;
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(id, { principal, until: now + CACHE_MS });

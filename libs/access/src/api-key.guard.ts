@@ -16,7 +16,7 @@ const SCOPE_KEY = 'cdp:scope';
 /** The scope a route needs; the guard refuses keys without it. */
 export const RequireScope = (scope: Scope) => SetMetadata(SCOPE_KEY, scope);
 
-interface AuthenticatedRequest {
+export interface AuthenticatedRequest {
   headers: Record<string, string | undefined>;
   principal?: Principal;
 }

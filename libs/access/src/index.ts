@@ -3,3 +3,4 @@ export * from './access.service';
 export * from './api-key.guard';
 export * from './access.module';
 export * from './key-admin.service';
+export * from './audit';

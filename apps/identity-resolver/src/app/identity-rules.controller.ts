@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Put, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
-import { ApiKeyGuard, RequireScope, WorkspaceId } from '@cdp/access';
+import { ApiKeyGuard, RequireScope, WorkspaceId, Audit } from '@cdp/access';
 import type { EffectiveIdentityRules, IdentityRulesInput } from './identity-rules';
 import { IdentityRulesDto } from './identity-rules.dto';
 import { IdentityRulesService } from './identity-rules.service';
@@ -19,6 +19,7 @@ export class IdentityRulesController {
 
   /** Replaces the workspace's rules; omitted fields take the defaults. Applies to new events. */
   @Put()
+  @Audit('identity_rules.update')
   put(@WorkspaceId() workspaceId: string, @Body() body: IdentityRulesDto): Promise<EffectiveIdentityRules> {
     return this.rules.replace(workspaceId, toInput(body));
   }

@@ -11,7 +11,7 @@ import {
   UsePipes,
   ValidationPipe,
 } from '@nestjs/common';
-import { ApiKeyGuard, RequireScope, WorkspaceId } from '@cdp/access';
+import { ApiKeyGuard, RequireScope, WorkspaceId, Audit } from '@cdp/access';
 import type { Profile } from '@cdp/profile-model';
 import { EventsQuery, MAX_EVENTS_PAGE, TraitsQuery } from './profiles.dto';
 import { parseProfileRef } from './profile-ref';
@@ -40,23 +40,27 @@ export class ProfilesController {
   ) {}
 
   @Get(':id')
+  @Audit('profile.read')
   async get(@WorkspaceId() workspaceId: string, @Param('id') id: string) {
     return profileView(await this.resolve(workspaceId, id));
   }
 
   @Get(':id/traits')
+  @Audit('profile.read')
   async traits(@WorkspaceId() workspaceId: string, @Param('id') id: string, @Query() query: TraitsQuery) {
     const profile = await this.resolve(workspaceId, id);
     return { profileId: profile.profileId, traits: traitsView(profile, query.verbose === true) };
   }
 
   @Get(':id/identities')
+  @Audit('profile.read')
   async identities(@WorkspaceId() workspaceId: string, @Param('id') id: string) {
     const profile = await this.resolve(workspaceId, id);
     return { profileId: profile.profileId, identifiers: profile.identifiers, absorbedProfileIds: profile.absorbedProfileIds };
   }
 
   @Get(':id/events')
+  @Audit('profile.read')
   async events(@WorkspaceId() workspaceId: string, @Param('id') id: string, @Query() query: EventsQuery) {
     const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !after) throw new BadRequestException('cursor is not valid; use the "next" value of a previous page');
@@ -75,6 +79,7 @@ export class ProfilesController {
 
   /** The segments the profile is in, as last reported by the segmenter. */
   @Get(':id/segments')
+  @Audit('profile.read')
   async profileSegments(@WorkspaceId() workspaceId: string, @Param('id') id: string) {
     const profile = await this.resolve(workspaceId, id);
     const docs = await this.segments.memberOf(workspaceId, profile.profileId);
@@ -86,6 +91,7 @@ export class ProfilesController {
    * DELETE answers 404, as for any unknown profile. A failed erasure is completed by repeating it.
    */
   @Delete(':id')
+  @Audit('profile.erase')
   @RequireScope('write:profiles')
   @HttpCode(202)
   async erase(@WorkspaceId() workspaceId: string, @Param('id') id: string) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
-import { AccessService, KeyAdminService, newKey, SCOPES, type KeyInfo, type SourceInfo } from '@cdp/access';
+import { AccessService, KeyAdminService, newKey, SCOPES, type KeyInfo, type SourceInfo, Audit } from '@cdp/access';
 import { AdminAuth, workspaceNotFound } from './admin-auth';
 import { CreateApiKeyDto, CreateSourceDto, CreateWorkspaceDto } from './admin.dto';
 import { JsonBodyPipe, validateDto } from './json-body.pipe';
@@ -18,6 +18,7 @@ export class AdminController {
   ) {}
 
   @Post('workspaces')
+  @Audit('admin.workspace.create')
   @HttpCode(201)
   async createWorkspace(
     @Headers('authorization') authorization: string | undefined,
@@ -33,6 +34,7 @@ export class AdminController {
   }
 
   @Get('workspaces/:workspaceId/sources')
+  @Audit('admin.sources.list')
   async listSources(
     @Headers('authorization') authorization: string | undefined,
     @Param('workspaceId') workspaceId: string,
@@ -42,6 +44,7 @@ export class AdminController {
   }
 
   @Post('workspaces/:workspaceId/sources')
+  @Audit('admin.source.create')
   @HttpCode(201)
   async createSource(
     @Headers('authorization') authorization: string | undefined,
@@ -54,6 +57,7 @@ export class AdminController {
   }
 
   @Post('workspaces/:workspaceId/sources/:sourceId/rotate-key')
+  @Audit('admin.write_key.rotate')
   @HttpCode(200)
   async rotateWriteKey(
     @Headers('authorization') authorization: string | undefined,
@@ -67,6 +71,7 @@ export class AdminController {
   }
 
   @Get('workspaces/:workspaceId/keys')
+  @Audit('admin.keys.list')
   async listKeys(
     @Headers('authorization') authorization: string | undefined,
     @Param('workspaceId') workspaceId: string,
@@ -76,6 +81,7 @@ export class AdminController {
   }
 
   @Post('workspaces/:workspaceId/keys')
+  @Audit('admin.api_key.create')
   @HttpCode(201)
   async createApiKey(
     @Headers('authorization') authorization: string | undefined,
@@ -88,6 +94,7 @@ export class AdminController {
   }
 
   @Delete('workspaces/:workspaceId/keys/:keyId')
+  @Audit('admin.key.revoke')
   async revokeKey(
     @Headers('authorization') authorization: string | undefined,
     @Param('workspaceId') workspaceId: string,

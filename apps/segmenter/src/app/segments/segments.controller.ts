@@ -15,7 +15,7 @@ import {
   UsePipes,
   ValidationPipe,
 } from '@nestjs/common';
-import { ApiKeyGuard, RequireScope, WorkspaceId } from '@cdp/access';
+import { ApiKeyGuard, RequireScope, WorkspaceId, Audit } from '@cdp/access';
 import { eventsRead, printSegment, readDefinition, segmentsRead, traitsRead, type Condition } from '@cdp/segment-language';
 import { MembershipsRepository } from '../membership/memberships.repository';
 import { BackfillService } from './backfill.service';
@@ -70,6 +70,7 @@ export class SegmentsController {
   }
 
   @Post()
+  @Audit('segment.create')
   @RequireScope('write:segments')
   async create(@WorkspaceId() workspaceId: string, @Body() body: SegmentBody): Promise<SegmentView> {
     const segmentId = newSegmentId();
@@ -116,6 +117,7 @@ export class SegmentsController {
   }
 
   @Put(':id')
+  @Audit('segment.update')
   @RequireScope('write:segments')
   async update(@WorkspaceId() workspaceId: string, @Param('id') id: string, @Body() body: SegmentBody): Promise<SegmentView> {
     if (!(await this.segments.get(workspaceId, id))) throw new NotFoundException(`segment ${id} not found`);
@@ -128,6 +130,7 @@ export class SegmentsController {
   }
 
   @Delete(':id')
+  @Audit('segment.delete')
   @HttpCode(204)
   @RequireScope('write:segments')
   async remove(@WorkspaceId() workspaceId: string, @Param('id') id: string): Promise<void> {
