@@ -1,5 +1,5 @@
 import { Topics, type ResolvedEvent } from '@cdp/contracts';
-import { startService, testScope, TopicReader, waitFor, withServiceLogs, type RunningService } from '@cdp/testing';
+import { startServices, testScope, TopicReader, waitFor, withServiceLogs, type RunningService } from '@cdp/testing';
 
 /**
  * Per-workspace identity rules on the real stack: GET/PUT on the built identity-resolver, and a
@@ -16,14 +16,7 @@ let services: Record<(typeof SERVICES)[number], RunningService>;
 let resolved: TopicReader<ResolvedEvent>;
 
 beforeAll(async () => {
-  const started = await Promise.allSettled(SERVICES.map((name, i) => startService(name, PORT_BASE + i + 1, scope.env)));
-  const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) {
-    await Promise.all(running.map((s) => s.stop()));
-    throw failed.reason;
-  }
-  services = Object.fromEntries(running.map((s) => [s.name, s])) as typeof services;
+  services = await startServices(SERVICES, PORT_BASE, scope.env);
   resolved = await new TopicReader<ResolvedEvent>(`${scope.namespace}${Topics.resolvedEvents.name}`).start();
 }, 180_000);
 

@@ -1,5 +1,5 @@
 import { Topics, type SegmentChange } from '@cdp/contracts';
-import { startService, testScope, TopicReader, waitFor, type RunningService, withServiceLogs } from '@cdp/testing';
+import { startServices, testScope, TopicReader, waitFor, type RunningService, withServiceLogs } from '@cdp/testing';
 
 /**
  * The walking skeleton, end to end on the real stack: the five built services as processes,
@@ -16,15 +16,7 @@ let services: Record<(typeof SERVICES)[number], RunningService>;
 let segmentChanges: TopicReader<SegmentChange>;
 
 beforeAll(async () => {
-  const started = await Promise.allSettled(SERVICES.map((name, i) => startService(name, PORT_BASE + i + 1, scope.env)));
-  const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) {
-    // Stop the ones that did start, so no process outlives the test.
-    await Promise.all(running.map((s) => s.stop()));
-    throw failed.reason;
-  }
-  services = Object.fromEntries(running.map((s) => [s.name, s])) as typeof services;
+  services = await startServices(SERVICES, PORT_BASE, scope.env);
   segmentChanges = await new TopicReader<SegmentChange>(`${scope.namespace}${Topics.segmentChanges.name}`).start();
 }, 180_000);
 

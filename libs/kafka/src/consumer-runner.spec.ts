@@ -21,9 +21,8 @@ class FakeConsumer implements ConsumerPort {
   }
 }
 
-const record = (offset: string) => ({ topic: 't', partition: 0, offset, key: null, value: null, timestamp: 0, headers: {} });
-
-describe('ConsumerRunner', () => {
+/** A client whose every consumer is a FakeConsumer, kept in creation order. */
+const fakeClient = () => {
   const consumers: FakeConsumer[] = [];
   const client = {
     consumer: () => {
@@ -32,9 +31,17 @@ describe('ConsumerRunner', () => {
       return c;
     },
   } as unknown as KafkaClientPort;
+  return { consumers, client };
+};
+
+const record = (offset: string) => ({ topic: 't', partition: 0, offset, key: null, value: null, timestamp: 0, headers: {} });
+
+describe('ConsumerRunner', () => {
+  let consumers: FakeConsumer[];
+  let client: KafkaClientPort;
 
   beforeEach(() => {
-    consumers.length = 0;
+    ({ consumers, client } = fakeClient());
     jest.useFakeTimers();
   });
   afterEach(() => jest.useRealTimers());
@@ -78,14 +85,7 @@ describe('ConsumerRunner', () => {
 
 describe('ConsumerRunner, one partition delivered twice', () => {
   it('never handles two batches of one partition at the same time', async () => {
-    const consumers: FakeConsumer[] = [];
-    const client = {
-      consumer: () => {
-        const c = new FakeConsumer();
-        consumers.push(c);
-        return c;
-      },
-    } as unknown as KafkaClientPort;
+    const { consumers, client } = fakeClient();
     let running = 0;
     let peak = 0;
     const runner = new ConsumerRunner({

@@ -3,11 +3,18 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from './wait-for';
 
-export interface RunningService {
-  name: string;
+export interface RunningService<N extends string = string> {
+  name: N;
   url: string;
   output: () => string;
+  /** Still the process we started (a crash must not hide behind a restarted port). */
+  alive: () => boolean;
   stop: () => Promise<void>;
+}
+
+export interface StartOptions {
+  /** How much of the output is kept (its end): enough for a failure message by default. */
+  keepOutputChars?: number;
 }
 
 const workspaceRoot = (): string => {
@@ -20,7 +27,12 @@ const workspaceRoot = (): string => {
  * Runs a built service (dist/apps/<name>/main.js) as a real process and waits until
  * /health/ready answers 200. Output is kept for the failure message.
  */
-export async function startService(name: string, port: number, env: Record<string, string>): Promise<RunningService> {
+export async function startService<N extends string>(
+  name: N,
+  port: number,
+  env: Record<string, string>,
+  { keepOutputChars = 20_000 }: StartOptions = {},
+): Promise<RunningService<N>> {
   const main = join(workspaceRoot(), 'dist', 'apps', name, 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: build first (npx nx run-many -t build)`);
   let output = '';
@@ -29,7 +41,7 @@ export async function startService(name: string, port: number, env: Record<strin
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-20_000);
+    output = (output + chunk.toString('utf8')).slice(-keepOutputChars);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
@@ -51,17 +63,18 @@ export async function startService(name: string, port: number, env: Record<strin
         return res.ok;
       },
       `${name} to be ready`,
-      60_000,
+      90_000,
       200,
     );
   } catch (e) {
     child.kill('SIGKILL');
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- ${name} output ---\n${output}`);
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- ${name} output ---\n${output.slice(-20_000)}`);
   }
   return {
     name,
     url,
     output: () => output,
+    alive: () => child.exitCode === null && child.signalCode === null,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -69,6 +82,26 @@ export async function startService(name: string, port: number, env: Record<strin
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * Starts the services on consecutive ports after `portBase`, all or none: when one fails to
+ * start, the others are stopped again, so no process outlives the test.
+ */
+export async function startServices<N extends string>(
+  names: readonly N[],
+  portBase: number,
+  env: Record<string, string>,
+  options?: StartOptions,
+): Promise<Record<N, RunningService<N>>> {
+  const started = await Promise.allSettled(names.map((name, i) => startService(name, portBase + i + 1, env, options)));
+  const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(running.map((s) => s.stop()));
+    throw failed.reason;
+  }
+  return Object.fromEntries(running.map((s) => [s.name, s])) as Record<N, RunningService<N>>;
 }
 
 /** Runs a test body; on failure, the message also carries each service's recent warnings and errors. */

@@ -1,7 +1,4 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { testScope, waitFor, type TestScope } from '@cdp/testing';
+import { startServices, testScope, withServiceLogs, type RunningService, type TestScope } from '@cdp/testing';
 
 export const SERVICES = ['collector', 'normalizer', 'identity-resolver', 'profile-store', 'segmenter'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -11,73 +8,10 @@ export const ADMIN_TOKEN = 'security-e2e-operator-token';
 export const DEMO_API_KEY = 'dev-api-key';
 export const DEMO_WRITE_KEY = 'dev-write-key';
 
-/**
- * A built service as a process. Unlike @cdp/testing's startService this keeps the whole output
- * (the log-redaction test must see every line, not the last 20 KB) and tells whether the
- * process is still alive (a crash must not hide behind a restarted port).
- */
-export interface Service {
-  name: ServiceName;
-  url: string;
-  output: () => string;
-  alive: () => boolean;
-  stop: () => Promise<void>;
-}
+/** A built service as a process (its whole output kept: the redaction test reads every line). */
+export type Service = RunningService<ServiceName>;
 
-const MAX_OUTPUT = 20_000_000;
-
-const workspaceRoot = (): string => {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'nx.json'))) dir = join(dir, '..');
-  return dir;
-};
-
-async function launch(name: ServiceName, port: number, env: Record<string, string>): Promise<Service> {
-  const main = join(workspaceRoot(), 'dist', 'apps', name, 'main.js');
-  if (!existsSync(main)) throw new Error(`${main} is missing: build first (npx nx run-many -t build)`);
-  let output = '';
-  const child = spawn(process.execPath, [main], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const keep = (chunk: Buffer) => {
-    if (output.length < MAX_OUTPUT) output += chunk.toString('utf8');
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      process.removeListener('exit', killOnExit);
-      resolve();
-    }),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-        return (await fetch(`${url}/health/ready`)).ok;
-      },
-      `${name} to be ready`,
-      90_000,
-      200,
-    );
-  } catch (e) {
-    child.kill('SIGKILL');
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- ${name} output ---\n${output.slice(-5_000)}`);
-  }
-  return {
-    name,
-    url,
-    output: () => output,
-    alive: () => child.exitCode === null && child.signalCode === null,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
+const WHOLE_OUTPUT = 20_000_000;
 
 export interface Stack {
   scope: TestScope;
@@ -93,15 +27,8 @@ export async function startStack(label: string): Promise<Stack> {
   const scope = testScope(label);
   const portBase = 14_000 + Math.floor(Math.random() * 900) * 10;
   const env = { ...scope.env, LOG_LEVEL: 'info', CDP_ADMIN_TOKEN: ADMIN_TOKEN, SEGMENT_CACHE_TTL_MS: '500' };
-  const started = await Promise.allSettled(SERVICES.map((name, i) => launch(name, portBase + i + 1, env)));
-  const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) {
-    await Promise.all(running.map((s) => s.stop()));
-    throw failed.reason;
-  }
-  const services = Object.fromEntries(running.map((s) => [s.name, s])) as Record<ServiceName, Service>;
-  return { scope, services, stop: () => Promise.all(running.map((s) => s.stop())).then(() => undefined) };
+  const services = await startServices(SERVICES, portBase, env, { keepOutputChars: WHOLE_OUTPUT });
+  return { scope, services, stop: () => Promise.all(Object.values<Service>(services).map((s) => s.stop())).then(() => undefined) };
 }
 
 /** Every service is still the process we started, and says it is live. */
@@ -114,23 +41,8 @@ export async function expectAllAlive(stack: Stack): Promise<void> {
 }
 
 /** On failure, the message carries each service's recent warnings and errors. */
-export async function withLogs(stack: () => Stack | undefined, run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (e) {
-    const logs = Object.values(stack()?.services ?? {})
-      .map((s) => {
-        const lines = s
-          .output()
-          .split('\n')
-          .filter((l) => l.trim() && !l.includes('"level":30'))
-          .slice(-15);
-        return `--- ${s.name} ---\n${lines.join('\n')}`;
-      })
-      .join('\n');
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${logs}`);
-  }
-}
+export const withLogs = (stack: () => Stack | undefined, run: () => Promise<void>): Promise<void> =>
+  withServiceLogs(() => Object.values<Service>(stack()?.services ?? ({} as Record<ServiceName, Service>)), run);
 
 export interface Answer {
   status: number;
