@@ -18,6 +18,7 @@ export class KafkaGateway implements OnModuleInit, OnApplicationShutdown {
   readonly producer: BatchingProducer;
   private readonly serde: AvroSerde;
   private connected = false;
+  private schemas: Map<string, string> | undefined;
 
   constructor(
     @Inject(KAFKA_CLIENT) readonly client: KafkaClientPort,
@@ -65,8 +66,13 @@ export class KafkaGateway implements OnModuleInit, OnApplicationShutdown {
    * record of another schema is refused (`wrong_schema`).
    */
   decode<T>(buffer: Buffer | null, topic?: string): Promise<T> {
-    const def = topic === undefined ? undefined : ALL_TOPICS.find((t) => this.topic(t) === topic);
-    return this.serde.decode<T>(buffer, def?.schema);
+    return this.serde.decode<T>(buffer, topic === undefined ? undefined : this.schemaByTopic.get(topic));
+  }
+
+  /** Each deployed topic's own schema, for decode (built once: decode runs per record). */
+  private get schemaByTopic(): ReadonlyMap<string, string> {
+    this.schemas ??= new Map(ALL_TOPICS.map((t) => [this.topic(t), t.schema]));
+    return this.schemas;
   }
 
   async onModuleInit(): Promise<void> {
