@@ -5,3 +5,4 @@ export * from './avro-serde';
 export * from './consumer-runner';
 export * from './kafka.module';
 export * from './pipeline-consumer';
+export * from './tracing';

@@ -5,6 +5,7 @@ import { ConsumerRunner, type ChunkContext } from './consumer-runner';
 import { KafkaGateway } from './kafka.module';
 import type { InboundRecord, OutboundRecord } from './port';
 import { DecodeError, type TopicCodec } from './avro-serde';
+import { StageTracer, type KafkaHeaders } from './tracing';
 
 /** A record set aside: the DLQ reason code and a message for a human. */
 export interface Rejection {
@@ -26,6 +27,7 @@ export abstract class PipelineConsumer implements OnApplicationBootstrap, Before
   protected readonly logger = new Logger(this.constructor.name);
   private runner: ConsumerRunner | undefined;
   private dlq: TopicCodec<DeadLetter> | undefined;
+  private readonly tracer: StageTracer;
 
   protected constructor(
     protected readonly kafka: KafkaGateway,
@@ -33,7 +35,9 @@ export abstract class PipelineConsumer implements OnApplicationBootstrap, Before
     private readonly health: HealthRegistry,
     private readonly sources: TopicDef<unknown>[],
     private readonly stage: string,
-  ) {}
+  ) {
+    this.tracer = new StageTracer(stage);
+  }
 
   /** Stores the effects of the records (idempotently) and returns those it could not accept. */
   protected abstract handle(records: InboundRecord[], context: ChunkContext): Promise<Rejection[]>;
@@ -91,6 +95,11 @@ export abstract class PipelineConsumer implements OnApplicationBootstrap, Before
     }
   }
 
+  /** Headers for an output derived from `source`: its trace context, one span further (this stage's). */
+  protected traceHeaders(source: InboundRecord): KafkaHeaders {
+    return this.tracer.child(source.headers);
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
     await this.runner?.stop();
   }
@@ -113,7 +122,12 @@ export abstract class PipelineConsumer implements OnApplicationBootstrap, Before
           failedAt: Date.now(),
         };
         this.logger.warn(`dead-lettered ${r.record.topic}[${r.record.partition}]@${r.record.offset}: ${r.reason}`);
-        return { topic: dlq.topic, key: recordKey(r.workspaceId ?? 'unknown', r.record.topic), value: await dlq.encode(letter) };
+        return {
+          topic: dlq.topic,
+          key: recordKey(r.workspaceId ?? 'unknown', r.record.topic),
+          value: await dlq.encode(letter),
+          headers: this.traceHeaders(r.record),
+        };
       }),
     );
     await this.kafka.producer.send(records);

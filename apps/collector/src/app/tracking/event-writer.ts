@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { recordKey, Topics, type RawEvent } from '@cdp/contracts';
-import { KafkaGateway, type TopicCodec } from '@cdp/kafka';
+import { KafkaGateway, StageTracer, type KafkaHeaders, type TopicCodec } from '@cdp/kafka';
 import { HealthRegistry } from '@cdp/platform';
 import { CollectorConfig } from '../collector.config';
 import { AckState, withDeadline } from './kafka-availability';
@@ -19,6 +19,7 @@ export class EventWriter implements OnModuleInit {
   private codec!: TopicCodec<RawEvent>;
   readonly acks = new AckState();
   private probe: Promise<void> | undefined;
+  private readonly tracer = new StageTracer('collector');
 
   constructor(
     private readonly kafka: KafkaGateway,
@@ -32,9 +33,16 @@ export class EventWriter implements OnModuleInit {
     this.codec = await this.kafka.codec(Topics.rawEvents);
   }
 
-  async write(workspaceId: string, sourceId: string | null, receivedAt: Date, messages: SegmentMessage[]): Promise<void> {
+  /** `trace`: the caller's W3C trace headers (traceparent, tracestate), if it sent any; each event gets a span under them. */
+  async write(
+    workspaceId: string,
+    sourceId: string | null,
+    receivedAt: Date,
+    messages: SegmentMessage[],
+    trace?: KafkaHeaders,
+  ): Promise<void> {
     try {
-      await withDeadline(this.send(workspaceId, sourceId, receivedAt, messages), this.config.CDP_PRODUCE_TIMEOUT_MS);
+      await withDeadline(this.send(workspaceId, sourceId, receivedAt, messages, trace), this.config.CDP_PRODUCE_TIMEOUT_MS);
       this.acks.succeeded();
     } catch (e) {
       this.acks.failed();
@@ -42,7 +50,13 @@ export class EventWriter implements OnModuleInit {
     }
   }
 
-  private async send(workspaceId: string, sourceId: string | null, receivedAt: Date, messages: SegmentMessage[]): Promise<void> {
+  private async send(
+    workspaceId: string,
+    sourceId: string | null,
+    receivedAt: Date,
+    messages: SegmentMessage[],
+    trace: KafkaHeaders | undefined,
+  ): Promise<void> {
     const records = await Promise.all(
       messages.map(async (m) => ({
         topic: this.codec.topic,
@@ -55,6 +69,7 @@ export class EventWriter implements OnModuleInit {
           receivedAt: receivedAt.getTime(),
           payload: JSON.stringify(m),
         }),
+        headers: this.tracer.child(trace),
       })),
     );
     await this.kafka.producer.send(records);

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { recordKey, Topics, type SegmentChange } from '@cdp/contracts';
-import { KafkaGateway, type TopicCodec } from '@cdp/kafka';
+import { KafkaGateway, type KafkaHeaders, type TopicCodec } from '@cdp/kafka';
+
+/** A change and the trace headers of the record that caused it (none for the timer and backfill: they start traces). */
+export interface OutgoingChange {
+  change: SegmentChange;
+  headers?: KafkaHeaders;
+}
 
 /** Produces SegmentChange records (acks=all, awaited) for the consumer, the timer and backfill alike. */
 @Injectable()
@@ -18,11 +24,20 @@ export class SegmentChangePublisher {
     return this.codec;
   }
 
-  async publish(changes: readonly SegmentChange[]): Promise<void> {
-    if (changes.length === 0) return;
+  publish(changes: readonly SegmentChange[]): Promise<void> {
+    return this.publishTraced(changes.map((change) => ({ change })));
+  }
+
+  async publishTraced(outgoing: readonly OutgoingChange[]): Promise<void> {
+    if (outgoing.length === 0) return;
     const codec = await this.ready();
     const records = await Promise.all(
-      changes.map(async (c) => ({ topic: codec.topic, key: recordKey(c.workspaceId, c.profileId), value: await codec.encode(c) })),
+      outgoing.map(async ({ change, headers }) => ({
+        topic: codec.topic,
+        key: recordKey(change.workspaceId, change.profileId),
+        value: await codec.encode(change),
+        headers,
+      })),
     );
     await this.kafka.producer.send(records);
   }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Topics, workspaceOfKey, type ProfileChange, type SegmentChange } from '@cdp/contracts';
 import { DecodeError, KafkaGateway, PipelineConsumer, type InboundRecord, type Rejection } from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
-import { SegmentChangePublisher } from '../evaluation/segment-change-publisher';
+import { SegmentChangePublisher, type OutgoingChange } from '../evaluation/segment-change-publisher';
 import { MembershipEvaluator } from '../evaluation/membership-evaluator';
 import { SegmentEventsRepository } from '../history/segment-events.repository';
 import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
@@ -46,16 +46,19 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     }
     const outputs = await Promise.all(
       [...byKey.values()].map(async (group) => {
-        const changes: SegmentChange[] = [];
+        const changes: OutgoingChange[] = [];
         for (const record of group) {
           const result = await this.handleOne(record);
           if ('reason' in result) rejections.push(result);
-          else changes.push(...result);
+          else if (result.length > 0) {
+            const headers = this.traceHeaders(record);
+            changes.push(...result.map((change) => ({ change, headers })));
+          }
         }
         return changes;
       }),
     );
-    await this.publisher.publish(outputs.flat());
+    await this.publisher.publishTraced(outputs.flat());
     return rejections;
   }
 
