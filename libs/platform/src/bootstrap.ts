@@ -4,6 +4,7 @@ import { Logger } from 'nestjs-pino';
 import { PlatformConfig } from './config';
 import { HealthRegistry } from './health';
 import { BodyDepthPipe } from './json-depth';
+import { useJsonBodies } from './json-bodies';
 import { ServiceInfo } from './platform.module';
 
 /**
@@ -17,9 +18,10 @@ export interface RunOptions {
 }
 
 export async function runService(appModule: Type<unknown>, options: RunOptions = {}): Promise<INestApplication> {
-  const app = await NestFactory.create(appModule, { bufferLogs: true, bodyParser: options.bodyParser ?? true });
+  const app = await NestFactory.create(appModule, { bufferLogs: true, bodyParser: false });
   const logger = app.get(Logger);
   app.useLogger(logger);
+  if (options.bodyParser ?? true) useJsonBodies(app);
   app.enableShutdownHooks();
   // Global pipes run before a controller's own, so no validation walks a hostile nesting.
   app.useGlobalPipes(new BodyDepthPipe());

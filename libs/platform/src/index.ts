@@ -5,3 +5,4 @@ export * from './metrics';
 export * from './platform.module';
 export * from './bootstrap';
 export * from './json-depth';
+export * from './json-bodies';

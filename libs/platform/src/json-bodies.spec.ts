@@ -1,0 +1,32 @@
+import fc from 'fast-check';
+import { bodyErrorAnswer } from './json-bodies';
+
+describe('bodyErrorAnswer', () => {
+  it('names the limit for an oversized body', () => {
+    expect(bodyErrorAnswer({ type: 'entity.too.large', status: 413 }, 1024)).toEqual({
+      statusCode: 413,
+      message: 'request body is over the 1024 byte limit',
+      error: 'Payload Too Large',
+    });
+  });
+
+  it('answers 415 for an encoding or charset it cannot read, 400 for malformed JSON', () => {
+    expect(bodyErrorAnswer({ type: 'encoding.unsupported', status: 415 }, 1)?.statusCode).toBe(415);
+    expect(bodyErrorAnswer({ type: 'charset.unsupported', status: 415 }, 1)?.statusCode).toBe(415);
+    expect(bodyErrorAnswer({ type: 'entity.parse.failed', status: 400, message: 'Unexpected token' }, 1)).toMatchObject({
+      statusCode: 400,
+      message: 'malformed JSON: Unexpected token',
+    });
+  });
+
+  it('answers any other client error with its own 4xx and leaves everything else to the next handler', () => {
+    fc.assert(
+      fc.property(fc.option(fc.string()), fc.option(fc.integer({ min: 100, max: 599 })), (type, status) => {
+        fc.pre(!['entity.too.large', 'encoding.unsupported', 'charset.unsupported', 'entity.parse.failed'].includes(type ?? ''));
+        const answer = bodyErrorAnswer({ type: type ?? undefined, status: status ?? undefined }, 1);
+        if (status !== null && status >= 400 && status < 500) expect(answer?.statusCode).toBe(status);
+        else expect(answer).toBeUndefined();
+      }),
+    );
+  });
+});

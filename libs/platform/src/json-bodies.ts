@@ -1,0 +1,49 @@
+import type { INestApplication } from '@nestjs/common';
+import { json, type NextFunction, type Request, type Response } from 'express';
+
+/** Largest JSON body the services' APIs take (segment definitions, tracking plans and rules are far smaller). */
+export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  message?: string;
+}
+
+/**
+ * JSON body parsing with the parser's failures answered as a client's mistake (413, 415, 400 with
+ * a message), not passed on to Express's final handler, which logs them as errors with a stack.
+ */
+export function useJsonBodies(app: INestApplication, limitBytes = JSON_BODY_LIMIT_BYTES): void {
+  app.use(json({ limit: limitBytes }));
+  app.use((err: BodyParserError | undefined, _req: Request, res: Response, next: NextFunction) => {
+    const answer = err && bodyErrorAnswer(err, limitBytes);
+    if (!answer) return next(err);
+    res.status(answer.statusCode).json(answer);
+  });
+}
+
+export function bodyErrorAnswer(
+  err: BodyParserError,
+  limitBytes: number,
+): { statusCode: number; message: string; error: string } | undefined {
+  switch (err.type) {
+    case 'entity.too.large':
+      return { statusCode: 413, message: `request body is over the ${limitBytes} byte limit`, error: 'Payload Too Large' };
+    case 'encoding.unsupported':
+      return { statusCode: 415, message: 'unsupported Content-Encoding; send gzip, deflate or none', error: 'Unsupported Media Type' };
+    case 'charset.unsupported':
+      return { statusCode: 415, message: 'unsupported charset; send UTF-8 JSON', error: 'Unsupported Media Type' };
+    case 'entity.parse.failed':
+      return { statusCode: 400, message: `malformed JSON: ${err.message ?? 'could not parse'}`, error: 'Bad Request' };
+    default:
+      // Other client-side read failures (aborted, bad length) carry a 4xx status of their own.
+      return err.status !== undefined && err.status >= 400 && err.status < 500
+        ? {
+            statusCode: err.status,
+            message: `request body could not be read: ${err.message ?? err.type ?? 'bad body'}`,
+            error: 'Bad Request',
+          }
+        : undefined;
+  }
+}
