@@ -5,7 +5,7 @@ import { ConsumerRunner, type ChunkContext } from './consumer-runner';
 import { KafkaGateway } from './kafka.module';
 import type { InboundRecord, OutboundRecord } from './port';
 import { DecodeError, type TopicCodec } from './avro-serde';
-import { StageTracer, type KafkaHeaders } from './tracing';
+import { StageTracer, traceIdOf, type KafkaHeaders } from './tracing';
 
 /** A record set aside: the DLQ reason code and a message for a human. */
 export interface Rejection {
@@ -13,6 +13,8 @@ export interface Rejection {
   workspaceId: string | null;
   reason: string;
   message: string;
+  /** The event's messageId, when the record could be read that far (for the log line). */
+  messageId?: string;
 }
 
 /** A decoded value, or why the record goes to the DLQ. Tagged: some values have a `reason` of their own. */
@@ -121,7 +123,13 @@ export abstract class PipelineConsumer implements OnApplicationBootstrap, Before
           originalValue: r.record.value,
           failedAt: Date.now(),
         };
-        this.logger.warn(`dead-lettered ${r.record.topic}[${r.record.partition}]@${r.record.offset}: ${r.reason}`);
+        this.logger.warn({
+          msg: `dead-lettered ${r.record.topic}[${r.record.partition}]@${r.record.offset}: ${r.reason}`,
+          workspaceId: r.workspaceId,
+          messageId: r.messageId,
+          reason: r.reason,
+          traceId: traceIdOf(r.record.headers),
+        });
         return {
           topic: dlq.topic,
           key: recordKey(r.workspaceId ?? 'unknown', r.record.topic),
