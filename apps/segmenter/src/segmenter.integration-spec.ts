@@ -57,13 +57,20 @@ const change = (profileId: string, version: number, over: Partial<ProfileChange>
 
 const produce = async (...changes: ProfileChange[]): Promise<void> => {
   const messages = await Promise.all(
-    changes.map(async (c) => ({ key: recordKey(c.workspaceId, c.profileId), value: await codec.encode(c) })),
+    changes.map(async (c) => ({
+      key: recordKey(c.workspaceId, c.profileId),
+      value: await codec.encode(c),
+      headers: { traceparent: `00-${TRACE_ID}-${'1'.repeat(16)}-01` },
+    })),
   );
   await producer.send({ topic: codec.topic, acks: -1, messages });
 };
 
-const createSegment = async (name: string, definition: string): Promise<string> => {
-  const res = await fetch(`${service.url}/v1/segments`, { method: 'POST', headers: auth, body: JSON.stringify({ name, definition }) });
+const TRACE_ID = 'ab'.repeat(16);
+
+const createSegment = async (name: string, definition: string, outputTraits?: string[]): Promise<string> => {
+  const body = JSON.stringify({ name, definition, outputTraits });
+  const res = await fetch(`${service.url}/v1/segments`, { method: 'POST', headers: auth, body });
   expect(res.status).toBe(201);
   return ((await res.json()) as { id: string }).id;
 };
@@ -91,9 +98,9 @@ const waitForTransition = (segmentId: string, profileId: string, expected: strin
 
 it('enters once on a trait condition, exits on change, and a redelivery repeats nothing new', () =>
   withLogs(async () => {
-    const segmentId = await createSegment('Germany', "trait('country') = 'DE'");
+    const segmentId = await createSegment('Germany', "trait('country') = 'DE'", ['country', 'plan']);
     const p = `p-trait-${scope.id}`;
-    const v1 = change(p, 1, { traits: JSON.stringify({ country: 'DE' }), changedTraits: ['country'] });
+    const v1 = change(p, 1, { traits: JSON.stringify({ country: 'DE', name: 'Jo' }), changedTraits: ['country'] });
     const v2 = change(p, 2, { traits: JSON.stringify({ country: 'FR' }), changedTraits: ['country'] });
     await produce(v1);
     await waitForTransition(segmentId, p, 'entered#1');
@@ -105,7 +112,19 @@ it('enters once on a trait condition, exits on change, and a redelivery repeats 
     expect(transitions(segmentId, p)).toEqual(['entered#1', 'exited#2', 'entered#3']);
     const entered1 = recordsOf(segmentId, p).filter((r) => r.membershipVersion === 1);
     expect(entered1).toHaveLength(1);
-    expect(entered1[0]).toMatchObject({ workspaceId: WS, segmentName: 'Germany', change: 'entered', profileVersion: 1 });
+    expect(entered1[0]).toMatchObject({
+      workspaceId: WS,
+      segmentName: 'Germany',
+      segmentVersion: 1,
+      change: 'entered',
+      profileVersion: 1,
+      // What a consumer acts on without a lookup: identifiers, and only the traits the segment names.
+      identifiers: [{ type: 'user_id', value: p }],
+      traits: JSON.stringify({ country: 'DE' }),
+    });
+    // The trace the profile change carried continues on the segment change, one span further.
+    const traced = reader.records.find((r) => r.value.segmentId === segmentId && r.value.membershipVersion === 1);
+    expect(traced?.headers['traceparent']).toMatch(new RegExp(`^00-${TRACE_ID}-(?!1{16})[0-9a-f]{16}-01$`));
   }));
 
 it('enters on the second qualifying order in the window and exits when the window passes with no new event', () =>

@@ -8,6 +8,8 @@ export interface ReadRecord<T> {
   value: T;
   offset: string;
   partition: number;
+  /** String headers (trace context and the like). */
+  headers: Record<string, string>;
 }
 
 /** Reads a topic from the beginning, decoding Avro through the registry, for assertions. */
@@ -33,6 +35,7 @@ export class TopicReader<T> {
           value: (await registry.decode(message.value)) as T,
           offset: message.offset,
           partition,
+          headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v)])),
         });
       },
     });

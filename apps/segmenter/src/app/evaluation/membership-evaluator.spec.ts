@@ -94,7 +94,13 @@ describe('MembershipEvaluator', () => {
           if (s.kind === 'change') {
             clock += s.advance;
             if (s.order) events.push({ name: 'Order', timestamp: clock, properties: {} });
-            const profile = { profileId: 'p', version: history.length + 1, traits: { country: s.country }, deleted: false };
+            const profile = {
+              profileId: 'p',
+              version: history.length + 1,
+              traits: { country: s.country },
+              deleted: false,
+              identifiers: [],
+            };
             history.push({ profile, asOf: clock });
             await run(profile, clock, ['buyers', 'others']);
           } else if (s.kind === 'redeliver' && history.length > 0) {

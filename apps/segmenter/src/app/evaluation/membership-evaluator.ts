@@ -3,19 +3,20 @@ import type { SegmentChange } from '@cdp/contracts';
 import type { EvaluationContext, ProfileEvent } from '@cdp/segment-language';
 import { SegmentEventsRepository } from '../history/segment-events.repository';
 import { MembershipsRepository, type MembershipDocument } from '../membership/memberships.repository';
-import { decide, toSegmentChange, type MembershipState, type Transition } from '../membership/transition';
+import { decide, pickTraits, toSegmentChange, type MembershipState, type Transition } from '../membership/transition';
 import { ScheduleRepository } from '../schedule/schedule.repository';
 import type { CompiledSegment, WorkspaceSegments } from '../segments/segment-catalog';
 
 /** Compare-and-set attempts per membership before the evaluation fails (and its trigger is retried). */
 const MAX_CAS_ATTEMPTS = 5;
 
-/** The profile as evaluated: its latest known version and traits. */
+/** The profile as evaluated: its latest known version, traits and identifiers. */
 export interface ProfileState {
   profileId: string;
   version: number;
   traits: Record<string, unknown>;
   deleted: boolean;
+  identifiers: { type: string; value: string }[];
 }
 
 /** What caused the evaluation: evaluation time (windows) and the edge receipt time to copy out. */
@@ -92,7 +93,15 @@ export class MembershipEvaluator {
         moved.add(segment.segmentId);
         out.push(
           toSegmentChange(
-            { workspaceId, segmentId: segment.segmentId, segmentName: segment.name, profileId: profile.profileId },
+            {
+              workspaceId,
+              segmentId: segment.segmentId,
+              segmentName: segment.name,
+              segmentVersion: segment.version,
+              profileId: profile.profileId,
+              identifiers: profile.identifiers,
+              traits: pickTraits(profile.traits, segment.outputTraits),
+            },
             transition,
           ),
         );

@@ -9,6 +9,8 @@ export interface SegmentProfileDocument extends WorkspaceDocument {
   traits: string;
   deleted: boolean;
   changedAt: number;
+  /** The profile's identifiers (copied onto segment changes); absent on snapshots stored before it existed. */
+  identifiers?: { type: string; value: string }[];
 }
 
 export type ProfileSnapshot = Omit<SegmentProfileDocument, 'workspaceId'>;

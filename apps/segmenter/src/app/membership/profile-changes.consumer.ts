@@ -91,19 +91,22 @@ export class ProfileChangesConsumer extends PipelineConsumer {
         properties: JSON.stringify(properties),
       });
     }
+    // An erased person's identifiers are not kept, nor sent out with its exits.
+    const identifiers = deleted ? [] : change.identifiers.map(({ type, value }) => ({ type, value }));
     await this.profiles.save(workspaceId, {
       profileId,
       version: change.version,
       traits: JSON.stringify(traits),
       deleted,
       changedAt: change.changedAt,
+      identifiers,
     });
     const direct = segmentsToEvaluate(segments.ordered, change);
     if (direct.length === 0) return [];
     return this.evaluator.evaluate(
       workspaceId,
       segments,
-      { profileId, version: change.version, traits, deleted },
+      { profileId, version: change.version, traits, deleted, identifiers },
       new Set(direct.map((s) => s.segmentId)),
       { asOf: change.changedAt, receivedAt: change.receivedAt },
     );

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { decide, parseTraits, segmentsToEvaluate, toSegmentChange, type MembershipState, type Transition } from './transition';
+import { decide, parseTraits, pickTraits, segmentsToEvaluate, toSegmentChange, type MembershipState, type Transition } from './transition';
 
 const at = (profileVersion: number, isMember: boolean) => ({
   isMember,
@@ -159,18 +159,45 @@ describe('parseTraits', () => {
 });
 
 describe('toSegmentChange', () => {
-  it('carries the transition and ids', () => {
+  it('carries the transition, ids, identifiers and the picked traits', () => {
     const t: Transition = { change: 'exited', membershipVersion: 2, profileVersion: 9, occurredAt: 10, receivedAt: null };
-    expect(toSegmentChange({ workspaceId: 'w', segmentId: 's', segmentName: 'S', profileId: 'p' }, t)).toEqual({
+    const subject = {
       workspaceId: 'w',
       segmentId: 's',
       segmentName: 'S',
+      segmentVersion: 3,
       profileId: 'p',
+      identifiers: [{ type: 'email', value: 'a@b.co' }],
+      traits: { plan: 'pro' },
+    };
+    expect(toSegmentChange(subject, t)).toEqual({
+      workspaceId: 'w',
+      segmentId: 's',
+      segmentName: 'S',
+      segmentVersion: 3,
+      profileId: 'p',
+      identifiers: [{ type: 'email', value: 'a@b.co' }],
+      traits: '{"plan":"pro"}',
       change: 'exited',
       membershipVersion: 2,
       occurredAt: 10,
       profileVersion: 9,
       receivedAt: null,
     });
+    expect(toSegmentChange({ ...subject, traits: null }, t).traits).toBeNull();
+  });
+});
+
+describe('pickTraits', () => {
+  it('keeps exactly the named traits the profile has, and is null when none are named', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.array(fc.string()), (traits, names) => {
+        const picked = pickTraits(traits, names);
+        if (names.length === 0) return expect(picked).toBeNull();
+        const expected = Object.keys(traits).filter((k) => names.includes(k));
+        expect(Object.keys(picked ?? {}).sort()).toEqual(expected.sort());
+        for (const k of expected) expect(picked?.[k]).toEqual(traits[k]);
+      }),
+    );
   });
 });

@@ -78,10 +78,19 @@ export function decide(stored: MembershipState | null, e: Evaluation): Decision 
   };
 }
 
-export function toSegmentChange(
-  ids: { workspaceId: string; segmentId: string; segmentName: string; profileId: string },
-  t: Transition,
-): SegmentChange {
+/** What a segment change says besides the transition: who, which segment (and version), and the payload. */
+export interface ChangeSubject {
+  workspaceId: string;
+  segmentId: string;
+  segmentName: string;
+  segmentVersion: number;
+  profileId: string;
+  identifiers: { type: string; value: string }[];
+  /** The traits the segment asks to carry (outputTraits), or null. */
+  traits: Record<string, unknown> | null;
+}
+
+export function toSegmentChange(ids: ChangeSubject, t: Transition): SegmentChange {
   return {
     workspaceId: ids.workspaceId,
     segmentId: ids.segmentId,
@@ -92,7 +101,18 @@ export function toSegmentChange(
     occurredAt: t.occurredAt,
     profileVersion: t.profileVersion,
     receivedAt: t.receivedAt,
+    segmentVersion: ids.segmentVersion,
+    identifiers: ids.identifiers,
+    traits: ids.traits === null ? null : JSON.stringify(ids.traits),
   };
+}
+
+/** The named traits of a profile (those it has); null when the segment names none. */
+export function pickTraits(traits: Record<string, unknown>, names: readonly string[]): Record<string, unknown> | null {
+  if (names.length === 0) return null;
+  const picked: Record<string, unknown> = {};
+  for (const name of names) if (Object.prototype.hasOwnProperty.call(traits, name)) picked[name] = traits[name];
+  return picked;
 }
 
 /** A segment as the consumer sees it: id, name and what it reads. */

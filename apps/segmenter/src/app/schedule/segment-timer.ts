@@ -72,7 +72,7 @@ export class SegmentTimer implements OnApplicationBootstrap, BeforeApplicationSh
       const changes = await this.evaluator.evaluate(
         workspaceId,
         segments,
-        { profileId, version: snapshot.version, traits, deleted: snapshot.deleted },
+        { profileId, version: snapshot.version, traits, deleted: snapshot.deleted, identifiers: snapshot.identifiers ?? [] },
         new Set([segmentId]),
         // As of the due time, not of now: a retried entry evaluates, and decides, exactly the same.
         { asOf: entry.dueAt, receivedAt: null },

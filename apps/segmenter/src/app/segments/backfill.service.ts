@@ -70,7 +70,13 @@ export class BackfillService {
               this.evaluator.evaluate(
                 workspaceId,
                 segments,
-                { profileId: p.profileId, version: p.version, traits: parseTraits(p.traits) ?? {}, deleted: p.deleted },
+                {
+                  profileId: p.profileId,
+                  version: p.version,
+                  traits: parseTraits(p.traits) ?? {},
+                  deleted: p.deleted,
+                  identifiers: p.identifiers ?? [],
+                },
                 new Set([segmentId]),
                 { asOf, receivedAt: null },
                 data.get(p.profileId),

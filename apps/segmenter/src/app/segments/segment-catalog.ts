@@ -8,6 +8,8 @@ export interface CompiledSegment extends SegmentRule {
   compiled: CompiledDefinition;
   /** Definition version (see SegmentDocument.version). */
   version: number;
+  /** Traits each of its changes carries. */
+  outputTraits: readonly string[];
 }
 
 /** A workspace's segments, compiled, in dependency order (a segment after those it reads). */
@@ -43,11 +45,25 @@ export function dependencyOrder<S extends { segmentId: string; compiled: { segme
 }
 
 export function compileSegments(
-  docs: readonly { segmentId: string; name: string; definition: CompiledDefinition['definition']; version?: number }[],
+  docs: readonly {
+    segmentId: string;
+    name: string;
+    definition: CompiledDefinition['definition'];
+    version?: number;
+    outputTraits?: readonly string[];
+  }[],
 ): WorkspaceSegments {
   const compiled = docs.map((d): CompiledSegment => {
     const c = compileDefinition(d.definition);
-    return { segmentId: d.segmentId, name: d.name, compiled: c, readsAny: c.readsAny, events: c.events, version: d.version ?? 1 };
+    return {
+      segmentId: d.segmentId,
+      name: d.name,
+      compiled: c,
+      readsAny: c.readsAny,
+      events: c.events,
+      version: d.version ?? 1,
+      outputTraits: d.outputTraits ?? [],
+    };
   });
   const ordered = dependencyOrder(compiled);
   return {

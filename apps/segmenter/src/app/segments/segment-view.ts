@@ -20,6 +20,7 @@ export interface SegmentView {
   version: number;
   definition: Condition;
   text: string;
+  outputTraits: string[];
   backfill: BackfillView | null;
   createdAt: string;
   updatedAt: string;
@@ -31,6 +32,7 @@ export const toView = (d: SegmentDocument): SegmentView => ({
   version: d.version ?? 1,
   definition: d.definition,
   text: d.text,
+  outputTraits: d.outputTraits ?? [],
   backfill: d.backfill
     ? {
         version: d.backfill.version,

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
 import { Limits } from '@cdp/segment-language';
 
 /** The definition field: the text form (a string) or the JSON AST (an object); the lib checks the rest. */
@@ -25,6 +25,14 @@ export class SegmentBody {
 
   @IsDefinitionInput()
   definition!: unknown;
+
+  /** Traits to carry on every segment change, so a consumer can act without a lookup. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @Length(1, 200, { each: true })
+  outputTraits?: string[];
 }
 
 export class PreviewBody {

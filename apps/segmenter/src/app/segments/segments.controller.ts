@@ -75,7 +75,12 @@ export class SegmentsController {
   async create(@WorkspaceId() workspaceId: string, @Body() body: SegmentBody): Promise<SegmentView> {
     const segmentId = newSegmentId();
     const { definition, text } = await this.resolved(workspaceId, segmentId, body.definition);
-    const doc = await this.segments.create(workspaceId, segmentId, { name: body.name, definition, text }, new Date());
+    const doc = await this.segments.create(
+      workspaceId,
+      segmentId,
+      { name: body.name, definition, text, outputTraits: body.outputTraits ?? [] },
+      new Date(),
+    );
     this.catalog.invalidate(workspaceId);
     this.backfill.start(workspaceId, segmentId, doc.version);
     return toView(doc);
@@ -122,7 +127,8 @@ export class SegmentsController {
   async update(@WorkspaceId() workspaceId: string, @Param('id') id: string, @Body() body: SegmentBody): Promise<SegmentView> {
     if (!(await this.segments.get(workspaceId, id))) throw new NotFoundException(`segment ${id} not found`);
     const { definition, text } = await this.resolved(workspaceId, id, body.definition);
-    const doc = await this.segments.update(workspaceId, id, { name: body.name, definition, text }, new Date());
+    const fields = { name: body.name, definition, text, outputTraits: body.outputTraits ?? [] };
+    const doc = await this.segments.update(workspaceId, id, fields, new Date());
     if (!doc) throw new NotFoundException(`segment ${id} not found`);
     this.catalog.invalidate(workspaceId);
     this.backfill.start(workspaceId, id, doc.version);

@@ -9,6 +9,8 @@ export interface SegmentDocument extends WorkspaceDocument {
   /** The AST; trait keys live in values, never in field names, so any key is safe to store. */
   definition: Condition;
   text: string;
+  /** Trait names every change of this segment carries (absent on segments stored before it existed). */
+  outputTraits?: string[];
   /** 1 on creation, +1 on every update of the definition. */
   version: number;
   backfill?: BackfillProgress;
@@ -28,7 +30,7 @@ export interface BackfillProgress {
   profilesPerSecond: number;
 }
 
-export type SegmentFields = Pick<SegmentDocument, 'name' | 'definition' | 'text'>;
+export type SegmentFields = Pick<SegmentDocument, 'name' | 'definition' | 'text' | 'outputTraits'>;
 
 /** Segment definitions (collection `segments`). */
 @Injectable()
