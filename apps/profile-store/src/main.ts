@@ -1,4 +1,5 @@
 import { runService } from '@cdp/platform';
 import { AppModule } from './app/app.module';
+import { setupOpenApi } from './app/openapi';
 
-void runService(AppModule);
+void runService(AppModule, { configure: setupOpenApi });

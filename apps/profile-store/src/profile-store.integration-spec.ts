@@ -185,6 +185,9 @@ it('reflects segment changes in /segments, whatever their order', () =>
       occurredAt: 10_000 + membershipVersion,
       profileVersion: null,
       receivedAt: null,
+      segmentVersion: null,
+      identifiers: [],
+      traits: null,
     });
     // s2: the exit (v2) arrives before the entry it ends (v1), and the entry is redelivered. s3 marks the end.
     await produce(Topics.segmentChanges, recordKey(WS, p), [
@@ -269,4 +272,280 @@ it('erases a person: profile, absorbed ids, timeline; a deleted change then a to
 it('refuses DELETE without a key', async () => {
   const res = await fetch(`${service.url}/v1/profiles/${pid('x')}`, { method: 'DELETE' });
   expect(res.status).toBe(401);
+});
+
+describe('regulations', () => {
+  const post = (body: unknown) =>
+    fetch(`${service.url}/v1/regulations`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  interface RegulationBody {
+    regulationId: string;
+    type: string;
+    status: string;
+    identifierCount: number;
+    profilesFound: number;
+    profilesErased: number;
+  }
+  const regulation = async (id: string): Promise<RegulationBody> => {
+    const res = await fetch(`${service.url}/v1/regulations/${id}`, { headers: auth });
+    expect(res.status).toBe(200);
+    return (await res.json()) as RegulationBody;
+  };
+
+  it('suppress: later events for the identifier have no effect, and are counted', () =>
+    withLogs(async () => {
+      const p = pid('suppress');
+      const email = `suppress.${scope.id}@example.com`;
+      await sendEvents(p, [event(p, { identifiers: [{ type: 'email', value: email }], traits: '{"country":"DE"}' })]);
+      await profileWhen(p, () => true, 'the profile');
+
+      const res = await post({ type: 'suppress', identifiers: [{ type: 'email', value: ` ${email.toUpperCase()} ` }] });
+      expect(res.status).toBe(202);
+      const created = (await res.json()) as RegulationBody;
+      expect(created).toMatchObject({ type: 'suppress', status: 'finished', identifierCount: 1, profilesFound: 0 });
+      expect(await regulation(created.regulationId)).toMatchObject({ regulationId: created.regulationId, status: 'finished' });
+
+      const marker = pid('after-suppress');
+      await produce(Topics.resolvedEvents, recordKey(WS, p), [
+        event(p, { identifiers: [{ type: 'email', value: email }], traits: '{"country":"FR"}', timestamp: 9_000 }),
+        event(marker),
+      ]);
+      await profileWhen(marker, () => true, 'the marker event');
+      const profile = await profileWhen(p, () => true, 'the profile');
+      expect(profile.traits).toEqual({ country: 'DE' });
+      expect(profile.stats.eventCount).toBe(1);
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      expect(metrics).toMatch(/cdp_profile_events_suppressed_total\{reason="regulation"[^}]*\} 1\n/);
+    }));
+
+  it('delete: erases the profiles the identifiers resolve to, with a deleted change and a tombstone', () =>
+    withLogs(async () => {
+      const p = pid('regdelete');
+      const email = `regdelete.${scope.id}@example.com`;
+      await sendEvents(p, [event(p, { identifiers: [{ type: 'email', value: email }], traits: '{"plan":"pro"}' })]);
+      await profileWhen(p, () => true, 'the profile');
+
+      const res = await post({
+        type: 'delete',
+        identifiers: [
+          { type: 'email', value: email },
+          { type: 'user_id', value: `nobody-${scope.id}` },
+        ],
+      });
+      expect(res.status).toBe(202);
+      const created = (await res.json()) as RegulationBody;
+      expect(created).toMatchObject({ type: 'delete', identifierCount: 2, profilesFound: 1 });
+      const done = await waitFor(
+        async () => {
+          const r = await regulation(created.regulationId);
+          return r.status === 'finished' ? r : undefined;
+        },
+        'the regulation finished',
+        30_000,
+      );
+      expect(done.profilesErased).toBe(1);
+      expect((await get(encodeURIComponent(p))).status).toBe(404);
+      expect((await get(`email:${encodeURIComponent(email)}`)).status).toBe(404);
+      const deleted = await changes.waitForRecord((c) => c.profileId === p && c.change === 'deleted', 'the deleted change');
+      const tombstone = await waitFor(() => tombstones.find((t) => t.key === `${WS}:${p}`), 'the tombstone', 30_000);
+      expect(BigInt(tombstone.offset)).toBeGreaterThan(BigInt(deleted.offset));
+    }));
+
+  it('refuses invalid requests with a 400 and a message, and unknown ids with a 404', () =>
+    withLogs(async () => {
+      const cases: [unknown, RegExp][] = [
+        [{ type: 'forget', identifiers: [{ type: 'email', value: 'a@b.c' }] }, /type must be one of/],
+        [{ type: 'suppress', identifiers: [] }, /must not be empty/],
+        [{ type: 'suppress', identifiers: [{ type: 'Email!', value: 'x' }] }, /identifier type/],
+        [{ type: 'suppress', identifiers: Array.from({ length: 1001 }, (_, i) => ({ type: 'user_id', value: `u${i}` })) }, /at most 1000/],
+      ];
+      for (const [body, message] of cases) {
+        const res = await post(body);
+        expect(res.status).toBe(400);
+        expect(JSON.stringify(await res.json())).toMatch(message);
+      }
+      expect((await fetch(`${service.url}/v1/regulations/reg_unknown`, { headers: auth })).status).toBe(404);
+      expect((await fetch(`${service.url}/v1/regulations`, { method: 'POST', body: '{}' })).status).toBe(401);
+    }));
+});
+
+it('exports everything held about a person', () =>
+  withLogs(async () => {
+    const p = pid('export');
+    const email = `export.${scope.id}@example.com`;
+    await sendEvents(p, [
+      event(p, { identifiers: [{ type: 'email', value: email }], traits: '{"plan":"pro"}', timestamp: 1_000 }),
+      event(p, { type: 'track', event: 'Viewed', properties: '{"page":"/a"}', timestamp: 2_000 }),
+      event(p, { type: 'track', event: 'Viewed', properties: '{"page":"/b"}', timestamp: 3_000 }),
+    ]);
+    await profileWhen(p, (b) => b.stats.eventCount === 3, 'the three events');
+    await produce(Topics.segmentChanges, recordKey(WS, p), [
+      {
+        workspaceId: WS,
+        segmentId: 'sx',
+        segmentName: 'Export segment',
+        profileId: p,
+        change: 'entered',
+        membershipVersion: 1,
+        occurredAt: 5_000,
+        profileVersion: null,
+        receivedAt: null,
+        segmentVersion: null,
+        identifiers: [],
+        traits: null,
+      },
+    ]);
+    const body = await waitFor(
+      async () => {
+        const res = await get(`email:${encodeURIComponent(email)}/export`);
+        const b = (await res.json()) as {
+          profile: ProfileBody;
+          traits: Record<string, { value: unknown; source: string }>;
+          identifiers: { type: string; value: string }[];
+          timeline: { events: { properties: Record<string, unknown> }[]; truncated: boolean };
+          segments: { segmentId: string; member: boolean }[];
+        };
+        return b.segments?.length ? b : undefined;
+      },
+      'the export with the membership',
+      30_000,
+    );
+    expect(body.profile.profileId).toBe(p);
+    expect(body.traits['plan']).toMatchObject({ value: 'pro', source: 'src' });
+    expect(body.identifiers).toEqual([expect.objectContaining({ type: 'email', value: email })]);
+    expect(body.timeline.truncated).toBe(false);
+    expect(body.timeline.events.map((e) => e.properties['page'] ?? null)).toEqual(['/b', '/a', null]);
+    expect(body.segments).toEqual([expect.objectContaining({ segmentId: 'sx', member: true })]);
+  }));
+
+it('searches profiles by trait equality, paged', () =>
+  withLogs(async () => {
+    const plan = `plan-${scope.id}`;
+    const ids = [pid('search-a'), pid('search-b'), pid('search-c')];
+    await sendEvents(ids[0] as string, [event(ids[0] as string, { traits: JSON.stringify({ plan, age: 42 }) })]);
+    await sendEvents(ids[1] as string, [event(ids[1] as string, { traits: JSON.stringify({ plan, age: 7 }) })]);
+    await sendEvents(ids[2] as string, [event(ids[2] as string, { traits: JSON.stringify({ plan: 'other', age: 42 }) })]);
+    for (const id of ids) await profileWhen(id, () => true, 'the profile');
+
+    const search = async (qs: string) => {
+      const res = await fetch(`${service.url}/v1/profiles?${qs}`, { headers: auth });
+      return { status: res.status, body: (await res.json()) as { profiles: ProfileBody[]; next: string | null; message?: unknown } };
+    };
+    const first = await search(`trait.plan=${plan}&limit=1`);
+    expect(first.status).toBe(200);
+    expect(first.body.profiles.map((p) => p.profileId)).toEqual([ids[0]]);
+    expect(first.body.next).toEqual(expect.any(String));
+    const second = await search(`trait.plan=${plan}&limit=1&cursor=${first.body.next}`);
+    expect(second.body).toEqual({ profiles: [expect.objectContaining({ profileId: ids[1] })], next: null });
+    // Numbers match their text; conditions are ANDed.
+    const both = await search(`trait.plan=${plan}&trait.age=42`);
+    expect(both.body.profiles.map((p) => p.profileId)).toEqual([ids[0]]);
+    expect((await search(`trait.plan=${plan}&sort=x`)).status).toBe(400);
+    expect((await search('limit=5')).status).toBe(400);
+    expect((await search(`trait.plan=${plan}&cursor=!!`)).status).toBe(400);
+  }));
+
+it('serves its OpenAPI document and the docs UI without external assets', async () => {
+  const res = await fetch(`${service.url}/openapi.json`);
+  expect(res.status).toBe(200);
+  const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+  expect(doc.openapi).toMatch(/^3\./);
+  for (const path of ['', '/{id}', '/{id}/traits', '/{id}/events', '/{id}/identities', '/{id}/segments', '/{id}/export'])
+    expect(doc.paths[`/v1/profiles${path}`]?.['get']).toBeDefined();
+  expect(doc.paths['/v1/profiles/{id}']?.['delete']).toBeDefined();
+  expect(doc.paths['/v1/regulations']?.['post']).toBeDefined();
+  expect(doc.paths['/v1/regulations/{regulationId}']?.['get']).toBeDefined();
+  expect(doc.paths['/v1/computed-traits/{name}']?.['put']).toBeDefined();
+  expect(doc.paths['/v1/profile-settings']?.['put']).toBeDefined();
+  const ui = await fetch(`${service.url}/docs`);
+  expect(ui.status).toBe(200);
+  const html = await ui.text();
+  expect(html).not.toMatch(/https?:\/\/(?!localhost|127\.0\.0\.1)[^"']*\.(js|css)/);
+  const script = /src="([^"]*swagger-ui-bundle\.js)"/.exec(html)?.[1];
+  expect(script).toBeDefined();
+  expect((await fetch(new URL(script as string, `${service.url}/docs`))).status).toBe(200);
+});
+
+describe('user-defined computed traits', () => {
+  const put = (name: string, body: unknown) =>
+    fetch(`${service.url}/v1/computed-traits/${name}`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const defs = {
+    orders_30d: { event: 'Order Completed', aggregation: 'count', windowDays: 30 },
+    spent: { event: 'Order Completed', aggregation: 'sum', property: 'total' },
+    top_color: { event: 'Order Completed', aggregation: 'most_frequent', property: 'color' },
+    first_sku: { event: 'Order Completed', aggregation: 'first', property: 'sku' },
+  };
+
+  afterAll(async () => {
+    for (const name of Object.keys(defs)) await fetch(`${service.url}/v1/computed-traits/${name}`, { method: 'DELETE', headers: auth });
+  });
+
+  it('evaluates them as events are applied and merged, in the profile and its changes', () =>
+    withLogs(async () => {
+      for (const [name, body] of Object.entries(defs)) expect((await put(name, body)).status).toBe(200);
+      const list = (await (await fetch(`${service.url}/v1/computed-traits`, { headers: auth })).json()) as { name: string }[];
+      expect(list.map((d) => d.name)).toEqual(expect.arrayContaining(Object.keys(defs)));
+
+      const a = pid('ct-a');
+      const b = pid('ct-b');
+      const now = Date.now();
+      const order = (p: string, props: object, daysAgo: number) =>
+        event(p, { type: 'track', event: 'Order Completed', properties: JSON.stringify(props), timestamp: now - daysAgo * 86_400_000 });
+      await sendEvents(a, [
+        order(a, { total: 10, color: 'red', sku: 'old' }, 40),
+        order(a, { total: 20, color: 'blue', sku: 'x' }, 2),
+        order(a, { total: 30, color: 'blue', sku: 'y' }, 1),
+      ]);
+      await sendEvents(b, [order(b, { total: 5, color: 'red', sku: 'z' }, 0)]);
+      const expectedA = { orders_30d: 2, spent: 60, top_color: 'blue', first_sku: 'old' };
+      const profileA = await profileWhen(a, (p) => p.stats.eventCount === 3, 'the orders of a');
+      expect((profileA as ProfileBody & { computedTraits: object }).computedTraits).toMatchObject(expectedA);
+      const change = await changes.waitForRecord((c) => c.profileId === a && c.version === 3, 'the third change of a');
+      expect(JSON.parse(change.value.computedTraits)).toMatchObject({ ...expectedA, event_count: 3 });
+      await profileWhen(b, () => true, 'the profile b');
+
+      await produce(Topics.identityMerges, recordKey(WS, a), [
+        {
+          workspaceId: WS,
+          mergeId: `merge-ct-${scope.id}`,
+          fromProfileId: b,
+          intoProfileId: a,
+          reason: 'test',
+          identifiers: [],
+          score: null,
+          messageId: null,
+          mergedAt: now,
+          receivedAt: null,
+        },
+      ]);
+      const merged = await changes.waitForRecord((c) => c.profileId === a && c.change === 'merged', 'the merged change');
+      expect(JSON.parse(merged.value.computedTraits)).toMatchObject({ orders_30d: 3, spent: 65, top_color: 'blue', first_sku: 'old' });
+    }));
+
+  it('validates definitions and deletes them', () =>
+    withLogs(async () => {
+      const bad: [string, unknown, RegExp][] = [
+        ['x', { event: 'E', aggregation: 'median', property: 'p' }, /aggregation must be one of/],
+        ['x', { event: 'E', aggregation: 'sum' }, /property is required/],
+        ['x', { event: 'E', aggregation: 'count', windowDays: 0 }, /windowDays must be at least 1/],
+        ['Bad-Name', { event: 'E', aggregation: 'count' }, /name must be/],
+        ['revenue', { event: 'E', aggregation: 'count' }, /built-in/],
+      ];
+      for (const [name, body, message] of bad) {
+        const res = await put(name, body);
+        expect(res.status).toBe(400);
+        expect(JSON.stringify(await res.json())).toMatch(message);
+      }
+      expect((await put('tmp_trait', { event: 'E', aggregation: 'count' })).status).toBe(200);
+      const del = await fetch(`${service.url}/v1/computed-traits/tmp_trait`, { method: 'DELETE', headers: auth });
+      expect(del.status).toBe(204);
+      expect((await fetch(`${service.url}/v1/computed-traits/tmp_trait`, { headers: auth })).status).toBe(404);
+    }));
 });

@@ -3,16 +3,25 @@ import { AccessModule } from '@cdp/access';
 import { KafkaModule } from '@cdp/kafka';
 import { MongoModule } from '@cdp/mongo';
 import { PlatformModule } from '@cdp/platform';
+import { ComputedTraitsController } from './computed-traits.controller';
+import { ComputedTraitsRepository } from './computed-traits.repository';
 import { ErasuresRepository } from './erasures.repository';
 import { ProfilePipelineConsumer } from './pipeline.consumer';
 import { ProfileEraser } from './profile-eraser';
+import { ProfileExporter } from './profile-export';
 import { ProfileIdentifiersRepository } from './profile-identifiers.repository';
 import { ProfileSegmentsRepository } from './profile-segments.repository';
+import { ProfileSettingsController } from './profile-settings.controller';
+import { ProfileSettingsRepository } from './profile-settings.repository';
 import { ProfileStoreConfig } from './profile-store.config';
 import { ProfileWriter } from './profile-writer';
 import { ProfilesController } from './profiles.controller';
 import { ProfilesRepository } from './profiles.repository';
+import { RegulationsController } from './regulations.controller';
+import { RegulationsRepository } from './regulations.repository';
+import { RegulationsService } from './regulations.service';
 import { TimelineRepository } from './timeline.repository';
+import { TimelineSweeper } from './timeline-sweeper';
 
 @Module({
   imports: [
@@ -21,15 +30,21 @@ import { TimelineRepository } from './timeline.repository';
     MongoModule.forRoot(),
     AccessModule,
   ],
-  controllers: [ProfilesController],
+  controllers: [ProfilesController, RegulationsController, ProfileSettingsController, ComputedTraitsController],
   providers: [
     ProfilesRepository,
     ProfileIdentifiersRepository,
     TimelineRepository,
     ProfileSegmentsRepository,
     ErasuresRepository,
+    ComputedTraitsRepository,
     ProfileWriter,
     ProfileEraser,
+    ProfileExporter,
+    RegulationsRepository,
+    RegulationsService,
+    ProfileSettingsRepository,
+    TimelineSweeper,
     ProfilePipelineConsumer,
   ],
 })

@@ -2,14 +2,22 @@ import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
 import { MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
 
-/** An erased profile id or identifier, by hash only (no PII), suppressed until `until`. */
+/** Why a hash is suppressed: an erasure (for a window) or a suppress regulation (until lifted). */
+export type SuppressionSource = 'erasure' | 'regulation';
+
+/** Far enough in the future to mean "until lifted" (the largest valid Date). */
+export const SUPPRESS_FOREVER = 8.64e15;
+
+/** An erased or suppressed profile id or identifier, by hash only (no PII), suppressed until `until`. */
 export interface ErasureDoc extends WorkspaceDocument {
   hash: string;
   erasedAt: number;
   until: number;
+  /** What asked for it; absent on documents written before regulations existed (erasures). */
+  sources?: SuppressionSource[];
 }
 
-/** `profile_erasures`: what late events must not bring back, for a configured window. */
+/** `profile_erasures`: what late events must not bring back, for a configured window or for good. */
 @Injectable()
 export class ErasuresRepository extends WorkspaceRepository<ErasureDoc> {
   constructor(mongo: MongoConnection) {
@@ -20,19 +28,35 @@ export class ErasuresRepository extends WorkspaceRepository<ErasureDoc> {
     return [{ key: { workspaceId: 1, hash: 1 }, name: 'workspace_hash', unique: true }];
   }
 
-  /** Remembers the hashes until `until` (a repeated erasure extends the window). */
-  async remember(workspaceId: string, hashes: string[], erasedAt: number, until: number): Promise<void> {
+  /**
+   * Remembers the hashes until `until`. `$max` keeps the longer window, so an erasure's 30 days
+   * never shorten a regulation's "forever".
+   */
+  async remember(
+    workspaceId: string,
+    hashes: string[],
+    erasedAt: number,
+    until: number,
+    source: SuppressionSource = 'erasure',
+  ): Promise<void> {
     // Two erasures of the same person at once: the loser's duplicate key means "already remembered".
     await this.upsertEach(
       workspaceId,
-      [...new Set(hashes)].map((hash) => ({ filter: { hash }, update: { $set: { workspaceId, hash, erasedAt, until } } })),
+      [...new Set(hashes)].map((hash) => ({
+        filter: { hash },
+        update: { $set: { workspaceId, hash, erasedAt }, $max: { until }, $addToSet: { sources: source } },
+      })),
     );
   }
 
-  /** Which of these hashes are suppressed at `now`. */
-  async suppressed(workspaceId: string, hashes: string[], now: number): Promise<Set<string>> {
-    if (hashes.length === 0) return new Set();
-    const docs = await this.find(workspaceId, { hash: { $in: [...new Set(hashes)] }, until: { $gt: now } }, { projection: { hash: 1 } });
-    return new Set(docs.map((d) => d.hash));
+  /** Which of these hashes are suppressed at `now`, with what suppresses them. */
+  async suppressed(workspaceId: string, hashes: string[], now: number): Promise<Map<string, SuppressionSource[]>> {
+    if (hashes.length === 0) return new Map();
+    const docs = await this.find(
+      workspaceId,
+      { hash: { $in: [...new Set(hashes)] }, until: { $gt: now } },
+      { projection: { hash: 1, sources: 1 } },
+    );
+    return new Map(docs.map((d) => [d.hash, d.sources ?? ['erasure']]));
   }
 }

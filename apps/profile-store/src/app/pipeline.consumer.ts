@@ -2,13 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { recordKey, Topics, type IdentityMerge, type ProfileChange, type ResolvedEvent, type SegmentChange } from '@cdp/contracts';
 import { KafkaGateway, PipelineConsumer, type ChunkContext, type InboundRecord, type Rejection, type TopicCodec } from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
+import { Counter } from 'prom-client';
 import { erasureHash, eventErasureHashes, newestMemberships, type MembershipUpdate } from '@cdp/profile-model';
+import { ComputedTraitsRepository } from './computed-traits.repository';
 import { ErasuresRepository } from './erasures.repository';
 import { ProfileSegmentsRepository } from './profile-segments.repository';
 import { ProfileWriter } from './profile-writer';
 import { TimelineRepository } from './timeline.repository';
 
 type Decoded<T> = { record: InboundRecord; value: T };
+/** An output and the record that caused it (its trace continues on the output). */
+type Traced<T> = { change: T; source: InboundRecord | undefined };
 
 /**
  * cdp.events.resolved.v1 and cdp.identity.merges.v1 -> profiles, timeline -> cdp.profiles.changes.v1;
@@ -19,6 +23,7 @@ type Decoded<T> = { record: InboundRecord; value: T };
 @Injectable()
 export class ProfilePipelineConsumer extends PipelineConsumer {
   private changes!: TopicCodec<ProfileChange>;
+  private readonly suppressedEvents: Counter<'reason'>;
 
   constructor(
     kafka: KafkaGateway,
@@ -28,9 +33,16 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
     private readonly timeline: TimelineRepository,
     private readonly segments: ProfileSegmentsRepository,
     private readonly erasures: ErasuresRepository,
+    private readonly definitions: ComputedTraitsRepository,
   ) {
     // One consumer group for all three topics (the base class names the group after the service).
     super(kafka, metrics, health, [Topics.resolvedEvents, Topics.identityMerges, Topics.segmentChanges], 'profile-store');
+    this.suppressedEvents = new Counter({
+      name: 'cdp_profile_events_suppressed_total',
+      help: 'Resolved events dropped because their profile id or an identifier is suppressed, by reason (erasure, regulation).',
+      labelNames: ['reason'] as const,
+      registers: [metrics.registry],
+    });
   }
 
   protected async prepare(): Promise<void> {
@@ -81,8 +93,15 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
         profileId,
         events: dedupe(list.map((e) => e.value)),
       }));
-      const results = await Promise.all(batches.map((b) => this.writer.applyEvents(workspaceId, b.profileId, b.events)));
-      await this.emit(results.flatMap((r) => r.changes));
+      const defs = batches.length > 0 ? await this.definitions.cached(workspaceId) : [];
+      const results = await Promise.all(batches.map((b) => this.writer.applyEvents(workspaceId, b.profileId, b.events, defs)));
+      // A change continues the trace of the event it names.
+      const sourceOf = new Map(pending.map((e) => [e.value.messageId, e.record]));
+      await this.emit(
+        results
+          .flatMap((r) => r.changes)
+          .map((change) => ({ change, source: change.messageId ? sourceOf.get(change.messageId) : undefined })),
+      );
       await this.timeline.record(
         workspaceId,
         results.flatMap((r, i) => (batches[i]?.events ?? []).map((event) => ({ profileId: r.profileId, event }))),
@@ -91,16 +110,22 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
   }
 
   /**
-   * Drops events of erased profile ids and identifiers (within the suppression window), so a late
-   * event does not bring an erased person back. Nothing of them is kept, not even in the DLQ.
+   * Drops events of erased or suppressed profile ids and identifiers, so a late event does not
+   * bring an erased person back and a suppress regulation holds. Nothing of them is kept, not even
+   * in the DLQ; only the count (by reason) is.
    */
   private async withoutErased(workspaceId: string, events: Decoded<ResolvedEvent>[]): Promise<Decoded<ResolvedEvent>[]> {
     if (events.length === 0) return events;
     const hashes = events.map((e) => eventErasureHashes(workspaceId, e.value));
-    const erased = await this.erasures.suppressed(workspaceId, hashes.flat(), Date.now());
-    if (erased.size === 0) return events;
-    const kept = events.filter((_, i) => !(hashes[i] ?? []).some((h) => erased.has(h)));
-    this.logger.log(`dropped ${events.length - kept.length} events of erased profiles in workspace ${workspaceId}`);
+    const suppressed = await this.erasures.suppressed(workspaceId, hashes.flat(), Date.now());
+    if (suppressed.size === 0) return events;
+    const kept: Decoded<ResolvedEvent>[] = [];
+    events.forEach((e, i) => {
+      const sources = (hashes[i] ?? []).flatMap((h) => suppressed.get(h) ?? []);
+      if (sources.length === 0) kept.push(e);
+      else this.suppressedEvents.inc({ reason: sources.includes('regulation') ? 'regulation' : 'erasure' });
+    });
+    this.logger.log(`dropped ${events.length - kept.length} events of erased or suppressed people in workspace ${workspaceId}`);
     return kept;
   }
 
@@ -137,7 +162,7 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
   }
 
   private async handleMerges(merges: Decoded<IdentityMerge>[], rejections: Rejection[]): Promise<void> {
-    const changes: ProfileChange[] = [];
+    const changes: Traced<ProfileChange>[] = [];
     // In order: a later merge may build on an earlier one of the same chunk.
     for (const { record, value } of merges) {
       if (!value.workspaceId || !value.fromProfileId || !value.intoProfileId || value.fromProfileId === value.intoProfileId) {
@@ -149,19 +174,20 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
         });
         continue;
       }
-      const change = await this.writer.merge(value);
-      if (change) changes.push(change);
+      const change = await this.writer.merge(value, await this.definitions.cached(value.workspaceId));
+      if (change) changes.push({ change, source: record });
     }
     await this.emit(changes);
   }
 
-  private async emit(changes: ProfileChange[]): Promise<void> {
+  private async emit(changes: Traced<ProfileChange>[]): Promise<void> {
     if (changes.length === 0) return;
     const records = await Promise.all(
-      changes.map(async (c) => ({
+      changes.map(async ({ change, source }) => ({
         topic: this.changes.topic,
-        key: recordKey(c.workspaceId, c.profileId),
-        value: await this.changes.encode(c),
+        key: recordKey(change.workspaceId, change.profileId),
+        value: await this.changes.encode(change),
+        headers: source ? this.traceHeaders(source) : undefined,
       })),
     );
     await this.kafka.producer.send(records);

@@ -1,12 +1,20 @@
 import type { ProfileChange, ResolvedEvent } from '@cdp/contracts';
-import { computedTraits, plainTraits, type Profile } from '@cdp/profile-model';
+import { computedTraits, plainTraits, type JsonValue, type Profile } from '@cdp/profile-model';
 
 export type ChangeCause =
   | { kind: 'event'; event: ResolvedEvent; created: boolean; changedTraits: string[] }
   | { kind: 'merge'; absorbedProfileIds: string[]; changedTraits: string[]; messageId: string | null; receivedAt: number | null };
 
-/** The ProfileChange record for a profile's state after a change (full current traits). */
-export function profileChange(profile: Profile, cause: ChangeCause, changedAt: number): ProfileChange {
+/**
+ * The ProfileChange record for a profile's state after a change (full current traits); `custom`
+ * are the values of the workspace's user-defined computed traits, next to the built-in ones.
+ */
+export function profileChange(
+  profile: Profile,
+  cause: ChangeCause,
+  changedAt: number,
+  custom: Record<string, JsonValue> = {},
+): ProfileChange {
   const base = {
     workspaceId: profile.workspaceId,
     profileId: profile.profileId,
@@ -14,7 +22,7 @@ export function profileChange(profile: Profile, cause: ChangeCause, changedAt: n
     changedAt,
     changedTraits: cause.changedTraits,
     traits: JSON.stringify(plainTraits(profile.traits)),
-    computedTraits: JSON.stringify(computedTraits(profile)),
+    computedTraits: JSON.stringify({ ...custom, ...computedTraits(profile) }),
     identifiers: profile.identifiers.map(({ type, value }) => ({ type, value })),
   };
   if (cause.kind === 'merge') {

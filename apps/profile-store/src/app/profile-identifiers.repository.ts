@@ -39,6 +39,13 @@ export class ProfileIdentifiersRepository extends WorkspaceRepository<ProfileIde
     return (await this.findOne(workspaceId, { idKey }, { projection: { profileId: 1 } }))?.profileId ?? null;
   }
 
+  /** The profile ids these identifiers point at (one query by _id; at most 1000 keys). */
+  async lookupMany(workspaceId: string, idKeys: string[]): Promise<string[]> {
+    if (idKeys.length === 0) return [];
+    const docs = await this.find(workspaceId, { idKey: { $in: idKeys } }, { projection: { profileId: 1 } });
+    return [...new Set(docs.map((d) => d.profileId))];
+  }
+
   async forget(workspaceId: string, idKeys: string[]): Promise<void> {
     if (idKeys.length > 0) await this.deleteMany(workspaceId, { idKey: { $in: idKeys } });
   }

@@ -54,6 +54,11 @@ export class ProfileSegmentsRepository extends WorkspaceRepository<ProfileSegmen
     return this.find(workspaceId, { profileId, member: true }, { sort: { segmentName: 1, segmentId: 1 }, projection: { _id: 0 } });
   }
 
+  /** Every membership document of these profile ids, current or ended (for an export). */
+  allOf(workspaceId: string, profileIds: string[]): Promise<ProfileSegmentDoc[]> {
+    return this.find(workspaceId, { profileId: { $in: profileIds } }, { sort: { segmentName: 1, segmentId: 1 }, projection: { _id: 0 } });
+  }
+
   async erase(workspaceId: string, profileIds: string[]): Promise<void> {
     await this.deleteMany(workspaceId, { profileId: { $in: profileIds } });
   }

@@ -3,11 +3,13 @@ import type { IdentityMerge, ProfileChange, ResolvedEvent } from '@cdp/contracts
 import { applyEvent, emptyProfile, identifierKey, mergeProfiles, type Profile } from '@cdp/profile-model';
 import { profileChange } from './profile-change';
 import { ProfileIdentifiersRepository } from './profile-identifiers.repository';
-import { ProfilesRepository } from './profiles.repository';
+import { ProfilesRepository, type ProfileWithState } from './profiles.repository';
+import { applyToStates, mergeStates, traitValues, type ComputedTraitDefinition, type TraitStates } from './user-computed-traits';
 
 interface EventStep {
   event: ResolvedEvent;
   profile: Profile;
+  custom: TraitStates;
   created: boolean;
   changedTraits: string[];
 }
@@ -44,38 +46,54 @@ export class ProfileWriter {
     workspaceId: string,
     profileId: string,
     events: ResolvedEvent[],
+    defs: readonly ComputedTraitDefinition[] = [],
   ): Promise<{ profileId: string; changes: ProfileChange[] }> {
     for (let attempt = 1; ; attempt++) {
-      const current = await this.loadForWrite(workspaceId, profileId);
+      const loaded = await this.loadForWrite(workspaceId, profileId);
+      const current = loaded.profile;
       const now = Date.now();
       let profile = current;
+      let custom = loaded.custom;
       const steps: EventStep[] = [];
       for (const event of events) {
         const result = applyEvent(profile, event, now);
+        // Only an event applied for the first time counts (the profile's appliedMessageIds decide).
+        if (result.applied && defs.length > 0) custom = applyToStates(custom, defs, event, now).states;
         steps.push({
           event,
           profile: result.profile,
+          custom,
           created: result.applied && profile.version === 0,
           changedTraits: result.changedTraits,
         });
         profile = result.profile;
       }
-      if (profile.version === current.version) return this.outcome(profile, steps, now);
+      if (profile.version === current.version) return this.outcome(profile, steps, defs, now);
       // Pointers first: a crash after the profile write must not leave an identifier unfindable.
       await this.identifiers.remember(workspaceId, newIdKeys(current, profile), profile.profileId);
-      if (await this.profiles.compareAndSet(profile, current.version)) {
-        return this.outcome(profile, steps, now);
+      if (await this.profiles.compareAndSet(profile, current.version, defs.length > 0 ? custom : undefined)) {
+        return this.outcome(profile, steps, defs, now);
       }
       if (attempt >= MAX_ATTEMPTS) throw new Error(`profile ${profileId}: version conflict after ${attempt} attempts`);
     }
   }
 
   /** A change per applied event, from the profile state right after it. */
-  private outcome(profile: Profile, steps: EventStep[], now: number): { profileId: string; changes: ProfileChange[] } {
+  private outcome(
+    profile: Profile,
+    steps: EventStep[],
+    defs: readonly ComputedTraitDefinition[],
+    now: number,
+  ): { profileId: string; changes: ProfileChange[] } {
     return {
       profileId: profile.profileId,
       changes: steps.map((s) =>
-        profileChange(s.profile, { kind: 'event', event: s.event, created: s.created, changedTraits: s.changedTraits }, now),
+        profileChange(
+          s.profile,
+          { kind: 'event', event: s.event, created: s.created, changedTraits: s.changedTraits },
+          now,
+          traitValues(defs, s.custom, now),
+        ),
       ),
     };
   }
@@ -85,15 +103,18 @@ export class ProfileWriter {
    * concurrent writers of it reload and follow the redirect; then its snapshot is folded into the
    * survivor unless the survivor already lists it. Re-running is safe and re-emits the change.
    */
-  async merge(merge: IdentityMerge): Promise<ProfileChange | null> {
+  async merge(merge: IdentityMerge, defs: readonly ComputedTraitDefinition[] = []): Promise<ProfileChange | null> {
     const { workspaceId, fromProfileId } = merge;
     const absorbed = await this.markAbsorbed(workspaceId, fromProfileId, merge.intoProfileId);
     if (!absorbed) {
       this.logger.warn(`merge ${merge.mergeId}: ${fromProfileId} was already merged elsewhere; skipped`);
       return null;
     }
+    // The absorbed computed-trait state (markAbsorbed leaves it untouched).
+    const absorbedCustom = (await this.profiles.getWithState(workspaceId, fromProfileId))?.custom ?? {};
     for (let attempt = 1; ; attempt++) {
-      const survivor = await this.loadForWrite(workspaceId, merge.intoProfileId);
+      const loaded = await this.loadForWrite(workspaceId, merge.intoProfileId);
+      const survivor = loaded.profile;
       if (survivor.profileId === fromProfileId) {
         this.logger.warn(`merge ${merge.mergeId}: would merge ${fromProfileId} into itself; skipped`);
         return null;
@@ -101,7 +122,9 @@ export class ProfileWriter {
       const now = Date.now();
       const done = survivor.absorbedProfileIds.includes(fromProfileId);
       const result = done ? { profile: survivor, changedTraits: [] } : mergeProfiles(survivor, absorbed, now);
-      if (done || (await this.profiles.compareAndSet(result.profile, survivor.version))) {
+      const custom = done ? loaded.custom : mergeStates(loaded.custom, absorbedCustom);
+      const customChanged = !done && Object.keys(absorbedCustom).length > 0;
+      if (done || (await this.profiles.compareAndSet(result.profile, survivor.version, customChanged ? custom : undefined))) {
         return profileChange(
           result.profile,
           {
@@ -112,6 +135,7 @@ export class ProfileWriter {
             receivedAt: merge.receivedAt,
           },
           now,
+          traitValues(defs, custom, now),
         );
       }
       if (attempt >= MAX_ATTEMPTS) throw new Error(`merge ${merge.mergeId}: version conflict after ${attempt} attempts`);
@@ -131,13 +155,13 @@ export class ProfileWriter {
   }
 
   /** The stored profile to write to: follows redirects of absorbed profiles; a new one if none. */
-  private async loadForWrite(workspaceId: string, profileId: string): Promise<Profile> {
+  private async loadForWrite(workspaceId: string, profileId: string): Promise<ProfileWithState> {
     let id = profileId;
     for (let hops = 0; hops <= MAX_REDIRECTS; hops++) {
-      const profile = await this.profiles.get(workspaceId, id);
-      if (!profile) return emptyProfile(workspaceId, id, Date.now());
-      if (!profile.mergedInto) return profile;
-      id = profile.mergedInto;
+      const loaded = await this.profiles.getWithState(workspaceId, id);
+      if (!loaded) return { profile: emptyProfile(workspaceId, id, Date.now()), custom: {} };
+      if (!loaded.profile.mergedInto) return loaded;
+      id = loaded.profile.mergedInto;
     }
     throw new Error(`profile ${profileId}: more than ${MAX_REDIRECTS} merge redirects`);
   }

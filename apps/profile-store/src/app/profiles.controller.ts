@@ -7,13 +7,43 @@ import {
   NotFoundException,
   Param,
   Query,
+  ServiceUnavailableException,
   UseGuards,
   UsePipes,
   ValidationPipe,
 } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { ApiKeyGuard, RequireScope, WorkspaceId, Audit } from '@cdp/access';
 import type { Profile } from '@cdp/profile-model';
-import { EventsQuery, MAX_EVENTS_PAGE, TraitsQuery } from './profiles.dto';
+import { ComputedTraitsRepository } from './computed-traits.repository';
+import { ProfileExporter } from './profile-export';
+import { traitValues } from './user-computed-traits';
+import { encodeSearchCursor, MAX_SEARCH_PAGE, parseProfileSearch } from './profile-search';
+import {
+  EventsPageDto,
+  EventsQuery,
+  ErasedDto,
+  ExportDto,
+  IdentitiesDto,
+  MAX_EVENTS_PAGE,
+  ProfileDto,
+  SearchPageDto,
+  SegmentsDto,
+  TraitsDto,
+  TraitsQuery,
+} from './profiles.dto';
 import { parseProfileRef } from './profile-ref';
 import { ProfileEraser } from './profile-eraser';
 import { ProfileSegmentsRepository } from './profile-segments.repository';
@@ -24,8 +54,19 @@ import { decodeCursor, encodeCursor } from './timeline-cursor';
 import { TimelineRepository } from './timeline.repository';
 
 const DEFAULT_EVENTS_PAGE = 50;
+/** A trait search scans the workspace's profiles on the local FerretDB (no index): it stops after this long. */
+const SEARCH_MAX_MS = 5_000;
+
+const ID_PARAM = {
+  name: 'id',
+  description: 'A profile id, or an identifier as type:value (email:jane@example.com, user_id:42, anonymous_id:...).',
+};
 
 /** The Profile API: a profile by id or `type:value`, always answered with its canonical id. */
+@ApiTags('profiles')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ description: 'No or an unknown API key.' })
+@ApiForbiddenResponse({ description: 'The key lacks the scope of the route.' })
 @Controller('v1/profiles')
 @UseGuards(ApiKeyGuard)
 @RequireScope('read:profiles')
@@ -37,16 +78,69 @@ export class ProfilesController {
     private readonly timeline: TimelineRepository,
     private readonly segments: ProfileSegmentsRepository,
     private readonly eraser: ProfileEraser,
+    private readonly exporter: ProfileExporter,
+    private readonly definitions: ComputedTraitsRepository,
   ) {}
+
+  /**
+   * Profiles by trait equality (every condition must hold), by profile id. Not indexed on the
+   * local FerretDB: bounded by SEARCH_MAX_MS.
+   */
+  @Get()
+  @Audit('profile.search')
+  @ApiOperation({
+    summary: 'Search profiles by trait equality',
+    description:
+      'Every `trait.<name>=<value>` must hold; a value like 42 or true also matches the number or boolean. Paged by profile id. ' +
+      'Not index-backed: it scans the workspace and stops after 5 s (answering 503).',
+  })
+  @ApiQuery({ name: 'trait.<name>', required: true, description: 'e.g. trait.plan=pro (up to 10 conditions)', type: String })
+  @ApiQuery({ name: 'limit', required: false, description: `1..${MAX_SEARCH_PAGE}, default 50`, type: Number })
+  @ApiQuery({ name: 'cursor', required: false, description: '`next` of the previous page', type: String })
+  @ApiOkResponse({ type: SearchPageDto })
+  @ApiBadRequestResponse({ description: 'Unknown parameter, no trait condition, invalid limit or cursor.' })
+  async search(@WorkspaceId() workspaceId: string, @Query() query: Record<string, unknown>) {
+    const search = parseProfileSearch(query);
+    if (typeof search === 'string') throw new BadRequestException(search);
+    let found: Profile[];
+    try {
+      // One extra row tells whether another page exists.
+      found = await this.profiles.searchByTraits(workspaceId, search.conditions, search.after, search.limit + 1, SEARCH_MAX_MS);
+    } catch (e) {
+      if ((e as { code?: unknown }).code === 50) throw new ServiceUnavailableException('search took too long; narrow it down');
+      throw e;
+    }
+    const page = found.slice(0, search.limit);
+    const last = page[page.length - 1];
+    return { profiles: page.map(profileView), next: found.length > search.limit && last ? encodeSearchCursor(last.profileId) : null };
+  }
 
   @Get(':id')
   @Audit('profile.read')
+  @ApiOperation({ summary: 'A profile by id or type:value' })
+  @ApiParam(ID_PARAM)
+  @ApiOkResponse({ type: ProfileDto })
+  @ApiNotFoundResponse({ description: 'Unknown profile (or one of another workspace).' })
   async get(@WorkspaceId() workspaceId: string, @Param('id') id: string) {
-    return profileView(await this.resolve(workspaceId, id));
+    const profile = await this.resolve(workspaceId, id);
+    const view = profileView(profile);
+    return { ...view, computedTraits: { ...(await this.userComputedTraits(profile)), ...view.computedTraits } };
+  }
+
+  /** The values of the workspace's user-defined computed traits now (one more read, only when it has some). */
+  private async userComputedTraits(profile: Profile) {
+    const defs = await this.definitions.cached(profile.workspaceId);
+    if (defs.length === 0) return {};
+    const loaded = await this.profiles.getWithState(profile.workspaceId, profile.profileId);
+    return traitValues(defs, loaded?.custom ?? {}, Date.now());
   }
 
   @Get(':id/traits')
   @Audit('profile.read')
+  @ApiOperation({ summary: "The profile's traits" })
+  @ApiParam(ID_PARAM)
+  @ApiOkResponse({ type: TraitsDto })
+  @ApiNotFoundResponse({ description: 'Unknown profile.' })
   async traits(@WorkspaceId() workspaceId: string, @Param('id') id: string, @Query() query: TraitsQuery) {
     const profile = await this.resolve(workspaceId, id);
     return { profileId: profile.profileId, traits: traitsView(profile, query.verbose === true) };
@@ -54,6 +148,10 @@ export class ProfilesController {
 
   @Get(':id/identities')
   @Audit('profile.read')
+  @ApiOperation({ summary: "The profile's identifiers and absorbed profile ids" })
+  @ApiParam(ID_PARAM)
+  @ApiOkResponse({ type: IdentitiesDto })
+  @ApiNotFoundResponse({ description: 'Unknown profile.' })
   async identities(@WorkspaceId() workspaceId: string, @Param('id') id: string) {
     const profile = await this.resolve(workspaceId, id);
     return { profileId: profile.profileId, identifiers: profile.identifiers, absorbedProfileIds: profile.absorbedProfileIds };
@@ -61,6 +159,10 @@ export class ProfilesController {
 
   @Get(':id/events')
   @Audit('profile.read')
+  @ApiOperation({ summary: "A page of the profile's timeline, newest first" })
+  @ApiParam(ID_PARAM)
+  @ApiOkResponse({ type: EventsPageDto })
+  @ApiNotFoundResponse({ description: 'Unknown profile.' })
   async events(@WorkspaceId() workspaceId: string, @Param('id') id: string, @Query() query: EventsQuery) {
     const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !after) throw new BadRequestException('cursor is not valid; use the "next" value of a previous page');
@@ -80,10 +182,31 @@ export class ProfilesController {
   /** The segments the profile is in, as last reported by the segmenter. */
   @Get(':id/segments')
   @Audit('profile.read')
+  @ApiOperation({ summary: 'The segments the profile is a member of (as reported by the segmenter)' })
+  @ApiParam(ID_PARAM)
+  @ApiOkResponse({ type: SegmentsDto })
+  @ApiNotFoundResponse({ description: 'Unknown profile.' })
   async profileSegments(@WorkspaceId() workspaceId: string, @Param('id') id: string) {
     const profile = await this.resolve(workspaceId, id);
     const docs = await this.segments.memberOf(workspaceId, profile.profileId);
     return { profileId: profile.profileId, segments: docs.map(segmentView) };
+  }
+
+  /** Everything held about the person (data subject access request). */
+  @Get(':id/export')
+  @Audit('profile.export')
+  @ApiOperation({
+    summary: 'Everything held about the person, as JSON',
+    description: 'Profile, traits with metadata, identifiers, timeline (newest 10,000 events) and segment memberships.',
+  })
+  @ApiParam(ID_PARAM)
+  @ApiOkResponse({ type: ExportDto })
+  @ApiNotFoundResponse({ description: 'Unknown profile.' })
+  async export(@WorkspaceId() workspaceId: string, @Param('id') id: string) {
+    const profile = await this.resolve(workspaceId, id);
+    const exported = await this.exporter.export(profile);
+    const computedTraits = { ...(await this.userComputedTraits(profile)), ...exported.profile.computedTraits };
+    return { ...exported, profile: { ...exported.profile, computedTraits } };
   }
 
   /**
@@ -94,6 +217,10 @@ export class ProfilesController {
   @Audit('profile.erase')
   @RequireScope('write:profiles')
   @HttpCode(202)
+  @ApiOperation({ summary: 'Erase the person (scope write:profiles)' })
+  @ApiParam(ID_PARAM)
+  @ApiAcceptedResponse({ type: ErasedDto })
+  @ApiNotFoundResponse({ description: 'Unknown (or already erased) profile.' })
   async erase(@WorkspaceId() workspaceId: string, @Param('id') id: string) {
     const profile = await this.resolve(workspaceId, id);
     await this.eraser.erase(profile);

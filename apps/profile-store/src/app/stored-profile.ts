@@ -1,5 +1,6 @@
 import type { IdentifierEntry, JsonValue, Profile, ProfileStats, TraitEntry } from '@cdp/profile-model';
 import type { WorkspaceDocument } from '@cdp/mongo';
+import type { TraitStates } from './user-computed-traits';
 
 /**
  * A trait as stored. The local MongoDB-compatible server cannot store nested arrays, so a value
@@ -24,6 +25,8 @@ export interface ProfileDoc extends WorkspaceDocument {
   appliedMessageIds: string[];
   mergedInto: string | null;
   absorbedProfileIds: string[];
+  /** State of the user-defined computed traits (buckets), by state key; absent until one applies. */
+  customTraits?: TraitStates;
 }
 
 const hasNestedArray = (v: JsonValue, inArray = false): boolean => {

@@ -77,6 +77,22 @@ export class TimelineRepository extends WorkspaceRepository<TimelineDoc> {
     return this.find(workspaceId, filter, { sort: { timestamp: -1, messageId: -1 }, limit, projection: { _id: 0 } });
   }
 
+  /**
+   * Deletes up to `batchSize` entries older than `before` (event timestamp) of one workspace, or of
+   * every workspace except `exceptWorkspaces` when `workspaceId` is null (the default retention).
+   * The sweep's cross-workspace access; not indexed on the local FerretDB (a scan per batch).
+   */
+  async sweepBatch(workspaceId: string | null, exceptWorkspaces: string[], before: number, batchSize: number): Promise<number> {
+    const filter =
+      workspaceId !== null
+        ? { workspaceId, timestamp: { $lt: before } }
+        : { workspaceId: { $nin: exceptWorkspaces }, timestamp: { $lt: before } };
+    const docs = await this.collection.find(filter, { projection: { _id: 1 }, limit: batchSize }).toArray();
+    if (docs.length === 0) return 0;
+    const result = await this.collection.deleteMany({ _id: { $in: docs.map((d) => d._id) } });
+    return result.deletedCount;
+  }
+
   /** Erases the timeline of these profile ids. */
   async erase(workspaceId: string, profileIds: string[]): Promise<void> {
     await this.deleteMany(workspaceId, { profileId: { $in: profileIds } });

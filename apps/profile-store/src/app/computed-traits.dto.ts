@@ -1,0 +1,48 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
+import { AGGREGATIONS, type Aggregation } from './user-computed-traits';
+
+export const MAX_WINDOW_DAYS = 365;
+/** Computed-trait names: safe as field names and distinct from the built-in ones by convention. */
+export const TRAIT_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+export const BUILT_IN_NAMES = ['first_seen', 'last_seen', 'event_count', 'revenue'];
+
+export class ComputedTraitBody {
+  @ApiProperty({ example: 'Order Completed', description: 'The track event aggregated.' })
+  @IsString()
+  @MinLength(1, { message: 'event must not be empty' })
+  @MaxLength(200, { message: 'event must be at most 200 characters' })
+  event!: string;
+
+  @ApiProperty({ enum: AGGREGATIONS })
+  @IsIn(AGGREGATIONS, { message: `aggregation must be one of ${AGGREGATIONS.join(', ')}` })
+  aggregation!: Aggregation;
+
+  @ApiPropertyOptional({ example: 'total', description: 'Top-level event property; required except for count.' })
+  @ValidateIf((o: ComputedTraitBody) => o.aggregation !== 'count' || o.property !== undefined)
+  @IsString({ message: 'property is required (a top-level event property) except for count' })
+  @MinLength(1, { message: 'property must not be empty' })
+  @MaxLength(200)
+  property?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_WINDOW_DAYS, description: 'Sliding window in days (UTC days); absent: all time.' })
+  @IsOptional()
+  @IsInt({ message: 'windowDays must be an integer' })
+  @Min(1, { message: 'windowDays must be at least 1' })
+  @Max(MAX_WINDOW_DAYS, { message: `windowDays must be at most ${MAX_WINDOW_DAYS}` })
+  windowDays?: number;
+}
+
+export class ComputedTraitView {
+  @ApiProperty() name!: string;
+  @ApiProperty() event!: string;
+  @ApiProperty({ enum: AGGREGATIONS }) aggregation!: Aggregation;
+  @ApiProperty({ nullable: true, type: String }) property!: string | null;
+  @ApiProperty({ nullable: true, type: Number }) windowDays!: number | null;
+}
+
+export class NameParam {
+  @IsString()
+  @Matches(TRAIT_NAME, { message: 'name must be lower-case letters, digits and _ (at most 64), starting with a letter' })
+  name!: string;
+}

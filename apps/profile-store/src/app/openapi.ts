@@ -1,0 +1,21 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+
+/**
+ * The OpenAPI document at /openapi.json and Swagger UI at /docs. The UI's assets come from the
+ * installed swagger-ui-dist package (served by the service itself), so it works offline.
+ */
+export function setupOpenApi(app: INestApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('CDP profile-store')
+    .setDescription(
+      'The Profile API: unified profiles by id or type:value, their traits, timeline, identities and segments; ' +
+        'search by trait; export and erasure; privacy regulations. Authorization: Bearer <API key> of one workspace ' +
+        '(read:profiles to read, write:profiles to erase and regulate).',
+    )
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+}

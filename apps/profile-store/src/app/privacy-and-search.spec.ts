@@ -1,0 +1,135 @@
+import fc from 'fast-check';
+import { candidateValues, decodeSearchCursor, encodeSearchCursor, MAX_SEARCH_PAGE, parseProfileSearch } from './profile-search';
+import { normalizeRegulationIdentifiers } from './regulation-identifiers';
+import { retentionPlan } from './timeline-sweeper';
+
+describe('parseProfileSearch', () => {
+  it('reads trait conditions, limit and cursor', () => {
+    const cursor = encodeSearchCursor('p-9');
+    expect(parseProfileSearch({ 'trait.plan': 'pro', 'trait.age': '42', limit: '10', cursor })).toEqual({
+      conditions: [
+        { key: 'plan', values: ['pro'] },
+        { key: 'age', values: ['42', 42] },
+      ],
+      limit: 10,
+      after: 'p-9',
+    });
+  });
+
+  it('maps trait names like the normalizer (no "." or leading "$" in a field name)', () => {
+    expect(parseProfileSearch({ 'trait.address.city': 'Berlin' })).toMatchObject({ conditions: [{ key: 'address_city' }] });
+    expect(parseProfileSearch({ 'trait.$where': 'x' })).toMatchObject({ conditions: [{ key: '_where' }] });
+  });
+
+  it.each([
+    [{}, /at least one trait/],
+    [{ limit: '5' }, /at least one trait/],
+    [{ 'trait.a': 'x', limit: '0' }, /limit/],
+    [{ 'trait.a': 'x', limit: String(MAX_SEARCH_PAGE + 1) }, /limit/],
+    [{ 'trait.a': 'x', limit: '2.5' }, /limit/],
+    [{ 'trait.a': 'x', cursor: '!!' }, /cursor/],
+    [{ 'trait.a': ['x', 'y'] }, /once/],
+    [{ 'trait.': 'x' }, /unknown parameter/],
+    [{ 'trait.a': 'x', sort: 'name' }, /unknown parameter/],
+    [Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`trait.t${i}`, 'x'])), /at most 10/],
+  ])('refuses %j', (query, message) => {
+    expect(parseProfileSearch(query as Record<string, unknown>)).toMatch(message);
+  });
+
+  it('never throws, whatever the query', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.array(fc.string()), fc.constant(undefined))), (query) => {
+        const result = parseProfileSearch(query);
+        expect(typeof result === 'string' || result.conditions.length > 0).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('candidateValues', () => {
+  it('always includes the text itself, and the number a numeric text reads as', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        expect(candidateValues(text)[0]).toBe(text);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.integer(), (n) => {
+        expect(candidateValues(String(n))).toEqual([String(n), n]);
+      }),
+    );
+    expect(candidateValues('true')).toEqual(['true', true]);
+    expect(candidateValues('null')).toEqual(['null', null]);
+    expect(candidateValues('0x10')).toEqual(['0x10']);
+    expect(candidateValues(' ')).toEqual([' ']);
+  });
+});
+
+describe('search cursor', () => {
+  it('round-trips any profile id and refuses anything it did not make', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 300 }), (id) => expect(decodeSearchCursor(encodeSearchCursor(id))).toBe(id)),
+    );
+    expect(decodeSearchCursor('')).toBeNull();
+    expect(decodeSearchCursor('a b')).toBeNull();
+  });
+});
+
+describe('normalizeRegulationIdentifiers', () => {
+  it('trims, lower-cases emails only, drops empty values and duplicates', () => {
+    expect(
+      normalizeRegulationIdentifiers([
+        { type: 'email', value: ' Jane@Example.COM ' },
+        { type: 'email', value: 'jane@example.com' },
+        { type: 'user_id', value: 'AbC' },
+        { type: 'user_id', value: '   ' },
+      ]),
+    ).toEqual([
+      { type: 'email', value: 'jane@example.com', idKey: 'email:jane@example.com' },
+      { type: 'user_id', value: 'AbC', idKey: 'user_id:AbC' },
+    ]);
+  });
+
+  it('is idempotent and never yields two equal keys', () => {
+    const identifier = fc.record({ type: fc.constantFrom('email', 'user_id', 'phone'), value: fc.string() });
+    fc.assert(
+      fc.property(fc.array(identifier), (ids) => {
+        const once = normalizeRegulationIdentifiers(ids);
+        expect(new Set(once.map((i) => i.idKey)).size).toBe(once.length);
+        expect(normalizeRegulationIdentifiers(once)).toEqual(once);
+      }),
+    );
+  });
+});
+
+describe('retentionPlan', () => {
+  it('gives each overriding workspace its own days and the rest the default', () => {
+    expect(
+      retentionPlan(30, [
+        { workspaceId: 'a', timelineRetentionDays: 7 },
+        { workspaceId: 'b', timelineRetentionDays: 0 },
+      ]),
+    ).toEqual([
+      { workspaceId: 'a', days: 7, except: [] },
+      { workspaceId: null, days: 30, except: ['a', 'b'] },
+    ]);
+  });
+
+  it('sweeps nothing with a default of 0 and no overrides, and never a workspace set to keep forever', () => {
+    expect(retentionPlan(0, [])).toEqual([]);
+    fc.assert(
+      fc.property(
+        fc.nat(100),
+        fc.uniqueArray(fc.record({ workspaceId: fc.string(), timelineRetentionDays: fc.nat(100) }), { selector: (o) => o.workspaceId }),
+        (days, overrides) => {
+          const plan = retentionPlan(days, overrides);
+          for (const o of overrides.filter((x) => x.timelineRetentionDays === 0)) {
+            expect(plan.some((s) => s.workspaceId === o.workspaceId)).toBe(false);
+            for (const s of plan.filter((x) => x.workspaceId === null)) expect(s.except).toContain(o.workspaceId);
+          }
+          expect(plan.every((s) => s.days > 0)).toBe(true);
+        },
+      ),
+    );
+  });
+});

@@ -1,0 +1,65 @@
+import { safeFieldName } from '@cdp/profile-model';
+
+export const MAX_SEARCH_PAGE = 200;
+export const DEFAULT_SEARCH_PAGE = 50;
+/** Most trait conditions in one search. */
+export const MAX_SEARCH_TRAITS = 10;
+
+export interface TraitCondition {
+  /** The trait key as stored (same mapping as the normalizer applies). */
+  key: string;
+  /** The query value as text and, when it reads as one, as a JSON number, boolean or null. */
+  values: (string | number | boolean | null)[];
+}
+
+export interface ProfileSearch {
+  conditions: TraitCondition[];
+  limit: number;
+  after: string | null;
+}
+
+/**
+ * Query strings carry text only, so `trait.age=42` matches the trait stored as 42 or as "42";
+ * `true`/`false`/`null` likewise.
+ */
+export function candidateValues(text: string): (string | number | boolean | null)[] {
+  if (text === 'true') return [text, true];
+  if (text === 'false') return [text, false];
+  if (text === 'null') return [text, null];
+  const n = Number(text);
+  if (text.trim() !== '' && Number.isFinite(n) && /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text.trim())) return [text, n];
+  return [text];
+}
+
+export const encodeSearchCursor = (profileId: string): string => Buffer.from(profileId, 'utf8').toString('base64url');
+
+export function decodeSearchCursor(cursor: string): string | null {
+  if (!/^[A-Za-z0-9_-]{1,2048}$/.test(cursor)) return null;
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  return id !== '' && encodeSearchCursor(id) === cursor ? id : null;
+}
+
+/** Reads `?trait.<name>=<value>&limit=&cursor=`; a string is the error message for a 400. */
+export function parseProfileSearch(query: Record<string, unknown>): ProfileSearch | string {
+  const conditions: TraitCondition[] = [];
+  let limit = DEFAULT_SEARCH_PAGE;
+  let after: string | null = null;
+  for (const [param, raw] of Object.entries(query)) {
+    if (typeof raw !== 'string') return `${param.slice(0, 100)} must be given once`;
+    if (param === 'limit') {
+      limit = Number(raw);
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_PAGE) return `limit must be an integer from 1 to ${MAX_SEARCH_PAGE}`;
+    } else if (param === 'cursor') {
+      after = decodeSearchCursor(raw);
+      if (after === null) return 'cursor is not valid; use the "next" value of a previous page';
+    } else if (param.startsWith('trait.') && param.length > 'trait.'.length && param.length <= 'trait.'.length + 200) {
+      if (raw.length > 1024) return 'a trait value must be at most 1024 characters';
+      conditions.push({ key: safeFieldName(param.slice('trait.'.length)), values: candidateValues(raw) });
+    } else {
+      return `unknown parameter ${param.slice(0, 100)}: search with trait.<name>=<value>, limit and cursor`;
+    }
+  }
+  if (conditions.length === 0) return 'give at least one trait.<name>=<value>';
+  if (conditions.length > MAX_SEARCH_TRAITS) return `at most ${MAX_SEARCH_TRAITS} trait conditions`;
+  return { conditions, limit, after };
+}
