@@ -161,6 +161,7 @@ describe('config helpers', () => {
   it('defaults to the local ports and trims trailing slashes', () => {
     expect(resolveConfig({}, { CDP_PROFILE_STORE_URL: 'http://p:1/' })).toEqual({
       collectorUrl: 'http://localhost:3001',
+      normalizerUrl: 'http://localhost:3002',
       identityUrl: 'http://localhost:3003',
       profilesUrl: 'http://p:1',
       segmenterUrl: 'http://localhost:3005',

@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { call, CliError, type ApiRequest, type Transport } from './http';
+import { addNormalizerCommands } from './normalizer-commands';
 import { render } from './render';
 import {
   ENV,
@@ -32,12 +33,15 @@ const positiveInt = (value: string): number => {
 /** Builds the `cdp` program; actions print what the services answer. */
 export function buildProgram(io: CliIo): Command {
   const program = new Command('cdp')
-    .description('Manage the customer data platform over its REST APIs (workspaces, sources, keys, rules, segments, profiles).')
+    .description(
+      'Manage the customer data platform over its REST APIs (workspaces, sources, keys, settings, tracking plans, DLQ, rules, segments, profiles).',
+    )
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .option('--json', 'print the raw JSON answer')
     .option('--collector-url <url>', `collector base URL [http://localhost:3001] (env ${ENV.collectorUrl})`)
+    .option('--normalizer-url <url>', `normalizer base URL [http://localhost:3002] (env ${ENV.normalizerUrl})`)
     .option('--identity-url <url>', `identity-resolver base URL [http://localhost:3003] (env ${ENV.identityUrl})`)
     .option('--profiles-url <url>', `profile-store base URL [http://localhost:3004] (env ${ENV.profilesUrl})`)
     .option('--segmenter-url <url>', `segmenter base URL [http://localhost:3005] (env ${ENV.segmenterUrl})`)
@@ -135,6 +139,8 @@ export function buildProgram(io: CliIo): Command {
     .description('replace the rules from a JSON file (omitted fields take the defaults)')
     .argument('<file>', 'JSON file, e.g. {"limits": {"email": 3}}')
     .action(run(async (c, file: string) => requests.putIdentityRules(c, await readJson(file))));
+
+  addNormalizerCommands(program, run, readJson);
 
   program
     .command('identities')

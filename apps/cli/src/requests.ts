@@ -3,6 +3,7 @@ import { CliError, type ApiRequest } from './http';
 /** Where the services are and who the caller is; from flags, else the environment, else the brief's local defaults. */
 export interface CliConfig {
   collectorUrl: string;
+  normalizerUrl: string;
   identityUrl: string;
   profilesUrl: string;
   segmenterUrl: string;
@@ -13,6 +14,7 @@ export interface CliConfig {
 
 export interface GlobalFlags {
   collectorUrl?: string;
+  normalizerUrl?: string;
   identityUrl?: string;
   profilesUrl?: string;
   segmenterUrl?: string;
@@ -23,6 +25,7 @@ export interface GlobalFlags {
 
 export const ENV = {
   collectorUrl: 'CDP_COLLECTOR_URL',
+  normalizerUrl: 'CDP_NORMALIZER_URL',
   identityUrl: 'CDP_IDENTITY_RESOLVER_URL',
   profilesUrl: 'CDP_PROFILE_STORE_URL',
   segmenterUrl: 'CDP_SEGMENTER_URL',
@@ -33,6 +36,7 @@ export const ENV = {
 
 const DEFAULT_URLS = {
   collectorUrl: 'http://localhost:3001',
+  normalizerUrl: 'http://localhost:3002',
   identityUrl: 'http://localhost:3003',
   profilesUrl: 'http://localhost:3004',
   segmenterUrl: 'http://localhost:3005',
@@ -53,6 +57,7 @@ export function resolveConfig(flags: GlobalFlags, env: Record<string, string | u
   };
   const config: CliConfig = {
     collectorUrl: url('collectorUrl'),
+    normalizerUrl: url('normalizerUrl'),
     identityUrl: url('identityUrl'),
     profilesUrl: url('profilesUrl'),
     segmenterUrl: url('segmenterUrl'),
@@ -74,7 +79,7 @@ function adminToken(config: CliConfig): string {
   return config.adminToken;
 }
 
-function apiKey(config: CliConfig): string {
+export function apiKey(config: CliConfig): string {
   if (!config.apiKey) throw new CliError(`no API key: pass --api-key or set ${ENV.apiKey}`, 2);
   return config.apiKey;
 }

@@ -1,8 +1,14 @@
 import { Module } from '@nestjs/common';
+import { AccessModule } from '@cdp/access';
 import { KafkaModule } from '@cdp/kafka';
 import { MongoModule } from '@cdp/mongo';
 import { PlatformConfig, PlatformModule } from '@cdp/platform';
+import { SettingsController } from './api/settings.controller';
+import { TrackingPlansController } from './api/tracking-plans.controller';
 import { DedupeRepository } from './dedupe.repository';
+import { DlqController } from './dlq/dlq.controller';
+import { DlqIndexRepository } from './dlq/dlq-index.repository';
+import { DlqIndexer } from './dlq/dlq-indexer';
 import { RawEventsConsumer } from './raw-events.consumer';
 import { SettingsRepository } from './settings.repository';
 import { TrackingPlansRepository } from './tracking-plans.repository';
@@ -12,7 +18,9 @@ import { TrackingPlansRepository } from './tracking-plans.repository';
     PlatformModule.forRoot({ service: 'normalizer', defaultPort: 3002, config: PlatformConfig }),
     KafkaModule.forRoot(),
     MongoModule.forRoot(),
+    AccessModule,
   ],
-  providers: [DedupeRepository, SettingsRepository, TrackingPlansRepository, RawEventsConsumer],
+  controllers: [SettingsController, TrackingPlansController, DlqController],
+  providers: [DedupeRepository, SettingsRepository, TrackingPlansRepository, DlqIndexRepository, DlqIndexer, RawEventsConsumer],
 })
 export class AppModule {}

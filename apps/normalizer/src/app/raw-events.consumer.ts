@@ -1,11 +1,13 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { Counter } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import { normalizeEvent, planViolations } from '@cdp/cleaning';
 import { recordKey, Topics, type NormalizedEvent, type RawEvent } from '@cdp/contracts';
 import { KafkaGateway, PipelineConsumer, type InboundRecord, type OutboundRecord, type Rejection, type TopicCodec } from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { claimsOf, isDuplicate, positionOf, type Candidate } from './dedupe';
 import { DEDUPE_WINDOW_MS, DedupeRepository } from './dedupe.repository';
+import { hasConsent } from './privacy/consent';
+import { applyPii } from './privacy/pii';
 import { rawFromJson } from './raw-from-json';
 import { SettingsRepository } from './settings.repository';
 import { TrackingPlansRepository } from './tracking-plans.repository';
@@ -22,6 +24,8 @@ const SWEEP_EVERY_MS = 10 * 60 * 1000;
 export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestroy {
   private out!: TopicCodec<NormalizedEvent>;
   private readonly duplicates: Counter<'topic'>;
+  private readonly outcomes: Counter<'outcome' | 'reason'>;
+  private readonly stageSeconds: Histogram<'stage'>;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
@@ -37,6 +41,19 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
       name: 'cdp_normalizer_duplicates_total',
       help: 'Events dropped because another record already carried their workspace + messageId within the dedupe window.',
       labelNames: ['topic'] as const,
+      registers: [metrics.registry],
+    });
+    this.outcomes = new Counter({
+      name: 'cdp_normalizer_events_total',
+      help: 'Raw records by outcome: ok, flagged (passed with tracking-plan violations), dlq (by reason), deduped, consent_dropped.',
+      labelNames: ['outcome', 'reason'] as const,
+      registers: [metrics.registry],
+    });
+    this.stageSeconds = new Histogram({
+      name: 'cdp_normalizer_stage_seconds',
+      help: 'Time per chunk in each step: clean (decode, clean, consent, tracking plan, PII), dedupe (messageId claims), produce (encode, send).',
+      labelNames: ['stage'] as const,
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [metrics.registry],
     });
   }
@@ -64,7 +81,8 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
 
   protected async handle(records: InboundRecord[]): Promise<Rejection[]> {
     const rejections: Rejection[] = [];
-    const accepted: { event: NormalizedEvent; candidate: Candidate }[] = [];
+    const accepted: { event: NormalizedEvent; record: InboundRecord; candidate: Candidate }[] = [];
+    const cleaning = this.stageSeconds.startTimer({ stage: 'clean' });
     for (const record of records) {
       const raw = await this.readRaw(record);
       if ('reason' in raw) {
@@ -78,45 +96,72 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
         rejections.push({ record, workspaceId: raw.workspaceId, reason: 'invalid_json', message: 'payload is not valid JSON' });
         continue;
       }
-      const result = normalizeEvent(message, raw, await this.settings.options(raw.workspaceId));
+      const settings = await this.settings.settings(raw.workspaceId);
+      const result = normalizeEvent(message, raw, settings.cleaning);
       if (!result.ok) {
         rejections.push({ record, workspaceId: raw.workspaceId, reason: result.reason, message: result.message });
         continue;
       }
       const e = result.event;
+      // Before anything else keeps it (not even the DLQ): an event without the consent it needs is dropped.
+      if (settings.consent.length > 0 && !hasConsent(settings.consent, e, JSON.parse(e.context))) {
+        this.outcomes.inc({ outcome: 'consent_dropped', reason: '' });
+        continue;
+      }
       const plan = await this.plans.plan(e.workspaceId);
-      if (plan) {
-        const violations = planViolations(plan, { ...e, properties: JSON.parse(e.properties), traits: JSON.parse(e.traits) });
-        if (violations.length > 0 && plan.mode === 'block') {
+      const mode = plan?.modeOf(e) ?? 'allow';
+      if (plan && mode !== 'allow') {
+        const violations = planViolations(plan.compiled, { ...e, properties: JSON.parse(e.properties), traits: JSON.parse(e.traits) });
+        if (violations.length > 0 && mode === 'block') {
           const message = `tracking plan: ${violations.join('; ')}`.slice(0, 1_000);
           rejections.push({ record, workspaceId: e.workspaceId, reason: 'tracking_plan_violation', message });
           continue;
         }
         e.violations = violations;
       }
-      accepted.push({ event: e, candidate: { workspaceId: e.workspaceId, messageId: e.messageId, position: positionOf(record) } });
+      if (settings.pii.length > 0) {
+        const f = applyPii(settings.pii, settings.piiSalt, {
+          traits: JSON.parse(e.traits) as Record<string, unknown>,
+          properties: JSON.parse(e.properties) as Record<string, unknown>,
+          context: JSON.parse(e.context) as Record<string, unknown>,
+        });
+        e.traits = JSON.stringify(f.traits);
+        e.properties = JSON.stringify(f.properties);
+        e.context = JSON.stringify(f.context);
+      }
+      accepted.push({ event: e, record, candidate: { workspaceId: e.workspaceId, messageId: e.messageId, position: positionOf(record) } });
     }
+
+    cleaning();
 
     // Claim before producing: a crash after the claim redelivers the same record, which holds
     // the claim and so is produced again (see README, "Dedupe").
+    const deduping = this.stageSeconds.startTimer({ stage: 'dedupe' });
     const holders = new Map<string, Map<string, string>>();
     const now = new Date();
     for (const [workspaceId, claims] of claimsOf(accepted.map((a) => a.candidate))) {
       holders.set(workspaceId, await this.dedupe.claim(workspaceId, claims, now));
     }
+    deduping();
+    const producing = this.stageSeconds.startTimer({ stage: 'produce' });
     const outbound: OutboundRecord[] = [];
-    for (const { event: e, candidate } of accepted) {
+    for (const { event: e, record, candidate } of accepted) {
       if (isDuplicate(candidate, holders)) {
         this.duplicates.inc({ topic: records[0]?.topic ?? '' });
+        this.outcomes.inc({ outcome: 'deduped', reason: '' });
         continue;
       }
+      this.outcomes.inc({ outcome: e.violations.length > 0 ? 'flagged' : 'ok', reason: '' });
       outbound.push({
         topic: this.out.topic,
         key: recordKey(e.workspaceId, e.anonymousId ?? e.userId ?? e.messageId),
         value: await this.out.encode(e),
+        headers: this.traceHeaders(record),
       });
     }
     await this.kafka.producer.send(outbound);
+    producing();
+    for (const r of rejections) this.outcomes.inc({ outcome: 'dlq', reason: r.reason });
     return rejections;
   }
 

@@ -29,6 +29,13 @@ describe('rawFromJson', () => {
     expect(rawFromJson(r, r.value as Buffer)).toMatchObject({ messageId: 'cdp.events.raw.v1-1-42' });
   });
 
+  it('keeps the first position as the messageId of a DLQ replay, so replays dedupe', () => {
+    const r = { ...record('ws1:anon', '{"type":"track"}'), offset: '99', headers: { 'cdp-replay-of': 't.x.cdp.events.raw.v1/0/7' } };
+    expect(rawFromJson(r, r.value as Buffer)).toMatchObject({ messageId: 't.x.cdp.events.raw.v1-0-7' });
+    const odd = { ...r, headers: { 'cdp-replay-of': 'garbage' } };
+    expect(rawFromJson(odd, odd.value as Buffer)).toMatchObject({ messageId: 'cdp.events.raw.v1-1-99' });
+  });
+
   it.each([
     [null, '{"type":"track"}', 'missing_workspace'],
     ['ws1:a', '{"type":', 'invalid_json'],

@@ -1,5 +1,6 @@
 import { workspaceOfKey, type RawEvent } from '@cdp/contracts';
 import type { InboundRecord, Rejection } from '@cdp/kafka';
+import { REPLAY_OF_HEADER } from './dlq/replay-header';
 
 /**
  * The raw envelope of a plain JSON Segment message produced by an app without a registry
@@ -19,9 +20,11 @@ export function rawFromJson(record: InboundRecord, value: Buffer): RawEvent | Re
     return { record, workspaceId, reason: 'invalid_json', message: 'a JSON event must be an object' };
   }
   const m = message as Record<string, unknown>;
-  // Without a messageId the record's position is a stable id, so a redelivery dedupes.
-  const messageId =
-    typeof m['messageId'] === 'string' && m['messageId'] ? m['messageId'] : `${record.topic}-${record.partition}-${record.offset}`;
+  // Without a messageId the record's position is a stable id, so a redelivery dedupes; a DLQ
+  // replay names the position the record was first written at, so replays dedupe too.
+  const replayOf = /^(.+)\/(\d+)\/(\d+)$/.exec(record.headers[REPLAY_OF_HEADER] ?? '');
+  const position = replayOf ? `${replayOf[1]}-${replayOf[2]}-${replayOf[3]}` : `${record.topic}-${record.partition}-${record.offset}`;
+  const messageId = typeof m['messageId'] === 'string' && m['messageId'] ? m['messageId'] : position;
   return {
     workspaceId,
     sourceId: null,

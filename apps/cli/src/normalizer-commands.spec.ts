@@ -1,0 +1,150 @@
+import type { ApiRequest, ApiResponse } from './http';
+import { runCli } from './program';
+
+/** Runs the CLI with a fake transport: the requests it would send, what it printed, its exit code. */
+async function cli(argv: string[], opts: { env?: Record<string, string>; answer?: ApiResponse; files?: Record<string, string> } = {}) {
+  const sent: ApiRequest[] = [];
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, {
+    transport: async (request) => {
+      sent.push(request);
+      return opts.answer ?? { status: 200, body: { ok: true } };
+    },
+    env: opts.env ?? { CDP_API_KEY: 'ak' },
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    readFile: async (path) => {
+      const text = opts.files?.[path];
+      if (text === undefined) throw new Error('ENOENT: no such file');
+      return text;
+    },
+  });
+  return { code, sent, out, err };
+}
+
+const auth = { authorization: 'Bearer ak' };
+
+describe('cdp settings', () => {
+  it('gets the settings from the default normalizer URL with the API key', async () => {
+    const r = await cli(['settings', 'get']);
+    expect(r.code).toBe(0);
+    expect(r.sent).toEqual([{ method: 'GET', service: 'normalizer', url: 'http://localhost:3002/v1/settings', headers: auth }]);
+  });
+
+  it('replaces them from a JSON file, on the URL of the flag or the environment', async () => {
+    const files = { 's.json': '{"defaultRegion":"DE"}' };
+    const env = { CDP_API_KEY: 'ak', CDP_NORMALIZER_URL: 'http://n:1/' };
+    expect((await cli(['settings', 'set', 's.json'], { env, files })).sent[0]).toEqual({
+      method: 'PUT',
+      service: 'normalizer',
+      url: 'http://n:1/v1/settings',
+      headers: auth,
+      body: { defaultRegion: 'DE' },
+    });
+    expect((await cli(['--normalizer-url', 'http://m:2', 'settings', 'get'], { env })).sent[0]?.url).toBe('http://m:2/v1/settings');
+  });
+
+  it('needs an API key and sends nothing without one', async () => {
+    const r = await cli(['settings', 'get'], { env: {} });
+    expect(r.code).toBe(2);
+    expect(r.sent).toEqual([]);
+    expect(r.err).toMatch(/no API key/);
+  });
+});
+
+describe('cdp tracking-plans', () => {
+  const schema = '{"type":"object","required":["total"]}';
+
+  it('lists, gets and deletes by event name (encoded) or --traits', async () => {
+    expect((await cli(['tracking-plans', 'list'])).sent[0]).toMatchObject({
+      method: 'GET',
+      url: 'http://localhost:3002/v1/tracking-plans',
+    });
+    expect((await cli(['tracking-plans', 'get', 'Order Completed'])).sent[0]).toMatchObject({
+      method: 'GET',
+      url: 'http://localhost:3002/v1/tracking-plans/Order%20Completed',
+    });
+    expect((await cli(['tracking-plans', 'get', '--traits'])).sent[0]?.url).toBe('http://localhost:3002/v1/tracking-plans/identify/traits');
+    expect((await cli(['tracking-plans', 'delete', 'a/b'])).sent[0]).toMatchObject({
+      method: 'DELETE',
+      url: 'http://localhost:3002/v1/tracking-plans/a%2Fb',
+    });
+  });
+
+  it('puts a schema file with a mode', async () => {
+    const r = await cli(['tracking-plans', 'put', 'Order Completed', '--file', 'o.json', '--mode', 'block'], {
+      files: { 'o.json': schema },
+    });
+    expect(r.sent[0]).toEqual({
+      method: 'PUT',
+      service: 'normalizer',
+      url: 'http://localhost:3002/v1/tracking-plans/Order%20Completed',
+      headers: auth,
+      body: { schema: JSON.parse(schema), mode: 'block' },
+    });
+    const traits = await cli(['tracking-plans', 'put', '--traits', '-f', 'o.json'], { files: { 'o.json': schema } });
+    expect(traits.sent[0]).toMatchObject({
+      url: 'http://localhost:3002/v1/tracking-plans/identify/traits',
+      body: { schema: JSON.parse(schema) },
+    });
+  });
+
+  it('sets the plan defaults', async () => {
+    expect((await cli(['tracking-plans', 'defaults', '--mode', 'block', '--allow-unplanned', 'false'])).sent[0]).toMatchObject({
+      method: 'PUT',
+      url: 'http://localhost:3002/v1/tracking-plans',
+      body: { mode: 'block', allowUnplannedEvents: false },
+    });
+  });
+
+  it.each([
+    [['tracking-plans', 'put', 'E', '--file', 'o.json', '--mode', 'reject']],
+    [['tracking-plans', 'put', 'E']],
+    [['tracking-plans', 'get']],
+    [['tracking-plans', 'get', 'E', '--traits']],
+    [['tracking-plans', 'put', 'E', '--file', 'missing.json']],
+    [['tracking-plans', 'put', 'E', '--file', 'bad.json']],
+    [['tracking-plans', 'defaults', '--allow-unplanned', 'maybe']],
+  ])('refuses %j with exit 2 and sends nothing', async (argv) => {
+    const r = await cli(argv, { files: { 'o.json': schema, 'bad.json': '{' } });
+    expect(r.code).toBe(2);
+    expect(r.sent).toEqual([]);
+  });
+});
+
+describe('cdp dlq', () => {
+  it('lists with filters as a query string', async () => {
+    const r = await cli(['dlq', 'list', '--reason', 'tracking_plan_violation', '--since', '24h', '--limit', '10']);
+    expect(r.sent[0]).toEqual({
+      method: 'GET',
+      service: 'normalizer',
+      url: 'http://localhost:3002/v1/dlq?reason=tracking_plan_violation&since=24h&limit=10',
+      headers: auth,
+    });
+    expect((await cli(['dlq', 'list'])).sent[0]?.url).toBe('http://localhost:3002/v1/dlq');
+  });
+
+  it('replays with the filters in the body and prints how many', async () => {
+    const r = await cli(['dlq', 'replay', '--reason', 'tracking_plan_violation', '--since', '2026-11-29T00:00:00Z'], {
+      answer: { status: 200, body: { replayed: 3, skipped: 0 } },
+    });
+    expect(r.sent[0]).toEqual({
+      method: 'POST',
+      service: 'normalizer',
+      url: 'http://localhost:3002/v1/dlq/replay',
+      headers: auth,
+      body: { reason: 'tracking_plan_violation', since: '2026-11-29T00:00:00Z' },
+    });
+    expect(r.out).toBe('replayed: 3\nskipped: 0\n');
+  });
+
+  it('reports the service refusing a filter', async () => {
+    const r = await cli(['dlq', 'list', '--since', 'yesterday'], {
+      answer: { status: 400, body: { statusCode: 400, message: 'since must be an ISO 8601 time or a duration like 30m, 24h, 7d' } },
+    });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/normalizer.*400.*since must be/);
+    expect(r.err).not.toContain('ak');
+  });
+});

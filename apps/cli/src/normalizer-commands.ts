@@ -1,0 +1,111 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { CliError, type ApiRequest } from './http';
+import { normalizerRequests as requests, PLAN_MODES, type DlqOptions, type PlanMode } from './normalizer-requests';
+import type { CliConfig } from './requests';
+
+/** The program's request runner (see buildProgram). */
+export type Run = <A extends unknown[]>(
+  build: (config: CliConfig, ...args: A) => ApiRequest | Promise<ApiRequest>,
+  note?: string,
+) => (...args: [...A, ...unknown[]]) => Promise<void>;
+
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+
+const bool = (value: string): boolean => {
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new InvalidArgumentError('must be true or false');
+};
+
+/** Exactly one of an event name and --traits. */
+const target = (event: string | undefined, opts: { traits?: boolean }): string | undefined => {
+  if ((event === undefined) === !opts.traits)
+    throw new CliError('give an event name or --traits (the identify traits schema), not both', 2);
+  return event;
+};
+
+const dlqFilters = (command: Command): Command =>
+  command
+    .option('--reason <code>', 'a DLQ reason code, e.g. tracking_plan_violation')
+    .option('--stage <name>', 'the stage that rejected them, e.g. normalizer')
+    .option('--since <time>', 'ISO 8601 time, or a duration back from now: 30m, 24h, 7d')
+    .option('--until <time>', 'same forms as --since');
+
+/** `settings`, `tracking-plans` and `dlq`: the normalizer's API (admin API key). */
+export function addNormalizerCommands(program: Command, run: Run, readJson: (path: string) => Promise<unknown>): void {
+  const settings = program
+    .command('settings')
+    .description("the workspace's normalizer settings: phone region, IP anonymization, consent, PII");
+  settings
+    .command('get')
+    .description('print the effective settings')
+    .action(run((c) => requests.getSettings(c)));
+  settings
+    .command('set')
+    .description('replace the settings from a JSON file (omitted fields take the defaults)')
+    .argument('<file>', 'JSON file, e.g. {"defaultRegion": "DE", "pii": [{"path": "traits.email", "action": "hash"}]}')
+    .action(run(async (c, file: string) => requests.putSettings(c, await readJson(file))));
+
+  const plans = program
+    .command('tracking-plans')
+    .description("the workspace's tracking plan (a JSON Schema per event, and for identify traits)");
+  plans
+    .command('list')
+    .description('the whole plan: default mode, events with their modes and schemas, traits')
+    .action(run((c) => requests.listPlans(c)));
+  plans
+    .command('defaults')
+    .description("set the plan's default mode (also for unplanned events) and whether unplanned events are allowed")
+    .addOption(new Option('--mode <mode>', 'default mode').choices(PLAN_MODES))
+    .option('--allow-unplanned <bool>', 'true or false', bool)
+    .action(
+      run((c, opts: { mode?: PlanMode; allowUnplanned?: boolean }) =>
+        requests.putPlanOptions(c, {
+          ...(opts.mode ? { mode: opts.mode } : {}),
+          ...(opts.allowUnplanned === undefined ? {} : { allowUnplannedEvents: opts.allowUnplanned }),
+        }),
+      ),
+    );
+  plans
+    .command('get')
+    .description("one event's schema and mode (or --traits)")
+    .argument('[event]', 'track event name')
+    .option('--traits', 'the identify traits schema')
+    .action(run((c, event: string | undefined, opts: { traits?: boolean }) => requests.getPlan(c, target(event, opts))));
+  plans
+    .command('put')
+    .description("set one event's schema (or --traits) from a JSON Schema file; the normalizer refuses a schema ajv cannot compile")
+    .argument('[event]', 'track event name')
+    .option('--traits', 'the identify traits schema')
+    .requiredOption('-f, --file <path>', 'JSON Schema of the properties (or traits)')
+    .addOption(new Option('--mode <mode>', "what a violation does [the plan's default mode]").choices(PLAN_MODES))
+    .action(
+      run(async (c, event: string | undefined, opts: { traits?: boolean; file: string; mode?: PlanMode }) => {
+        const name = target(event, opts);
+        return requests.putPlan(c, name, await readJson(opts.file), opts.mode);
+      }),
+    );
+  plans
+    .command('delete')
+    .description("remove one event's schema (or --traits) from the plan")
+    .argument('[event]', 'track event name')
+    .option('--traits', 'the identify traits schema')
+    .action(run((c, event: string | undefined, opts: { traits?: boolean }) => requests.deletePlan(c, target(event, opts))));
+
+  const dlq = program.command('dlq').description("the workspace's dead letters (every stage)");
+  dlqFilters(dlq.command('list').description('counts by reason and stage, and the most recent letters (never their contents)'))
+    .option('--limit <n>', 'recent letters to show (1-500) [50]', positiveInt)
+    .action(run((c, opts: DlqOptions) => requests.listDlq(c, opts)));
+  dlqFilters(
+    dlq
+      .command('replay')
+      .description(
+        'write the original records of matching letters back to their topic (oldest first); a replayed event has its effect once',
+      ),
+  )
+    .option('--limit <n>', 'most letters to replay (1-10000) [1000]', positiveInt)
+    .action(run((c, opts: DlqOptions) => requests.replayDlq(c, opts)));
+}

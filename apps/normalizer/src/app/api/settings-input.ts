@@ -1,0 +1,50 @@
+import { isSupportedCountry } from 'libphonenumber-js';
+import { parseConsentRules, type ConsentRule } from '../privacy/consent';
+import { parsePiiRules, type PiiRule } from '../privacy/pii';
+
+/** The settings a workspace can change over the API; every field has a default. */
+export interface SettingsInput {
+  defaultRegion: string;
+  anonymizeIp: boolean;
+  /** Consent categories events need; an event without them is dropped and counted. */
+  consent: ConsentRule[];
+  /** Fields hashed or dropped before the event is produced. */
+  pii: PiiRule[];
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+const FIELDS = new Set(['defaultRegion', 'anonymizeIp', 'consent', 'pii']);
+
+/**
+ * A PUT body as the complete settings (omitted fields take the defaults), or the first problem.
+ * The region must be one libphonenumber-js knows, or phones would silently stop being read.
+ */
+export function parseSettings(body: unknown, defaults: SettingsInput): Parsed<SettingsInput> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, problem: 'the body must be a JSON object' };
+  const b = body as Record<string, unknown>;
+  const unknown = Object.keys(b).find((k) => !FIELDS.has(k));
+  if (unknown !== undefined) return { ok: false, problem: `unknown setting ${JSON.stringify(unknown)} (known: ${[...FIELDS].join(', ')})` };
+  const value = { ...defaults };
+  if (b['defaultRegion'] !== undefined) {
+    const region = b['defaultRegion'];
+    if (typeof region !== 'string' || !/^[A-Za-z]{2}$/.test(region) || !isSupportedCountry(region.toUpperCase()))
+      return { ok: false, problem: 'defaultRegion must be a two-letter region code with phone numbering (e.g. US, DE)' };
+    value.defaultRegion = region.toUpperCase();
+  }
+  if (b['anonymizeIp'] !== undefined) {
+    if (typeof b['anonymizeIp'] !== 'boolean') return { ok: false, problem: 'anonymizeIp must be true or false' };
+    value.anonymizeIp = b['anonymizeIp'];
+  }
+  if (b['consent'] !== undefined) {
+    const consent = parseConsentRules(b['consent']);
+    if (!consent.ok) return consent;
+    value.consent = consent.value;
+  }
+  if (b['pii'] !== undefined) {
+    const pii = parsePiiRules(b['pii']);
+    if (!pii.ok) return pii;
+    value.pii = pii.value;
+  }
+  return { ok: true, value };
+}

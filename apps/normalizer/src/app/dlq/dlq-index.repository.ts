@@ -1,0 +1,134 @@
+import { Injectable } from '@nestjs/common';
+import { Binary, type IndexDescription } from 'mongodb';
+import { isDuplicateKey, MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
+import type { DlqFilter } from './dlq-query';
+
+/** One dead letter of a workspace, indexed from cdp.events.dlq.v1 at its position there. */
+export interface DlqEntryDoc extends WorkspaceDocument {
+  dlqPartition: number;
+  dlqOffset: string;
+  stage: string;
+  reason: string;
+  message: string;
+  sourceTopic: string;
+  sourcePartition: number;
+  sourceOffset: string;
+  failedAt: Date;
+  originalKey: Binary | null;
+  originalValue: Binary | null;
+}
+
+/** What the listing shows of a letter: never the original bytes (they may hold personal data). */
+export interface DlqEntryView {
+  reason: string;
+  stage: string;
+  message: string;
+  sourceTopic: string;
+  sourcePartition: number;
+  sourceOffset: string;
+  failedAt: string;
+}
+
+export interface DlqCount {
+  reason: string;
+  stage: string;
+  count: number;
+}
+
+export interface DlqOriginal {
+  sourceTopic: string;
+  sourcePartition: number;
+  sourceOffset: string;
+  key: string | null;
+  value: Buffer | null;
+}
+
+/** How long letters stay listable and replayable: the DLQ topic's retention in production. */
+export const DLQ_INDEX_DAYS = 30;
+
+/** Collection `normalizer_dlq`: the dead letters of every stage, per workspace, for listing and replay. */
+@Injectable()
+export class DlqIndexRepository extends WorkspaceRepository<DlqEntryDoc> {
+  constructor(mongo: MongoConnection) {
+    super(mongo.db, 'normalizer_dlq', ['dlqPartition', 'dlqOffset']);
+  }
+
+  indexes(): IndexDescription[] {
+    return [
+      { key: { workspaceId: 1, dlqPartition: 1, dlqOffset: 1 }, name: 'dlq_position', unique: true },
+      { key: { workspaceId: 1, failedAt: -1 }, name: 'dlq_failed_at' },
+    ];
+  }
+
+  /** Stores letters of one workspace; a letter indexed before (a redelivery) is left as it is. */
+  async add(workspaceId: string, entries: Omit<DlqEntryDoc, 'workspaceId'>[]): Promise<void> {
+    try {
+      await this.bulkWrite(
+        workspaceId,
+        entries.map((document) => ({ insertOne: { document: { ...document, workspaceId } as DlqEntryDoc } })),
+      );
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+    }
+  }
+
+  async counts(workspaceId: string, filter: DlqFilter): Promise<DlqCount[]> {
+    const rows = await this.collection
+      .aggregate<{ _id: { reason: string; stage: string }; count: number }>([
+        { $match: this.scope(workspaceId, this.conditions(filter)) },
+        // Only $sum: FerretDB 1.24 has no $max accumulator.
+        { $group: { _id: { reason: '$reason', stage: '$stage' }, count: { $sum: 1 } } },
+      ])
+      .toArray();
+    return rows
+      .map((r) => ({ reason: r._id.reason, stage: r._id.stage, count: r.count }))
+      .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason) || a.stage.localeCompare(b.stage));
+  }
+
+  async recent(workspaceId: string, filter: DlqFilter, limit: number): Promise<DlqEntryView[]> {
+    const docs = await this.find(workspaceId, this.conditions(filter), {
+      sort: { failedAt: -1, dlqOffset: -1 },
+      limit,
+      projection: { originalKey: 0, originalValue: 0 },
+    });
+    return docs.map((d) => ({
+      reason: d.reason,
+      stage: d.stage,
+      message: d.message,
+      sourceTopic: d.sourceTopic,
+      sourcePartition: d.sourcePartition,
+      sourceOffset: d.sourceOffset,
+      failedAt: d.failedAt.toISOString(),
+    }));
+  }
+
+  /** The original records of matching letters, oldest first. */
+  async originals(workspaceId: string, filter: DlqFilter, limit: number): Promise<DlqOriginal[]> {
+    const docs = await this.find(workspaceId, this.conditions(filter), { sort: { failedAt: 1, dlqOffset: 1 }, limit });
+    return docs.map((d) => ({
+      sourceTopic: d.sourceTopic,
+      sourcePartition: d.sourcePartition,
+      sourceOffset: d.sourceOffset,
+      key: d.originalKey ? Buffer.from(d.originalKey.buffer).toString('utf8') : null,
+      value: d.originalValue ? Buffer.from(d.originalValue.buffer) : null,
+    }));
+  }
+
+  /** Deletes letters older than the cutoff, in every workspace (the retention sweep). */
+  async sweep(cutoff: Date): Promise<number> {
+    return (await this.collection.deleteMany({ failedAt: { $lt: cutoff } })).deletedCount;
+  }
+
+  private conditions(filter: DlqFilter): Record<string, unknown> {
+    const c: Record<string, unknown> = {};
+    if (filter.reason) c['reason'] = filter.reason;
+    if (filter.stage) c['stage'] = filter.stage;
+    if (filter.since || filter.until) {
+      const range: Record<string, Date> = {};
+      if (filter.since) range['$gte'] = filter.since;
+      if (filter.until) range['$lte'] = filter.until;
+      c['failedAt'] = range;
+    }
+    return c;
+  }
+}

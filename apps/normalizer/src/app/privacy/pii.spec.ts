@@ -1,0 +1,97 @@
+import fc from 'fast-check';
+import { applyPii, hashValue, parsePiiRules, type EventFields, type PiiRule } from './pii';
+
+const SALT = 'salt-1';
+const fields = (): EventFields => ({
+  traits: { email: 'jane@example.com', address: { street: 'Main St 1', city: 'Berlin' }, plan: 'pro' },
+  properties: { card: { last4: '4242' }, total: 10 },
+  context: { ip: '203.0.113.7', traits: { email: 'jane@example.com' } },
+});
+
+describe('applyPii', () => {
+  it('hashes and drops the named fields, also in context.traits, and leaves the rest', () => {
+    const rules: PiiRule[] = [
+      { path: 'traits.email', action: 'hash' },
+      { path: 'traits.address.street', action: 'drop' },
+      { path: 'properties.card.last4', action: 'hash' },
+      { path: 'context.ip', action: 'drop' },
+      { path: 'traits.missing.deep', action: 'drop' },
+    ];
+    const input = fields();
+    const out = applyPii(rules, SALT, input);
+    const email = hashValue(SALT, 'jane@example.com');
+    expect(email).toMatch(/^[0-9a-f]{64}$/);
+    expect(out).toEqual({
+      traits: { email, address: { city: 'Berlin' }, plan: 'pro' },
+      properties: { card: { last4: hashValue(SALT, '4242') }, total: 10 },
+      context: { traits: { email } },
+    });
+    expect(input).toEqual(fields());
+  });
+
+  it('gives one value the same hash in a workspace and another in another workspace', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), (value, s1, s2) => {
+        expect(hashValue(s1, value)).toBe(hashValue(s1, value));
+        if (s1 !== s2) expect(hashValue(s1, value)).not.toBe(hashValue(s2, value));
+      }),
+    );
+  });
+
+  const segment = fc.constantFrom('a', 'b', 'email', '__proto__', 'constructor');
+  const json = fc.dictionary(segment, fc.jsonValue(), { maxKeys: 4 });
+  const anyFields = fc.record({ traits: json, properties: json, context: json }) as fc.Arbitrary<EventFields>;
+
+  it('never throws, never leaves a dropped field, never touches Object.prototype', () => {
+    fc.assert(
+      fc.property(
+        anyFields,
+        fc.array(
+          fc.tuple(
+            fc.constantFrom('traits', 'properties', 'context'),
+            fc.array(segment, { minLength: 1, maxLength: 3 }),
+            fc.constantFrom('hash', 'drop'),
+          ),
+        ),
+        (f, specs) => {
+          const rules = specs.map(([root, path, action]) => ({ path: [root, ...path].join('.'), action }) as PiiRule);
+          const out = applyPii(rules, SALT, f);
+          for (const rule of rules.filter((r) => r.action === 'drop')) {
+            const [root, ...path] = rule.path.split('.');
+            let node: unknown = out[root as keyof EventFields];
+            for (const s of path.slice(0, -1))
+              node = node && typeof node === 'object' && Object.hasOwn(node, s) ? (node as Record<string, unknown>)[s] : undefined;
+            if (node && typeof node === 'object') expect(Object.hasOwn(node, path[path.length - 1] as string)).toBe(false);
+          }
+          expect(typeof ({} as Record<string, unknown>)['toString']).toBe('function');
+          expect(Object.keys(Object.prototype)).toEqual([]);
+        },
+      ),
+    );
+  });
+});
+
+describe('parsePiiRules', () => {
+  it('accepts paths under traits, properties and context', () => {
+    expect(parsePiiRules([{ path: 'traits.address.street', action: 'drop' }])).toEqual({
+      ok: true,
+      value: [{ path: 'traits.address.street', action: 'drop' }],
+    });
+  });
+
+  it.each([
+    [{ path: 'userId', action: 'hash' }],
+    [{ path: 'traits', action: 'hash' }],
+    [{ path: 'traits.$where', action: 'hash' }],
+    [{ path: 'traits.__proto__.x', action: 'drop' }],
+    [{ path: 'traits..x', action: 'drop' }],
+    [{ path: 'traits.email', action: 'encrypt' }],
+    [{ path: 'traits.email', action: 'hash', extra: true }],
+  ])('refuses %j', (rule) => {
+    expect(parsePiiRules([rule]).ok).toBe(false);
+  });
+
+  it('never throws', () => {
+    fc.assert(fc.property(fc.anything(), (input) => void parsePiiRules(input)));
+  });
+});
