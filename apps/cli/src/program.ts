@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { call, CliError, type ApiRequest, type Transport } from './http';
 import { addNormalizerCommands } from './normalizer-commands';
+import { registerImportCommand } from './import';
 import { render } from './render';
 import {
   ENV,
@@ -189,6 +190,8 @@ export function buildProgram(io: CliIo): Command {
     .argument('<id>', 'profile id, or e.g. email:jane@example.com, user_id:42')
     .addOption(new Option('--section <name>', 'only one part of it').choices(PROFILE_SECTIONS))
     .action(run((c, id: string, opts: { section?: ProfileSection }) => requests.getProfile(c, id, opts.section)));
+
+  registerImportCommand(program, io);
 
   return program;
 }

@@ -33,4 +33,37 @@ export class CollectorConfig extends PlatformConfig {
   @IsInt()
   @Min(1024)
   CDP_IMPORT_MAX_BYTES = 100 * 1024 * 1024;
+
+  /**
+   * Requests per key (write key, API key or admin token; the address when there is none) in each
+   * CDP_RATE_LIMIT_WINDOW_MS, per instance; over it: 429 with Retry-After. 0 turns limiting off.
+   * The default is far above what one instance serves (batches of 100 events: ~500 requests/s at
+   * 50,000 events/s), so it only stops a runaway client sending single events in a loop.
+   */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
+  CDP_RATE_LIMIT_REQUESTS = 5_000;
+
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  CDP_RATE_LIMIT_WINDOW_MS = 1_000;
+
+  /**
+   * How long a client may take to send the headers and the body of a tracking or admin request
+   * (slow senders hold a socket and a buffer each): past it, 408 and the connection is closed.
+   */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(500)
+  @Max(120_000)
+  CDP_REQUEST_TIMEOUT_MS = 10_000;
+
+  /** Longest a streamed import (CSV, NDJSON) may take from first byte to answer. */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1_000)
+  CDP_IMPORT_TIMEOUT_MS = 15 * 60_000;
 }

@@ -1,9 +1,11 @@
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { raw, type NextFunction, type Request, type Response } from 'express';
 import { MAX_REQUEST_BYTES } from './tracking/segment-message';
 import { CollectorConfig } from './collector.config';
 
-const STREAMED_PATH = '/import/csv';
+/** Imports are streamed by their controllers, row by row, with their own size limit. */
+const STREAMED_PATHS = new Set(['/import/csv', '/import/ndjson']);
 
 /**
  * The collector reads bodies itself: any content type (analytics.js sends text/plain,
@@ -24,10 +26,37 @@ export function configureHttp(app: INestApplication): void {
     // No fixed list: the headers a preflight asks for are reflected, as SDKs add their own (RudderStack: AnonymousId).
     maxAge: 86_400,
   });
+  // body-parser inflates as it reads and stops at the limit, so a gzip bomb is refused after 500 KB of output.
   const readBody = raw({ type: () => true, limit: MAX_REQUEST_BYTES, inflate: true });
-  // CSV imports are streamed by their controller, row by row, with their own size limit.
-  app.use('/v1', (req: Request, res: Response, next: NextFunction) => (req.path === STREAMED_PATH ? next() : readBody(req, res, next)));
+  const timeoutMs = config.CDP_REQUEST_TIMEOUT_MS;
+  app.use('/v1', (req: Request, res: Response, next: NextFunction) =>
+    STREAMED_PATHS.has(req.path) ? next() : readBodyWithin(timeoutMs, readBody, req, res, next),
+  );
   app.use('/v1', bodyErrors);
+  // Node's own bounds: headers within the request timeout, a whole request (imports too) within the import timeout.
+  const server = app.getHttpServer() as Server;
+  server.headersTimeout = timeoutMs;
+  server.requestTimeout = Math.max(config.CDP_IMPORT_TIMEOUT_MS, timeoutMs);
+}
+
+type Middleware = (req: Request, res: Response, next: NextFunction) => void;
+
+/** A body that has not fully arrived within `ms` gets a 408 and the connection is closed (slow-loris senders). */
+function readBodyWithin(ms: number, readBody: Middleware, req: Request, res: Response, next: NextFunction): void {
+  let settled = false;
+  const timer = setTimeout(() => {
+    if (settled) return;
+    settled = true;
+    res.setHeader('Connection', 'close');
+    res.status(408).json({ statusCode: 408, message: `request body not received within ${ms / 1000} s`, error: 'Request Timeout' });
+    res.on('finish', () => req.socket.destroy());
+  }, ms);
+  readBody(req, res, (err?: unknown) => {
+    clearTimeout(timer);
+    if (settled) return;
+    settled = true;
+    next(err);
+  });
 }
 
 /** Body-parser failures as the Tracking API's 4xx answers, with a message that says what is wrong. */

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { MappingError, parseMapParam, resolveMapping, rowToIdentify } from './csv-mapping';
+import { MappingError, parseMapParam, recordToIdentify, resolveMapping, rowToIdentify } from './csv-mapping';
 
 describe('resolveMapping', () => {
   it('knows common CRM column names and keeps the rest as traits', () => {
@@ -77,6 +77,64 @@ describe('rowToIdentify', () => {
         if (ry.ok && JSON.stringify(x.slice(1)) !== JSON.stringify(y.slice(1)))
           expect(ry.message['messageId']).not.toBe(rx.message['messageId']);
       }),
+    );
+  });
+});
+
+describe('recordToIdentify (NDJSON)', () => {
+  it('maps fields like CSV columns, keeping JSON types in traits', () => {
+    const result = recordToIdentify(
+      { 'Customer ID': 42, Email: ' a@b.c ', seats: 3, vip: true, address: { city: 'Berlin' }, empty: '', gone: null, 'bad.name': 1 },
+      {},
+      'ws/src',
+    );
+    expect(result).toEqual({
+      ok: true,
+      message: {
+        type: 'identify',
+        userId: '42',
+        traits: { email: 'a@b.c', seats: 3, vip: true, address: { city: 'Berlin' } },
+        messageId: expect.stringMatching(/^import-[0-9a-f]{32}$/),
+      },
+    });
+  });
+
+  it('rejects what cannot be an identify, saying why', () => {
+    expect(recordToIdentify([1], {}, 's')).toEqual({ ok: false, reason: 'line is not a JSON object' });
+    expect(recordToIdentify({ plan: 'pro' }, {}, 's')).toEqual({ ok: false, reason: 'no userId, anonymousId or email' });
+    expect(recordToIdentify({ user_id: { a: 1 } }, {}, 's')).toEqual({
+      ok: false,
+      reason: 'user_id (userId) must be a string or a number',
+    });
+    expect(recordToIdentify({ id: 'x', when: 'soon' }, { id: 'userId', when: 'timestamp' }, 's')).toEqual({
+      ok: false,
+      reason: 'timestamp "soon" is not a date',
+    });
+  });
+
+  it('derives the same messageId from the same record and source only, and the email-only anonymousId from the email', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.oneof(fc.string(), fc.integer())),
+        fc.emailAddress(),
+        (extra, email) => {
+          const record = { ...extra, email };
+          const a = recordToIdentify(record, {}, 'ws/a');
+          const again = recordToIdentify(JSON.parse(JSON.stringify(record)), {}, 'ws/a');
+          const other = recordToIdentify(record, {}, 'ws/b');
+          if (!a.ok || !again.ok || !other.ok) return; // e.g. a generated key that maps to userId with a bad value
+          expect(again.message['messageId']).toBe(a.message['messageId']);
+          expect(other.message['messageId']).not.toBe(a.message['messageId']);
+          if (
+            a.message['userId'] === undefined &&
+            a.message['anonymousId'] !== undefined &&
+            typeof (a.message['traits'] as Record<string, unknown>)['email'] === 'string'
+          ) {
+            const plain = recordToIdentify({ email }, {}, 'ws/c');
+            expect(plain.ok && plain.message['anonymousId']).toBe(a.message['anonymousId']);
+          }
+        },
+      ),
     );
   });
 });

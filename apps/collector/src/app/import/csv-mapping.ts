@@ -51,6 +51,21 @@ function parseTarget(spec: string, column: string): Target {
   throw new MappingError(`map for column "${column}": "${spec}" is not one of userId, anonymousId, timestamp, email, traits.<name>, -`);
 }
 
+/** Where one column (or NDJSON field) goes: `map` first, then the defaults, else a trait of its name. */
+export function targetFor(column: string, map: Record<string, string> = {}): Target {
+  // Own keys only: a column named "constructor" or "toString" is data, not Object.prototype.
+  const spec = Object.hasOwn(map, column) ? map[column] : undefined;
+  if (spec !== undefined) return parseTarget(spec.trim(), column);
+  const squashed = squash(column);
+  if (Object.hasOwn(DEFAULTS, squashed)) return DEFAULTS[squashed] as Target;
+  return TRAIT_NAME.test(column) ? { trait: column } : 'skip';
+}
+
+/** Checks every target of a `map` parameter, whatever columns the file turns out to have. */
+export function checkMap(map: Record<string, string>): void {
+  for (const [column, spec] of Object.entries(map)) parseTarget(spec.trim(), column);
+}
+
 /**
  * The mapping for a header row: `map` (column -> target, from `?map=col:target,...`) first,
  * then the defaults for common names, else the column becomes a trait of the same name.
@@ -60,14 +75,7 @@ export function resolveMapping(header: string[], map: Record<string, string> = {
   for (const column of Object.keys(map)) {
     if (!known.has(column)) throw new MappingError(`map names column "${column}", which is not in the header row`);
   }
-  const mapping = header.map((raw): Target => {
-    const column = raw.trim();
-    const spec = map[column];
-    if (spec !== undefined) return parseTarget(spec.trim(), column);
-    const byDefault = DEFAULTS[squash(column)];
-    if (byDefault) return byDefault;
-    return TRAIT_NAME.test(column) ? { trait: column } : 'skip';
-  });
+  const mapping = header.map((raw) => targetFor(raw.trim(), map));
   if (!mapping.some((t) => t === 'userId' || t === 'anonymousId' || (typeof t === 'object' && t.trait === 'email'))) {
     throw new MappingError('no column maps to userId, anonymousId or email; name one with map=<column>:userId');
   }
@@ -102,14 +110,38 @@ export function rowToIdentify(mapping: Mapping, row: string[], sourceKey: string
     if (typeof target === 'object') traits[target.trait] = value;
     else message[target] = value;
   });
+  return finishIdentify(message, traits, JSON.stringify(row), sourceKey);
+}
+
+/**
+ * One NDJSON record as an identify: each field mapped like a CSV column, values keep their JSON
+ * types in traits; ids and the timestamp must be strings or numbers. Same messageId rule as CSV.
+ */
+export function recordToIdentify(record: unknown, map: Record<string, string>, sourceKey: string): RowResult {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return { ok: false, reason: 'line is not a JSON object' };
+  const message: Record<string, unknown> = { type: 'identify' };
+  const traits: Record<string, unknown> = {};
+  for (const [field, raw] of Object.entries(record as Record<string, unknown>)) {
+    const target = targetFor(field, map);
+    const value = typeof raw === 'string' ? raw.trim() : raw;
+    if (target === 'skip' || value === null || value === '') continue;
+    if (typeof target === 'object') traits[target.trait] = value;
+    else if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) message[target] = String(value);
+    else return { ok: false, reason: `${field} (${target}) must be a string or a number` };
+  }
+  return finishIdentify(message, traits, JSON.stringify(record), sourceKey);
+}
+
+function finishIdentify(message: Record<string, unknown>, traits: Record<string, unknown>, rowKey: string, sourceKey: string): RowResult {
   if (message['timestamp'] !== undefined && Number.isNaN(Date.parse(String(message['timestamp']))))
     return { ok: false, reason: `timestamp "${String(message['timestamp']).slice(0, 40)}" is not a date` };
   if (message['userId'] === undefined && message['anonymousId'] === undefined) {
-    if (!traits['email']) return { ok: false, reason: 'no userId, anonymousId or email' };
-    message['anonymousId'] = `import-${digest(traits['email'].toLowerCase()).slice(0, 24)}`;
+    const email = traits['email'];
+    if (typeof email !== 'string' || email === '') return { ok: false, reason: 'no userId, anonymousId or email' };
+    message['anonymousId'] = `import-${digest(email.toLowerCase()).slice(0, 24)}`;
   }
   message['traits'] = traits;
-  message['messageId'] = `import-${digest(`${sourceKey}\n${JSON.stringify(row)}`).slice(0, 32)}`;
+  message['messageId'] = `import-${digest(`${sourceKey}\n${rowKey}`).slice(0, 32)}`;
   return { ok: true, message };
 }
 

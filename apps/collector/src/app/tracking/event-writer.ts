@@ -8,6 +8,14 @@ import { partitionId, type SegmentMessage } from './segment-message';
 
 const PROBE_MS = 1_500;
 
+/** The caller's W3C trace headers, if it sent any: its trace then continues through the pipeline. */
+export function callerTrace(headers: Record<string, string | string[] | undefined>): KafkaHeaders | undefined {
+  const traceparent = headers['traceparent'];
+  if (typeof traceparent !== 'string') return undefined;
+  const tracestate = headers['tracestate'];
+  return typeof tracestate === 'string' ? { traceparent, tracestate } : { traceparent };
+}
+
 /**
  * Writes accepted events to cdp.events.raw.v1; resolves only once Kafka acknowledged them
  * (acks=all), and rejects within CDP_PRODUCE_TIMEOUT_MS when it does not, so that a request

@@ -14,8 +14,8 @@ import {
 import type { Request, Response } from 'express';
 import { AccessService, basicAuthUser } from '@cdp/access';
 import { EVENT_TYPES } from '@cdp/contracts';
-import { parseJsonBody } from './body';
-import { EventWriter } from './event-writer';
+import { bodyWriteKey, jsonBodyOf } from './body';
+import { callerTrace, EventWriter } from './event-writer';
 import { enrich, InvalidMessageError, messagesOf } from './segment-message';
 
 const CALLS = [...EVENT_TYPES, 'batch', 'import'] as const;
@@ -50,7 +50,7 @@ export class TrackingController {
   ): Promise<{ success: true }> {
     const call = callOf(route);
     const receivedAt = new Date();
-    const body = parseJsonBody(req.body);
+    const body = jsonBodyOf(req);
     const writeKey = basicAuthUser(req.headers.authorization) ?? bodyWriteKey(body);
     if (!writeKey) throw new UnauthorizedException('write key required: send it as the Basic auth user name or as "writeKey" in the body');
     const principal = await this.access.verify(writeKey, 'write');
@@ -67,7 +67,7 @@ export class TrackingController {
     const batchContext = (body as Record<string, unknown>)['context'];
     const enriched = messages.map((m) => enrich(m, edge, call === 'batch' || call === 'import' ? batchContext : undefined));
     try {
-      await this.writer.write(principal.workspaceId, principal.sourceId, receivedAt, enriched);
+      await this.writer.write(principal.workspaceId, principal.sourceId, receivedAt, enriched, callerTrace(req.headers));
     } catch (e) {
       this.logger.error(
         `could not write ${enriched.length} events for ${principal.workspaceId}: ${e instanceof Error ? e.message : String(e)}`,
@@ -78,8 +78,3 @@ export class TrackingController {
     return { success: true };
   }
 }
-
-const bodyWriteKey = (body: unknown): string | null => {
-  const key = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['writeKey'] : undefined;
-  return typeof key === 'string' && key !== '' ? key : null;
-};

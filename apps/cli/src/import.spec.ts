@@ -1,0 +1,195 @@
+import { Readable } from 'node:stream';
+import { Command } from 'commander';
+import { parse } from 'csv-parse/sync';
+import { CliError } from './http';
+import { registerImportCommand, runImport, type ImportOptions } from './import';
+import type { ChunkRequest, ChunkResponse } from './import-transport';
+
+/**
+ * `cdp import` against a fake collector that answers like the real one: it parses each part,
+ * rejects rows without an id, and reports lines shifted by the part's lineOffset. So the tests
+ * check that parts cut anywhere still name the file's own lines.
+ */
+function fakeCollector(opts: { failFirst?: number; status?: number; message?: string } = {}) {
+  const requests: ChunkRequest[] = [];
+  const imported: string[] = [];
+  let failures = opts.failFirst ?? 0;
+  const send = async (request: ChunkRequest): Promise<ChunkResponse> => {
+    requests.push(request);
+    if (opts.status) return { status: opts.status, body: { message: opts.message ?? 'refused' } };
+    if (failures-- > 0) return { status: 503, retryAfter: 3, body: { message: 'events could not be stored; retry later' } };
+    const url = new URL(request.url);
+    const offset = Number(url.searchParams.get('lineOffset'));
+    const errors: { line: number; reason: string }[] = [];
+    let rows = 0;
+    if (url.pathname.endsWith('/csv')) {
+      let lastSkipped = 0;
+      const records = parse(request.body, {
+        info: true,
+        bom: true,
+        skip_empty_lines: true,
+        relax_column_count: true,
+        skip_records_with_error: true,
+        on_skip: (err) => {
+          const line = (err as unknown as { lines: number }).lines;
+          if (line !== lastSkipped) {
+            rows++;
+            errors.push({ line: line + offset, reason: err?.message ?? 'unreadable' });
+          }
+          lastSkipped = line;
+        },
+      }) as unknown as { record: string[]; info: { lines: number } }[];
+      for (const { record, info } of records.slice(1)) {
+        rows++;
+        if (record[0]) imported.push(record.join('|'));
+        else errors.push({ line: info.lines + offset, reason: 'no userId, anonymousId or email' });
+      }
+    } else {
+      request.body
+        .toString()
+        .split('\n')
+        .forEach((text, i) => {
+          if (text.trim() === '') return;
+          rows++;
+          try {
+            imported.push(String((JSON.parse(text) as { id: string }).id));
+          } catch {
+            errors.push({ line: i + 1 + offset, reason: 'not valid JSON' });
+          }
+        });
+    }
+    return { status: 200, body: { success: true, rows, imported: rows - errors.length, rejected: errors.length, errors } };
+  };
+  return { send, requests, imported };
+}
+
+const file = (text: string | Buffer, pieces = 7) => {
+  const buf = Buffer.isBuffer(text) ? text : Buffer.from(text);
+  const size = Math.ceil(buf.length / pieces);
+  const chunks = Array.from({ length: pieces }, (_, i) => buf.subarray(i * size, (i + 1) * size)).filter((c) => c.length > 0);
+  return async () => ({ stream: Readable.from(chunks), size: buf.length });
+};
+const options = (format: 'csv' | 'ndjson', extra: Partial<ImportOptions> = {}): ImportOptions => ({
+  collectorUrl: 'http://collector.test',
+  writeKey: 'wk_test',
+  format,
+  chunkBytes: 60,
+  concurrency: 2,
+  retries: 3,
+  ...extra,
+});
+const io = () => {
+  const printed = { out: '', err: '' };
+  return { printed, io: { env: {}, out: (t: string) => (printed.out += t), err: (t: string) => (printed.err += t) } };
+};
+
+const CSV = [
+  'Customer ID,Email,Note', // 1
+  'c1,a@x.io,plain', // 2
+  ',b@x.io,no id', // 3
+  '', // 4 (blank)
+  'c2,c@x.io,"two', // 5
+  'lines"', // 6
+  'c3,d@x.io,"bad "quote" here"', // 7: refused by the CLI's own parser
+  ',e@x.io,no id either', // 8
+  'c4,f@x.io,"three', // 9
+  'line', // 10
+  'note"', // 11
+  ...Array.from({ length: 30 }, (_, i) => (i === 17 ? ',,' : `c${i + 5},g${i}@x.io,n${i}`)), // 12..41: line 29 has no id
+].join('\n');
+
+describe('runImport (CSV)', () => {
+  it('posts the file in parts that each carry the header, and reports rejected rows by the line of the file', async () => {
+    const collector = fakeCollector();
+    const { io: cliIo, printed } = io();
+    const summary = await runImport('crm.csv', options('csv'), cliIo, { send: collector.send, open: file(CSV) });
+    expect(collector.requests.length).toBeGreaterThan(3);
+    for (const r of collector.requests) {
+      expect(r.body.toString().startsWith('Customer ID,Email,Note\n')).toBe(true);
+      expect(r.url).toMatch(/^http:\/\/collector\.test\/v1\/import\/csv\?lineOffset=\d+$/);
+      expect(r.headers).toEqual({ authorization: `Basic ${Buffer.from('wk_test:').toString('base64')}`, 'content-type': 'text/csv' });
+    }
+    expect(collector.imported).toContain('c2|c@x.io|two\nlines');
+    expect(collector.imported).toContain('c4|f@x.io|three\nline\nnote');
+    expect(new Set(collector.imported).size).toBe(collector.imported.length);
+    expect(summary).toMatchObject({ rows: 36, imported: 32, rejected: 4 });
+    expect(summary.errors.map((e) => e.line)).toEqual([3, 7, 8, 29]);
+    expect(summary.errors[1]?.reason).toMatch(/quote/i);
+    expect(printed.err).toMatch(/\r\[#{30}\] 100% 36 rows, \d+ rows\/s, 4 rejected\n$/);
+  });
+
+  it('retries a part the collector could not store yet, waiting as told, and passes the map along', async () => {
+    const collector = fakeCollector({ failFirst: 2 });
+    const waits: number[] = [];
+    const summary = await runImport('crm.csv', options('csv', { chunkBytes: 1_000_000, map: 'Note:traits.note' }), io().io, {
+      send: collector.send,
+      open: file(CSV),
+      sleep: async (ms) => void waits.push(ms),
+    });
+    expect(waits).toEqual([3_000, 3_000]);
+    expect(collector.requests).toHaveLength(3);
+    expect(new URL(collector.requests[0]?.url ?? '').searchParams.get('map')).toBe('Note:traits.note');
+    expect(summary.imported).toBe(32);
+  });
+
+  it('stops at a part the collector refuses, with its message', async () => {
+    const collector = fakeCollector({ status: 400, message: 'no column maps to userId, anonymousId or email' });
+    await expect(runImport('crm.csv', options('csv'), io().io, { send: collector.send, open: file(CSV) })).rejects.toThrow(
+      new CliError(
+        'import stopped at line 1: 400 no column maps to userId, anonymousId or email (0 rows imported so far; re-running the file is safe)',
+      ),
+    );
+  });
+});
+
+describe('runImport (NDJSON)', () => {
+  it('keeps line numbers across parts, refuses over-long lines locally, and streams the rest', async () => {
+    const lines = Array.from({ length: 40 }, (_, i) =>
+      i === 9 ? '{"id": ' : i === 20 ? '' : i === 30 ? `{"id":"long","x":"${'y'.repeat(1_100_000)}"}` : JSON.stringify({ id: `n${i + 1}` }),
+    );
+    const collector = fakeCollector();
+    const summary = await runImport('people.ndjson', options('ndjson'), io().io, {
+      send: collector.send,
+      open: file(`${lines.join('\n')}\n`, 50),
+    });
+    expect(summary).toMatchObject({ rows: 39, imported: 37, rejected: 2 });
+    expect(summary.errors).toEqual([
+      { line: 10, reason: 'not valid JSON' },
+      { line: 31, reason: 'line is over 1024 KB; not sent' },
+    ]);
+    expect(collector.imported).toEqual(lines.map((_, i) => `n${i + 1}`).filter((_, i) => ![9, 20, 30].includes(i)));
+    expect(Math.max(...collector.requests.map((r) => r.body.length))).toBeLessThan(200);
+  });
+});
+
+describe('registerImportCommand', () => {
+  const program = (env: Record<string, string>, send = fakeCollector().send) => {
+    const { io: base, printed } = io();
+    const p = new Command('cdp').exitOverride().option('--json').option('--collector-url <url>');
+    registerImportCommand(p, { ...base, env }, { send, open: file(CSV) });
+    return { p, printed };
+  };
+
+  it('imports with the write key from the environment and prints a summary with the rejected lines', async () => {
+    const collector = fakeCollector();
+    const { p, printed } = program({ CDP_WRITE_KEY: 'wk_env', CDP_COLLECTOR_URL: 'http://c.test:3001' }, collector.send);
+    await p.parseAsync(['import', 'crm.csv'], { from: 'user' });
+    expect(collector.requests[0]?.url).toMatch(/^http:\/\/c\.test:3001\/v1\/import\/csv\?/);
+    expect(collector.requests[0]?.headers['authorization']).toBe(`Basic ${Buffer.from('wk_env:').toString('base64')}`);
+    expect(printed.out).toMatch(/^32 of 36 rows imported, 4 rejected, in \d+\.\d s \(\d+ rows\/s\)\nrejected rows:\n {2}line 3: no userId/);
+    expect(printed.out).toContain('  line 29: no userId, anonymousId or email\n');
+  });
+
+  it('prints the whole summary as JSON with --json, and refuses to guess without a key or a format', async () => {
+    const json = program({ CDP_WRITE_KEY: 'k' });
+    await json.p.parseAsync(['--json', 'import', 'crm.csv', '--chunk-bytes', '100'], { from: 'user' });
+    expect(JSON.parse(json.printed.out)).toMatchObject({ rows: 36, imported: 32, rejected: 4, errors: expect.any(Array) });
+
+    await expect(program({}).p.parseAsync(['import', 'crm.csv'], { from: 'user' })).rejects.toThrow(
+      'no write key: pass --write-key or set CDP_WRITE_KEY',
+    );
+    await expect(program({ CDP_WRITE_KEY: 'k' }).p.parseAsync(['import', 'crm.txt'], { from: 'user' })).rejects.toThrow(
+      'cannot tell the format of crm.txt: pass --format csv or --format ndjson',
+    );
+  });
+});

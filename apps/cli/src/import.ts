@@ -1,0 +1,241 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { CliError, serviceMessage } from './http';
+import { csvChunks, ndjsonChunks, type ChunkItem, type ImportChunk, type LocalReject } from './import-chunks';
+import { fetchChunkTransport, fileError, type ChunkTransport } from './import-transport';
+import { resolveConfig, type GlobalFlags } from './requests';
+
+/** What `cdp import` needs from outside: the CLI's printing and env, and (for tests) a fake network, files and clock. */
+export interface ImportIo {
+  env: Record<string, string | undefined>;
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export interface ImportDeps {
+  send?: ChunkTransport;
+  open?: (path: string) => Promise<{ stream: Readable; size: number }>;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ImportOptions {
+  collectorUrl: string;
+  writeKey: string;
+  format: 'csv' | 'ndjson';
+  map?: string;
+  chunkBytes: number;
+  concurrency: number;
+  retries: number;
+}
+
+export interface ImportSummary {
+  rows: number;
+  imported: number;
+  rejected: number;
+  /** Every rejected row (the collector reports at most 1000 per part), sorted by line. */
+  errors: LocalReject[];
+  seconds: number;
+  rowsPerSecond: number;
+}
+
+const MAX_LINE_BYTES = 1024 * 1024;
+const PROGRESS_EVERY_MS = 500;
+const WRITE_KEY_ENV = 'CDP_WRITE_KEY';
+
+interface PartReport {
+  rows: number;
+  imported: number;
+  rejected: number;
+  errors: LocalReject[];
+}
+
+const isReport = (v: unknown): v is PartReport =>
+  typeof v === 'object' && v !== null && typeof (v as PartReport).rows === 'number' && Array.isArray((v as PartReport).errors);
+
+const defaultOpen = async (path: string) => {
+  try {
+    const { size } = await stat(path);
+    return { stream: createReadStream(path, { highWaterMark: 256 * 1024 }), size };
+  } catch (e) {
+    throw fileError(path, e);
+  }
+};
+
+/**
+ * Streams a file to the collector's import endpoint part by part (a few in flight), retrying parts
+ * the collector could not store yet (503, 429, network: re-sending is safe, messageIds derive from
+ * the rows), stopping at the first part it refuses. Prints a progress bar with rows/s on `err`.
+ */
+export async function runImport(path: string, options: ImportOptions, io: ImportIo, deps: ImportDeps = {}): Promise<ImportSummary> {
+  const send = deps.send ?? fetchChunkTransport;
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const { stream, size } = await (deps.open ?? defaultOpen)(path);
+  const started = now();
+  const totals = { rows: 0, imported: 0, rejected: 0 };
+  const errors: LocalReject[] = [];
+  let bytesRead = 0;
+  let lastProgress = 0;
+
+  const progress = (final = false) => {
+    const t = now();
+    if (!final && t - lastProgress < PROGRESS_EVERY_MS) return;
+    lastProgress = t;
+    const seconds = Math.max((t - started) / 1000, 0.001);
+    const share = size > 0 ? Math.min(bytesRead / size, 1) : 1;
+    const bar = '#'.repeat(Math.round(share * 30)).padEnd(30, '-');
+    io.err(
+      `\r[${bar}] ${Math.round(share * 100)}% ${totals.rows} rows, ${Math.round(totals.rows / seconds)} rows/s, ${totals.rejected} rejected${final ? '\n' : ''}`,
+    );
+  };
+
+  const base = `${options.collectorUrl}/v1/import/${options.format}`;
+  const headers = {
+    authorization: `Basic ${Buffer.from(`${options.writeKey}:`).toString('base64')}`,
+    'content-type': options.format === 'csv' ? 'text/csv' : 'application/x-ndjson',
+  };
+  const sendPart = async (chunk: ImportChunk): Promise<void> => {
+    const query = new URLSearchParams({ lineOffset: String(chunk.lineOffset), ...(options.map ? { map: options.map } : {}) });
+    for (let attempt = 0; ; attempt++) {
+      const res = await send({ url: `${base}?${query}`, headers, body: chunk.body });
+      if (res.status === 200 && isReport(res.body)) {
+        totals.rows += res.body.rows;
+        totals.imported += res.body.imported;
+        totals.rejected += res.body.rejected;
+        errors.push(...res.body.errors);
+        return;
+      }
+      const retryable = res.status === 0 || res.status === 503 || res.status === 429 || res.status === 408;
+      if (!retryable || attempt >= options.retries)
+        throw new CliError(
+          `import stopped at line ${chunk.lineOffset + 1}: ${res.status || 'no answer'} ${serviceMessage(res.body)} (${totals.imported} rows imported so far; re-running the file is safe)`,
+        );
+      await sleep(Math.min((res.retryAfter ?? 2 ** attempt) * 1000, 30_000));
+    }
+  };
+
+  // A few parts in flight; the file is read only as fast as they are acknowledged.
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  const items: AsyncGenerator<ChunkItem> =
+    options.format === 'csv' ? csvChunks(stream, options.chunkBytes) : ndjsonChunks(stream, options.chunkBytes, MAX_LINE_BYTES);
+  try {
+    for await (const item of items) {
+      if (failure) break;
+      if ('reject' in item) {
+        totals.rows++;
+        totals.rejected++;
+        errors.push(item.reject);
+        continue;
+      }
+      bytesRead = item.chunk.bytesRead;
+      const part: Promise<void> = sendPart(item.chunk)
+        .catch((e: unknown) => {
+          failure ??= e;
+        })
+        .finally(() => {
+          inFlight.delete(part);
+          progress();
+        });
+      inFlight.add(part);
+      if (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+    }
+  } catch (e) {
+    failure ??= e instanceof CliError ? e : new CliError(`cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`, 2);
+  } finally {
+    stream.destroy();
+  }
+  await Promise.all(inFlight);
+  bytesRead = size;
+  progress(true);
+  if (failure) throw failure;
+  const seconds = (now() - started) / 1000;
+  errors.sort((a, b) => a.line - b.line);
+  return { ...totals, errors, seconds, rowsPerSecond: Math.round(totals.rows / Math.max(seconds, 0.001)) };
+}
+
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+
+const formatOf = (path: string, flag: string | undefined): 'csv' | 'ndjson' => {
+  if (flag === 'csv' || flag === 'ndjson') return flag;
+  if (/\.csv$/i.test(path)) return 'csv';
+  if (/\.(ndjson|jsonl)$/i.test(path)) return 'ndjson';
+  throw new CliError(`cannot tell the format of ${path}: pass --format csv or --format ndjson`, 2);
+};
+
+/** Prints the summary and the rejected rows (all of them with --json, else the first 50). */
+export function renderSummary(summary: ImportSummary, json: boolean): string {
+  if (json) return `${JSON.stringify(summary, null, 2)}\n`;
+  const lines = [
+    `${summary.imported} of ${summary.rows} rows imported, ${summary.rejected} rejected, in ${summary.seconds.toFixed(1)} s (${summary.rowsPerSecond} rows/s)`,
+  ];
+  const shown = summary.errors.slice(0, 50);
+  if (shown.length > 0) lines.push('rejected rows:', ...shown.map((e) => `  line ${e.line}: ${e.reason}`));
+  if (summary.errors.length > shown.length) lines.push(`  ... and ${summary.errors.length - shown.length} more (--json lists them all)`);
+  if (summary.rejected > summary.errors.length)
+    lines.push(`  (${summary.rejected - summary.errors.length} more rejected rows were not itemized by the collector)`);
+  return `${lines.join('\n')}\n`;
+}
+
+type ImportFlags = GlobalFlags & {
+  json?: boolean;
+  writeKey?: string;
+  format?: string;
+  map?: string;
+  chunkBytes: number;
+  concurrency: number;
+  retries: number;
+};
+
+/**
+ * `cdp import <file>`: for the lead to add to the program (`registerImportCommand(program, io)`).
+ * The write key names the source (and its workspace), as for every other write.
+ */
+export function registerImportCommand(program: Command, io: ImportIo, deps: ImportDeps = {}): Command {
+  return program
+    .command('import')
+    .description('import a CSV or NDJSON file of customer records (each row an identify), streamed in parts to the collector')
+    .argument('<file>', 'a .csv or .ndjson/.jsonl file, any size')
+    .option('--write-key <key>', `write key of the source to import into (env ${WRITE_KEY_ENV})`)
+    .addOption(new Option('--format <format>', 'file format [by the file name]').choices(['csv', 'ndjson']))
+    .option(
+      '--map <pairs>',
+      'column mapping: <column>:<target>,... with targets userId, anonymousId, timestamp, email, traits.<name>, - (drop)',
+    )
+    .option('--chunk-bytes <n>', 'bytes per part posted to the collector', positiveInt, 1024 * 1024)
+    .option('--concurrency <n>', 'parts in flight', positiveInt, 2)
+    .option('--retries <n>', 'retries of a part the collector could not store yet (503/429)', positiveInt, 8)
+    .addHelpText(
+      'after',
+      '\nColumns map by name (user_id, customer id, email, first name, phone, ...); other columns become traits.\n' +
+        'Re-running the same file has no second effect: messageIds derive from the rows.',
+    )
+    .action(async (file: string, _opts: unknown, command: Command) => {
+      const flags = command.optsWithGlobals<ImportFlags>();
+      const config = resolveConfig(flags, io.env);
+      const writeKey = flags.writeKey ?? io.env[WRITE_KEY_ENV];
+      if (!writeKey) throw new CliError(`no write key: pass --write-key or set ${WRITE_KEY_ENV}`, 2);
+      const summary = await runImport(
+        file,
+        {
+          collectorUrl: config.collectorUrl,
+          writeKey,
+          format: formatOf(file, flags.format),
+          map: flags.map,
+          chunkBytes: flags.chunkBytes,
+          concurrency: flags.concurrency,
+          retries: flags.retries,
+        },
+        io,
+        deps,
+      );
+      io.out(renderSummary(summary, flags.json === true));
+    });
+}

@@ -1,0 +1,174 @@
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { createGunzip, createInflate } from 'node:zlib';
+import {
+  BadRequestException,
+  HttpException,
+  HttpStatus,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AccessService, basicAuthUser, type Principal } from '@cdp/access';
+import { CollectorConfig } from '../collector.config';
+import { EventWriter } from '../tracking/event-writer';
+import { enrich, InvalidMessageError, messagesOf, type EdgeContext, type SegmentMessage } from '../tracking/segment-message';
+import { MappingError, type RowResult } from './csv-mapping';
+
+const CHUNK_ROWS = 500;
+const MAX_REPORTED_ERRORS = 1_000;
+
+export interface ImportReport {
+  success: true;
+  rows: number;
+  imported: number;
+  rejected: number;
+  /** The first 1000 rejected rows: line number in the file and why. */
+  errors: { line: number; reason: string }[];
+}
+
+/** The decoded body passed the import size limit. */
+export class TooLarge extends Error {}
+
+/** One import request: rows are checked, written in chunks of 500, and counted in the report. */
+export class ImportSession {
+  readonly report: ImportReport = { success: true, rows: 0, imported: 0, rejected: 0, errors: [] };
+  private chunk: SegmentMessage[] = [];
+
+  constructor(
+    private readonly runner: ImportRunner,
+    readonly principal: Principal,
+    private readonly edge: EdgeContext,
+    private readonly library: { name: string; version: string },
+    /** Added to reported line numbers: a client sending a big file in parts says where each part starts. */
+    private readonly lineOffset: number,
+    private readonly res: Response,
+  ) {}
+
+  get sourceKey(): string {
+    return `${this.principal.workspaceId}/${this.principal.sourceId ?? ''}`;
+  }
+
+  reject(line: number, reason: string): void {
+    this.report.rejected++;
+    if (this.report.errors.length < MAX_REPORTED_ERRORS) this.report.errors.push({ line: line + this.lineOffset, reason });
+  }
+
+  /** A row the parser could not read (a stray quote): counted as a row, and rejected. */
+  unreadable(line: number, reason: string): void {
+    this.report.rows++;
+    this.reject(line, reason);
+  }
+
+  /** One data row (already counted by the caller's parser as a line). */
+  async row(line: number, result: RowResult): Promise<void> {
+    this.report.rows++;
+    if (!result.ok) return this.reject(line, result.reason);
+    try {
+      const [checked] = messagesOf('identify', result.message);
+      if (checked) this.chunk.push(enrich({ ...checked, context: { library: this.library } }, this.edge));
+    } catch (e) {
+      if (!(e instanceof InvalidMessageError)) throw e;
+      return this.reject(line, e.message);
+    }
+    if (this.chunk.length >= CHUNK_ROWS) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const chunk = this.chunk;
+    this.chunk = [];
+    await this.runner.write(this.principal, this.edge.receivedAt, chunk, this.report, this.res);
+  }
+}
+
+/**
+ * What the CSV and NDJSON imports share: write-key auth, the size limit on the decoded stream,
+ * line offsets, chunked writes acknowledged by Kafka, and the errors' wording.
+ */
+@Injectable()
+export class ImportRunner {
+  private readonly logger = new Logger(ImportRunner.name);
+
+  constructor(
+    private readonly access: AccessService,
+    private readonly writer: EventWriter,
+    private readonly config: CollectorConfig,
+  ) {}
+
+  limitMessage(kind: string): string {
+    return `${kind} body is over the ${Math.round(this.config.CDP_IMPORT_MAX_BYTES / (1024 * 1024))} MB import limit; use the CLI for larger files`;
+  }
+
+  /** Authenticates and checks the declared size; then the body may be read. */
+  async open(
+    req: Request,
+    res: Response,
+    kind: string,
+    library: string,
+    line: unknown,
+  ): Promise<{ session: ImportSession; body: Readable }> {
+    const writeKey = basicAuthUser(req.headers.authorization);
+    if (!writeKey) throw new UnauthorizedException('write key required: send it as the Basic auth user name');
+    const principal = await this.access.verify(writeKey, 'write');
+    if (!principal) throw new UnauthorizedException('write key is not valid');
+    const lineOffset = line === undefined ? 0 : Number(line);
+    if (!Number.isInteger(lineOffset) || lineOffset < 0) throw new BadRequestException('lineOffset must be a whole number >= 0');
+    if (Number(req.headers['content-length'] ?? 0) > this.config.CDP_IMPORT_MAX_BYTES) {
+      res.setHeader('Connection', 'close');
+      throw new BadRequestException(this.limitMessage(kind));
+    }
+    const edge = { receivedAt: new Date(), ip: req.ip, userAgent: req.headers['user-agent'] };
+    const session = new ImportSession(this, principal, edge, { name: library, version: '1' }, lineOffset, res);
+    return { session, body: this.decoded(req, this.config.CDP_IMPORT_MAX_BYTES) };
+  }
+
+  /** Turns what stopped a streamed import into its 4xx/5xx, saying how far it got. */
+  failure(e: unknown, kind: string, session: ImportSession, req: Request, body: Readable): HttpException {
+    body.destroy();
+    req.resume();
+    if (e instanceof HttpException) return e;
+    if (e instanceof MappingError) return new BadRequestException(e.message);
+    if (e instanceof TooLarge)
+      return new BadRequestException(`${this.limitMessage(kind)}; ${session.report.imported} rows were imported (re-sending is safe)`);
+    return new BadRequestException(`${kind} body could not be read: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  async write(principal: Principal, receivedAt: Date, chunk: SegmentMessage[], report: ImportReport, res: Response): Promise<void> {
+    if (chunk.length === 0) return;
+    try {
+      await this.writer.write(principal.workspaceId, principal.sourceId, receivedAt, chunk);
+    } catch (e) {
+      this.logger.error(`import for ${principal.workspaceId} stopped: ${e instanceof Error ? e.message : String(e)}`);
+      res.setHeader('Retry-After', '5');
+      throw new ServiceUnavailableException(`events could not be stored after ${report.imported} rows; retry later (re-sending is safe)`);
+    }
+    report.imported += chunk.length;
+  }
+
+  /** The body, decompressed, failing with TooLarge past `max` decoded bytes (a gzip bomb stops there). */
+  private decoded(req: Request, max: number): Readable {
+    const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    const decoder =
+      encoding === 'gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'identity' ? null : undefined;
+    if (decoder === undefined)
+      throw new HttpException('unsupported Content-Encoding; send gzip, deflate or none', HttpStatus.UNSUPPORTED_MEDIA_TYPE);
+    let seen = 0;
+    const counter = new Transform({
+      transform(data: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+        seen += data.length;
+        done(seen > max ? new TooLarge() : null, data);
+      },
+    });
+    const source: Readable = decoder ? req.pipe(decoder) : req;
+    if (decoder) decoder.on('error', (e) => counter.destroy(e));
+    // A failed counter stops the decoder too, so a bomb is not inflated past the limit.
+    counter.on('error', () => {
+      if (decoder) {
+        req.unpipe(decoder);
+        decoder.destroy();
+      }
+    });
+    return source.pipe(counter);
+  }
+}
