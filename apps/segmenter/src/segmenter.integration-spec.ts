@@ -248,3 +248,36 @@ it('expires a windowed membership after a restart, from the persisted schedule',
     await waitForTransition(segmentId, p, 'exited#2');
     expect(recordsOf(segmentId, p).find((r) => r.change === 'exited')?.occurredAt).toBeGreaterThanOrEqual(ts + 60_000);
   }));
+
+it('runs predictions from stored orders and moves segments that read a predicted trait', () =>
+  withLogs(async () => {
+    const segmentId = await createSegment(`Predicted ${scope.id}`, "trait('predicted_rfm') exists", ['predicted_rfm_tier']);
+    const people = Array.from({ length: 10 }, (_, i) => `p-rfm-${i}-${scope.id}`);
+    const day = 86_400_000;
+    // Person i ordered i+1 times, the last one i days ago: RFM quintiles spread over them.
+    await produce(
+      ...people.flatMap((p, i) =>
+        Array.from({ length: i + 1 }, (_, n) =>
+          change(p, n + 1, {
+            eventName: 'Order Completed',
+            messageId: `${p}-order-${n}`,
+            eventTimestamp: Date.now() - (i + n * 7) * day,
+            eventProperties: JSON.stringify({ revenue: 10 * (i + 1) }),
+          }),
+        ),
+      ),
+    );
+    const run = async () => {
+      const res = await fetch(`${service.url}/v1/predictions/run`, { method: 'POST', headers: auth });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { predicted: number; refreshedSegments: string[] };
+    };
+    const done = await waitFor(async () => {
+      const r = await run();
+      return r.predicted >= people.length ? r : undefined;
+    }, 'predictions for every buyer');
+    expect(done.refreshedSegments).toContain(segmentId);
+    for (const p of people) await waitForTransition(segmentId, p, 'entered#1');
+    const tiers = people.map((p) => JSON.parse(recordsOf(segmentId, p)[0]?.traits ?? 'null') as { predicted_rfm_tier?: unknown });
+    for (const t of tiers) expect(typeof t.predicted_rfm_tier).toBe('string');
+  }));

@@ -17,6 +17,12 @@ import { SegmentCatalog } from './segments/segment-catalog';
 import { SegmentsController } from './segments/segments.controller';
 import { SegmentsRepository } from './segments/segments.repository';
 import { SegmenterConfig } from './segmenter.config';
+import { PredictionsController } from './predictions/predictions.controller';
+import { PredictionsService } from './predictions/predictions.service';
+import { SegmentPredictionsRepository } from './predictions/segment-predictions.repository';
+import { PredictionReportsRepository } from './predictions/prediction-reports.repository';
+import { PredictionWorkspacesRepository } from './predictions/prediction-workspaces.repository';
+import { PredictedSegmentsRefresher } from './predictions/predicted-segments.refresher';
 
 @Module({
   imports: [
@@ -25,7 +31,7 @@ import { SegmenterConfig } from './segmenter.config';
     MongoModule.forRoot(),
     AccessModule,
   ],
-  controllers: [SegmentsController],
+  controllers: [SegmentsController, PredictionsController],
   providers: [
     SegmentsRepository,
     MembershipsRepository,
@@ -39,6 +45,11 @@ import { SegmenterConfig } from './segmenter.config';
     PreviewService,
     ProfileChangesConsumer,
     SegmentTimer,
+    SegmentPredictionsRepository,
+    PredictionReportsRepository,
+    PredictionWorkspacesRepository,
+    PredictedSegmentsRefresher,
+    PredictionsService,
   ],
 })
 export class AppModule {}

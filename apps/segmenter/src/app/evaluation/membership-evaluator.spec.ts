@@ -4,6 +4,7 @@ import { parseSegment, type ProfileEvent } from '@cdp/segment-language';
 import type { SegmentEventsRepository } from '../history/segment-events.repository';
 import type { MembershipDocument, MembershipsRepository } from '../membership/memberships.repository';
 import { isAfter, type Transition } from '../membership/transition';
+import type { SegmentPredictionsRepository } from '../predictions/segment-predictions.repository';
 import type { ScheduleRepository } from '../schedule/schedule.repository';
 import { compileSegments } from '../segments/segment-catalog';
 import { MembershipEvaluator, type ProfileState } from './membership-evaluator';
@@ -60,6 +61,8 @@ function fakes() {
     {
       set: async (_w: string, s: string, _p: string, due: number | null) => void (due === null ? schedule.delete(s) : schedule.set(s, due)),
     } as unknown as ScheduleRepository,
+    // No segment here reads a predicted trait, so predictions are never read.
+    { traitsFor: async () => new Map() } as unknown as SegmentPredictionsRepository,
   );
   return { memberships, schedule, events, evaluator };
 }

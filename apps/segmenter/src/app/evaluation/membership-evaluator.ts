@@ -5,6 +5,8 @@ import { SegmentEventsRepository } from '../history/segment-events.repository';
 import { MembershipsRepository, type MembershipDocument } from '../membership/memberships.repository';
 import { decide, pickTraits, toSegmentChange, type MembershipState, type Transition } from '../membership/transition';
 import { ScheduleRepository } from '../schedule/schedule.repository';
+import { readsPredictions, type PredictedTraits } from '../predictions/order-histories';
+import { SegmentPredictionsRepository } from '../predictions/segment-predictions.repository';
 import type { CompiledSegment, WorkspaceSegments } from '../segments/segment-catalog';
 
 /** Compare-and-set attempts per membership before the evaluation fails (and its trigger is retried). */
@@ -29,6 +31,8 @@ export interface Trigger {
 export interface ProfileData {
   events: ProfileEvent[];
   memberships: Map<string, MembershipDocument>;
+  /** Stored predictions (predicted_* traits), read over the profile's traits when evaluated. */
+  predicted?: PredictedTraits;
 }
 
 /**
@@ -43,6 +47,7 @@ export class MembershipEvaluator {
     private readonly memberships: MembershipsRepository,
     private readonly events: SegmentEventsRepository,
     private readonly schedule: ScheduleRepository,
+    private readonly predictions: SegmentPredictionsRepository,
   ) {}
 
   /** Events and memberships (in the workspace's segments) of many profiles, read by document id. */
@@ -51,12 +56,20 @@ export class MembershipEvaluator {
     profileIds: string[],
     eventNames: ReadonlySet<string>,
     segmentIds: readonly string[],
+    traitsRead: ReadonlySet<string>,
   ): Promise<Map<string, ProfileData>> {
-    const [events, memberships] = await Promise.all([
+    const [events, memberships, predicted] = await Promise.all([
       this.events.forProfiles(workspaceId, profileIds, [...eventNames]),
       this.memberships.forProfiles(workspaceId, profileIds, [...segmentIds]),
+      // One more read only for workspaces with a segment on a predicted trait.
+      readsPredictions(traitsRead) ? this.predictions.traitsFor(workspaceId, profileIds) : new Map<string, PredictedTraits>(),
     ]);
-    return new Map(profileIds.map((id) => [id, { events: events.get(id) ?? [], memberships: memberships.get(id) ?? new Map() }]));
+    return new Map(
+      profileIds.map((id) => [
+        id,
+        { events: events.get(id) ?? [], memberships: memberships.get(id) ?? new Map(), predicted: predicted.get(id) },
+      ]),
+    );
   }
 
   /**
@@ -72,18 +85,21 @@ export class MembershipEvaluator {
     preloaded?: ProfileData,
   ): Promise<SegmentChange[]> {
     const data =
-      preloaded ?? (await this.load(workspaceId, [profile.profileId], segments.events, segmentIdsOf(segments))).get(profile.profileId);
+      preloaded ??
+      (await this.load(workspaceId, [profile.profileId], segments.events, segmentIdsOf(segments), segments.traits)).get(profile.profileId);
     const stored = data?.memberships ?? new Map<string, MembershipDocument>();
     const members = new Set([...stored.values()].filter((m) => m.member).map((m) => m.segmentId));
     const moved = new Set<string>();
     const out: SegmentChange[] = [];
+    // Predictions are traits to segments; the profile's own traits keep their names (predicted_* are reserved).
+    const traits = data?.predicted ? { ...profile.traits, ...data.predicted } : profile.traits;
     for (const segment of segments.ordered) {
       if (!direct.has(segment.segmentId) && ![...segment.compiled.segments].some((id) => moved.has(id))) continue;
       const state = stored.get(segment.segmentId) ?? null;
       // Never evaluate a membership as of an earlier time than its last transition: a lagging
       // change must not count again an event the timer already saw leave its window.
       const asOf = Math.max(trigger.asOf, state?.lastAsOf ?? 0);
-      const context: EvaluationContext = { traits: profile.traits, events: data?.events ?? [], memberships: members, now: asOf };
+      const context: EvaluationContext = { traits, events: data?.events ?? [], memberships: members, now: asOf };
       // A deleted profile leaves every segment, whatever its definition says about empty traits.
       const isMember = !profile.deleted && segment.compiled.matches(context);
       const { transition, member } = await this.settle(workspaceId, segment, profile, isMember, { ...trigger, asOf }, state);
@@ -100,7 +116,7 @@ export class MembershipEvaluator {
               segmentVersion: segment.version,
               profileId: profile.profileId,
               identifiers: profile.identifiers,
-              traits: pickTraits(profile.traits, segment.outputTraits),
+              traits: pickTraits(traits, segment.outputTraits),
             },
             transition,
           ),

@@ -6,6 +6,7 @@ import { SegmentChangePublisher, type OutgoingChange } from '../evaluation/segme
 import { MembershipEvaluator } from '../evaluation/membership-evaluator';
 import { SegmentEventsRepository } from '../history/segment-events.repository';
 import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
+import { ORDER_EVENT } from '../predictions/order-histories';
 import { SegmentCatalog } from '../segments/segment-catalog';
 import { parseTraits, segmentsToEvaluate } from './transition';
 
@@ -79,7 +80,9 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     if (traits === null) return { record, workspaceId, reason: 'invalid_traits', message: 'traits is not a JSON object' };
     const segments = await this.catalog.forWorkspace(workspaceId);
     const { eventName, messageId, eventTimestamp } = change;
-    if (!deleted && eventName !== null && messageId !== null && eventTimestamp !== null && segments.events.has(eventName)) {
+    // Orders are kept even when no segment counts them: the predictions read them (RFM, churn, clusters).
+    const kept = eventName !== null && (segments.events.has(eventName) || eventName === ORDER_EVENT);
+    if (!deleted && eventName !== null && messageId !== null && eventTimestamp !== null && kept) {
       const properties = change.eventProperties === null ? {} : parseTraits(change.eventProperties);
       if (properties === null)
         return { record, workspaceId, reason: 'invalid_event_properties', message: 'eventProperties is not a JSON object' };

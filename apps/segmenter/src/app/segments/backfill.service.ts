@@ -62,7 +62,7 @@ export class BackfillService {
         const segments = await this.current(workspaceId, segmentId, version);
         if (!segments) return; // deleted or superseded: the newer run reports
         const ids = page.map((p) => p.profileId);
-        const data = await this.evaluator.load(workspaceId, ids, segments.events, segmentIdsOf(segments));
+        const data = await this.evaluator.load(workspaceId, ids, segments.events, segmentIdsOf(segments), segments.traits);
         const asOf = Date.now();
         const changes = (
           await Promise.all(

@@ -32,11 +32,12 @@ export class PreviewService {
       const page = await this.profiles.page(workspaceId, after, PAGE);
       if (page.length === 0) return result;
       const ids = page.map((p) => p.profileId);
-      const data = await this.evaluator.load(workspaceId, ids, compiled.events, [...compiled.segments]);
+      const data = await this.evaluator.load(workspaceId, ids, compiled.events, [...compiled.segments], compiled.traits);
       for (const p of page) {
         const d = data.get(p.profileId);
         const memberships = new Set([...(d?.memberships.values() ?? [])].filter((m) => m.member).map((m) => m.segmentId));
-        if (compiled.matches({ traits: parseTraits(p.traits) ?? {}, events: d?.events ?? [], memberships, now })) {
+        const traits = { ...(parseTraits(p.traits) ?? {}), ...d?.predicted };
+        if (compiled.matches({ traits, events: d?.events ?? [], memberships, now })) {
           result.count++;
           if (result.sample.length < sampleSize) result.sample.push(p.profileId);
         }

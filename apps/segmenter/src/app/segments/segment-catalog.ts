@@ -18,6 +18,8 @@ export interface WorkspaceSegments {
   byId: ReadonlyMap<string, CompiledSegment>;
   /** Every event name some segment counts. */
   events: ReadonlySet<string>;
+  /** Every trait some segment reads. */
+  traits: ReadonlySet<string>;
 }
 
 interface Entry {
@@ -70,6 +72,7 @@ export function compileSegments(
     ordered,
     byId: new Map(ordered.map((s) => [s.segmentId, s])),
     events: new Set(ordered.flatMap((s) => [...s.events])),
+    traits: new Set(ordered.flatMap((s) => [...s.compiled.traits])),
   };
 }
 

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'predictions', preset: '../../jest.preset.js' };
