@@ -1,0 +1,1 @@
+module.exports = { displayName: 'matching-eval', preset: '../../jest.preset.js' };

@@ -1,0 +1,1 @@
+module.exports = require('../../webpack.service.cjs')('matching-eval');

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'record-linkage', preset: '../../jest.preset.js' };
