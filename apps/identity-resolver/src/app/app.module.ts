@@ -5,11 +5,13 @@ import { MongoModule } from '@cdp/mongo';
 import { PlatformConfig, PlatformModule } from '@cdp/platform';
 import { IdentitiesController } from './identities.controller';
 import { IdentitiesRepository } from './identities.repository';
+import { IdentitiesService } from './identities.service';
 import { IdentityProfilesRepository } from './identity-profiles.repository';
 import { IdentityRulesController } from './identity-rules.controller';
 import { IdentityRulesService } from './identity-rules.service';
 import { IdentityRulesStore } from './identity-rules.store';
 import { NormalizedEventsConsumer } from './normalized-events.consumer';
+import { ProfileErasures } from './profile-erasures';
 import { ResolverService } from './resolver.service';
 
 @Module({
@@ -26,6 +28,8 @@ import { ResolverService } from './resolver.service';
     IdentityRulesStore,
     IdentityRulesService,
     ResolverService,
+    IdentitiesService,
+    ProfileErasures,
     NormalizedEventsConsumer,
   ],
 })

@@ -1,40 +1,42 @@
-import { BadRequestException, Controller, Get, NotFoundException, Param, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, RequireScope, WorkspaceId } from '@cdp/access';
-import { parseIdentifier } from '@cdp/identity-graph';
-import { IdentitiesRepository } from './identities.repository';
-import { IdentityProfilesRepository } from './identity-profiles.repository';
-import { describeMerge } from './outputs';
-import { ProfileGraph } from './profile-graph';
+import { BadRequestException, Controller, Delete, Get, NotFoundException, Param, UseGuards } from '@nestjs/common';
+import { ApiKeyGuard, Audit, RequireScope, WorkspaceId } from '@cdp/access';
+import { parseIdentifier, type Identifier } from '@cdp/identity-graph';
+import { IdentitiesService } from './identities.service';
+
+const parse = (typeValue: string): Identifier => {
+  const parsed = parseIdentifier(typeValue);
+  if (!parsed.ok) throw new BadRequestException(parsed.message);
+  return parsed.identifier;
+};
 
 @Controller('v1')
 @UseGuards(ApiKeyGuard)
 export class IdentitiesController {
-  constructor(
-    private readonly identities: IdentitiesRepository,
-    private readonly profiles: IdentityProfilesRepository,
-  ) {}
+  constructor(private readonly identities: IdentitiesService) {}
 
-  /** An identifier's canonical profile and the merges that led there, oldest pointer first. */
+  /** An identifier's canonical profile and the merges that led there, oldest pointer first, each with its reason. */
   @Get('identities/:typeValue')
   @RequireScope('read:identities')
   async lookup(@WorkspaceId() workspaceId: string, @Param('typeValue') typeValue: string) {
-    const parsed = parseIdentifier(typeValue);
-    if (!parsed.ok) throw new BadRequestException(parsed.message);
-    const identity = await this.identities.get(workspaceId, parsed.identifier);
-    if (!identity) throw new NotFoundException(`no profile has the ${parsed.identifier.type} identifier`);
-    const graph = await ProfileGraph.load([identity.profileId], (ids) => this.profiles.findMany(workspaceId, ids));
-    const chain = graph.chain(identity.profileId);
-    const canonical = chain.at(-1);
-    if (!canonical || canonical.mergedInto)
-      throw new NotFoundException(`the profile of this ${parsed.identifier.type} identifier is not stored yet`);
-    return {
-      profileId: canonical.profileId,
-      identifier: parsed.identifier,
-      merges: chain.flatMap((node) =>
-        node.mergedInto && node.merge
-          ? [describeMerge({ fromProfileId: node.profileId, intoProfileId: node.mergedInto, merge: node.merge })]
-          : [],
-      ),
-    };
+    const id = parse(typeValue);
+    const result = await this.identities.explain(workspaceId, id);
+    if (!result.found)
+      throw new NotFoundException(
+        result.why === 'unknown'
+          ? `no profile has the ${id.type} identifier`
+          : `the profile of this ${id.type} identifier is not stored yet`,
+      );
+    return result.body;
+  }
+
+  /** Removes an identifier from its profile; later events carrying it create or attach elsewhere. */
+  @Delete('identities/:typeValue')
+  @RequireScope('admin')
+  @Audit('identities.delete')
+  async remove(@WorkspaceId() workspaceId: string, @Param('typeValue') typeValue: string) {
+    const id = parse(typeValue);
+    const result = await this.identities.remove(workspaceId, id);
+    if (!result.removed) throw new NotFoundException(`no profile has the ${id.type} identifier`);
+    return { identifier: id, removed: true, profileId: result.profileId ?? null };
   }
 }

@@ -57,4 +57,18 @@ export class IdentitiesRepository extends WorkspaceRepository<IdentityDoc> {
     if (!existing) throw new Error('identity vanished after a duplicate-key race');
     return existing.profileId;
   }
+
+  /** Removes an identifier from the graph; true when it was there. */
+  async remove(workspaceId: string, id: Identifier): Promise<boolean> {
+    return (await this.deleteMany(workspaceId, { type: id.type, value: id.value })).deletedCount > 0;
+  }
+
+  /**
+   * Removes the identifiers first attached to any of the profiles, no later than `before` (a
+   * collection scan on FerretDB: for erasures, not per event).
+   */
+  async removeOfProfiles(workspaceId: string, profileIds: string[], before: Date): Promise<number> {
+    if (profileIds.length === 0) return 0;
+    return (await this.deleteMany(workspaceId, { profileId: { $in: profileIds }, createdAt: { $lte: before } })).deletedCount;
+  }
 }

@@ -3,15 +3,33 @@ import type { IndexDescription, UpdateFilter } from 'mongodb';
 import { identifierDigest, type Identifier } from '@cdp/identity-graph';
 import { MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
 
+/** Why two profiles were merged: the rule that linked them. */
+export type MergeReason = 'shared_identifier' | 'alias';
+
+/** A probabilistic match's score and what each compared field contributed (for fuzzy merges). */
+export interface MergeScore {
+  total: number;
+  fields: { field: string; weight: number }[];
+}
+
 /** How an absorbed profile was merged; kept so a merge can be explained and re-emitted. */
 export interface MergeInfo {
   mergeId: string;
+  /** The rule (a `MergeReason`, or a later one such as `fuzzy_match`). */
   reason: string;
+  /** The event's identifiers that linked the two profiles. */
   identifiers: Identifier[];
   messageId: string | null;
   mergedAt: Date;
   receivedAt: Date | null;
+  /** Event time of the causing event (absent on merges stored before it was kept). */
+  timestamp?: Date | null;
+  /** Only on probabilistic merges. */
+  score?: MergeScore | null;
 }
+
+/** When an identifier was added, by the causing event's time; keyed by `identifierDigest` (no values stored). */
+export type StampMap = Record<string, { type: string; at: number }>;
 
 /** A node of the identity graph: a profile, or a pointer to the profile that absorbed it. */
 export interface IdentityProfileDoc extends WorkspaceDocument {
@@ -26,6 +44,8 @@ export interface IdentityProfileDoc extends WorkspaceDocument {
   counted: string[];
   /** Profiles whose counts were added here, for the same reason. */
   absorbed: string[];
+  /** Event times of the identifiers held (own and absorbed), for windowed limits; absent on old documents. */
+  stamps?: StampMap;
 }
 
 export type MergeOutcome = { status: 'merged' | 'already'; merge: MergeInfo } | { status: 'conflict' };
@@ -69,26 +89,64 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
     return { status: 'conflict' };
   }
 
-  /** Adds an absorbed profile's counts to the survivor, once per absorbed profile. */
-  async absorbCounts(workspaceId: string, into: string, from: string, counts: Record<string, number>): Promise<void> {
+  /** Adds an absorbed profile's counts and stamps to the survivor, once per absorbed profile. */
+  async absorbCounts(
+    workspaceId: string,
+    into: string,
+    from: string,
+    counts: Record<string, number>,
+    stamps: StampMap = {},
+  ): Promise<void> {
     const inc = Object.fromEntries(
       Object.entries(counts)
         .filter(([, n]) => n !== 0)
         .map(([type, n]) => [`counts.${type}`, n]),
     );
+    const set = Object.fromEntries(Object.entries(stamps).map(([digest, stamp]) => [`stamps.${digest}`, stamp]));
     const update = {
       $addToSet: { absorbed: from },
       ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}),
+      ...(Object.keys(set).length > 0 ? { $set: set } : {}),
     } as UpdateFilter<IdentityProfileDoc>;
     await this.updateOne(workspaceId, { profileId: into, absorbed: { $ne: from } }, update);
   }
 
-  /** Counts an identifier attached to the profile, once per identifier. */
-  async countIdentifier(workspaceId: string, profileId: string, id: Identifier): Promise<void> {
+  /** Counts an identifier attached to the profile at event time `at`, once per identifier. */
+  async countIdentifier(workspaceId: string, profileId: string, id: Identifier, at: number): Promise<void> {
     const digest = identifierDigest(id);
     await this.updateOne(workspaceId, { profileId, counted: { $ne: digest } }, {
       $inc: { [`counts.${id.type}`]: 1 },
       $addToSet: { counted: digest },
+      $set: { [`stamps.${digest}`]: { type: id.type, at } },
     } as UpdateFilter<IdentityProfileDoc>);
+  }
+
+  /**
+   * Takes a removed identifier out of the counts: from the canonical profile's count and stamps,
+   * and from `counted` of the profile it was attached to, so attaching it again counts again.
+   */
+  async uncountIdentifier(workspaceId: string, canonical: string, attachedTo: string, id: Identifier): Promise<void> {
+    const digest = identifierDigest(id);
+    await this.updateOne(workspaceId, { profileId: canonical }, {
+      $inc: { [`counts.${id.type}`]: -1 },
+      $unset: { [`stamps.${digest}`]: '' },
+    } as UpdateFilter<IdentityProfileDoc>);
+    await this.updateOne(workspaceId, { profileId: attachedTo }, {
+      $pull: { counted: digest },
+      $unset: { [`stamps.${digest}`]: '' },
+    } as unknown as UpdateFilter<IdentityProfileDoc>);
+  }
+
+  /** Profiles merged into any of `profileIds` (a collection scan: for erasures, not per event). */
+  async absorbedInto(workspaceId: string, profileIds: string[]): Promise<string[]> {
+    if (profileIds.length === 0) return [];
+    const docs = await this.find(workspaceId, { mergedInto: { $in: profileIds } }, { projection: { _id: 0, profileId: 1 } });
+    return docs.map((d) => d.profileId);
+  }
+
+  /** Deletes the profiles created no later than `before` (so a profile re-created after an erasure stays). */
+  async deleteProfiles(workspaceId: string, profileIds: string[], before: Date): Promise<number> {
+    if (profileIds.length === 0) return 0;
+    return (await this.deleteMany(workspaceId, { profileId: { $in: profileIds }, createdAt: { $lte: before } })).deletedCount;
   }
 }

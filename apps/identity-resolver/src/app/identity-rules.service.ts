@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { IdentityRules } from '@cdp/identity-graph';
-import { toResolverRules, withDefaults, type EffectiveIdentityRules, type IdentityRulesInput } from './identity-rules';
+import { toResolverRules, withDefaults, type EffectiveIdentityRules, type IdentityRulesInput, type ResolverRules } from './identity-rules';
 import { IdentityRulesStore } from './identity-rules.store';
 
 /** How long a workspace's rules are reused before they are read again: a change reaches every instance this soon. */
@@ -8,7 +7,7 @@ export const RULES_CACHE_MS = 3000;
 
 interface Cached {
   at: number;
-  rules: Promise<{ effective: EffectiveIdentityRules; resolver: IdentityRules }>;
+  rules: Promise<{ effective: EffectiveIdentityRules; resolver: ResolverRules }>;
 }
 
 /**
@@ -23,7 +22,7 @@ export class IdentityRulesService {
   constructor(private readonly store: IdentityRulesStore) {}
 
   /** The rules the resolver applies to a new event of the workspace. */
-  async forWorkspace(workspaceId: string): Promise<IdentityRules> {
+  async forWorkspace(workspaceId: string): Promise<ResolverRules> {
     return (await this.load(workspaceId)).resolver;
   }
 

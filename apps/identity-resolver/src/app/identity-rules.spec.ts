@@ -68,7 +68,7 @@ describe('regexProblem', () => {
 
 describe('withDefaults', () => {
   it('is the defaults when nothing is stored', () => {
-    expect(toResolverRules(withDefaults(null))).toEqual(DEFAULT_IDENTITY_RULES);
+    expect(toResolverRules(withDefaults(null))).toEqual({ ...DEFAULT_IDENTITY_RULES, windows: {} });
   });
 
   it('replaces the fields given, keeps the others, and merges limits per type', () => {
@@ -77,9 +77,16 @@ describe('withDefaults', () => {
     expect(rules.limits).toEqual({ user_id: 1, email: 1, phone: { max: 2, window: '7d' } });
     expect(rules.blocked).toEqual({ values: [], patterns: DEFAULT_IDENTITY_RULES.blocked.patterns });
     const resolver = toResolverRules(rules);
+    // A windowed type has no lifetime limit: its window is enforced instead.
     expect([limitOf(resolver, 'user_id'), limitOf(resolver, 'email'), limitOf(resolver, 'phone'), limitOf(resolver, 'x')]).toEqual([
-      1, 1, 2, 5,
+      1,
+      1,
+      Number.POSITIVE_INFINITY,
+      5,
     ]);
+    expect(resolver.windows).toEqual({ phone: { max: 2, windowMs: 7 * 86_400_000 } });
+    // {max} without a window is a lifetime limit.
+    expect(limitOf(toResolverRules(withDefaults({ limits: { crm: { max: 3 } } })), 'crm')).toBe(3);
     // No blocked values any more, the default pattern still applies.
     expect(blockedValueTest(resolver)('null')).toBe(false);
     expect(blockedValueTest(resolver)('000')).toBe(true);

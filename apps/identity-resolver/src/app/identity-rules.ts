@@ -168,16 +168,31 @@ export function withDefaults(
   };
 }
 
+/** A limit counted over a sliding window of event time: at most `max` identifiers of the type within any `windowMs`. */
+export interface LimitWindow {
+  max: number;
+  windowMs: number;
+}
+
 /**
- * The rules the resolver applies. A window only relaxes a limit (older identifiers stop
- * counting); until per-identifier times are counted, a windowed limit is enforced over the
- * profile's whole life, which can miss a merge but never makes a wrong one.
+ * The rules the resolver applies: the flat-matching rules of `@cdp/identity-graph`, where a
+ * windowed type has no lifetime limit, plus its window (enforced by `decideWithinWindows`).
  */
-export function toResolverRules(rules: EffectiveIdentityRules): IdentityRules {
-  return {
-    priority: rules.priority,
-    limits: Object.fromEntries(Object.entries(rules.limits).map(([type, l]) => [type, typeof l === 'number' ? l : l.max])),
-    defaultLimit: rules.defaultLimit,
-    blocked: rules.blocked,
-  };
+export interface ResolverRules extends IdentityRules {
+  windows?: Record<string, LimitWindow>;
+}
+
+export function toResolverRules(rules: EffectiveIdentityRules): ResolverRules {
+  const limits: Record<string, number> = {};
+  const windows: Record<string, LimitWindow> = {};
+  for (const [type, l] of Object.entries(rules.limits)) {
+    const windowMs = typeof l === 'number' || l.window === undefined ? undefined : parseWindow(l.window);
+    if (typeof l === 'number') limits[type] = l;
+    else if (windowMs === undefined) limits[type] = l.max;
+    else {
+      limits[type] = Number.POSITIVE_INFINITY;
+      windows[type] = { max: l.max, windowMs };
+    }
+  }
+  return { priority: rules.priority, limits, defaultLimit: rules.defaultLimit, blocked: rules.blocked, windows };
 }

@@ -1,9 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { recordKey, Topics, type IdentityMerge, type NormalizedEvent, type ResolvedEvent } from '@cdp/contracts';
-import { KafkaGateway, PipelineConsumer, type InboundRecord, type OutboundRecord, type Rejection, type TopicCodec } from '@cdp/kafka';
-import { extractIdentifiers, type IdentityRules } from '@cdp/identity-graph';
+import {
+  KafkaGateway,
+  PipelineConsumer,
+  traceIdOf,
+  type ChunkContext,
+  type InboundRecord,
+  type OutboundRecord,
+  type Rejection,
+  type TopicCodec,
+} from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
+import { eventIdentifiers } from './alias';
+import type { ResolverRules } from './identity-rules';
 import { IdentityRulesService } from './identity-rules.service';
+import { erasuresOf, ProfileErasures } from './profile-erasures';
 import { toIdentityMerge, toResolvedEvent } from './outputs';
 import { mapLimit } from './independent-groups';
 import { ResolverService, type Resolution } from './resolver.service';
@@ -16,6 +27,7 @@ const GROUP_CONCURRENCY = 16;
  * cdp.identity.merges.v1. Records that share an identifier or a profile are resolved one after
  * the other in offset order, independent ones concurrently; the outputs are produced in offset
  * order once the chunk's graph writes are stored: a redelivery re-derives the same ones.
+ * Also reads the tombstones of cdp.profiles.changes.v1 (erasures) and drops those profiles.
  */
 @Injectable()
 export class NormalizedEventsConsumer extends PipelineConsumer {
@@ -28,8 +40,9 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
     health: HealthRegistry,
     private readonly resolver: ResolverService,
     private readonly rules: IdentityRulesService,
+    private readonly erasures: ProfileErasures,
   ) {
-    super(kafka, metrics, health, [Topics.normalizedEvents], 'identity-resolver');
+    super(kafka, metrics, health, [Topics.normalizedEvents, Topics.profileChanges], 'identity-resolver');
   }
 
   protected async prepare(): Promise<void> {
@@ -37,9 +50,14 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
     this.merges = await this.kafka.codec(Topics.identityMerges);
   }
 
-  protected async handle(records: InboundRecord[]): Promise<Rejection[]> {
+  protected async handle(records: InboundRecord[], context: ChunkContext): Promise<Rejection[]> {
+    if (context.topic === this.kafka.topic(Topics.profileChanges)) {
+      // Only tombstones matter here; the other changes are not even decoded.
+      await this.erasures.apply(erasuresOf(records));
+      return [];
+    }
     const rejections: Rejection[] = [];
-    const events: { record: InboundRecord; event: NormalizedEvent; rules: IdentityRules }[] = [];
+    const events: { record: InboundRecord; event: NormalizedEvent; rules: ResolverRules }[] = [];
     for (const record of records) {
       const decoded = await this.decodeRecord<NormalizedEvent>(record);
       if (!decoded.ok) rejections.push(decoded.rejection);
@@ -47,7 +65,7 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
     }
     // Events that share no identifier or profile are resolved concurrently; within a group, in offset order.
     const groups = await this.resolver.independentGroups(
-      events.map(({ event, rules }) => ({ workspaceId: event.workspaceId, identifiers: extractIdentifiers(event, rules) })),
+      events.map(({ event, rules }) => ({ workspaceId: event.workspaceId, identifiers: eventIdentifiers(event, rules) })),
     );
     const results = new Array<Resolution>(events.length);
     await mapLimit(groups, GROUP_CONCURRENCY, async (group) => {
@@ -60,21 +78,36 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
     for (const [i, { record, event }] of events.entries()) {
       const result = results[i] as Resolution;
       if (!result.ok) {
-        rejections.push({ record, workspaceId: event.workspaceId, reason: result.reason, message: result.message });
+        rejections.push({
+          record,
+          workspaceId: event.workspaceId,
+          messageId: event.messageId,
+          reason: result.reason,
+          message: result.message,
+        });
         continue;
       }
+      // The event's trace continues on the resolved event and on the merges it caused.
+      const headers = this.traceHeaders(record);
       for (const merge of result.merges) {
-        this.logger.log(`merged ${merge.fromProfileId} into ${merge.intoProfileId} (${event.workspaceId}/${event.messageId})`);
+        this.logger.log({
+          msg: `merged ${merge.fromProfileId} into ${merge.intoProfileId}`,
+          workspaceId: event.workspaceId,
+          messageId: event.messageId,
+          traceId: traceIdOf(headers),
+        });
         outbound.push({
           topic: this.merges.topic,
           key: recordKey(event.workspaceId, merge.intoProfileId),
           value: await this.merges.encode(toIdentityMerge(event.workspaceId, merge)),
+          headers,
         });
       }
       outbound.push({
         topic: this.resolved.topic,
         key: recordKey(event.workspaceId, result.profileId),
         value: await this.resolved.encode(toResolvedEvent(event, result.profileId, result.identifiers)),
+        headers,
       });
     }
     await this.kafka.producer.send(outbound);

@@ -62,4 +62,30 @@ describe('outputs', () => {
     });
     expect(describeMerge(stored).mergedAt).toBe(new Date(30).toISOString());
   });
+
+  it('explains a merge: rule, identifiers, causing event and its time, and a score when there is one', () => {
+    const scored: StoredMerge = {
+      ...stored,
+      merge: {
+        ...stored.merge,
+        reason: 'fuzzy_match',
+        timestamp: new Date(10),
+        score: { total: 12.5, fields: [{ field: 'name', weight: 8 }] },
+      },
+    };
+    expect(describeMerge(scored)).toEqual({
+      mergeId: 'm_1',
+      fromProfileId: 'p2',
+      intoProfileId: 'p1',
+      reason: 'fuzzy_match',
+      identifiers: [{ type: 'user_id', value: 'u1' }],
+      messageId: 'm1',
+      eventTimestamp: new Date(10).toISOString(),
+      receivedAt: new Date(20).toISOString(),
+      mergedAt: new Date(30).toISOString(),
+      score: { total: 12.5, fields: [{ field: 'name', weight: 8 }] },
+    });
+    expect(toIdentityMerge('ws', scored).score).toBe(12.5);
+    expect(describeMerge(stored)).toMatchObject({ eventTimestamp: null, score: null });
+  });
 });

@@ -39,14 +39,20 @@ export function toIdentityMerge(workspaceId: string, m: StoredMerge): IdentityMe
     intoProfileId: m.intoProfileId,
     reason: m.merge.reason,
     identifiers: m.merge.identifiers.map(({ type, value }) => ({ type, value })),
-    score: null,
+    score: m.merge.score?.total ?? null,
     messageId: m.merge.messageId,
     mergedAt: m.merge.mergedAt.getTime(),
     receivedAt: m.merge.receivedAt ? m.merge.receivedAt.getTime() : null,
   };
 }
 
-/** The API's view of a merge: dates as ISO strings. */
+const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
+
+/**
+ * The API's view of a merge, its explanation: the rule (`reason`), the identifiers that linked
+ * the profiles, the causing event (messageId, its event time and receipt) and, for a
+ * probabilistic merge, the score with each field's contribution. Dates as ISO strings.
+ */
 export function describeMerge(m: StoredMerge) {
   return {
     mergeId: m.merge.mergeId,
@@ -55,6 +61,9 @@ export function describeMerge(m: StoredMerge) {
     reason: m.merge.reason,
     identifiers: m.merge.identifiers.map(({ type, value }) => ({ type, value })),
     messageId: m.merge.messageId,
+    eventTimestamp: iso(m.merge.timestamp),
+    receivedAt: iso(m.merge.receivedAt),
     mergedAt: m.merge.mergedAt.toISOString(),
+    score: m.merge.score ?? null,
   };
 }

@@ -1,102 +1,9 @@
 import type { NormalizedEvent } from '@cdp/contracts';
-import { DEFAULT_IDENTITY_RULES, identifierDigest, profileIdFor, type Identifier } from '@cdp/identity-graph';
-import type { IdentitiesRepository, IdentityDoc } from './identities.repository';
-import type { IdentityProfileDoc, IdentityProfilesRepository, MergeInfo, MergeOutcome } from './identity-profiles.repository';
+import { DEFAULT_IDENTITY_RULES, profileIdFor } from '@cdp/identity-graph';
+import type { IdentitiesRepository } from './identities.repository';
+import type { IdentityProfilesRepository } from './identity-profiles.repository';
 import { ResolverService } from './resolver.service';
-
-/** In-memory stand-ins with the same single-document semantics as the MongoDB repositories. */
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-class FakeIdentities {
-  readonly docs = new Map<string, IdentityDoc>();
-  private key = (ws: string, id: Identifier) => JSON.stringify([ws, id.type, id.value]);
-  async findMany(ws: string, ids: Identifier[]): Promise<IdentityDoc[]> {
-    await tick();
-    return ids.flatMap((id) => this.docs.get(this.key(ws, id)) ?? []).map((d) => ({ ...d }));
-  }
-  async get(ws: string, id: Identifier): Promise<IdentityDoc | null> {
-    await tick();
-    return this.docs.get(this.key(ws, id)) ?? null;
-  }
-  async claim(ws: string, id: Identifier, profileId: string): Promise<string> {
-    await tick();
-    const k = this.key(ws, id);
-    if (!this.docs.has(k)) this.docs.set(k, { workspaceId: ws, type: id.type, value: id.value, profileId, createdAt: new Date() });
-    return (this.docs.get(k) as IdentityDoc).profileId;
-  }
-}
-
-class FakeProfiles {
-  readonly docs = new Map<string, IdentityProfileDoc>();
-  async findMany(ws: string, ids: string[]): Promise<IdentityProfileDoc[]> {
-    await tick();
-    return ids
-      .flatMap((id) => this.docs.get(`${ws}/${id}`) ?? [])
-      .map((d) => ({
-        ...d,
-        merge: d.merge ? { ...d.merge } : null,
-        counts: { ...d.counts },
-        counted: [...d.counted],
-        absorbed: [...d.absorbed],
-      }));
-  }
-  async ensure(ws: string, profileId: string, createdAt: Date): Promise<void> {
-    await tick();
-    const k = `${ws}/${profileId}`;
-    if (!this.docs.has(k))
-      this.docs.set(k, { workspaceId: ws, profileId, createdAt, mergedInto: null, merge: null, counts: {}, counted: [], absorbed: [] });
-  }
-  async markMerged(ws: string, from: string, into: string, merge: MergeInfo): Promise<MergeOutcome> {
-    await tick();
-    const doc = this.docs.get(`${ws}/${from}`);
-    if (doc && doc.mergedInto === null) {
-      Object.assign(doc, { mergedInto: into, merge });
-      return { status: 'merged', merge };
-    }
-    return doc?.mergedInto === into && doc.merge ? { status: 'already', merge: doc.merge } : { status: 'conflict' };
-  }
-  async absorbCounts(ws: string, into: string, from: string, counts: Record<string, number>): Promise<void> {
-    await tick();
-    const doc = this.docs.get(`${ws}/${into}`);
-    if (!doc || doc.absorbed.includes(from)) return;
-    doc.absorbed.push(from);
-    for (const [t, n] of Object.entries(counts)) doc.counts[t] = (doc.counts[t] ?? 0) + n;
-  }
-  async countIdentifier(ws: string, profileId: string, id: Identifier): Promise<void> {
-    await tick();
-    const doc = this.docs.get(`${ws}/${profileId}`);
-    const digest = identifierDigest(id);
-    if (!doc || doc.counted.includes(digest)) return;
-    doc.counted.push(digest);
-    doc.counts[id.type] = (doc.counts[id.type] ?? 0) + 1;
-  }
-  canonical(ws: string, profileId: string): string {
-    let doc = this.docs.get(`${ws}/${profileId}`);
-    while (doc?.mergedInto) doc = this.docs.get(`${ws}/${doc.mergedInto}`);
-    return doc?.profileId ?? 'missing';
-  }
-}
-
-let receivedAt = 1_000;
-const event = (messageId: string, over: Partial<NormalizedEvent>): NormalizedEvent => ({
-  workspaceId: 'ws',
-  sourceId: null,
-  messageId,
-  type: 'identify',
-  event: null,
-  name: null,
-  userId: null,
-  anonymousId: null,
-  groupId: null,
-  previousId: null,
-  timestamp: receivedAt,
-  receivedAt: receivedAt++,
-  traits: '{}',
-  properties: '{}',
-  context: '{}',
-  violations: [],
-  ...over,
-});
+import { FakeIdentities, FakeProfiles, normalizedEvent as event } from './testing/in-memory-graph';
 
 describe('ResolverService', () => {
   let identities: FakeIdentities;
@@ -167,5 +74,119 @@ describe('ResolverService', () => {
     const roots = new Set(['a1', 'a2', 'a3'].map((a) => profiles.canonical('ws', profileIdFor('ws', { type: 'anonymous_id', value: a }))));
     expect(roots).toEqual(new Set([profileIdFor('ws', { type: 'anonymous_id', value: 'a1' })]));
     expect(results.at(-1)).toMatchObject({ ok: true, profileId: [...roots][0] });
+  });
+
+  it('links an alias previousId (an anonymous id) to the userId with reason alias', async () => {
+    const anonProfile = profileIdFor('ws', { type: 'anonymous_id', value: 'visitor' });
+    const userProfile = profileIdFor('ws', { type: 'user_id', value: 'u7' });
+    await resolve(event('e1', { anonymousId: 'visitor' }));
+    await resolve(event('e2', { userId: 'u7' }));
+    const alias = await resolve(event('e3', { type: 'alias', userId: 'u7', previousId: 'visitor' }));
+    expect(alias).toMatchObject({ ok: true, action: 'merge', profileId: anonProfile });
+    if (!alias.ok) throw new Error('expected a resolution');
+    expect(alias.merges).toHaveLength(1);
+    expect(alias.merges[0]).toMatchObject({
+      fromProfileId: userProfile,
+      intoProfileId: anonProfile,
+      merge: {
+        reason: 'alias',
+        messageId: 'e3',
+        identifiers: [
+          { type: 'user_id', value: 'u7' },
+          { type: 'anonymous_id', value: 'visitor' },
+        ],
+      },
+    });
+  });
+
+  it('reads a known previous user id as a user id, and keeps the user-id limit', async () => {
+    await resolve(event('e1', { userId: 'old' }));
+    const alias = await resolve(event('e2', { type: 'alias', userId: 'new', previousId: 'old' }));
+    // Two user ids may not share a profile (limit 1): the weaker previous id is demoted.
+    expect(alias).toMatchObject({ ok: true, action: 'create', identifiers: [{ type: 'user_id', value: 'new' }] });
+    expect(profiles.canonical('ws', profileIdFor('ws', { type: 'user_id', value: 'old' }))).toBe(
+      profileIdFor('ws', { type: 'user_id', value: 'old' }),
+    );
+    // An unknown previousId is taken as an anonymous id and attached.
+    const fresh = await resolve(event('e3', { type: 'alias', userId: 'new', previousId: 'never-seen' }));
+    expect(fresh).toMatchObject({
+      ok: true,
+      action: 'attach',
+      identifiers: [
+        { type: 'user_id', value: 'new' },
+        { type: 'anonymous_id', value: 'never-seen' },
+      ],
+    });
+    // A blocked previousId is no identifier.
+    expect(await resolve(event('e4', { type: 'alias', previousId: 'anonymous' }))).toMatchObject({ ok: false, reason: 'no_identifiers' });
+  });
+
+  it('counts a windowed limit over event time: an old email stops counting once the window has passed', async () => {
+    const day = 86_400_000;
+    const rules = {
+      ...DEFAULT_IDENTITY_RULES,
+      limits: { user_id: 1, email: Number.POSITIVE_INFINITY },
+      windows: { email: { max: 1, windowMs: 30 * day } },
+    };
+    const user = profileIdFor('ws', { type: 'user_id', value: 'u1' });
+    await resolver.resolve(event('e1', { userId: 'u1', traits: '{"email":"a@x.io"}', timestamp: 0 }), rules);
+    // 10 days later a second email would make two within 30 days: demoted.
+    const within = await resolver.resolve(event('e2', { userId: 'u1', traits: '{"email":"b@x.io"}', timestamp: 10 * day }), rules);
+    expect(within).toMatchObject({ ok: true, profileId: user, identifiers: [{ type: 'user_id', value: 'u1' }] });
+    // 40 days later the first one is out of the window: attached.
+    const later = await resolver.resolve(event('e3', { userId: 'u1', traits: '{"email":"c@x.io"}', timestamp: 40 * day }), rules);
+    expect(later).toMatchObject({
+      ok: true,
+      profileId: user,
+      identifiers: [
+        { type: 'user_id', value: 'u1' },
+        { type: 'email', value: 'c@x.io' },
+      ],
+    });
+    expect(Object.values(profiles.docs.get(`ws/${user}`)?.stamps ?? {})).toEqual([
+      { type: 'user_id', at: 0 },
+      { type: 'email', at: 0 },
+      { type: 'email', at: 40 * day },
+    ]);
+    // A late event dated between the two would put two in one window either way: demoted.
+    const late = await resolver.resolve(event('e4', { userId: 'u1', traits: '{"email":"d@x.io"}', timestamp: 20 * day }), rules);
+    expect(late).toMatchObject({ ok: true, identifiers: [{ type: 'user_id', value: 'u1' }] });
+  });
+
+  it('does not merge on a redelivery what the first delivery refused for a window', async () => {
+    const day = 86_400_000;
+    const rules = {
+      ...DEFAULT_IDENTITY_RULES,
+      limits: { user_id: 1, email: Number.POSITIVE_INFINITY },
+      windows: { email: { max: 1, windowMs: 30 * day } },
+    };
+    const linking = event('e2', { userId: 'u1', traits: '{"email":"b@x.io"}', timestamp: 10 * day });
+    await resolver.resolve(event('e1', { userId: 'u1', traits: '{"email":"a@x.io"}', timestamp: 0 }), rules);
+    expect(await resolver.resolve(linking, rules)).toMatchObject({ identifiers: [{ type: 'user_id', value: 'u1' }] });
+    // The demoted email starts a profile of its own, at a time far from the first email.
+    await resolver.resolve(event('e3', { anonymousId: 'z', traits: '{"email":"b@x.io"}', timestamp: 100 * day }), rules);
+    const again = await resolver.resolve(linking, rules);
+    expect(again).toMatchObject({ ok: true, action: 'attach', identifiers: [{ type: 'user_id', value: 'u1' }] });
+    expect(profiles.canonical('ws', profileIdFor('ws', { type: 'email', value: 'b@x.io' }))).toBe(
+      profileIdFor('ws', { type: 'email', value: 'b@x.io' }),
+    );
+  });
+
+  it('does not attach on a redelivery what was demoted alongside a windowed identifier', async () => {
+    const day = 86_400_000;
+    const rules = {
+      ...DEFAULT_IDENTITY_RULES,
+      limits: { user_id: 1, email: Number.POSITIVE_INFINITY },
+      windows: { email: { max: 1, windowMs: 30 * day } },
+    };
+    const both = event('e2', { userId: 'u1', anonymousId: 'a1', traits: '{"email":"b@x.io"}', timestamp: 0 });
+    await resolver.resolve(event('e1', { userId: 'u1', traits: '{"email":"a@x.io"}', timestamp: 0 }), rules);
+    // The second email breaks the window; the anonymous id, weaker, is demoted first.
+    expect(await resolver.resolve(both, rules)).toMatchObject({ identifiers: [{ type: 'user_id', value: 'u1' }] });
+    // 100 days later the second email is attached.
+    await resolver.resolve(event('e3', { userId: 'u1', traits: '{"email":"b@x.io"}', timestamp: 100 * day }), rules);
+    // Redelivered, e2 still shows two emails within 30 days (a@ and b@ at day 0): the same answer.
+    expect(await resolver.resolve(both, rules)).toMatchObject({ identifiers: [{ type: 'user_id', value: 'u1' }] });
+    expect(identities.docs.has(JSON.stringify(['ws', 'anonymous_id', 'a1']))).toBe(false);
   });
 });

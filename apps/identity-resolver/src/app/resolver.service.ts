@@ -1,13 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { NormalizedEvent } from '@cdp/contracts';
-import { decide, extractIdentifiers, type Identifier, type IdentityRules, type ProfileState } from '@cdp/identity-graph';
+import { extractIdentifiers, identifierKey, type Identifier } from '@cdp/identity-graph';
+import { dedupeIdentifiers, previousIdCandidates, previousIdentifiers } from './alias';
 import { IdentitiesRepository, type IdentityDoc } from './identities.repository';
-import { IdentityProfilesRepository, type IdentityProfileDoc, type MergeInfo } from './identity-profiles.repository';
+import { IdentityProfilesRepository, type IdentityProfileDoc, type MergeInfo, type MergeReason } from './identity-profiles.repository';
+import type { ResolverRules } from './identity-rules';
 import type { StoredMerge } from './outputs';
 import { independentGroups } from './independent-groups';
 import { ProfileGraph } from './profile-graph';
-
-export const MERGE_REASON = 'shared_identifier';
+import { decideWithinWindows, type WindowedProfileState } from './windowed-limits';
 
 /** Another writer changed the graph under us often enough that we give up; the chunk is redelivered. */
 const MAX_ATTEMPTS = 5;
@@ -60,14 +61,15 @@ export class ResolverService {
     );
   }
 
-  async resolve(event: NormalizedEvent, rules: IdentityRules): Promise<Resolution> {
+  async resolve(event: NormalizedEvent, rules: ResolverRules): Promise<Resolution> {
     const identifiers = extractIdentifiers(event, rules);
-    if (identifiers.length === 0) {
+    const previous = previousIdCandidates(event, rules);
+    if (identifiers.length === 0 && previous.length === 0) {
       return { ok: false, reason: 'no_identifiers', message: 'the event carries no identifier that is not blocked' };
     }
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       try {
-        return await this.attempt(event, identifiers, rules);
+        return await this.attempt(event, identifiers, previous, rules);
       } catch (e) {
         if (!(e instanceof GraphChanged)) throw e;
         this.logger.debug(`${event.workspaceId}/${event.messageId}: graph changed (${e.message}), attempt ${attempt}`);
@@ -76,9 +78,18 @@ export class ResolverService {
     throw new Error(`identity resolution of ${event.messageId} did not settle after ${MAX_ATTEMPTS} attempts`);
   }
 
-  private async attempt(event: NormalizedEvent, identifiers: Identifier[], rules: IdentityRules): Promise<Resolution & { ok: true }> {
+  private async attempt(
+    event: NormalizedEvent,
+    extracted: Identifier[],
+    previousCandidates: Identifier[],
+    rules: ResolverRules,
+  ): Promise<Resolution & { ok: true }> {
     const ws = event.workspaceId;
-    const known = await this.identities.findMany(ws, identifiers);
+    const lookedUp = await this.identities.findMany(ws, dedupeIdentifiers([...extracted, ...previousCandidates]));
+    const previous = previousIdentifiers(previousCandidates, new Set(lookedUp.map(identifierKey)));
+    const identifiers = dedupeIdentifiers([...extracted, ...previous]);
+    const wanted = new Set(identifiers.map(identifierKey));
+    const known = lookedUp.filter((i) => wanted.has(identifierKey(i)));
     const graph = await ProfileGraph.load(
       known.map((i) => i.profileId),
       (ids) => this.profiles.findMany(ws, ids),
@@ -87,8 +98,17 @@ export class ResolverService {
 
     const matches = known.map((i) => ({ identifier: { type: i.type, value: i.value }, profileId: graph.canonical(i.profileId) as string }));
     const canonical = [...new Set(matches.map((m) => m.profileId))].map((id) => graph.nodes.get(id) as IdentityProfileDoc);
-    const decision = decide({ workspaceId: ws, identifiers, matches, profiles: canonical.map(toState), rules });
+    const decision = decideWithinWindows({
+      workspaceId: ws,
+      identifiers,
+      matches,
+      profiles: canonical.map(toState),
+      rules,
+      windows: rules.windows ?? {},
+      at: event.timestamp,
+    });
     if (decision.action === 'none') throw new Error('unreachable: identifiers were not empty');
+    const previousKeys = new Set(previous.map(identifierKey));
 
     // Merges this event made on an earlier delivery: emitted again, so a redelivery re-derives them.
     const merges = new Map<string, StoredMerge>();
@@ -102,18 +122,20 @@ export class ResolverService {
 
     if (decision.action === 'create') await this.profiles.ensure(ws, decision.profileId, new Date(event.receivedAt));
     for (const step of decision.merges) {
+      const reason: MergeReason = step.identifiers.some((id) => previousKeys.has(identifierKey(id))) ? 'alias' : 'shared_identifier';
       const info: MergeInfo = {
         mergeId: step.mergeId,
-        reason: MERGE_REASON,
+        reason,
         identifiers: step.identifiers,
         messageId: event.messageId,
         mergedAt: new Date(),
         receivedAt: new Date(event.receivedAt),
+        timestamp: new Date(event.timestamp),
       };
       const outcome = await this.profiles.markMerged(ws, step.fromProfileId, step.intoProfileId, info);
       if (outcome.status === 'conflict') throw new GraphChanged(`${step.fromProfileId} was merged elsewhere`);
       const from = graph.nodes.get(step.fromProfileId) as IdentityProfileDoc;
-      await this.profiles.absorbCounts(ws, step.intoProfileId, step.fromProfileId, from.counts);
+      await this.profiles.absorbCounts(ws, step.intoProfileId, step.fromProfileId, from.counts, from.stamps ?? {});
       if (outcome.merge.messageId === event.messageId) {
         merges.set(step.mergeId, { fromProfileId: step.fromProfileId, intoProfileId: step.intoProfileId, merge: outcome.merge });
       }
@@ -121,7 +143,7 @@ export class ResolverService {
     for (const id of decision.attach) {
       const owner = await this.identities.claim(ws, id, decision.profileId);
       if (owner !== decision.profileId) throw new GraphChanged(`a ${id.type} identifier was claimed concurrently`);
-      await this.profiles.countIdentifier(ws, decision.profileId, id);
+      await this.profiles.countIdentifier(ws, decision.profileId, id, event.timestamp);
     }
     return {
       ok: true,
@@ -149,8 +171,9 @@ export class ResolverService {
 
 const identifierNode = (id: Identifier): string => `identifier\u0000${id.type}\u0000${id.value}`;
 
-const toState = (doc: IdentityProfileDoc): ProfileState => ({
+const toState = (doc: IdentityProfileDoc): WindowedProfileState => ({
   profileId: doc.profileId,
   createdAt: doc.createdAt.getTime(),
   counts: doc.counts ?? {},
+  stamps: Object.entries(doc.stamps ?? {}).map(([key, { type, at }]) => ({ key, type, at })),
 });

@@ -1,0 +1,206 @@
+import fc from 'fast-check';
+import type { NormalizedEvent } from '@cdp/contracts';
+import { blockedValueTest, DEFAULT_IDENTITY_RULES, extractIdentifiers, identifierKey, limitOf } from '@cdp/identity-graph';
+import type { ResolverRules } from './identity-rules';
+import { ResolverService } from './resolver.service';
+import type { IdentitiesRepository } from './identities.repository';
+import type { IdentityProfilesRepository } from './identity-profiles.repository';
+import { inMemoryResolver, normalizedEvent } from './testing/in-memory-graph';
+import { maxInWindow } from './windowed-limits';
+
+/**
+ * Issue #5's properties over random event streams, on ResolverService itself (with in-memory
+ * repositories of the same single-document semantics as the MongoDB ones).
+ */
+const DAY = 86_400_000;
+// Each property resolves thousands of events; a busy machine needs more than the default 5 s.
+jest.setTimeout(60_000);
+
+const pick = <T>(values: T[]) => fc.option(fc.constantFrom(...values), { nil: null });
+const events = fc
+  .array(
+    fc.record({
+      userId: pick(['u1', 'u2', 'u3', 'null', '0']),
+      anonymousId: pick(['a1', 'a2', 'a3', 'a4', 'anonymous']),
+      email: pick(['e1@x.io', 'e2@x.io', 'e3@x.io', 'e4@x.io']),
+      phone: pick(['+491', '+492', '-1']),
+      day: fc.integer({ min: 0, max: 90 }),
+    }),
+    { minLength: 1, maxLength: 24 },
+  )
+  .map((list) =>
+    list.map(
+      (e, i): NormalizedEvent =>
+        normalizedEvent(`m${i}`, {
+          userId: e.userId,
+          anonymousId: e.anonymousId,
+          traits: JSON.stringify({ ...(e.email ? { email: e.email } : {}), ...(e.phone ? { phone: e.phone } : {}) }),
+          timestamp: e.day * DAY,
+        }),
+    ),
+  );
+
+/** Few people, far-apart days: the same identifiers meet often, at times in and out of a window. */
+const sparseEvents = fc
+  .array(
+    fc.record({
+      userId: pick(['u1', 'u2']),
+      anonymousId: pick(['a1', 'a2']),
+      email: pick(['e1@x.io', 'e2@x.io', 'e3@x.io']),
+      day: fc.constantFrom(0, 10, 100),
+    }),
+    { minLength: 2, maxLength: 10 },
+  )
+  .map((list) =>
+    list.map(
+      (e, i): NormalizedEvent =>
+        normalizedEvent(`m${i}`, {
+          userId: e.userId,
+          anonymousId: e.anonymousId,
+          traits: JSON.stringify(e.email ? { email: e.email } : {}),
+          timestamp: e.day * DAY,
+        }),
+    ),
+  );
+
+const WINDOWED: ResolverRules = {
+  ...DEFAULT_IDENTITY_RULES,
+  limits: { user_id: 1, email: Number.POSITIVE_INFINITY, anonymous_id: Number.POSITIVE_INFINITY, phone: 1 },
+  windows: { email: { max: 2, windowMs: 30 * DAY }, anonymous_id: { max: 2, windowMs: 7 * DAY } },
+};
+const UNLIMITED: ResolverRules = {
+  ...DEFAULT_IDENTITY_RULES,
+  limits: {},
+  defaultLimit: Number.POSITIVE_INFINITY,
+  blocked: { values: [], patterns: [] },
+};
+/** One email per 30 days: windows bind often, so demotions and late-dated events meet. */
+const TIGHT: ResolverRules = {
+  ...DEFAULT_IDENTITY_RULES,
+  limits: { user_id: 1, email: Number.POSITIVE_INFINITY },
+  windows: { email: { max: 1, windowMs: 30 * DAY } },
+};
+const ruleSets = fc.constantFrom<[string, ResolverRules]>(['defaults', DEFAULT_IDENTITY_RULES], ['windowed', WINDOWED], ['tight', TIGHT]);
+
+/** Resolves the events in order; checks each answer and records when each identifier was attached (event time). */
+async function run(stream: NormalizedEvent[], rules: ResolverRules) {
+  const graph = inMemoryResolver();
+  const attachedAt = new Map<string, number>();
+  for (const e of stream) {
+    const result = await graph.resolver.resolve(e, rules);
+    if (!result.ok) continue;
+    const partition = graph.partition();
+    for (const id of result.identifiers) {
+      // The event's kept identifiers all belong to the profile it was attributed to.
+      expect(partition.get(identifierKey(id))).toBe(result.profileId);
+      if (!attachedAt.has(identifierKey(id))) attachedAt.set(identifierKey(id), e.timestamp);
+    }
+  }
+  return { ...graph, attachedAt };
+}
+
+/** Sets of identifier keys, one per profile, in a comparable form. */
+const groups = (partition: Map<string, string>): string[][] => {
+  const byProfile = new Map<string, string[]>();
+  for (const [id, profile] of partition) byProfile.set(profile, [...(byProfile.get(profile) ?? []), id]);
+  return [...byProfile.values()].map((g) => g.sort()).sort((a, b) => (a[0] as string).localeCompare(b[0] as string));
+};
+
+/** The oracle: union-find over the identifiers each event carries. */
+function connectedComponents(stream: NormalizedEvent[]): Map<string, string> {
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    const p = parent.get(x) ?? x;
+    if (p === x) return x;
+    const root = find(p);
+    parent.set(x, root);
+    return root;
+  };
+  for (const e of stream) {
+    const keys = extractIdentifiers(e, UNLIMITED).map(identifierKey);
+    for (const k of keys) if (!parent.has(k)) parent.set(k, k);
+    for (const k of keys.slice(1)) parent.set(find(k), find(keys[0] as string));
+  }
+  return new Map([...parent.keys()].map((k) => [k, find(k)]));
+}
+
+describe('identity graph properties (ResolverService over random streams)', () => {
+  it('never puts an identifier in two live profiles, nor breaks a limit, a window or a blocked value', () =>
+    fc.assert(
+      fc.asyncProperty(events, ruleSets, async (stream, [, rules]) => {
+        const { identities, profiles, partition, attachedAt } = await run(stream, rules);
+        const blocked = blockedValueTest(rules);
+        const live = partition();
+        // Every identifier leads to exactly one profile, and that profile is live (not absorbed).
+        expect(live.size).toBe(identities.docs.size);
+        for (const profileId of live.values()) expect(profiles.docs.get(`ws/${profileId}`)?.mergedInto).toBeNull();
+        for (const group of groups(live)) {
+          const byType = new Map<string, number[]>();
+          for (const key of group) {
+            const type = key.slice(0, key.indexOf(':'));
+            expect(blocked(key.slice(type.length + 1))).toBe(false);
+            byType.set(type, [...(byType.get(type) ?? []), attachedAt.get(key) as number]);
+          }
+          for (const [type, times] of byType) {
+            const window = rules.windows?.[type];
+            if (window) expect(maxInWindow(times, window.windowMs)).toBeLessThanOrEqual(window.max);
+            else expect(times.length).toBeLessThanOrEqual(limitOf(rules, type));
+          }
+        }
+      }),
+      { numRuns: 100 },
+    ));
+
+  it('with no limits and no blocked values, makes the connected components of the identifiers', () =>
+    fc.assert(
+      fc.asyncProperty(events, async (stream) => {
+        const { partition } = await run(stream, UNLIMITED);
+        expect(groups(partition())).toEqual(groups(connectedComponents(stream)));
+      }),
+      { numRuns: 100 },
+    ));
+
+  it('changes nothing when any prefix of the stream is delivered again', () =>
+    fc.assert(
+      fc.asyncProperty(events, ruleSets, fc.nat(), async (stream, [, rules], n) => {
+        const { resolver, identities, profiles } = await run(stream, rules);
+        const snapshot = () => JSON.stringify([[...identities.docs.entries()], [...profiles.docs.entries()]]);
+        const before = snapshot();
+        const prefix = stream.slice(0, (n % stream.length) + 1);
+        for (const e of prefix) await resolver.resolve(e, rules);
+        expect(snapshot()).toBe(before);
+      }),
+      { numRuns: 100 },
+    ));
+
+  it('converges when two instances resolve shuffled partitions of the stream at the same time (no limits: the components)', () =>
+    fc.assert(
+      fc.asyncProperty(events, fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }), async (stream, sides) => {
+        const { identities, profiles, partition } = inMemoryResolver();
+        const instance = () =>
+          new ResolverService(identities as unknown as IdentitiesRepository, profiles as unknown as IdentityProfilesRepository);
+        const [one, two] = [instance(), instance()];
+        const partitions = [stream.filter((_, i) => sides[i]), stream.filter((_, i) => !sides[i])];
+        await Promise.all(
+          [one, two].map(async (resolver, i) => {
+            for (const e of partitions[i] ?? []) await resolver.resolve(e, UNLIMITED);
+          }),
+        );
+        expect(groups(partition())).toEqual(groups(connectedComponents(stream)));
+      }),
+      { numRuns: 100 },
+    ));
+
+  it('changes nothing on a redelivery under a tight window either (few people, far-apart days)', () =>
+    fc.assert(
+      fc.asyncProperty(sparseEvents, async (stream) => {
+        const { resolver, identities, profiles } = await run(stream, TIGHT);
+        const snapshot = () => JSON.stringify([[...identities.docs.entries()], [...profiles.docs.entries()]]);
+        const before = snapshot();
+        // The whole stream again: every prefix's events get their second delivery.
+        for (const e of stream) await resolver.resolve(e, TIGHT);
+        expect(snapshot()).toBe(before);
+      }),
+      { numRuns: 300 },
+    ));
+});

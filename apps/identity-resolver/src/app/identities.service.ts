@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import type { Identifier } from '@cdp/identity-graph';
+import { IdentitiesRepository } from './identities.repository';
+import { IdentityProfilesRepository, type IdentityProfileDoc } from './identity-profiles.repository';
+import { describeMerge } from './outputs';
+import { ProfileGraph } from './profile-graph';
+
+export type Lookup =
+  | { found: false; why: 'unknown' | 'profile_missing' }
+  | { found: true; profile: IdentityProfileDoc; attachedTo: string; chain: IdentityProfileDoc[] };
+
+/** Explanations and removals of identifiers (the API's side of the graph). */
+@Injectable()
+export class IdentitiesService {
+  constructor(
+    private readonly identities: IdentitiesRepository,
+    private readonly profiles: IdentityProfilesRepository,
+  ) {}
+
+  /** The identifier's canonical profile and the profiles from the one it was attached to up to it. */
+  async lookup(workspaceId: string, id: Identifier): Promise<Lookup> {
+    const identity = await this.identities.get(workspaceId, id);
+    if (!identity) return { found: false, why: 'unknown' };
+    const graph = await ProfileGraph.load([identity.profileId], (ids) => this.profiles.findMany(workspaceId, ids));
+    const chain = graph.chain(identity.profileId);
+    const canonical = chain.at(-1);
+    if (!canonical || canonical.mergedInto) return { found: false, why: 'profile_missing' };
+    return { found: true, profile: canonical, attachedTo: identity.profileId, chain };
+  }
+
+  /** The API answer: the profile and the chain of merges that led there, oldest pointer first, each with its reason. */
+  async explain(workspaceId: string, id: Identifier) {
+    const found = await this.lookup(workspaceId, id);
+    if (!found.found) return found;
+    const { profile, attachedTo, chain } = found;
+    return {
+      found: true as const,
+      body: {
+        profileId: profile.profileId,
+        identifier: id,
+        attachedTo,
+        profile: { profileId: profile.profileId, createdAt: profile.createdAt.toISOString(), identifierCounts: profile.counts ?? {} },
+        merges: chain.flatMap((node) =>
+          node.mergedInto && node.merge
+            ? [describeMerge({ fromProfileId: node.profileId, intoProfileId: node.mergedInto, merge: node.merge })]
+            : [],
+        ),
+      },
+    };
+  }
+
+  /**
+   * Removes an identifier from its profile (like Segment's delete-external-ids): later events
+   * carrying it create or attach elsewhere. The merges it caused stay (history). The identity is
+   * deleted first: a failure before the counts are lowered leaves them too high, which can only
+   * make a limit stricter.
+   */
+  async remove(workspaceId: string, id: Identifier): Promise<{ removed: boolean; profileId?: string }> {
+    const found = await this.lookup(workspaceId, id);
+    if (!found.found) {
+      // An identity whose profile document is missing is still removable.
+      return { removed: found.why === 'profile_missing' && (await this.identities.remove(workspaceId, id)) };
+    }
+    if (!(await this.identities.remove(workspaceId, id))) return { removed: false };
+    await this.profiles.uncountIdentifier(workspaceId, found.profile.profileId, found.attachedTo, id);
+    return { removed: true, profileId: found.profile.profileId };
+  }
+}

@@ -1,0 +1,187 @@
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { recordKey, Topics, type IdentityMerge, type NormalizedEvent, type ResolvedEvent, type TopicDef } from '@cdp/contracts';
+import { AvroSerde } from '@cdp/kafka';
+import { stackEndpoints, startService, testScope, TopicReader, waitFor, withServiceLogs, type RunningService } from '@cdp/testing';
+
+/**
+ * The built identity-resolver on the real stack (Kafka, registry, FerretDB): normalized events in
+ * as Avro, resolved events and merges out; alias calls, windowed limits, explanations, removal
+ * of an identifier, and erasure tombstones of cdp.profiles.changes.v1.
+ */
+const scope = testScope('idres');
+const PORT = 14_000 + Math.floor(Math.random() * 900) * 10 + 3;
+const WS = 'demo';
+const DAY = 86_400_000;
+const auth = { authorization: 'Bearer dev-api-key' };
+const topic = (def: TopicDef<unknown>): string => `${scope.namespace}${def.name}`;
+
+let service: RunningService;
+let producer: Producer;
+let serde: AvroSerde;
+let resolved: TopicReader<ResolvedEvent>;
+let merges: TopicReader<IdentityMerge>;
+
+beforeAll(async () => {
+  // Info level, so the audit line of the identity removal is in the output.
+  service = await startService('identity-resolver', PORT, { ...scope.env, LOG_LEVEL: 'info' }, { keepOutputChars: 200_000 });
+  const { kafkaBrokers, registryUrl } = stackEndpoints();
+  const kafka = new Kafka({ brokers: kafkaBrokers.split(','), clientId: 'identity-resolver-it', logLevel: logLevel.NOTHING });
+  producer = kafka.producer();
+  await producer.connect();
+  serde = AvroSerde.connect(registryUrl);
+  resolved = await new TopicReader<ResolvedEvent>(topic(Topics.resolvedEvents)).start();
+  merges = await new TopicReader<IdentityMerge>(topic(Topics.identityMerges)).start();
+}, 120_000);
+
+afterAll(async () => {
+  await resolved?.stop();
+  await merges?.stop();
+  await producer?.disconnect();
+  await service?.stop();
+});
+
+const withLogs = (run: () => Promise<void>): Promise<void> => withServiceLogs(() => [service], run);
+const url = (path: string) => `${service.url}${path}`;
+const identity = (typeValue: string, init: RequestInit = {}) =>
+  fetch(url(`/v1/identities/${encodeURIComponent(typeValue)}`), { ...init, headers: { ...auth, ...(init.headers ?? {}) } });
+const putRules = (body: unknown) =>
+  fetch(url('/v1/identity-rules'), { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+let seq = 0;
+const T0 = Date.UTC(2026, 0, 1);
+const event = (over: Partial<NormalizedEvent>): NormalizedEvent => ({
+  workspaceId: WS,
+  sourceId: 'src',
+  messageId: `m-${scope.id}-${++seq}`,
+  type: 'identify',
+  event: null,
+  name: null,
+  userId: null,
+  anonymousId: null,
+  groupId: null,
+  previousId: null,
+  timestamp: T0,
+  receivedAt: T0 + seq,
+  traits: '{}',
+  properties: '{}',
+  context: '{}',
+  violations: [],
+  ...over,
+});
+
+/** Produces the event on the normalized topic and waits until the resolver has emitted it. */
+async function resolve(over: Partial<NormalizedEvent>): Promise<ResolvedEvent> {
+  const e = event(over);
+  const codec = await serde.codec(Topics.normalizedEvents, topic(Topics.normalizedEvents));
+  await producer.send({
+    topic: codec.topic,
+    acks: -1,
+    messages: [{ key: recordKey(WS, e.anonymousId ?? e.userId ?? e.messageId), value: await codec.encode(e) }],
+  });
+  return (await resolved.waitForRecord((r) => r.messageId === e.messageId, `resolution of ${e.messageId}`, 60_000)).value;
+}
+
+const id = (tag: string) => `${tag}-${scope.id}`;
+
+it('links an alias previousId to the userId as a merge with reason alias, and explains it', () =>
+  withLogs(async () => {
+    const visitor = await resolve({ anonymousId: id('visitor') });
+    const user = await resolve({ userId: id('user') });
+    expect(user.profileId).not.toBe(visitor.profileId);
+    const alias = await resolve({ type: 'alias', userId: id('user'), previousId: id('visitor'), timestamp: T0 + 5_000 });
+    // The older profile (the visitor's) survives.
+    expect(alias.profileId).toBe(visitor.profileId);
+    const merge = (await merges.waitForRecord((m) => m.messageId === alias.messageId, 'the alias merge')).value;
+    expect(merge).toMatchObject({ fromProfileId: user.profileId, intoProfileId: visitor.profileId, reason: 'alias' });
+
+    const res = await identity(`user_id:${id('user')}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      profileId: visitor.profileId,
+      attachedTo: user.profileId,
+      profile: { profileId: visitor.profileId, identifierCounts: { anonymous_id: 1, user_id: 1 } },
+      merges: [
+        {
+          fromProfileId: user.profileId,
+          intoProfileId: visitor.profileId,
+          reason: 'alias',
+          identifiers: [
+            { type: 'user_id', value: id('user') },
+            { type: 'anonymous_id', value: id('visitor') },
+          ],
+          messageId: alias.messageId,
+          eventTimestamp: new Date(T0 + 5_000).toISOString(),
+          score: null,
+        },
+      ],
+    });
+    // The survivor's own identifier has no merge on its way.
+    expect(await (await identity(`anonymous_id:${id('visitor')}`)).json()).toMatchObject({ profileId: visitor.profileId, merges: [] });
+  }));
+
+it('counts a windowed limit over the events’ time', () =>
+  withLogs(async () => {
+    expect((await putRules({ limits: { email: { max: 1, window: '30d' } } })).status).toBe(200);
+    try {
+      const first = await resolve({ userId: id('w'), traits: JSON.stringify({ email: `${id('w1')}@x.io` }), timestamp: T0 });
+      // Ten days later: a second email within 30 days is demoted.
+      const second = await resolve({ userId: id('w'), traits: JSON.stringify({ email: `${id('w2')}@x.io` }), timestamp: T0 + 10 * DAY });
+      expect(second.profileId).toBe(first.profileId);
+      expect(second.identifiers).toEqual([{ type: 'user_id', value: id('w') }]);
+      expect((await identity(`email:${id('w2')}@x.io`)).status).toBe(404);
+      // Forty days later the first one has left the window.
+      const third = await resolve({ userId: id('w'), traits: JSON.stringify({ email: `${id('w3')}@x.io` }), timestamp: T0 + 40 * DAY });
+      expect(third.identifiers.map((i) => i.type)).toEqual(['user_id', 'email']);
+      expect(await (await identity(`email:${id('w3')}@x.io`)).json()).toMatchObject({ profileId: first.profileId });
+    } finally {
+      expect((await putRules({})).status).toBe(200);
+    }
+  }));
+
+it('removes an identifier from its profile (admin, audited): later events carrying it start elsewhere', () =>
+  withLogs(async () => {
+    const first = await resolve({ userId: id('d'), anonymousId: id('shared-kiosk') });
+    expect((await identity(`anonymous_id:${id('shared-kiosk')}`, { method: 'DELETE', headers: { authorization: '' } })).status).toBe(401);
+    const del = await identity(`anonymous_id:${id('shared-kiosk')}`, { method: 'DELETE' });
+    expect(del.status).toBe(200);
+    expect(await del.json()).toMatchObject({ removed: true, profileId: first.profileId });
+    expect((await identity(`anonymous_id:${id('shared-kiosk')}`)).status).toBe(404);
+    expect((await identity(`anonymous_id:${id('shared-kiosk')}`, { method: 'DELETE' })).status).toBe(404);
+    expect((await identity('no-colon', { method: 'DELETE' })).status).toBe(400);
+    // The user id stays; the kiosk's next visitor gets a profile of their own.
+    expect(await (await identity(`user_id:${id('d')}`)).json()).toMatchObject({ profileId: first.profileId });
+    const next = await resolve({ anonymousId: id('shared-kiosk'), traits: JSON.stringify({ email: `${id('kiosk')}@x.io` }) });
+    expect(next.profileId).not.toBe(first.profileId);
+    // Audited: action, outcome and route, never the identifier itself.
+    const audit = service
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('identities.delete'));
+    expect(audit.length).toBeGreaterThanOrEqual(2);
+    expect(audit.join('\n')).not.toContain(id('shared-kiosk'));
+  }));
+
+it('drops an erased person’s profiles and identifiers on the profile-store’s tombstones', () =>
+  withLogs(async () => {
+    const a = await resolve({ anonymousId: id('er-anon'), traits: JSON.stringify({ email: `${id('er')}@x.io` }) });
+    const b = await resolve({ userId: id('er-user') });
+    const linked = await resolve({ userId: id('er-user'), traits: JSON.stringify({ email: `${id('er')}@x.io` }) });
+    expect(linked.profileId).toBe(a.profileId);
+    const other = await resolve({ userId: id('keep') });
+
+    // What the profile-store writes on erasure: per erased profile id, tombstones keyed <workspace>:<profileId>.
+    await producer.send({
+      topic: topic(Topics.profileChanges),
+      acks: -1,
+      messages: [a.profileId, b.profileId].map((p) => ({ key: recordKey(WS, p), value: null })),
+    });
+    for (const gone of [`anonymous_id:${id('er-anon')}`, `email:${id('er')}@x.io`, `user_id:${id('er-user')}`]) {
+      await waitFor(async () => ((await identity(gone)).status === 404 ? true : undefined), `${gone.split(':')[0]} to be dropped`, 30_000);
+    }
+    expect(await (await identity(`user_id:${id('keep')}`)).json()).toMatchObject({ profileId: other.profileId });
+    // The identifiers are free: a later event carrying one starts a new profile with no history.
+    const again = await resolve({ userId: id('er-user'), anonymousId: id('fresh') });
+    expect(again.identifiers).toHaveLength(2);
+    expect(await (await identity(`user_id:${id('er-user')}`)).json()).toMatchObject({ profileId: again.profileId, merges: [] });
+  }));
