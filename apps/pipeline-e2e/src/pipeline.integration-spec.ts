@@ -25,12 +25,16 @@ afterAll(async () => {
   await Promise.all(Object.values(services ?? {}).map((s) => s.stop()));
 });
 
-const post = (url: string, body: unknown, authorization: string) =>
+const post = (url: string, body: unknown, authorization: string, headers: Record<string, string> = {}) =>
   fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization },
+    headers: { 'content-type': 'application/json', authorization, ...headers },
     body: JSON.stringify(body),
   });
+
+/** The caller's trace (W3C traceparent), followed from the HTTP call to the segment change. */
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const traced = { traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` };
 
 it('takes an identify and a track from the collector to a profile and a segment entry', () =>
   withServiceLogs(
@@ -54,6 +58,7 @@ it('takes an identify and a track from the collector to a profile and a segment 
           traits: { email: `  Jane.${scope.id}@Example.COM `, country: 'DE' },
         },
         writeAuth,
+        traced,
       );
       expect(identify.status).toBe(200);
       expect(await identify.json()).toEqual({ success: true });
@@ -65,6 +70,7 @@ it('takes an identify and a track from the collector to a profile and a segment 
           properties: { total: 120 },
         },
         writeAuth,
+        traced,
       );
       expect(track.status).toBe(200);
 
@@ -95,6 +101,8 @@ it('takes an identify and a track from the collector to a profile and a segment 
         membershipVersion: 1,
       });
       expect(change.key).toBe(`demo:${profile.profileId}`);
+      // Five stages later the record still belongs to the caller's trace, with a span of its own.
+      expect(change.headers['traceparent']).toMatch(new RegExp(`^00-${TRACE_ID}-(?!00f067aa0ba902b7)[0-9a-f]{16}-01$`));
     },
   ));
 
