@@ -15,12 +15,21 @@ interface BodyParserError {
  * a message), not passed on to Express's final handler, which logs them as errors with a stack.
  */
 export function useJsonBodies(app: INestApplication, limitBytes = JSON_BODY_LIMIT_BYTES): void {
+  // A body the JSON parser skips would reach a handler as "no body", which some read as "all defaults".
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (!hasBody(req) || req.is('application/json') || req.is('+json')) return next();
+    res.status(415).json({ statusCode: 415, message: 'send the body as application/json', error: 'Unsupported Media Type' });
+  });
   app.use(json({ limit: limitBytes }));
   app.use((err: BodyParserError | undefined, _req: Request, res: Response, next: NextFunction) => {
     const answer = err && bodyErrorAnswer(err, limitBytes);
     if (!answer) return next(err);
     res.status(answer.statusCode).json(answer);
   });
+}
+
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
 export function bodyErrorAnswer(

@@ -101,6 +101,31 @@ export function httpAttacks(stack: () => Stack): void {
           headers: bearer(DEMO_API_KEY),
           json: true,
         },
+        // The fresh workspace's keys for the writes: a hostile body that happens to be valid changes only it.
+        ...workspaceWrites(),
+      ];
+    };
+
+    const workspaceWrites = (): Target[] => {
+      const n = s().normalizer.url;
+      const ps = s()['profile-store'].url;
+      const key = bearer(ws.apiKey);
+      const t = (label: string, method: string, url: string): Target => ({ label, method, url, headers: key, json: true });
+      return [
+        t('normalizer settings', 'PUT', `${n}/v1/settings`),
+        t('tracking plan event', 'PUT', `${n}/v1/tracking-plans/Hostile%20Event`),
+        t('dlq replay', 'POST', `${n}/v1/dlq/replay`),
+        t('identity rules', 'PUT', `${s()['identity-resolver'].url}/v1/identity-rules`),
+        t('regulations', 'POST', `${ps}/v1/regulations`),
+        t('computed trait', 'PUT', `${ps}/v1/computed-traits/hostile`),
+        { label: 'ndjson import', method: 'POST', url: `${s().collector.url}/v1/import/ndjson`, headers: basic(ws.writeKey), json: false },
+        {
+          label: 'webhook',
+          method: 'POST',
+          url: `${s().collector.url}/v1/webhooks/${ws.sourceId}`,
+          headers: basic(ws.writeKey),
+          json: true,
+        },
       ];
     };
 
@@ -132,6 +157,12 @@ export function httpAttacks(stack: () => Stack): void {
         t('admin keys of', 'GET', `${c}/v1/admin/workspaces/${p}/keys`, bearer(ADMIN_TOKEN)),
         t('admin revoke key', 'DELETE', `${c}/v1/admin/workspaces/${ws.workspaceId}/keys/${p}`, bearer(ws.apiKey)),
         t('admin rotate', 'POST', `${c}/v1/admin/workspaces/${ws.workspaceId}/sources/${p}/rotate-key`, bearer(ws.apiKey)),
+        t('regulation status', 'GET', `${s()['profile-store'].url}/v1/regulations/${p}`, demo),
+        t('computed trait delete', 'DELETE', `${s()['profile-store'].url}/v1/computed-traits/${p}`, bearer(ws.apiKey)),
+        t('tracking plan get', 'GET', `${s().normalizer.url}/v1/tracking-plans/${p}`, demo),
+        t('tracking plan delete', 'DELETE', `${s().normalizer.url}/v1/tracking-plans/${p}`, bearer(ws.apiKey)),
+        t('identity delete', 'DELETE', `${s()['identity-resolver'].url}/v1/identities/${p}`, bearer(ws.apiKey)),
+        t('pixel', 'GET', `${c}/v1/pixel/${p}`, {}),
       ];
     };
 
