@@ -60,6 +60,42 @@ describe('ConsumerRunner', () => {
     expect(control.commit).toHaveBeenCalledWith('7');
   });
 
+  it('stops within stopDrainMs when a chunk hangs, leaving it uncommitted for the next member', async () => {
+    const runner = new ConsumerRunner({
+      client,
+      groupId: 'g',
+      topics: ['t'],
+      stopDrainMs: 3_000,
+      handle: () => new Promise<void>(() => undefined),
+    });
+    await runner.start();
+    const control = { heartbeat: jest.fn(() => Promise.resolve()), commit: jest.fn(() => Promise.resolve()), isRunning: () => true };
+    void consumers[0]?.onBatch?.({ topic: 't', partition: 0, records: [record('3')] }, control);
+    let stopped = false;
+    void runner.stop().then(() => (stopped = true));
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(stopped).toBe(false);
+    await jest.advanceTimersByTimeAsync(1_500);
+    expect(stopped).toBe(true);
+    expect(consumers[0]?.disconnected).toBe(true);
+    expect(control.commit).not.toHaveBeenCalled();
+  });
+
+  it('stops as soon as the chunks in hand are done and committed', async () => {
+    let finish = () => undefined as void;
+    const runner = new ConsumerRunner({ client, groupId: 'g', topics: ['t'], handle: () => new Promise<void>((r) => (finish = r)) });
+    await runner.start();
+    const control = { heartbeat: jest.fn(() => Promise.resolve()), commit: jest.fn(() => Promise.resolve()), isRunning: () => true };
+    void consumers[0]?.onBatch?.({ topic: 't', partition: 0, records: [record('4')] }, control);
+    let stopped = false;
+    void runner.stop().then(() => (stopped = true));
+    await jest.advanceTimersByTimeAsync(500);
+    finish();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(stopped).toBe(true);
+    expect(control.commit).toHaveBeenCalledWith('4');
+  });
+
   it('rejoins with a new member when the client dies for good, and reports not running meanwhile', async () => {
     const runner = new ConsumerRunner({ client, groupId: 'g', topics: ['t'], handle: () => Promise.resolve() });
     await runner.start();

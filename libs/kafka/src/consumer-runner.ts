@@ -4,6 +4,8 @@ import type { BatchControl, ConsumerPort, InboundRecord, KafkaClientPort } from 
 const HEARTBEAT_MS = 2_000;
 /** Pause before a consumer that died for good rejoins its group. */
 const REJOIN_DELAY_MS = 1_000;
+/** How long a stop waits for the chunks in hand before it leaves the group without them. */
+const STOP_DRAIN_MS = 8_000;
 
 export interface ChunkContext {
   topic: string;
@@ -27,6 +29,12 @@ export interface ConsumerRunnerOptions {
   partitionsConcurrently?: number;
   fromBeginning?: boolean;
   onError?: (error: unknown, context: ChunkContext) => void;
+  /**
+   * A stop waits this long for the chunks in hand, then leaves the group without committing them
+   * (they are redelivered to another member; effects are idempotent), so a SIGTERM under load
+   * ends well inside an orchestrator's grace period. Default 8 s.
+   */
+  stopDrainMs?: number;
 }
 
 /**
@@ -40,6 +48,9 @@ export class ConsumerRunner {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly byPartition = new Map<string, Promise<void>>();
   private stopped = false;
+  private abandon: () => void = () => undefined;
+  /** Settles when a stop gives up waiting for the chunks in hand. */
+  private readonly abandoned = new Promise<void>((resolve) => (this.abandon = resolve));
 
   constructor(private readonly options: ConsumerRunnerOptions) {}
 
@@ -81,14 +92,19 @@ export class ConsumerRunner {
       if (!control.isRunning()) return;
       const chunk = records.slice(i, i + size);
       const beat = setInterval(() => control.heartbeat().catch(() => undefined), HEARTBEAT_MS);
+      let finished: boolean;
       try {
-        await this.options.handle(chunk, context);
+        const handling = this.options.handle(chunk, context);
+        finished = await Promise.race([handling.then(() => true), this.abandoned.then(() => false)]);
+        // Left running when abandoned: its late failure is of no consequence (not committed).
+        if (!finished) handling.catch(() => undefined);
       } catch (e) {
         this.options.onError?.(e, context);
         throw e;
       } finally {
         clearInterval(beat);
       }
+      if (!finished) return;
       const last = chunk.at(-1);
       if (last) await control.commit(last.offset);
       await control.heartbeat();
@@ -110,12 +126,14 @@ export class ConsumerRunner {
     await this.start().catch((e: unknown) => void this.rejoin(this.consumer ?? dead, e));
   }
 
-  /** Finishes the chunks in hand, commits them, and leaves the group. */
+  /** Finishes the chunks in hand (for at most stopDrainMs), commits them, and leaves the group. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (!this.consumer) return;
     this.running = false;
+    const deadline = setTimeout(() => this.abandon(), this.options.stopDrainMs ?? STOP_DRAIN_MS);
     await Promise.all(this.inFlight);
+    clearTimeout(deadline);
     await this.consumer.disconnect();
     this.consumer = undefined;
   }
