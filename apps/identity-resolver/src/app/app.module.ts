@@ -7,6 +7,11 @@ import { IdentitiesController } from './identities.controller';
 import { IdentitiesRepository } from './identities.repository';
 import { IdentitiesService } from './identities.service';
 import { IdentityProfilesRepository } from './identity-profiles.repository';
+import { FuzzyLinker } from './fuzzy-linker.service';
+import { IdentityReviewsController } from './identity-reviews.controller';
+import { IdentityReviewsRepository } from './identity-reviews.repository';
+import { IdentityReviewsService } from './identity-reviews.service';
+import { BlockingKeysRepository, LinkageRecordsRepository } from './linkage.repository';
 import { IdentityRulesController } from './identity-rules.controller';
 import { IdentityRulesService } from './identity-rules.service';
 import { IdentityRulesStore } from './identity-rules.store';
@@ -21,13 +26,18 @@ import { ResolverService } from './resolver.service';
     MongoModule.forRoot(),
     AccessModule,
   ],
-  controllers: [IdentitiesController, IdentityRulesController],
+  controllers: [IdentitiesController, IdentityRulesController, IdentityReviewsController],
   providers: [
     IdentitiesRepository,
     IdentityProfilesRepository,
     IdentityRulesStore,
     IdentityRulesService,
     ResolverService,
+    LinkageRecordsRepository,
+    BlockingKeysRepository,
+    IdentityReviewsRepository,
+    FuzzyLinker,
+    IdentityReviewsService,
     IdentitiesService,
     ProfileErasures,
     NormalizedEventsConsumer,

@@ -4,12 +4,13 @@ import { identifierDigest, type Identifier } from '@cdp/identity-graph';
 import { MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
 
 /** Why two profiles were merged: the rule that linked them. */
-export type MergeReason = 'shared_identifier' | 'alias';
+export type MergeReason = 'shared_identifier' | 'alias' | 'fuzzy_match';
 
 /** A probabilistic match's score and what each compared field contributed (for fuzzy merges). */
 export interface MergeScore {
   total: number;
-  fields: { field: string; weight: number }[];
+  /** Each compared field: its agreement level (agree, partial, disagree) and the bits it added. */
+  fields: { field: string; level?: string; weight: number }[];
 }
 
 /** How an absorbed profile was merged; kept so a merge can be explained and re-emitted. */
@@ -26,6 +27,8 @@ export interface MergeInfo {
   timestamp?: Date | null;
   /** Only on probabilistic merges. */
   score?: MergeScore | null;
+  /** A fuzzy merge accepted from the review queue (not an automatic one). */
+  reviewed?: boolean;
 }
 
 /** When an identifier was added, by the causing event's time; keyed by `identifierDigest` (no values stored). */

@@ -36,5 +36,6 @@ function toInput(body: IdentityRulesDto): IdentityRulesInput {
     if (body.blocked.values !== undefined) input.blocked.values = body.blocked.values;
     if (body.blocked.patterns !== undefined) input.blocked.patterns = body.blocked.patterns;
   }
+  if (body.fuzzy !== undefined) input.fuzzy = body.fuzzy;
   return input;
 }

@@ -17,6 +17,7 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import { IDENTIFIER_TYPE } from '@cdp/identity-graph';
+import { fuzzyProblems, type FuzzyRulesInput } from './fuzzy-rules';
 import { limitProblem, regexProblem, RULE_BOUNDS, type LimitSetting } from './identity-rules';
 
 const TYPE_RULE = 'a-z, 0-9, "_" and "-", at most 64 characters';
@@ -70,6 +71,19 @@ const AreSafePatterns = (options?: ValidationOptions) =>
     options,
   );
 
+/** The `fuzzy` section, checked by `fuzzyProblems` (the matching settings by the lib's `parseMatchingConfig`). */
+const IsFuzzySection = (options?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isFuzzySection',
+      validator: {
+        validate: (value: unknown) => fuzzyProblems(value).length === 0,
+        defaultMessage: (args?: ValidationArguments) => fuzzyProblems(args?.value).join('; '),
+      },
+    },
+    options,
+  );
+
 export class BlockedValuesDto {
   @IsOptional()
   @IsArray({ message: 'values must be an array of strings' })
@@ -113,4 +127,8 @@ export class IdentityRulesDto {
   @ValidateNested()
   @Type(() => BlockedValuesDto)
   blocked?: BlockedValuesDto;
+
+  @IsOptional()
+  @IsFuzzySection()
+  fuzzy?: FuzzyRulesInput;
 }

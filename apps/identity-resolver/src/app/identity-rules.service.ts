@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { fuzzySettings, type FuzzySettings } from './fuzzy-rules';
 import { toResolverRules, withDefaults, type EffectiveIdentityRules, type IdentityRulesInput, type ResolverRules } from './identity-rules';
 import { IdentityRulesStore } from './identity-rules.store';
 
@@ -7,7 +8,7 @@ export const RULES_CACHE_MS = 3000;
 
 interface Cached {
   at: number;
-  rules: Promise<{ effective: EffectiveIdentityRules; resolver: ResolverRules }>;
+  rules: Promise<{ effective: EffectiveIdentityRules; resolver: ResolverRules; fuzzy: FuzzySettings }>;
 }
 
 /**
@@ -24,6 +25,11 @@ export class IdentityRulesService {
   /** The rules the resolver applies to a new event of the workspace. */
   async forWorkspace(workspaceId: string): Promise<ResolverRules> {
     return (await this.load(workspaceId)).resolver;
+  }
+
+  /** Fuzzy matching of the workspace: whether it is on, and its matcher (built once per read of the rules). */
+  async fuzzy(workspaceId: string): Promise<FuzzySettings> {
+    return (await this.load(workspaceId)).fuzzy;
   }
 
   /** The effective rules as the API shows them (windows included). */
@@ -44,7 +50,7 @@ export class IdentityRulesService {
     // One read per workspace at a time: concurrent callers share the promise.
     const rules = this.store.get(workspaceId).then((input) => {
       const effective = withDefaults(input);
-      return { effective, resolver: toResolverRules(effective) };
+      return { effective, resolver: toResolverRules(effective), fuzzy: fuzzySettings(input?.fuzzy) };
     });
     this.cache.set(workspaceId, { at: now, rules });
     // A failed read is not cached: the next caller tries again.

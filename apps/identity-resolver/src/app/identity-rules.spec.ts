@@ -43,7 +43,9 @@ describe('identity rules validation', () => {
     [{ blocked: { patterns: ['^(a|ab)*$'] } }, 'blocked.patterns[0] "^(a|ab)*$" repeats an alternation'],
     [{ blocked: { patterns: ['(\\w)\\1+'] } }, 'uses a back-reference'],
     [{ blocked: { other: 1 } }, 'blocked.property other should not exist'],
-    [{ fuzzy: true }, 'property fuzzy should not exist'],
+    [{ fuzzy: true }, 'fuzzy must be an object'],
+    [{ fuzzy: { reviewThreshold: 30 } }, 'fuzzy.reviewThreshold: must not exceed autoMergeThreshold'],
+    [{ colour: 'red' }, 'property colour should not exist'],
   ])('refuses %j naming the field', (body, message) => {
     expect(problems(body).join('\n')).toContain(message);
   });

@@ -1,4 +1,5 @@
 import { DEFAULT_IDENTITY_RULES, type IdentityRules } from '@cdp/identity-graph';
+import { effectiveFuzzy, type EffectiveFuzzyRules, type FuzzyRulesInput } from './fuzzy-rules';
 
 /**
  * Per-workspace identity rules as the API and the store see them. Pure functions, so the
@@ -14,6 +15,8 @@ export interface IdentityRulesInput {
   limits?: Record<string, LimitSetting>;
   defaultLimit?: number;
   blocked?: { values?: string[]; patterns?: string[] };
+  /** Probabilistic matching (`fuzzy-rules.ts`); omitted settings take the defaults. */
+  fuzzy?: FuzzyRulesInput;
 }
 
 /** The effective rules of a workspace, as GET answers them. */
@@ -22,6 +25,7 @@ export interface EffectiveIdentityRules {
   limits: Record<string, LimitSetting>;
   defaultLimit: number;
   blocked: { values: string[]; patterns: string[] };
+  fuzzy: EffectiveFuzzyRules;
 }
 
 export const RULE_BOUNDS = {
@@ -165,6 +169,7 @@ export function withDefaults(
       values: [...(set.blocked?.values ?? defaults.blocked.values)],
       patterns: [...(set.blocked?.patterns ?? defaults.blocked.patterns)],
     },
+    fuzzy: effectiveFuzzy(set.fuzzy),
   };
 }
 

@@ -17,6 +17,7 @@ import { IdentityRulesService } from './identity-rules.service';
 import { erasuresOf, ProfileErasures } from './profile-erasures';
 import { toIdentityMerge, toResolvedEvent } from './outputs';
 import { mapLimit } from './independent-groups';
+import { FuzzyLinker } from './fuzzy-linker.service';
 import { ResolverService, type Resolution } from './resolver.service';
 
 /** Independent groups of a chunk resolved at the same time (each a few database round trips per event). */
@@ -41,6 +42,7 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
     private readonly resolver: ResolverService,
     private readonly rules: IdentityRulesService,
     private readonly erasures: ProfileErasures,
+    private readonly fuzzy: FuzzyLinker,
   ) {
     super(kafka, metrics, health, [Topics.normalizedEvents, Topics.profileChanges], 'identity-resolver');
   }
@@ -71,7 +73,9 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
     await mapLimit(groups, GROUP_CONCURRENCY, async (group) => {
       for (const i of group) {
         const { event, rules } = events[i] as (typeof events)[number];
-        results[i] = await this.resolver.resolve(event, rules);
+        const result = await this.resolver.resolve(event, rules);
+        // Fuzzy matching after flat matching, in the group's order, so the next event of the group sees its merge.
+        results[i] = result.ok ? await this.fuzzy.link(event, rules, await this.rules.fuzzy(event.workspaceId), result) : result;
       }
     });
     const outbound: OutboundRecord[] = [];

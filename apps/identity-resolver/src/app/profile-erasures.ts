@@ -3,6 +3,7 @@ import { workspaceOfKey } from '@cdp/contracts';
 import type { InboundRecord } from '@cdp/kafka';
 import { IdentitiesRepository } from './identities.repository';
 import { IdentityProfilesRepository } from './identity-profiles.repository';
+import { BlockingKeysRepository, LinkageRecordsRepository } from './linkage.repository';
 import { MAX_CHAIN } from './profile-graph';
 
 /** An erased profile, from a tombstone on cdp.profiles.changes.v1 (key `<workspaceId>:<profileId>`, null value). */
@@ -39,6 +40,8 @@ export class ProfileErasures {
   constructor(
     private readonly identities: IdentitiesRepository,
     private readonly profiles: IdentityProfilesRepository,
+    private readonly linkage: LinkageRecordsRepository,
+    private readonly blocks: BlockingKeysRepository,
   ) {}
 
   async apply(erasures: readonly Erasure[]): Promise<void> {
@@ -56,6 +59,8 @@ export class ProfileErasures {
       const ids = [...all];
       const identifiers = await this.identities.removeOfProfiles(ws, ids, at);
       const profiles = await this.profiles.deleteProfiles(ws, ids, at);
+      // The person's fuzzy-matching record (name, birthday, address, phone) goes too, and the profiles leave its blocks.
+      await this.linkage.erase(ws, ids, at, (keys, profileId) => this.blocks.remove(ws, keys, profileId));
       this.logger.log(`erasure in ${ws}: ${ids.length} profile id(s), ${identifiers} identifier(s) and ${profiles} profile(s) dropped`);
     }
   }

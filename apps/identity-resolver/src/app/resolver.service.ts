@@ -171,7 +171,7 @@ export class ResolverService {
 
 const identifierNode = (id: Identifier): string => `identifier\u0000${id.type}\u0000${id.value}`;
 
-const toState = (doc: IdentityProfileDoc): WindowedProfileState => ({
+export const toState = (doc: IdentityProfileDoc): WindowedProfileState => ({
   profileId: doc.profileId,
   createdAt: doc.createdAt.getTime(),
   counts: doc.counts ?? {},
