@@ -142,6 +142,34 @@ it('counts a redelivered event (same messageId) once', () =>
     expect(profile.stats.eventCount).toBe(2);
   }));
 
+it('counts an event once when a redelivery names another profile, also after the two merge', () =>
+  withLogs(async () => {
+    // The identity-resolver, redelivered after a crash, can resolve an event again to another
+    // profile: two copies on two keys (so two partitions), handled at the same time.
+    const first = pid('owner-a');
+    const second = pid('owner-b');
+    const shared = event(first, { type: 'track', event: 'Viewed' });
+    await Promise.all([sendEvents(first, [event(first), shared]), sendEvents(second, [event(second), { ...shared, profileId: second }])]);
+    const count = async (id: string) => ((await (await get(id)).json()) as ProfileBody).stats.eventCount;
+    await waitFor(async () => (await count(first)) + (await count(second)) >= 3 || undefined, 'the three events applied');
+    expect((await count(first)) + (await count(second))).toBe(3);
+    const merge: IdentityMerge = {
+      workspaceId: WS,
+      mergeId: `merge-owner-${scope.id}`,
+      fromProfileId: first,
+      intoProfileId: second,
+      reason: 'shared identifier',
+      identifiers: [],
+      score: null,
+      messageId: null,
+      mergedAt: 6_000,
+      receivedAt: null,
+    };
+    await produce(Topics.identityMerges, recordKey(WS, second), [merge]);
+    const merged = await profileWhen(first, (b) => b.profileId === second, 'the redirect to the survivor');
+    expect(merged.stats.eventCount).toBe(3);
+  }));
+
 it('answers an absorbed id with the survivor and summed counts', () =>
   withLogs(async () => {
     const into = pid('into');
@@ -368,7 +396,8 @@ describe('regulations', () => {
         expect(JSON.stringify(await res.json())).toMatch(message);
       }
       expect((await fetch(`${service.url}/v1/regulations/reg_unknown`, { headers: auth })).status).toBe(404);
-      expect((await fetch(`${service.url}/v1/regulations`, { method: 'POST', body: '{}' })).status).toBe(401);
+      const noKey = { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } };
+      expect((await fetch(`${service.url}/v1/regulations`, noKey)).status).toBe(401);
     }));
 });
 

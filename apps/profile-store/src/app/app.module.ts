@@ -21,6 +21,7 @@ import { RegulationsController } from './regulations.controller';
 import { RegulationsRepository } from './regulations.repository';
 import { RegulationsService } from './regulations.service';
 import { TimelineRepository } from './timeline.repository';
+import { EventOwnersRepository } from './event-owners.repository';
 import { TimelineSweeper } from './timeline-sweeper';
 
 @Module({
@@ -35,6 +36,7 @@ import { TimelineSweeper } from './timeline-sweeper';
     ProfilesRepository,
     ProfileIdentifiersRepository,
     TimelineRepository,
+    EventOwnersRepository,
     ProfileSegmentsRepository,
     ErasuresRepository,
     ComputedTraitsRepository,

@@ -9,6 +9,7 @@ import { ErasuresRepository } from './erasures.repository';
 import { ProfileSegmentsRepository } from './profile-segments.repository';
 import { ProfileWriter } from './profile-writer';
 import { TimelineRepository } from './timeline.repository';
+import { EventOwnersRepository } from './event-owners.repository';
 
 type Decoded<T> = { record: InboundRecord; value: T };
 /** An output and the record that caused it (its trace continues on the output). */
@@ -34,6 +35,7 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
     private readonly segments: ProfileSegmentsRepository,
     private readonly erasures: ErasuresRepository,
     private readonly definitions: ComputedTraitsRepository,
+    private readonly owners: EventOwnersRepository,
   ) {
     // One consumer group for all three topics (the base class names the group after the service).
     super(kafka, metrics, health, [Topics.resolvedEvents, Topics.identityMerges, Topics.segmentChanges], 'profile-store');
@@ -80,23 +82,30 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
     });
     const byWorkspace = groupBy(valid, (e) => e.value.workspaceId);
     for (const [workspaceId, wsEvents] of byWorkspace) {
+      const live = await this.withoutErased(workspaceId, wsEvents);
+      // An event goes to the profile that claimed it first, whatever profile id this copy names;
+      // claims are taken before the timeline is read, so a copy that finds no claim and no timeline
+      // entry is the first (see EventOwnersRepository).
+      const owner = await this.owners.claim(
+        workspaceId,
+        live.map((e) => ({ messageId: e.value.messageId, profileId: e.value.profileId })),
+      );
       // Events already in the timeline were fully processed (profile, change and timeline written).
       const done = await this.timeline.recorded(
         workspaceId,
-        wsEvents.map((e) => e.value.messageId),
+        live.map((e) => e.value.messageId),
       );
-      const pending = await this.withoutErased(
-        workspaceId,
-        wsEvents.filter((e) => !done.has(e.value.messageId)),
-      );
-      const batches = [...groupBy(pending, (e) => e.value.profileId)].map(([profileId, list]) => ({
+      const owned = live
+        .filter((e) => !done.has(e.value.messageId))
+        .map((e) => ({ ...e, value: { ...e.value, profileId: owner.get(e.value.messageId) ?? e.value.profileId } }));
+      const batches = [...groupBy(owned, (e) => e.value.profileId)].map(([profileId, list]) => ({
         profileId,
         events: dedupe(list.map((e) => e.value)),
       }));
       const defs = batches.length > 0 ? await this.definitions.cached(workspaceId) : [];
       const results = await Promise.all(batches.map((b) => this.writer.applyEvents(workspaceId, b.profileId, b.events, defs)));
       // A change continues the trace of the event it names.
-      const sourceOf = new Map(pending.map((e) => [e.value.messageId, e.record]));
+      const sourceOf = new Map(owned.map((e) => [e.value.messageId, e.record]));
       await this.emit(
         results
           .flatMap((r) => r.changes)
@@ -105,6 +114,11 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
       await this.timeline.record(
         workspaceId,
         results.flatMap((r, i) => (batches[i]?.events ?? []).map((event) => ({ profileId: r.profileId, event }))),
+      );
+      // Only once the timeline has them: a later copy then stops at the timeline.
+      await this.owners.release(
+        workspaceId,
+        live.map((e) => e.value.messageId),
       );
     }
   }
