@@ -166,6 +166,8 @@ it('counts an event once when a redelivery names another profile, also after the
       receivedAt: null,
     };
     await produce(Topics.identityMerges, recordKey(WS, second), [merge]);
+    // The merged change comes once the fold is stored (the redirect is written before it).
+    await changes.waitForRecord((c) => c.profileId === second && c.change === 'merged', 'the merged change');
     const merged = await profileWhen(first, (b) => b.profileId === second, 'the redirect to the survivor');
     expect(merged.stats.eventCount).toBe(3);
   }));
@@ -191,11 +193,12 @@ it('answers an absorbed id with the survivor and summed counts', () =>
       receivedAt: null,
     };
     await produce(Topics.identityMerges, recordKey(WS, into), [merge]);
+    // The merged change comes once the fold is stored (the redirect is written before it).
+    const merged = await changes.waitForRecord((c) => c.profileId === into && c.change === 'merged', 'the merged change');
+    expect(merged.value.absorbedProfileIds).toEqual([from]);
     const viaAbsorbed = await profileWhen(from, (b) => b.profileId === into, 'the redirect to the survivor');
     expect(viaAbsorbed.stats.eventCount).toBe(3);
     expect(viaAbsorbed.traits).toEqual({ a: 1, b: 2 });
-    const merged = await changes.waitForRecord((c) => c.profileId === into && c.change === 'merged', 'the merged change');
-    expect(merged.value.absorbedProfileIds).toEqual([from]);
   }));
 
 it('reflects segment changes in /segments, whatever their order', () =>
