@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+// `npm run bench:collector [-- --quick] [--no-build] [--reps=N] [--seconds=N] [--concurrency=N]`:
+// the collector alone (issue #3's target), batches of 100 events over HTTP at the maximum rate it
+// answers, the bare kafkajs produce of the same encoded events as its ceiling in the same run,
+// then half that rate for request latency. Writes bench/results/collector-latest.{json,md}.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { parseArgs } from './lib/args.mjs';
+import { produceCeiling, sampleRecords } from './lib/ceilings.mjs';
+import { percentiles } from './lib/latency.mjs';
+import { drive } from './lib/load.mjs';
+import { TOPICS } from './lib/sampler.mjs';
+import { benchScope, endpoints, prepare, procSample, startService } from './lib/services.mjs';
+import { Workload } from './lib/workload.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { args, num } = parseArgs(process.argv.slice(2));
+const cfg = {
+  reps: num('reps', 3, 3),
+  seconds: num('seconds', 20, 8),
+  halfSeconds: num('half', 20, 8),
+  concurrency: num('concurrency', 16, 16),
+  batchSize: 100,
+  partitions: num('partitions', 3, 3),
+  port: num('port', 3811, 3811),
+  writeKey: process.env.CDP_DEMO_WRITE_KEY || 'dev-write-key',
+};
+const t0 = Date.now();
+const log = (m) => console.log(`[bench:collector ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${m}`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** A pool of request bodies built once, so the load generator spends its core on sending. */
+function bodies(runId, n) {
+  const workload = new Workload({ runId, seed: 7, active: 200 });
+  return Array.from({ length: n }, () => workload.batch(cfg.batchSize));
+}
+
+async function main() {
+  prepare(root, { build: args['no-build'] !== 'true', log });
+  const scope = benchScope(cfg.partitions);
+  const { kafkaBrokers } = endpoints();
+  const kafka = new Kafka({ brokers: kafkaBrokers.split(','), clientId: 'cdp-bench-collector', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const collector = await startService(root, 'collector', cfg.port, scope.env);
+  const pool = bodies(scope.id, 200);
+  let next = 0;
+  const workload = { batch: () => pool[next++ % pool.length] };
+  const run = (seconds, rate) =>
+    drive({
+      collectorUrl: collector.url,
+      writeKey: cfg.writeKey,
+      workload,
+      batchSize: cfg.batchSize,
+      concurrency: cfg.concurrency,
+      until: Date.now() + seconds * 1000,
+      rate,
+    });
+  try {
+    log(`warm-up`);
+    await run(3);
+    const reps = [];
+    for (let rep = 1; rep <= cfg.reps; rep++) {
+      const cpu0 = procSample(collector.pid);
+      const started = Date.now();
+      const stats = await run(cfg.seconds);
+      const sec = (Date.now() - started) / 1000;
+      const cpu1 = procSample(collector.pid);
+      const records = await sampleRecords({ kafka, admin, topic: scope.namespace + TOPICS.raw, n: 2000 });
+      const scratch = `${scope.namespace}bench.ceiling.${rep}`;
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: scratch, numPartitions: cfg.partitions, replicationFactor: 1 }] });
+      const ceiling = await produceCeiling({ kafka, topic: scratch, records, seconds: cfg.seconds });
+      const r = {
+        rep,
+        eventsPerSec: stats.accepted / sec,
+        statuses: stats.statuses,
+        requestMs: percentiles(stats.requestMs),
+        collectorCpuCores: (cpu1.cpuSec - cpu0.cpuSec) / sec,
+        collectorRssMb: cpu1.rssBytes / 2 ** 20,
+        ceilingEventsPerSec: ceiling.eventsPerSec,
+      };
+      r.ratio = r.eventsPerSec / r.ceilingEventsPerSec;
+      log(
+        `rep ${rep}: ${r.eventsPerSec.toFixed(0)} events/s accepted (${JSON.stringify(stats.statuses)}), bare produce ${ceiling.eventsPerSec.toFixed(0)}/s, ratio ${r.ratio.toFixed(2)}, collector ${r.collectorCpuCores.toFixed(2)} cores`,
+      );
+      reps.push(r);
+    }
+    const max = median(reps.map((r) => r.eventsPerSec));
+    const halfRate = Math.round(max / 2);
+    log(`latency at half the maximum: ${halfRate} events/s for ${cfg.halfSeconds} s`);
+    const half = await run(cfg.halfSeconds, halfRate);
+    const result = {
+      startedAt: new Date(t0).toISOString(),
+      config: cfg,
+      eventsPerSec: max,
+      ceilingEventsPerSec: median(reps.map((r) => r.ceilingEventsPerSec)),
+      ratio: median(reps.map((r) => r.ratio)),
+      halfRate: { eventsPerSec: halfRate, statuses: half.statuses, requestMs: percentiles(half.requestMs) },
+      reps,
+    };
+    const dir = join(root, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'collector-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(dir, 'collector-latest.md'), markdown(result));
+    log(
+      `median ${max.toFixed(0)} events/s, ceiling ${result.ceilingEventsPerSec.toFixed(0)}/s, ratio ${result.ratio.toFixed(2)}; half rate p50 ${result.halfRate.requestMs.p50} ms, p99 ${result.halfRate.requestMs.p99} ms`,
+    );
+  } finally {
+    await collector.stop();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(scope.namespace));
+    if (topics.length) await admin.deleteTopics({ topics, timeout: 30_000 }).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+function markdown(r) {
+  const rows = r.reps.map(
+    (x) =>
+      `| ${x.rep} | ${x.eventsPerSec.toFixed(0)} | ${x.ceilingEventsPerSec.toFixed(0)} | ${x.ratio.toFixed(2)} | ${x.requestMs.p50} / ${x.requestMs.p99} | ${x.collectorCpuCores.toFixed(2)} | ${x.collectorRssMb.toFixed(0)} |`,
+  );
+  return `# Collector alone (${r.startedAt})
+
+Batches of ${r.config.batchSize} events to \`/v1/batch\`, ${r.config.concurrency} concurrent requests, ${r.config.partitions} partitions, acks=all;
+the ceiling is a bare kafkajs produce of the same encoded events in the same run.
+
+| rep | accepted events/s | bare produce events/s | ratio | request ms p50 / p99 | collector cores | RSS MB |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+Median: **${r.eventsPerSec.toFixed(0)} events/s**, ratio to the ceiling **${r.ratio.toFixed(2)}**.
+At half that rate (${r.halfRate.eventsPerSec} events/s): request p50 ${r.halfRate.requestMs.p50} ms, p99 **${r.halfRate.requestMs.p99} ms**.
+`;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
