@@ -52,13 +52,15 @@ export class StageTracer {
   constructor(private readonly stage: string) {}
 
   /** Starts this stage's span for one record whose headers may carry a parent. */
-  start(parent: KafkaHeaders | undefined, kind: SpanKind = SpanKind.CONSUMER): Span {
+  private start(parent: KafkaHeaders | undefined): Span {
     const parentContext = parent ? propagator.extract(ROOT_CONTEXT, parent, getter) : ROOT_CONTEXT;
+    // The collector starts traces (a producer); every other stage consumes a record to make one.
+    const kind = this.stage === 'collector' ? SpanKind.PRODUCER : SpanKind.CONSUMER;
     return tracer.startSpan(this.stage, { kind }, parentContext);
   }
 
   /** Headers that carry the span's context to the next stage. */
-  headersOf(span: Span): KafkaHeaders {
+  private headersOf(span: Span): KafkaHeaders {
     const headers: KafkaHeaders = {};
     propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, setter);
     return headers;
