@@ -49,14 +49,16 @@ const tracer = new BasicTracerProvider({ spanProcessors: [new DebugLogProcessor(
  * produce to Kafka themselves).
  */
 export class StageTracer {
-  constructor(private readonly stage: string) {}
+  /** `kind`: PRODUCER where traces start (the collector), CONSUMER for the stages that read a record to make one. */
+  constructor(
+    private readonly stage: string,
+    private readonly kind: SpanKind = SpanKind.CONSUMER,
+  ) {}
 
   /** Starts this stage's span for one record whose headers may carry a parent. */
   private start(parent: KafkaHeaders | undefined): Span {
     const parentContext = parent ? propagator.extract(ROOT_CONTEXT, parent, getter) : ROOT_CONTEXT;
-    // The collector starts traces (a producer); every other stage consumes a record to make one.
-    const kind = this.stage === 'collector' ? SpanKind.PRODUCER : SpanKind.CONSUMER;
-    return tracer.startSpan(this.stage, { kind }, parentContext);
+    return tracer.startSpan(this.stage, { kind: this.kind }, parentContext);
   }
 
   /** Headers that carry the span's context to the next stage. */

@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { SpanKind } from '@opentelemetry/api';
 import { recordKey, Topics, type RawEvent } from '@cdp/contracts';
 import { KafkaGateway, StageTracer, type KafkaHeaders, type TopicCodec } from '@cdp/kafka';
 import { HealthRegistry } from '@cdp/platform';
@@ -27,7 +28,7 @@ export class EventWriter implements OnModuleInit {
   private codec!: TopicCodec<RawEvent>;
   readonly acks = new AckState();
   private probe: Promise<void> | undefined;
-  private readonly tracer = new StageTracer('collector');
+  private readonly tracer = new StageTracer('collector', SpanKind.PRODUCER);
 
   constructor(
     private readonly kafka: KafkaGateway,
