@@ -56,7 +56,13 @@ export class Fleet {
     const pool = extra ? this.extra : this.primary;
     const inst = pool[name];
     delete pool[name];
-    process.kill(inst.pid, 'SIGKILL');
+    try {
+      process.kill(inst.pid, 'SIGKILL');
+    } catch (e) {
+      // Already gone (it died by itself): say so, with its last output, and go on.
+      if (e.code !== 'ESRCH') throw e;
+      this.log(`${name} (pid ${inst.pid}) had already exited; its last output:\n${inst.output().slice(-3000)}`);
+    }
     await inst.stop();
   }
 
