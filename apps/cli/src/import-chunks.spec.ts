@@ -38,7 +38,9 @@ describe('csvChunks', () => {
           sent += part;
         }
         const rest = text.includes('\n') ? text.slice(header.length) : '';
-        expect(sent).toBe(/^[\r\n]*$/.test(rest) ? '' : rest);
+        // A part of blank lines only is not sent: it holds no row.
+        const rows = (s: string) => s.replace(/[\r\n]+$/, '');
+        expect(rows(sent)).toBe(rows(rest));
       }),
     );
   });
