@@ -19,6 +19,18 @@ import { checkApi, checkProfiles, checkSegmentChanges, GROUP_INPUTS, readStore, 
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { args, quick, num } = parseArgs(process.argv.slice(2));
+// --own-stack[=offset]: run on a second local stack whose ports are moved by the offset [10000]
+// (deploy/local/stack.sh, CDP_STACK_PORT_OFFSET), so --infra restarts only that one.
+if (args['own-stack']) {
+  const offset = args['own-stack'] === 'true' ? 10_000 : Number(args['own-stack']);
+  if (!Number.isInteger(offset) || offset <= 0) throw new Error(`--own-stack takes a positive port offset, not ${args['own-stack']}`);
+  Object.assign(process.env, {
+    CDP_STACK_PORT_OFFSET: String(offset),
+    KAFKA_BROKERS: `localhost:${9092 + offset}`,
+    SCHEMA_REGISTRY_URL: `http://localhost:${8081 + offset}/apis/ccompat/v7`,
+    MONGO_URL: `mongodb://localhost:${27017 + offset}/cdp`,
+  });
+}
 const cfg = {
   mode: quick ? 'quick' : 'full',
   events: num('events', 50_000, 2_000),

@@ -15,17 +15,22 @@ set -euo pipefail
 
 STACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CDP_STACK_HOME="${CDP_STACK_HOME:-$HOME/.cache/cdp-stack}"
-RUN_DIR="$CDP_STACK_HOME/run"
+# A second stack beside the usual one (e.g. for fault injection that restarts Kafka without
+# disturbing others): every port moves by the offset and its runtime data lives apart; the
+# downloads and builds are shared.
+PORT_OFFSET="${CDP_STACK_PORT_OFFSET:-0}"
+[[ "$PORT_OFFSET" =~ ^[0-9]+$ ]] || { echo "CDP_STACK_PORT_OFFSET must be a non-negative integer" >&2; exit 2; }
+if ((PORT_OFFSET == 0)); then RUN_DIR="$CDP_STACK_HOME/run"; else RUN_DIR="$CDP_STACK_HOME/run-$PORT_OFFSET"; fi
 LOG_DIR="$RUN_DIR/logs"
 PID_DIR="$RUN_DIR/pids"
 LOCK_DIR="$CDP_STACK_HOME/locks"
 HEALTH_TIMEOUT="${CDP_STACK_TIMEOUT:-120}" # seconds, per part
 
 APICURIO_VERSION=3.0.9
-KAFKA_PORT=9092
-KAFKA_CONTROLLER_PORT=9093
-REGISTRY_PORT=8081
-MONGO_PORT=27017
+KAFKA_PORT=$((9092 + PORT_OFFSET))
+KAFKA_CONTROLLER_PORT=$((9093 + PORT_OFFSET))
+REGISTRY_PORT=$((8081 + PORT_OFFSET))
+MONGO_PORT=$((27017 + PORT_OFFSET))
 KAFKA_HEAP="${CDP_KAFKA_HEAP:--Xms256m -Xmx768m}"
 REGISTRY_HEAP="${CDP_REGISTRY_HEAP:--Xms128m -Xmx512m}"
 # C1-only JIT: ~1/3 faster startup on 2 cores; plenty for dev/test load. Set to "" for full JIT.
@@ -215,11 +220,14 @@ kafka_healthy() {
 
 kafka_start() {
   mkdir -p "$KAFKA_DATA"
-  sed "s#@DATA_DIR@#$KAFKA_DATA#" "$STACK_DIR/kafka/server.properties" >"$KAFKA_CONF"
+  sed -e "s#@DATA_DIR@#$KAFKA_DATA#" -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
+    "$STACK_DIR/kafka/server.properties" >"$KAFKA_CONF"
   if [[ ! -f "$KAFKA_DATA/meta.properties" ]]; then
     # Format storage once. Cluster id = 16 random bytes, base64url without padding (Kafka's Uuid format).
     local cid
-    cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    # An id that starts with "-" reads as an option to the tool's argument parser: draw again.
+    cid="-"
+    while [[ "$cid" == -* ]]; do cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"; done
     log "kafka: formatting storage (cluster id $cid)"
     printf '\n===== kafka storage format %s =====\n' "$(date -Is)" >>"$(log_file kafka)"
     kafka_java -Xmx256m kafka.tools.StorageTool format -t "$cid" -c "$KAFKA_CONF" --ignore-formatted \
