@@ -24,7 +24,8 @@ function run(root, cmd, args, what) {
 /** The local stack (idempotent) and the five services built from source. */
 export function prepare(root, { build = true, stack = true, log }) {
   // An offset stack (CDP_STACK_PORT_OFFSET) is ours to start even though KAFKA_BROKERS names it.
-  if (stack && (!process.env.KAFKA_BROKERS || process.env.CDP_STACK_PORT_OFFSET)) log(`stack up in ${run(root, 'bash', ['deploy/local/stack.sh', 'up'], 'stack up')} ms`);
+  if (stack && (!process.env.KAFKA_BROKERS || process.env.CDP_STACK_PORT_OFFSET))
+    log(`stack up in ${run(root, 'bash', ['deploy/local/stack.sh', 'up'], 'stack up')} ms`);
   if (build)
     log(
       `build in ${run(root, 'npx', ['nx', 'run-many', '-t', 'build', `--projects=${SERVICES.join(',')}`], 'build (--no-build runs the existing dist/)')} ms`,
