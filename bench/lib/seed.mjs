@@ -12,9 +12,9 @@ import { BSON, MongoClient } from 'mongodb';
 
 const hex24 = (parts) => createHash('sha256').update(JSON.stringify(parts), 'utf8').digest('hex').slice(0, 24);
 /** libs/mongo WorkspaceRepository.keyId. */
-const keyId = (...parts) => parts.map((p) => encodeURIComponent(String(p))).join(':');
+export const keyId = (...parts) => parts.map((p) => encodeURIComponent(String(p))).join(':');
 /** libs/identity-graph profileIdFor / identifierDigest. */
-const profileIdFor = (ws, id) => `p_${hex24([ws, id.type, id.value])}`;
+export const profileIdFor = (ws, id) => `p_${hex24([ws, id.type, id.value])}`;
 const identifierDigest = (id) => hex24([id.type, id.value]);
 
 const COUNTRIES = ['DE', 'FR', 'US', 'GB', 'ES'];
@@ -116,10 +116,11 @@ function documents(ws, tag, i, now, segments) {
 
 /**
  * Inserts `n` people, `batch` at a time: per collection insertMany (unordered) of at most `batch`
- * documents, all collections in parallel. `segments` ([{segmentId, matches(traits)}]) adds memberships.
+ * documents, all collections in parallel. `segments` ([{segmentId, matches(traits)}]) adds memberships;
+ * `only` (collection names) seeds just those, e.g. one service's.
  * Returns the rate and a sample person for a read-back check.
  */
-export async function seedStore({ mongoUrl, workspaceId, n, tag, batch = 1000, segments = [], log = () => undefined }) {
+export async function seedStore({ mongoUrl, workspaceId, n, tag, batch = 1000, segments = [], only, log = () => undefined }) {
   const client = await new MongoClient(mongoUrl).connect();
   const db = client.db();
   const counts = { identities: 0, identity_profiles: 0, profiles: 0, profile_identifiers: 0, segment_profiles: 0, segment_memberships: 0 };
@@ -139,7 +140,7 @@ export async function seedStore({ mongoUrl, workspaceId, n, tag, batch = 1000, s
       };
       // The server takes inserts into different collections in parallel far faster than one after another.
       const writes = [];
-      for (const [name, list] of Object.entries(groups))
+      for (const [name, list] of Object.entries(groups).filter(([name]) => !only || only.includes(name)))
         for (let k = 0; k < list.length; k += batch) writes.push([name, list.slice(k, k + batch)]);
       await Promise.all(
         writes.map(async ([name, list]) => {
