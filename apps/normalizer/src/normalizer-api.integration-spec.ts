@@ -1,7 +1,5 @@
-import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { MongoClient } from 'mongodb';
-import { Topics, type DeadLetter, type NormalizedEvent } from '@cdp/contracts';
-import { stackEndpoints, startService, testScope, TopicReader, waitFor, type RunningService } from '@cdp/testing';
+import { testScope, waitFor } from '@cdp/testing';
+import { DEMO_WS, json, metricsOf, startNormalizerStack, type NormalizerStack } from './testing/normalizer-stack';
 
 /**
  * The normalizer's API on the real stack: settings and tracking plans that change how new events
@@ -9,69 +7,24 @@ import { stackEndpoints, startService, testScope, TopicReader, waitFor, type Run
  * once, however often it is repeated.
  */
 const scope = testScope('normapi');
-const PORT = 14_000 + Math.floor(Math.random() * 900) * 10 + 2;
-const rawTopic = `${scope.namespace}${Topics.rawEvents.name}`;
 // The demo workspace of the scope's own database, with its API key.
-const WS = 'demo';
+const WS = DEMO_WS;
 const OTHER = `other${scope.id}`;
-const auth = { authorization: 'Bearer dev-api-key' };
 const ORDER_SCHEMA = { type: 'object', required: ['total'], properties: { total: { type: 'number' } } };
 
-let normalizer: RunningService;
-let producer: Producer;
-let normalized: TopicReader<NormalizedEvent>;
-let dlq: TopicReader<DeadLetter>;
-let mongo: MongoClient;
+let stack: NormalizerStack;
 
 beforeAll(async () => {
-  mongo = await new MongoClient(scope.mongoUrl).connect();
-  normalizer = await startService('normalizer', PORT, scope.env);
-  const { kafkaBrokers } = stackEndpoints();
-  producer = new Kafka({ brokers: kafkaBrokers.split(','), clientId: 'normalizer-api-test', logLevel: logLevel.NOTHING }).producer();
-  await producer.connect();
-  normalized = await new TopicReader<NormalizedEvent>(`${scope.namespace}${Topics.normalizedEvents.name}`).start();
-  dlq = await new TopicReader<DeadLetter>(`${scope.namespace}${Topics.deadLetters.name}`).start();
+  stack = await startNormalizerStack(scope);
 }, 120_000);
 
-afterAll(async () => {
-  await Promise.all([normalized?.stop(), dlq?.stop(), producer?.disconnect()]);
-  await normalizer?.stop();
-  await mongo?.db().dropDatabase();
-  await mongo?.close();
-});
+afterAll(() => stack?.stop());
 
-const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = auth) =>
-  fetch(`${normalizer.url}${path}`, {
-    method,
-    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => stack.api(method, path, body, headers);
+const sendJson = (key: string, message: Record<string, unknown>) => stack.sendJson(key, message);
+const withLogs = (run: () => Promise<void>) => stack.withLogs(run);
 
-const json = async <T = Record<string, unknown>>(res: Response, status = 200): Promise<T> => {
-  const text = await res.text();
-  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-};
-
-const sendJson = (key: string, message: Record<string, unknown>) =>
-  producer.send({ topic: rawTopic, acks: -1, messages: [{ key, value: Buffer.from(JSON.stringify(message)) }] });
-
-const withLogs = async (run: () => Promise<void>): Promise<void> => {
-  try {
-    await run();
-  } catch (e) {
-    throw new Error(
-      `${e instanceof Error ? e.message : String(e)}\n--- normalizer ---\n${normalizer
-        .output()
-        .split('\n')
-        .slice(-30)
-        .map((l) => l.slice(0, 400))
-        .join('\n')}`,
-    );
-  }
-};
-
-const copiesOf = (id: string) => normalized.records.filter((r) => r.value.messageId === id && r.value.workspaceId === WS);
+const copiesOf = (id: string) => stack.normalized.records.filter((r) => r.value.messageId === id && r.value.workspaceId === WS);
 
 it('refuses calls without a valid API key', async () => {
   expect((await api('GET', '/v1/settings', undefined, {})).status).toBe(401);
@@ -97,7 +50,7 @@ it('reads and replaces the settings; new events are cleaned with them', () =>
       traits: { phone: '030 1234567' },
       context: { ip: '203.0.113.7' },
     });
-    const { value } = await normalized.waitForRecord((e) => e.messageId === id, 'the identify cleaned with the new settings');
+    const { value } = await stack.normalized.waitForRecord((e) => e.messageId === id, 'the identify cleaned with the new settings');
     expect(JSON.parse(value.traits)).toEqual({ phone: '+49301234567' });
     expect(JSON.parse(value.context)).toMatchObject({ ip: '203.0.113.0' });
   }));
@@ -142,7 +95,7 @@ it('dead-letters a blocked event, lists it by reason, and a replay after the fix
     await sendJson(key, { type: 'track', event: 'Order Completed', userId: 'buyer', messageId: id, properties: { currency: 'EUR' } });
     // Another workspace's reject, which the demo workspace must not see.
     await sendJson(`${OTHER}:x`, { type: 'track', userId: 'x', messageId: `m-other-${scope.id}` });
-    await dlq.waitForRecord((l) => l.workspaceId === OTHER, 'the other workspace letter');
+    await stack.dlq.waitForRecord((l) => l.workspaceId === OTHER, 'the other workspace letter');
 
     const listing = await waitFor(async () => {
       const body = await json<{
@@ -154,7 +107,7 @@ it('dead-letters a blocked event, lists it by reason, and a replay after the fix
     }, 'the blocked event in the DLQ listing');
     expect(listing.counts).toEqual([expect.objectContaining({ reason: 'tracking_plan_violation', stage: 'normalizer', count: 1 })]);
     expect(listing.entries).toHaveLength(1);
-    expect(listing.entries[0]).toMatchObject({ reason: 'tracking_plan_violation', sourceTopic: rawTopic, stage: 'normalizer' });
+    expect(listing.entries[0]).toMatchObject({ reason: 'tracking_plan_violation', sourceTopic: stack.rawTopic, stage: 'normalizer' });
     expect(listing.entries[0]?.['message']).toMatch(/total/);
     expect(Object.keys(listing.entries[0] ?? {})).not.toEqual(expect.arrayContaining(['originalValue']));
     expect(JSON.stringify(listing)).not.toContain('buyer');
@@ -170,16 +123,16 @@ it('dead-letters a blocked event, lists it by reason, and a replay after the fix
       replayed: 1,
       skipped: 0,
     });
-    const replayed = await normalized.waitForRecord((e) => e.messageId === id, 'the replayed event');
+    const replayed = await stack.normalized.waitForRecord((e) => e.messageId === id, 'the replayed event');
     expect(replayed.value.violations).toEqual(["properties must have required property 'total'"]);
 
     expect(await json(await api('POST', '/v1/dlq/replay', { reason: 'tracking_plan_violation' }))).toEqual({ replayed: 1, skipped: 0 });
     // Same key, same partition: once the sentinel is out, the second replay has been handled.
     const sentinel = `m-sentinel-${scope.id}`;
     await sendJson(key, { type: 'track', event: 'Other', userId: 'buyer', messageId: sentinel });
-    await normalized.waitForRecord((e) => e.messageId === sentinel, 'the sentinel');
+    await stack.normalized.waitForRecord((e) => e.messageId === sentinel, 'the sentinel');
     expect(copiesOf(id)).toHaveLength(1);
-    const metrics = await (await fetch(`${normalizer.url}/metrics`)).text();
+    const metrics = await metricsOf(stack.normalizer);
     expect(metrics).toMatch(/cdp_normalizer_duplicates_total\{[^}]*\} 1\b/);
 
     // A filter that matches nothing replays nothing.
@@ -234,17 +187,19 @@ it('drops events without the consent the workspace requires, and hashes or drops
     await sendJson(key, { type: 'page', userId: 'person', messageId: ids.none, properties: {} });
     await sendJson(key, { type: 'identify', userId: 'person', messageId: ids.second, traits, context: analytics });
 
-    const second = await normalized.waitForRecord((e) => e.messageId === ids.second, 'the second identify');
-    const first = await normalized.waitForRecord((e) => e.messageId === ids.first, 'the first identify');
+    const second = await stack.normalized.waitForRecord((e) => e.messageId === ids.second, 'the second identify');
+    const first = await stack.normalized.waitForRecord((e) => e.messageId === ids.first, 'the first identify');
     const hashed = JSON.parse(first.value.traits) as Record<string, unknown>;
     expect(hashed).toEqual({ email: expect.stringMatching(/^[0-9a-f]{64}$/), plan: 'pro' });
     expect(JSON.parse(second.value.traits)).toEqual(hashed);
-    expect(JSON.stringify(normalized.records.filter((r) => r.value.workspaceId === WS))).not.toContain('jane@example.com');
+    expect(JSON.stringify(stack.normalized.records.filter((r) => r.value.workspaceId === WS))).not.toContain('jane@example.com');
     // Dropped, not dead-lettered: neither the marketing-less order nor the page without any consent.
     expect(copiesOf(ids.order)).toHaveLength(0);
     expect(copiesOf(ids.none)).toHaveLength(0);
-    expect(dlq.records.some((r) => [ids.order, ids.none].some((id) => r.value.originalValue?.toString('utf8').includes(id)))).toBe(false);
-    const metrics = await (await fetch(`${normalizer.url}/metrics`)).text();
+    expect(stack.dlq.records.some((r) => [ids.order, ids.none].some((id) => r.value.originalValue?.toString('utf8').includes(id)))).toBe(
+      false,
+    );
+    const metrics = await metricsOf(stack.normalizer);
     expect(metrics).toMatch(/cdp_normalizer_events_total\{[^}]*outcome="consent_dropped"[^}]*\} 2\b/);
     expect(metrics).toMatch(/cdp_normalizer_events_total\{[^}]*outcome="dlq",reason="tracking_plan_violation"[^}]*\} 1\b/);
     for (const stage of ['clean', 'dedupe', 'produce'])

@@ -1,80 +1,42 @@
-import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { MongoClient } from 'mongodb';
-import { Topics, type DeadLetter, type NormalizedEvent, type RawEvent } from '@cdp/contracts';
-import { AvroSerde, type TopicCodec } from '@cdp/kafka';
-import { stackEndpoints, startService, testScope, TopicReader, waitFor, type RunningService } from '@cdp/testing';
+import { testScope, waitFor } from '@cdp/testing';
+import { metricsOf, startNormalizerStack, type NormalizerStack } from './testing/normalizer-stack';
 
 /**
  * The built normalizer on the real stack: Avro and plain JSON raw events in, cleaned events on
  * cdp.events.normalized.v1, duplicates dropped (also across a restart), bad records on the DLQ.
  */
 const scope = testScope('normalizer');
-const PORT = 14_000 + Math.floor(Math.random() * 900) * 10 + 2;
-const rawTopic = `${scope.namespace}${Topics.rawEvents.name}`;
 const WS = `ws${scope.id}`;
 const WS_DE = `wsde${scope.id}`;
 const WS_FLAG = `wsflag${scope.id}`;
 const WS_BLOCK = `wsblock${scope.id}`;
 const ORDER_SCHEMA = JSON.stringify({ type: 'object', required: ['total'], properties: { total: { type: 'number' } } });
 
-let normalizer: RunningService;
-let producer: Producer;
-let rawCodec: TopicCodec<RawEvent>;
-let normalized: TopicReader<NormalizedEvent>;
-let dlq: TopicReader<DeadLetter>;
-let mongo: MongoClient;
+let stack: NormalizerStack;
 
 beforeAll(async () => {
-  mongo = await new MongoClient(scope.mongoUrl).connect();
-  // A German workspace that anonymizes IPs (read by the normalizer through its settings cache).
-  await mongo.db().collection('normalizer_settings').insertOne({ workspaceId: WS_DE, defaultRegion: 'DE', anonymizeIp: true });
-  await mongo
-    .db()
-    .collection('normalizer_tracking_plans')
-    .insertMany([
-      { workspaceId: WS_FLAG, mode: 'flag', events: [{ name: 'Order Completed', schema: ORDER_SCHEMA }] },
-      { workspaceId: WS_BLOCK, mode: 'block', events: [{ name: 'Order Completed', schema: ORDER_SCHEMA }] },
-    ]);
-  normalizer = await startService('normalizer', PORT, scope.env);
-  const { kafkaBrokers, registryUrl } = stackEndpoints();
-  rawCodec = await AvroSerde.connect(registryUrl).codec(Topics.rawEvents, rawTopic);
-  producer = new Kafka({ brokers: kafkaBrokers.split(','), clientId: 'normalizer-test', logLevel: logLevel.NOTHING }).producer();
-  await producer.connect();
-  normalized = await new TopicReader<NormalizedEvent>(`${scope.namespace}${Topics.normalizedEvents.name}`).start();
-  dlq = await new TopicReader<DeadLetter>(`${scope.namespace}${Topics.deadLetters.name}`).start();
+  stack = await startNormalizerStack(scope, {
+    seed: async (mongo) => {
+      // A German workspace that anonymizes IPs (read by the normalizer through its settings cache).
+      await mongo.db().collection('normalizer_settings').insertOne({ workspaceId: WS_DE, defaultRegion: 'DE', anonymizeIp: true });
+      await mongo
+        .db()
+        .collection('normalizer_tracking_plans')
+        .insertMany([
+          { workspaceId: WS_FLAG, mode: 'flag', events: [{ name: 'Order Completed', schema: ORDER_SCHEMA }] },
+          { workspaceId: WS_BLOCK, mode: 'block', events: [{ name: 'Order Completed', schema: ORDER_SCHEMA }] },
+        ]);
+    },
+  });
 }, 120_000);
 
-afterAll(async () => {
-  await Promise.all([normalized?.stop(), dlq?.stop(), producer?.disconnect()]);
-  await normalizer?.stop();
-  await mongo?.db().dropDatabase();
-  await mongo?.close();
-});
+afterAll(() => stack?.stop());
 
-const avro = (workspaceId: string, messageId: string, message: Record<string, unknown>): Promise<Buffer> =>
-  rawCodec.encode({
-    workspaceId,
-    sourceId: null,
-    messageId,
-    type: String(message['type']),
-    receivedAt: Date.now(),
-    payload: JSON.stringify(message),
-  });
+const avro = (workspaceId: string, messageId: string, message: Record<string, unknown>) => stack.avro(workspaceId, messageId, message);
+const send = (key: string, ...values: Buffer[]) => stack.send(key, ...values);
+const withLogs = (run: () => Promise<void>) => stack.withLogs(run);
 
-const send = (key: string, ...values: Buffer[]) =>
-  producer.send({ topic: rawTopic, acks: -1, messages: values.map((value) => ({ key, value })) });
-
-const withLogs = async (run: () => Promise<void>): Promise<void> => {
-  try {
-    await run();
-  } catch (e) {
-    throw new Error(
-      `${e instanceof Error ? e.message : String(e)}\n--- normalizer ---\n${normalizer.output().split('\n').slice(-20).join('\n')}`,
-    );
-  }
-};
-
-const byMessageId = (id: string) => normalized.records.filter((r) => r.value.messageId === id);
+const byMessageId = (id: string) => stack.normalized.records.filter((r) => r.value.messageId === id);
 
 it('cleans an Avro identify: email, E.164 phone, reserved trait keys', () =>
   withLogs(async () => {
@@ -94,7 +56,7 @@ it('cleans an Avro identify: email, E.164 phone, reserved trait keys', () =>
         properties: {},
       }),
     );
-    const record = await normalized.waitForRecord((e) => e.messageId === id, 'the cleaned identify');
+    const record = await stack.normalized.waitForRecord((e) => e.messageId === id, 'the cleaned identify');
     expect(record.key).toBe(`${WS}:a1`);
     expect(JSON.parse(record.value.traits)).toEqual({
       email: 'jane@example.com',
@@ -121,7 +83,7 @@ it('cleans a plain JSON track with the workspace settings: default region, anony
       },
     };
     await send(`${WS_DE}:u1`, Buffer.from(JSON.stringify(message)));
-    const { value } = await normalized.waitForRecord((e) => e.messageId === id, 'the cleaned JSON track');
+    const { value } = await stack.normalized.waitForRecord((e) => e.messageId === id, 'the cleaned JSON track');
     expect(value).toMatchObject({ workspaceId: WS_DE, type: 'track', event: 'Order Completed', userId: 'u1' });
     expect(JSON.parse(value.properties)).toEqual({ revenue: 12.5, currency: 'EUR' });
     expect(JSON.parse(value.traits)).toEqual({ phone: '+49301234567' });
@@ -140,24 +102,26 @@ it('produces a messageId once, also when it comes again after a restart', () =>
       Buffer.from(JSON.stringify({ ...identify, messageId: dup })),
     );
     await send(`${WS}:a2`, await avro(WS, `m-after1-${scope.id}`, identify));
-    await normalized.waitForRecord((e) => e.messageId === `m-after1-${scope.id}`, 'the first sentinel');
+    await stack.normalized.waitForRecord((e) => e.messageId === `m-after1-${scope.id}`, 'the first sentinel');
     expect(byMessageId(dup)).toHaveLength(1);
     // The same messageId in another workspace is another event.
     await send(`${WS_DE}:a2`, await avro(WS_DE, dup, identify));
-    await waitFor(() => normalized.records.some((r) => r.value.messageId === dup && r.value.workspaceId === WS_DE), 'the other workspace');
+    await waitFor(
+      () => stack.normalized.records.some((r) => r.value.messageId === dup && r.value.workspaceId === WS_DE),
+      'the other workspace',
+    );
 
-    const metrics = await (await fetch(`${normalizer.url}/metrics`)).text();
+    const metrics = await metricsOf(stack.normalizer);
     expect(metrics).toMatch(/cdp_normalizer_duplicates_total\{[^}]*\} 2\b/);
 
     // An entry older than the window, swept when the normalizer starts.
-    const dedupe = mongo.db().collection('normalizer_dedupe');
+    const dedupe = stack.mongo.db().collection('normalizer_dedupe');
     await dedupe.insertOne({ workspaceId: WS, messageId: 'm-expired', claimedBy: 'x/0/0', seenAt: new Date(Date.now() - 25 * 3_600_000) });
-    await normalizer.stop();
-    normalizer = await startService('normalizer', PORT, scope.env);
+    await stack.restart();
     await waitFor(async () => (await dedupe.countDocuments({ workspaceId: WS, messageId: 'm-expired' })) === 0, 'the sweep');
     expect(await dedupe.countDocuments({ workspaceId: WS, messageId: dup })).toBe(1);
     await send(`${WS}:a2`, await avro(WS, dup, identify), await avro(WS, `m-after2-${scope.id}`, identify));
-    await normalized.waitForRecord((e) => e.messageId === `m-after2-${scope.id}`, 'the second sentinel', 60_000);
+    await stack.normalized.waitForRecord((e) => e.messageId === `m-after2-${scope.id}`, 'the second sentinel', 60_000);
     expect(byMessageId(dup).filter((r) => r.value.workspaceId === WS)).toHaveLength(1);
   }));
 
@@ -166,10 +130,10 @@ it('dead-letters bad records with their reason code and original bytes', () =>
     const badType = await avro(WS, `m-bad-${scope.id}`, { type: 'nope', userId: 'u' });
     const garbage = Buffer.from([0x01, 0x02, 0x03, 0x04]);
     await send(`${WS}:bad`, badType, garbage);
-    const typeLetter = await dlq.waitForRecord((d) => d.originalValue?.equals(badType) === true, 'the invalid_type letter');
-    expect(typeLetter.value).toMatchObject({ workspaceId: WS, stage: 'normalizer', reason: 'invalid_type', sourceTopic: rawTopic });
+    const typeLetter = await stack.dlq.waitForRecord((d) => d.originalValue?.equals(badType) === true, 'the invalid_type letter');
+    expect(typeLetter.value).toMatchObject({ workspaceId: WS, stage: 'normalizer', reason: 'invalid_type', sourceTopic: stack.rawTopic });
     expect(typeLetter.value.originalKey?.toString('utf8')).toBe(`${WS}:bad`);
-    const garbageLetter = await dlq.waitForRecord((d) => d.originalValue?.equals(garbage) === true, 'the undecodable letter');
+    const garbageLetter = await stack.dlq.waitForRecord((d) => d.originalValue?.equals(garbage) === true, 'the undecodable letter');
     expect(garbageLetter.value).toMatchObject({ workspaceId: WS, reason: 'not_confluent_avro' });
     expect(Number(garbageLetter.value.sourceOffset)).toBe(Number(typeLetter.value.sourceOffset) + 1);
   }));
@@ -180,11 +144,11 @@ it('checks tracking plans: flag annotates, block dead-letters, a valid event pas
     await send(`${WS_FLAG}:u`, await avro(WS_FLAG, `m-flag-${scope.id}`, order('lots')), await avro(WS_FLAG, `m-ok-${scope.id}`, order(3)));
     const blocked = await avro(WS_BLOCK, `m-block-${scope.id}`, order('lots'));
     await send(`${WS_BLOCK}:u`, blocked);
-    const flagged = await normalized.waitForRecord((e) => e.messageId === `m-flag-${scope.id}`, 'the flagged event');
+    const flagged = await stack.normalized.waitForRecord((e) => e.messageId === `m-flag-${scope.id}`, 'the flagged event');
     expect(flagged.value.violations).toEqual(['properties/total must be number']);
-    const ok = await normalized.waitForRecord((e) => e.messageId === `m-ok-${scope.id}`, 'the valid event');
+    const ok = await stack.normalized.waitForRecord((e) => e.messageId === `m-ok-${scope.id}`, 'the valid event');
     expect(ok.value.violations).toEqual([]);
-    const letter = await dlq.waitForRecord((d) => d.originalValue?.equals(blocked) === true, 'the blocked event');
+    const letter = await stack.dlq.waitForRecord((d) => d.originalValue?.equals(blocked) === true, 'the blocked event');
     expect(letter.value).toMatchObject({ workspaceId: WS_BLOCK, reason: 'tracking_plan_violation' });
     expect(letter.value.message).toContain('properties/total must be number');
     expect(byMessageId(`m-block-${scope.id}`)).toHaveLength(0);

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type } from 'avsc';
-import { ALL_TOPICS, recordKey, topicName, Topics, valueSubject, workspaceOfKey } from './topics';
+import { ALL_TOPICS, identifierHash, recordKey, topicName, Topics, valueSubject, workspaceOfKey } from './topics';
 
 describe('topic catalog', () => {
   it('has one .avsc per topic and one topic per .avsc', () => {
@@ -21,6 +21,15 @@ describe('topic catalog', () => {
 
   it('keys start with the workspace id', () => {
     expect(workspaceOfKey(recordKey('ws_1', 'user:with:colons'))).toBe('ws_1');
+  });
+
+  it('hashes a suppressed identifier per workspace, type and value, never normalizing it', () => {
+    const h = identifierHash('ws_1', 'email', 'jane@example.com');
+    expect(h).toMatch(/^[0-9a-f]{64}$/);
+    expect(identifierHash('ws_1', 'email', 'jane@example.com')).toBe(h);
+    expect(identifierHash('ws_2', 'email', 'jane@example.com')).not.toBe(h);
+    expect(identifierHash('ws_1', 'user_id', 'jane@example.com')).not.toBe(h);
+    expect(identifierHash('ws_1', 'email', 'Jane@example.com')).not.toBe(h);
   });
 
   it('round-trips a resolved event through its schema', () => {

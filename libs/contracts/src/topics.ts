@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   CdpEventsDlqV1,
   CdpEventsNormalizedV1,
@@ -5,6 +6,7 @@ import {
   CdpEventsResolvedV1,
   CdpIdentityMergesV1,
   CdpProfilesChangesV1,
+  CdpPrivacySuppressionsV1,
   CdpSegmentsChangesV1,
   type DeadLetter,
   type IdentityMerge,
@@ -13,6 +15,7 @@ import {
   type RawEvent,
   type ResolvedEvent,
   type SegmentChange,
+  type Suppression,
 } from './generated';
 
 /** One topic of the pipeline: its name, Avro value schema and how its keys are formed. */
@@ -52,6 +55,12 @@ export const Topics = {
     'compact',
   ),
   segmentChanges: topic<SegmentChange>('cdp.segments.changes.v1', CdpSegmentsChangesV1.SegmentChangeSchema, '<workspaceId>:<profileId>'),
+  suppressions: topic<Suppression>(
+    'cdp.privacy.suppressions.v1',
+    CdpPrivacySuppressionsV1.SuppressionSchema,
+    '<workspaceId>:<identifierHash>',
+    'compact',
+  ),
 } as const;
 
 export type TopicId = keyof typeof Topics;
@@ -70,6 +79,15 @@ const KEY_SEPARATOR = ':';
 
 /** Builds a record key: the workspace id first, then the partitioning id. */
 export const recordKey = (workspaceId: string, id: string): string => `${workspaceId}${KEY_SEPARATOR}${id}`;
+
+/**
+ * The hash a suppressed identifier is known by on cdp.privacy.suppressions.v1 (and in the
+ * profile-store's erasure records): hex sha-256 of the workspace and `type:value`, so producer
+ * and consumers agree without sharing the value. Values as events carry them (trimmed, emails
+ * lower-cased); the hash does not normalize.
+ */
+export const identifierHash = (workspaceId: string, type: string, value: string): string =>
+  createHash('sha256').update(`${workspaceId}\nid:${type}:${value}`, 'utf8').digest('hex');
 
 /** The workspace a record key belongs to. */
 export const workspaceOfKey = (key: string): string => key.split(KEY_SEPARATOR, 1)[0] ?? '';

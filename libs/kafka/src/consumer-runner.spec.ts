@@ -109,6 +109,35 @@ describe('ConsumerRunner', () => {
     expect(runner.isRunning).toBe(true);
   });
 
+  it('retries a subscription refused as retriable (a topic just created), and not one refused for good', async () => {
+    const refusing = (errors: Error[]) => {
+      const c = new FakeConsumer();
+      c.subscribe = jest.fn(() => (errors.length ? Promise.reject(errors.shift()) : Promise.resolve()));
+      return c;
+    };
+    const unknownTopic = () => Object.assign(new Error('This server does not host this topic-partition'), { retriable: true });
+    const flaky = refusing([unknownTopic(), unknownTopic()]);
+    const started = new ConsumerRunner({
+      client: { consumer: () => flaky } as unknown as KafkaClientPort,
+      groupId: 'g',
+      topics: ['t'],
+      handle: () => Promise.resolve(),
+    }).start();
+    await jest.advanceTimersByTimeAsync(1_000);
+    await started;
+    expect(flaky.subscribe).toHaveBeenCalledTimes(3);
+
+    const denied = refusing([new Error('Not authorized to access topics')]);
+    const refused = new ConsumerRunner({
+      client: { consumer: () => denied } as unknown as KafkaClientPort,
+      groupId: 'g',
+      topics: ['t'],
+      handle: () => Promise.resolve(),
+    }).start();
+    await expect(refused).rejects.toThrow('Not authorized');
+    expect(denied.subscribe).toHaveBeenCalledTimes(1);
+  });
+
   it('does not rejoin after stop', async () => {
     const runner = new ConsumerRunner({ client, groupId: 'g', topics: ['t'], handle: () => Promise.resolve() });
     await runner.start();

@@ -2,6 +2,8 @@ import type { BatchControl, ConsumerPort, InboundRecord, KafkaClientPort } from 
 
 /** Heartbeats while a chunk is handled, well inside the session timeout, so a slow chunk is not an eviction. */
 const HEARTBEAT_MS = 2_000;
+/** Subscriptions tried before a start fails (retriable errors only). */
+const SUBSCRIBE_ATTEMPTS = 5;
 /** Pause before a consumer that died for good rejoins its group. */
 const REJOIN_DELAY_MS = 1_000;
 /** How long a stop waits for the chunks in hand before it leaves the group without them. */
@@ -66,7 +68,16 @@ export class ConsumerRunner {
     this.consumer = consumer;
     consumer.onFatal((error) => void this.rejoin(consumer, error));
     await consumer.connect();
-    await consumer.subscribe(this.options.topics, this.options.fromBeginning ?? true);
+    // Right after a process created its topics the broker may still answer "unknown topic" (retriable).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await consumer.subscribe(this.options.topics, this.options.fromBeginning ?? true);
+        break;
+      } catch (e) {
+        if (attempt >= SUBSCRIBE_ATTEMPTS || (e as { retriable?: boolean }).retriable !== true) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+      }
+    }
     this.running = true;
     await consumer.run((batch, control) => {
       const context = { topic: batch.topic, partition: batch.partition, highWatermark: batch.highWatermark };

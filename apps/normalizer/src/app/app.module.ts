@@ -11,6 +11,8 @@ import { DlqIndexRepository } from './dlq/dlq-index.repository';
 import { DlqIndexer } from './dlq/dlq-indexer';
 import { RawEventsConsumer } from './raw-events.consumer';
 import { SettingsRepository } from './settings.repository';
+import { SuppressionsConsumer } from './suppression/suppressions.consumer';
+import { SuppressionsRepository } from './suppression/suppressions.repository';
 import { TrackingPlansRepository } from './tracking-plans.repository';
 
 @Module({
@@ -21,6 +23,15 @@ import { TrackingPlansRepository } from './tracking-plans.repository';
     AccessModule,
   ],
   controllers: [SettingsController, TrackingPlansController, DlqController],
-  providers: [DedupeRepository, SettingsRepository, TrackingPlansRepository, DlqIndexRepository, DlqIndexer, RawEventsConsumer],
+  providers: [
+    DedupeRepository,
+    SettingsRepository,
+    TrackingPlansRepository,
+    DlqIndexRepository,
+    DlqIndexer,
+    SuppressionsRepository,
+    SuppressionsConsumer,
+    RawEventsConsumer,
+  ],
 })
 export class AppModule {}

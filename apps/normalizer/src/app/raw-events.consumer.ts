@@ -9,14 +9,22 @@ import { DEDUPE_WINDOW_MS, DedupeRepository } from './dedupe.repository';
 import { hasConsent } from './privacy/consent';
 import { applyPii } from './privacy/pii';
 import { rawFromJson } from './raw-from-json';
-import { SettingsRepository } from './settings.repository';
+import { SettingsRepository, type WorkspaceSettings } from './settings.repository';
+import { eventIdentifierHashes, parseObject, type IdentifierSource } from './suppression/suppressed-identifiers';
+import { SuppressionsRepository } from './suppression/suppressions.repository';
 import { TrackingPlansRepository } from './tracking-plans.repository';
+
+/** A record after decoding and cleaning, with the hashes of its identifiers (for the suppression check). */
+type Cleaned = { workspaceId: string | null; hashes: string[] } & (
+  | { kind: 'rejected'; rejection: Rejection }
+  | { kind: 'cleaned'; event: NormalizedEvent; record: InboundRecord; settings: WorkspaceSettings }
+);
 
 /** How often expired dedupe entries are swept. */
 const SWEEP_EVERY_MS = 10 * 60 * 1000;
 
 /**
- * cdp.events.raw.v1 -> cleaning -> tracking plan -> dedupe -> cdp.events.normalized.v1 (or the DLQ with a reason).
+ * cdp.events.raw.v1 -> cleaning -> suppression, consent -> tracking plan -> PII -> dedupe -> cdp.events.normalized.v1 (or the DLQ with a reason).
  * Accepts Avro in the Confluent wire format and, from apps without a registry client, plain
  * JSON Segment messages keyed by workspace id.
  */
@@ -35,6 +43,7 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
     private readonly dedupe: DedupeRepository,
     private readonly settings: SettingsRepository,
     private readonly plans: TrackingPlansRepository,
+    private readonly suppressions: SuppressionsRepository,
   ) {
     super(kafka, metrics, health, [Topics.rawEvents], 'normalizer');
     this.duplicates = new Counter({
@@ -45,13 +54,13 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
     });
     this.outcomes = new Counter({
       name: 'cdp_normalizer_events_total',
-      help: 'Raw records by outcome: ok, flagged (passed with tracking-plan violations), dlq (by reason), deduped, consent_dropped.',
+      help: 'Raw records by outcome: ok, flagged (passed with tracking-plan violations), dlq (by reason), deduped, consent_dropped, suppressed.',
       labelNames: ['outcome', 'reason'] as const,
       registers: [metrics.registry],
     });
     this.stageSeconds = new Histogram({
       name: 'cdp_normalizer_stage_seconds',
-      help: 'Time per chunk in each step: clean (decode, clean, consent, tracking plan, PII), dedupe (messageId claims), produce (encode, send).',
+      help: 'Time per chunk in each step: clean (decode, clean, consent, tracking plan, PII), suppress (suppressed-identifier lookup), dedupe (messageId claims), produce (encode, send).',
       labelNames: ['stage'] as const,
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [metrics.registry],
@@ -82,28 +91,30 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
   protected async handle(records: InboundRecord[]): Promise<Rejection[]> {
     const rejections: Rejection[] = [];
     const accepted: { event: NormalizedEvent; record: InboundRecord; candidate: Candidate }[] = [];
-    const cleaning = this.stageSeconds.startTimer({ stage: 'clean' });
-    for (const record of records) {
-      const raw = await this.readRaw(record);
-      if ('reason' in raw) {
-        rejections.push(raw);
+    let started = process.hrtime.bigint();
+    const cleaned: Cleaned[] = [];
+    for (const record of records) cleaned.push(await this.clean(record));
+    let cleanNs = process.hrtime.bigint() - started;
+
+    // Before anything keeps an event (not even the DLQ): events of suppressed identifiers are dropped.
+    const suppressing = this.stageSeconds.startTimer({ stage: 'suppress' });
+    const suppressed = await this.suppressedOf(cleaned);
+    suppressing();
+
+    started = process.hrtime.bigint();
+    let dropped = 0;
+    for (const item of cleaned) {
+      if (item.workspaceId !== null && item.hashes.some((h) => suppressed.get(item.workspaceId as string)?.has(h))) {
+        this.outcomes.inc({ outcome: 'suppressed', reason: '' });
+        dropped++;
         continue;
       }
-      let message: unknown;
-      try {
-        message = JSON.parse(raw.payload);
-      } catch {
-        rejections.push({ record, workspaceId: raw.workspaceId, reason: 'invalid_json', message: 'payload is not valid JSON' });
+      if (item.kind === 'rejected') {
+        rejections.push(item.rejection);
         continue;
       }
-      const settings = await this.settings.settings(raw.workspaceId);
-      const result = normalizeEvent(message, raw, settings.cleaning);
-      if (!result.ok) {
-        rejections.push({ record, workspaceId: raw.workspaceId, reason: result.reason, message: result.message });
-        continue;
-      }
-      const e = result.event;
-      // Before anything else keeps it (not even the DLQ): an event without the consent it needs is dropped.
+      const { event: e, record, settings } = item;
+      // An event without the consent it needs is dropped, never dead-lettered.
       if (settings.consent.length > 0 && !hasConsent(settings.consent, e, JSON.parse(e.context))) {
         this.outcomes.inc({ outcome: 'consent_dropped', reason: '' });
         continue;
@@ -131,8 +142,11 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
       }
       accepted.push({ event: e, record, candidate: { workspaceId: e.workspaceId, messageId: e.messageId, position: positionOf(record) } });
     }
-
-    cleaning();
+    cleanNs += process.hrtime.bigint() - started;
+    this.stageSeconds.observe({ stage: 'clean' }, Number(cleanNs) / 1e9);
+    // Counts and positions only: the identifiers are what the person asked to be forgotten by.
+    if (dropped > 0)
+      this.logger.log(`dropped ${dropped} events of suppressed identifiers from ${records[0]?.topic}[${records[0]?.partition}]`);
 
     // Claim before producing: a crash after the claim redelivers the same record, which holds
     // the claim and so is produced again (see README, "Dedupe").
@@ -163,6 +177,49 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
     producing();
     for (const r of rejections) this.outcomes.inc({ outcome: 'dlq', reason: r.reason });
     return rejections;
+  }
+
+  /**
+   * Decodes and cleans one record. A record that will be dead-lettered still names the hashes of
+   * the identifiers it visibly carries, so a suppressed person's bytes do not end up in the DLQ.
+   */
+  private async clean(record: InboundRecord): Promise<Cleaned> {
+    const raw = await this.readRaw(record);
+    if ('reason' in raw) return { kind: 'rejected', rejection: raw, workspaceId: raw.workspaceId, hashes: [] };
+    let message: unknown;
+    try {
+      message = JSON.parse(raw.payload);
+    } catch {
+      const rejection = { record, workspaceId: raw.workspaceId, reason: 'invalid_json', message: 'payload is not valid JSON' };
+      return { kind: 'rejected', rejection, workspaceId: raw.workspaceId, hashes: [] };
+    }
+    const settings = await this.settings.settings(raw.workspaceId);
+    const result = normalizeEvent(message, raw, settings.cleaning);
+    if (!result.ok) {
+      const rejection = { record, workspaceId: raw.workspaceId, reason: result.reason, message: result.message };
+      const source = typeof message === 'object' && message !== null ? (message as IdentifierSource) : {};
+      return { kind: 'rejected', rejection, workspaceId: raw.workspaceId, hashes: eventIdentifierHashes(raw.workspaceId, source) };
+    }
+    const e = result.event;
+    const hashes = eventIdentifierHashes(e.workspaceId, { ...e, traits: parseObject(e.traits), context: parseObject(e.context) });
+    return { kind: 'cleaned', event: e, record, settings, workspaceId: e.workspaceId, hashes };
+  }
+
+  /** The suppressed hashes among the chunk's, per workspace: one lookup by `_id` per workspace. */
+  private async suppressedOf(cleaned: readonly Cleaned[]): Promise<Map<string, Set<string>>> {
+    const byWorkspace = new Map<string, string[]>();
+    for (const item of cleaned) {
+      if (item.workspaceId === null || item.hashes.length === 0) continue;
+      const list = byWorkspace.get(item.workspaceId);
+      if (list) list.push(...item.hashes);
+      else byWorkspace.set(item.workspaceId, [...item.hashes]);
+    }
+    const out = new Map<string, Set<string>>();
+    for (const [workspaceId, hashes] of byWorkspace) {
+      const found = await this.suppressions.suppressed(workspaceId, hashes);
+      if (found.size > 0) out.set(workspaceId, found);
+    }
+    return out;
   }
 
   /** The raw envelope from Avro, or from a plain JSON message keyed `<workspaceId>:...`. */

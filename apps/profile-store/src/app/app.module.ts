@@ -19,6 +19,7 @@ import { ProfilesController } from './profiles.controller';
 import { ProfilesRepository } from './profiles.repository';
 import { RegulationsController } from './regulations.controller';
 import { RegulationsRepository } from './regulations.repository';
+import { RegulationSuppressions } from './regulation-suppressions';
 import { RegulationsService } from './regulations.service';
 import { TimelineRepository } from './timeline.repository';
 import { EventOwnersRepository } from './event-owners.repository';
@@ -44,6 +45,7 @@ import { TimelineSweeper } from './timeline-sweeper';
     ProfileEraser,
     ProfileExporter,
     RegulationsRepository,
+    RegulationSuppressions,
     RegulationsService,
     ProfileSettingsRepository,
     TimelineSweeper,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
 import { MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
+import { liftPlan } from './regulation-lift';
 
 /** Why a hash is suppressed: an erasure (for a window) or a suppress regulation (until lifted). */
 export type SuppressionSource = 'erasure' | 'regulation';
@@ -15,6 +16,8 @@ export interface ErasureDoc extends WorkspaceDocument {
   until: number;
   /** What asked for it; absent on documents written before regulations existed (erasures). */
   sources?: SuppressionSource[];
+  /** End of the erasure window alone, so lifting a regulation's "forever" can fall back to it. */
+  erasureUntil?: number;
 }
 
 /** `profile_erasures`: what late events must not bring back, for a configured window or for good. */
@@ -44,7 +47,11 @@ export class ErasuresRepository extends WorkspaceRepository<ErasureDoc> {
       workspaceId,
       [...new Set(hashes)].map((hash) => ({
         filter: { hash },
-        update: { $set: { workspaceId, hash, erasedAt }, $max: { until }, $addToSet: { sources: source } },
+        update: {
+          $set: { workspaceId, hash, erasedAt },
+          $max: source === 'erasure' ? { until, erasureUntil: until } : { until },
+          $addToSet: { sources: source },
+        },
       })),
     );
   }
@@ -58,5 +65,23 @@ export class ErasuresRepository extends WorkspaceRepository<ErasureDoc> {
       { projection: { hash: 1, sources: 1 } },
     );
     return new Map(docs.map((d) => [d.hash, d.sources ?? ['erasure']]));
+  }
+
+  /**
+   * Lifts the regulation suppression of these hashes (see liftPlan): records only a regulation
+   * held are deleted, the others go back to their erasure window. Answers the hashes lifted.
+   * Read, then written by `_id`: lifting is rare, and update pipelines are not available here.
+   */
+  async lift(workspaceId: string, hashes: string[], fallbackUntil: number): Promise<string[]> {
+    if (hashes.length === 0) return [];
+    const stored = await this.find(
+      workspaceId,
+      { hash: { $in: [...new Set(hashes)] } },
+      { projection: { hash: 1, sources: 1, erasureUntil: 1 } },
+    );
+    const plan = liftPlan(stored, fallbackUntil);
+    if (plan.remove.length > 0) await this.deleteMany(workspaceId, { hash: { $in: plan.remove } });
+    await Promise.all(plan.keep.map(({ hash, sources, until }) => this.updateOne(workspaceId, { hash }, { $set: { sources, until } })));
+    return [...plan.remove, ...plan.keep.map((k) => k.hash)];
   }
 }

@@ -82,22 +82,25 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
     });
     const byWorkspace = groupBy(valid, (e) => e.value.workspaceId);
     for (const [workspaceId, wsEvents] of byWorkspace) {
-      const live = await this.withoutErased(workspaceId, wsEvents);
       // An event goes to the profile that claimed it first, whatever profile id this copy names;
       // claims are taken before the timeline is read, so a copy that finds no claim and no timeline
       // entry is the first (see EventOwnersRepository).
       const owner = await this.owners.claim(
         workspaceId,
-        live.map((e) => ({ messageId: e.value.messageId, profileId: e.value.profileId })),
+        wsEvents.map((e) => ({ messageId: e.value.messageId, profileId: e.value.profileId })),
       );
       // Events already in the timeline were fully processed (profile, change and timeline written).
+      // Checked before suppression: a redelivered copy of an event applied before its person was
+      // suppressed is done, not dropped a second time (and not counted as suppressed).
       const done = await this.timeline.recorded(
         workspaceId,
-        live.map((e) => e.value.messageId),
+        wsEvents.map((e) => e.value.messageId),
       );
-      const owned = live
-        .filter((e) => !done.has(e.value.messageId))
-        .map((e) => ({ ...e, value: { ...e.value, profileId: owner.get(e.value.messageId) ?? e.value.profileId } }));
+      const live = await this.withoutErased(
+        workspaceId,
+        wsEvents.filter((e) => !done.has(e.value.messageId)),
+      );
+      const owned = live.map((e) => ({ ...e, value: { ...e.value, profileId: owner.get(e.value.messageId) ?? e.value.profileId } }));
       const batches = [...groupBy(owned, (e) => e.value.profileId)].map(([profileId, list]) => ({
         profileId,
         events: dedupe(list.map((e) => e.value)),
@@ -115,10 +118,10 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
         workspaceId,
         results.flatMap((r, i) => (batches[i]?.events ?? []).map((event) => ({ profileId: r.profileId, event }))),
       );
-      // Only once the timeline has them: a later copy then stops at the timeline.
+      // Only once the timeline has them: a later copy then stops at the timeline (dropped events: nothing to wait for).
       await this.owners.release(
         workspaceId,
-        live.map((e) => e.value.messageId),
+        wsEvents.map((e) => e.value.messageId),
       );
     }
   }
@@ -134,10 +137,15 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
     const suppressed = await this.erasures.suppressed(workspaceId, hashes.flat(), Date.now());
     if (suppressed.size === 0) return events;
     const kept: Decoded<ResolvedEvent>[] = [];
+    // Two copies of one event in a chunk are one suppressed event.
+    const counted = new Set<string>();
     events.forEach((e, i) => {
       const sources = (hashes[i] ?? []).flatMap((h) => suppressed.get(h) ?? []);
       if (sources.length === 0) kept.push(e);
-      else this.suppressedEvents.inc({ reason: sources.includes('regulation') ? 'regulation' : 'erasure' });
+      else if (!counted.has(e.value.messageId)) {
+        counted.add(e.value.messageId);
+        this.suppressedEvents.inc({ reason: sources.includes('regulation') ? 'regulation' : 'erasure' });
+      }
     });
     this.logger.log(`dropped ${events.length - kept.length} events of erased or suppressed people in workspace ${workspaceId}`);
     return kept;

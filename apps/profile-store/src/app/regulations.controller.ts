@@ -4,7 +4,7 @@ import { ApiKeyGuard, Audit, RequireScope, WorkspaceId } from '@cdp/access';
 import { CreateRegulationBody, RegulationView } from './regulations.dto';
 import { RegulationsService, regulationView } from './regulations.service';
 
-/** Privacy regulations over lists of identifiers (suppress, delete, both). */
+/** Privacy regulations over lists of identifiers (suppress, delete, both; unsuppress lifts a suppression). */
 @ApiTags('regulations')
 @ApiBearerAuth()
 @Controller('v1/regulations')
@@ -20,7 +20,8 @@ export class RegulationsController {
   @ApiOperation({
     summary: 'Create a regulation',
     description:
-      'Suppression is in force when this answers (events handled afterwards are dropped); erasures run in the background. Scope write:profiles.',
+      'Suppression is in force when this answers (events handled afterwards are dropped here; the normalizer drops them once it has ' +
+      'read cdp.privacy.suppressions.v1); unsuppress lifts it the same way; erasures run in the background. Scope write:profiles.',
   })
   @ApiAcceptedResponse({ type: RegulationView })
   async create(@WorkspaceId() workspaceId: string, @Body() body: CreateRegulationBody): Promise<RegulationView> {

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
 
-export const REGULATION_TYPES = ['suppress', 'delete', 'suppress_with_delete'] as const;
+export const REGULATION_TYPES = ['suppress', 'delete', 'suppress_with_delete', 'unsuppress'] as const;
 export type RegulationType = (typeof REGULATION_TYPES)[number];
 
 /** Most identifiers in one regulation request: enough for a batch of requests, small enough to resolve in one call. */
@@ -25,7 +25,9 @@ export class CreateRegulationBody {
   @ApiProperty({
     enum: REGULATION_TYPES,
     description:
-      'suppress: drop future events of these identifiers; delete: erase the profiles they resolve to; suppress_with_delete: both.',
+      'suppress: drop future events of these identifiers (here and at the normalizer); delete: erase the profiles they resolve to; ' +
+      'suppress_with_delete: both; unsuppress: lift the suppression of these identifiers (events are accepted again; ' +
+      'the window after an erasure still holds).',
   })
   @IsIn(REGULATION_TYPES, { message: `type must be one of ${REGULATION_TYPES.join(', ')}` })
   type!: RegulationType;
@@ -42,10 +44,14 @@ export class CreateRegulationBody {
 export class RegulationView {
   @ApiProperty({ example: 'reg_3k2j...' }) regulationId!: string;
   @ApiProperty({ enum: REGULATION_TYPES }) type!: RegulationType;
-  @ApiProperty({ enum: ['in_progress', 'finished'], description: 'finished once suppression is stored and every profile erased.' })
+  @ApiProperty({
+    enum: ['in_progress', 'finished'],
+    description: 'finished once the suppression is stored (or lifted) and every profile erased.',
+  })
   status!: 'in_progress' | 'finished';
   @ApiProperty({ description: 'Distinct identifiers in the request.' }) identifierCount!: number;
-  @ApiProperty({ description: 'Profiles the identifiers resolved to (delete types; 0 for suppress).' }) profilesFound!: number;
+  @ApiProperty({ description: 'Profiles the identifiers resolved to (delete types; 0 for suppress and unsuppress).' })
+  profilesFound!: number;
   @ApiProperty({ description: 'Of those, erased so far.' }) profilesErased!: number;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) finishedAt!: string | null;

@@ -1,13 +1,17 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { erasureHash } from '@cdp/profile-model';
+import { identifierHash } from '@cdp/contracts';
 import { ErasuresRepository, SUPPRESS_FOREVER } from './erasures.repository';
 import { ProfileEraser } from './profile-eraser';
 import { ProfileIdentifiersRepository } from './profile-identifiers.repository';
 import { ProfilesRepository } from './profiles.repository';
 import { normalizeRegulationIdentifiers } from './regulation-identifiers';
+import { RegulationSuppressions } from './regulation-suppressions';
+import { ProfileStoreConfig } from './profile-store.config';
 import type { RegulationType, RegulationView } from './regulations.dto';
 import { RegulationsRepository, type RegulationDoc } from './regulations.repository';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** How long an unfinished regulation may sit untouched before the worker picks it up again. */
 const RESUME_AFTER_MS = 30_000;
@@ -47,6 +51,8 @@ export class RegulationsService implements OnApplicationBootstrap, OnModuleDestr
     private readonly identifiers: ProfileIdentifiersRepository,
     private readonly profiles: ProfilesRepository,
     private readonly eraser: ProfileEraser,
+    private readonly suppressions: RegulationSuppressions,
+    private readonly config: ProfileStoreConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -60,15 +66,19 @@ export class RegulationsService implements OnApplicationBootstrap, OnModuleDestr
 
   async create(workspaceId: string, type: RegulationType, raw: readonly { type: string; value: string }[]): Promise<RegulationDoc> {
     const identifiers = normalizeRegulationIdentifiers(raw);
+    const hashes = identifiers.map((i) => identifierHash(workspaceId, i.type, i.value));
+    const regulationId = `reg_${randomBytes(12).toString('base64url')}`;
     const now = Date.now();
+    // Stored here and acknowledged on the topic before the answer: a 202 means in force (or lifted)
+    // in this service, and on its way to the normalizer. A failure answers 5xx; repeating is harmless.
     if (suppresses(type)) {
-      await this.erasures.remember(
-        workspaceId,
-        identifiers.map((i) => erasureHash(workspaceId, { kind: 'identifier', type: i.type, value: i.value })),
-        now,
-        SUPPRESS_FOREVER,
-        'regulation',
-      );
+      await this.erasures.remember(workspaceId, hashes, now, SUPPRESS_FOREVER, 'regulation');
+      await this.suppressions.suppressed(workspaceId, hashes, regulationId, now);
+    } else if (type === 'unsuppress') {
+      const erasureWindow = now + this.config.PROFILE_ERASURE_SUPPRESSION_DAYS * DAY_MS;
+      await this.erasures.lift(workspaceId, hashes, erasureWindow);
+      // Every identifier asked for, also those not held here: the normalizer's copy may hold more.
+      await this.suppressions.lifted(workspaceId, hashes);
     }
     // One lookup by _id (at most 1000 keys): the profiles the identifiers were first seen on.
     const profileIds = deletes(type)
@@ -79,7 +89,7 @@ export class RegulationsService implements OnApplicationBootstrap, OnModuleDestr
       : [];
     const doc: RegulationDoc = {
       workspaceId,
-      regulationId: `reg_${randomBytes(12).toString('base64url')}`,
+      regulationId,
       type,
       status: profileIds.length > 0 ? 'in_progress' : 'finished',
       identifierCount: identifiers.length,

@@ -1,0 +1,159 @@
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { identifierHash, recordKey, Topics } from '@cdp/contracts';
+import { startService, stackEndpoints, testScope, waitFor, type RunningService } from '@cdp/testing';
+import { AUTH, DEMO_WS, json, metricsOf, startNormalizerStack, type NormalizerStack } from './testing/normalizer-stack';
+
+/**
+ * Suppression end to end on the real stack: a suppress regulation at the profile-store goes out on
+ * cdp.privacy.suppressions.v1, and the normalizer drops the person's events (counted, not
+ * dead-lettered); an unsuppress writes a tombstone and the next event goes through.
+ */
+const scope = testScope('suppress');
+const WS = DEMO_WS;
+const EMAIL = `forget.me.${scope.id}@example.com`;
+const HASH = identifierHash(WS, 'email', EMAIL);
+
+let stack: NormalizerStack;
+let profileStore: RunningService;
+let topicWatcher: Consumer;
+/** What the suppression topic said about our key, in order: a regulation id, or null for a tombstone. */
+const onTopic: (string | null)[] = [];
+
+beforeAll(async () => {
+  stack = await startNormalizerStack(scope);
+  profileStore = await startService('profile-store', stack.portBase + 4, scope.env);
+  stack.services.push(profileStore);
+  const kafka = new Kafka({ brokers: stackEndpoints().kafkaBrokers.split(','), clientId: 'suppression-it', logLevel: logLevel.NOTHING });
+  topicWatcher = kafka.consumer({ groupId: `${scope.namespace}watcher`, maxWaitTimeInMs: 50 });
+  await topicWatcher.connect();
+  await topicWatcher.subscribe({ topic: stack.topic(Topics.suppressions), fromBeginning: true });
+  await topicWatcher.run({
+    eachMessage: async ({ message }) => {
+      if (message.key?.toString('utf8') !== recordKey(WS, HASH)) return;
+      // The value is Avro; its regulation id is readable text inside it, enough to tell records apart.
+      onTopic.push(message.value === null ? null : (/reg_[A-Za-z0-9_-]{16}/.exec(message.value.toString('latin1'))?.[0] ?? 'unreadable'));
+    },
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await topicWatcher?.disconnect();
+  await profileStore?.stop();
+  await stack?.stop();
+});
+
+const regulate = async (type: string, identifiers: { type: string; value: string }[]) =>
+  json<{ regulationId: string; type: string; status: string; identifierCount: number }>(
+    await fetch(`${profileStore.url}/v1/regulations`, {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({ type, identifiers }),
+    }),
+    202,
+  );
+
+const regulation = async (id: string) =>
+  json<{ regulationId: string; type: string; status: string }>(await fetch(`${profileStore.url}/v1/regulations/${id}`, { headers: AUTH }));
+
+/** Whether the normalizer's store holds the suppression (what its consumer made of the topic). */
+const stored = async (): Promise<boolean> =>
+  (await stack.mongo.db().collection('normalizer_suppressions').countDocuments({ workspaceId: WS, identifierHash: HASH })) > 0;
+
+let seq = 0;
+const messageId = (tag: string) => `m-${tag}-${scope.id}-${++seq}`;
+const copies = (id: string) => stack.normalized.records.filter((r) => r.value.messageId === id);
+const inDlq = (id: string) => stack.dlq.records.some((r) => r.value.originalValue?.toString('utf8').includes(id));
+
+it('drops the events of a suppressed email at the normalizer, counted and never dead-lettered; unsuppress lets the next one through', () =>
+  stack.withLogs(async () => {
+    const key = `${WS}:person-${scope.id}`;
+    const before = messageId('before');
+    await stack.sendJson(key, { type: 'identify', userId: `u-${scope.id}`, messageId: before, traits: { email: EMAIL } });
+    await stack.normalized.waitForRecord((e) => e.messageId === before, 'the event before the regulation');
+
+    // Written as a person would type it: the regulation API trims and lower-cases emails.
+    const suppress = await regulate('suppress', [{ type: 'email', value: `  ${EMAIL.toUpperCase()} ` }]);
+    expect(suppress).toMatchObject({ type: 'suppress', status: 'finished', identifierCount: 1 });
+    // Durable before the answer: the record is on the topic, and the normalizer stores it.
+    await waitFor(() => onTopic.includes(suppress.regulationId) || undefined, 'the suppression on the topic');
+    await waitFor(async () => (await stored()) || undefined, 'the suppression in the normalizer store');
+
+    const dropped = {
+      identify: messageId('identify'),
+      // As the SDK may send it: in other letters, in context.traits of a track.
+      track: messageId('track'),
+      // A call the normalizer would dead-letter (no event name): its bytes must not reach the DLQ either.
+      invalid: messageId('invalid'),
+    };
+    const other = messageId('other');
+    await stack.sendJson(key, { type: 'identify', userId: `other-${scope.id}`, messageId: dropped.identify, traits: { email: EMAIL } });
+    await stack.sendJson(key, {
+      type: 'track',
+      event: 'Viewed',
+      anonymousId: `anon-${scope.id}`,
+      messageId: dropped.track,
+      context: { traits: { email: ` ${EMAIL.toUpperCase()}` } },
+    });
+    await stack.sendJson(key, { type: 'track', userId: 'x', messageId: dropped.invalid, context: { traits: { email: EMAIL } } });
+    await stack.sendJson(key, { type: 'identify', userId: `other-${scope.id}`, messageId: other, traits: { email: `other.${EMAIL}` } });
+    // Same key, one partition in order: once this one is out, the others were handled.
+    await stack.normalized.waitForRecord((e) => e.messageId === other, 'the event of another person');
+    for (const id of Object.values(dropped)) {
+      expect(copies(id)).toHaveLength(0);
+      expect(inDlq(id)).toBe(false);
+    }
+    expect(await metricsOf(stack.normalizer)).toMatch(/cdp_normalizer_events_total\{[^}]*outcome="suppressed"[^}]*\} 3\b/);
+    // Logged without the identifier.
+    expect(stack.normalizer.output()).not.toContain(EMAIL);
+    expect(await regulation(suppress.regulationId)).toMatchObject({ type: 'suppress', status: 'finished' });
+
+    const lift = await regulate('unsuppress', [{ type: 'email', value: EMAIL }]);
+    expect(lift).toMatchObject({ type: 'unsuppress', status: 'finished', identifierCount: 1 });
+    expect(await regulation(lift.regulationId)).toMatchObject({ regulationId: lift.regulationId, type: 'unsuppress', status: 'finished' });
+    await waitFor(() => onTopic.at(-1) === null || undefined, 'the tombstone on the topic');
+    await waitFor(async () => !(await stored()) || undefined, 'the suppression gone from the normalizer store');
+    // The profile-store lifted its own copy too.
+    expect(await stack.mongo.db().collection('profile_erasures').countDocuments({ workspaceId: WS, hash: HASH })).toBe(0);
+
+    const after = messageId('after');
+    await stack.sendJson(key, { type: 'identify', userId: `u-${scope.id}`, messageId: after, traits: { email: EMAIL } });
+    const passed = await stack.normalized.waitForRecord((e) => e.messageId === after, 'the event after the unsuppress');
+    expect(JSON.parse(passed.value.traits)).toEqual({ email: EMAIL });
+    expect(await metricsOf(stack.normalizer)).toMatch(/cdp_normalizer_events_total\{[^}]*outcome="suppressed"[^}]*\} 3\b/);
+  }));
+
+it('reads the suppressions from the beginning: a restarted normalizer still drops them', () =>
+  stack.withLogs(async () => {
+    const phone = '+14155550123';
+    const suppress = await regulate('suppress_with_delete', [{ type: 'phone', value: phone }]);
+    expect(suppress).toMatchObject({ type: 'suppress_with_delete', identifierCount: 1 });
+    const phoneHash = identifierHash(WS, 'phone', phone);
+    const suppressions = stack.mongo.db().collection('normalizer_suppressions');
+    await waitFor(
+      async () => (await suppressions.countDocuments({ workspaceId: WS, identifierHash: phoneHash })) > 0 || undefined,
+      'stored',
+    );
+    // A store lost with everything in it (a new database, say) is rebuilt from the compacted topic.
+    await stack.normalizer.stop();
+    await suppressions.deleteMany({});
+    const admin = new Kafka({ brokers: stackEndpoints().kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.deleteGroups([`${scope.namespace}cdp.normalizer.suppressions`]).catch(() => undefined);
+    await admin.disconnect();
+    await stack.restart();
+    await waitFor(
+      async () => (await suppressions.countDocuments({ workspaceId: WS, identifierHash: phoneHash })) > 0 || undefined,
+      'rebuilt',
+      60_000,
+    );
+
+    const key = `${WS}:caller-${scope.id}`;
+    const dropped = messageId('phone');
+    const sentinel = messageId('sentinel');
+    // Cleaned to E.164 first (US default region), then matched.
+    await stack.sendJson(key, { type: 'identify', userId: `caller-${scope.id}`, messageId: dropped, traits: { phone: '(415) 555-0123' } });
+    await stack.sendJson(key, { type: 'identify', userId: `caller-${scope.id}`, messageId: sentinel, traits: {} });
+    await stack.normalized.waitForRecord((e) => e.messageId === sentinel, 'the sentinel');
+    expect(copies(dropped)).toHaveLength(0);
+    expect(inDlq(dropped)).toBe(false);
+  }));

@@ -1,0 +1,148 @@
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Topics, recordKey, type ResolvedEvent } from '@cdp/contracts';
+import { AvroSerde, type TopicCodec } from '@cdp/kafka';
+import { stackEndpoints, startService, testScope, waitFor, withServiceLogs, type RunningService } from '@cdp/testing';
+
+/**
+ * Suppression and its lifting in the built profile-store on the real stack: a redelivered event
+ * that was applied before the suppression is not counted as suppressed; `unsuppress` lets the
+ * identifier's events apply again, but never shortens the window of an erasure.
+ */
+const scope = testScope('regulations');
+const PORT = 14_000 + Math.floor(Math.random() * 900) * 10 + 4;
+const WS = 'demo';
+const auth = { authorization: 'Bearer dev-api-key' };
+
+let service: RunningService;
+let producer: Producer;
+let codec: TopicCodec<ResolvedEvent>;
+
+beforeAll(async () => {
+  service = await startService('profile-store', PORT, scope.env);
+  const { kafkaBrokers, registryUrl } = stackEndpoints();
+  producer = new Kafka({ brokers: kafkaBrokers.split(','), clientId: 'regulations-it', logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  codec = await AvroSerde.connect(registryUrl).codec(Topics.resolvedEvents, `${scope.namespace}${Topics.resolvedEvents.name}`);
+}, 120_000);
+
+afterAll(async () => {
+  await producer?.disconnect();
+  await service?.stop();
+});
+
+const withLogs = (run: () => Promise<void>): Promise<void> => withServiceLogs(() => [service], run);
+
+let seq = 0;
+const event = (profileId: string, over: Partial<ResolvedEvent> = {}): ResolvedEvent => ({
+  workspaceId: WS,
+  profileId,
+  identifiers: [],
+  sourceId: 'src',
+  messageId: `m-${scope.id}-${++seq}`,
+  type: 'identify',
+  event: null,
+  name: null,
+  userId: null,
+  anonymousId: null,
+  groupId: null,
+  timestamp: 1_000 + seq,
+  receivedAt: 2_000,
+  traits: '{}',
+  properties: '{}',
+  context: '{}',
+  ...over,
+});
+
+/** Events under one key (one partition, in order): a last marker event shows the others were handled. */
+async function sendThenMarker(key: string, events: ResolvedEvent[]): Promise<void> {
+  const marker = event(`marker-${scope.id}-${seq}`);
+  const messages = await Promise.all([...events, marker].map(async (e) => ({ key: recordKey(WS, key), value: await codec.encode(e) })));
+  await producer.send({ topic: codec.topic, acks: -1, messages });
+  await profile(marker.profileId, () => true, 'the marker event');
+}
+
+interface ProfileBody {
+  traits: Record<string, unknown>;
+  stats: { eventCount: number };
+}
+
+const profile = (id: string, ready: (p: ProfileBody) => boolean, what: string): Promise<ProfileBody> =>
+  waitFor(
+    async () => {
+      const res = await fetch(`${service.url}/v1/profiles/${encodeURIComponent(id)}`, { headers: auth });
+      if (res.status !== 200) return undefined;
+      const body = (await res.json()) as ProfileBody;
+      return ready(body) ? body : undefined;
+    },
+    what,
+    30_000,
+  );
+
+async function regulate(type: string, email: string): Promise<{ regulationId: string; type: string; status: string }> {
+  const res = await fetch(`${service.url}/v1/regulations`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ type, identifiers: [{ type: 'email', value: email }] }),
+  });
+  expect(res.status).toBe(202);
+  return (await res.json()) as { regulationId: string; type: string; status: string };
+}
+
+const suppressedCount = async (reason: string): Promise<number> => {
+  const metrics = await (await fetch(`${service.url}/metrics`)).text();
+  const match = new RegExp(`cdp_profile_events_suppressed_total\\{reason="${reason}"[^}]*\\} (\\d+)`).exec(metrics);
+  return match ? Number(match[1]) : 0;
+};
+
+it('counts a suppressed event once: a redelivered copy of an event applied before the suppression is done, not suppressed', () =>
+  withLogs(async () => {
+    const p = `once-${scope.id}`;
+    const email = `once.${scope.id}@example.com`;
+    const first = event(p, { identifiers: [{ type: 'email', value: email }], traits: '{"plan":"pro"}' });
+    await sendThenMarker(p, [first]);
+    await profile(p, (b) => b.stats.eventCount === 1, 'the first event');
+
+    await regulate('suppress', email);
+    const later = event(p, { identifiers: [{ type: 'email', value: email }], traits: '{"plan":"free"}' });
+    // The first event again (a redelivery), a new one of the suppressed email twice in one chunk.
+    await sendThenMarker(p, [first, later, later]);
+    expect(await suppressedCount('regulation')).toBe(1);
+    expect((await profile(p, () => true, 'the profile')).traits).toEqual({ plan: 'pro' });
+  }));
+
+it('unsuppress: the events of the identifier apply again', () =>
+  withLogs(async () => {
+    const p = `lift-${scope.id}`;
+    const email = `lift.${scope.id}@example.com`;
+    await sendThenMarker(p, [event(p, { identifiers: [{ type: 'email', value: email }], traits: '{"plan":"pro"}' })]);
+    await regulate('suppress', email);
+    const before = await suppressedCount('regulation');
+    await sendThenMarker(p, [event(p, { identifiers: [{ type: 'email', value: email }], traits: '{"plan":"free"}' })]);
+    expect(await suppressedCount('regulation')).toBe(before + 1);
+
+    const lift = await regulate('unsuppress', email);
+    expect(lift).toMatchObject({ type: 'unsuppress', status: 'finished' });
+    const read = await fetch(`${service.url}/v1/regulations/${lift.regulationId}`, { headers: auth });
+    expect(await read.json()).toMatchObject({ regulationId: lift.regulationId, type: 'unsuppress', status: 'finished', profilesFound: 0 });
+    await sendThenMarker(p, [event(p, { identifiers: [{ type: 'email', value: email }], traits: '{"plan":"team"}' })]);
+    const after = await profile(p, (b) => b.stats.eventCount === 2, 'the event after the unsuppress');
+    expect(after.traits).toEqual({ plan: 'team' });
+    expect(await suppressedCount('regulation')).toBe(before + 1);
+  }));
+
+it('unsuppress after an erasure leaves the erasure window in force', () =>
+  withLogs(async () => {
+    const p = `erased-${scope.id}`;
+    const email = `erased.${scope.id}@example.com`;
+    await sendThenMarker(p, [event(p, { identifiers: [{ type: 'email', value: email }] })]);
+    await regulate('suppress', email);
+    const erase = await fetch(`${service.url}/v1/profiles/${encodeURIComponent(p)}`, { method: 'DELETE', headers: auth });
+    expect(erase.status).toBe(202);
+    await regulate('unsuppress', email);
+
+    const erasures = await suppressedCount('erasure');
+    const q = `other-${scope.id}`;
+    await sendThenMarker(q, [event(q, { identifiers: [{ type: 'email', value: email }], traits: '{"back":true}' })]);
+    expect(await suppressedCount('erasure')).toBe(erasures + 1);
+    expect((await fetch(`${service.url}/v1/profiles/${encodeURIComponent(q)}`, { headers: auth })).status).toBe(404);
+  }));
