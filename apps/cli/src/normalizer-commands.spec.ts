@@ -1,27 +1,7 @@
-import type { ApiRequest, ApiResponse } from './http';
-import { runCli } from './program';
+import { runWithFakes, type CliRunOptions } from './cli-test-support';
 
 /** Runs the CLI with a fake transport: the requests it would send, what it printed, its exit code. */
-async function cli(argv: string[], opts: { env?: Record<string, string>; answer?: ApiResponse; files?: Record<string, string> } = {}) {
-  const sent: ApiRequest[] = [];
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, {
-    transport: async (request) => {
-      sent.push(request);
-      return opts.answer ?? { status: 200, body: { ok: true } };
-    },
-    env: opts.env ?? { CDP_API_KEY: 'ak' },
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    readFile: async (path) => {
-      const text = opts.files?.[path];
-      if (text === undefined) throw new Error('ENOENT: no such file');
-      return text;
-    },
-  });
-  return { code, sent, out, err };
-}
+const cli = (argv: string[], opts: CliRunOptions = {}) => runWithFakes(argv, opts, { CDP_API_KEY: 'ak' });
 
 const auth = { authorization: 'Bearer ak' };
 

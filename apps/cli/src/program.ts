@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { call, CliError, type ApiRequest, type Transport } from './http';
 import { addNormalizerCommands } from './normalizer-commands';
+import { addOperationsCommands } from './operations-commands';
 import { registerImportCommand } from './import';
 import { render } from './render';
 import {
@@ -35,7 +36,8 @@ const positiveInt = (value: string): number => {
 export function buildProgram(io: CliIo): Command {
   const program = new Command('cdp')
     .description(
-      'Manage the customer data platform over its REST APIs (workspaces, sources, keys, settings, tracking plans, DLQ, rules, segments, profiles).',
+      'Manage the customer data platform over its REST APIs (workspaces, sources, keys, settings, tracking plans, DLQ, rules, identity reviews, ' +
+        'segments, predictions, profiles, computed traits, regulations).',
     )
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
@@ -190,6 +192,8 @@ export function buildProgram(io: CliIo): Command {
     .argument('<id>', 'profile id, or e.g. email:jane@example.com, user_id:42')
     .addOption(new Option('--section <name>', 'only one part of it').choices(PROFILE_SECTIONS))
     .action(run((c, id: string, opts: { section?: ProfileSection }) => requests.getProfile(c, id, opts.section)));
+
+  addOperationsCommands(program, run, readJson);
 
   registerImportCommand(program, io);
 

@@ -20,6 +20,7 @@ import { ProfilesRepository } from './profiles.repository';
 import { RegulationsController } from './regulations.controller';
 import { RegulationsRepository } from './regulations.repository';
 import { RegulationSuppressions } from './regulation-suppressions';
+import { ComputedTraitBackfill } from './computed-trait-backfill';
 import { RegulationsService } from './regulations.service';
 import { TimelineRepository } from './timeline.repository';
 import { EventOwnersRepository } from './event-owners.repository';
@@ -46,6 +47,7 @@ import { TimelineSweeper } from './timeline-sweeper';
     ProfileExporter,
     RegulationsRepository,
     RegulationSuppressions,
+    ComputedTraitBackfill,
     RegulationsService,
     ProfileSettingsRepository,
     TimelineSweeper,

@@ -14,13 +14,20 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard, Audit, RequireScope, WorkspaceId } from '@cdp/access';
+import { backfillView, type BackfillView } from './computed-trait-backfill';
 import { BUILT_IN_NAMES, ComputedTraitBody, ComputedTraitView, NameParam } from './computed-traits.dto';
-import { ComputedTraitsRepository, MAX_DEFINITIONS } from './computed-traits.repository';
+import { ComputedTraitsRepository, MAX_DEFINITIONS, type BackfillProgress } from './computed-traits.repository';
 import type { ComputedTraitDefinition } from './user-computed-traits';
+
+type DefinitionWithBackfill = ComputedTraitDefinition & { backfill: BackfillView | null };
+const withBackfill = ({ def, backfill }: { def: ComputedTraitDefinition; backfill: BackfillProgress | null }): DefinitionWithBackfill => ({
+  ...def,
+  backfill: backfill ? backfillView(backfill) : null,
+});
 
 /**
  * The workspace's user-defined computed traits. A definition counts the events applied after it
- * takes effect (within 2 s); it is not backfilled from the timeline.
+ * takes effect (within 2 s) and, by a background backfill, the events already in the timeline.
  */
 @ApiTags('computed-traits')
 @ApiBearerAuth()
@@ -34,19 +41,19 @@ export class ComputedTraitsController {
   @RequireScope('read:profiles')
   @ApiOperation({ summary: "The workspace's computed-trait definitions" })
   @ApiOkResponse({ type: [ComputedTraitView] })
-  list(@WorkspaceId() workspaceId: string): Promise<ComputedTraitDefinition[]> {
-    return this.definitions.list(workspaceId);
+  async list(@WorkspaceId() workspaceId: string): Promise<DefinitionWithBackfill[]> {
+    return (await this.definitions.listWithProgress(workspaceId)).map(withBackfill);
   }
 
   @Get(':name')
   @RequireScope('read:profiles')
-  @ApiOperation({ summary: 'A computed-trait definition' })
+  @ApiOperation({ summary: 'A computed-trait definition and the progress of its backfill' })
   @ApiOkResponse({ type: ComputedTraitView })
   @ApiNotFoundResponse()
-  async get(@WorkspaceId() workspaceId: string, @Param() { name }: NameParam): Promise<ComputedTraitDefinition> {
-    const def = await this.definitions.get(workspaceId, name);
-    if (!def) throw new NotFoundException('computed trait not found');
-    return def;
+  async get(@WorkspaceId() workspaceId: string, @Param() { name }: NameParam): Promise<DefinitionWithBackfill> {
+    const found = await this.definitions.getWithProgress(workspaceId, name);
+    if (!found) throw new NotFoundException('computed trait not found');
+    return withBackfill(found);
   }
 
   @Put(':name')
@@ -54,14 +61,16 @@ export class ComputedTraitsController {
   @Audit('computed-trait.put')
   @ApiOperation({
     summary: 'Create or replace a computed trait (scope write:profiles)',
-    description: 'Counts events applied from now on; a changed definition starts from scratch.',
+    description:
+      'Counts events applied from now on; a new or changed definition also backfills the stored timelines in the background ' +
+      '(progress on GET). An unchanged definition keeps its state.',
   })
   @ApiOkResponse({ type: ComputedTraitView })
   async put(
     @WorkspaceId() workspaceId: string,
     @Param() { name }: NameParam,
     @Body() body: ComputedTraitBody,
-  ): Promise<ComputedTraitDefinition> {
+  ): Promise<DefinitionWithBackfill> {
     if (BUILT_IN_NAMES.includes(name)) throw new BadRequestException(`${name} is a built-in computed trait`);
     const existing = await this.definitions.list(workspaceId);
     if (!existing.some((d) => d.name === name) && existing.length >= MAX_DEFINITIONS)
@@ -74,7 +83,8 @@ export class ComputedTraitsController {
       windowDays: body.windowDays ?? null,
     };
     await this.definitions.put(workspaceId, def, Date.now());
-    return def;
+    const stored = await this.definitions.getWithProgress(workspaceId, name);
+    return stored ? withBackfill(stored) : { ...def, backfill: null };
   }
 
   @Delete(':name')

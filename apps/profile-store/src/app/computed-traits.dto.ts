@@ -33,12 +33,26 @@ export class ComputedTraitBody {
   windowDays?: number;
 }
 
+export class BackfillProgressView {
+  @ApiProperty({ enum: ['waiting', 'running', 'done', 'failed'] }) status!: string;
+  @ApiProperty({ description: 'Share of the timeline scanned (100 only when done).' }) percent!: number;
+  @ApiProperty() eventsScanned!: number;
+  @ApiProperty({ nullable: true, type: Number }) eventsTotal!: number | null;
+  @ApiProperty({ description: 'Profiles whose state the backfill changed.' }) profilesUpdated!: number;
+  @ApiProperty() profilesPerSecond!: number;
+  @ApiProperty({ nullable: true, type: Number }) startedAt!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) finishedAt!: number | null;
+  @ApiProperty({ nullable: true, type: String }) error!: string | null;
+}
+
 export class ComputedTraitView {
   @ApiProperty() name!: string;
   @ApiProperty() event!: string;
   @ApiProperty({ enum: AGGREGATIONS }) aggregation!: Aggregation;
   @ApiProperty({ nullable: true, type: String }) property!: string | null;
   @ApiProperty({ nullable: true, type: Number }) windowDays!: number | null;
+  @ApiProperty({ nullable: true, type: BackfillProgressView, description: 'The backfill over the stored timelines.' })
+  backfill!: BackfillProgressView | null;
 }
 
 export class NameParam {

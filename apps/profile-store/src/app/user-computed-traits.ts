@@ -19,6 +19,11 @@ export interface ComputedTraitDefinition {
   aggregation: Aggregation;
   /** Window in days (the current UTC day and the days before it), or null for all time. */
   windowDays: number | null;
+  /**
+   * Set (by the definitions cache, not the API) while the trait's backfill runs: the live path then
+   * notes the messageIds it counts, so the backfill leaves them out (see BackfillMark).
+   */
+  backfilling?: boolean;
 }
 
 /** Distinct values kept per bucket for most_frequent and distinct_count; beyond it new values are not counted. */
@@ -39,8 +44,32 @@ export interface Bucket {
 
 /** A trait's state: buckets by UTC day number, or `all`. */
 export type TraitState = Record<string, Bucket>;
-/** A profile's states by state key (see stateKey). */
-export type TraitStates = Record<string, TraitState>;
+
+/**
+ * A trait state's backfill bookkeeping, stored next to it (under markKey) while the backfill runs.
+ * How an event is counted exactly once, whichever path sees it first:
+ * - the live path, for a backfilling definition, counts the event and adds its messageId to `live`;
+ * - the backfill counts a timeline event only if its messageId is not in `live` (the live path
+ *   counted it) and the event is past `through` of its timeline profile id (a batch replayed after
+ *   a restart was already applied up to there). Both write with compare-and-set on the profile
+ *   version, so neither overwrites the other.
+ * An event the live path applied without the definition (the 2 s definitions cache) is in the
+ * timeline before the backfill starts (it waits BACKFILL_START_DELAY_MS), so the backfill counts it.
+ */
+export interface BackfillMark {
+  live: string[];
+  /** Per timeline profile id, the last timeline _id applied for it (objects: FerretDB stores no nested arrays). */
+  through: { profileId: string; id: string }[];
+}
+
+/** A profile's states by state key (see stateKey), and backfill marks by markKey. */
+export type TraitStates = Record<string, TraitState | BackfillMark>;
+
+/** Where a state's backfill mark is kept (`~` never occurs in a state key). */
+export const markKey = (sk: string): string => `${sk}~backfill`;
+
+const stateAt = (states: TraitStates, sk: string): TraitState | undefined => states[sk] as TraitState | undefined;
+export const markAt = (states: TraitStates, sk: string): BackfillMark | undefined => states[markKey(sk)] as BackfillMark | undefined;
 
 /**
  * Where a definition's state lives: its name and a fingerprint of what it aggregates, so a
@@ -128,17 +157,23 @@ export function applyToStates(
   event: { type: string; event: string | null; properties: string | null; timestamp: number; messageId: string },
   now: number,
 ): { states: TraitStates; changed: string[] } {
-  // Only the states of the current definitions are kept (a deleted or redefined trait's go).
-  const keys = new Set(defs.map(stateKey));
+  // Only the states of the current definitions are kept (a deleted or redefined trait's go), and
+  // marks only while their backfill runs.
+  const keys = new Set(defs.flatMap((d) => (d.backfilling ? [stateKey(d), markKey(stateKey(d))] : [stateKey(d)])));
   let next: TraitStates = Object.fromEntries(Object.entries(states).filter(([k]) => keys.has(k)));
   const changed: string[] = [];
   for (const def of defs) {
     const v = contribution(def, event);
     if (v === undefined) continue;
+    if (def.backfilling) {
+      const mark = markAt(next, stateKey(def)) ?? { live: [], through: [] };
+      if (!mark.live.includes(event.messageId))
+        next = { ...next, [markKey(stateKey(def))]: { ...mark, live: [...mark.live, event.messageId] } };
+    }
     // An event older than the window counts for nothing now.
     if (def.windowDays !== null && dayOf(event.timestamp) < dayOf(now) - def.windowDays + 1) continue;
     const sk = stateKey(def);
-    const state = next[sk] ?? {};
+    const state = stateAt(next, sk) ?? {};
     const key = bucketKey(def, event.timestamp);
     const updated = prune({ ...state, [key]: observe(state[key] ?? emptyBucket(), def, event.timestamp, event.messageId, v) }, def, now);
     next = { ...next, [sk]: updated };
@@ -147,15 +182,78 @@ export function applyToStates(
   return { states: next, changed };
 }
 
+const throughMap = (m: BackfillMark): Map<string, string> => new Map(m.through.map((t) => [t.profileId, t.id]));
+const throughList = (m: Map<string, string>): BackfillMark['through'] => [...m].map(([profileId, id]) => ({ profileId, id }));
+
+/** Two backfill marks of the same state together (a merge). */
+function mergeMarks(a: BackfillMark | undefined, b: BackfillMark): BackfillMark {
+  if (!a) return b;
+  const through = throughMap(a);
+  for (const { profileId, id } of b.through) if ((through.get(profileId) ?? '') < id) through.set(profileId, id);
+  return { live: [...new Set([...a.live, ...b.live])], through: throughList(through) };
+}
+
 /** The survivor's and the absorbed profile's states added together. */
 export function mergeStates(a: TraitStates, b: TraitStates): TraitStates {
   const out: TraitStates = { ...a };
   for (const [name, state] of Object.entries(b)) {
-    const merged: TraitState = { ...(out[name] ?? {}) };
-    for (const [k, bucket] of Object.entries(state)) merged[k] = merged[k] ? addBuckets(merged[k] as Bucket, bucket) : bucket;
+    if (name.endsWith('~backfill')) {
+      out[name] = mergeMarks(out[name] as BackfillMark | undefined, state as BackfillMark);
+      continue;
+    }
+    const merged: TraitState = { ...((out[name] as TraitState | undefined) ?? {}) };
+    for (const [k, bucket] of Object.entries(state as TraitState)) merged[k] = merged[k] ? addBuckets(merged[k] as Bucket, bucket) : bucket;
     out[name] = merged;
   }
   return out;
+}
+
+/** A stored timeline event as the backfill reads it. */
+export interface TimelineEvent {
+  /** The timeline document's _id (the backfill's scan order). */
+  id: string;
+  profileId: string;
+  messageId: string;
+  type: string;
+  event: string | null;
+  properties: string | null;
+  timestamp: number;
+}
+
+/**
+ * One backfill batch applied to a profile's states: counts the batch's events of this definition
+ * that neither the live path nor an earlier run of the batch counted (see BackfillMark), then
+ * records that the batch's timeline profile ids are done through `batchEnd`. Null when nothing
+ * changes (every event was already counted).
+ */
+export function backfillStates(
+  states: TraitStates,
+  def: ComputedTraitDefinition,
+  events: readonly TimelineEvent[],
+  batchEnd: string,
+  now: number,
+): { states: TraitStates; counted: number } | null {
+  const sk = stateKey(def);
+  const mark = markAt(states, sk) ?? { live: [], through: [] };
+  const through = throughMap(mark);
+  const live = new Set(mark.live);
+  const fresh = events.filter((e) => (through.get(e.profileId) ?? '') < e.id && !live.has(e.messageId));
+  if (fresh.length === 0) return null;
+  let state = stateAt(states, sk) ?? {};
+  let counted = 0;
+  for (const e of fresh) {
+    const v = contribution(def, e);
+    if (v === undefined) continue;
+    if (def.windowDays !== null && dayOf(e.timestamp) < dayOf(now) - def.windowDays + 1) continue;
+    const key = bucketKey(def, e.timestamp);
+    state = { ...state, [key]: observe(state[key] ?? emptyBucket(), def, e.timestamp, e.messageId, v) };
+    counted++;
+  }
+  for (const e of fresh) if ((through.get(e.profileId) ?? '') < batchEnd) through.set(e.profileId, batchEnd);
+  return {
+    states: { ...states, [sk]: prune(state, def, now), [markKey(sk)]: { live: mark.live, through: throughList(through) } },
+    counted,
+  };
 }
 
 /** The trait's value at `now`: null when no event counts (0 for count and distinct_count). */
@@ -190,5 +288,5 @@ export function traitValue(def: ComputedTraitDefinition, state: TraitState | und
 
 /** Every defined trait's value at `now`. */
 export function traitValues(defs: readonly ComputedTraitDefinition[], states: TraitStates, now: number): Record<string, JsonValue> {
-  return Object.fromEntries(defs.map((d) => [d.name, traitValue(d, states[stateKey(d)], now)]));
+  return Object.fromEntries(defs.map((d) => [d.name, traitValue(d, stateAt(states, stateKey(d)), now)]));
 }

@@ -1,0 +1,136 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { CliError } from './http';
+import type { Run } from './normalizer-commands';
+import { operationsRequests as requests, parseIdentifier, type ReviewListOptions } from './operations-requests';
+
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+
+const nonNegativeInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+};
+
+/** Repeatable `--identifier type:value`. */
+const collectIdentifier = (value: string, previous: { type: string; value: string }[] = []) => {
+  const id = parseIdentifier(value);
+  if (!id) throw new InvalidArgumentError('must be type:value, e.g. email:jane@example.com');
+  return [...previous, id];
+};
+
+interface TraitFlags {
+  file?: string;
+  event?: string;
+  aggregation?: string;
+  property?: string;
+  windowDays?: number;
+}
+
+/** The definition of `computed-traits put`: the file's object, then the flags on top. */
+export function traitDefinition(fromFile: unknown, flags: TraitFlags): Record<string, unknown> {
+  if (fromFile !== undefined && (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)))
+    throw new CliError(`${flags.file} must hold a JSON object, e.g. {"event": "Order Completed", "aggregation": "count"}`, 2);
+  const def: Record<string, unknown> = { ...((fromFile as Record<string, unknown> | undefined) ?? {}) };
+  if (flags.event !== undefined) def['event'] = flags.event;
+  if (flags.aggregation !== undefined) def['aggregation'] = flags.aggregation;
+  if (flags.property !== undefined) def['property'] = flags.property;
+  if (flags.windowDays !== undefined) def['windowDays'] = flags.windowDays;
+  if (Object.keys(def).length === 0) throw new CliError('give --file or at least --event and --aggregation', 2);
+  return def;
+}
+
+/**
+ * `computed-traits` and `regulations` (profile-store), `predictions` (segmenter) and
+ * `identity-reviews` (identity-resolver). The services validate the values; the CLI only shapes them.
+ */
+export function addOperationsCommands(program: Command, run: Run, readJson: (path: string) => Promise<unknown>): void {
+  const traits = program
+    .command('computed-traits')
+    .description("the workspace's user-defined computed traits (profile-store), with the progress of their backfill");
+  traits
+    .command('list')
+    .description('every definition and its backfill status')
+    .action(run((c) => requests.listComputedTraits(c)));
+  traits
+    .command('get')
+    .description('one definition and its backfill progress (status, percent, profiles/s)')
+    .argument('<name>', 'trait name')
+    .action(run((c, name: string) => requests.getComputedTrait(c, name)));
+  traits
+    .command('put')
+    .description('create or replace a definition from flags or a JSON file (flags win); a new or changed one is backfilled')
+    .argument('<name>', 'trait name: lower-case letters, digits and _')
+    .option(
+      '-f, --file <path>',
+      'JSON file with the definition, e.g. {"event": "Order Completed", "aggregation": "sum", "property": "total"}',
+    )
+    .option('--event <name>', 'the track event aggregated')
+    .option('--aggregation <kind>', 'count, sum, min, max, average, first, last, most_frequent or distinct_count')
+    .option('--property <name>', 'top-level event property (all but count)')
+    .option('--window-days <n>', 'sliding window in UTC days (1-365) [all time]', positiveInt)
+    .action(
+      run(async (c, name: string, opts: TraitFlags) =>
+        requests.putComputedTrait(c, name, traitDefinition(opts.file === undefined ? undefined : await readJson(opts.file), opts)),
+      ),
+    );
+  traits
+    .command('delete')
+    .description('delete a definition (its values go with it)')
+    .argument('<name>', 'trait name')
+    .action(run((c, name: string) => requests.deleteComputedTrait(c, name)));
+
+  const regulations = program
+    .command('regulations')
+    .description('privacy regulations: suppress or delete people by identifier (profile-store)');
+  regulations
+    .command('create')
+    .description('file a regulation; the answer has its id (see regulations get)')
+    .requiredOption('--type <type>', 'e.g. suppress, delete, suppress_with_delete, unsuppress (the service checks it)')
+    .option('-i, --identifier <type:value>', 'an identifier, e.g. email:jane@example.com (repeat for more)', collectIdentifier)
+    .option('-f, --file <path>', 'JSON file with the identifiers: [{"type": "email", "value": "jane@example.com"}]')
+    .action(
+      run(async (c, opts: { type: string; identifier?: { type: string; value: string }[]; file?: string }) => {
+        if ((opts.identifier === undefined) === (opts.file === undefined))
+          throw new CliError('give the identifiers with --identifier or --file, not both', 2);
+        return requests.createRegulation(c, opts.type, opts.identifier ?? (await readJson(opts.file as string)));
+      }),
+    );
+  regulations
+    .command('get')
+    .description("a regulation's status and counts")
+    .argument('<id>', 'regulation id')
+    .action(run((c, id: string) => requests.getRegulation(c, id)));
+
+  const predictions = program.command('predictions').description("the workspace's predictions (segmenter)");
+  predictions
+    .command('run')
+    .description('recompute the predictions now and wait for the result (admin API key)')
+    .action(run((c) => requests.runPredictions(c)));
+  predictions
+    .command('report')
+    .description('the report of the latest run')
+    .action(run((c) => requests.predictionsReport(c)));
+
+  const reviews = program.command('identity-reviews').description('merges held for review (identity-resolver)');
+  reviews
+    .command('list')
+    .description('reviews, newest first')
+    .option('--status <status>', 'pending, accepted or rejected [pending]')
+    .option('--limit <n>', 'page size (1-200) [50]', positiveInt)
+    .option('--offset <n>', 'reviews to skip', nonNegativeInt)
+    .action(run((c, opts: ReviewListOptions) => requests.listIdentityReviews(c, opts)));
+  reviews
+    .command('accept')
+    .description('accept a review: the profiles are merged (admin API key)')
+    .argument('<id>', 'review id')
+    .action(run((c, id: string) => requests.acceptIdentityReview(c, id)));
+  reviews
+    .command('reject')
+    .description('reject a review: the profiles stay apart (admin API key)')
+    .argument('<id>', 'review id')
+    .action(run((c, id: string) => requests.rejectIdentityReview(c, id)));
+}
