@@ -2,7 +2,7 @@
  * The segment definition AST, stored and exchanged as JSON.
  *
  * A discriminated union on `op`. New condition kinds (event counts in a window, membership of
- * another segment, consent) are added as new `op` variants, so every definition stored today
+ * another segment, consent) were added as new `op` variants, so every definition stored today
  * stays valid and means the same thing.
  */
 
@@ -48,15 +48,25 @@ export type CountComparator = (typeof COUNT_COMPARATORS)[number];
 export const WINDOW_UNITS = ['minutes', 'hours', 'days'] as const;
 export type WindowUnit = (typeof WINDOW_UNITS)[number];
 
+/** A length of time, e.g. 30 days. */
+export interface Duration {
+  amount: number;
+  unit: WindowUnit;
+}
+
 /**
  * "performed `name` (where all `where` filters hold) `count.cmp` `count.value` times (in the last
- * `within`)". Without `within` every stored event counts. `where` is absent when empty.
+ * `within`, or `between` two relative times)". Without a window every stored event counts.
+ * `where` is absent when empty; `within` and `between` are never both present.
+ * `between: {from: 60 days, to: 30 days}` counts events at least 30 and less than 60 days old;
+ * `from` is always the longer ago.
  */
 export interface EventCondition {
   op: 'event';
   name: string;
   where?: PropertyFilter[];
-  within?: { amount: number; unit: WindowUnit };
+  within?: Duration;
+  between?: { from: Duration; to: Duration };
   count: { cmp: CountComparator; value: number };
 }
 
@@ -66,7 +76,21 @@ export interface SegmentCondition {
   segment: string;
 }
 
-export type Condition = AndCondition | OrCondition | NotCondition | TraitCondition | EventCondition | SegmentCondition;
+/**
+ * The profile's consent grants `category`. Consent reaches the segmenter only as profile traits
+ * (cdp.profiles.changes.v1), so it is read from the `consent` trait: an object of category ->
+ * true, either directly (`{"marketing": true}`) or as Segment's consent object
+ * (`{"categoryPreferences": {"marketing": true}}`). Anything but `true` is no consent.
+ */
+export interface ConsentCondition {
+  op: 'consent';
+  category: string;
+}
+
+/** The trait consent conditions read (a change of it re-evaluates them). */
+export const CONSENT_TRAIT = 'consent';
+
+export type Condition = AndCondition | OrCondition | NotCondition | TraitCondition | EventCondition | SegmentCondition | ConsentCondition;
 export type ConditionOp = Condition['op'];
 
 /** One event of the profile, as event conditions see it. */
@@ -89,6 +113,8 @@ export interface EvaluationContext {
 }
 
 export const WINDOW_UNIT_MS: Record<WindowUnit, number> = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 };
+
+export const durationMs = (d: Duration): number => d.amount * WINDOW_UNIT_MS[d.unit];
 
 /** Limits that keep evaluation, parsing and storage bounded (stack depth, document size). */
 export const Limits = {

@@ -1,5 +1,6 @@
 import type { Condition, EvaluationContext } from './ast';
-import { eventsRead, evaluate, hasWindow, nextChangeAt, segmentsRead, traitsRead } from './evaluate';
+import { consentsRead, eventsRead, hasWindow, nextChangeAt, segmentsRead, traitsRead } from './evaluate';
+import { compilePredicate } from './compile';
 import { parseSegment, printSegment } from './text';
 import { formatIssues, validateDefinition, type ValidationIssue } from './validate';
 
@@ -22,12 +23,14 @@ export function readDefinition(input: DefinitionInput): ReadResult {
   return { ok: true, definition: checked.definition, text: printSegment(checked.definition) };
 }
 
-/** A definition ready for the hot path: its evaluator and the traits it depends on. */
+/** A definition ready for the hot path: its compiled predicate and what it depends on (the dependency index). */
 export interface CompiledDefinition {
   readonly definition: Condition;
   readonly traits: ReadonlySet<string>;
   readonly events: ReadonlySet<string>;
   readonly segments: ReadonlySet<string>;
+  /** Consent categories read (through the `consent` trait, which is in `traits`). */
+  readonly consents: ReadonlySet<string>;
   /** Whether time alone can change the result (a windowed event condition). */
   readonly windowed: boolean;
   matches(context: EvaluationContext): boolean;
@@ -39,13 +42,15 @@ export interface CompiledDefinition {
 
 export function compileDefinition(definition: Condition): CompiledDefinition {
   const traits = new Set(traitsRead(definition));
+  const matches = compilePredicate(definition);
   return {
     definition,
     traits,
     events: new Set(eventsRead(definition)),
     segments: new Set(segmentsRead(definition)),
+    consents: new Set(consentsRead(definition)),
     windowed: hasWindow(definition),
-    matches: (context) => evaluate(definition, context),
+    matches,
     nextChangeAt: (context) => nextChangeAt(definition, context),
     readsAny: (changed) => changed.some((k) => traits.has(k)),
   };

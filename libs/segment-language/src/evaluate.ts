@@ -1,5 +1,6 @@
 import {
-  WINDOW_UNIT_MS,
+  CONSENT_TRAIT,
+  durationMs,
   type Condition,
   type EventCondition,
   type EvaluationContext,
@@ -27,17 +28,47 @@ export function evaluate(condition: Condition, context: EvaluationContext): bool
       return compareCount(condition.count.cmp, countEvents(condition, context), condition.count.value);
     case 'segment':
       return context.memberships?.has(condition.segment) ?? false;
+    case 'consent':
+      return consentGranted(Object.hasOwn(context.traits, CONSENT_TRAIT) ? context.traits[CONSENT_TRAIT] : undefined, condition.category);
   }
 }
 
-const windowMs = (c: EventCondition): number | undefined => (c.within ? c.within.amount * WINDOW_UNIT_MS[c.within.unit] : undefined);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** An event is in a window of `w` ms at `now` while `timestamp + w > now`; it leaves at exactly `timestamp + w`. */
+/** Whether a `consent` trait value grants the category (see ConsentCondition). */
+export function consentGranted(consent: unknown, category: string): boolean {
+  if (!isObject(consent)) return false;
+  if (Object.hasOwn(consent, category) && consent[category] === true) return true;
+  const prefs = consent['categoryPreferences'];
+  return isObject(prefs) && Object.hasOwn(prefs, category) && prefs[category] === true;
+}
+
+/** A window as ages in ms: an event counts while `near <= now - timestamp < far` (no `near`: any age below `far`). */
+interface WindowMs {
+  far: number;
+  near?: number;
+}
+
+const windowOf = (c: EventCondition): WindowMs | undefined =>
+  c.within ? { far: durationMs(c.within) } : c.between ? { far: durationMs(c.between.from), near: durationMs(c.between.to) } : undefined;
+
+/** Name and property filters: whether the event can count at all, whatever the time. */
+const selected = (c: EventCondition, e: ProfileEvent): boolean =>
+  e.name === c.name && (c.where ?? []).every((f) => matchValue(f, Object.hasOwn(e.properties, f.key) ? e.properties[f.key] : undefined));
+
+/**
+ * An event is in a window at `now` while `timestamp + far > now` (it leaves at exactly
+ * `timestamp + far`) and, for a between-window, `timestamp + near <= now` (it enters at exactly
+ * `timestamp + near`).
+ */
+function inWindow(w: WindowMs | undefined, e: ProfileEvent, now: number | undefined): boolean {
+  if (w === undefined) return true;
+  if (now === undefined || e.timestamp + w.far <= now) return false;
+  return w.near === undefined || e.timestamp + w.near <= now;
+}
+
 function counted(c: EventCondition, e: ProfileEvent, now: number | undefined): boolean {
-  if (e.name !== c.name) return false;
-  const w = windowMs(c);
-  if (w !== undefined && (now === undefined || e.timestamp + w <= now)) return false;
-  return (c.where ?? []).every((f) => matchValue(f, Object.hasOwn(e.properties, f.key) ? e.properties[f.key] : undefined));
+  return selected(c, e) && inWindow(windowOf(c), e, now);
 }
 
 function countEvents(c: EventCondition, context: EvaluationContext): number {
@@ -63,20 +94,24 @@ function compareCount(cmp: EventCondition['count']['cmp'], actual: number, bound
 
 /**
  * The next moment after `context.now` at which the result can change with no new data: the
- * earliest time a counted event leaves its window. Null when nothing is windowed or nothing is counted.
+ * earliest time a selected event enters (between-windows) or leaves its window. Null when nothing
+ * is windowed or no event will ever cross an edge.
  */
 export function nextChangeAt(condition: Condition, context: EvaluationContext): number | null {
   const now = context.now;
   if (now === undefined) return null;
   let next: number | null = null;
+  const consider = (edge: number) => {
+    if (edge > now && (next === null || edge < next)) next = edge;
+  };
   walk(condition, (c) => {
     if (c.op !== 'event') return;
-    const w = windowMs(c);
+    const w = windowOf(c);
     if (w === undefined) return;
     for (const e of context.events ?? []) {
-      if (!counted(c, e, now)) continue;
-      const leaves = e.timestamp + w;
-      if (leaves > now && (next === null || leaves < next)) next = leaves;
+      if (!selected(c, e)) continue;
+      consider(e.timestamp + w.far);
+      if (w.near !== undefined) consider(e.timestamp + w.near);
     }
   });
   return next;
@@ -110,7 +145,7 @@ export function segmentsRead(condition: Condition): string[] {
 export function hasWindow(condition: Condition): boolean {
   let found = false;
   walk(condition, (c) => {
-    if (c.op === 'event' && c.within) found = true;
+    if (c.op === 'event' && (c.within || c.between)) found = true;
   });
   return found;
 }
@@ -173,14 +208,24 @@ function matchValue(c: Pick<PropertyFilter, 'cmp' | 'value'>, actual: unknown): 
   }
 }
 
+/** The consent categories a definition reads, sorted. */
+export function consentsRead(condition: Condition): string[] {
+  const categories = new Set<string>();
+  walk(condition, (c) => {
+    if (c.op === 'consent') categories.add(c.category);
+  });
+  return [...categories].sort();
+}
+
 /**
- * The trait keys a definition reads, sorted. A profile change needs this definition
+ * The trait keys a definition reads, sorted (consent conditions read the `consent` trait). A profile change needs this definition
  * re-evaluated only when one of these keys changed.
  */
 export function traitsRead(condition: Condition): string[] {
   const keys = new Set<string>();
   walk(condition, (c) => {
     if (c.op === 'trait') keys.add(c.key);
+    else if (c.op === 'consent') keys.add(CONSENT_TRAIT);
   });
   return [...keys].sort();
 }

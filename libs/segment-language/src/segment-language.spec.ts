@@ -1,109 +1,11 @@
 import fc from 'fast-check';
-import {
-  COMPARATORS,
-  COUNT_COMPARATORS,
-  Limits,
-  WINDOW_UNITS,
-  type Comparator,
-  type Condition,
-  type EvaluationContext,
-  type PropertyFilter,
-  type Scalar,
-} from './ast';
+import { Limits, durationMs, type Condition, type EventCondition } from './ast';
+import { compilePredicate } from './compile';
 import { compileDefinition, readDefinition } from './definition';
 import { evaluate, traitsRead } from './evaluate';
 import { parseSegment, printSegment } from './text';
 import { validateDefinition } from './validate';
-
-const scalar: fc.Arbitrary<Scalar> = fc.oneof(
-  fc.string({ maxLength: 12 }),
-  fc.string({ unit: 'binary', maxLength: 6 }),
-  fc.integer({ min: -1000, max: 1000 }),
-  fc.double({ noNaN: true, noDefaultInfinity: true }),
-  fc.boolean(),
-  fc.constant(null),
-);
-const key = fc.oneof(fc.constantFrom('country', 'plan', 'age', 'tags'), fc.string({ minLength: 1, maxLength: 8 }));
-
-const trait: fc.Arbitrary<Condition> = fc.constantFrom<Comparator>(...COMPARATORS).chain((cmp): fc.Arbitrary<Condition> => {
-  const base = { op: 'trait' as const, key: '' };
-  const withValue = (value: fc.Arbitrary<Scalar | Scalar[]>): fc.Arbitrary<Condition> =>
-    fc.record({ key, value }).map((r) => ({ ...base, ...r, cmp }));
-  switch (cmp) {
-    case 'exists':
-      return key.map((k): Condition => ({ ...base, key: k, cmp }));
-    case 'in':
-      return withValue(fc.array(scalar, { maxLength: 4 }));
-    case '<':
-    case '<=':
-    case '>':
-    case '>=':
-      return withValue(fc.oneof(fc.string({ maxLength: 6 }), fc.integer({ min: -100, max: 100 })));
-    case 'contains':
-      return withValue(fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.boolean()));
-    case 'starts_with':
-      return withValue(fc.string({ maxLength: 6 }));
-    default:
-      return withValue(scalar);
-  }
-});
-
-const filter: fc.Arbitrary<PropertyFilter> = trait.map((t) => {
-  const { op: _op, ...rest } = t as Extract<Condition, { op: 'trait' }>;
-  return rest;
-});
-
-const eventName = fc.constantFrom('Order Completed', 'Signed Up', "it's");
-const event: fc.Arbitrary<Condition> = fc
-  .record(
-    {
-      name: eventName,
-      where: fc.array(filter, { minLength: 1, maxLength: 3 }),
-      within: fc.record({ amount: fc.integer({ min: 1, max: 90 }), unit: fc.constantFrom(...WINDOW_UNITS) }),
-      count: fc.record({ cmp: fc.constantFrom(...COUNT_COMPARATORS), value: fc.integer({ min: 0, max: 4 }) }),
-    },
-    { requiredKeys: ['name', 'count'] },
-  )
-  // Canonical key order, as the parser and validator build it.
-  .map(
-    ({ name, where, within, count }): Condition => ({
-      op: 'event',
-      name,
-      ...(where ? { where } : {}),
-      ...(within ? { within } : {}),
-      count,
-    }),
-  );
-const segmentRef: fc.Arbitrary<Condition> = fc
-  .constantFrom('seg_a', 'seg_b', 'churned')
-  .map((segment): Condition => ({ op: 'segment', segment }));
-
-const { condition } = fc.letrec<{ condition: Condition }>((tie) => ({
-  condition: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    trait,
-    event,
-    segmentRef,
-    fc.record({ op: fc.constant('not' as const), of: tie('condition') }),
-    fc.record({ op: fc.constantFrom('and' as const, 'or' as const), of: fc.array(tie('condition'), { minLength: 2, maxLength: 3 }) }),
-  ),
-}));
-
-// Profiles drawn from the same small key set, so conditions actually hit traits.
-const NOW = 1_700_000_000_000;
-const profile: fc.Arbitrary<EvaluationContext> = fc.record({
-  traits: fc.dictionary(fc.constantFrom('country', 'plan', 'age', 'tags'), fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }))),
-  events: fc.array(
-    fc.record({
-      name: eventName,
-      timestamp: fc.integer({ min: NOW - 100 * 86_400_000, max: NOW }),
-      properties: fc.dictionary(fc.constantFrom('country', 'plan', 'age', 'tags'), scalar),
-    }),
-    { maxLength: 6 },
-  ),
-  memberships: fc.subarray(['seg_a', 'seg_b', 'churned']).map((ids) => new Set(ids)),
-  now: fc.constant(NOW),
-});
+import { condition, event, key, NOW, profile, scalar } from './test-arbitraries';
 
 describe('text form', () => {
   it('round-trips: parse(print(ast)) deep-equals ast', () => {
@@ -315,6 +217,36 @@ describe('evaluate', () => {
     expect(matches(`trait('email') exists`, { email: null })).toBe(false);
     expect(matches(`trait('country') != 'DE'`, {})).toBe(true);
     expect(matches(`trait('constructor') exists`, {})).toBe(false);
+  });
+});
+
+describe('compilePredicate', () => {
+  it('agrees with the interpreter on random definitions and profiles (with and without an evaluation time)', () => {
+    fc.assert(
+      fc.property(condition, profile, fc.boolean(), (x, p, timeless) => {
+        const ctx = timeless ? { ...p, now: undefined } : p;
+        expect(compilePredicate(x)(ctx)).toBe(evaluate(x, ctx));
+        expect(compileDefinition(x).matches(ctx)).toBe(evaluate(x, ctx));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('agrees with the interpreter on events exactly at, and next to, the edges of their window', () => {
+    const edged = event.chain((c) => {
+      const e = c as EventCondition;
+      const edges = [e.within, e.between?.from, e.between?.to].flatMap((d) => (d ? [durationMs(d)] : [0]));
+      const at = fc.tuple(fc.constantFrom(...edges), fc.constantFrom(-1, 0, 1)).map(([edge, by]) => NOW - edge + by);
+      const ev = fc.record({ name: fc.constant(e.name), timestamp: at, properties: fc.constant({}) });
+      return fc.tuple(fc.constant(c), fc.array(ev, { maxLength: 4 }));
+    });
+    fc.assert(
+      fc.property(edged, ([c, events]) => {
+        const ctx = { traits: {}, events, now: NOW };
+        expect(compilePredicate(c)(ctx)).toBe(evaluate(c, ctx));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 

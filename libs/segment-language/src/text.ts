@@ -1,9 +1,11 @@
 import {
   COUNT_COMPARATORS,
   Limits,
+  durationMs,
   type Comparator,
   type Condition,
   type CountComparator,
+  type Duration,
   type EventCondition,
   type PropertyFilter,
   type Scalar,
@@ -17,15 +19,18 @@ import {
  * Grammar (keywords are case-insensitive; `not` binds tighter than `and`, `and` tighter than `or`):
  *   expr    := and ('or' and)*
  *   and     := unary ('and' unary)*
- *   unary   := 'not' unary | '(' expr ')' | trait | event | segment
+ *   unary   := 'not' unary | '(' expr ')' | trait | event | segment | consent
  *   trait   := 'trait' '(' string ')' compare
  *   compare := op literal | 'in' list | 'contains' literal | 'starts_with' string | 'exists'
- *   event   := 'event' '(' string ')' ('.where' '(' filter ('and' filter)* ')' | '.within' '(' int unit ')')*
- *              ('.count' '(' ')' countop int)?        -- each of where/within at most once; no count means >= 1
+ *   event   := 'event' '(' string ')' ('.where' '(' filter ('and' filter)* ')' | '.within' '(' int unit ')'
+ *                                     | '.between' '(' int unit 'ago' ',' int unit 'ago' ')')*
+ *              ('.count' '(' ')' countop int)?        -- where at most once, within or between at most once;
+ *                                                     -- between names the longer ago first; no count means >= 1
  *   filter  := 'property' '(' string ')' compare
  *   unit    := 'minutes' | 'hours' | 'days' (or the singular)
  *   countop := '>=' | '<=' | '=' | '>' | '<'
  *   segment := 'segment' '(' string ')'             -- a segment id or name
+ *   consent := 'consent' '(' string ')'             -- a consent category, e.g. consent('marketing')
  *   op      := '=' | '!=' | '<' | '<=' | '>' | '>='
  *   list    := '[' (literal (',' literal)*)? ']'
  *   literal := string | number | 'true' | 'false' | 'null'
@@ -218,7 +223,11 @@ class Parser {
         this.next();
         return { op: 'segment', segment: this.quoted('the segment id or name') };
       }
-      return fail(t.offset, "a condition: trait('...'), event('...'), segment('...'), 'not' or '('", describe(t));
+      if (this.isWord('consent')) {
+        this.next();
+        return { op: 'consent', category: this.quoted('the consent category') };
+      }
+      return fail(t.offset, "a condition: trait('...'), event('...'), segment('...'), consent('...'), 'not' or '('", describe(t));
     } finally {
       this.depth--;
     }
@@ -252,6 +261,7 @@ class Parser {
     const condition: EventCondition = { op: 'event', name: this.quoted('the event name'), count: { cmp: '>=', value: 1 } };
     let where: PropertyFilter[] | undefined;
     let within: EventCondition['within'];
+    let between: EventCondition['between'];
     while (this.isPunct('.')) {
       this.next();
       const m = this.next();
@@ -265,14 +275,22 @@ class Parser {
           where.push(this.filter());
         }
         this.expectPunct(')');
-      } else if (method === 'within' && !within) {
+      } else if (method === 'within' && !within && !between) {
         this.expectPunct('(');
-        const amount = this.integer('the window length', 1);
-        const u = this.next();
-        const unit = u.kind === 'word' ? UNITS[u.text.toLowerCase()] : undefined;
-        if (!unit) fail(u.offset, "a unit: 'minutes', 'hours' or 'days'", describe(u));
-        within = { amount, unit: unit as WindowUnit };
+        within = this.duration();
         this.expectPunct(')');
+      } else if (method === 'between' && !within && !between) {
+        this.expectPunct('(');
+        const from = this.duration();
+        this.ago();
+        this.expectPunct(',');
+        const at = this.peek();
+        const to = this.duration();
+        if (durationMs(to) >= durationMs(from))
+          fail(at.offset, `a time nearer than the first (${from.amount} ${from.unit} ago): the longer ago comes first`, describe(at));
+        this.ago();
+        this.expectPunct(')');
+        between = { from, to };
       } else if (method === 'count') {
         this.expectPunct('(');
         this.expectPunct(')');
@@ -282,11 +300,33 @@ class Parser {
         condition.count = { cmp: op.text as CountComparator, value: this.integer('the count', 0) };
         break;
       } else {
-        fail(m.offset, `${where ? '' : "'where', "}${within ? '' : "'within', "}or 'count'`, describe(m));
+        const windowed = within || between;
+        fail(m.offset, `${where ? '' : "'where', "}${windowed ? '' : "'within', 'between', "}or 'count'`, describe(m));
       }
     }
-    // Canonical field order (name, where, within, count), so parse(print(x)) deep-equals x.
-    return { op: 'event', name: condition.name, ...(where ? { where } : {}), ...(within ? { within } : {}), count: condition.count };
+    // Canonical field order (name, where, within, between, count), so parse(print(x)) deep-equals x.
+    return {
+      op: 'event',
+      name: condition.name,
+      ...(where ? { where } : {}),
+      ...(within ? { within } : {}),
+      ...(between ? { between } : {}),
+      count: condition.count,
+    };
+  }
+
+  /** `N unit`, e.g. `30 days` (singular accepted). */
+  private duration(): Duration {
+    const amount = this.integer('the window length', 1);
+    const u = this.next();
+    const unit = u.kind === 'word' ? UNITS[u.text.toLowerCase()] : undefined;
+    if (!unit) fail(u.offset, "a unit: 'minutes', 'hours' or 'days'", describe(u));
+    return { amount, unit: unit as WindowUnit };
+  }
+
+  private ago(): void {
+    const t = this.next();
+    if (t.kind !== 'word' || t.text.toLowerCase() !== 'ago') fail(t.offset, "'ago'", describe(t));
   }
 
   private filter(): PropertyFilter {
@@ -419,13 +459,20 @@ export function printSegment(condition: Condition): string {
       const where = condition.where
         ? `.where(${condition.where.map((f) => printComparison(`property(${quote(f.key)})`, f)).join(' and ')})`
         : '';
-      const within = condition.within ? `.within(${condition.within.amount} ${condition.within.unit})` : '';
-      return `event(${quote(condition.name)})${where}${within}.count() ${condition.count.cmp} ${condition.count.value}`;
+      const within = condition.within ? `.within(${printDuration(condition.within)})` : '';
+      const between = condition.between
+        ? `.between(${printDuration(condition.between.from)} ago, ${printDuration(condition.between.to)} ago)`
+        : '';
+      return `event(${quote(condition.name)})${where}${within}${between}.count() ${condition.count.cmp} ${condition.count.value}`;
     }
     case 'segment':
       return `segment(${quote(condition.segment)})`;
+    case 'consent':
+      return `consent(${quote(condition.category)})`;
   }
 }
+
+const printDuration = (d: Duration): string => `${d.amount} ${d.unit}`;
 
 function printComparison(head: string, c: PropertyFilter): string {
   if (c.cmp === 'exists') return `${head} exists`;

@@ -3,9 +3,11 @@ import {
   COUNT_COMPARATORS,
   Limits,
   WINDOW_UNITS,
+  durationMs,
   type Comparator,
   type Condition,
   type CountComparator,
+  type Duration,
   type EventCondition,
   type PropertyFilter,
   type Scalar,
@@ -30,8 +32,9 @@ const ALLOWED_KEYS: Record<string, readonly string[]> = {
   or: ['op', 'of'],
   not: ['op', 'of'],
   trait: ['op', 'key', 'cmp', 'value'],
-  event: ['op', 'name', 'where', 'within', 'count'],
+  event: ['op', 'name', 'where', 'within', 'between', 'count'],
   segment: ['op', 'segment'],
+  consent: ['op', 'category'],
 };
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= Limits.maxCount;
@@ -100,6 +103,14 @@ function check(node: unknown, path: string, depth: number, issues: ValidationIss
       }
       return { op: 'segment', segment };
     }
+    case 'consent': {
+      const category = node['category'];
+      if (typeof category !== 'string' || category.length === 0 || category.length > Limits.maxKeyLength) {
+        issues.push({ path: `${path}.category`, message: `must be a consent category of 1 to ${Limits.maxKeyLength} characters` });
+        return undefined;
+      }
+      return { op: 'consent', category };
+    }
     default: {
       const filter = checkFilter(node, path, issues);
       return filter ? { op: 'trait', ...filter } : undefined;
@@ -134,22 +145,20 @@ function checkEvent(node: Record<string, unknown>, path: string, issues: Validat
       if (filters.every((f): f is PropertyFilter => f !== undefined)) where = filters;
     }
   }
-  let within: EventCondition['within'];
-  if ('within' in node) {
-    const w = node['within'];
-    if (
-      !isRecord(w) ||
-      Object.keys(w).some((k) => k !== 'amount' && k !== 'unit') ||
-      !isCount(w['amount']) ||
-      w['amount'] < 1 ||
-      typeof w['unit'] !== 'string' ||
-      !(WINDOW_UNITS as readonly string[]).includes(w['unit'])
-    ) {
-      issues.push({
-        path: `${path}.within`,
-        message: `must be {amount: an integer from 1 to ${Limits.maxCount}, unit: ${WINDOW_UNITS.map((u) => `"${u}"`).join(' | ')}}`,
-      });
-    } else within = { amount: w['amount'] as number, unit: w['unit'] as WindowUnit };
+  const within = 'within' in node ? checkDuration(node['within'], `${path}.within`, issues) : undefined;
+  let between: EventCondition['between'];
+  if ('between' in node) {
+    const b = node['between'];
+    if (!isRecord(b) || Object.keys(b).some((k) => k !== 'from' && k !== 'to')) {
+      issues.push({ path: `${path}.between`, message: `must be {from: ${DURATION}, to: ${DURATION}}` });
+    } else {
+      const from = checkDuration(b['from'], `${path}.between.from`, issues);
+      const to = checkDuration(b['to'], `${path}.between.to`, issues);
+      if (from && to && durationMs(from) <= durationMs(to))
+        issues.push({ path: `${path}.between`, message: '"from" must be longer ago than "to" (e.g. from 60 days to 30 days)' });
+      else if (from && to) between = { from, to };
+    }
+    if ('within' in node) issues.push({ path: `${path}.between`, message: 'an event condition has "within" or "between", not both' });
   }
   const count = node['count'];
   if (
@@ -166,14 +175,32 @@ function checkEvent(node: Record<string, unknown>, path: string, issues: Validat
   }
   if (issues.length > before) return undefined;
   const c = count as { cmp: CountComparator; value: number };
-  // Canonical field order (name, where, within, count), as the parser builds it.
+  // Canonical field order (name, where, within, between, count), as the parser builds it.
   return {
     op: 'event',
     name: name as string,
     ...(where ? { where } : {}),
     ...(within ? { within } : {}),
+    ...(between ? { between } : {}),
     count: { cmp: c.cmp, value: c.value },
   } satisfies EventCondition;
+}
+
+const DURATION = `{amount: an integer from 1 to ${Limits.maxCount}, unit: ${WINDOW_UNITS.map((u) => `"${u}"`).join(' | ')}}`;
+
+function checkDuration(d: unknown, path: string, issues: ValidationIssue[]): Duration | undefined {
+  if (
+    !isRecord(d) ||
+    Object.keys(d).some((k) => k !== 'amount' && k !== 'unit') ||
+    !isCount(d['amount']) ||
+    d['amount'] < 1 ||
+    typeof d['unit'] !== 'string' ||
+    !(WINDOW_UNITS as readonly string[]).includes(d['unit'])
+  ) {
+    issues.push({ path, message: `must be ${DURATION}` });
+    return undefined;
+  }
+  return { amount: d['amount'] as number, unit: d['unit'] as WindowUnit };
 }
 
 function checkFilter(node: Record<string, unknown>, path: string, issues: ValidationIssue[]): PropertyFilter | undefined {

@@ -23,6 +23,8 @@ import { SegmentPredictionsRepository } from './predictions/segment-predictions.
 import { PredictionReportsRepository } from './predictions/prediction-reports.repository';
 import { PredictionWorkspacesRepository } from './predictions/prediction-workspaces.repository';
 import { PredictedSegmentsRefresher } from './predictions/predicted-segments.refresher';
+import { SegmentSizesRepository } from './sizes/segment-sizes.repository';
+import { SegmentTopics } from './output/segment-topics';
 
 @Module({
   imports: [
@@ -38,7 +40,9 @@ import { PredictedSegmentsRefresher } from './predictions/predicted-segments.ref
     SegmentEventsRepository,
     SegmentProfilesRepository,
     ScheduleRepository,
+    SegmentSizesRepository,
     SegmentCatalog,
+    SegmentTopics,
     SegmentChangePublisher,
     MembershipEvaluator,
     BackfillService,

@@ -26,4 +26,16 @@ export class SegmenterConfig extends PlatformConfig {
   @IsInt()
   @Min(1)
   SEGMENT_BACKFILL_BATCH = 500;
+
+  /** How often every workspace's predictions are recomputed; 0 turns the schedule off (POST /v1/predictions/run still works). */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
+  SEGMENTER_PREDICTIONS_INTERVAL_MS = 6 * 60 * 60 * 1000;
+
+  /** A customer has churned after this many days without an order (the churn model's label). */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  SEGMENTER_PREDICTIONS_HORIZON_DAYS = 30;
 }

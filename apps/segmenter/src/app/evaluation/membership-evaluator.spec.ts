@@ -6,6 +6,7 @@ import type { MembershipDocument, MembershipsRepository } from '../membership/me
 import { isAfter, type Transition } from '../membership/transition';
 import type { SegmentPredictionsRepository } from '../predictions/segment-predictions.repository';
 import type { ScheduleRepository } from '../schedule/schedule.repository';
+import type { SegmentSizesRepository } from '../sizes/segment-sizes.repository';
 import { compileSegments } from '../segments/segment-catalog';
 import { MembershipEvaluator, type ProfileState } from './membership-evaluator';
 
@@ -15,17 +16,23 @@ const def = (text: string) => {
   if (!r.ok) throw new Error(r.error.message);
   return r.definition;
 };
-// A windowed segment and one that reads it: transitions must propagate and expire on time.
+// A windowed segment, one that reads it, and a between-window one (which an order enters late and
+// leaves later): transitions must propagate, and start and end on time.
 const segments = compileSegments([
   { segmentId: 'buyers', name: 'buyers', definition: def("event('Order').within(10 minutes).count() >= 2 and trait('country') = 'DE'") },
   { segmentId: 'others', name: 'others', definition: def("trait('country') exists and not segment('buyers')") },
+  { segmentId: 'lapsed', name: 'lapsed', definition: def("event('Order').between(20 minutes ago, 5 minutes ago).count() = 1") },
 ]);
+const ALL = ['buyers', 'others', 'lapsed'];
+const WINDOWED = ['buyers', 'lapsed'];
 
 /** In-memory stand-ins with the same compare-and-set semantics as the Mongo repositories. */
 function fakes() {
   const memberships = new Map<string, MembershipDocument>();
   const schedule = new Map<string, number>();
   const events: ProfileEvent[] = [];
+  /** Net entered - exited counted per segment (the size-history counters). */
+  const sizes = new Map<string, number>();
   const repo = {
     forProfiles: async () => new Map([['p', new Map([...memberships.entries()].map(([k, v]) => [k, { ...v }]))]]),
     forProfile: async (_w: string, _p: string, ids: string[]) =>
@@ -63,8 +70,11 @@ function fakes() {
     } as unknown as ScheduleRepository,
     // No segment here reads a predicted trait, so predictions are never read.
     { traitsFor: async () => new Map() } as unknown as SegmentPredictionsRepository,
+    {
+      count: async (_w: string, s: string, t: Transition) => void sizes.set(s, (sizes.get(s) ?? 0) + (t.change === 'entered' ? 1 : -1)),
+    } as unknown as SegmentSizesRepository,
   );
-  return { memberships, schedule, events, evaluator };
+  return { memberships, schedule, events, sizes, evaluator };
 }
 
 type Step =
@@ -87,10 +97,16 @@ describe('MembershipEvaluator', () => {
   it('emits each transition once (repeats keep their membershipVersion), alternating, and ends where a fresh evaluation would', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
-        const { memberships, schedule, events, evaluator } = fakes();
+        const { memberships, schedule, events, sizes, evaluator } = fakes();
         const emitted: SegmentChange[] = [];
         const history: { profile: ProfileState; asOf: number }[] = [];
         let clock = 1_000_000;
+        /** The schedule entry the timer would claim next. */
+        const earliestDue = () =>
+          WINDOWED.flatMap((segmentId) => {
+            const at = schedule.get(segmentId);
+            return at === undefined ? [] : [{ segmentId, at }];
+          }).sort((a, b) => a.at - b.at)[0];
         const run = async (profile: ProfileState, asOf: number, direct: string[]) =>
           emitted.push(...(await evaluator.evaluate('w', segments, profile, new Set(direct), { asOf, receivedAt: null })));
         for (const s of steps) {
@@ -105,32 +121,36 @@ describe('MembershipEvaluator', () => {
               identifiers: [],
             };
             history.push({ profile, asOf: clock });
-            await run(profile, clock, ['buyers', 'others']);
+            await run(profile, clock, ALL);
           } else if (s.kind === 'redeliver' && history.length > 0) {
             const h = history[s.pick % history.length] as (typeof history)[number];
-            await run(h.profile, h.asOf, ['buyers', 'others']);
+            await run(h.profile, h.asOf, ALL);
           } else if (s.kind === 'timer') {
-            const due = schedule.get('buyers');
+            const due = earliestDue();
             const last = history[history.length - 1];
-            if (due !== undefined && last) {
-              clock = Math.max(clock, due);
-              await run(last.profile, due, ['buyers']);
+            if (due && last) {
+              clock = Math.max(clock, due.at);
+              await run(last.profile, due.at, [due.segmentId]);
             }
           }
         }
         // Drain the timer to a quiet point, then compare with a fresh evaluation as of then.
         const last = history[history.length - 1];
         if (!last) return;
-        for (let due = schedule.get('buyers'); due !== undefined; due = schedule.get('buyers')) {
-          clock = Math.max(clock, due);
-          await run(last.profile, due, ['buyers']);
+        for (let due = earliestDue(); due; due = earliestDue()) {
+          clock = Math.max(clock, due.at);
+          await run(last.profile, due.at, [due.segmentId]);
         }
         const at = Math.max(clock, ...[...memberships.values()].map((m) => m.lastAsOf ?? 0));
         const ctx = { traits: last.profile.traits, events, now: at, memberships: new Set<string>() };
         const buyer = segments.byId.get('buyers')?.compiled.matches(ctx) ?? false;
         expect(memberships.get('buyers')?.member ?? false).toBe(buyer);
         expect(memberships.get('others')?.member ?? false).toBe(last.profile.traits.country !== undefined && !buyer);
-        for (const segmentId of ['buyers', 'others']) {
+        // Once every order has passed both edges of its between-window, nothing is due and the membership agrees.
+        expect(memberships.get('lapsed')?.member ?? false).toBe(segments.byId.get('lapsed')?.compiled.matches(ctx) ?? false);
+        for (const segmentId of ALL) {
+          // The size counters saw each stored transition once: their net is the membership.
+          expect(sizes.get(segmentId) ?? 0).toBe(memberships.get(segmentId)?.member ? 1 : 0);
           const byVersion = new Map<number, SegmentChange>();
           for (const c of emitted.filter((e) => e.segmentId === segmentId)) {
             const seen = byVersion.get(c.membershipVersion);

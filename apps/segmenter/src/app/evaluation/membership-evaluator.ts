@@ -8,6 +8,7 @@ import { ScheduleRepository } from '../schedule/schedule.repository';
 import { readsPredictions, type PredictedTraits } from '../predictions/order-histories';
 import { SegmentPredictionsRepository } from '../predictions/segment-predictions.repository';
 import type { CompiledSegment, WorkspaceSegments } from '../segments/segment-catalog';
+import { SegmentSizesRepository } from '../sizes/segment-sizes.repository';
 
 /** Compare-and-set attempts per membership before the evaluation fails (and its trigger is retried). */
 const MAX_CAS_ATTEMPTS = 5;
@@ -48,6 +49,7 @@ export class MembershipEvaluator {
     private readonly events: SegmentEventsRepository,
     private readonly schedule: ScheduleRepository,
     private readonly predictions: SegmentPredictionsRepository,
+    private readonly sizes: SegmentSizesRepository,
   ) {}
 
   /** Events and memberships (in the workspace's segments) of many profiles, read by document id. */
@@ -154,6 +156,8 @@ export class MembershipEvaluator {
       if (
         await this.memberships.applyTransition(workspaceId, segment.segmentId, profileId, decision.expectedVersion, decision.transition)
       ) {
+        // Counted once, by the writer that won the compare-and-set (a re-emit is not counted again).
+        await this.sizes.count(workspaceId, segment.segmentId, decision.transition);
         return { transition: decision.transition, member: isMember };
       }
       stored = (await this.memberships.forProfile(workspaceId, profileId, [segment.segmentId])).get(segment.segmentId) ?? null;

@@ -1,5 +1,4 @@
 import { historyOf, orderRevenue, readsPredictions } from './order-histories';
-import { readPredictionsSettings } from './predictions.config';
 
 describe('order histories from stored events', () => {
   it('take revenue, else total, else 0, and keep only orders', () => {
@@ -17,17 +16,5 @@ describe('order histories from stored events', () => {
   it('tell which definitions read a prediction', () => {
     expect(readsPredictions(new Set(['country', 'predicted_churn_risk']))).toBe(true);
     expect(readsPredictions(new Set(['country']))).toBe(false);
-  });
-});
-
-describe('predictions settings', () => {
-  it('default to a 6-hour schedule and a 30-day horizon; 0 turns the schedule off', () => {
-    expect(readPredictionsSettings({})).toEqual({ intervalMs: 21_600_000, horizonDays: 30 });
-    expect(readPredictionsSettings({ SEGMENTER_PREDICTIONS_INTERVAL_MS: '0' }).intervalMs).toBe(0);
-  });
-
-  it('refuse a bad value at start-up', () => {
-    expect(() => readPredictionsSettings({ SEGMENTER_PREDICTIONS_INTERVAL_MS: '-5' })).toThrow(/SEGMENTER_PREDICTIONS_INTERVAL_MS/);
-    expect(() => readPredictionsSettings({ SEGMENTER_PREDICTIONS_HORIZON_DAYS: 'soon' })).toThrow(/HORIZON/);
   });
 });

@@ -1,5 +1,5 @@
 import { MongoConnection } from '@cdp/mongo';
-import { HealthRegistry, PlatformConfig } from '@cdp/platform';
+import { HealthRegistry, loadConfig, PlatformConfig } from '@cdp/platform';
 import { DAY_MS, syntheticCustomers } from '@cdp/predictions';
 import { testScope } from '@cdp/testing';
 import { SegmentEventsRepository } from '../history/segment-events.repository';
@@ -9,6 +9,7 @@ import { PredictionReportsRepository } from './prediction-reports.repository';
 import { PredictionWorkspacesRepository } from './prediction-workspaces.repository';
 import { PredictionsService } from './predictions.service';
 import { SegmentPredictionsRepository } from './segment-predictions.repository';
+import { SegmenterConfig } from '../segmenter.config';
 
 /**
  * The service against the real store (FerretDB): snapshots and Order Completed history written
@@ -32,7 +33,14 @@ describe('PredictionsService (FerretDB)', () => {
     predictions = new SegmentPredictionsRepository(mongo);
     const reports = new PredictionReportsRepository(mongo);
     for (const r of [profiles, events, predictions, reports]) await r.ensureIndexes();
-    service = new PredictionsService(profiles, events, predictions, reports, new PredictionWorkspacesRepository(mongo));
+    service = new PredictionsService(
+      loadConfig(SegmenterConfig, { SEGMENTER_PREDICTIONS_INTERVAL_MS: '0' }),
+      profiles,
+      events,
+      predictions,
+      reports,
+      new PredictionWorkspacesRepository(mongo),
+    );
     // A few profiles at a time (each one's orders in sequence): the shared store is slow per write.
     const queue = customers.map((c) => c.history);
     const worker = async () => {

@@ -5,10 +5,10 @@ import { SegmentProfilesRepository } from '../history/segment-profiles.repositor
 import { parseTraits } from '../membership/transition';
 import { historyOf, ORDER_EVENT } from './order-histories';
 import { PredictedSegmentsRefresher } from './predicted-segments.refresher';
-import { readPredictionsSettings, type PredictionsSettings } from './predictions.config';
 import { PredictionReportsRepository } from './prediction-reports.repository';
 import { PredictionWorkspacesRepository } from './prediction-workspaces.repository';
 import { SegmentPredictionsRepository } from './segment-predictions.repository';
+import { SegmenterConfig } from '../segmenter.config';
 
 /** Snapshots read per page (and their order histories per query batch). */
 const PAGE = 500;
@@ -33,12 +33,12 @@ export interface PredictionRun {
 @Injectable()
 export class PredictionsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(PredictionsService.name);
-  private readonly settings: PredictionsSettings = readPredictionsSettings();
   private readonly running = new Map<string, Promise<PredictionRun>>();
   private timer: NodeJS.Timeout | null = null;
   private sweep: Promise<void> | null = null;
 
   constructor(
+    private readonly config: SegmenterConfig,
     private readonly profiles: SegmentProfilesRepository,
     private readonly events: SegmentEventsRepository,
     private readonly predictions: SegmentPredictionsRepository,
@@ -48,10 +48,10 @@ export class PredictionsService implements OnApplicationBootstrap, BeforeApplica
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.settings.intervalMs === 0) return;
+    if (this.config.SEGMENTER_PREDICTIONS_INTERVAL_MS === 0) return;
     this.timer = setInterval(() => {
       if (!this.sweep) this.sweep = this.runAll().finally(() => (this.sweep = null));
-    }, this.settings.intervalMs);
+    }, this.config.SEGMENTER_PREDICTIONS_INTERVAL_MS);
     this.timer.unref();
   }
 
@@ -88,7 +88,9 @@ export class PredictionsService implements OnApplicationBootstrap, BeforeApplica
   private async compute(workspaceId: string, asOf: number): Promise<PredictionRun> {
     const startedAt = Date.now();
     const histories = await this.histories(workspaceId);
-    const { predictions, report } = predictWorkspace(histories, asOf, { churn: { horizonDays: this.settings.horizonDays } });
+    const { predictions, report } = predictWorkspace(histories, asOf, {
+      churn: { horizonDays: this.config.SEGMENTER_PREDICTIONS_HORIZON_DAYS },
+    });
     await this.predictions.replaceAll(workspaceId, predictions, asOf);
     const finishedAt = Date.now();
     await this.reports.save(workspaceId, report, startedAt, finishedAt);

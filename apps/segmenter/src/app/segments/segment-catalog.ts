@@ -10,6 +10,8 @@ export interface CompiledSegment extends SegmentRule {
   version: number;
   /** Traits each of its changes carries. */
   outputTraits: readonly string[];
+  /** Topic (without namespace) its changes are also produced on, or null. */
+  outputTopic: string | null;
 }
 
 /** A workspace's segments, compiled, in dependency order (a segment after those it reads). */
@@ -53,6 +55,7 @@ export function compileSegments(
     definition: CompiledDefinition['definition'];
     version?: number;
     outputTraits?: readonly string[];
+    outputTopic?: string | null;
   }[],
 ): WorkspaceSegments {
   const compiled = docs.map((d): CompiledSegment => {
@@ -65,6 +68,7 @@ export function compileSegments(
       events: c.events,
       version: d.version ?? 1,
       outputTraits: d.outputTraits ?? [],
+      outputTopic: d.outputTopic ?? null,
     };
   });
   const ordered = dependencyOrder(compiled);

@@ -21,6 +21,7 @@ export interface SegmentView {
   definition: Condition;
   text: string;
   outputTraits: string[];
+  outputTopic: string | null;
   backfill: BackfillView | null;
   createdAt: string;
   updatedAt: string;
@@ -33,6 +34,7 @@ export const toView = (d: SegmentDocument): SegmentView => ({
   definition: d.definition,
   text: d.text,
   outputTraits: d.outputTraits ?? [],
+  outputTopic: d.outputTopic ?? null,
   backfill: d.backfill
     ? {
         version: d.backfill.version,

@@ -1,6 +1,19 @@
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+  type ValidationOptions,
+} from 'class-validator';
 import { Limits } from '@cdp/segment-language';
+import { OUTPUT_TOPIC } from '../output/segment-topics';
 
 /** The definition field: the text form (a string) or the JSON AST (an object); the lib checks the rest. */
 const IsDefinitionInput = (options?: ValidationOptions) =>
@@ -33,6 +46,12 @@ export class SegmentBody {
   @IsString({ each: true })
   @Length(1, 200, { each: true })
   outputTraits?: string[];
+
+  /** A topic its changes are also produced on (created on save; CDP_TOPIC_NAMESPACE is prefixed). */
+  @IsOptional()
+  @IsString()
+  @Matches(OUTPUT_TOPIC, { message: 'outputTopic may only contain letters, digits, ".", "_" and "-" (1 to 200 characters)' })
+  outputTopic?: string;
 }
 
 export class PreviewBody {
@@ -53,4 +72,14 @@ export class MembersQuery {
   @IsString()
   @Length(1, 512)
   after?: string;
+}
+
+export class SizeHistoryQuery {
+  /** How many UTC days, ending today. */
+  @IsOptional()
+  @Transform(({ value }) => (value === undefined ? undefined : Number(value)))
+  @IsInt()
+  @Min(1)
+  @Max(366)
+  days?: number;
 }

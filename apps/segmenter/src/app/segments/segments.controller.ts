@@ -16,12 +16,23 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import { ApiKeyGuard, RequireScope, WorkspaceId, Audit } from '@cdp/access';
-import { eventsRead, printSegment, readDefinition, segmentsRead, traitsRead, type Condition } from '@cdp/segment-language';
+import {
+  eventsRead,
+  printSegment,
+  readDefinition,
+  SEGMENT_DEFINITION_SCHEMA,
+  segmentsRead,
+  traitsRead,
+  type Condition,
+} from '@cdp/segment-language';
 import { MembershipsRepository } from '../membership/memberships.repository';
+import { SegmentSizesRepository } from '../sizes/segment-sizes.repository';
+import { outputTopicProblem, SegmentTopics } from '../output/segment-topics';
+import type { SizeDay } from '../sizes/size-history';
 import { BackfillService } from './backfill.service';
 import { PreviewService } from './preview.service';
 import { readersOf, resolveReferences } from './segment-references';
-import { MembersQuery, PreviewBody, SegmentBody } from './segment.dto';
+import { MembersQuery, PreviewBody, SegmentBody, SizeHistoryQuery } from './segment.dto';
 import { newSegmentId, pageSize, toView, type SegmentView } from './segment-view';
 import { SegmentCatalog } from './segment-catalog';
 import { SegmentsRepository } from './segments.repository';
@@ -54,7 +65,19 @@ export class SegmentsController {
     private readonly catalog: SegmentCatalog,
     private readonly backfill: BackfillService,
     private readonly previews: PreviewService,
+    private readonly sizes: SegmentSizesRepository,
+    private readonly topics: SegmentTopics,
   ) {}
+
+  /** The stored fields of a body; its outputTopic is created (and its schema registered) before anything is stored. */
+  private async fields(body: SegmentBody, read: { definition: Condition; text: string }) {
+    if (body.outputTopic !== undefined) {
+      const problem = outputTopicProblem(body.outputTopic);
+      if (problem) throw new BadRequestException(problem);
+      await this.topics.ensure(body.outputTopic);
+    }
+    return { name: body.name, ...read, outputTraits: body.outputTraits ?? [], outputTopic: body.outputTopic ?? null };
+  }
 
   /**
    * Reads the definition and resolves its segment references to ids (text re-printed with
@@ -74,13 +97,8 @@ export class SegmentsController {
   @RequireScope('write:segments')
   async create(@WorkspaceId() workspaceId: string, @Body() body: SegmentBody): Promise<SegmentView> {
     const segmentId = newSegmentId();
-    const { definition, text } = await this.resolved(workspaceId, segmentId, body.definition);
-    const doc = await this.segments.create(
-      workspaceId,
-      segmentId,
-      { name: body.name, definition, text, outputTraits: body.outputTraits ?? [] },
-      new Date(),
-    );
+    const read = await this.resolved(workspaceId, segmentId, body.definition);
+    const doc = await this.segments.create(workspaceId, segmentId, await this.fields(body, read), new Date());
     this.catalog.invalidate(workspaceId);
     this.backfill.start(workspaceId, segmentId, doc.version);
     return toView(doc);
@@ -90,6 +108,13 @@ export class SegmentsController {
   @RequireScope('read:segments')
   async list(@WorkspaceId() workspaceId: string): Promise<{ items: SegmentView[] }> {
     return { items: (await this.segments.list(workspaceId)).map(toView) };
+  }
+
+  /** The JSON Schema of the definition AST (declared before `:id` so that it is not read as a segment id). */
+  @Get('schema')
+  @RequireScope('read:segments')
+  schema(): typeof SEGMENT_DEFINITION_SCHEMA {
+    return SEGMENT_DEFINITION_SCHEMA;
   }
 
   /** Counts (and samples) the profiles a draft definition matches now, without saving it. */
@@ -126,9 +151,8 @@ export class SegmentsController {
   @RequireScope('write:segments')
   async update(@WorkspaceId() workspaceId: string, @Param('id') id: string, @Body() body: SegmentBody): Promise<SegmentView> {
     if (!(await this.segments.get(workspaceId, id))) throw new NotFoundException(`segment ${id} not found`);
-    const { definition, text } = await this.resolved(workspaceId, id, body.definition);
-    const fields = { name: body.name, definition, text, outputTraits: body.outputTraits ?? [] };
-    const doc = await this.segments.update(workspaceId, id, fields, new Date());
+    const read = await this.resolved(workspaceId, id, body.definition);
+    const doc = await this.segments.update(workspaceId, id, await this.fields(body, read), new Date());
     if (!doc) throw new NotFoundException(`segment ${id} not found`);
     this.catalog.invalidate(workspaceId);
     this.backfill.start(workspaceId, id, doc.version);
@@ -145,6 +169,19 @@ export class SegmentsController {
     if (!(await this.segments.remove(workspaceId, id))) throw new NotFoundException(`segment ${id} not found`);
     this.catalog.invalidate(workspaceId);
     await this.memberships.removeSegment(workspaceId, id);
+    await this.sizes.removeSegment(workspaceId, id);
+  }
+
+  /** Members at the end of each UTC day (default the last 30), from per-day transition counters. */
+  @Get(':id/size-history')
+  @RequireScope('read:segments')
+  async sizeHistory(
+    @WorkspaceId() workspaceId: string,
+    @Param('id') id: string,
+    @Query() query: SizeHistoryQuery,
+  ): Promise<{ items: SizeDay[] }> {
+    if (!(await this.segments.get(workspaceId, id))) throw new NotFoundException(`segment ${id} not found`);
+    return { items: await this.sizes.history(workspaceId, id, query.days ?? 30, Date.now()) };
   }
 
   @Get(':id/members')

@@ -11,6 +11,8 @@ export interface SegmentDocument extends WorkspaceDocument {
   text: string;
   /** Trait names every change of this segment carries (absent on segments stored before it existed). */
   outputTraits?: string[];
+  /** Topic (without namespace) its changes are also produced on; null or absent: none. */
+  outputTopic?: string | null;
   /** 1 on creation, +1 on every update of the definition. */
   version: number;
   backfill?: BackfillProgress;
@@ -30,7 +32,7 @@ export interface BackfillProgress {
   profilesPerSecond: number;
 }
 
-export type SegmentFields = Pick<SegmentDocument, 'name' | 'definition' | 'text' | 'outputTraits'>;
+export type SegmentFields = Pick<SegmentDocument, 'name' | 'definition' | 'text' | 'outputTraits' | 'outputTopic'>;
 
 /** Segment definitions (collection `segments`). */
 @Injectable()

@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import type { IndexDescription } from 'mongodb';
+import { isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
+import type { Transition } from '../membership/transition';
+import { DAY_MS, dayOf, lastDays, sizeHistory, type DayCounts, type SizeDay } from './size-history';
+
+export interface SegmentSizeDocument extends WorkspaceDocument, DayCounts {
+  segmentId: string;
+  /** `YYYY-MM-DD` (UTC) of the transitions' evaluation time, or TOTAL for the running total. */
+  day: string;
+}
+
+/** The day value of the running-total document (sorts after every date, never a date itself). */
+export const TOTAL = 'total';
+
+/**
+ * Per segment and UTC day, how many entered and exited (collection `segment_size_days`), plus a
+ * running total: two `$inc` upserts per stored transition, and the size history is read by id
+ * (today and the days asked for), never by scanning memberships.
+ */
+@Injectable()
+export class SegmentSizesRepository extends WorkspaceRepository<SegmentSizeDocument> {
+  constructor(mongo: MongoConnection) {
+    super(mongo.db, 'segment_size_days', ['segmentId', 'day']);
+  }
+
+  indexes(): IndexDescription[] {
+    return [{ key: { workspaceId: 1, segmentId: 1, day: 1 }, name: 'workspace_segment_day', unique: true }];
+  }
+
+  /** Counts one stored transition on its day and in the total. */
+  async count(workspaceId: string, segmentId: string, t: Transition): Promise<void> {
+    const field = t.change === 'entered' ? 'entered' : 'exited';
+    const day = dayOf(t.asOf ?? t.occurredAt);
+    await Promise.all([day, TOTAL].map((d) => this.increment(workspaceId, segmentId, d, field)));
+  }
+
+  private async increment(workspaceId: string, segmentId: string, day: string, field: 'entered' | 'exited'): Promise<void> {
+    const update = { $inc: { entered: field === 'entered' ? 1 : 0, exited: field === 'exited' ? 1 : 0 } };
+    try {
+      await this.updateOne(workspaceId, { segmentId, day }, update, { upsert: true });
+    } catch (e) {
+      // A concurrent upsert inserted the document first: the increment now applies as a plain update.
+      if (!isDuplicateKey(e)) throw e;
+      await this.updateOne(workspaceId, { segmentId, day }, update);
+    }
+  }
+
+  /** Members at the end of each of the last `days` UTC days up to the day of `now`, oldest first. */
+  async history(workspaceId: string, segmentId: string, days: number, now: number): Promise<SizeDay[]> {
+    const listed = lastDays(now, days);
+    const tomorrow = dayOf(now + DAY_MS);
+    const docs = await this.find(workspaceId, { segmentId, day: { $in: [...listed, tomorrow, TOTAL] } }, { projection: { _id: 0 } });
+    const byDay = new Map(docs.map((d) => [d.day, { entered: d.entered ?? 0, exited: d.exited ?? 0 }]));
+    const none = { entered: 0, exited: 0 };
+    return sizeHistory(listed, byDay, byDay.get(TOTAL) ?? none, byDay.get(tomorrow) ?? none);
+  }
+
+  async removeSegment(workspaceId: string, segmentId: string): Promise<void> {
+    await this.deleteMany(workspaceId, { segmentId });
+  }
+}

@@ -1,0 +1,75 @@
+import { COMPARATORS, COUNT_COMPARATORS, Limits, WINDOW_UNITS } from './ast';
+
+const ref = (name: string) => ({ $ref: `#/definitions/${name}` });
+const key = { type: 'string', minLength: 1, maxLength: Limits.maxKeyLength };
+const scalar = { type: ['string', 'number', 'boolean', 'null'], maxLength: Limits.maxStringLength };
+const string = { type: 'string', maxLength: Limits.maxStringLength };
+const closed = (required: string[], properties: Record<string, unknown>) => ({
+  type: 'object',
+  required,
+  additionalProperties: false,
+  properties,
+});
+const valueRule = (cmp: string | string[], value: unknown) => ({
+  properties: { cmp: Array.isArray(cmp) ? { enum: cmp } : { const: cmp }, value },
+  required: ['value'],
+});
+
+/**
+ * The JSON Schema (draft-07) of the definition AST, published at GET /v1/segments/schema.
+ * `validateDefinition` accepts exactly what this schema accepts, plus three rules a schema cannot
+ * state: `between.from` is longer ago than `between.to`, nesting is at most `Limits.maxDepth`
+ * deep, and a definition has at most `Limits.maxNodes` conditions (property-tested).
+ */
+export const SEGMENT_DEFINITION_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://cdp.example/schemas/segment-definition.json',
+  title: 'Segment definition',
+  description: `A segment definition AST. Also enforced: between.from is longer ago than between.to; at most ${Limits.maxDepth} levels and ${Limits.maxNodes} conditions.`,
+  ...ref('condition'),
+  definitions: {
+    condition: {
+      oneOf: ['and', 'or', 'not', 'trait', 'event', 'segment', 'consent'].map(ref),
+    },
+    and: closed(['op', 'of'], { op: { const: 'and' }, of: { type: 'array', minItems: 2, items: ref('condition') } }),
+    or: closed(['op', 'of'], { op: { const: 'or' }, of: { type: 'array', minItems: 2, items: ref('condition') } }),
+    not: closed(['op', 'of'], { op: { const: 'not' }, of: ref('condition') }),
+    /** What `value` must be for each comparator (none for `exists`). */
+    comparison: {
+      oneOf: [
+        { properties: { cmp: { const: 'exists' } }, not: { required: ['value'] } },
+        valueRule(['=', '!='], scalar),
+        valueRule(['<', '<=', '>', '>='], { type: ['string', 'number'], maxLength: Limits.maxStringLength }),
+        valueRule('in', { type: 'array', maxItems: Limits.maxListLength, items: scalar }),
+        valueRule('contains', { type: ['string', 'number', 'boolean'], maxLength: Limits.maxStringLength }),
+        valueRule('starts_with', string),
+      ],
+    },
+    trait: {
+      allOf: [closed(['op', 'key', 'cmp'], { op: { const: 'trait' }, key, cmp: { enum: [...COMPARATORS] }, value: {} }), ref('comparison')],
+    },
+    filter: {
+      allOf: [closed(['key', 'cmp'], { key, cmp: { enum: [...COMPARATORS] }, value: {} }), ref('comparison')],
+    },
+    duration: closed(['amount', 'unit'], {
+      amount: { type: 'integer', minimum: 1, maximum: Limits.maxCount },
+      unit: { enum: [...WINDOW_UNITS] },
+    }),
+    event: {
+      ...closed(['op', 'name', 'count'], {
+        op: { const: 'event' },
+        name: key,
+        where: { type: 'array', minItems: 1, maxItems: Limits.maxFilters, items: ref('filter') },
+        within: ref('duration'),
+        between: closed(['from', 'to'], { from: ref('duration'), to: ref('duration') }),
+        count: closed(['cmp', 'value'], {
+          cmp: { enum: [...COUNT_COMPARATORS] },
+          value: { type: 'integer', minimum: 0, maximum: Limits.maxCount },
+        }),
+      }),
+      not: { required: ['within', 'between'] },
+    },
+    segment: closed(['op', 'segment'], { op: { const: 'segment' }, segment: key }),
+    consent: closed(['op', 'category'], { op: { const: 'consent' }, category: key }),
+  },
+} as const;
