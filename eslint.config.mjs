@@ -36,8 +36,9 @@ export default [
     rules: { '@nx/enforce-module-boundaries': ['error', boundaries(false)] },
   },
   {
-    // Tests may also use the shared test helpers (a real stack, waiting on conditions).
-    files: ['**/*.spec.ts', '**/*.integration-spec.ts'],
+    // Tests and an app's own test support (src/testing, src/app/testing) may also use the shared
+    // test helpers (a real stack, waiting on conditions).
+    files: ['**/*.spec.ts', '**/*.integration-spec.ts', 'apps/*/src/testing/**/*.ts', 'apps/*/src/app/testing/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': ['error', boundaries(true)] },
   },
   {

@@ -1,46 +1,21 @@
-import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { recordKey, Topics, type IdentityMerge, type NormalizedEvent, type ResolvedEvent, type TopicDef } from '@cdp/contracts';
-import { AvroSerde } from '@cdp/kafka';
-import { stackEndpoints, startService, testScope, TopicReader, withServiceLogs, type RunningService } from '@cdp/testing';
+import type { ResolvedEvent } from '@cdp/contracts';
+import { startResolverStack, T0, type ResolverStack } from './app/testing/resolver-stack';
 
 /**
  * Fuzzy matching on the real stack (Kafka, registry, FerretDB): identify calls with different
  * user ids and emails but the same person are merged (reason fuzzy_match, explained field by field),
  * a borderline pair waits in the review queue until accepted, and relatives are not merged.
  */
-const scope = testScope('idfuzzy');
-const PORT = 14_000 + Math.floor(Math.random() * 900) * 10 + 7;
-const WS = 'demo';
-const auth = { authorization: 'Bearer dev-api-key' };
-const topic = (def: TopicDef<unknown>): string => `${scope.namespace}${def.name}`;
-
-let service: RunningService;
-let producer: Producer;
-let serde: AvroSerde;
-let resolved: TopicReader<ResolvedEvent>;
-let merges: TopicReader<IdentityMerge>;
+let stack: ResolverStack;
 
 beforeAll(async () => {
-  service = await startService('identity-resolver', PORT, { ...scope.env, LOG_LEVEL: 'info' }, { keepOutputChars: 200_000 });
-  const { kafkaBrokers, registryUrl } = stackEndpoints();
-  const kafka = new Kafka({ brokers: kafkaBrokers.split(','), clientId: 'identity-fuzzy-it', logLevel: logLevel.NOTHING });
-  producer = kafka.producer();
-  await producer.connect();
-  serde = AvroSerde.connect(registryUrl);
-  resolved = await new TopicReader<ResolvedEvent>(topic(Topics.resolvedEvents)).start();
-  merges = await new TopicReader<IdentityMerge>(topic(Topics.identityMerges)).start();
+  stack = await startResolverStack('idfuzzy');
 }, 120_000);
 
-afterAll(async () => {
-  await resolved?.stop();
-  await merges?.stop();
-  await producer?.disconnect();
-  await service?.stop();
-});
+afterAll(() => stack?.stop());
 
-const withLogs = (run: () => Promise<void>): Promise<void> => withServiceLogs(() => [service], run);
-const api = (path: string, init: RequestInit = {}) =>
-  fetch(`${service.url}${path}`, { ...init, headers: { ...auth, ...(init.headers ?? {}) } });
+const withLogs = (run: () => Promise<void>): Promise<void> => stack.withLogs(run);
+const api = (path: string, init: RequestInit = {}) => stack.api(path, init);
 const identity = async (typeValue: string) => (await api(`/v1/identities/${encodeURIComponent(typeValue)}`)).json() as Promise<Explanation>;
 
 interface Explanation {
@@ -61,36 +36,17 @@ interface Review {
 }
 
 let seq = 0;
-const T0 = Date.UTC(2026, 0, 1);
-const id = (tag: string) => `${tag}-${scope.id}`;
+const id = (tag: string) => stack.id(tag);
 
 /** Produces an identify call with these traits on the normalized topic and waits for its resolved event. */
-async function identify(who: { userId?: string; anonymousId?: string }, traits: Record<string, unknown>): Promise<ResolvedEvent> {
-  const e: NormalizedEvent = {
-    workspaceId: WS,
-    sourceId: 'src',
-    messageId: `m-${scope.id}-${++seq}`,
-    type: 'identify',
-    event: null,
-    name: null,
+function identify(who: { userId?: string; anonymousId?: string }, traits: Record<string, unknown>): Promise<ResolvedEvent> {
+  seq++;
+  return stack.resolve({
     userId: who.userId ?? null,
     anonymousId: who.anonymousId ?? null,
-    groupId: null,
-    previousId: null,
     timestamp: T0 + seq,
-    receivedAt: T0 + seq,
     traits: JSON.stringify(traits),
-    properties: '{}',
-    context: '{}',
-    violations: [],
-  };
-  const codec = await serde.codec(Topics.normalizedEvents, topic(Topics.normalizedEvents));
-  await producer.send({
-    topic: codec.topic,
-    acks: -1,
-    messages: [{ key: recordKey(WS, who.userId ?? who.anonymousId ?? e.messageId), value: await codec.encode(e) }],
   });
-  return (await resolved.waitForRecord((r) => r.messageId === e.messageId, `resolution of ${e.messageId}`, 60_000)).value;
 }
 
 async function pendingReviews(): Promise<Review[]> {
@@ -122,7 +78,7 @@ it('merges the same person with a typo in the name (same birthday and postal cod
       },
     );
     expect(second.profileId).toBe(first.profileId);
-    const merge = (await merges.waitForRecord((m) => m.messageId === second.messageId, 'the fuzzy merge')).value;
+    const merge = (await stack.merges.waitForRecord((m) => m.messageId === second.messageId, 'the fuzzy merge')).value;
     expect(merge).toMatchObject({ reason: 'fuzzy_match', intoProfileId: first.profileId, identifiers: [] });
     expect(merge.score).toBeGreaterThanOrEqual(18);
 
@@ -186,7 +142,7 @@ it('queues a borderline pair (same name and postal code, another birthday) for r
 
     const reviewId = encodeURIComponent(review?.reviewId ?? '');
     // Accepting needs the admin scope (a read key may only list), and no key at all is refused.
-    expect((await fetch(`${service.url}/v1/identity-reviews/${reviewId}/accept`, { method: 'POST' })).status).toBe(401);
+    expect((await fetch(`${stack.service.url}/v1/identity-reviews/${reviewId}/accept`, { method: 'POST' })).status).toBe(401);
     const accepted = await api(`/v1/identity-reviews/${reviewId}/accept`, { method: 'POST' });
     expect(accepted.status).toBe(200);
     expect(await accepted.json()).toMatchObject({ status: 'accepted', merged: true, survivorProfileId: a.profileId });
@@ -195,11 +151,26 @@ it('queues a borderline pair (same name and postal code, another birthday) for r
     const explained = await identity(`anonymous_id:${id('max2')}`);
     expect(explained.profileId).toBe(a.profileId);
     expect(explained.merges[0]).toMatchObject({ reason: 'fuzzy_match', fromProfileId: b.profileId, intoProfileId: a.profileId });
-    const merge = (await merges.waitForRecord((m) => m.fromProfileId === b.profileId, 'the accepted merge')).value;
+    const merge = (await stack.merges.waitForRecord((m) => m.fromProfileId === b.profileId, 'the accepted merge')).value;
     expect(merge).toMatchObject({ reason: 'fuzzy_match', intoProfileId: a.profileId, messageId: null });
     expect((await pendingReviews()).some((r) => r.reviewId === review?.reviewId)).toBe(false);
     // Audited (action and route, not the people).
-    expect(service.output()).toContain('identity_reviews.accept');
+    expect(stack.service.output()).toContain('identity_reviews.accept');
+    // Counted in the metrics: the pair queued, then accepted; fuzzy outcomes and comparisons.
+    const metrics = await (await fetch(`${stack.service.url}/metrics`)).text();
+    const value = (name: string, label = '') =>
+      Number(
+        metrics
+          .split('\n')
+          .find((l) => l.startsWith(name) && l.includes(label))
+          ?.split(' ')
+          .at(-1) ?? 'NaN',
+      );
+    expect(value('cdp_identity_reviews_total{', 'decision="queued"')).toBeGreaterThanOrEqual(1);
+    expect(value('cdp_identity_reviews_total{', 'decision="accepted"')).toBe(1);
+    expect(value('cdp_identity_fuzzy_matches_total{', 'outcome="reviewed"')).toBeGreaterThanOrEqual(1);
+    expect(value('cdp_identity_fuzzy_comparisons_total')).toBeGreaterThanOrEqual(1);
+    expect(value('cdp_identity_reviews_open')).toBeGreaterThanOrEqual(0);
   }));
 
 it('does not merge relatives sharing a last name and an address; a rejected pair is not queued again', () =>

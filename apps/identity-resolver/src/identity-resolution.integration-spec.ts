@@ -1,87 +1,28 @@
-import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { recordKey, Topics, type IdentityMerge, type NormalizedEvent, type ResolvedEvent, type TopicDef } from '@cdp/contracts';
-import { AvroSerde } from '@cdp/kafka';
-import { stackEndpoints, startService, testScope, TopicReader, waitFor, withServiceLogs, type RunningService } from '@cdp/testing';
+import { recordKey, Topics } from '@cdp/contracts';
+import { waitFor } from '@cdp/testing';
+import { startResolverStack, T0, WS, type ResolverStack } from './app/testing/resolver-stack';
 
 /**
  * The built identity-resolver on the real stack (Kafka, registry, FerretDB): normalized events in
  * as Avro, resolved events and merges out; alias calls, windowed limits, explanations, removal
  * of an identifier, and erasure tombstones of cdp.profiles.changes.v1.
  */
-const scope = testScope('idres');
-const PORT = 14_000 + Math.floor(Math.random() * 900) * 10 + 3;
-const WS = 'demo';
 const DAY = 86_400_000;
-const auth = { authorization: 'Bearer dev-api-key' };
-const topic = (def: TopicDef<unknown>): string => `${scope.namespace}${def.name}`;
 
-let service: RunningService;
-let producer: Producer;
-let serde: AvroSerde;
-let resolved: TopicReader<ResolvedEvent>;
-let merges: TopicReader<IdentityMerge>;
+let stack: ResolverStack;
 
 beforeAll(async () => {
-  // Info level, so the audit line of the identity removal is in the output.
-  service = await startService('identity-resolver', PORT, { ...scope.env, LOG_LEVEL: 'info' }, { keepOutputChars: 200_000 });
-  const { kafkaBrokers, registryUrl } = stackEndpoints();
-  const kafka = new Kafka({ brokers: kafkaBrokers.split(','), clientId: 'identity-resolver-it', logLevel: logLevel.NOTHING });
-  producer = kafka.producer();
-  await producer.connect();
-  serde = AvroSerde.connect(registryUrl);
-  resolved = await new TopicReader<ResolvedEvent>(topic(Topics.resolvedEvents)).start();
-  merges = await new TopicReader<IdentityMerge>(topic(Topics.identityMerges)).start();
+  stack = await startResolverStack('idres');
 }, 120_000);
 
-afterAll(async () => {
-  await resolved?.stop();
-  await merges?.stop();
-  await producer?.disconnect();
-  await service?.stop();
-});
+afterAll(() => stack?.stop());
 
-const withLogs = (run: () => Promise<void>): Promise<void> => withServiceLogs(() => [service], run);
-const url = (path: string) => `${service.url}${path}`;
-const identity = (typeValue: string, init: RequestInit = {}) =>
-  fetch(url(`/v1/identities/${encodeURIComponent(typeValue)}`), { ...init, headers: { ...auth, ...(init.headers ?? {}) } });
+const withLogs = (run: () => Promise<void>): Promise<void> => stack.withLogs(run);
+const resolve: ResolverStack['resolve'] = (over) => stack.resolve(over);
+const id = (tag: string) => stack.id(tag);
+const identity = (typeValue: string, init: RequestInit = {}) => stack.api(`/v1/identities/${encodeURIComponent(typeValue)}`, init);
 const putRules = (body: unknown) =>
-  fetch(url('/v1/identity-rules'), { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-
-let seq = 0;
-const T0 = Date.UTC(2026, 0, 1);
-const event = (over: Partial<NormalizedEvent>): NormalizedEvent => ({
-  workspaceId: WS,
-  sourceId: 'src',
-  messageId: `m-${scope.id}-${++seq}`,
-  type: 'identify',
-  event: null,
-  name: null,
-  userId: null,
-  anonymousId: null,
-  groupId: null,
-  previousId: null,
-  timestamp: T0,
-  receivedAt: T0 + seq,
-  traits: '{}',
-  properties: '{}',
-  context: '{}',
-  violations: [],
-  ...over,
-});
-
-/** Produces the event on the normalized topic and waits until the resolver has emitted it. */
-async function resolve(over: Partial<NormalizedEvent>): Promise<ResolvedEvent> {
-  const e = event(over);
-  const codec = await serde.codec(Topics.normalizedEvents, topic(Topics.normalizedEvents));
-  await producer.send({
-    topic: codec.topic,
-    acks: -1,
-    messages: [{ key: recordKey(WS, e.anonymousId ?? e.userId ?? e.messageId), value: await codec.encode(e) }],
-  });
-  return (await resolved.waitForRecord((r) => r.messageId === e.messageId, `resolution of ${e.messageId}`, 60_000)).value;
-}
-
-const id = (tag: string) => `${tag}-${scope.id}`;
+  stack.api('/v1/identity-rules', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 it('links an alias previousId to the userId as a merge with reason alias, and explains it', () =>
   withLogs(async () => {
@@ -91,7 +32,7 @@ it('links an alias previousId to the userId as a merge with reason alias, and ex
     const alias = await resolve({ type: 'alias', userId: id('user'), previousId: id('visitor'), timestamp: T0 + 5_000 });
     // The older profile (the visitor's) survives.
     expect(alias.profileId).toBe(visitor.profileId);
-    const merge = (await merges.waitForRecord((m) => m.messageId === alias.messageId, 'the alias merge')).value;
+    const merge = (await stack.merges.waitForRecord((m) => m.messageId === alias.messageId, 'the alias merge')).value;
     expect(merge).toMatchObject({ fromProfileId: user.profileId, intoProfileId: visitor.profileId, reason: 'alias' });
 
     const res = await identity(`user_id:${id('user')}`);
@@ -154,7 +95,7 @@ it('removes an identifier from its profile (admin, audited): later events carryi
     const next = await resolve({ anonymousId: id('shared-kiosk'), traits: JSON.stringify({ email: `${id('kiosk')}@x.io` }) });
     expect(next.profileId).not.toBe(first.profileId);
     // Audited: action, outcome and route, never the identifier itself.
-    const audit = service
+    const audit = stack.service
       .output()
       .split('\n')
       .filter((line) => line.includes('identities.delete'));
@@ -171,8 +112,8 @@ it('drops an erased person’s profiles and identifiers on the profile-store’s
     const other = await resolve({ userId: id('keep') });
 
     // What the profile-store writes on erasure: per erased profile id, tombstones keyed <workspace>:<profileId>.
-    await producer.send({
-      topic: topic(Topics.profileChanges),
+    await stack.producer.send({
+      topic: stack.topic(Topics.profileChanges),
       acks: -1,
       messages: [a.profileId, b.profileId].map((p) => ({ key: recordKey(WS, p), value: null })),
     });

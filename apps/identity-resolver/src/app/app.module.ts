@@ -8,6 +8,7 @@ import { IdentitiesRepository } from './identities.repository';
 import { IdentitiesService } from './identities.service';
 import { IdentityProfilesRepository } from './identity-profiles.repository';
 import { FuzzyLinker } from './fuzzy-linker.service';
+import { IdentityMetrics } from './identity-metrics';
 import { IdentityReviewsController } from './identity-reviews.controller';
 import { IdentityReviewsRepository } from './identity-reviews.repository';
 import { IdentityReviewsService } from './identity-reviews.service';
@@ -36,6 +37,7 @@ import { ResolverService } from './resolver.service';
     LinkageRecordsRepository,
     BlockingKeysRepository,
     IdentityReviewsRepository,
+    IdentityMetrics,
     FuzzyLinker,
     IdentityReviewsService,
     IdentitiesService,

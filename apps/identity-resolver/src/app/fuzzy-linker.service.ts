@@ -2,9 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { NormalizedEvent } from '@cdp/contracts';
 import type { Identifier } from '@cdp/identity-graph';
 import { blockingKeys, isEligible } from '@cdp/record-linkage';
+import type { ChunkGraph } from './chunk-graph';
 import { candidateIds, decideFuzzy, keysToAdd } from './fuzzy-decision';
 import type { FuzzySettings } from './fuzzy-rules';
 import { IdentityProfilesRepository, type IdentityProfileDoc, type MergeInfo, type MergeScore } from './identity-profiles.repository';
+import { IdentityMetrics } from './identity-metrics';
 import { IdentityReviewsRepository } from './identity-reviews.repository';
 import type { ResolverRules } from './identity-rules';
 import { BlockingKeysRepository, LinkageRecordsRepository } from './linkage.repository';
@@ -41,6 +43,7 @@ export class FuzzyLinker {
     private readonly records: LinkageRecordsRepository,
     private readonly blocks: BlockingKeysRepository,
     private readonly reviews: IdentityReviewsRepository,
+    private readonly metrics: IdentityMetrics,
   ) {}
 
   async link(
@@ -48,6 +51,7 @@ export class FuzzyLinker {
     rules: ResolverRules,
     settings: FuzzySettings,
     resolution: Resolution & { ok: true },
+    chunk?: ChunkGraph,
   ): Promise<Resolution & { ok: true }> {
     if (!settings.enabled) return resolution;
     const person = personRecordOf(event);
@@ -62,34 +66,40 @@ export class FuzzyLinker {
       this.records.findMany(ws, ids),
       ProfileGraph.load(ids, (profileIds) => this.profiles.findMany(ws, profileIds)),
     ]);
-    const outcome = decideFuzzy(
-      settings.matcher,
-      record,
-      resolution.profileId,
-      linkage.map((l) => ({ profileId: l.profileId, canonical: graph.canonical(l.profileId), record: l.record })),
-    );
+    const candidates = linkage.map((l) => ({ profileId: l.profileId, canonical: graph.canonical(l.profileId), record: l.record }));
+    this.metrics.fuzzyComparisons.inc(candidates.filter((c) => c.canonical !== undefined && c.canonical !== resolution.profileId).length);
+    const outcome = decideFuzzy(settings.matcher, record, resolution.profileId, candidates);
 
     let result = resolution;
     if (outcome.kind === 'merge') {
-      const merged = await this.merge(ws, resolution.profileId, outcome.candidateProfileId, rules, event.timestamp, {
-        reason: 'fuzzy_match',
-        identifiers: [],
-        messageId: event.messageId,
-        receivedAt: new Date(event.receivedAt),
-        timestamp: new Date(event.timestamp),
-        score: outcome.score,
-      });
+      const merged = await this.merge(
+        ws,
+        resolution.profileId,
+        outcome.candidateProfileId,
+        rules,
+        event.timestamp,
+        {
+          reason: 'fuzzy_match',
+          identifiers: [],
+          messageId: event.messageId,
+          receivedAt: new Date(event.receivedAt),
+          timestamp: new Date(event.timestamp),
+          score: outcome.score,
+        },
+        chunk,
+      );
       if (merged.status === 'merged') {
         result = { ...resolution, profileId: merged.profileId, action: 'merge', merges: [...resolution.merges, merged.merge] };
       }
+      this.metrics.fuzzyOutcomes.inc({ outcome: merged.status === 'merged' ? 'merged' : merged.status === 'limits' ? 'limits' : 'none' });
       // 'limits': the identity limits forbid joining them (two user ids, say): not merged, and not
       // queued either, since accepting would be refused for the same reason.
-    } else if (
-      outcome.kind === 'review' &&
-      (await this.mergeable(ws, resolution.profileId, outcome.candidateProfileId, rules, event.timestamp))
-    ) {
-      await this.queueReview(ws, resolution.profileId, outcome.candidateProfileId, outcome.score, event.messageId);
-    }
+    } else if (outcome.kind === 'review') {
+      if (await this.mergeable(ws, resolution.profileId, outcome.candidateProfileId, rules, event.timestamp)) {
+        await this.queueReview(ws, resolution.profileId, outcome.candidateProfileId, outcome.score, event.messageId);
+        this.metrics.fuzzyOutcomes.inc({ outcome: 'reviewed' });
+      } else this.metrics.fuzzyOutcomes.inc({ outcome: 'limits' });
+    } else this.metrics.fuzzyOutcomes.inc({ outcome: 'none' });
 
     await this.records.put(ws, result.profileId, record);
     await this.blocks.add(ws, keysToAdd(keys, blocks, result.profileId, settings.maxBlockSize), result.profileId);
@@ -103,7 +113,7 @@ export class FuzzyLinker {
     score: MergeScore,
     messageId: string,
   ): Promise<void> {
-    await this.reviews.queue(ws, { profileId, candidateProfileId, score, messageId });
+    if (await this.reviews.queue(ws, { profileId, candidateProfileId, score, messageId })) this.metrics.reviews.inc({ decision: 'queued' });
   }
 
   /** Whether the limits would let the two profiles be merged (a pair they forbid is not worth a review). */
@@ -146,12 +156,15 @@ export class FuzzyLinker {
     rules: ResolverRules,
     at: number,
     info: Omit<MergeInfo, 'mergeId' | 'mergedAt'>,
+    graph?: ChunkGraph,
   ): Promise<FuzzyMergeResult> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const plan = await this.plan(ws, a, b, rules, at);
       if (plan.status !== 'step') return plan;
       const { step, from } = plan;
       const merge: MergeInfo = { ...info, mergeId: step.mergeId, mergedAt: new Date() };
+      // The chunk's later events read both profiles afresh.
+      graph?.forgetProfiles(ws, step.fromProfileId, step.intoProfileId);
       const outcome = await this.profiles.markMerged(ws, step.fromProfileId, step.intoProfileId, merge);
       if (outcome.status === 'conflict') {
         this.logger.debug(`${ws}: ${step.fromProfileId} was merged concurrently, attempt ${attempt}`);

@@ -1,8 +1,11 @@
 import fc from 'fast-check';
 import type { NormalizedEvent } from '@cdp/contracts';
 import { blockedValueTest, DEFAULT_IDENTITY_RULES, extractIdentifiers, identifierKey, limitOf } from '@cdp/identity-graph';
+import { eventIdentifiers } from './alias';
+import { ChunkGraph } from './chunk-graph';
 import type { ResolverRules } from './identity-rules';
-import { ResolverService } from './resolver.service';
+import { mapLimit } from './independent-groups';
+import { ResolverService, type Resolution } from './resolver.service';
 import type { IdentitiesRepository } from './identities.repository';
 import type { IdentityProfilesRepository } from './identity-profiles.repository';
 import { inMemoryResolver, normalizedEvent } from './testing/in-memory-graph';
@@ -124,6 +127,29 @@ function connectedComponents(stream: NormalizedEvent[]): Map<string, string> {
   return new Map([...parent.keys()].map((k) => [k, find(k)]));
 }
 
+/**
+ * Resolves the stream as the consumer does: in chunks (of the given sizes, cycled), one read of
+ * each chunk's graph, independent groups at once, each group in order; the results in stream order.
+ */
+async function resolveInChunks(resolver: ResolverService, stream: NormalizedEvent[], rules: ResolverRules, sizes: number[]) {
+  const results: Resolution[] = [];
+  for (let start = 0, k = 0; start < stream.length; k++) {
+    const chunk = stream.slice(start, start + Math.max(1, sizes[k % sizes.length] ?? 1));
+    const graph = new ChunkGraph();
+    const groups = await resolver.independentGroups(
+      chunk.map((e) => ({ workspaceId: e.workspaceId, identifiers: eventIdentifiers(e, rules) })),
+      graph,
+    );
+    await mapLimit(groups, 16, async (group) => {
+      for (const i of group) results[start + i] = await resolver.resolve(chunk[i] as NormalizedEvent, rules, graph);
+    });
+    start += chunk.length;
+  }
+  return results;
+}
+
+const chunkSizes = fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 4 });
+
 describe('identity graph properties (ResolverService over random streams)', () => {
   it('never puts an identifier in two live profiles, nor breaks a limit, a window or a blocked value', () =>
     fc.assert(
@@ -202,5 +228,35 @@ describe('identity graph properties (ResolverService over random streams)', () =
         expect(snapshot()).toBe(before);
       }),
       { numRuns: 300 },
+    ));
+
+  it('resolving in chunks (one read per chunk, independent groups at once) decides as one event at a time', () =>
+    fc.assert(
+      fc.asyncProperty(events, ruleSets, chunkSizes, async (stream, [, rules], sizes) => {
+        const one = inMemoryResolver();
+        const expected: Resolution[] = [];
+        for (const e of stream) expected.push(await one.resolver.resolve(e, rules));
+        const chunked = inMemoryResolver();
+        const results = await resolveInChunks(chunked.resolver, stream, rules, sizes);
+        expect(groups(chunked.partition())).toEqual(groups(one.partition()));
+        expect(results.map((r) => (r.ok ? [r.profileId, r.identifiers.map(identifierKey)] : r.reason))).toEqual(
+          expected.map((r) => (r.ok ? [r.profileId, r.identifiers.map(identifierKey)] : r.reason)),
+        );
+      }),
+      { numRuns: 100 },
+    ));
+
+  it('converges when two instances resolve shuffled partitions in chunks at the same time (no limits: the components)', () =>
+    fc.assert(
+      fc.asyncProperty(events, fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }), chunkSizes, async (stream, sides, sizes) => {
+        const { identities, profiles, partition } = inMemoryResolver();
+        const instance = () =>
+          new ResolverService(identities as unknown as IdentitiesRepository, profiles as unknown as IdentityProfilesRepository);
+        const partitions = [stream.filter((_, i) => sides[i]), stream.filter((_, i) => !sides[i])];
+        await Promise.all([instance(), instance()].map((resolver, i) => resolveInChunks(resolver, partitions[i] ?? [], UNLIMITED, sizes)));
+        expect(groups(partition())).toEqual(groups(connectedComponents(stream)));
+        for (const profileId of partition().values()) expect(profiles.docs.get(`ws/${profileId}`)?.mergedInto).toBeNull();
+      }),
+      { numRuns: 100 },
     ));
 });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
 import type { Identifier } from '@cdp/identity-graph';
-import { isDuplicateKey, MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
+import { duplicateKeyIndexes, isDuplicateKey, MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
 
 /** One known identifier of a workspace and the profile it was first attached to (follow merges from there). */
 export interface IdentityDoc extends WorkspaceDocument {
@@ -56,6 +56,38 @@ export class IdentitiesRepository extends WorkspaceRepository<IdentityDoc> {
     const existing = await this.get(workspaceId, id);
     if (!existing) throw new Error('identity vanished after a duplicate-key race');
     return existing.profileId;
+  }
+
+  /**
+   * `claim` for several identifiers in one round trip: one unordered insert each (FerretDB carries
+   * on after a failed insert); a duplicate key means someone attached it first, and the owners of
+   * those are read. Returns the profile each identifier is attached to, in order.
+   */
+  async claimMany(workspaceId: string, ids: Identifier[], profileId: string): Promise<string[]> {
+    if (ids.length <= 1) return Promise.all(ids.map((id) => this.claim(workspaceId, id, profileId)));
+    const createdAt = new Date();
+    let taken: number[] = [];
+    try {
+      await this.bulkWrite(
+        workspaceId,
+        ids.map((id) => ({ insertOne: { document: { workspaceId, type: id.type, value: id.value, profileId, createdAt } } })),
+      );
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+      taken = duplicateKeyIndexes(e);
+    }
+    if (taken.length === 0) return ids.map(() => profileId);
+    const owners = await this.findMany(
+      workspaceId,
+      taken.map((i) => ids[i] as Identifier),
+    );
+    const ownerOf = new Map(owners.map((o) => [`${o.type}:${o.value}`, o.profileId]));
+    return ids.map((id, i) => {
+      if (!taken.includes(i)) return profileId;
+      const owner = ownerOf.get(`${id.type}:${id.value}`);
+      if (!owner) throw new Error('identity vanished after a duplicate-key race');
+      return owner;
+    });
   }
 
   /** Removes an identifier from the graph; true when it was there. */

@@ -125,6 +125,28 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
   }
 
   /**
+   * `countIdentifier` for several identifiers in one update when none of them is counted yet (the
+   * usual case); otherwise (a redelivery after a partial write) one by one.
+   */
+  async countIdentifiers(workspaceId: string, profileId: string, ids: Identifier[], at: number): Promise<void> {
+    if (ids.length <= 1) {
+      for (const id of ids) await this.countIdentifier(workspaceId, profileId, id, at);
+      return;
+    }
+    const digests = ids.map(identifierDigest);
+    const inc: Record<string, number> = {};
+    for (const id of ids) inc[`counts.${id.type}`] = (inc[`counts.${id.type}`] ?? 0) + 1;
+    const set = Object.fromEntries(ids.map((id, i) => [`stamps.${digests[i]}`, { type: id.type, at }]));
+    const result = await this.updateOne(workspaceId, { profileId, counted: { $nin: digests } }, {
+      $inc: inc,
+      $addToSet: { counted: { $each: digests } },
+      $set: set,
+    } as UpdateFilter<IdentityProfileDoc>);
+    if (result.matchedCount === 1) return;
+    for (const id of ids) await this.countIdentifier(workspaceId, profileId, id, at);
+  }
+
+  /**
    * Takes a removed identifier out of the counts: from the canonical profile's count and stamps,
    * and from `counted` of the profile it was attached to, so attaching it again counts again.
    */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
-import { MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
+import { isDuplicateKey, MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
 import type { MergeScore } from './identity-profiles.repository';
 import { pairKey } from './fuzzy-decision';
 
@@ -39,12 +39,23 @@ export class IdentityReviewsRepository extends WorkspaceRepository<IdentityRevie
   /**
    * Queues the pair unless it is already there: a pending, accepted or rejected pair stays as it
    * is, so a rejected pair is not queued again. `$setOnInsert` is safe here: no field is null or [].
+   * True when this call queued it.
    */
-  async queue(workspaceId: string, review: Omit<IdentityReviewDoc, 'workspaceId' | 'reviewId' | 'status' | 'createdAt'>): Promise<void> {
+  async queue(workspaceId: string, review: Omit<IdentityReviewDoc, 'workspaceId' | 'reviewId' | 'status' | 'createdAt'>): Promise<boolean> {
     const reviewId = pairKey(review.profileId, review.candidateProfileId);
-    await this.upsertEach(workspaceId, [
-      { filter: { reviewId }, update: { $setOnInsert: { ...review, status: 'pending', createdAt: new Date() } } },
-    ]);
+    try {
+      const result = await this.updateOne(
+        workspaceId,
+        { reviewId },
+        { $setOnInsert: { ...review, status: 'pending', createdAt: new Date() } },
+        { upsert: true },
+      );
+      return result.upsertedCount === 1;
+    } catch (e) {
+      // A concurrent writer queued the same pair first.
+      if (!isDuplicateKey(e)) throw e;
+      return false;
+    }
   }
 
   async get(workspaceId: string, reviewId: string): Promise<IdentityReviewDoc | null> {
@@ -54,6 +65,11 @@ export class IdentityReviewsRepository extends WorkspaceRepository<IdentityRevie
   /** Newest first; `status` filters (default: pending). */
   list(workspaceId: string, status: ReviewStatus, limit: number, offset: number): Promise<IdentityReviewDoc[]> {
     return this.find(workspaceId, { status }, { projection: { _id: 0 }, sort: { createdAt: -1, reviewId: 1 }, skip: offset, limit });
+  }
+
+  /** Pending reviews of all workspaces, for the open-reviews gauge (a scan: refreshed rarely, never per event). */
+  countPending(): Promise<number> {
+    return this.collection.countDocuments({ status: 'pending' });
   }
 
   /** Compare-and-set from pending, so two admins deciding at once do not both act. */

@@ -2,6 +2,7 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { recordKey, Topics } from '@cdp/contracts';
 import { KafkaGateway } from '@cdp/kafka';
 import { FuzzyLinker } from './fuzzy-linker.service';
+import { IdentityMetrics } from './identity-metrics';
 import { IdentityReviewsRepository, type IdentityReviewDoc, type ReviewStatus } from './identity-reviews.repository';
 import { IdentityRulesService } from './identity-rules.service';
 import { toIdentityMerge } from './outputs';
@@ -26,6 +27,7 @@ export class IdentityReviewsService {
     private readonly linker: FuzzyLinker,
     private readonly rules: IdentityRulesService,
     private readonly kafka: KafkaGateway,
+    private readonly metrics: IdentityMetrics,
   ) {}
 
   async list(workspaceId: string, status: ReviewStatus, limit: number, offset: number) {
@@ -64,6 +66,7 @@ export class IdentityReviewsService {
     }
     const mergeId = result.status === 'merged' ? result.merge.merge.mergeId : undefined;
     await this.reviews.decide(workspaceId, reviewId, 'accepted', mergeId);
+    this.metrics.reviews.inc({ decision: 'accepted' });
     return {
       ...describeReview({ ...review, status: 'accepted', decidedAt: new Date(), ...(mergeId ? { mergeId } : {}) }),
       survivorProfileId: result.profileId,
@@ -75,6 +78,7 @@ export class IdentityReviewsService {
   async reject(workspaceId: string, reviewId: string) {
     const review = await this.pending(workspaceId, reviewId);
     if (!(await this.reviews.decide(workspaceId, reviewId, 'rejected'))) throw new ConflictException('the review was decided concurrently');
+    this.metrics.reviews.inc({ decision: 'rejected' });
     return describeReview({ ...review, status: 'rejected', decidedAt: new Date() });
   }
 

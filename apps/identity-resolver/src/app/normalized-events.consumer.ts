@@ -17,7 +17,9 @@ import { IdentityRulesService } from './identity-rules.service';
 import { erasuresOf, ProfileErasures } from './profile-erasures';
 import { toIdentityMerge, toResolvedEvent } from './outputs';
 import { mapLimit } from './independent-groups';
+import { ChunkGraph } from './chunk-graph';
 import { FuzzyLinker } from './fuzzy-linker.service';
+import { IdentityMetrics } from './identity-metrics';
 import { ResolverService, type Resolution } from './resolver.service';
 
 /** Independent groups of a chunk resolved at the same time (each a few database round trips per event). */
@@ -43,6 +45,7 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
     private readonly rules: IdentityRulesService,
     private readonly erasures: ProfileErasures,
     private readonly fuzzy: FuzzyLinker,
+    private readonly identityMetrics: IdentityMetrics,
   ) {
     super(kafka, metrics, health, [Topics.normalizedEvents, Topics.profileChanges], 'identity-resolver');
   }
@@ -58,6 +61,8 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
       await this.erasures.apply(erasuresOf(records));
       return [];
     }
+    const stage = (name: 'decode' | 'group' | 'resolve' | 'produce') => this.identityMetrics.stageSeconds.startTimer({ stage: name });
+    const decoding = stage('decode');
     const rejections: Rejection[] = [];
     const events: { record: InboundRecord; event: NormalizedEvent; rules: ResolverRules }[] = [];
     for (const record of records) {
@@ -65,19 +70,28 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
       if (!decoded.ok) rejections.push(decoded.rejection);
       else events.push({ record, event: decoded.value, rules: await this.rules.forWorkspace(decoded.value.workspaceId) });
     }
+    decoding();
     // Events that share no identifier or profile are resolved concurrently; within a group, in offset order.
+    const grouping = stage('group');
+    // One read of the chunk's identifiers and profiles; each event's first attempt is served from it.
+    const graph = new ChunkGraph();
     const groups = await this.resolver.independentGroups(
       events.map(({ event, rules }) => ({ workspaceId: event.workspaceId, identifiers: eventIdentifiers(event, rules) })),
+      graph,
     );
+    grouping();
+    const resolving = stage('resolve');
     const results = new Array<Resolution>(events.length);
     await mapLimit(groups, GROUP_CONCURRENCY, async (group) => {
       for (const i of group) {
         const { event, rules } = events[i] as (typeof events)[number];
-        const result = await this.resolver.resolve(event, rules);
+        const result = await this.resolver.resolve(event, rules, graph);
         // Fuzzy matching after flat matching, in the group's order, so the next event of the group sees its merge.
-        results[i] = result.ok ? await this.fuzzy.link(event, rules, await this.rules.fuzzy(event.workspaceId), result) : result;
+        results[i] = result.ok ? await this.fuzzy.link(event, rules, await this.rules.fuzzy(event.workspaceId), result, graph) : result;
       }
     });
+    resolving();
+    const producing = stage('produce');
     const outbound: OutboundRecord[] = [];
     for (const [i, { record, event }] of events.entries()) {
       const result = results[i] as Resolution;
@@ -115,6 +129,7 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
       });
     }
     await this.kafka.producer.send(outbound);
+    producing();
     return rejections;
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { NormalizedEvent } from '@cdp/contracts';
 import { extractIdentifiers, identifierKey, type Identifier } from '@cdp/identity-graph';
+import { ChunkGraph } from './chunk-graph';
 import { dedupeIdentifiers, previousIdCandidates, previousIdentifiers } from './alias';
 import { IdentitiesRepository, type IdentityDoc } from './identities.repository';
 import { IdentityProfilesRepository, type IdentityProfileDoc, type MergeInfo, type MergeReason } from './identity-profiles.repository';
@@ -38,18 +39,26 @@ export class ResolverService {
   /**
    * Groups items (a workspace and an event's identifiers) so that no two groups share an
    * identifier or a profile those identifiers lead to now: groups can be resolved concurrently,
-   * the items of one group in order. Reads each workspace's identities and profiles once.
+   * the items of one group in order. Reads each workspace's identities and profiles once, and
+   * keeps what it read in `graph` (for the events' first attempts) when one is given.
    */
-  async independentGroups(items: { workspaceId: string; identifiers: Identifier[] }[]): Promise<number[][]> {
+  async independentGroups(items: { workspaceId: string; identifiers: Identifier[] }[], graph?: ChunkGraph): Promise<number[][]> {
     const canonicalOf = new Map<string, Map<string, string | undefined>>();
     for (const ws of new Set(items.map((i) => i.workspaceId))) {
-      const ids = items.filter((i) => i.workspaceId === ws).flatMap((i) => i.identifiers);
-      const known = await this.identities.findMany(ws, [...new Map(ids.map((id) => [identifierNode(id), id])).values()]);
-      const graph = await ProfileGraph.load(
+      const ids = [
+        ...new Map(items.filter((i) => i.workspaceId === ws).flatMap((i) => i.identifiers.map((id) => [identifierNode(id), id]))).values(),
+      ];
+      const known = await this.identities.findMany(ws, ids);
+      graph?.putIdentities(ws, ids, known);
+      const profiles = await ProfileGraph.load(
         known.map((k) => k.profileId),
-        (profileIds) => this.profiles.findMany(ws, profileIds),
+        async (profileIds) => {
+          const found = await this.profiles.findMany(ws, profileIds);
+          graph?.putProfiles(ws, profileIds, found);
+          return found;
+        },
       );
-      canonicalOf.set(ws, new Map(known.map((k) => [identifierNode(k), graph.canonical(k.profileId)])));
+      canonicalOf.set(ws, new Map(known.map((k) => [identifierNode(k), profiles.canonical(k.profileId)])));
     }
     return independentGroups(
       items.map(({ workspaceId: ws, identifiers }) =>
@@ -61,7 +70,11 @@ export class ResolverService {
     );
   }
 
-  async resolve(event: NormalizedEvent, rules: ResolverRules): Promise<Resolution> {
+  /**
+   * `graph`: what the chunk read at its start (see `independentGroups`); the first attempt reads
+   * from it, and what the event writes is forgotten there. A retry reads afresh.
+   */
+  async resolve(event: NormalizedEvent, rules: ResolverRules, graph?: ChunkGraph): Promise<Resolution> {
     const identifiers = extractIdentifiers(event, rules);
     const previous = previousIdCandidates(event, rules);
     if (identifiers.length === 0 && previous.length === 0) {
@@ -69,9 +82,11 @@ export class ResolverService {
     }
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       try {
-        return await this.attempt(event, identifiers, previous, rules);
+        return await this.attempt(event, identifiers, previous, rules, attempt === 1 ? graph : undefined, graph);
       } catch (e) {
         if (!(e instanceof GraphChanged)) throw e;
+        // Someone else changed the graph: nothing the chunk read is trusted any more.
+        graph?.clear();
         this.logger.debug(`${event.workspaceId}/${event.messageId}: graph changed (${e.message}), attempt ${attempt}`);
       }
     }
@@ -83,16 +98,18 @@ export class ResolverService {
     extracted: Identifier[],
     previousCandidates: Identifier[],
     rules: ResolverRules,
+    cached: ChunkGraph | undefined,
+    written: ChunkGraph | undefined,
   ): Promise<Resolution & { ok: true }> {
     const ws = event.workspaceId;
-    const lookedUp = await this.identities.findMany(ws, dedupeIdentifiers([...extracted, ...previousCandidates]));
+    const lookedUp = await this.findIdentities(ws, dedupeIdentifiers([...extracted, ...previousCandidates]), cached);
     const previous = previousIdentifiers(previousCandidates, new Set(lookedUp.map(identifierKey)));
     const identifiers = dedupeIdentifiers([...extracted, ...previous]);
     const wanted = new Set(identifiers.map(identifierKey));
     const known = lookedUp.filter((i) => wanted.has(identifierKey(i)));
     const graph = await ProfileGraph.load(
       known.map((i) => i.profileId),
-      (ids) => this.profiles.findMany(ws, ids),
+      (ids) => this.findProfiles(ws, ids, cached),
     );
     await this.repairMissing(ws, known, graph);
 
@@ -120,6 +137,9 @@ export class ResolverService {
       }
     }
 
+    // Whatever is written here is read afresh by the chunk's next events.
+    written?.forgetProfiles(ws, decision.profileId, ...decision.merges.flatMap((m) => [m.fromProfileId, m.intoProfileId]));
+    for (const id of decision.attach) written?.forgetIdentity(ws, id);
     if (decision.action === 'create') await this.profiles.ensure(ws, decision.profileId, new Date(event.receivedAt));
     for (const step of decision.merges) {
       const reason: MergeReason = step.identifiers.some((id) => previousKeys.has(identifierKey(id))) ? 'alias' : 'shared_identifier';
@@ -140,11 +160,17 @@ export class ResolverService {
         merges.set(step.mergeId, { fromProfileId: step.fromProfileId, intoProfileId: step.intoProfileId, merge: outcome.merge });
       }
     }
-    for (const id of decision.attach) {
-      const owner = await this.identities.claim(ws, id, decision.profileId);
-      if (owner !== decision.profileId) throw new GraphChanged(`a ${id.type} identifier was claimed concurrently`);
-      await this.profiles.countIdentifier(ws, decision.profileId, id, event.timestamp);
-    }
+    // All claims in one round trip, then one count of those won: a lost one is counted nowhere
+    // here, and the event is decided again (what was won is known and counted by then).
+    const owners = await this.identities.claimMany(ws, decision.attach, decision.profileId);
+    await this.profiles.countIdentifiers(
+      ws,
+      decision.profileId,
+      decision.attach.filter((_, i) => owners[i] === decision.profileId),
+      event.timestamp,
+    );
+    const lost = decision.attach.find((_, i) => owners[i] !== decision.profileId);
+    if (lost) throw new GraphChanged(`a ${lost.type} identifier was claimed concurrently`);
     return {
       ok: true,
       profileId: decision.profileId,
@@ -152,6 +178,25 @@ export class ResolverService {
       merges: [...merges.values()],
       action: decision.action,
     };
+  }
+
+  /** Identities by natural key, from the chunk's read when it has them. */
+  private async findIdentities(ws: string, ids: Identifier[], cached: ChunkGraph | undefined): Promise<IdentityDoc[]> {
+    if (!cached) return this.identities.findMany(ws, ids);
+    const { found, missing } = cached.lookupIdentities(ws, ids);
+    if (missing.length === 0) return found;
+    const read = await this.identities.findMany(ws, missing);
+    cached.putIdentities(ws, missing, read);
+    return [...found, ...read];
+  }
+
+  private async findProfiles(ws: string, profileIds: string[], cached: ChunkGraph | undefined): Promise<IdentityProfileDoc[]> {
+    if (!cached) return this.profiles.findMany(ws, profileIds);
+    const { found, missing } = cached.lookupProfiles(ws, profileIds);
+    if (missing.length === 0) return found;
+    const read = await this.profiles.findMany(ws, missing);
+    cached.putProfiles(ws, missing, read);
+    return [...found, ...read];
   }
 
   /**

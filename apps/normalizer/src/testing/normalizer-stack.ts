@@ -3,7 +3,6 @@ import { MongoClient } from 'mongodb';
 import { Topics, type DeadLetter, type NormalizedEvent, type RawEvent, type TopicDef } from '@cdp/contracts';
 import { AvroSerde, type TopicCodec } from '@cdp/kafka';
 // Test support, imported only by the integration specs (the lint rule allows @cdp/testing in *spec.ts files only).
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { stackEndpoints, startService, TopicReader, withServiceLogs, type RunningService, type TestScope } from '@cdp/testing';
 
 /**

@@ -28,6 +28,10 @@ export class FakeIdentities {
     if (!this.docs.has(k)) this.docs.set(k, { workspaceId: ws, type: id.type, value: id.value, profileId, createdAt: new Date() });
     return (this.docs.get(k) as IdentityDoc).profileId;
   }
+  async claimMany(ws: string, ids: Identifier[], profileId: string): Promise<string[]> {
+    await tick();
+    return Promise.all(ids.map((id) => this.claim(ws, id, profileId)));
+  }
 }
 
 const copy = (d: IdentityProfileDoc): IdentityProfileDoc => ({
@@ -76,6 +80,10 @@ export class FakeProfiles {
     doc.counted.push(digest);
     doc.counts[id.type] = (doc.counts[id.type] ?? 0) + 1;
     doc.stamps = { ...doc.stamps, [digest]: { type: id.type, at } };
+  }
+  async countIdentifiers(ws: string, profileId: string, ids: Identifier[], at: number): Promise<void> {
+    await tick();
+    for (const id of ids) await this.countIdentifier(ws, profileId, id, at);
   }
   canonical(ws: string, profileId: string): string {
     let doc = this.docs.get(`${ws}/${profileId}`);
