@@ -7,6 +7,7 @@ import type { CliConfig } from './requests';
 export type Run = <A extends unknown[]>(
   build: (config: CliConfig, ...args: A) => ApiRequest | Promise<ApiRequest>,
   note?: string,
+  show?: (body: unknown) => string,
 ) => (...args: [...A, ...unknown[]]) => Promise<void>;
 
 const positiveInt = (value: string): number => {

@@ -1,7 +1,8 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { call, CliError, type ApiRequest, type Transport } from './http';
 import { addNormalizerCommands } from './normalizer-commands';
 import { addOperationsCommands } from './operations-commands';
+import { addSegmentsCommands } from './segments-commands';
 import { registerImportCommand } from './import';
 import { render } from './render';
 import {
@@ -26,12 +27,6 @@ export interface CliIo {
 
 type Flags = GlobalFlags & { json?: boolean };
 
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
-
 /** Builds the `cdp` program; actions print what the services answer. */
 export function buildProgram(io: CliIo): Command {
   const program = new Command('cdp')
@@ -52,9 +47,13 @@ export function buildProgram(io: CliIo): Command {
     .option('--api-key <key>', `a workspace's API key (Bearer) (env ${ENV.apiKey})`)
     .option('-w, --workspace <id>', `workspace id for the admin commands (env ${ENV.workspace})`);
 
-  /** Runs one request built from the config and prints its answer. */
+  /** Runs one request built from the config and prints its answer (`show` for a command's own readable form). */
   const run =
-    <A extends unknown[]>(build: (config: CliConfig, ...args: A) => ApiRequest | Promise<ApiRequest>, note?: string) =>
+    <A extends unknown[]>(
+      build: (config: CliConfig, ...args: A) => ApiRequest | Promise<ApiRequest>,
+      note?: string,
+      show: (body: unknown) => string = render,
+    ) =>
     async (...args: [...A, ...unknown[]]): Promise<void> => {
       // Commander passes the positional arguments, the command's options, then the command.
       const command = args[args.length - 1] as Command;
@@ -63,7 +62,7 @@ export function buildProgram(io: CliIo): Command {
       const body = await call(io.transport, await build(config, ...(args.slice(0, -1) as A)));
       if (flags.json) io.out(`${JSON.stringify(body, null, 2)}\n`);
       else {
-        io.out(render(body));
+        io.out(show(body));
         if (note) io.err(`${note}\n`);
       }
     };
@@ -153,36 +152,7 @@ export function buildProgram(io: CliIo): Command {
     .argument('<type:value>', 'e.g. email:jane@example.com')
     .action(run((c, typeValue: string) => requests.getIdentity(c, typeValue)));
 
-  const segments = program.command('segments').description('segments (segmenter)');
-  segments
-    .command('list')
-    .description("list the workspace's segments")
-    .action(run((c) => requests.listSegments(c)));
-  segments
-    .command('get')
-    .description('one segment, with its backfill progress')
-    .argument('<id>', 'segment id')
-    .action(run((c, id: string) => requests.getSegment(c, id)));
-  segments
-    .command('create')
-    .description('create a segment from the text form (--definition) or a JSON AST file (--file)')
-    .argument('<name>', 'display name')
-    .option('-d, --definition <text>', `text form, e.g. "trait('country') = 'DE'"`)
-    .option('-f, --file <path>', 'JSON file with the definition AST')
-    .action(
-      run(async (c, name: string, opts: { definition?: string; file?: string }) => {
-        if ((opts.definition === undefined) === (opts.file === undefined))
-          throw new CliError('give exactly one of --definition and --file', 2);
-        return requests.createSegment(c, name, opts.definition ?? (await readJson(opts.file as string)));
-      }),
-    );
-  segments
-    .command('members')
-    .description('a page of members')
-    .argument('<id>', 'segment id')
-    .option('--limit <n>', 'page size (1-1000)', positiveInt)
-    .option('--after <profileId>', 'the "next" value of the previous page')
-    .action(run((c, id: string, opts: { limit?: number; after?: string }) => requests.segmentMembers(c, id, opts.limit, opts.after)));
+  addSegmentsCommands(program, run, readJson);
 
   program
     .command('profiles')

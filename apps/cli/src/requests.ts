@@ -188,41 +188,6 @@ export const requests = {
     headers: bearer(apiKey(c)),
   }),
 
-  listSegments: (c: CliConfig): ApiRequest => ({
-    method: 'GET',
-    service: 'segmenter',
-    url: `${c.segmenterUrl}/v1/segments`,
-    headers: bearer(apiKey(c)),
-  }),
-
-  getSegment: (c: CliConfig, id: string): ApiRequest => ({
-    method: 'GET',
-    service: 'segmenter',
-    url: `${c.segmenterUrl}/v1/segments/${seg(id)}`,
-    headers: bearer(apiKey(c)),
-  }),
-
-  createSegment: (c: CliConfig, name: string, definition: unknown): ApiRequest => ({
-    method: 'POST',
-    service: 'segmenter',
-    url: `${c.segmenterUrl}/v1/segments`,
-    headers: bearer(apiKey(c)),
-    body: { name, definition },
-  }),
-
-  segmentMembers: (c: CliConfig, id: string, limit?: number, after?: string): ApiRequest => {
-    const query = new URLSearchParams();
-    if (limit !== undefined) query.set('limit', String(limit));
-    if (after !== undefined) query.set('after', after);
-    const qs = query.toString();
-    return {
-      method: 'GET',
-      service: 'segmenter',
-      url: `${c.segmenterUrl}/v1/segments/${seg(id)}/members${qs ? `?${qs}` : ''}`,
-      headers: bearer(apiKey(c)),
-    };
-  },
-
   getProfile: (c: CliConfig, id: string, section?: ProfileSection): ApiRequest => ({
     method: 'GET',
     service: 'profile-store',

@@ -1,17 +1,30 @@
 import type { ResolvedEvent } from '@cdp/contracts';
 import { uniteIdentifiers } from './identifiers';
 import { orderRevenueMicros } from './computed-traits';
+import { CONSENT_TRAIT, consentFromContext } from './consent';
 import { parseJsonObject, sameJson } from './json';
 import { addStats, rememberMessages } from './profile';
 import { safeFieldName } from './safe-key';
 import { newerEntry } from './traits';
-import type { Profile, TraitEntry } from './types';
+import type { JsonObject, Profile, TraitEntry } from './types';
 
-/** The fields of a resolved event a profile is built from. */
+/** The fields of a resolved event a profile is built from (`context` only for its consent). */
 export type ProfileEvent = Pick<
   ResolvedEvent,
   'messageId' | 'type' | 'event' | 'timestamp' | 'sourceId' | 'identifiers' | 'traits' | 'properties'
->;
+> &
+  Partial<Pick<ResolvedEvent, 'context'>>;
+
+/**
+ * The traits an event sets: its own (identify) traits, plus `consent` from the context's
+ * categoryPreferences, which any event type may carry. An explicit `consent` trait wins.
+ */
+export function eventTraits(event: Pick<ProfileEvent, 'traits' | 'context'>): JsonObject {
+  const traits = parseJsonObject(event.traits);
+  if (Object.hasOwn(traits, CONSENT_TRAIT)) return traits;
+  const consent = consentFromContext(event.context);
+  return consent ? { ...traits, [CONSENT_TRAIT]: consent } : traits;
+}
 
 export interface ApplyResult {
   profile: Profile;
@@ -34,7 +47,7 @@ export function applyEvent(profile: Profile, event: ProfileEvent, now: number = 
 
   const traits: Record<string, TraitEntry> = { ...profile.traits };
   const changedTraits: string[] = [];
-  const incoming = parseJsonObject(event.traits);
+  const incoming = eventTraits(event);
   for (const key of Object.keys(incoming).sort()) {
     const candidate: TraitEntry = {
       value: incoming[key] ?? null,

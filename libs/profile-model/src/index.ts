@@ -5,6 +5,7 @@ export * from './json';
 export * from './traits';
 export * from './identifiers';
 export * from './profile';
+export * from './consent';
 export * from './apply-event';
 export * from './merge-profiles';
 export * from './erasure';

@@ -1,0 +1,86 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { CliError } from './http';
+import type { Run } from './normalizer-commands';
+import { parseTraitList, segmentsRequests as requests, type SegmentFields } from './segments-requests';
+import { renderSizeHistory } from './size-history';
+
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+
+interface DefinitionFlags {
+  definition?: string;
+  file?: string;
+  outputTraits?: string[];
+  outputTopic?: string;
+}
+
+/** Options shared by create and update (update replaces the segment, so it takes the same ones). */
+const definitionOptions = (command: Command): Command =>
+  command
+    .option('-d, --definition <text>', `text form, e.g. "trait('country') = 'DE'"`)
+    .option('-f, --file <path>', 'JSON file with the definition AST')
+    .option('--output-traits <list>', 'traits copied onto its changes, comma-separated (up to 50)', parseTraitList)
+    .option('--output-topic <name>', 'a topic its changes are also produced on (letters, digits, . _ -; created on save)');
+
+/** `segments`: definitions, members, size history and the definition schema (segmenter). */
+export function addSegmentsCommands(program: Command, run: Run, readJson: (path: string) => Promise<unknown>): void {
+  const fields = async (name: string, opts: DefinitionFlags): Promise<SegmentFields> => {
+    if ((opts.definition === undefined) === (opts.file === undefined)) throw new CliError('give exactly one of --definition and --file', 2);
+    return {
+      name,
+      definition: opts.definition ?? (await readJson(opts.file as string)),
+      outputTraits: opts.outputTraits,
+      outputTopic: opts.outputTopic,
+    };
+  };
+
+  const segments = program.command('segments').description('segments (segmenter)');
+  segments
+    .command('list')
+    .description("list the workspace's segments")
+    .action(run((c) => requests.list(c)));
+  segments
+    .command('get')
+    .description('one segment, with its backfill progress')
+    .argument('<id>', 'segment id')
+    .action(run((c, id: string) => requests.get(c, id)));
+  definitionOptions(
+    segments
+      .command('create')
+      .description('create a segment from the text form (--definition) or a JSON AST file (--file)')
+      .argument('<name>', 'display name'),
+  ).action(run(async (c, name: string, opts: DefinitionFlags) => requests.create(c, await fields(name, opts))));
+  definitionOptions(
+    segments
+      .command('update')
+      .description('replace a segment (bumps its version and backfills); options left out are cleared, e.g. its output topic')
+      .argument('<id>', 'segment id')
+      .argument('<name>', 'display name'),
+  ).action(run(async (c, id: string, name: string, opts: DefinitionFlags) => requests.update(c, id, await fields(name, opts))));
+  segments
+    .command('members')
+    .description('a page of members')
+    .argument('<id>', 'segment id')
+    .option('--limit <n>', 'page size (1-1000)', positiveInt)
+    .option('--after <profileId>', 'the "next" value of the previous page')
+    .action(run((c, id: string, opts: { limit?: number; after?: string }) => requests.members(c, id, opts.limit, opts.after)));
+  segments
+    .command('size-history')
+    .description('members at the end of each UTC day, with the entries and exits of the day, oldest first')
+    .argument('<id>', 'segment id')
+    .option('--days <n>', 'days ending today (1-366) [30]', positiveInt)
+    .action(run((c, id: string, opts: { days?: number }) => requests.sizeHistory(c, id, opts.days), undefined, renderSizeHistory));
+  segments
+    .command('schema')
+    .description('the JSON Schema (draft-07) of segment definitions (the --file AST); always printed as JSON')
+    .action(
+      run(
+        (c) => requests.schema(c),
+        undefined,
+        (body) => `${JSON.stringify(body, null, 2)}\n`,
+      ),
+    );
+}

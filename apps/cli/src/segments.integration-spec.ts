@@ -1,0 +1,57 @@
+import { startService, testScope, type RunningService } from '@cdp/testing';
+import { runCdp } from './cli-test-support';
+
+/** The real `cdp segments` (output topic, update, size history, schema) against the built segmenter on the real stack. */
+const scope = testScope('cliseg');
+const PORT = 15_000 + Math.floor(Math.random() * 900) * 10 + 5;
+
+let segmenter: RunningService;
+
+beforeAll(async () => {
+  segmenter = await startService('segmenter', PORT, scope.env);
+}, 120_000);
+
+afterAll(async () => {
+  await segmenter?.stop();
+});
+
+const cdp = (...args: string[]) => runCdp(args, { CDP_API_KEY: 'dev-api-key', CDP_SEGMENTER_URL: segmenter.url });
+const today = () => new Date().toISOString().slice(0, 10);
+
+it('creates a segment with an output topic, updates it, prints its size history and the definition schema', async () => {
+  const created = await cdp('--json', 'segments', 'create', 'DE', '-d', "trait('country') = 'DE'", '--output-topic', `crm.de-${scope.id}`);
+  expect({ code: created.code, stderr: created.stderr }).toMatchObject({ code: 0 });
+  const segment = JSON.parse(created.stdout) as { id: string; outputTopic: string | null; version: number };
+  expect(segment.outputTopic).toBe(`crm.de-${scope.id}`);
+
+  const updated = await cdp('--json', 'segments', 'update', segment.id, 'DE marketing', '-d', "consent('marketing')");
+  expect(updated.code).toBe(0);
+  // PUT replaces the segment: no --output-topic clears it.
+  expect(JSON.parse(updated.stdout)).toMatchObject({
+    id: segment.id,
+    name: 'DE marketing',
+    outputTopic: null,
+    version: segment.version + 1,
+  });
+
+  const table = await cdp('segments', 'size-history', segment.id, '--days', '3');
+  expect(table.code).toBe(0);
+  const lines = table.stdout.trimEnd().split('\n');
+  expect(lines).toHaveLength(4);
+  expect(lines[0]).toMatch(/^day\s+members\s+entered\s+exited$/);
+  expect(lines[3]).toMatch(new RegExp(`^${today()}\\s+0\\s+0\\s+0$`));
+  const json = await cdp('--json', 'segments', 'size-history', segment.id);
+  expect((JSON.parse(json.stdout) as { items: unknown[] }).items).toHaveLength(30);
+
+  const missing = await cdp('segments', 'size-history', 'seg_missing');
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toContain('404 Not Found');
+
+  const schema = await cdp('segments', 'schema');
+  expect(schema.code).toBe(0);
+  expect(JSON.parse(schema.stdout)).toMatchObject({ $schema: expect.stringContaining('json-schema.org') });
+
+  const refused = await cdp('segments', 'create', 'X', '-d', "trait('a') = 1", '--output-topic', 'bad topic!');
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toContain('400 Bad Request: outputTopic may only contain');
+}, 240_000);
