@@ -96,7 +96,7 @@ const waitForTransition = (segmentId: string, profileId: string, expected: strin
     timeoutMs,
   );
 
-it('enters once on a trait condition, exits on change, and a redelivery repeats nothing new', () =>
+it('enters once on a trait condition, exits on change, and a redelivery only repeats what it caused', () =>
   withLogs(async () => {
     const segmentId = await createSegment('Germany', "trait('country') = 'DE'", ['country', 'plan']);
     const p = `p-trait-${scope.id}`;
@@ -110,8 +110,11 @@ it('enters once on a trait condition, exits on change, and a redelivery repeats 
     await produce(v1, v2, change(p, 3, { traits: JSON.stringify({ country: 'DE' }), changedTraits: ['country'] }));
     await waitForTransition(segmentId, p, 'entered#3');
     expect(transitions(segmentId, p)).toEqual(['entered#1', 'exited#2', 'entered#3']);
+    // The redelivered v1 and v2 emit their transitions again (the first produce may have been lost):
+    // exact repeats, recognisable by segment, profile and membershipVersion.
     const entered1 = recordsOf(segmentId, p).filter((r) => r.membershipVersion === 1);
-    expect(entered1).toHaveLength(1);
+    expect(entered1).toHaveLength(2);
+    expect(entered1[1]).toEqual(entered1[0]);
     expect(entered1[0]).toMatchObject({
       workspaceId: WS,
       segmentName: 'Germany',

@@ -3,7 +3,7 @@ import type { SegmentChange } from '@cdp/contracts';
 import type { EvaluationContext, ProfileEvent } from '@cdp/segment-language';
 import { SegmentEventsRepository } from '../history/segment-events.repository';
 import { MembershipsRepository, type MembershipDocument } from '../membership/memberships.repository';
-import { decide, pickTraits, toSegmentChange, type MembershipState, type Transition } from '../membership/transition';
+import { decide, earlierFor, pickTraits, toSegmentChange, type MembershipState, type Transition } from '../membership/transition';
 import { ScheduleRepository } from '../schedule/schedule.repository';
 import { readsPredictions, type PredictedTraits } from '../predictions/order-histories';
 import { SegmentPredictionsRepository } from '../predictions/segment-predictions.repository';
@@ -154,7 +154,14 @@ export class MembershipEvaluator {
       if (decision.kind === 'none') return { transition: null, member: stored?.member ?? false };
       if (decision.kind === 'reemit') return { transition: decision.transition, member: decision.transition.change === 'entered' };
       if (
-        await this.memberships.applyTransition(workspaceId, segment.segmentId, profileId, decision.expectedVersion, decision.transition)
+        await this.memberships.applyTransition(
+          workspaceId,
+          segment.segmentId,
+          profileId,
+          decision.expectedVersion,
+          decision.transition,
+          earlierFor(stored),
+        )
       ) {
         // Counted once, by the writer that won the compare-and-set (a re-emit is not counted again).
         await this.sizes.count(workspaceId, segment.segmentId, decision.transition);

@@ -69,6 +69,7 @@ export class MembershipsRepository extends WorkspaceRepository<MembershipDocumen
     profileId: string,
     expectedVersion: number | null,
     t: Transition,
+    earlierTransitions: Transition[] = [],
   ): Promise<boolean> {
     const state = {
       member: t.change === 'entered',
@@ -76,6 +77,7 @@ export class MembershipsRepository extends WorkspaceRepository<MembershipDocumen
       lastProfileVersion: t.profileVersion,
       lastAsOf: t.asOf ?? 0,
       lastTransition: t,
+      earlierTransitions,
       updatedAt: new Date(t.occurredAt),
     };
     if (expectedVersion === null) {

@@ -1,5 +1,15 @@
 import fc from 'fast-check';
-import { decide, parseTraits, pickTraits, segmentsToEvaluate, toSegmentChange, type MembershipState, type Transition } from './transition';
+import {
+  decide,
+  earlierFor,
+  KEPT_TRANSITIONS,
+  parseTraits,
+  pickTraits,
+  segmentsToEvaluate,
+  toSegmentChange,
+  type MembershipState,
+  type Transition,
+} from './transition';
 
 const at = (profileVersion: number, isMember: boolean) => ({
   isMember,
@@ -27,6 +37,7 @@ function apply(
       lastProfileVersion: t.profileVersion,
       lastAsOf: t.asOf ?? 0,
       lastTransition: t,
+      earlierTransitions: earlierFor(stored),
     },
     emitted: t,
   };
@@ -98,7 +109,7 @@ describe('decide', () => {
     expect(decide(state, at(2, true))).toEqual({ kind: 'none' });
   });
 
-  it('redelivering any prefix of the stream emits only transitions already emitted, with the same membershipVersion', () => {
+  it('redelivering any prefix of the stream emits again every kept transition it caused, and nothing new', () => {
     const stream = fc.array(fc.boolean(), { minLength: 1, maxLength: 20 });
     fc.assert(
       fc.property(stream, fc.nat(), (members, cut) => {
@@ -109,13 +120,21 @@ describe('decide', () => {
           state = r.state;
           if (r.emitted) emitted.set(r.emitted.profileVersion, r.emitted);
         });
-        // Redelivery from an earlier offset: every record again, in order, against the final state.
+        // Redelivery from an earlier offset (all of it stored, none of it produced): every record
+        // again, in order, against the final state. It emits only transitions already decided, and
+        // every kept one that a redelivered record caused, in order: none is lost with the produce.
         const from = cut % members.length;
+        const again: Transition[] = [];
         for (let i = from; i < members.length; i++) {
           const r = apply(state, i + 1, members[i] as boolean);
           expect(r.state).toBe(state);
-          if (r.emitted) expect(emitted.get(r.emitted.profileVersion)).toEqual(r.emitted);
+          if (r.emitted) {
+            expect(emitted.get(r.emitted.profileVersion)).toEqual(r.emitted);
+            again.push(r.emitted);
+          }
         }
+        const kept = [...emitted.values()].slice(-KEPT_TRANSITIONS).filter((t) => t.profileVersion > from);
+        expect(again).toEqual(kept);
         // Versions strictly alternate entered/exited and count up from 1.
         [...emitted.values()].forEach((t, i) => {
           expect(t.membershipVersion).toBe(i + 1);

@@ -19,7 +19,20 @@ export interface MembershipState {
   /** asOf of the trigger that caused the last transition (absent: 0). */
   lastAsOf?: number;
   lastTransition: Transition | null;
+  /**
+   * The transitions before the last one, oldest first (at most KEPT_TRANSITIONS - 1). A chunk can
+   * move one membership twice (entered, then exited) before its records are produced; if that
+   * produce fails, the redelivered chunk must emit both again, not only the last.
+   */
+  earlierTransitions?: Transition[];
 }
+
+/** Transitions a membership keeps for re-emission: more flips than this in one failed chunk lose the oldest. */
+export const KEPT_TRANSITIONS = 8;
+
+/** The earlier transitions to store with a new one (the stored last one joins them). */
+export const earlierFor = (stored: MembershipState | null): Transition[] =>
+  stored?.lastTransition ? [...(stored.earlierTransitions ?? []), stored.lastTransition].slice(-(KEPT_TRANSITIONS - 1)) : [];
 
 /**
  * One evaluation of a membership. Its trigger is (profileVersion, asOf), ordered
@@ -51,15 +64,15 @@ export type Decision =
  * Decides what a profile version means for one membership. Pure, so redelivery and
  * reordering can be reasoned about (and tested) without Mongo or Kafka:
  * - a version not newer than the stored one changes nothing, except that if it is the very version
- *   that caused the stored transition, that transition is emitted again (the produce may have been lost);
+ *   that caused a kept transition (the last or an earlier one), that transition is emitted again
+ *   (the produce may have been lost);
  * - a newer version that flips membership is a transition numbered one past the stored one.
  */
 export function decide(stored: MembershipState | null, e: Evaluation): Decision {
   if (stored && !isAfter(e, { profileVersion: stored.lastProfileVersion, asOf: stored.lastAsOf ?? 0 })) {
-    const last = stored.lastTransition;
-    return last && last.profileVersion === e.profileVersion && (last.asOf ?? 0) === e.asOf
-      ? { kind: 'reemit', transition: last }
-      : { kind: 'none' };
+    const kept = [...(stored.earlierTransitions ?? []), ...(stored.lastTransition ? [stored.lastTransition] : [])];
+    const caused = kept.find((t) => t.profileVersion === e.profileVersion && (t.asOf ?? 0) === e.asOf);
+    return caused ? { kind: 'reemit', transition: caused } : { kind: 'none' };
   }
   const wasMember = stored?.member ?? false;
   if (e.isMember === wasMember) return { kind: 'none' };
