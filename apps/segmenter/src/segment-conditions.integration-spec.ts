@@ -8,7 +8,8 @@ import { stackEndpoints, startService, testScope, TopicReader, waitFor, type Run
  * profile enters by the timer alone (its order becomes old enough) and another exits by the timer
  * (its order becomes too old); a consent segment entered when consent is granted and left when it
  * is withdrawn; the daily size history kept by the transitions' counters; a per-segment output
- * topic; the published JSON Schema.
+ * topic; the published JSON Schema; a `matches` segment entered by a matching profile, and a
+ * pattern that could backtrack catastrophically refused with a 400.
  */
 const scope = testScope('segconditions');
 const PORT = 14_000 + Math.floor(Math.random() * 900) * 10 + 5;
@@ -184,6 +185,39 @@ it("also produces a segment's changes on the outputTopic it names, created on sa
       });
       expect(r.status).toBe(400);
     }
+  }));
+
+it('a matches segment is entered by a profile whose trait matches the pattern, and a dangerous pattern is refused', () =>
+  withLogs(async () => {
+    const domain = `acme-${scope.id}`.replace(/[^a-z0-9-]/gi, '');
+    const segmentId = await createSegment('Acme staff', `trait('email') matches '@${domain}\\\\.com$' flags 'i'`);
+    const staff = `p-match-${scope.id}`;
+    const other = `p-nomatch-${scope.id}`;
+    const email = (e: string) => ({ traits: JSON.stringify({ email: e }), changedTraits: ['email'] });
+    await produce(change(staff, 1, email(`Jo@${domain.toUpperCase()}.COM`)), change(other, 1, email(`jo@${domain}.com.evil.io`)));
+    await waitForTransition(segmentId, staff, 'entered#1');
+    // `other` (no match at version 1) enters only with a matching email at version 2: same key, same partition, in order.
+    await produce(change(other, 2, email(`jo@${domain}.com`)), change(staff, 2, email('jo@example.com')));
+    await waitForTransition(segmentId, other, 'entered#1');
+    expect(recordsOf(segmentId, other).find((r) => r.change === 'entered')).toMatchObject({ profileVersion: 2 });
+    await waitForTransition(segmentId, staff, 'exited#2');
+
+    const refused = await fetch(`${service.url}/v1/segments`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: 'ReDoS', definition: { op: 'trait', key: 'email', cmp: 'matches', value: '(a+)+$' } }),
+    });
+    expect(refused.status).toBe(400);
+    const body = (await refused.json()) as { message: string; issues: { path: string }[] };
+    expect(body.issues.map((i) => i.path)).toEqual(['$.value']);
+    expect(body.message).toContain('backtrack');
+    const text = await fetch(`${service.url}/v1/segments`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: 'ReDoS', definition: "trait('email') matches '.*.*@x'" }),
+    });
+    expect(text.status).toBe(400);
+    expect(((await text.json()) as { offset: number }).offset).toBe(23);
   }));
 
 it('publishes the JSON Schema of the definition AST', () =>

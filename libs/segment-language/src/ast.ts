@@ -9,7 +9,7 @@
 /** A literal a trait is compared with. */
 export type Scalar = string | number | boolean | null;
 
-export const COMPARATORS = ['=', '!=', '<', '<=', '>', '>=', 'contains', 'starts_with', 'in', 'exists'] as const;
+export const COMPARATORS = ['=', '!=', '<', '<=', '>', '>=', 'contains', 'starts_with', 'in', 'exists', 'matches'] as const;
 export type Comparator = (typeof COMPARATORS)[number];
 
 export interface AndCondition {
@@ -27,12 +27,17 @@ export interface NotCondition {
   of: Condition;
 }
 
-/** A condition on one profile trait. `value` is absent for `exists`, a list for `in`. */
+/**
+ * A condition on one profile trait. `value` is absent for `exists`, a list for `in`, a regular
+ * expression (see pattern.ts for what is accepted) for `matches`. `flags` is only for `matches`:
+ * `i` (case-insensitive) or absent.
+ */
 export interface TraitCondition {
   op: 'trait';
   key: string;
   cmp: Comparator;
   value?: Scalar | Scalar[];
+  flags?: 'i';
 }
 
 /** A filter on one property of an event; same comparators and value rules as a trait condition. */
@@ -40,6 +45,7 @@ export interface PropertyFilter {
   key: string;
   cmp: Comparator;
   value?: Scalar | Scalar[];
+  flags?: 'i';
 }
 
 export const COUNT_COMPARATORS = ['>=', '<=', '=', '>', '<'] as const;

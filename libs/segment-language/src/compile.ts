@@ -8,6 +8,7 @@ import {
   type Scalar,
 } from './ast';
 import { consentGranted } from './evaluate';
+import { patternTest } from './pattern';
 
 /** A compiled condition: the same answer as `evaluate`, with the per-node decisions taken once. */
 export type Predicate = (context: EvaluationContext) => boolean;
@@ -98,7 +99,7 @@ function compileEvent(c: EventCondition): Predicate {
 }
 
 /** The comparison of a trait or property value, as in `evaluate` (missing counts as null, like with like). */
-function compileValueTest(c: Pick<PropertyFilter, 'cmp' | 'value'>): ValueTest {
+function compileValueTest(c: Pick<PropertyFilter, 'cmp' | 'value' | 'flags'>): ValueTest {
   const v = c.value;
   switch (c.cmp) {
     case 'exists':
@@ -121,6 +122,9 @@ function compileValueTest(c: Pick<PropertyFilter, 'cmp' | 'value'>): ValueTest {
       return (a) => Array.isArray(a) && a.some((x) => x === v);
     case 'starts_with':
       return typeof v === 'string' ? (a) => typeof a === 'string' && a.startsWith(v) : () => false;
+    case 'matches':
+      // The RegExp is built once here, not per value.
+      return typeof v === 'string' ? patternTest(v, c.flags) : () => false;
     case '<':
     case '<=':
     case '>':

@@ -8,6 +8,7 @@ import {
   type ProfileEvent,
   type Scalar,
 } from './ast';
+import { PATTERN_LIMITS } from './pattern';
 
 /**
  * Whether a profile matches a definition. Total: any trait value (missing, object, wrong type)
@@ -181,7 +182,19 @@ function order(actual: unknown, expected: Scalar | Scalar[] | undefined): number
   return undefined;
 }
 
-function matchValue(c: Pick<PropertyFilter, 'cmp' | 'value'>, actual: unknown): boolean {
+/** A `matches` test, straightforwardly: a string whose first `maxInput` characters match; an invalid pattern matches nothing. */
+function matchesPattern(pattern: unknown, flags: string | undefined, actual: unknown): boolean {
+  if (typeof actual !== 'string' || typeof pattern !== 'string') return false;
+  let re: RegExp;
+  try {
+    re = new RegExp(pattern, flags === 'i' ? 'i' : '');
+  } catch {
+    return false;
+  }
+  return re.test(actual.slice(0, PATTERN_LIMITS.maxInput));
+}
+
+function matchValue(c: Pick<PropertyFilter, 'cmp' | 'value' | 'flags'>, actual: unknown): boolean {
   const v = c.value;
   switch (c.cmp) {
     case 'exists':
@@ -197,6 +210,8 @@ function matchValue(c: Pick<PropertyFilter, 'cmp' | 'value'>, actual: unknown): 
       return Array.isArray(actual) && !Array.isArray(v) && actual.some((x) => x === v);
     case 'starts_with':
       return typeof actual === 'string' && typeof v === 'string' && actual.startsWith(v);
+    case 'matches':
+      return matchesPattern(v, c.flags, actual);
     case '<':
     case '<=':
     case '>':

@@ -5,3 +5,4 @@ export * from './evaluate';
 export * from './definition';
 export * from './compile';
 export * from './json-schema';
+export * from './pattern';

@@ -1,6 +1,7 @@
 import Ajv from 'ajv';
 import fc from 'fast-check';
 import { SEGMENT_DEFINITION_SCHEMA } from './json-schema';
+import { patternProblem } from './pattern';
 import { validateDefinition } from './validate';
 import { condition } from './test-arbitraries';
 
@@ -43,6 +44,17 @@ const betweenOutOfOrder = (n: unknown): boolean => {
   return (from !== undefined && to !== undefined && from <= to) || Object.values(n).some(betweenOutOfOrder);
 };
 
+/** Whether some `matches` string pattern is refused by the safety check: a rule only the validator states. */
+const unsafePattern = (n: unknown): boolean => {
+  if (Array.isArray(n)) return n.some(unsafePattern);
+  if (typeof n !== 'object' || n === null) return false;
+  const r = n as { cmp?: unknown; value?: unknown; flags?: unknown };
+  const flags = r.flags === 'i' ? 'i' : undefined;
+  return (
+    (r.cmp === 'matches' && typeof r.value === 'string' && patternProblem(r.value, flags) !== null) || Object.values(n).some(unsafePattern)
+  );
+};
+
 describe('the JSON Schema of the AST', () => {
   it('accepts every generated definition', () => {
     fc.assert(fc.property(condition, (ast) => expect(schema(ast)).toBe(true)));
@@ -51,14 +63,14 @@ describe('the JSON Schema of the AST', () => {
   it('agrees with validateDefinition on mutated definitions, but for the rules a schema cannot state', () => {
     const replacement = fc.oneof(
       fc.jsonValue({ maxDepth: 2 }),
-      fc.constantFrom('and', 'event', 'consent', 'in', 'exists', 'days', 0, 1, -1, 1.5, ''),
+      fc.constantFrom('and', 'event', 'consent', 'in', 'exists', 'matches', 'flags', 'i', '(a+)+', 'days', 0, 1, -1, 1.5, ''),
     );
     fc.assert(
       fc.property(condition, fc.nat(), replacement, fc.boolean(), (ast, pick, value, remove) => {
         const input = mutate(ast, pick, value, remove);
         const valid = validateDefinition(input).ok;
         if (valid) expect(schema(input)).toBe(true);
-        else if (!betweenOutOfOrder(input)) expect(schema(input)).toBe(false);
+        else if (!betweenOutOfOrder(input) && !unsafePattern(input)) expect(schema(input)).toBe(false);
       }),
       { numRuns: 2000 },
     );
@@ -74,5 +86,15 @@ describe('the JSON Schema of the AST', () => {
     expect(schema(between)).toBe(true);
     expect(validateDefinition(between).ok).toBe(false);
     expect(schema({ ...between, within: { amount: 1, unit: 'days' } })).toBe(false);
+  });
+
+  it('states the shape of matches (a pattern string, flags only with matches) and leaves pattern safety to the validator', () => {
+    const m = { op: 'trait', key: 'email', cmp: 'matches', value: '@acme\\.com$', flags: 'i' };
+    expect(schema(m)).toBe(true);
+    expect(schema({ ...m, flags: 'g' })).toBe(false);
+    expect(schema({ ...m, value: 1 })).toBe(false);
+    expect(schema({ ...m, cmp: '=' })).toBe(false);
+    expect(schema({ ...m, value: '(a+)+' })).toBe(true);
+    expect(validateDefinition({ ...m, value: '(a+)+' }).ok).toBe(false);
   });
 });

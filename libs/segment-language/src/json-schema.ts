@@ -1,4 +1,5 @@
 import { COMPARATORS, COUNT_COMPARATORS, Limits, WINDOW_UNITS } from './ast';
+import { PATTERN_FLAGS, PATTERN_LIMITS } from './pattern';
 
 const ref = (name: string) => ({ $ref: `#/definitions/${name}` });
 const key = { type: 'string', minLength: 1, maxLength: Limits.maxKeyLength };
@@ -13,19 +14,23 @@ const closed = (required: string[], properties: Record<string, unknown>) => ({
 const valueRule = (cmp: string | string[], value: unknown) => ({
   properties: { cmp: Array.isArray(cmp) ? { enum: cmp } : { const: cmp }, value },
   required: ['value'],
+  // Flags belong to `matches` only.
+  ...(cmp === 'matches' ? {} : { not: { required: ['flags'] } }),
 });
+const flags = { enum: [...PATTERN_FLAGS] };
 
 /**
  * The JSON Schema (draft-07) of the definition AST, published at GET /v1/segments/schema.
- * `validateDefinition` accepts exactly what this schema accepts, plus three rules a schema cannot
+ * `validateDefinition` accepts exactly what this schema accepts, plus four rules a schema cannot
  * state: `between.from` is longer ago than `between.to`, nesting is at most `Limits.maxDepth`
- * deep, and a definition has at most `Limits.maxNodes` conditions (property-tested).
+ * deep, a definition has at most `Limits.maxNodes` conditions, and a `matches` pattern is a valid
+ * regular expression that cannot backtrack badly (pattern.ts) (property-tested).
  */
 export const SEGMENT_DEFINITION_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://cdp.example/schemas/segment-definition.json',
   title: 'Segment definition',
-  description: `A segment definition AST. Also enforced: between.from is longer ago than between.to; at most ${Limits.maxDepth} levels and ${Limits.maxNodes} conditions.`,
+  description: `A segment definition AST. Also enforced: between.from is longer ago than between.to; at most ${Limits.maxDepth} levels and ${Limits.maxNodes} conditions; a matches pattern is a valid regular expression with no back-references, lookbehind, repeated groups holding repeats or alternations, and a bounded number of repeats (tested on the first ${PATTERN_LIMITS.maxInput} characters of a value).`,
   ...ref('condition'),
   definitions: {
     condition: {
@@ -37,19 +42,23 @@ export const SEGMENT_DEFINITION_SCHEMA = {
     /** What `value` must be for each comparator (none for `exists`). */
     comparison: {
       oneOf: [
-        { properties: { cmp: { const: 'exists' } }, not: { required: ['value'] } },
+        { properties: { cmp: { const: 'exists' } }, not: { anyOf: [{ required: ['value'] }, { required: ['flags'] }] } },
         valueRule(['=', '!='], scalar),
         valueRule(['<', '<=', '>', '>='], { type: ['string', 'number'], maxLength: Limits.maxStringLength }),
         valueRule('in', { type: 'array', maxItems: Limits.maxListLength, items: scalar }),
         valueRule('contains', { type: ['string', 'number', 'boolean'], maxLength: Limits.maxStringLength }),
         valueRule('starts_with', string),
+        valueRule('matches', { type: 'string', minLength: 1, maxLength: PATTERN_LIMITS.maxLength }),
       ],
     },
     trait: {
-      allOf: [closed(['op', 'key', 'cmp'], { op: { const: 'trait' }, key, cmp: { enum: [...COMPARATORS] }, value: {} }), ref('comparison')],
+      allOf: [
+        closed(['op', 'key', 'cmp'], { op: { const: 'trait' }, key, cmp: { enum: [...COMPARATORS] }, value: {}, flags }),
+        ref('comparison'),
+      ],
     },
     filter: {
-      allOf: [closed(['key', 'cmp'], { key, cmp: { enum: [...COMPARATORS] }, value: {} }), ref('comparison')],
+      allOf: [closed(['key', 'cmp'], { key, cmp: { enum: [...COMPARATORS] }, value: {}, flags }), ref('comparison')],
     },
     duration: closed(['amount', 'unit'], {
       amount: { type: 'integer', minimum: 1, maximum: Limits.maxCount },

@@ -22,6 +22,15 @@ export const scalar: fc.Arbitrary<Scalar> = fc.oneof(
   fc.boolean(),
   fc.constant(null),
 );
+/** Accepted `matches` patterns: a few shapes, and any string escaped to a literal (so quoting round-trips). */
+export const safePattern: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('@acme\\.com$', '^D', 'e', '^[a-z]+$', '^(pro|team)$', '^https?://[^/]+', '\\d{3}', "it's", '^$', '(?:a|b)c?'),
+  fc
+    .string({ minLength: 1, maxLength: 8 })
+    .map((s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))
+    .filter((s) => s.length <= 200),
+);
+
 export const key = fc.oneof(fc.constantFrom('country', 'plan', 'age', 'tags'), fc.string({ minLength: 1, maxLength: 8 }));
 
 export const trait: fc.Arbitrary<Condition> = fc.constantFrom<Comparator>(...COMPARATORS).chain((cmp): fc.Arbitrary<Condition> => {
@@ -42,6 +51,10 @@ export const trait: fc.Arbitrary<Condition> = fc.constantFrom<Comparator>(...COM
       return withValue(fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.boolean()));
     case 'starts_with':
       return withValue(fc.string({ maxLength: 6 }));
+    case 'matches':
+      return fc
+        .record({ key, value: safePattern, flags: fc.constantFrom(undefined, 'i' as const) })
+        .map(({ key: k, value, flags }): Condition => ({ ...base, key: k, cmp, value, ...(flags ? { flags } : {}) }));
     default:
       return withValue(scalar);
   }
@@ -106,6 +119,19 @@ export const { condition } = fc.letrec<{ condition: Condition }>((tie) => ({
 
 // Profiles drawn from the same small key set, so conditions actually hit traits.
 export const NOW = 1_700_000_000_000;
+/** Strings that the generated patterns hit (in either case), and one whose match lies beyond the tested prefix. */
+export const patternHit = fc.constantFrom(
+  'jo@acme.com',
+  'JO@ACME.COM',
+  'DE',
+  'de',
+  'team',
+  'https://x.io/a',
+  'tel 123',
+  'bc',
+  '',
+  `${'x'.repeat(600)}@acme.com`,
+);
 // The consent trait in both shapes it is read in, with values that grant (true) and that do not.
 export const consentValue = fc.dictionary(fc.constantFrom('marketing', 'analytics'), fc.oneof(fc.boolean(), scalar));
 export const consentTrait = fc.oneof(
@@ -116,7 +142,7 @@ export const consentTrait = fc.oneof(
 export const profile: fc.Arbitrary<EvaluationContext> = fc.record({
   traits: fc
     .tuple(
-      fc.dictionary(fc.constantFrom('country', 'plan', 'age', 'tags'), fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }))),
+      fc.dictionary(fc.constantFrom('country', 'plan', 'age', 'tags'), fc.oneof(scalar, patternHit, fc.array(scalar, { maxLength: 3 }))),
       fc.option(consentTrait, { nil: undefined }),
     )
     .map(([traits, c]) => (c === undefined ? traits : { ...traits, consent: c })),
@@ -128,7 +154,7 @@ export const profile: fc.Arbitrary<EvaluationContext> = fc.record({
         fc.integer({ min: NOW - 100 * 86_400_000, max: NOW }),
         fc.tuple(fc.integer({ min: 0, max: 95 }), fc.constantFrom(60_000, 3_600_000, 86_400_000)).map(([n, unit]) => NOW - n * unit),
       ),
-      properties: fc.dictionary(fc.constantFrom('country', 'plan', 'age', 'tags'), scalar),
+      properties: fc.dictionary(fc.constantFrom('country', 'plan', 'age', 'tags'), fc.oneof(scalar, patternHit)),
     }),
     { maxLength: 6 },
   ),

@@ -11,6 +11,7 @@ import {
   type Scalar,
   type WindowUnit,
 } from './ast';
+import { patternProblem } from './pattern';
 
 /**
  * The text form of a definition, e.g.
@@ -22,6 +23,7 @@ import {
  *   unary   := 'not' unary | '(' expr ')' | trait | event | segment | consent
  *   trait   := 'trait' '(' string ')' compare
  *   compare := op literal | 'in' list | 'contains' literal | 'starts_with' string | 'exists'
+ *            | 'matches' string ('flags' 'i')?  -- a regular expression (pattern.ts says which are accepted)
  *   event   := 'event' '(' string ')' ('.where' '(' filter ('and' filter)* ')' | '.within' '(' int unit ')'
  *                                     | '.between' '(' int unit 'ago' ',' int unit 'ago' ')')*
  *              ('.count' '(' ')' countop int)?        -- where at most once, within or between at most once;
@@ -358,7 +360,25 @@ class Parser {
       if (s.kind !== 'string') fail(s.offset, "a quoted string after 'starts_with'", describe(s));
       return { key, cmp: 'starts_with', value: s.value as string };
     }
-    return fail(t.offset, 'a comparison (=, !=, <, <=, >, >=, in, contains, starts_with, exists)', describe(t));
+    if (word === 'matches') return this.matches(key);
+    return fail(t.offset, 'a comparison (=, !=, <, <=, >, >=, in, contains, starts_with, exists, matches)', describe(t));
+  }
+
+  /** `'pattern' (flags 'i')?` after `matches`; refuses, at the pattern, one that is invalid or can backtrack badly. */
+  private matches(key: string): PropertyFilter {
+    const s = this.next();
+    if (s.kind !== 'string') fail(s.offset, "a regular expression as a quoted string after 'matches'", describe(s));
+    let flags: 'i' | undefined;
+    if (this.isWord('flags')) {
+      this.next();
+      const f = this.next();
+      if (f.kind !== 'string' || f.value !== 'i') fail(f.offset, "'i' (case-insensitive) after 'flags'", describe(f));
+      flags = 'i';
+    }
+    const problem = patternProblem(s.value as string, flags);
+    if (problem)
+      fail(s.offset, `a safe regular expression (the pattern ${problem.message}, at pattern offset ${problem.offset})`, describe(s));
+    return flags ? { key, cmp: 'matches', value: s.value as string, flags } : { key, cmp: 'matches', value: s.value as string };
   }
 
   private list(): Scalar[] {
@@ -476,6 +496,7 @@ const printDuration = (d: Duration): string => `${d.amount} ${d.unit}`;
 
 function printComparison(head: string, c: PropertyFilter): string {
   if (c.cmp === 'exists') return `${head} exists`;
+  if (c.cmp === 'matches') return `${head} matches ${literal(c.value as Scalar)}${c.flags ? ` flags ${quote(c.flags)}` : ''}`;
   const v = c.value;
   const rhs = Array.isArray(v) ? `[${v.map(literal).join(', ')}]` : literal(v ?? null);
   return `${head} ${c.cmp} ${rhs}`;

@@ -13,6 +13,7 @@ import {
   type Scalar,
   type WindowUnit,
 } from './ast';
+import { patternProblem } from './pattern';
 
 /** One problem in a definition: where (a JSON path like `$.of[1].cmp`) and what is wrong. */
 export interface ValidationIssue {
@@ -31,7 +32,7 @@ const ALLOWED_KEYS: Record<string, readonly string[]> = {
   and: ['op', 'of'],
   or: ['op', 'of'],
   not: ['op', 'of'],
-  trait: ['op', 'key', 'cmp', 'value'],
+  trait: ['op', 'key', 'cmp', 'value', 'flags'],
   event: ['op', 'name', 'where', 'within', 'between', 'count'],
   segment: ['op', 'segment'],
   consent: ['op', 'category'],
@@ -135,7 +136,7 @@ function checkEvent(node: Record<string, unknown>, path: string, issues: Validat
       const filters = raw.map((f, i) => {
         if (isRecord(f)) {
           for (const k of Object.keys(f))
-            if (!['key', 'cmp', 'value'].includes(k))
+            if (!['key', 'cmp', 'value', 'flags'].includes(k))
               issues.push({ path: `${path}.where[${i}].${k}`, message: 'is not a field of a property filter' });
           return checkFilter(f, `${path}.where[${i}]`, issues);
         }
@@ -219,9 +220,18 @@ function checkFilter(node: Record<string, unknown>, path: string, issues: Valida
   const value = node['value'];
   const problem = valueProblem(comparator, hasValue, value);
   if (problem) issues.push({ path: `${path}.value`, message: problem });
+  const hasFlags = 'flags' in node;
+  const flags = node['flags'];
+  if (hasFlags && comparator !== 'matches') issues.push({ path: `${path}.flags`, message: 'only a "matches" comparison takes flags' });
+  else if (hasFlags && flags !== 'i') issues.push({ path: `${path}.flags`, message: 'must be "i" (case-insensitive) or left out' });
+  else if (!problem && comparator === 'matches') {
+    const unsafe = patternProblem(value as string, hasFlags ? 'i' : undefined);
+    if (unsafe) issues.push({ path: `${path}.value`, message: `the pattern ${unsafe.message} (at pattern offset ${unsafe.offset})` });
+  }
   if (issues.length > before) return undefined;
   const filter: PropertyFilter = { key: key as string, cmp: comparator };
   if (comparator !== 'exists') filter.value = Array.isArray(value) ? [...(value as Scalar[])] : (value as Scalar);
+  if (hasFlags) filter.flags = 'i';
   return filter;
 }
 
@@ -253,5 +263,7 @@ function valueProblem(cmp: Comparator, hasValue: boolean, value: unknown): strin
       return isScalar(value) && value !== null ? undefined : '"contains" needs a string, a finite number or a boolean';
     case 'starts_with':
       return typeof value === 'string' ? undefined : '"starts_with" needs a string';
+    case 'matches':
+      return typeof value === 'string' ? undefined : '"matches" needs a regular expression as a string';
   }
 }
