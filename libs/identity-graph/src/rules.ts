@@ -41,12 +41,17 @@ export const rankOf = (rules: IdentityRules, type: string): number => {
   return i === -1 ? rules.priority.length : i;
 };
 
+/** Characters of an identifier that blocked-value patterns test. */
+export const BLOCKED_PATTERN_INPUT = 512;
+
 /** A compiled blocked-value test; patterns are compiled once per rules object. */
 export function blockedValueTest(rules: IdentityRules): (value: string) => boolean {
   const exact = new Set(rules.blocked.values.map((v) => v.trim().toLowerCase()));
   const patterns = rules.blocked.patterns.map((p) => new RegExp(p));
   return (value) => {
     const v = value.trim();
-    return exact.has(v.toLowerCase()) || patterns.some((p) => p.test(v));
+    // Patterns see a bounded prefix: their backtracking bound (@cdp/safe-regex) is per input length.
+    const head = v.slice(0, BLOCKED_PATTERN_INPUT);
+    return exact.has(v.toLowerCase()) || patterns.some((p) => p.test(head));
   };
 }

@@ -8,7 +8,7 @@ import {
   type Scalar,
 } from './ast';
 import { consentGranted } from './evaluate';
-import { patternTest } from './pattern';
+import { patternTest } from '@cdp/safe-regex';
 
 /** A compiled condition: the same answer as `evaluate`, with the per-node decisions taken once. */
 export type Predicate = (context: EvaluationContext) => boolean;

@@ -8,7 +8,7 @@ import {
   type ProfileEvent,
   type Scalar,
 } from './ast';
-import { PATTERN_LIMITS } from './pattern';
+import { PATTERN_LIMITS } from '@cdp/safe-regex';
 
 /**
  * Whether a profile matches a definition. Total: any trait value (missing, object, wrong type)

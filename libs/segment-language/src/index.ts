@@ -5,4 +5,3 @@ export * from './evaluate';
 export * from './definition';
 export * from './compile';
 export * from './json-schema';
-export * from './pattern';

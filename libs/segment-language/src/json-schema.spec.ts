@@ -1,7 +1,7 @@
 import Ajv from 'ajv';
 import fc from 'fast-check';
 import { SEGMENT_DEFINITION_SCHEMA } from './json-schema';
-import { patternProblem } from './pattern';
+import { patternProblem } from '@cdp/safe-regex';
 import { validateDefinition } from './validate';
 import { condition } from './test-arbitraries';
 

@@ -1,5 +1,5 @@
 import { COMPARATORS, COUNT_COMPARATORS, Limits, WINDOW_UNITS } from './ast';
-import { PATTERN_FLAGS, PATTERN_LIMITS } from './pattern';
+import { PATTERN_FLAGS, PATTERN_LIMITS } from '@cdp/safe-regex';
 
 const ref = (name: string) => ({ $ref: `#/definitions/${name}` });
 const key = { type: 'string', minLength: 1, maxLength: Limits.maxKeyLength };

@@ -11,7 +11,7 @@ import {
   type Scalar,
   type WindowUnit,
 } from './ast';
-import { patternProblem } from './pattern';
+import { patternProblem } from '@cdp/safe-regex';
 
 /**
  * The text form of a definition, e.g.

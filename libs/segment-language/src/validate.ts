@@ -13,7 +13,7 @@ import {
   type Scalar,
   type WindowUnit,
 } from './ast';
-import { patternProblem } from './pattern';
+import { patternProblem } from '@cdp/safe-regex';
 
 /** One problem in a definition: where (a JSON path like `$.of[1].cmp`) and what is wrong. */
 export interface ValidationIssue {

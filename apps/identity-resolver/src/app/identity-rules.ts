@@ -1,4 +1,5 @@
 import { DEFAULT_IDENTITY_RULES, type IdentityRules } from '@cdp/identity-graph';
+import { patternProblem } from '@cdp/safe-regex';
 import { effectiveFuzzy, type EffectiveFuzzyRules, type FuzzyRulesInput } from './fuzzy-rules';
 
 /**
@@ -66,85 +67,14 @@ export function limitProblem(setting: unknown): string | null {
 }
 
 /**
- * Why a blocked-value pattern is refused, or null. Patterns are tested against every identifier
- * of every event, so besides syntax we refuse the shapes that backtrack exponentially: a repeat
- * inside a repeat (`(a+)+`, `(\w*x?)*`), an alternation under a repeat (`(a|ab)*`) and
- * back-references. This is conservative (it also refuses some harmless patterns) on purpose.
+ * Why a blocked-value pattern is refused, or null. Patterns are tested against every identifier of
+ * every event, so they pass the shared backtracking bound (@cdp/safe-regex: no nested or polynomial
+ * backtracking, no back-references, no lookbehind).
  */
 export function regexProblem(source: string): string | null {
-  if (source.length === 0) return 'is empty';
   if (source.length > RULE_BOUNDS.maxPatternLength) return `is longer than ${RULE_BOUNDS.maxPatternLength} characters`;
-  try {
-    new RegExp(source);
-  } catch (e) {
-    return `is not a valid regular expression (${e instanceof Error ? e.message : String(e)})`;
-  }
-  interface Group {
-    repeats: boolean;
-    alternates: boolean;
-  }
-  const stack: Group[] = [{ repeats: false, alternates: false }];
-  let i = 0;
-  // The quantifier at position `at`, if any: its length and whether it is unbounded or repeats more than once.
-  const quantifierAt = (at: number): { length: number; repeats: boolean } | null => {
-    const c = source[at];
-    if (c === '*' || c === '+') return { length: source[at + 1] === '?' ? 2 : 1, repeats: true };
-    if (c === '?') return { length: source[at + 1] === '?' ? 2 : 1, repeats: false };
-    if (c === '{') {
-      const m = /^\{(\d+)(,(\d*))?\}\??/.exec(source.slice(at));
-      if (!m) return null;
-      const upper = m[2] === undefined ? Number(m[1]) : m[3] === '' ? Infinity : Number(m[3]);
-      return { length: m[0].length, repeats: upper > 1 };
-    }
-    return null;
-  };
-  const top = (): Group => stack[stack.length - 1] as Group;
-  while (i < source.length) {
-    const c = source[i] as string;
-    if (c === '\\') {
-      if (/[1-9k]/.test(source[i + 1] ?? '')) return 'uses a back-reference, which can backtrack catastrophically';
-      i += 2;
-    } else if (c === '[') {
-      // A character class is one atom; skip to its unescaped closing bracket.
-      i++;
-      if (source[i] === '^') i++;
-      if (source[i] === ']') i++;
-      while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1;
-      i++;
-    } else if (c === '(') {
-      stack.push({ repeats: false, alternates: false });
-      i++;
-      // Skip the group's prefix (?: (?= (?! (?<= (?<! (?<name>) so its '?' is not read as a quantifier.
-      const prefix = /^\?(?::|=|!|<=|<!|<[A-Za-z_$][\w$]*>)/.exec(source.slice(i));
-      if (prefix) i += prefix[0].length;
-      continue;
-    } else if (c === ')') {
-      const group = stack.length > 1 ? (stack.pop() as Group) : top();
-      i++;
-      const q = quantifierAt(i);
-      if (q) {
-        i += q.length;
-        if (q.repeats && group.repeats) return 'nests a repeat inside a repeat (like (a+)+), which can backtrack catastrophically';
-        if (q.repeats && group.alternates) return 'repeats an alternation (like (a|ab)*), which can backtrack catastrophically';
-      }
-      const outer = top();
-      outer.repeats ||= group.repeats || (q?.repeats ?? false);
-      continue;
-    } else if (c === '|') {
-      top().alternates = true;
-      i++;
-      continue;
-    } else {
-      i++;
-    }
-    // The atom just read (escape, class or character) may carry a quantifier.
-    const q = quantifierAt(i);
-    if (q) {
-      i += q.length;
-      if (q.repeats) top().repeats = true;
-    }
-  }
-  return null;
+  const problem = patternProblem(source);
+  return problem ? `${problem.message} (at offset ${problem.offset})` : null;
 }
 
 /** Problems of a whole input, each naming its field; empty when valid. Mirrors the DTO's checks for callers without Nest. */
@@ -199,5 +129,7 @@ export function toResolverRules(rules: EffectiveIdentityRules): ResolverRules {
       windows[type] = { max: l.max, windowMs };
     }
   }
-  return { priority: rules.priority, limits, defaultLimit: rules.defaultLimit, blocked: rules.blocked, windows };
+  // A pattern stored before the current safety bound was accepted is not run (the API refuses it now).
+  const blocked = { ...rules.blocked, patterns: rules.blocked.patterns.filter((p) => regexProblem(p) === null) };
+  return { priority: rules.priority, limits, defaultLimit: rules.defaultLimit, blocked, windows };
 }

@@ -1,6 +1,7 @@
 /**
- * Safety of `matches` patterns. Patterns come from API users and run on every profile change, so a
- * pattern is accepted only if its worst case is provably small. Backtracking cost grows with the
+ * Safety of user-supplied regular expressions (segment `matches` conditions, blocked identifier
+ * values). They run on every profile change or every identifier, so a pattern is accepted only if
+ * its worst case is provably small. Backtracking cost grows with the
  * product of the choices a match can take, so we bound that product structurally (conservative on
  * purpose: some harmless patterns are refused too):
  *  - refused outright: back-references, lookbehind, a group that holds a quantifier or an
@@ -12,8 +13,6 @@
  *  - "short" choices (`?`, `{n,m}` with m - n <= 16, an alternation of k branches) multiply: at most 32,
  *    and none at all next to 2 long repeats (`^a?a*a*b` is N^2 times 2).
  * N is `PATTERN_LIMITS.maxInput`: only the first N characters of a value are tested.
- * The identity-resolver's blocked-value patterns use the same approach (nesting and back-references
- * refused); this adds lookbehind and the polynomial bound above.
  */
 
 export const PATTERN_LIMITS = {
@@ -43,7 +42,7 @@ interface Group {
   branches: number;
 }
 
-/** Why a `matches` pattern is refused, or null. */
+/** Why a pattern is refused, or null. */
 export function patternProblem(source: string, flags?: string): PatternProblem | null {
   if (source.length === 0) return { offset: 0, message: 'is empty' };
   if (source.length > PATTERN_LIMITS.maxLength)

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'safe-regex', preset: '../../jest.preset.js' };
