@@ -1,45 +1,33 @@
-import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { type Consumer } from 'kafkajs';
+import { Topics, recordKey, type IdentityMerge, type ResolvedEvent, type SegmentChange, type TopicDef } from '@cdp/contracts';
+import { testScope, waitFor } from '@cdp/testing';
 import {
-  Topics,
-  recordKey,
-  type IdentityMerge,
-  type ProfileChange,
-  type ResolvedEvent,
-  type SegmentChange,
-  type TopicDef,
-} from '@cdp/contracts';
-import { AvroSerde } from '@cdp/kafka';
-import { stackEndpoints, startService, testScope, TopicReader, waitFor, type RunningService, withServiceLogs } from '@cdp/testing';
+  AUTH,
+  DEMO_WS,
+  randomPortBase,
+  resolvedEvent,
+  startProfileStoreStack,
+  type ProfileStoreStack,
+} from './testing/profile-store-stack';
 
 /**
  * The built profile-store on the real stack: Avro records in on its input topics, the Profile
  * API and cdp.profiles.changes.v1 out.
  */
 const scope = testScope('profiles');
-const PORT = 14_000 + Math.floor(Math.random() * 900) * 10 + 4;
-const WS = 'demo';
-const auth = { authorization: 'Bearer dev-api-key' };
-const topic = (def: TopicDef<unknown>): string => `${scope.namespace}${def.name}`;
+const WS = DEMO_WS;
+const auth = AUTH;
 
-let service: RunningService;
-let producer: Producer;
-let serde: AvroSerde;
-let changes: TopicReader<ProfileChange>;
+let stack: ProfileStoreStack;
 /** Keys of null-valued records on the changes topic (TopicReader skips them), with their offsets. */
 const tombstones: { key: string; partition: number; offset: string }[] = [];
 let tombstoneConsumer: Consumer;
 
 beforeAll(async () => {
-  service = await startService('profile-store', PORT, scope.env);
-  const { kafkaBrokers, registryUrl } = stackEndpoints();
-  const kafka = new Kafka({ brokers: kafkaBrokers.split(','), clientId: 'profile-store-it', logLevel: logLevel.NOTHING });
-  producer = kafka.producer();
-  await producer.connect();
-  serde = AvroSerde.connect(registryUrl);
-  changes = await new TopicReader<ProfileChange>(topic(Topics.profileChanges)).start();
-  tombstoneConsumer = kafka.consumer({ groupId: `${scope.namespace}tombstones`, maxWaitTimeInMs: 50 });
+  stack = await startProfileStoreStack(scope, { port: randomPortBase() + 4, clientId: 'profile-store-it', readChanges: true });
+  tombstoneConsumer = stack.kafka.consumer({ groupId: `${scope.namespace}tombstones`, maxWaitTimeInMs: 50 });
   await tombstoneConsumer.connect();
-  await tombstoneConsumer.subscribe({ topic: topic(Topics.profileChanges), fromBeginning: true });
+  await tombstoneConsumer.subscribe({ topic: stack.topic(Topics.profileChanges), fromBeginning: true });
   await tombstoneConsumer.run({
     eachMessage: async ({ message, partition }) => {
       if (message.value === null) tombstones.push({ key: message.key?.toString('utf8') ?? '', partition, offset: message.offset });
@@ -49,42 +37,18 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await tombstoneConsumer?.disconnect();
-  await changes?.stop();
-  await producer?.disconnect();
-  await service?.stop();
+  await stack?.stop();
 });
 
 /** On failure, the service's warnings and errors. */
-const withLogs = (run: () => Promise<void>): Promise<void> => withServiceLogs(() => [service], run);
-
-async function produce<T>(def: TopicDef<T>, key: string, values: T[]): Promise<void> {
-  const codec = await serde.codec(def, topic(def));
-  const messages = await Promise.all(values.map(async (v) => ({ key, value: await codec.encode(v) })));
-  await producer.send({ topic: codec.topic, acks: -1, messages });
-}
+const withLogs = (run: () => Promise<void>): Promise<void> => stack.withLogs(run);
+const produce = <T>(def: TopicDef<T>, key: string, values: T[]): Promise<void> => stack.produce(def, key, values);
 
 let seq = 0;
-const event = (profileId: string, over: Partial<ResolvedEvent> = {}): ResolvedEvent => ({
-  workspaceId: WS,
-  profileId,
-  identifiers: [],
-  sourceId: 'src',
-  messageId: `m-${scope.id}-${++seq}`,
-  type: 'identify',
-  event: null,
-  name: null,
-  userId: null,
-  anonymousId: null,
-  groupId: null,
-  timestamp: 1_000,
-  receivedAt: 2_000,
-  traits: '{}',
-  properties: '{}',
-  context: '{}',
-  ...over,
-});
+const event = (profileId: string, over: Partial<ResolvedEvent> = {}): ResolvedEvent =>
+  resolvedEvent({ workspaceId: WS, profileId, messageId: `m-${scope.id}-${++seq}`, timestamp: 1_000, receivedAt: 2_000, ...over });
 
-const sendEvents = (profileId: string, events: ResolvedEvent[]) => produce(Topics.resolvedEvents, recordKey(WS, profileId), events);
+const sendEvents = (profileId: string, events: ResolvedEvent[]) => stack.sendEvents(profileId, events);
 
 interface ProfileBody {
   profileId: string;
@@ -92,7 +56,7 @@ interface ProfileBody {
   stats: { eventCount: number };
 }
 
-const get = (path: string) => fetch(`${service.url}/v1/profiles/${path}`, { headers: auth });
+const get = (path: string) => fetch(`${stack.service.url}/v1/profiles/${path}`, { headers: auth });
 
 /** The profile once `ready` holds for it. */
 const profileWhen = (id: string, ready: (p: ProfileBody) => boolean, what: string): Promise<ProfileBody> =>
@@ -128,7 +92,7 @@ it('keeps the built-in computed traits on the profile and in its changes', () =>
     const res = await profileWhen(p, (b) => b.stats.eventCount === 3, 'the three events');
     const expected = { first_seen: '1970-01-01T00:00:01.000Z', last_seen: '1970-01-01T00:00:05.000Z', event_count: 3, revenue: 30.25 };
     expect((res as ProfileBody & { computedTraits: unknown }).computedTraits).toEqual(expected);
-    const last = await changes.waitForRecord((c) => c.profileId === p && c.version === 3, 'the third change');
+    const last = await stack.changes.waitForRecord((c) => c.profileId === p && c.version === 3, 'the third change');
     expect(JSON.parse(last.value.computedTraits)).toEqual(expected);
   }));
 
@@ -167,7 +131,7 @@ it('counts an event once when a redelivery names another profile, also after the
     };
     await produce(Topics.identityMerges, recordKey(WS, second), [merge]);
     // The merged change comes once the fold is stored (the redirect is written before it).
-    await changes.waitForRecord((c) => c.profileId === second && c.change === 'merged', 'the merged change');
+    await stack.changes.waitForRecord((c) => c.profileId === second && c.change === 'merged', 'the merged change');
     const merged = await profileWhen(first, (b) => b.profileId === second, 'the redirect to the survivor');
     expect(merged.stats.eventCount).toBe(3);
   }));
@@ -194,7 +158,7 @@ it('answers an absorbed id with the survivor and summed counts', () =>
     };
     await produce(Topics.identityMerges, recordKey(WS, into), [merge]);
     // The merged change comes once the fold is stored (the redirect is written before it).
-    const merged = await changes.waitForRecord((c) => c.profileId === into && c.change === 'merged', 'the merged change');
+    const merged = await stack.changes.waitForRecord((c) => c.profileId === into && c.change === 'merged', 'the merged change');
     expect(merged.value.absorbedProfileIds).toEqual([from]);
     const viaAbsorbed = await profileWhen(from, (b) => b.profileId === into, 'the redirect to the survivor');
     expect(viaAbsorbed.stats.eventCount).toBe(3);
@@ -268,23 +232,23 @@ it('erases a person: profile, absorbed ids, timeline; a deleted change then a to
     ]);
     await profileWhen(`email:${email}`, (b) => b.profileId === p && b.stats.eventCount === 2, 'the merged profile by email');
 
-    const res = await fetch(`${service.url}/v1/profiles/email:${encodeURIComponent(email)}`, { method: 'DELETE', headers: auth });
+    const res = await fetch(`${stack.service.url}/v1/profiles/email:${encodeURIComponent(email)}`, { method: 'DELETE', headers: auth });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ profileId: p, erased: true });
 
     for (const id of [p, old, `email:${email}`]) expect((await get(encodeURIComponent(id))).status).toBe(404);
     expect((await get(`${encodeURIComponent(p)}/events`)).status).toBe(404);
-    const again = await fetch(`${service.url}/v1/profiles/${encodeURIComponent(p)}`, { method: 'DELETE', headers: auth });
+    const again = await fetch(`${stack.service.url}/v1/profiles/${encodeURIComponent(p)}`, { method: 'DELETE', headers: auth });
     expect(again.status).toBe(404);
 
-    const deleted = await changes.waitForRecord((c) => c.profileId === p && c.change === 'deleted', 'the deleted change');
+    const deleted = await stack.changes.waitForRecord((c) => c.profileId === p && c.change === 'deleted', 'the deleted change');
     expect(deleted.key).toBe(`${WS}:${p}`);
     expect(deleted.value).toMatchObject({ traits: '{}', identifiers: [] });
     const lastVersion = Math.max(
-      ...changes.records.filter((r) => r.value.profileId === p && r.value.change !== 'deleted').map((r) => r.value.version),
+      ...stack.changes.records.filter((r) => r.value.profileId === p && r.value.change !== 'deleted').map((r) => r.value.version),
     );
     expect(deleted.value.version).toBeGreaterThan(lastVersion);
-    await changes.waitForRecord((c) => c.profileId === old && c.change === 'deleted', 'the absorbed id deleted too');
+    await stack.changes.waitForRecord((c) => c.profileId === old && c.change === 'deleted', 'the absorbed id deleted too');
     const tombstone = await waitFor(() => tombstones.find((t) => t.key === `${WS}:${p}`), 'the tombstone', 30_000);
     expect(tombstone.partition).toBe(deleted.partition);
     expect(BigInt(tombstone.offset)).toBeGreaterThan(BigInt(deleted.offset));
@@ -301,13 +265,13 @@ it('erases a person: profile, absorbed ids, timeline; a deleted change then a to
   }));
 
 it('refuses DELETE without a key', async () => {
-  const res = await fetch(`${service.url}/v1/profiles/${pid('x')}`, { method: 'DELETE' });
+  const res = await fetch(`${stack.service.url}/v1/profiles/${pid('x')}`, { method: 'DELETE' });
   expect(res.status).toBe(401);
 });
 
 describe('regulations', () => {
   const post = (body: unknown) =>
-    fetch(`${service.url}/v1/regulations`, {
+    fetch(`${stack.service.url}/v1/regulations`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -321,7 +285,7 @@ describe('regulations', () => {
     profilesErased: number;
   }
   const regulation = async (id: string): Promise<RegulationBody> => {
-    const res = await fetch(`${service.url}/v1/regulations/${id}`, { headers: auth });
+    const res = await fetch(`${stack.service.url}/v1/regulations/${id}`, { headers: auth });
     expect(res.status).toBe(200);
     return (await res.json()) as RegulationBody;
   };
@@ -348,7 +312,7 @@ describe('regulations', () => {
       const profile = await profileWhen(p, () => true, 'the profile');
       expect(profile.traits).toEqual({ country: 'DE' });
       expect(profile.stats.eventCount).toBe(1);
-      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      const metrics = await (await fetch(`${stack.service.url}/metrics`)).text();
       expect(metrics).toMatch(/cdp_profile_events_suppressed_total\{reason="regulation"[^}]*\} 1\n/);
     }));
 
@@ -380,7 +344,7 @@ describe('regulations', () => {
       expect(done.profilesErased).toBe(1);
       expect((await get(encodeURIComponent(p))).status).toBe(404);
       expect((await get(`email:${encodeURIComponent(email)}`)).status).toBe(404);
-      const deleted = await changes.waitForRecord((c) => c.profileId === p && c.change === 'deleted', 'the deleted change');
+      const deleted = await stack.changes.waitForRecord((c) => c.profileId === p && c.change === 'deleted', 'the deleted change');
       const tombstone = await waitFor(() => tombstones.find((t) => t.key === `${WS}:${p}`), 'the tombstone', 30_000);
       expect(BigInt(tombstone.offset)).toBeGreaterThan(BigInt(deleted.offset));
     }));
@@ -398,9 +362,9 @@ describe('regulations', () => {
         expect(res.status).toBe(400);
         expect(JSON.stringify(await res.json())).toMatch(message);
       }
-      expect((await fetch(`${service.url}/v1/regulations/reg_unknown`, { headers: auth })).status).toBe(404);
+      expect((await fetch(`${stack.service.url}/v1/regulations/reg_unknown`, { headers: auth })).status).toBe(404);
       const noKey = { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } };
-      expect((await fetch(`${service.url}/v1/regulations`, noKey)).status).toBe(401);
+      expect((await fetch(`${stack.service.url}/v1/regulations`, noKey)).status).toBe(401);
     }));
 });
 
@@ -463,7 +427,7 @@ it('searches profiles by trait equality, paged', () =>
     for (const id of ids) await profileWhen(id, () => true, 'the profile');
 
     const search = async (qs: string) => {
-      const res = await fetch(`${service.url}/v1/profiles?${qs}`, { headers: auth });
+      const res = await fetch(`${stack.service.url}/v1/profiles?${qs}`, { headers: auth });
       return { status: res.status, body: (await res.json()) as { profiles: ProfileBody[]; next: string | null; message?: unknown } };
     };
     const first = await search(`trait.plan=${plan}&limit=1`);
@@ -481,7 +445,7 @@ it('searches profiles by trait equality, paged', () =>
   }));
 
 it('serves its OpenAPI document and the docs UI without external assets', async () => {
-  const res = await fetch(`${service.url}/openapi.json`);
+  const res = await fetch(`${stack.service.url}/openapi.json`);
   expect(res.status).toBe(200);
   const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
   expect(doc.openapi).toMatch(/^3\./);
@@ -492,18 +456,18 @@ it('serves its OpenAPI document and the docs UI without external assets', async 
   expect(doc.paths['/v1/regulations/{regulationId}']?.['get']).toBeDefined();
   expect(doc.paths['/v1/computed-traits/{name}']?.['put']).toBeDefined();
   expect(doc.paths['/v1/profile-settings']?.['put']).toBeDefined();
-  const ui = await fetch(`${service.url}/docs`);
+  const ui = await fetch(`${stack.service.url}/docs`);
   expect(ui.status).toBe(200);
   const html = await ui.text();
   expect(html).not.toMatch(/https?:\/\/(?!localhost|127\.0\.0\.1)[^"']*\.(js|css)/);
   const script = /src="([^"]*swagger-ui-bundle\.js)"/.exec(html)?.[1];
   expect(script).toBeDefined();
-  expect((await fetch(new URL(script as string, `${service.url}/docs`))).status).toBe(200);
+  expect((await fetch(new URL(script as string, `${stack.service.url}/docs`))).status).toBe(200);
 });
 
 describe('user-defined computed traits', () => {
   const put = (name: string, body: unknown) =>
-    fetch(`${service.url}/v1/computed-traits/${name}`, {
+    fetch(`${stack.service.url}/v1/computed-traits/${name}`, {
       method: 'PUT',
       headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -516,13 +480,14 @@ describe('user-defined computed traits', () => {
   };
 
   afterAll(async () => {
-    for (const name of Object.keys(defs)) await fetch(`${service.url}/v1/computed-traits/${name}`, { method: 'DELETE', headers: auth });
+    for (const name of Object.keys(defs))
+      await fetch(`${stack.service.url}/v1/computed-traits/${name}`, { method: 'DELETE', headers: auth });
   });
 
   it('evaluates them as events are applied and merged, in the profile and its changes', () =>
     withLogs(async () => {
       for (const [name, body] of Object.entries(defs)) expect((await put(name, body)).status).toBe(200);
-      const list = (await (await fetch(`${service.url}/v1/computed-traits`, { headers: auth })).json()) as { name: string }[];
+      const list = (await (await fetch(`${stack.service.url}/v1/computed-traits`, { headers: auth })).json()) as { name: string }[];
       expect(list.map((d) => d.name)).toEqual(expect.arrayContaining(Object.keys(defs)));
 
       const a = pid('ct-a');
@@ -539,7 +504,7 @@ describe('user-defined computed traits', () => {
       const expectedA = { orders_30d: 2, spent: 60, top_color: 'blue', first_sku: 'old' };
       const profileA = await profileWhen(a, (p) => p.stats.eventCount === 3, 'the orders of a');
       expect((profileA as ProfileBody & { computedTraits: object }).computedTraits).toMatchObject(expectedA);
-      const change = await changes.waitForRecord((c) => c.profileId === a && c.version === 3, 'the third change of a');
+      const change = await stack.changes.waitForRecord((c) => c.profileId === a && c.version === 3, 'the third change of a');
       expect(JSON.parse(change.value.computedTraits)).toMatchObject({ ...expectedA, event_count: 3 });
       await profileWhen(b, () => true, 'the profile b');
 
@@ -557,7 +522,7 @@ describe('user-defined computed traits', () => {
           receivedAt: null,
         },
       ]);
-      const merged = await changes.waitForRecord((c) => c.profileId === a && c.change === 'merged', 'the merged change');
+      const merged = await stack.changes.waitForRecord((c) => c.profileId === a && c.change === 'merged', 'the merged change');
       expect(JSON.parse(merged.value.computedTraits)).toMatchObject({ orders_30d: 3, spent: 65, top_color: 'blue', first_sku: 'old' });
     }));
 
@@ -576,8 +541,8 @@ describe('user-defined computed traits', () => {
         expect(JSON.stringify(await res.json())).toMatch(message);
       }
       expect((await put('tmp_trait', { event: 'E', aggregation: 'count' })).status).toBe(200);
-      const del = await fetch(`${service.url}/v1/computed-traits/tmp_trait`, { method: 'DELETE', headers: auth });
+      const del = await fetch(`${stack.service.url}/v1/computed-traits/tmp_trait`, { method: 'DELETE', headers: auth });
       expect(del.status).toBe(204);
-      expect((await fetch(`${service.url}/v1/computed-traits/tmp_trait`, { headers: auth })).status).toBe(404);
+      expect((await fetch(`${stack.service.url}/v1/computed-traits/tmp_trait`, { headers: auth })).status).toBe(404);
     }));
 });

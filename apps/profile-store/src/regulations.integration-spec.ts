@@ -1,7 +1,13 @@
-import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Topics, recordKey, type ResolvedEvent } from '@cdp/contracts';
-import { AvroSerde, type TopicCodec } from '@cdp/kafka';
-import { stackEndpoints, startService, testScope, waitFor, withServiceLogs, type RunningService } from '@cdp/testing';
+import { testScope, waitFor } from '@cdp/testing';
+import {
+  AUTH,
+  DEMO_WS,
+  randomPortBase,
+  resolvedEvent,
+  startProfileStoreStack,
+  type ProfileStoreStack,
+} from './testing/profile-store-stack';
 
 /**
  * Suppression and its lifting in the built profile-store on the real stack: a redelivered event
@@ -9,55 +15,27 @@ import { stackEndpoints, startService, testScope, waitFor, withServiceLogs, type
  * identifier's events apply again, but never shortens the window of an erasure.
  */
 const scope = testScope('regulations');
-const PORT = 14_000 + Math.floor(Math.random() * 900) * 10 + 4;
-const WS = 'demo';
-const auth = { authorization: 'Bearer dev-api-key' };
+const WS = DEMO_WS;
+const auth = AUTH;
 
-let service: RunningService;
-let producer: Producer;
-let codec: TopicCodec<ResolvedEvent>;
+let stack: ProfileStoreStack;
 
 beforeAll(async () => {
-  service = await startService('profile-store', PORT, scope.env);
-  const { kafkaBrokers, registryUrl } = stackEndpoints();
-  producer = new Kafka({ brokers: kafkaBrokers.split(','), clientId: 'regulations-it', logLevel: logLevel.NOTHING }).producer();
-  await producer.connect();
-  codec = await AvroSerde.connect(registryUrl).codec(Topics.resolvedEvents, `${scope.namespace}${Topics.resolvedEvents.name}`);
+  stack = await startProfileStoreStack(scope, { port: randomPortBase() + 4, clientId: 'regulations-it' });
 }, 120_000);
 
-afterAll(async () => {
-  await producer?.disconnect();
-  await service?.stop();
-});
+afterAll(() => stack?.stop());
 
-const withLogs = (run: () => Promise<void>): Promise<void> => withServiceLogs(() => [service], run);
+const withLogs = (run: () => Promise<void>): Promise<void> => stack.withLogs(run);
 
 let seq = 0;
-const event = (profileId: string, over: Partial<ResolvedEvent> = {}): ResolvedEvent => ({
-  workspaceId: WS,
-  profileId,
-  identifiers: [],
-  sourceId: 'src',
-  messageId: `m-${scope.id}-${++seq}`,
-  type: 'identify',
-  event: null,
-  name: null,
-  userId: null,
-  anonymousId: null,
-  groupId: null,
-  timestamp: 1_000 + seq,
-  receivedAt: 2_000,
-  traits: '{}',
-  properties: '{}',
-  context: '{}',
-  ...over,
-});
+const event = (profileId: string, over: Partial<ResolvedEvent> = {}): ResolvedEvent =>
+  resolvedEvent({ workspaceId: WS, profileId, messageId: `m-${scope.id}-${++seq}`, timestamp: 1_000 + seq, receivedAt: 2_000, ...over });
 
 /** Events under one key (one partition, in order): a last marker event shows the others were handled. */
 async function sendThenMarker(key: string, events: ResolvedEvent[]): Promise<void> {
   const marker = event(`marker-${scope.id}-${seq}`);
-  const messages = await Promise.all([...events, marker].map(async (e) => ({ key: recordKey(WS, key), value: await codec.encode(e) })));
-  await producer.send({ topic: codec.topic, acks: -1, messages });
+  await stack.produce(Topics.resolvedEvents, recordKey(WS, key), [...events, marker]);
   await profile(marker.profileId, () => true, 'the marker event');
 }
 
@@ -69,7 +47,7 @@ interface ProfileBody {
 const profile = (id: string, ready: (p: ProfileBody) => boolean, what: string): Promise<ProfileBody> =>
   waitFor(
     async () => {
-      const res = await fetch(`${service.url}/v1/profiles/${encodeURIComponent(id)}`, { headers: auth });
+      const res = await fetch(`${stack.service.url}/v1/profiles/${encodeURIComponent(id)}`, { headers: auth });
       if (res.status !== 200) return undefined;
       const body = (await res.json()) as ProfileBody;
       return ready(body) ? body : undefined;
@@ -79,7 +57,7 @@ const profile = (id: string, ready: (p: ProfileBody) => boolean, what: string): 
   );
 
 async function regulate(type: string, email: string): Promise<{ regulationId: string; type: string; status: string }> {
-  const res = await fetch(`${service.url}/v1/regulations`, {
+  const res = await fetch(`${stack.service.url}/v1/regulations`, {
     method: 'POST',
     headers: { ...auth, 'content-type': 'application/json' },
     body: JSON.stringify({ type, identifiers: [{ type: 'email', value: email }] }),
@@ -89,7 +67,7 @@ async function regulate(type: string, email: string): Promise<{ regulationId: st
 }
 
 const suppressedCount = async (reason: string): Promise<number> => {
-  const metrics = await (await fetch(`${service.url}/metrics`)).text();
+  const metrics = await (await fetch(`${stack.service.url}/metrics`)).text();
   const match = new RegExp(`cdp_profile_events_suppressed_total\\{reason="${reason}"[^}]*\\} (\\d+)`).exec(metrics);
   return match ? Number(match[1]) : 0;
 };
@@ -122,7 +100,7 @@ it('unsuppress: the events of the identifier apply again', () =>
 
     const lift = await regulate('unsuppress', email);
     expect(lift).toMatchObject({ type: 'unsuppress', status: 'finished' });
-    const read = await fetch(`${service.url}/v1/regulations/${lift.regulationId}`, { headers: auth });
+    const read = await fetch(`${stack.service.url}/v1/regulations/${lift.regulationId}`, { headers: auth });
     expect(await read.json()).toMatchObject({ regulationId: lift.regulationId, type: 'unsuppress', status: 'finished', profilesFound: 0 });
     await sendThenMarker(p, [event(p, { identifiers: [{ type: 'email', value: email }], traits: '{"plan":"team"}' })]);
     const after = await profile(p, (b) => b.stats.eventCount === 2, 'the event after the unsuppress');
@@ -136,7 +114,7 @@ it('unsuppress after an erasure leaves the erasure window in force', () =>
     const email = `erased.${scope.id}@example.com`;
     await sendThenMarker(p, [event(p, { identifiers: [{ type: 'email', value: email }] })]);
     await regulate('suppress', email);
-    const erase = await fetch(`${service.url}/v1/profiles/${encodeURIComponent(p)}`, { method: 'DELETE', headers: auth });
+    const erase = await fetch(`${stack.service.url}/v1/profiles/${encodeURIComponent(p)}`, { method: 'DELETE', headers: auth });
     expect(erase.status).toBe(202);
     await regulate('unsuppress', email);
 
@@ -144,5 +122,5 @@ it('unsuppress after an erasure leaves the erasure window in force', () =>
     const q = `other-${scope.id}`;
     await sendThenMarker(q, [event(q, { identifiers: [{ type: 'email', value: email }], traits: '{"back":true}' })]);
     expect(await suppressedCount('erasure')).toBe(erasures + 1);
-    expect((await fetch(`${service.url}/v1/profiles/${encodeURIComponent(q)}`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${stack.service.url}/v1/profiles/${encodeURIComponent(q)}`, { headers: auth })).status).toBe(404);
   }));

@@ -1,7 +1,6 @@
-import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { recordKey, Topics, type ProfileChange, type SegmentChange } from '@cdp/contracts';
-import { AvroSerde, type TopicCodec } from '@cdp/kafka';
-import { stackEndpoints, startService, testScope, TopicReader, waitFor, type RunningService, withServiceLogs } from '@cdp/testing';
+import { type ProfileChange, type SegmentChange } from '@cdp/contracts';
+import { testScope, TopicReader, waitFor } from '@cdp/testing';
+import { AUTH, DEMO_WS, profileChange, randomPortBase, startSegmenterStack, type SegmenterStack } from './testing/segmenter-stack';
 
 /**
  * The built segmenter on the real stack (Kafka, registry, FerretDB): a between-window segment a
@@ -12,80 +11,28 @@ import { stackEndpoints, startService, testScope, TopicReader, waitFor, type Run
  * pattern that could backtrack catastrophically refused with a 400.
  */
 const scope = testScope('segconditions');
-const PORT = 14_000 + Math.floor(Math.random() * 900) * 10 + 5;
-const WS = 'demo';
-const auth = { authorization: 'Bearer dev-api-key', 'content-type': 'application/json' };
+const WS = DEMO_WS;
+const auth = AUTH;
 
-let service: RunningService;
-let reader: TopicReader<SegmentChange>;
-let producer: Producer;
-let codec: TopicCodec<ProfileChange>;
+let stack: SegmenterStack;
+const check = (actual: unknown, expected: unknown): void => {
+  expect(actual).toBe(expected);
+};
 
 beforeAll(async () => {
-  service = await startService('segmenter', PORT, { ...scope.env, SEGMENT_TIMER_INTERVAL_MS: '200' });
-  const { kafkaBrokers, registryUrl } = stackEndpoints();
-  codec = await AvroSerde.connect(registryUrl).codec(Topics.profileChanges, `${scope.namespace}${Topics.profileChanges.name}`);
-  producer = new Kafka({ brokers: kafkaBrokers.split(','), clientId: 'segconditions-it', logLevel: logLevel.NOTHING }).producer();
-  await producer.connect();
-  reader = await new TopicReader<SegmentChange>(`${scope.namespace}${Topics.segmentChanges.name}`).start();
+  stack = await startSegmenterStack(scope, { port: randomPortBase() + 5, clientId: 'segconditions-it', check });
 }, 120_000);
 
-afterAll(async () => {
-  await reader?.stop();
-  await producer?.disconnect();
-  await service?.stop();
-});
+afterAll(() => stack?.stop());
 
-const withLogs = (run: () => Promise<void>): Promise<void> => withServiceLogs(() => [service], run);
-
-const change = (profileId: string, version: number, over: Partial<ProfileChange> = {}): ProfileChange => ({
-  workspaceId: WS,
-  profileId,
-  version,
-  change: version === 1 ? 'created' : 'updated',
-  changedAt: Date.now(),
-  changedTraits: [],
-  traits: '{}',
-  computedTraits: '{}',
-  identifiers: [{ type: 'user_id', value: profileId }],
-  absorbedProfileIds: [],
-  messageId: `m-${profileId}-${version}`,
-  eventName: null,
-  eventTimestamp: null,
-  eventProperties: null,
-  receivedAt: null,
-  ...over,
-});
-
-const produce = async (...changes: ProfileChange[]): Promise<void> => {
-  const messages = await Promise.all(
-    changes.map(async (c) => ({ key: recordKey(c.workspaceId, c.profileId), value: await codec.encode(c) })),
-  );
-  await producer.send({ topic: codec.topic, acks: -1, messages });
-};
-
-const createSegment = async (name: string, definition: string): Promise<string> => {
-  const res = await fetch(`${service.url}/v1/segments`, { method: 'POST', headers: auth, body: JSON.stringify({ name, definition }) });
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { id: string }).id;
-};
-
-const recordsOf = (segmentId: string, profileId: string) =>
-  reader.records.filter((r) => r.value.segmentId === segmentId && r.value.profileId === profileId).map((r) => r.value);
-
-/** Distinct transitions in membershipVersion order (a redelivery may repeat one). */
-const transitions = (segmentId: string, profileId: string) => {
-  const byVersion = new Map<number, string>();
-  for (const r of recordsOf(segmentId, profileId)) byVersion.set(r.membershipVersion, r.change);
-  return [...byVersion.entries()].sort((a, b) => a[0] - b[0]).map(([v, c]) => `${c}#${v}`);
-};
-
-const waitForTransition = (segmentId: string, profileId: string, expected: string, timeoutMs = 30_000) =>
-  waitFor(
-    () => transitions(segmentId, profileId).includes(expected) || undefined,
-    `${expected} of ${profileId} in ${segmentId}`,
-    timeoutMs,
-  );
+const withLogs = (run: () => Promise<void>): Promise<void> => stack.withLogs(run);
+const change = profileChange;
+const produce = (...changes: ProfileChange[]): Promise<void> => stack.produce(changes);
+const createSegment = (name: string, definition: string): Promise<string> => stack.createSegment(name, definition);
+const recordsOf = (segmentId: string, profileId: string) => stack.recordsOf(segmentId, profileId);
+const transitions = (segmentId: string, profileId: string) => stack.transitions(segmentId, profileId);
+const waitForTransition = (segmentId: string, profileId: string, expected: string, timeoutMs?: number) =>
+  stack.waitForTransition(segmentId, profileId, expected, timeoutMs);
 
 it('a between-window: entered when an order becomes old enough, exited when it becomes too old, with no new event', () =>
   withLogs(async () => {
@@ -130,7 +77,7 @@ it('a consent segment is entered when consent is granted and left when it is wit
     expect(recordsOf(segmentId, p).find((r) => r.membershipVersion === 1)).toMatchObject({ profileVersion: 2 });
 
     // The size history: one entry and one exit today, nobody at the end of it.
-    const res = await fetch(`${service.url}/v1/segments/${segmentId}/size-history?days=3`, { headers: auth });
+    const res = await fetch(`${stack.service.url}/v1/segments/${segmentId}/size-history?days=3`, { headers: auth });
     expect(res.status).toBe(200);
     const { items } = (await res.json()) as { items: { day: string; members: number; entered: number; exited: number }[] };
     expect(items.map((i) => i.day)).toEqual([2, 1, 0].map((d) => new Date(Date.now() - d * 86_400_000).toISOString().slice(0, 10)));
@@ -147,21 +94,21 @@ it('keeps a daily size history from the transitions and answers 400 / 404 for ba
     for (const p of people) await waitForTransition(segmentId, p, 'entered#1');
     await produce(change(people[0] as string, 2, { traits: '{}', changedTraits: ['tier'] }));
     await waitForTransition(segmentId, people[0] as string, 'exited#2');
-    const history = async (query: string) => fetch(`${service.url}/v1/segments/${segmentId}/size-history${query}`, { headers: auth });
+    const history = async (query: string) => fetch(`${stack.service.url}/v1/segments/${segmentId}/size-history${query}`, { headers: auth });
     const { items } = (await (await history('')).json()) as { items: { members: number; entered: number; exited: number }[] };
     expect(items).toHaveLength(30);
     expect(items[29]).toMatchObject({ members: 2, entered: 3, exited: 1 });
     expect(items[28]).toMatchObject({ members: 0 });
     expect((await history('?days=0')).status).toBe(400);
     expect((await history('?days=abc')).status).toBe(400);
-    expect((await fetch(`${service.url}/v1/segments/nope/size-history`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${stack.service.url}/v1/segments/nope/size-history`, { headers: auth })).status).toBe(404);
   }));
 
 it("also produces a segment's changes on the outputTopic it names, created on save", () =>
   withLogs(async () => {
     const outputTopic = `vip.changes-${scope.id}`;
     const body = { name: 'VIP out', definition: "trait('vip') = true", outputTopic };
-    const res = await fetch(`${service.url}/v1/segments`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
+    const res = await fetch(`${stack.service.url}/v1/segments`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
     expect(res.status).toBe(201);
     const created = (await res.json()) as { id: string; outputTopic: string | null };
     expect(created.outputTopic).toBe(outputTopic);
@@ -178,7 +125,7 @@ it("also produces a segment's changes on the outputTopic it names, created on sa
       await own.stop();
     }
     for (const bad of ['cdp.profiles.changes.v1', 'no spaces', '']) {
-      const r = await fetch(`${service.url}/v1/segments`, {
+      const r = await fetch(`${stack.service.url}/v1/segments`, {
         method: 'POST',
         headers: auth,
         body: JSON.stringify({ ...body, outputTopic: bad }),
@@ -202,7 +149,7 @@ it('a matches segment is entered by a profile whose trait matches the pattern, a
     expect(recordsOf(segmentId, other).find((r) => r.change === 'entered')).toMatchObject({ profileVersion: 2 });
     await waitForTransition(segmentId, staff, 'exited#2');
 
-    const refused = await fetch(`${service.url}/v1/segments`, {
+    const refused = await fetch(`${stack.service.url}/v1/segments`, {
       method: 'POST',
       headers: auth,
       body: JSON.stringify({ name: 'ReDoS', definition: { op: 'trait', key: 'email', cmp: 'matches', value: '(a+)+$' } }),
@@ -211,7 +158,7 @@ it('a matches segment is entered by a profile whose trait matches the pattern, a
     const body = (await refused.json()) as { message: string; issues: { path: string }[] };
     expect(body.issues.map((i) => i.path)).toEqual(['$.value']);
     expect(body.message).toContain('backtrack');
-    const text = await fetch(`${service.url}/v1/segments`, {
+    const text = await fetch(`${stack.service.url}/v1/segments`, {
       method: 'POST',
       headers: auth,
       body: JSON.stringify({ name: 'ReDoS', definition: "trait('email') matches '.*.*@x'" }),
@@ -222,7 +169,7 @@ it('a matches segment is entered by a profile whose trait matches the pattern, a
 
 it('publishes the JSON Schema of the definition AST', () =>
   withLogs(async () => {
-    const res = await fetch(`${service.url}/v1/segments/schema`, { headers: auth });
+    const res = await fetch(`${stack.service.url}/v1/segments/schema`, { headers: auth });
     expect(res.status).toBe(200);
     const schema = (await res.json()) as { $schema: string; definitions: Record<string, unknown> };
     expect(schema.$schema).toContain('draft-07');

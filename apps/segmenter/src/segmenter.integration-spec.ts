@@ -1,7 +1,6 @@
-import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { recordKey, Topics, type ProfileChange, type SegmentChange } from '@cdp/contracts';
-import { AvroSerde, type TopicCodec } from '@cdp/kafka';
-import { stackEndpoints, startService, testScope, TopicReader, waitFor, type RunningService, withServiceLogs } from '@cdp/testing';
+import { type ProfileChange } from '@cdp/contracts';
+import { testScope, waitFor } from '@cdp/testing';
+import { AUTH, DEMO_WS, profileChange, randomPortBase, startSegmenterStack, type SegmenterStack } from './testing/segmenter-stack';
 
 /**
  * The built segmenter on the real stack: ProfileChange records in (Avro, namespaced topic),
@@ -9,92 +8,37 @@ import { stackEndpoints, startService, testScope, TopicReader, waitFor, type Run
  * time with no new event, redelivery, backfill with progress, preview, segment-of-segments.
  */
 const scope = testScope('segmenter');
-const PORT = 14_000 + Math.floor(Math.random() * 900) * 10;
-const WS = 'demo';
-const auth = { authorization: 'Bearer dev-api-key', 'content-type': 'application/json' };
+const PORT = randomPortBase();
+const WS = DEMO_WS;
+const auth = AUTH;
 
-let service: RunningService;
-let reader: TopicReader<SegmentChange>;
-let producer: Producer;
-let codec: TopicCodec<ProfileChange>;
+let stack: SegmenterStack;
+const check = (actual: unknown, expected: unknown): void => {
+  expect(actual).toBe(expected);
+};
 
 beforeAll(async () => {
-  service = await startService('segmenter', PORT, { ...scope.env, SEGMENT_TIMER_INTERVAL_MS: '200' });
-  const { kafkaBrokers, registryUrl } = stackEndpoints();
-  codec = await AvroSerde.connect(registryUrl).codec(Topics.profileChanges, `${scope.namespace}${Topics.profileChanges.name}`);
-  producer = new Kafka({ brokers: kafkaBrokers.split(','), clientId: 'segmenter-it', logLevel: logLevel.NOTHING }).producer();
-  await producer.connect();
-  reader = await new TopicReader<SegmentChange>(`${scope.namespace}${Topics.segmentChanges.name}`).start();
+  stack = await startSegmenterStack(scope, { port: PORT, clientId: 'segmenter-it', checkRepeats: true, check });
 }, 120_000);
 
-afterAll(async () => {
-  await reader?.stop();
-  await producer?.disconnect();
-  await service?.stop();
-});
+afterAll(() => stack?.stop());
 
 /** On failure, the service's warnings and errors. */
-const withLogs = (run: () => Promise<void>): Promise<void> => withServiceLogs(() => [service], run);
-
-const change = (profileId: string, version: number, over: Partial<ProfileChange> = {}): ProfileChange => ({
-  workspaceId: WS,
-  profileId,
-  version,
-  change: version === 1 ? 'created' : 'updated',
-  changedAt: Date.now(),
-  changedTraits: [],
-  traits: '{}',
-  computedTraits: '{}',
-  identifiers: [{ type: 'user_id', value: profileId }],
-  absorbedProfileIds: [],
-  messageId: `m-${profileId}-${version}`,
-  eventName: null,
-  eventTimestamp: null,
-  eventProperties: null,
-  receivedAt: null,
-  ...over,
-});
-
-const produce = async (...changes: ProfileChange[]): Promise<void> => {
-  const messages = await Promise.all(
-    changes.map(async (c) => ({
-      key: recordKey(c.workspaceId, c.profileId),
-      value: await codec.encode(c),
-      headers: { traceparent: `00-${TRACE_ID}-${'1'.repeat(16)}-01` },
-    })),
-  );
-  await producer.send({ topic: codec.topic, acks: -1, messages });
-};
+const withLogs = (run: () => Promise<void>): Promise<void> => stack.withLogs(run);
+const change = profileChange;
 
 const TRACE_ID = 'ab'.repeat(16);
 
-const createSegment = async (name: string, definition: string, outputTraits?: string[]): Promise<string> => {
-  const body = JSON.stringify({ name, definition, outputTraits });
-  const res = await fetch(`${service.url}/v1/segments`, { method: 'POST', headers: auth, body });
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { id: string }).id;
-};
+const produce = (...changes: ProfileChange[]): Promise<void> =>
+  stack.produce(changes, { traceparent: `00-${TRACE_ID}-${'1'.repeat(16)}-01` });
 
-const recordsOf = (segmentId: string, profileId: string) =>
-  reader.records.filter((r) => r.value.segmentId === segmentId && r.value.profileId === profileId).map((r) => r.value);
-
-/** Distinct transitions (a redelivery may repeat one, with the same membershipVersion). */
-const transitions = (segmentId: string, profileId: string) => {
-  const byVersion = new Map<number, string>();
-  for (const r of recordsOf(segmentId, profileId)) {
-    const seen = byVersion.get(r.membershipVersion);
-    if (seen !== undefined) expect(seen).toBe(r.change);
-    byVersion.set(r.membershipVersion, r.change);
-  }
-  return [...byVersion.entries()].sort((a, b) => a[0] - b[0]).map(([v, c]) => `${c}#${v}`);
-};
-
-const waitForTransition = (segmentId: string, profileId: string, expected: string, timeoutMs = 30_000) =>
-  waitFor(
-    () => transitions(segmentId, profileId).includes(expected) || undefined,
-    `${expected} of ${profileId} in ${segmentId}`,
-    timeoutMs,
-  );
+const createSegment = (name: string, definition: string, outputTraits?: string[]): Promise<string> =>
+  stack.createSegment(name, definition, outputTraits);
+const recordsOf = (segmentId: string, profileId: string) => stack.recordsOf(segmentId, profileId);
+/** Distinct transitions (a redelivery may repeat one, with the same membershipVersion: checked). */
+const transitions = (segmentId: string, profileId: string) => stack.transitions(segmentId, profileId);
+const waitForTransition = (segmentId: string, profileId: string, expected: string, timeoutMs?: number) =>
+  stack.waitForTransition(segmentId, profileId, expected, timeoutMs);
 
 it('enters once on a trait condition, exits on change, and a redelivery only repeats what it caused', () =>
   withLogs(async () => {
@@ -126,7 +70,7 @@ it('enters once on a trait condition, exits on change, and a redelivery only rep
       traits: JSON.stringify({ country: 'DE' }),
     });
     // The trace the profile change carried continues on the segment change, one span further.
-    const traced = reader.records.find((r) => r.value.segmentId === segmentId && r.value.membershipVersion === 1);
+    const traced = stack.reader.records.find((r) => r.value.segmentId === segmentId && r.value.membershipVersion === 1);
     expect(traced?.headers['traceparent']).toMatch(new RegExp(`^00-${TRACE_ID}-(?!1{16})[0-9a-f]{16}-01$`));
   }));
 
@@ -178,7 +122,7 @@ it('backfills a new segment over existing profiles with progress, previews, then
     );
     const definition = `trait('tier') = '${tier}'`;
     const preview = await waitFor(async () => {
-      const res = await fetch(`${service.url}/v1/segments/preview`, {
+      const res = await fetch(`${stack.service.url}/v1/segments/preview`, {
         method: 'POST',
         headers: auth,
         body: JSON.stringify({ definition }),
@@ -191,7 +135,7 @@ it('backfills a new segment over existing profiles with progress, previews, then
     const segmentId = await createSegment('Gold', definition);
     for (const id of gold) await waitForTransition(segmentId, id, 'entered#1');
     const status = await waitFor(async () => {
-      const body = (await (await fetch(`${service.url}/v1/segments/${segmentId}`, { headers: auth })).json()) as {
+      const body = (await (await fetch(`${stack.service.url}/v1/segments/${segmentId}`, { headers: auth })).json()) as {
         version: number;
         backfill: { status: string; percent: number; profilesPerSecond: number; entered: number } | null;
       };
@@ -220,22 +164,22 @@ it('follows segment-of-segments and refuses unknown references and cycles', () =
     await waitForTransition(vip, p, 'entered#1');
     await waitForTransition(notVip, p, 'exited#2');
 
-    const stored = (await (await fetch(`${service.url}/v1/segments/${notVip}`, { headers: auth })).json()) as { text: string };
+    const stored = (await (await fetch(`${stack.service.url}/v1/segments/${notVip}`, { headers: auth })).json()) as { text: string };
     expect(stored.text).toContain(`segment('${vip}')`);
-    const cycle = await fetch(`${service.url}/v1/segments/${vip}`, {
+    const cycle = await fetch(`${stack.service.url}/v1/segments/${vip}`, {
       method: 'PUT',
       headers: auth,
       body: JSON.stringify({ name: vipName, definition: `segment('${notVip}')` }),
     });
     expect(cycle.status).toBe(400);
     expect(((await cycle.json()) as { message: string }).message).toContain('cycle');
-    const unknown = await fetch(`${service.url}/v1/segments`, {
+    const unknown = await fetch(`${stack.service.url}/v1/segments`, {
       method: 'POST',
       headers: auth,
       body: JSON.stringify({ name: 'x', definition: "segment('no such segment')" }),
     });
     expect(unknown.status).toBe(400);
-    const inUse = await fetch(`${service.url}/v1/segments/${vip}`, { method: 'DELETE', headers: auth });
+    const inUse = await fetch(`${stack.service.url}/v1/segments/${vip}`, { method: 'DELETE', headers: auth });
     expect(inUse.status).toBe(409);
   }));
 
@@ -246,8 +190,7 @@ it('expires a windowed membership after a restart, from the persisted schedule',
     const ts = Date.now() - 54_000;
     await produce(change(p, 1, { eventName: 'Signed Up', messageId: 's1', eventTimestamp: ts, eventProperties: '{}' }));
     await waitForTransition(segmentId, p, 'entered#1');
-    await service.stop();
-    service = await startService('segmenter', PORT + 1, { ...scope.env, SEGMENT_TIMER_INTERVAL_MS: '200' });
+    await stack.restart(PORT + 1);
     await waitForTransition(segmentId, p, 'exited#2');
     expect(recordsOf(segmentId, p).find((r) => r.change === 'exited')?.occurredAt).toBeGreaterThanOrEqual(ts + 60_000);
   }));
@@ -271,7 +214,7 @@ it('runs predictions from stored orders and moves segments that read a predicted
       ),
     );
     const run = async () => {
-      const res = await fetch(`${service.url}/v1/predictions/run`, { method: 'POST', headers: auth });
+      const res = await fetch(`${stack.service.url}/v1/predictions/run`, { method: 'POST', headers: auth });
       expect(res.status).toBe(200);
       return (await res.json()) as { predicted: number; refreshedSegments: string[] };
     };

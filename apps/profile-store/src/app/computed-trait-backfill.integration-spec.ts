@@ -1,10 +1,16 @@
-import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { Topics, recordKey, type ResolvedEvent } from '@cdp/contracts';
-import { AvroSerde } from '@cdp/kafka';
+import { type ResolvedEvent } from '@cdp/contracts';
 import type { MongoConnection } from '@cdp/mongo';
 import { emptyProfile } from '@cdp/profile-model';
-import { stackEndpoints, startService, testScope, waitFor, withServiceLogs, type RunningService } from '@cdp/testing';
+import { testScope, waitFor } from '@cdp/testing';
+import {
+  AUTH,
+  DEMO_WS,
+  randomPortBase,
+  resolvedEvent,
+  startProfileStoreStack,
+  type ProfileStoreStack,
+} from '../testing/profile-store-stack';
 import { ComputedTraitBackfill } from './computed-trait-backfill';
 import { TimelineScan } from './computed-trait-backfill.repository';
 import { ComputedTraitsRepository } from './computed-traits.repository';
@@ -25,52 +31,31 @@ import {
  * during and after the backfill -> counted once.
  */
 const scope = testScope('ctbackfill');
-const PORT = 14_000 + Math.floor(Math.random() * 900) * 10 + 6;
-const WS = 'demo';
-const auth = { authorization: 'Bearer dev-api-key' };
+const WS = DEMO_WS;
+const auth = AUTH;
 
-let service: RunningService;
-let producer: Producer;
-let serde: AvroSerde;
+let stack: ProfileStoreStack;
 
 beforeAll(async () => {
-  service = await startService('profile-store', PORT, scope.env);
-  const kafka = new Kafka({ brokers: stackEndpoints().kafkaBrokers.split(','), clientId: 'ct-backfill-it', logLevel: logLevel.NOTHING });
-  producer = kafka.producer();
-  await producer.connect();
-  serde = AvroSerde.connect(stackEndpoints().registryUrl);
+  stack = await startProfileStoreStack(scope, { port: randomPortBase() + 6, clientId: 'ct-backfill-it' });
 }, 120_000);
 
-afterAll(async () => {
-  await producer?.disconnect();
-  await service?.stop();
-});
+afterAll(() => stack?.stop());
 
 let seq = 0;
-const order = (profileId: string, total: number, event = 'Order Completed'): ResolvedEvent => ({
-  workspaceId: WS,
-  profileId,
-  identifiers: [],
-  sourceId: 'src',
-  messageId: `bf-${scope.id}-${++seq}`,
-  type: 'track',
-  event,
-  name: null,
-  userId: null,
-  anonymousId: null,
-  groupId: null,
-  timestamp: Date.now() - seq * 1000,
-  receivedAt: Date.now(),
-  traits: '{}',
-  properties: JSON.stringify({ total }),
-  context: '{}',
-});
+const order = (profileId: string, total: number, event = 'Order Completed'): ResolvedEvent =>
+  resolvedEvent({
+    workspaceId: WS,
+    profileId,
+    messageId: `bf-${scope.id}-${++seq}`,
+    type: 'track',
+    event,
+    timestamp: Date.now() - seq * 1000,
+    receivedAt: Date.now(),
+    properties: JSON.stringify({ total }),
+  });
 
-async function send(profileId: string, events: ResolvedEvent[]): Promise<void> {
-  const codec = await serde.codec(Topics.resolvedEvents, `${scope.namespace}${Topics.resolvedEvents.name}`);
-  const messages = await Promise.all(events.map(async (v) => ({ key: recordKey(WS, profileId), value: await codec.encode(v) })));
-  await producer.send({ topic: codec.topic, acks: -1, messages });
-}
+const send = (profileId: string, events: ResolvedEvent[]): Promise<void> => stack.sendEvents(profileId, events);
 
 interface ProfileBody {
   stats: { eventCount: number };
@@ -78,7 +63,7 @@ interface ProfileBody {
 }
 
 const profile = async (id: string): Promise<ProfileBody | undefined> => {
-  const res = await fetch(`${service.url}/v1/profiles/${encodeURIComponent(id)}`, { headers: auth });
+  const res = await fetch(`${stack.service.url}/v1/profiles/${encodeURIComponent(id)}`, { headers: auth });
   return res.status === 200 ? ((await res.json()) as ProfileBody) : undefined;
 };
 
@@ -88,7 +73,7 @@ async function recorded(id: string, events: number): Promise<void> {
     async () => {
       const p = await profile(id);
       if (p?.stats.eventCount !== events) return undefined;
-      const res = await fetch(`${service.url}/v1/profiles/${encodeURIComponent(id)}/events?limit=100`, { headers: auth });
+      const res = await fetch(`${stack.service.url}/v1/profiles/${encodeURIComponent(id)}/events?limit=100`, { headers: auth });
       const body = (await res.json()) as { events: unknown[] };
       return body.events.length === events ? true : undefined;
     },
@@ -102,10 +87,10 @@ interface TraitBody {
 }
 
 const trait = async (name: string): Promise<TraitBody> =>
-  (await (await fetch(`${service.url}/v1/computed-traits/${name}`, { headers: auth })).json()) as TraitBody;
+  (await (await fetch(`${stack.service.url}/v1/computed-traits/${name}`, { headers: auth })).json()) as TraitBody;
 
 const put = (name: string, body: unknown) =>
-  fetch(`${service.url}/v1/computed-traits/${name}`, {
+  fetch(`${stack.service.url}/v1/computed-traits/${name}`, {
     method: 'PUT',
     headers: { ...auth, 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -124,53 +109,49 @@ const valuesWhen = (id: string, ready: (t: Record<string, unknown>) => boolean, 
 it(
   'backfills stored events, resumes after a restart, and counts later events once',
   () =>
-    withServiceLogs(
-      () => [service],
-      async () => {
-        const a = `bf-a-${scope.id}`;
-        const b = `bf-b-${scope.id}`;
-        await send(a, [order(a, 10), order(a, 20), order(a, 5, 'Product Viewed')]);
-        await send(b, [order(b, 7)]);
-        await recorded(a, 3);
-        await recorded(b, 1);
+    stack.withLogs(async () => {
+      const a = `bf-a-${scope.id}`;
+      const b = `bf-b-${scope.id}`;
+      await send(a, [order(a, 10), order(a, 20), order(a, 5, 'Product Viewed')]);
+      await send(b, [order(b, 7)]);
+      await recorded(a, 3);
+      await recorded(b, 1);
 
-        const res = await put('spent', { event: 'Order Completed', aggregation: 'sum', property: 'total' });
-        expect(res.status).toBe(200);
-        expect(((await res.json()) as TraitBody).backfill).toMatchObject({ status: 'waiting', percent: 0 });
-        expect((await put('orders', { event: 'Order Completed', aggregation: 'count' })).status).toBe(200);
+      const res = await put('spent', { event: 'Order Completed', aggregation: 'sum', property: 'total' });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as TraitBody).backfill).toMatchObject({ status: 'waiting', percent: 0 });
+      expect((await put('orders', { event: 'Order Completed', aggregation: 'count' })).status).toBe(200);
 
-        // A restart before the backfill starts: it runs in the next process (its progress is stored).
-        await service.stop();
-        service = await startService('profile-store', PORT, scope.env);
+      // A restart before the backfill starts: it runs in the next process (its progress is stored).
+      await stack.restart();
 
-        // An event while the backfill waits or runs: the live path counts it, the backfill does not again.
-        await send(a, [order(a, 100)]);
+      // An event while the backfill waits or runs: the live path counts it, the backfill does not again.
+      await send(a, [order(a, 100)]);
 
-        const done = await waitFor(
-          async () => {
-            const t = await trait('spent');
-            return t.backfill?.status === 'done' ? t : undefined;
-          },
-          'the backfill of spent done',
-          60_000,
-        );
-        expect(done.backfill).toMatchObject({ status: 'done', percent: 100 });
-        expect(done.backfill?.eventsScanned).toBeGreaterThanOrEqual(4);
-        expect(done.backfill?.profilesUpdated).toBeGreaterThanOrEqual(2);
-        await waitFor(async () => ((await trait('orders')).backfill?.status === 'done' ? true : undefined), 'orders backfilled', 60_000);
+      const done = await waitFor(
+        async () => {
+          const t = await trait('spent');
+          return t.backfill?.status === 'done' ? t : undefined;
+        },
+        'the backfill of spent done',
+        60_000,
+      );
+      expect(done.backfill).toMatchObject({ status: 'done', percent: 100 });
+      expect(done.backfill?.eventsScanned).toBeGreaterThanOrEqual(4);
+      expect(done.backfill?.profilesUpdated).toBeGreaterThanOrEqual(2);
+      await waitFor(async () => ((await trait('orders')).backfill?.status === 'done' ? true : undefined), 'orders backfilled', 60_000);
 
-        expect(await valuesWhen(a, (t) => t['spent'] === 130, 'a backfilled')).toMatchObject({ spent: 130, orders: 3 });
-        expect(await valuesWhen(b, (t) => t['spent'] === 7, 'b backfilled')).toMatchObject({ spent: 7, orders: 1 });
+      expect(await valuesWhen(a, (t) => t['spent'] === 130, 'a backfilled')).toMatchObject({ spent: 130, orders: 3 });
+      expect(await valuesWhen(b, (t) => t['spent'] === 7, 'b backfilled')).toMatchObject({ spent: 7, orders: 1 });
 
-        // After the backfill: live only, once.
-        await send(b, [order(b, 1000)]);
-        expect(await valuesWhen(b, (t) => t['spent'] !== 7, 'b after a later event')).toMatchObject({ spent: 1007, orders: 2 });
-        // Re-putting the same definition keeps its state and does not backfill again.
-        const again = (await (await put('spent', { event: 'Order Completed', aggregation: 'sum', property: 'total' })).json()) as TraitBody;
-        expect(again.backfill?.status).toBe('done');
-        expect((await profile(a))?.computedTraits).toMatchObject({ spent: 130, orders: 3 });
-      },
-    ),
+      // After the backfill: live only, once.
+      await send(b, [order(b, 1000)]);
+      expect(await valuesWhen(b, (t) => t['spent'] !== 7, 'b after a later event')).toMatchObject({ spent: 1007, orders: 2 });
+      // Re-putting the same definition keeps its state and does not backfill again.
+      const again = (await (await put('spent', { event: 'Order Completed', aggregation: 'sum', property: 'total' })).json()) as TraitBody;
+      expect(again.backfill?.status).toBe('done');
+      expect((await profile(a))?.computedTraits).toMatchObject({ spent: 130, orders: 3 });
+    }),
   180_000,
 );
 
