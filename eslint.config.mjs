@@ -38,7 +38,7 @@ export default [
   {
     // Tests and an app's own test support (src/testing, src/app/testing) may also use the shared
     // test helpers (a real stack, waiting on conditions).
-    files: ['**/*.spec.ts', '**/*.integration-spec.ts', 'apps/*/src/testing/**/*.ts', 'apps/*/src/app/testing/**/*.ts'],
+    files: ['**/*.spec.ts', '**/*.integration-spec.ts', '**/src/testing/**/*.ts', '**/src/app/testing/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': ['error', boundaries(true)] },
   },
   {
