@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { identifierKey } from './identifiers';
+import { identifierHash } from '@cdp/contracts';
 
 /**
  * What an erasure remembers of a person: one-way hashes of the erased profile ids and
@@ -9,8 +9,9 @@ export type ErasureSubject = { kind: 'profile'; profileId: string } | { kind: 'i
 
 /** The hash an erased profile id or identifier is remembered by (per workspace, so equal values in two workspaces differ). */
 export function erasureHash(workspaceId: string, subject: ErasureSubject): string {
-  const text = subject.kind === 'profile' ? `profile:${subject.profileId}` : `id:${identifierKey(subject.type, subject.value)}`;
-  return createHash('sha256').update(`${workspaceId}\n${text}`, 'utf8').digest('hex');
+  // An identifier's hash is the key of cdp.privacy.suppressions.v1, so the normalizer finds the same one.
+  if (subject.kind === 'identifier') return identifierHash(workspaceId, subject.type, subject.value);
+  return createHash('sha256').update(`${workspaceId}\nprofile:${subject.profileId}`, 'utf8').digest('hex');
 }
 
 /** The hashes of everything an event could resurrect an erased profile through: its profile id and identifiers. */
