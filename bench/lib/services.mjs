@@ -59,9 +59,14 @@ export function benchScope(partitions) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts dist/apps/<name>/main.js and waits for /health/ready. */
+/**
+ * Starts dist/apps/<name>/main.js and waits for /health/ready. With CDP_BENCH_PROFILE_DIR set,
+ * each service writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
+ */
 export async function startService(root, name, port, env) {
-  const child = spawn(process.execPath, [join(root, 'dist', 'apps', name, 'main.js')], {
+  const profileDir = process.env.CDP_BENCH_PROFILE_DIR;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...profile, join(root, 'dist', 'apps', name, 'main.js')], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
