@@ -34,12 +34,12 @@ export interface Principal {
 
 export const DEMO_WORKSPACE = 'demo';
 export const DEMO_SOURCE = 'demo-source';
-const CACHE_MS = 30_000;
 
 /**
  * Workspaces and their keys (collections `workspaces` and `api_keys`). A key is looked up by
  * its hash alone: the key is what names the workspace, so this is the one read not scoped by
- * a workspace id. Verified keys are cached briefly; revocation takes effect within CACHE_MS.
+ * a workspace id. Verified keys are cached briefly (CDP_KEY_CACHE_MS); a revocation made on
+ * another instance takes effect here within that time.
  */
 @Injectable()
 export class AccessService implements OnModuleInit {
@@ -47,6 +47,7 @@ export class AccessService implements OnModuleInit {
   private readonly keys: Collection<KeyRecord>;
   private readonly workspaces: Collection<WorkspaceRecord>;
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
+  private readonly lookups = new Map<string, Promise<Principal | null>>();
 
   constructor(
     mongo: MongoConnection,
@@ -94,24 +95,46 @@ export class AccessService implements OnModuleInit {
     );
   }
 
-  /** The principal a key stands for, or null when unknown, revoked or of another kind. */
+  /**
+   * The principal a key stands for, or null when unknown, revoked or of another kind. An expired
+   * cache entry is still answered while it is looked up again in the background, so a database
+   * outage does not stop ingestion for known keys (their revocation then waits for the database).
+   */
   async verify(key: string, kind: KeyKind): Promise<Principal | null> {
     const id = hashKey(key);
     const cached = this.cache.get(id);
-    const now = Date.now();
     let principal: Principal | null;
-    if (cached && cached.until > now) {
-      principal = cached.principal;
+    if (!cached) {
+      principal = await this.lookup(id);
     } else {
-      const record = await this.keys.findOne({ _id: id });
-      principal =
-        record && !record.revokedAt
-          ? { keyId: keyIdOf(id), workspaceId: record.workspaceId, kind: record.kind, scopes: record.scopes, sourceId: record.sourceId }
-          : null;
-      if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(id, { principal, until: now + CACHE_MS });
+      if (cached.until <= Date.now())
+        this.lookup(id).catch((e: unknown) =>
+          this.logger.warn(`key ${keyIdOf(id)}: lookup failed, its cached answer stands: ${e instanceof Error ? e.message : String(e)}`),
+        );
+      principal = cached.principal;
     }
     return principal?.kind === kind ? principal : null;
+  }
+
+  /** Reads a key and caches the answer; concurrent lookups of one key share one read. */
+  private lookup(id: string): Promise<Principal | null> {
+    let pending = this.lookups.get(id);
+    if (!pending) {
+      pending = this.keys
+        .findOne({ _id: id })
+        .then((record) => {
+          const principal =
+            record && !record.revokedAt
+              ? { keyId: keyIdOf(id), workspaceId: record.workspaceId, kind: record.kind, scopes: record.scopes, sourceId: record.sourceId }
+              : null;
+          if (this.cache.size > 10_000) this.cache.clear();
+          this.cache.set(id, { principal, until: Date.now() + this.config.CDP_KEY_CACHE_MS });
+          return principal;
+        })
+        .finally(() => this.lookups.delete(id));
+      this.lookups.set(id, pending);
+    }
+    return pending;
   }
 
   /** Drops a key from this instance's cache, so that its revocation takes effect here at once. */

@@ -1,3 +1,4 @@
 export * from './mongo.module';
 export * from './workspace-repository';
 export * from './index-bootstrap';
+export * from './unavailable.filter';

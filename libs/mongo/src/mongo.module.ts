@@ -1,9 +1,10 @@
 import { DynamicModule, Global, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
 import { Db, MongoClient } from 'mongodb';
 import { databaseName, HealthRegistry, PlatformConfig } from '@cdp/platform';
 import { ClientWatchdog } from './client-watchdog';
 import { IndexBootstrap } from './index-bootstrap';
+import { DatabaseUnavailableFilter } from './unavailable.filter';
 
 const CLIENT_OPTIONS = { retryWrites: false, serverSelectionTimeoutMS: 5_000 } as const;
 /** How often the watchdog checks the shared client (see ClientWatchdog). */
@@ -64,6 +65,11 @@ async function pingOnce(url: string): Promise<void> {
 @Module({})
 export class MongoModule {
   static forRoot(): DynamicModule {
-    return { module: MongoModule, imports: [DiscoveryModule], providers: [MongoConnection, IndexBootstrap], exports: [MongoConnection] };
+    return {
+      module: MongoModule,
+      imports: [DiscoveryModule],
+      providers: [MongoConnection, IndexBootstrap, { provide: APP_FILTER, useClass: DatabaseUnavailableFilter }],
+      exports: [MongoConnection],
+    };
   }
 }

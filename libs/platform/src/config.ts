@@ -113,6 +113,13 @@ export class PlatformConfig {
   @IsBoolean({ message: 'CDP_DEMO_WORKSPACE must be true or false' })
   CDP_DEMO_WORKSPACE = true;
 
+  /** How long a verified key is trusted before it is read again (revocations made elsewhere wait this long). */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  CDP_KEY_CACHE_MS = 30_000;
+
   /** Unset means the admin API is off. */
   @IsOptional()
   @IsString()

@@ -2,3 +2,4 @@ export * from './wait-for';
 export * from './stack-env';
 export * from './service-process';
 export * from './topic-reader';
+export * from './tcp-proxy';
