@@ -29,7 +29,7 @@ export interface NotCondition {
 
 /**
  * A condition on one profile trait. `value` is absent for `exists`, a list for `in`, a regular
- * expression (see pattern.ts for what is accepted) for `matches`. `flags` is only for `matches`:
+ * expression (see @cdp/safe-regex for what is accepted) for `matches`. `flags` is only for `matches`:
  * `i` (case-insensitive) or absent.
  */
 export interface TraitCondition {

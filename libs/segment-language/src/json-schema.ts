@@ -24,7 +24,7 @@ const flags = { enum: [...PATTERN_FLAGS] };
  * `validateDefinition` accepts exactly what this schema accepts, plus four rules a schema cannot
  * state: `between.from` is longer ago than `between.to`, nesting is at most `Limits.maxDepth`
  * deep, a definition has at most `Limits.maxNodes` conditions, and a `matches` pattern is a valid
- * regular expression that cannot backtrack badly (pattern.ts) (property-tested).
+ * regular expression that cannot backtrack badly (@cdp/safe-regex) (property-tested).
  */
 export const SEGMENT_DEFINITION_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
