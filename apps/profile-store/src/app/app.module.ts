@@ -7,6 +7,7 @@ import { ComputedTraitsController } from './computed-traits.controller';
 import { ComputedTraitsRepository } from './computed-traits.repository';
 import { ErasuresRepository } from './erasures.repository';
 import { ProfilePipelineConsumer } from './pipeline.consumer';
+import { ProfileChangePublisher } from './profile-change.publisher';
 import { ProfileEraser } from './profile-eraser';
 import { ProfileExporter } from './profile-export';
 import { ProfileIdentifiersRepository } from './profile-identifiers.repository';
@@ -52,6 +53,7 @@ import { TimelineSweeper } from './timeline-sweeper';
     ProfileSettingsRepository,
     TimelineSweeper,
     ProfilePipelineConsumer,
+    ProfileChangePublisher,
   ],
 })
 export class AppModule {}

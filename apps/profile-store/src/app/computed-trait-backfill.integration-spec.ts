@@ -1,5 +1,5 @@
 import { MongoClient } from 'mongodb';
-import { type ResolvedEvent } from '@cdp/contracts';
+import { type ProfileChange, type ResolvedEvent } from '@cdp/contracts';
 import type { MongoConnection } from '@cdp/mongo';
 import { emptyProfile } from '@cdp/profile-model';
 import { testScope, waitFor } from '@cdp/testing';
@@ -14,6 +14,7 @@ import {
 import { ComputedTraitBackfill } from './computed-trait-backfill';
 import { TimelineScan } from './computed-trait-backfill.repository';
 import { ComputedTraitsRepository } from './computed-traits.repository';
+import type { ChangeSink } from './profile-change.publisher';
 import { ProfilesRepository } from './profiles.repository';
 import { TimelineRepository } from './timeline.repository';
 import {
@@ -37,7 +38,7 @@ const auth = AUTH;
 let stack: ProfileStoreStack;
 
 beforeAll(async () => {
-  stack = await startProfileStoreStack(scope, { port: randomPortBase() + 6, clientId: 'ct-backfill-it' });
+  stack = await startProfileStoreStack(scope, { port: randomPortBase() + 6, clientId: 'ct-backfill-it', readChanges: true });
 }, 120_000);
 
 afterAll(() => stack?.stop());
@@ -143,6 +144,15 @@ it(
 
       expect(await valuesWhen(a, (t) => t['spent'] === 130, 'a backfilled')).toMatchObject({ spent: 130, orders: 3 });
       expect(await valuesWhen(b, (t) => t['spent'] === 7, 'b backfilled')).toMatchObject({ spent: 7, orders: 1 });
+      // The backfill told the segmenter: an update with no event, carrying the backfilled value.
+      await waitFor(
+        () =>
+          stack.changes.records.some(
+            ({ value: c }) => c.profileId === b && c.eventName === null && JSON.parse(c.computedTraits).spent === 7,
+          ),
+        'a profile change of b from the backfill',
+        30_000,
+      );
 
       // After the backfill: live only, once.
       await send(b, [order(b, 1000)]);
@@ -194,14 +204,24 @@ describe('resuming a backfill that stopped between batches (real FerretDB, no se
     await definitions.put(ws, def, Date.now());
     const sk = stateKey(def);
     const backfilling = { ...def, backfilling: true };
+    // The changes each worker produces, as the segmenter would read them.
+    const emitted: ProfileChange[] = [];
+    const sink: ChangeSink = { publish: async (changes) => void emitted.push(...changes.map((c) => c.change)) };
+    const emittedSpent = () => emitted.splice(0).map((c) => [c.profileId, c.change, c.eventName, JSON.parse(c.computedTraits).spent]);
 
     // A worker applied pages 1 and 2 but saved only page 1's cursor, then died (its lease has lapsed).
-    const crashed = new ComputedTraitBackfill(definitions, profiles, mongo, 2);
+    const crashed = new ComputedTraitBackfill(definitions, profiles, mongo, sink, 2);
     const pages: TimelineEvent[][] = [];
     for await (const page of new TimelineScan(mongo).pages(ws, null, 2)) pages.push(page);
     expect(pages.map((p) => p.length)).toEqual([2, 2, 2]);
     for (const page of pages.slice(0, 2)) await crashed.applyBatch(ws, backfilling, page, page[page.length - 1]?.id ?? '');
     const firstEnd = pages[0]?.[1]?.id ?? '';
+    expect(emittedSpent()).toEqual([
+      ['p1', 'updated', null, 1],
+      ['p2', 'updated', null, 2],
+      ['p1', 'updated', null, 1 + 3],
+      ['p3', 'updated', null, 4],
+    ]);
     expect(
       await definitions.leaseBackfill(ws, 'spent', sk, 'crashed', Date.now(), -1, {
         status: 'running',
@@ -220,7 +240,12 @@ describe('resuming a backfill that stopped between batches (real FerretDB, no se
     ).toBe(true);
     await timeline.record(ws, [{ profileId: 'p2', event: live }]);
 
-    await new ComputedTraitBackfill(definitions, profiles, mongo, 2).tick(Date.now() + 60_000);
+    await new ComputedTraitBackfill(definitions, profiles, mongo, sink, 2).tick(Date.now() + 60_000);
+    // The replayed page changes nothing again, so it emits nothing again.
+    expect(emittedSpent()).toEqual([
+      ['p2', 'updated', null, 2 + 5 + 7],
+      ['p3', 'updated', null, 4 + 6],
+    ]);
 
     const progress = (await definitions.getWithProgress(ws, 'spent'))?.backfill;
     expect(progress).toMatchObject({ status: 'done', eventsScanned: 7, cursor: expect.stringContaining('r-07') });

@@ -1,11 +1,14 @@
 import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { MongoConnection } from '@cdp/mongo';
+import type { ProfileChange } from '@cdp/contracts';
 import type { Profile } from '@cdp/profile-model';
 import { ComputedTraitsRepository, type BackfillJob, type BackfillProgress } from './computed-traits.repository';
 import { TimelineScan } from './computed-trait-backfill.repository';
+import { profileChange } from './profile-change';
+import { ProfileChangePublisher, type ChangeSink } from './profile-change.publisher';
 import { ProfilesRepository } from './profiles.repository';
-import { backfillStates, contribution, type ComputedTraitDefinition, type TimelineEvent } from './user-computed-traits';
+import { backfillStates, contribution, traitValues, type ComputedTraitDefinition, type TimelineEvent } from './user-computed-traits';
 
 /** Timeline events per batch (each batch: one CAS write per profile it touches, then the cursor is saved). */
 export const BACKFILL_BATCH = 500;
@@ -68,6 +71,8 @@ export function matchingByProfile(def: ComputedTraitDefinition, events: readonly
  * the profiles it touches (followed to their survivor) with compare-and-set, then the cursor is
  * saved, so a restart resumes at the last saved batch (a replayed batch is not counted twice: see
  * BackfillMark in user-computed-traits.ts). A lease lets several instances share the work safely.
+ * Each profile it changes gets an `updated` profile change with no event, so that segments
+ * reading computed traits see the backfilled values.
  */
 @Injectable()
 export class ComputedTraitBackfill implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -82,6 +87,7 @@ export class ComputedTraitBackfill implements OnApplicationBootstrap, BeforeAppl
     private readonly definitions: ComputedTraitsRepository,
     private readonly profiles: ProfilesRepository,
     mongo: MongoConnection,
+    @Inject(ProfileChangePublisher) private readonly changes: ChangeSink,
     @Optional() @Inject(BACKFILL_BATCH_SIZE) private readonly batchSize: number = BACKFILL_BATCH,
   ) {
     this.timeline = new TimelineScan(mongo);
@@ -162,7 +168,11 @@ export class ComputedTraitBackfill implements OnApplicationBootstrap, BeforeAppl
     }
   }
 
-  /** Applies one batch to every profile it touches; returns how many profiles changed. */
+  /**
+   * Applies one batch to every profile it touches and produces their changes (before the cursor
+   * moves on: a batch replayed after a crash changes nothing again, so emits nothing again);
+   * returns how many profiles changed.
+   */
   async applyBatch(workspaceId: string, def: ComputedTraitDefinition, events: readonly TimelineEvent[], batchEnd: string): Promise<number> {
     const bySource = matchingByProfile(def, events);
     // A timeline profile id may have been absorbed: its events go to the survivor.
@@ -172,31 +182,41 @@ export class ComputedTraitBackfill implements OnApplicationBootstrap, BeforeAppl
       if (target === null) continue; // erased
       byTarget.set(target, [...(byTarget.get(target) ?? []), ...list]);
     }
-    let updated = 0;
-    for (const [target, list] of byTarget) if (await this.applyToProfile(workspaceId, target, def, list, batchEnd)) updated++;
-    return updated;
+    const changes: ProfileChange[] = [];
+    for (const [target, list] of byTarget) {
+      const change = await this.applyToProfile(workspaceId, target, def, list, batchEnd);
+      if (change) changes.push(change);
+    }
+    await this.changes.publish(changes.map((change) => ({ change })));
+    return changes.length;
   }
 
+  /** The profile's change, or null when the batch changed nothing (already applied, erased). */
   private async applyToProfile(
     workspaceId: string,
     profileId: string,
     def: ComputedTraitDefinition,
     events: readonly TimelineEvent[],
     batchEnd: string,
-  ): Promise<boolean> {
+  ): Promise<ProfileChange | null> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const loaded = await this.profiles.getWithState(workspaceId, profileId);
-      if (!loaded) return false;
+      if (!loaded) return null;
       if (loaded.profile.mergedInto) {
         // Absorbed since it was resolved: the survivor gets the events.
         const target = await this.survivor(workspaceId, loaded.profile.mergedInto);
-        return target === null ? false : this.applyToProfile(workspaceId, target, def, events, batchEnd);
+        return target === null ? null : this.applyToProfile(workspaceId, target, def, events, batchEnd);
       }
-      const next = backfillStates(loaded.custom, def, events, batchEnd, Date.now());
-      if (!next) return false;
+      const now = Date.now();
+      const next = backfillStates(loaded.custom, def, events, batchEnd, now);
+      if (!next) return null;
       // A new version, so a concurrent live write (which read the old one) retries instead of overwriting.
       const profile: Profile = { ...loaded.profile, version: loaded.profile.version + 1 };
-      if (await this.profiles.compareAndSet(profile, loaded.profile.version, next.states)) return true;
+      if (await this.profiles.compareAndSet(profile, loaded.profile.version, next.states)) {
+        // The values a live change would carry now (the definitions being backfilled included).
+        const defs = await this.definitions.cached(workspaceId, now);
+        return profileChange(profile, { kind: 'recomputed' }, now, traitValues(defs, next.states, now));
+      }
     }
     throw new Error(`profile ${profileId}: version conflict after ${MAX_ATTEMPTS} attempts`);
   }

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { recordKey, Topics, type IdentityMerge, type ProfileChange, type ResolvedEvent, type SegmentChange } from '@cdp/contracts';
-import { KafkaGateway, PipelineConsumer, type ChunkContext, type InboundRecord, type Rejection, type TopicCodec } from '@cdp/kafka';
+import { Topics, type IdentityMerge, type ProfileChange, type ResolvedEvent, type SegmentChange } from '@cdp/contracts';
+import { KafkaGateway, PipelineConsumer, type ChunkContext, type InboundRecord, type Rejection } from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { Counter } from 'prom-client';
 import { erasureHash, eventErasureHashes, newestMemberships, type MembershipUpdate } from '@cdp/profile-model';
 import { ComputedTraitsRepository } from './computed-traits.repository';
 import { ErasuresRepository } from './erasures.repository';
 import { ProfileSegmentsRepository } from './profile-segments.repository';
+import { ProfileChangePublisher } from './profile-change.publisher';
 import { ProfileWriter } from './profile-writer';
 import { TimelineRepository } from './timeline.repository';
 import { EventOwnersRepository } from './event-owners.repository';
@@ -23,7 +24,6 @@ type Traced<T> = { change: T; source: InboundRecord | undefined };
  */
 @Injectable()
 export class ProfilePipelineConsumer extends PipelineConsumer {
-  private changes!: TopicCodec<ProfileChange>;
   private readonly suppressedEvents: Counter<'reason'>;
 
   constructor(
@@ -36,6 +36,7 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
     private readonly erasures: ErasuresRepository,
     private readonly definitions: ComputedTraitsRepository,
     private readonly owners: EventOwnersRepository,
+    private readonly publisher: ProfileChangePublisher,
   ) {
     // One consumer group for all three topics (the base class names the group after the service).
     super(kafka, metrics, health, [Topics.resolvedEvents, Topics.identityMerges, Topics.segmentChanges], 'profile-store');
@@ -48,7 +49,7 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
   }
 
   protected async prepare(): Promise<void> {
-    this.changes = await this.kafka.codec(Topics.profileChanges);
+    await this.publisher.prepare();
   }
 
   protected async handle(records: InboundRecord[], context: ChunkContext): Promise<Rejection[]> {
@@ -202,17 +203,10 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
     await this.emit(changes);
   }
 
-  private async emit(changes: Traced<ProfileChange>[]): Promise<void> {
-    if (changes.length === 0) return;
-    const records = await Promise.all(
-      changes.map(async ({ change, source }) => ({
-        topic: this.changes.topic,
-        key: recordKey(change.workspaceId, change.profileId),
-        value: await this.changes.encode(change),
-        headers: source ? this.traceHeaders(source) : undefined,
-      })),
+  private emit(changes: Traced<ProfileChange>[]): Promise<void> {
+    return this.publisher.publish(
+      changes.map(({ change, source }) => ({ change, headers: source ? this.traceHeaders(source) : undefined })),
     );
-    await this.kafka.producer.send(records);
   }
 
   private async decode<T>(record: InboundRecord): Promise<Decoded<T> | Rejection> {

@@ -3,7 +3,9 @@ import { computedTraits, plainTraits, type JsonValue, type Profile } from '@cdp/
 
 export type ChangeCause =
   | { kind: 'event'; event: ResolvedEvent; created: boolean; changedTraits: string[] }
-  | { kind: 'merge'; absorbedProfileIds: string[]; changedTraits: string[]; messageId: string | null; receivedAt: number | null };
+  | { kind: 'merge'; absorbedProfileIds: string[]; changedTraits: string[]; messageId: string | null; receivedAt: number | null }
+  /** A computed trait backfilled over stored events: an update with no event of its own. */
+  | { kind: 'recomputed' };
 
 /**
  * The ProfileChange record for a profile's state after a change (full current traits); `custom`
@@ -20,11 +22,23 @@ export function profileChange(
     profileId: profile.profileId,
     version: profile.version,
     changedAt,
-    changedTraits: cause.changedTraits,
+    changedTraits: cause.kind === 'recomputed' ? [] : cause.changedTraits,
     traits: JSON.stringify(plainTraits(profile.traits)),
     computedTraits: JSON.stringify({ ...custom, ...computedTraits(profile) }),
     identifiers: profile.identifiers.map(({ type, value }) => ({ type, value })),
   };
+  if (cause.kind === 'recomputed') {
+    return {
+      ...base,
+      change: 'updated',
+      absorbedProfileIds: [],
+      messageId: null,
+      eventName: null,
+      eventTimestamp: null,
+      eventProperties: null,
+      receivedAt: null,
+    };
+  }
   if (cause.kind === 'merge') {
     return {
       ...base,
