@@ -90,6 +90,17 @@ describe('normalizeRegulationIdentifiers', () => {
     ]);
   });
 
+  it('reads phones as the normalizer stores them: valid ones in E.164, others as given', () => {
+    expect(
+      normalizeRegulationIdentifiers([
+        { type: 'phone', value: '+49 151 2345 6789' },
+        { type: 'phone', value: '+4915123456789' },
+        { type: 'phone', value: '(415) 555-2671' },
+        { type: 'phone', value: ' 12 ' },
+      ]).map((i) => i.value),
+    ).toEqual(['+4915123456789', '+14155552671', '12']);
+  });
+
   it('is idempotent and never yields two equal keys', () => {
     const identifier = fc.record({ type: fc.constantFrom('email', 'user_id', 'phone'), value: fc.string() });
     fc.assert(
