@@ -1,4 +1,4 @@
-import { type ProfileChange, type SegmentChange } from '@cdp/contracts';
+import { Topics, type DeadLetter, type ProfileChange, type SegmentChange } from '@cdp/contracts';
 import { testScope, TopicReader, waitFor } from '@cdp/testing';
 import { AUTH, DEMO_WS, profileChange, randomPortBase, startSegmenterStack, type SegmenterStack } from './testing/segmenter-stack';
 
@@ -8,7 +8,8 @@ import { AUTH, DEMO_WS, profileChange, randomPortBase, startSegmenterStack, type
  * (its order becomes too old); a consent segment entered when consent is granted and left when it
  * is withdrawn; the daily size history kept by the transitions' counters; a per-segment output
  * topic; the published JSON Schema; a `matches` segment entered by a matching profile, and a
- * pattern that could backtrack catastrophically refused with a 400.
+ * pattern that could backtrack catastrophically refused with a 400; a computed-trait segment entered
+ * and exited as the computed trait moves (and a bad computedTraits dead-lettered).
  */
 const scope = testScope('segconditions');
 const WS = DEMO_WS;
@@ -165,6 +166,54 @@ it('a matches segment is entered by a profile whose trait matches the pattern, a
     });
     expect(text.status).toBe(400);
     expect(((await text.json()) as { offset: number }).offset).toBe(23);
+  }));
+
+it('a computed-trait segment is entered and exited as the computed trait moves, and bad computedTraits are dead-lettered', () =>
+  withLogs(async () => {
+    const segmentId = await createSegment('Big spenders', "computed('total_revenue') > 500");
+    const p = `p-computed-${scope.id}`;
+    const bad = `p-badcomputed-${scope.id}`;
+    const dlq = await new TopicReader<DeadLetter>(`${scope.namespace}${Topics.deadLetters.name}`).start();
+    try {
+      // No changedTraits: a computed trait moves with an event, and the change does not name it.
+      await produce(
+        change(p, 1, { computedTraits: '{"total_revenue": 100}' }),
+        change(bad, 1, { computedTraits: '[1]' }),
+        change(p, 2, { computedTraits: '{"total_revenue": 600}', eventName: 'Page Viewed', messageId: `pv-${p}` }),
+      );
+      await waitForTransition(segmentId, p, 'entered#1');
+      expect(recordsOf(segmentId, p).find((r) => r.change === 'entered')).toMatchObject({ profileVersion: 2 });
+      // A trait of the same name is not the computed trait.
+      await produce(
+        change(p, 3, { traits: '{"total_revenue": 900}', changedTraits: ['total_revenue'], computedTraits: '{"total_revenue": 400}' }),
+      );
+      await waitForTransition(segmentId, p, 'exited#2');
+      expect(transitions(segmentId, p)).toEqual(['entered#1', 'exited#2']);
+      expect(recordsOf(segmentId, p).find((r) => r.change === 'exited')).toMatchObject({ profileVersion: 3 });
+
+      // The snapshot keeps the computed traits: a preview evaluates with them...
+      await produce(change(p, 4, { computedTraits: '{"total_revenue": 700}' }));
+      await waitForTransition(segmentId, p, 'entered#3');
+      const res = await fetch(`${stack.service.url}/v1/segments/preview`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ definition: "computed('total_revenue') >= 700 and computed('total_revenue') < 701" }),
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { sample: string[] }).sample).toContain(p);
+      // ... and so does the backfill of a segment created afterwards.
+      const later = await createSegment('Big spenders backfilled', "computed('total_revenue') >= 700");
+      await waitForTransition(later, p, 'entered#1');
+
+      const letter = await dlq.waitForRecord(
+        (l) => l.reason === 'invalid_computed_traits' && String(l.originalKey) === `${WS}:${bad}`,
+        'the dead letter of the bad computedTraits',
+      );
+      expect(letter.value).toMatchObject({ stage: 'segmenter', workspaceId: WS, message: 'computedTraits is not a JSON object' });
+      expect(recordsOf(segmentId, bad)).toEqual([]);
+    } finally {
+      await dlq.stop();
+    }
   }));
 
 it('publishes the JSON Schema of the definition AST', () =>

@@ -40,6 +40,19 @@ export interface TraitCondition {
   flags?: 'i';
 }
 
+/**
+ * A condition on one computed trait of the profile (built-ins like `first_seen`, `event_count`,
+ * `revenue`, or a workspace's own), read from `EvaluationContext.computed`. Same comparators and
+ * value rules as a trait condition; a missing computed trait is treated like a missing trait.
+ */
+export interface ComputedCondition {
+  op: 'computed';
+  key: string;
+  cmp: Comparator;
+  value?: Scalar | Scalar[];
+  flags?: 'i';
+}
+
 /** A filter on one property of an event; same comparators and value rules as a trait condition. */
 export interface PropertyFilter {
   key: string;
@@ -96,7 +109,15 @@ export interface ConsentCondition {
 /** The trait consent conditions read (a change of it re-evaluates them). */
 export const CONSENT_TRAIT = 'consent';
 
-export type Condition = AndCondition | OrCondition | NotCondition | TraitCondition | EventCondition | SegmentCondition | ConsentCondition;
+export type Condition =
+  | AndCondition
+  | OrCondition
+  | NotCondition
+  | TraitCondition
+  | ComputedCondition
+  | EventCondition
+  | SegmentCondition
+  | ConsentCondition;
 export type ConditionOp = Condition['op'];
 
 /** One event of the profile, as event conditions see it. */
@@ -107,9 +128,14 @@ export interface ProfileEvent {
   properties: Record<string, unknown>;
 }
 
-/** What a definition is evaluated against. Events, memberships and `now` are needed only by event/segment conditions. */
+/**
+ * What a definition is evaluated against. Computed traits, events, memberships and `now` are needed
+ * only by computed/event/segment conditions.
+ */
 export interface EvaluationContext {
   traits: Record<string, unknown>;
+  /** The profile's computed traits; missing means none (a missing computed trait reads like a missing trait). */
+  computed?: Record<string, unknown>;
   /** The profile's events (any order); missing means none. */
   events?: readonly ProfileEvent[];
   /** Ids of the segments the profile is currently a member of. */

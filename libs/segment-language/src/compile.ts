@@ -7,7 +7,7 @@ import {
   type PropertyFilter,
   type Scalar,
 } from './ast';
-import { consentGranted } from './evaluate';
+import { consentGranted, ownValue } from './evaluate';
 import { patternTest } from '@cdp/safe-regex';
 
 /** A compiled condition: the same answer as `evaluate`, with the per-node decisions taken once. */
@@ -43,6 +43,11 @@ export function compilePredicate(condition: Condition): Predicate {
       const { key } = condition;
       const test = compileValueTest(condition);
       return (ctx) => test(Object.hasOwn(ctx.traits, key) ? ctx.traits[key] : undefined);
+    }
+    case 'computed': {
+      const { key } = condition;
+      const test = compileValueTest(condition);
+      return (ctx) => test(ownValue(ctx.computed, key));
     }
     case 'segment': {
       const id = condition.segment;

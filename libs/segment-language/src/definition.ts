@@ -1,5 +1,5 @@
 import type { Condition, EvaluationContext } from './ast';
-import { consentsRead, eventsRead, hasWindow, nextChangeAt, segmentsRead, traitsRead } from './evaluate';
+import { computedRead, consentsRead, eventsRead, hasWindow, nextChangeAt, segmentsRead, traitsRead } from './evaluate';
 import { compilePredicate } from './compile';
 import { parseSegment, printSegment } from './text';
 import { formatIssues, validateDefinition, type ValidationIssue } from './validate';
@@ -27,6 +27,8 @@ export function readDefinition(input: DefinitionInput): ReadResult {
 export interface CompiledDefinition {
   readonly definition: Condition;
   readonly traits: ReadonlySet<string>;
+  /** Computed trait names read (no change names them, so any change of the profile may move these). */
+  readonly computed: ReadonlySet<string>;
   readonly events: ReadonlySet<string>;
   readonly segments: ReadonlySet<string>;
   /** Consent categories read (through the `consent` trait, which is in `traits`). */
@@ -46,6 +48,7 @@ export function compileDefinition(definition: Condition): CompiledDefinition {
   return {
     definition,
     traits,
+    computed: new Set(computedRead(definition)),
     events: new Set(eventsRead(definition)),
     segments: new Set(segmentsRead(definition)),
     consents: new Set(consentsRead(definition)),

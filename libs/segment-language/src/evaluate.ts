@@ -24,7 +24,8 @@ export function evaluate(condition: Condition, context: EvaluationContext): bool
     case 'not':
       return !evaluate(condition.of, context);
     case 'trait':
-      return matchValue(condition, Object.hasOwn(context.traits, condition.key) ? context.traits[condition.key] : undefined);
+    case 'computed':
+      return matchValue(condition, ownValue(condition.op === 'trait' ? context.traits : context.computed, condition.key));
     case 'event':
       return compareCount(condition.count.cmp, countEvents(condition, context), condition.count.value);
     case 'segment':
@@ -33,6 +34,10 @@ export function evaluate(condition: Condition, context: EvaluationContext): bool
       return consentGranted(Object.hasOwn(context.traits, CONSENT_TRAIT) ? context.traits[CONSENT_TRAIT] : undefined, condition.category);
   }
 }
+
+/** A record's own value at `key` (never an inherited one like `constructor`); undefined when missing, or when there is no record. */
+export const ownValue = (record: Record<string, unknown> | undefined, key: string): unknown =>
+  record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -230,6 +235,18 @@ export function consentsRead(condition: Condition): string[] {
     if (c.op === 'consent') categories.add(c.category);
   });
   return [...categories].sort();
+}
+
+/**
+ * The computed trait names a definition reads, sorted. The profile-store does not say which computed
+ * traits changed, so a service re-evaluates such a definition on every profile change.
+ */
+export function computedRead(condition: Condition): string[] {
+  const names = new Set<string>();
+  walk(condition, (c) => {
+    if (c.op === 'computed') names.add(c.key);
+  });
+  return [...names].sort();
 }
 
 /**

@@ -18,6 +18,10 @@ const valueRule = (cmp: string | string[], value: unknown) => ({
   ...(cmp === 'matches' ? {} : { not: { required: ['flags'] } }),
 });
 const flags = { enum: [...PATTERN_FLAGS] };
+/** A `trait` or `computed` condition: a key and a comparison. */
+const compared = (op: 'trait' | 'computed') => ({
+  allOf: [closed(['op', 'key', 'cmp'], { op: { const: op }, key, cmp: { enum: [...COMPARATORS] }, value: {}, flags }), ref('comparison')],
+});
 
 /**
  * The JSON Schema (draft-07) of the definition AST, published at GET /v1/segments/schema.
@@ -34,7 +38,7 @@ export const SEGMENT_DEFINITION_SCHEMA = {
   ...ref('condition'),
   definitions: {
     condition: {
-      oneOf: ['and', 'or', 'not', 'trait', 'event', 'segment', 'consent'].map(ref),
+      oneOf: ['and', 'or', 'not', 'trait', 'computed', 'event', 'segment', 'consent'].map(ref),
     },
     and: closed(['op', 'of'], { op: { const: 'and' }, of: { type: 'array', minItems: 2, items: ref('condition') } }),
     or: closed(['op', 'of'], { op: { const: 'or' }, of: { type: 'array', minItems: 2, items: ref('condition') } }),
@@ -51,12 +55,9 @@ export const SEGMENT_DEFINITION_SCHEMA = {
         valueRule('matches', { type: 'string', minLength: 1, maxLength: PATTERN_LIMITS.maxLength }),
       ],
     },
-    trait: {
-      allOf: [
-        closed(['op', 'key', 'cmp'], { op: { const: 'trait' }, key, cmp: { enum: [...COMPARATORS] }, value: {}, flags }),
-        ref('comparison'),
-      ],
-    },
+    trait: compared('trait'),
+    /** A computed trait: the same comparisons as a trait. */
+    computed: compared('computed'),
     filter: {
       allOf: [closed(['key', 'cmp'], { key, cmp: { enum: [...COMPARATORS] }, value: {}, flags }), ref('comparison')],
     },

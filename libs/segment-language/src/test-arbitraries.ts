@@ -60,6 +60,17 @@ export const trait: fc.Arbitrary<Condition> = fc.constantFrom<Comparator>(...COM
   }
 });
 
+/** Computed trait names: built-ins, a workspace's own, one shared with a trait key (the two must not mix), and any. */
+export const computedKey = fc.oneof(
+  fc.constantFrom('revenue', 'event_count', 'last_seen', 'total_revenue', 'country'),
+  fc.string({ minLength: 1, maxLength: 8 }),
+);
+
+/** A computed condition: every comparison a trait condition has, on a computed trait name. */
+export const computed: fc.Arbitrary<Condition> = fc
+  .tuple(trait, computedKey)
+  .map(([t, k]): Condition => ({ ...(t as Extract<Condition, { op: 'trait' }>), op: 'computed', key: k }));
+
 export const filter: fc.Arbitrary<PropertyFilter> = trait.map((t) => {
   const { op: _op, ...rest } = t as Extract<Condition, { op: 'trait' }>;
   return rest;
@@ -109,6 +120,7 @@ export const { condition } = fc.letrec<{ condition: Condition }>((tie) => ({
   condition: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     trait,
+    computed,
     event,
     segmentRef,
     consent,
@@ -139,25 +151,40 @@ export const consentTrait = fc.oneof(
   consentValue.map((categoryPreferences) => ({ categoryPreferences })),
   scalar,
 );
-export const profile: fc.Arbitrary<EvaluationContext> = fc.record({
-  traits: fc
-    .tuple(
-      fc.dictionary(fc.constantFrom('country', 'plan', 'age', 'tags'), fc.oneof(scalar, patternHit, fc.array(scalar, { maxLength: 3 }))),
-      fc.option(consentTrait, { nil: undefined }),
-    )
-    .map(([traits, c]) => (c === undefined ? traits : { ...traits, consent: c })),
-  events: fc.array(
-    fc.record({
-      name: eventName,
-      // Whole minutes, hours and days ago as well, so that window edges are hit exactly.
-      timestamp: fc.oneof(
-        fc.integer({ min: NOW - 100 * 86_400_000, max: NOW }),
-        fc.tuple(fc.integer({ min: 0, max: 95 }), fc.constantFrom(60_000, 3_600_000, 86_400_000)).map(([n, unit]) => NOW - n * unit),
-      ),
-      properties: fc.dictionary(fc.constantFrom('country', 'plan', 'age', 'tags'), fc.oneof(scalar, patternHit)),
-    }),
-    { maxLength: 6 },
+/** Computed trait values: numbers around the generated bounds, ISO times, and anything a trait can hold. */
+export const computedValues = fc.dictionary(
+  fc.constantFrom('revenue', 'event_count', 'last_seen', 'total_revenue', 'country'),
+  fc.oneof(
+    fc.integer({ min: -100, max: 100 }),
+    fc.integer({ min: 0, max: 2_000_000_000_000 }).map((ms) => new Date(ms).toISOString()),
+    scalar,
+    patternHit,
   ),
-  memberships: fc.subarray(['seg_a', 'seg_b', 'churned']).map((ids) => new Set(ids)),
-  now: fc.constant(NOW),
-});
+);
+export const profile: fc.Arbitrary<EvaluationContext> = fc.record(
+  {
+    // Sometimes absent: a context without computed traits (none).
+    computed: computedValues,
+    traits: fc
+      .tuple(
+        fc.dictionary(fc.constantFrom('country', 'plan', 'age', 'tags'), fc.oneof(scalar, patternHit, fc.array(scalar, { maxLength: 3 }))),
+        fc.option(consentTrait, { nil: undefined }),
+      )
+      .map(([traits, c]) => (c === undefined ? traits : { ...traits, consent: c })),
+    events: fc.array(
+      fc.record({
+        name: eventName,
+        // Whole minutes, hours and days ago as well, so that window edges are hit exactly.
+        timestamp: fc.oneof(
+          fc.integer({ min: NOW - 100 * 86_400_000, max: NOW }),
+          fc.tuple(fc.integer({ min: 0, max: 95 }), fc.constantFrom(60_000, 3_600_000, 86_400_000)).map(([n, unit]) => NOW - n * unit),
+        ),
+        properties: fc.dictionary(fc.constantFrom('country', 'plan', 'age', 'tags'), fc.oneof(scalar, patternHit)),
+      }),
+      { maxLength: 6 },
+    ),
+    memberships: fc.subarray(['seg_a', 'seg_b', 'churned']).map((ids) => new Set(ids)),
+    now: fc.constant(NOW),
+  },
+  { requiredKeys: ['traits', 'events', 'memberships', 'now'] },
+);

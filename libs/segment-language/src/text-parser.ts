@@ -21,8 +21,9 @@ import { describe, fail, SyntaxFailure, tokenize, UNITS, type ParseResult, type 
  * Grammar (keywords are case-insensitive; `not` binds tighter than `and`, `and` tighter than `or`):
  *   expr    := and ('or' and)*
  *   and     := unary ('and' unary)*
- *   unary   := 'not' unary | '(' expr ')' | trait | event | segment | consent
+ *   unary   := 'not' unary | '(' expr ')' | trait | computed | event | segment | consent
  *   trait   := 'trait' '(' string ')' compare
+ *   computed := 'computed' '(' string ')' compare  -- a computed trait, e.g. computed('revenue') > 500
  *   compare := op literal | 'in' list | 'contains' literal | 'starts_with' string | 'exists'
  *            | 'matches' string ('flags' 'i')?  -- a regular expression (@cdp/safe-regex says which are accepted)
  *   event   := 'event' '(' string ')' ('.where' '(' filter ('and' filter)* ')' | '.within' '(' int unit ')'
@@ -106,6 +107,10 @@ class Parser {
         this.next();
         return { op: 'trait', ...this.comparison(this.quoted('the trait key')) };
       }
+      if (this.isWord('computed')) {
+        this.next();
+        return { op: 'computed', ...this.comparison(this.quoted('the computed trait name')) };
+      }
       if (this.isWord('event')) return this.event();
       if (this.isWord('segment')) {
         this.next();
@@ -115,7 +120,11 @@ class Parser {
         this.next();
         return { op: 'consent', category: this.quoted('the consent category') };
       }
-      return fail(t.offset, "a condition: trait('...'), event('...'), segment('...'), consent('...'), 'not' or '('", describe(t));
+      return fail(
+        t.offset,
+        "a condition: trait('...'), computed('...'), event('...'), segment('...'), consent('...'), 'not' or '('",
+        describe(t),
+      );
     } finally {
       this.depth--;
     }

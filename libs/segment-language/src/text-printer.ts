@@ -37,6 +37,8 @@ export function printSegment(condition: Condition): string {
     }
     case 'trait':
       return printComparison(`trait(${quote(condition.key)})`, condition);
+    case 'computed':
+      return printComparison(`computed(${quote(condition.key)})`, condition);
     case 'event': {
       const where = condition.where
         ? `.where(${condition.where.map((f) => printComparison(`property(${quote(f.key)})`, f)).join(' and ')})`

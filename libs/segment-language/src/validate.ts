@@ -33,6 +33,7 @@ const ALLOWED_KEYS: Record<string, readonly string[]> = {
   or: ['op', 'of'],
   not: ['op', 'of'],
   trait: ['op', 'key', 'cmp', 'value', 'flags'],
+  computed: ['op', 'key', 'cmp', 'value', 'flags'],
   event: ['op', 'name', 'where', 'within', 'between', 'count'],
   segment: ['op', 'segment'],
   consent: ['op', 'category'],
@@ -113,8 +114,9 @@ function check(node: unknown, path: string, depth: number, issues: ValidationIss
       return { op: 'consent', category };
     }
     default: {
+      // `trait` and `computed`: the same comparison rules, on a profile trait or a computed trait.
       const filter = checkFilter(node, path, issues);
-      return filter ? { op: 'trait', ...filter } : undefined;
+      return filter ? { op: op === 'computed' ? 'computed' : 'trait', ...filter } : undefined;
     }
   }
 }

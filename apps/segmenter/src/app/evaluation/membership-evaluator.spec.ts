@@ -94,6 +94,21 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 
 describe('MembershipEvaluator', () => {
+  it("evaluates computed conditions against the profile's computed traits, not its traits", async () => {
+    const { evaluator } = fakes();
+    const rich = compileSegments([{ segmentId: 'rich', name: 'rich', definition: def("computed('total_revenue') > 500") }]);
+    const at = (version: number, total: number, traits: Record<string, unknown> = {}) =>
+      evaluator.evaluate(
+        'w',
+        rich,
+        { profileId: 'p', version, traits, computed: { total_revenue: total }, deleted: false, identifiers: [] },
+        new Set(['rich']),
+        { asOf: version, receivedAt: null },
+      );
+    expect((await at(1, 600)).map((c) => c.change)).toEqual(['entered']);
+    expect((await at(2, 400, { total_revenue: 900 })).map((c) => c.change)).toEqual(['exited']);
+  });
+
   it('emits each transition once (repeats keep their membershipVersion), alternating, and ends where a fresh evaluation would', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
@@ -117,6 +132,7 @@ describe('MembershipEvaluator', () => {
               profileId: 'p',
               version: history.length + 1,
               traits: { country: s.country },
+              computed: {},
               deleted: false,
               identifiers: [],
             };

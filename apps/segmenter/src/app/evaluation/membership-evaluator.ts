@@ -13,11 +13,13 @@ import { SegmentSizesRepository } from '../sizes/segment-sizes.repository';
 /** Compare-and-set attempts per membership before the evaluation fails (and its trigger is retried). */
 const MAX_CAS_ATTEMPTS = 5;
 
-/** The profile as evaluated: its latest known version, traits and identifiers. */
+/** The profile as evaluated: its latest known version, traits, computed traits and identifiers. */
 export interface ProfileState {
   profileId: string;
   version: number;
   traits: Record<string, unknown>;
+  /** Its computed traits (built-in and the workspace's own), as the last profile change carried them. */
+  computed: Record<string, unknown>;
   deleted: boolean;
   identifiers: { type: string; value: string }[];
 }
@@ -101,7 +103,13 @@ export class MembershipEvaluator {
       // Never evaluate a membership as of an earlier time than its last transition: a lagging
       // change must not count again an event the timer already saw leave its window.
       const asOf = Math.max(trigger.asOf, state?.lastAsOf ?? 0);
-      const context: EvaluationContext = { traits, events: data?.events ?? [], memberships: members, now: asOf };
+      const context: EvaluationContext = {
+        traits,
+        computed: profile.computed,
+        events: data?.events ?? [],
+        memberships: members,
+        now: asOf,
+      };
       // A deleted profile leaves every segment, whatever its definition says about empty traits.
       const isMember = !profile.deleted && segment.compiled.matches(context);
       const { transition, member } = await this.settle(workspaceId, segment, profile, isMember, { ...trigger, asOf }, state);

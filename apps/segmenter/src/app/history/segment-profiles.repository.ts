@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
+import { parseTraits } from '../membership/transition';
 import { isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
 
 export interface SegmentProfileDocument extends WorkspaceDocument {
@@ -7,6 +8,8 @@ export interface SegmentProfileDocument extends WorkspaceDocument {
   version: number;
   /** JSON text of the current traits (keys may hold '.' or '$'). */
   traits: string;
+  /** JSON text of the current computed traits; absent on snapshots stored before it existed (read as `{}`). */
+  computedTraits?: string;
   deleted: boolean;
   changedAt: number;
   /** The profile's identifiers (copied onto segment changes); absent on snapshots stored before it existed. */
@@ -15,10 +18,15 @@ export interface SegmentProfileDocument extends WorkspaceDocument {
 
 export type ProfileSnapshot = Omit<SegmentProfileDocument, 'workspaceId'>;
 
+/** A snapshot's computed traits as evaluation reads them: `{}` for a snapshot stored before they were kept. */
+export const snapshotComputed = (s: Pick<SegmentProfileDocument, 'computedTraits'>): Record<string, unknown> =>
+  (s.computedTraits === undefined ? null : parseTraits(s.computedTraits)) ?? {};
+
 /**
- * The segmenter's own read model of current profile traits (collection `segment_profiles`), fed
- * from cdp.profiles.changes.v1 and guarded by version, so the timer, backfill and preview need
- * no other service. A deleted profile keeps its document (marked) so an older change cannot revive it.
+ * The segmenter's own read model of current profile traits and computed traits (collection
+ * `segment_profiles`), fed from cdp.profiles.changes.v1 and guarded by version, so the timer,
+ * backfill and preview need no other service. A deleted profile keeps its document (marked) so an
+ * older change cannot revive it.
  */
 @Injectable()
 export class SegmentProfilesRepository extends WorkspaceRepository<SegmentProfileDocument> {

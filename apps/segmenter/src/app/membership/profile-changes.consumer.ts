@@ -12,9 +12,9 @@ import { parseTraits, segmentsToEvaluate } from './transition';
 
 /**
  * cdp.profiles.changes.v1 -> segment evaluation -> cdp.segments.changes.v1.
- * Per change: the trait snapshot and (if a segment counts it) the event are stored, then the
- * memberships are evaluated and written, the records produced, and only then the offsets
- * committed; a redelivered change re-emits the transition it caused (see README).
+ * Per change: the snapshot (traits and computed traits) and (if a segment counts it) the event
+ * are stored, then the memberships are evaluated and written, the records produced, and only
+ * then the offsets committed; a redelivered change re-emits the transition it caused (see README).
  */
 @Injectable()
 export class ProfileChangesConsumer extends PipelineConsumer {
@@ -78,6 +78,9 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     const deleted = change.change === 'deleted';
     const traits = deleted ? {} : parseTraits(change.traits);
     if (traits === null) return { record, workspaceId, reason: 'invalid_traits', message: 'traits is not a JSON object' };
+    const computed = deleted ? {} : parseTraits(change.computedTraits);
+    if (computed === null)
+      return { record, workspaceId, reason: 'invalid_computed_traits', message: 'computedTraits is not a JSON object' };
     const segments = await this.catalog.forWorkspace(workspaceId);
     const { eventName, messageId, eventTimestamp } = change;
     // Orders are kept even when no segment counts them: the predictions read them (RFM, churn, clusters).
@@ -100,6 +103,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       profileId,
       version: change.version,
       traits: JSON.stringify(traits),
+      computedTraits: JSON.stringify(computed),
       deleted,
       changedAt: change.changedAt,
       identifiers,
@@ -109,7 +113,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     return this.evaluator.evaluate(
       workspaceId,
       segments,
-      { profileId, version: change.version, traits, deleted, identifiers },
+      { profileId, version: change.version, traits, computed, deleted, identifiers },
       new Set(direct.map((s) => s.segmentId)),
       { asOf: change.changedAt, receivedAt: change.receivedAt },
     );

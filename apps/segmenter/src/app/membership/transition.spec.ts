@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { parseSegment } from '@cdp/segment-language';
+import { compileSegments } from '../segments/segment-catalog';
 import {
   decide,
   earlierFor,
@@ -151,6 +153,7 @@ describe('segmentsToEvaluate', () => {
     name: segmentId,
     readsAny: (c: readonly string[]) => c.some((k) => keys.includes(k)),
     events: new Set(segmentId === 'c' ? ['Order Completed'] : []),
+    computed: new Set<string>(),
   });
   const segments = [seg('a', ['country']), seg('b', ['plan', 'age']), seg('c', ['email'])];
 
@@ -161,6 +164,31 @@ describe('segmentsToEvaluate', () => {
     expect(updated([])).toEqual([]);
     expect(updated([], 'Order Completed')).toEqual(['c']);
     expect(updated(['country'], 'Page Viewed')).toEqual(['a']);
+  });
+
+  it('takes every segment reading a computed trait on any update (no change names its computed traits)', () => {
+    const def = (text: string) => {
+      const r = parseSegment(text);
+      if (!r.ok) throw new Error(r.error.message);
+      return r.definition;
+    };
+    const { ordered } = compileSegments([
+      { segmentId: 'rich', name: 'rich', definition: def("computed('total_revenue') > 500") },
+      { segmentId: 'nested', name: 'nested', definition: def("trait('plan') = 'pro' or not computed('event_count') < 3") },
+      { segmentId: 'plan', name: 'plan', definition: def("trait('plan') = 'pro'") },
+      // A trait that happens to share a computed trait's name is still a trait.
+      { segmentId: 'named', name: 'named', definition: def("trait('total_revenue') > 500") },
+      { segmentId: 'orders', name: 'orders', definition: def("event('Order Completed').count() >= 2") },
+    ]);
+    const updated = (changedTraits: string[], eventName: string | null = null) =>
+      segmentsToEvaluate(ordered, { change: 'updated', changedTraits, eventName })
+        .map((s) => s.segmentId)
+        .sort();
+    expect(updated([])).toEqual(['nested', 'rich']);
+    expect(updated(['plan'])).toEqual(['nested', 'plan', 'rich']);
+    expect(updated(['total_revenue'])).toEqual(['named', 'nested', 'rich']);
+    expect(updated([], 'Order Completed')).toEqual(['nested', 'orders', 'rich']);
+    expect(segmentsToEvaluate(ordered, { change: 'created', changedTraits: [], eventName: null })).toHaveLength(5);
   });
 
   it.each(['created', 'merged', 'deleted'] as const)('takes every segment on %s', (change) => {

@@ -135,13 +135,17 @@ export interface SegmentRule {
   readsAny(changedTraits: readonly string[]): boolean;
   /** Event names its event conditions count. */
   events: ReadonlySet<string>;
+  /** Computed trait names its conditions read. */
+  computed: ReadonlySet<string>;
 }
 
 /**
  * The segments a profile change can move directly. Created and merged profiles may match
- * anything; an update only matters to segments that read a changed trait or count the change's
- * event; a deletion exits every segment, which the caller checks against stored memberships.
- * (Segments reading the membership of a moved segment are the evaluator's business.)
+ * anything; an update only matters to segments that read a changed trait, count the change's
+ * event or read any computed trait (computed values move with most events, and no change names
+ * the computed traits that moved); a deletion exits every segment, which the caller checks
+ * against stored memberships. (Segments reading the membership of a moved segment are the
+ * evaluator's business.)
  */
 export function segmentsToEvaluate<S extends SegmentRule>(
   segments: readonly S[],
@@ -149,7 +153,7 @@ export function segmentsToEvaluate<S extends SegmentRule>(
 ): S[] {
   if (change.change === 'updated') {
     const event = change.eventName;
-    return segments.filter((s) => s.readsAny(change.changedTraits) || (event !== null && s.events.has(event)));
+    return segments.filter((s) => s.computed.size > 0 || s.readsAny(change.changedTraits) || (event !== null && s.events.has(event)));
   }
   return [...segments];
 }

@@ -2,7 +2,7 @@ import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationB
 import { randomBytes } from 'node:crypto';
 import { MembershipEvaluator } from '../evaluation/membership-evaluator';
 import { SegmentChangePublisher } from '../evaluation/segment-change-publisher';
-import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
+import { SegmentProfilesRepository, snapshotComputed } from '../history/segment-profiles.repository';
 import { parseTraits } from '../membership/transition';
 import { SegmentCatalog } from '../segments/segment-catalog';
 import { SegmenterConfig } from '../segmenter.config';
@@ -72,7 +72,14 @@ export class SegmentTimer implements OnApplicationBootstrap, BeforeApplicationSh
       const changes = await this.evaluator.evaluate(
         workspaceId,
         segments,
-        { profileId, version: snapshot.version, traits, deleted: snapshot.deleted, identifiers: snapshot.identifiers ?? [] },
+        {
+          profileId,
+          version: snapshot.version,
+          traits,
+          computed: snapshotComputed(snapshot),
+          deleted: snapshot.deleted,
+          identifiers: snapshot.identifiers ?? [],
+        },
         new Set([segmentId]),
         // As of the due time, not of now: a retried entry evaluates, and decides, exactly the same.
         { asOf: entry.dueAt, receivedAt: null },

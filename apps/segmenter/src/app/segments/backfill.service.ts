@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { MembershipEvaluator, segmentIdsOf } from '../evaluation/membership-evaluator';
 import { SegmentChangePublisher } from '../evaluation/segment-change-publisher';
-import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
+import { SegmentProfilesRepository, snapshotComputed } from '../history/segment-profiles.repository';
 import { parseTraits } from '../membership/transition';
 import { SegmenterConfig } from '../segmenter.config';
 import { SegmentCatalog, type WorkspaceSegments } from './segment-catalog';
@@ -74,6 +74,7 @@ export class BackfillService {
                   profileId: p.profileId,
                   version: p.version,
                   traits: parseTraits(p.traits) ?? {},
+                  computed: snapshotComputed(p),
                   deleted: p.deleted,
                   identifiers: p.identifiers ?? [],
                 },

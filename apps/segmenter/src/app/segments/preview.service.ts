@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { compileDefinition, type Condition } from '@cdp/segment-language';
 import { MembershipEvaluator } from '../evaluation/membership-evaluator';
-import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
+import { SegmentProfilesRepository, snapshotComputed } from '../history/segment-profiles.repository';
 import { parseTraits } from '../membership/transition';
 
 export interface PreviewResult {
@@ -37,7 +37,7 @@ export class PreviewService {
         const d = data.get(p.profileId);
         const memberships = new Set([...(d?.memberships.values() ?? [])].filter((m) => m.member).map((m) => m.segmentId));
         const traits = { ...(parseTraits(p.traits) ?? {}), ...d?.predicted };
-        if (compiled.matches({ traits, events: d?.events ?? [], memberships, now })) {
+        if (compiled.matches({ traits, computed: snapshotComputed(p), events: d?.events ?? [], memberships, now })) {
           result.count++;
           if (result.sample.length < sampleSize) result.sample.push(p.profileId);
         }

@@ -66,6 +66,7 @@ export function compileSegments(
       compiled: c,
       readsAny: c.readsAny,
       events: c.events,
+      computed: c.computed,
       version: d.version ?? 1,
       outputTraits: d.outputTraits ?? [],
       outputTopic: d.outputTopic ?? null,
