@@ -1,4 +1,5 @@
 import { testScope, waitFor } from '@cdp/testing';
+import { PiiCipher } from './app/privacy/pii-crypto';
 import { DEMO_WS, json, metricsOf, startNormalizerStack, type NormalizerStack } from './testing/normalizer-stack';
 
 /**
@@ -10,12 +11,13 @@ const scope = testScope('normapi');
 // The demo workspace of the scope's own database, with its API key.
 const WS = DEMO_WS;
 const OTHER = `other${scope.id}`;
+const PII_KEY = Buffer.alloc(32, 42).toString('base64');
 const ORDER_SCHEMA = { type: 'object', required: ['total'], properties: { total: { type: 'number' } } };
 
 let stack: NormalizerStack;
 
 beforeAll(async () => {
-  stack = await startNormalizerStack(scope);
+  stack = await startNormalizerStack(scope, { env: { CDP_PII_ENCRYPTION_KEY: PII_KEY } });
 }, 120_000);
 
 afterAll(() => stack?.stop());
@@ -140,7 +142,7 @@ it('dead-letters a blocked event, lists it by reason, and a replay after the fix
     expect((await api('POST', '/v1/dlq/replay', { reason: 'x', limit: 0 })).status).toBe(400);
   }));
 
-it('drops events without the consent the workspace requires, and hashes or drops PII fields before producing', () =>
+it('drops events without the consent the workspace requires, and hashes, encrypts or drops PII fields before producing', () =>
   withLogs(async () => {
     const settings = await json(
       await api('PUT', '/v1/settings', {
@@ -151,6 +153,7 @@ it('drops events without the consent the workspace requires, and hashes or drops
         pii: [
           { path: 'traits.email', action: 'hash' },
           { path: 'traits.phone', action: 'drop' },
+          { path: 'traits.nickname', action: 'encrypt' },
         ],
       }),
     );
@@ -164,6 +167,7 @@ it('drops events without the consent the workspace requires, and hashes or drops
       pii: [
         { path: 'traits.email', action: 'hash' },
         { path: 'traits.phone', action: 'drop' },
+        { path: 'traits.nickname', action: 'encrypt' },
       ],
     });
     expect(JSON.stringify(await json(await api('GET', '/v1/settings')))).not.toMatch(/salt/i);
@@ -174,7 +178,7 @@ it('drops events without the consent the workspace requires, and hashes or drops
     const key = `${WS}:person`;
     const analytics = { consent: { categoryPreferences: { analytics: true, marketing: false } } };
     const ids = { first: `m-pii1-${scope.id}`, second: `m-pii2-${scope.id}`, order: `m-order-${scope.id}`, none: `m-none-${scope.id}` };
-    const traits = { email: 'Jane@Example.com', phone: '+14155552671', plan: 'pro' };
+    const traits = { email: 'Jane@Example.com', phone: '+14155552671', plan: 'pro', nickname: 'JJ' };
     await sendJson(key, { type: 'identify', userId: 'person', messageId: ids.first, traits, context: analytics });
     await sendJson(key, {
       type: 'track',
@@ -189,9 +193,13 @@ it('drops events without the consent the workspace requires, and hashes or drops
 
     const second = await stack.normalized.waitForRecord((e) => e.messageId === ids.second, 'the second identify');
     const first = await stack.normalized.waitForRecord((e) => e.messageId === ids.first, 'the first identify');
-    const hashed = JSON.parse(first.value.traits) as Record<string, unknown>;
+    const { nickname, ...hashed } = JSON.parse(first.value.traits) as Record<string, unknown>;
     expect(hashed).toEqual({ email: expect.stringMatching(/^[0-9a-f]{64}$/), plan: 'pro' });
-    expect(JSON.parse(second.value.traits)).toEqual(hashed);
+    // Encrypted with the workspace's key: readable with it, a fresh ciphertext per event.
+    expect(new PiiCipher(Buffer.from(PII_KEY, 'base64')).decrypt(WS, nickname as string)).toBe('JJ');
+    const { nickname: again, ...hashedAgain } = JSON.parse(second.value.traits) as Record<string, unknown>;
+    expect(hashedAgain).toEqual(hashed);
+    expect(again).not.toBe(nickname);
     expect(JSON.stringify(stack.normalized.records.filter((r) => r.value.workspaceId === WS))).not.toContain('jane@example.com');
     // Dropped, not dead-lettered: neither the marketing-less order nor the page without any consent.
     expect(copiesOf(ids.order)).toHaveLength(0);

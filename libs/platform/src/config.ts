@@ -9,6 +9,7 @@ export const SECRET_FIELDS = new Set([
   'MONGO_URL',
   'KAFKA_SASL_PASSWORD',
   'SCHEMA_REGISTRY_PASSWORD',
+  'CDP_PII_ENCRYPTION_KEY',
 ]);
 
 const toBoolean = ({ value }: { value: unknown }): unknown =>

@@ -2,7 +2,8 @@ import { Module } from '@nestjs/common';
 import { AccessModule } from '@cdp/access';
 import { KafkaModule } from '@cdp/kafka';
 import { MongoModule } from '@cdp/mongo';
-import { PlatformConfig, PlatformModule } from '@cdp/platform';
+import { PlatformModule } from '@cdp/platform';
+import { NormalizerConfig } from './normalizer.config';
 import { SettingsController } from './api/settings.controller';
 import { TrackingPlansController } from './api/tracking-plans.controller';
 import { DedupeRepository } from './dedupe.repository';
@@ -17,7 +18,7 @@ import { TrackingPlansRepository } from './tracking-plans.repository';
 
 @Module({
   imports: [
-    PlatformModule.forRoot({ service: 'normalizer', defaultPort: 3002, config: PlatformConfig }),
+    PlatformModule.forRoot({ service: 'normalizer', defaultPort: 3002, config: NormalizerConfig }),
     KafkaModule.forRoot(),
     MongoModule.forRoot(),
     AccessModule,

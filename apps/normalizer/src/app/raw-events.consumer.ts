@@ -7,7 +7,9 @@ import { HealthRegistry, Metrics } from '@cdp/platform';
 import { claimsOf, isDuplicate, positionOf, type Candidate } from './dedupe';
 import { DEDUPE_WINDOW_MS, DedupeRepository } from './dedupe.repository';
 import { hasConsent } from './privacy/consent';
+import { NormalizerConfig } from './normalizer.config';
 import { applyPii } from './privacy/pii';
+import { PiiCipher } from './privacy/pii-crypto';
 import { rawFromJson } from './raw-from-json';
 import { SettingsRepository, type WorkspaceSettings } from './settings.repository';
 import { eventIdentifierHashes, parseObject, type IdentifierSource } from './suppression/suppressed-identifiers';
@@ -33,6 +35,8 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
   private out!: TopicCodec<NormalizedEvent>;
   private readonly duplicates: Counter<'topic'>;
   private readonly outcomes: Counter<'outcome' | 'reason'>;
+  /** The PII `encrypt` action's cipher; null without CDP_PII_ENCRYPTION_KEY (then encrypted fields are dropped). */
+  private readonly cipher: PiiCipher | null;
   private readonly stageSeconds: Histogram<'stage'>;
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -44,8 +48,10 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
     private readonly settings: SettingsRepository,
     private readonly plans: TrackingPlansRepository,
     private readonly suppressions: SuppressionsRepository,
+    config: NormalizerConfig,
   ) {
     super(kafka, metrics, health, [Topics.rawEvents], 'normalizer');
+    this.cipher = PiiCipher.fromBase64(config.CDP_PII_ENCRYPTION_KEY);
     this.duplicates = new Counter({
       name: 'cdp_normalizer_duplicates_total',
       help: 'Events dropped because another record already carried their workspace + messageId within the dedupe window.',
@@ -131,11 +137,17 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
         e.violations = violations;
       }
       if (settings.pii.length > 0) {
-        const f = applyPii(settings.pii, settings.piiSalt, {
-          traits: JSON.parse(e.traits) as Record<string, unknown>,
-          properties: JSON.parse(e.properties) as Record<string, unknown>,
-          context: JSON.parse(e.context) as Record<string, unknown>,
-        });
+        const { cipher } = this;
+        const encrypt = cipher ? (value: unknown) => cipher.encrypt(e.workspaceId, value) : null;
+        const f = applyPii(
+          settings.pii,
+          { salt: settings.piiSalt, encrypt },
+          {
+            traits: JSON.parse(e.traits) as Record<string, unknown>,
+            properties: JSON.parse(e.properties) as Record<string, unknown>,
+            context: JSON.parse(e.context) as Record<string, unknown>,
+          },
+        );
         e.traits = JSON.stringify(f.traits);
         e.properties = JSON.stringify(f.properties);
         e.context = JSON.stringify(f.context);

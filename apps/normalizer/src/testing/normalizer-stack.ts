@@ -50,6 +50,8 @@ export interface NormalizerStackOptions {
   /** Before the normalizer starts: seed its database (settings, plans). */
   seed?: (mongo: MongoClient) => Promise<void>;
   portBase?: number;
+  /** More environment for the normalizer (e.g. CDP_PII_ENCRYPTION_KEY). */
+  env?: Record<string, string>;
 }
 
 /** Starts the normalizer in `scope` (a `testScope` of the spec, whose ids it may use for workspaces). */
@@ -58,6 +60,7 @@ export async function startNormalizerStack(scope: TestScope, options: Normalizer
   const port = portBase + 2;
   const topic = (def: TopicDef<unknown>): string => `${scope.namespace}${def.name}`;
   const rawTopic = topic(Topics.rawEvents);
+  const env = { ...scope.env, ...options.env };
   const { kafkaBrokers, registryUrl } = stackEndpoints();
   const mongo = await new MongoClient(scope.mongoUrl).connect();
   let producer: Producer | undefined;
@@ -72,7 +75,7 @@ export async function startNormalizerStack(scope: TestScope, options: Normalizer
   };
   try {
     await options.seed?.(mongo);
-    normalizer = await startService('normalizer', port, scope.env);
+    normalizer = await startService('normalizer', port, env);
     const rawCodec: TopicCodec<RawEvent> = await AvroSerde.connect(registryUrl).codec(Topics.rawEvents, rawTopic);
     producer = new Kafka({
       brokers: kafkaBrokers.split(','),
@@ -116,7 +119,7 @@ export async function startNormalizerStack(scope: TestScope, options: Normalizer
         }),
       restart: async () => {
         await stack.normalizer.stop();
-        stack.normalizer = normalizer = await startService('normalizer', port, scope.env);
+        stack.normalizer = normalizer = await startService('normalizer', port, env);
         stack.services[0] = stack.normalizer;
       },
       withLogs: (run) => withServiceLogs(() => stack.services, run),

@@ -28,10 +28,24 @@ describe('parseSettings', () => {
     [{ region: 'DE' }, '"region"'],
     [{ consent: { '*': ['a'] } }, 'consent must be a list'],
     [{ pii: [{ path: 'userId', action: 'hash' }] }, 'pii[0].path'],
+    [
+      {
+        pii: [
+          { path: 'traits.a', action: 'hash' },
+          { path: 'traits.b', action: 'encrypt' },
+        ],
+      },
+      'pii[1].action encrypt needs CDP_PII_ENCRYPTION_KEY',
+    ],
   ])('refuses %j naming the problem', (body, problem) => {
     const parsed = parseSettings(body, DEFAULTS);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.problem).toContain(problem);
+  });
+
+  it('accepts encrypt rules once the normalizer has a key', () => {
+    const pii = [{ path: 'traits.b', action: 'encrypt' }];
+    expect(parseSettings({ pii }, DEFAULTS, true)).toEqual({ ok: true, value: { ...DEFAULTS, pii } });
   });
 
   it('never throws, and what it accepts it accepts again unchanged', () => {

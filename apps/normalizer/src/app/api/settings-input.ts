@@ -8,7 +8,7 @@ export interface SettingsInput {
   anonymizeIp: boolean;
   /** Consent categories events need; an event without them is dropped and counted. */
   consent: ConsentRule[];
-  /** Fields hashed or dropped before the event is produced. */
+  /** Fields hashed, encrypted or dropped before the event is produced. */
   pii: PiiRule[];
 }
 
@@ -18,9 +18,10 @@ const FIELDS = new Set(['defaultRegion', 'anonymizeIp', 'consent', 'pii']);
 
 /**
  * A PUT body as the complete settings (omitted fields take the defaults), or the first problem.
- * The region must be one libphonenumber-js knows, or phones would silently stop being read.
+ * The region must be one libphonenumber-js knows, or phones would silently stop being read;
+ * `encrypt` rules need the normalizer's encryption key (`canEncrypt`).
  */
-export function parseSettings(body: unknown, defaults: SettingsInput): Parsed<SettingsInput> {
+export function parseSettings(body: unknown, defaults: SettingsInput, canEncrypt = false): Parsed<SettingsInput> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, problem: 'the body must be a JSON object' };
   const b = body as Record<string, unknown>;
   const unknown = Object.keys(b).find((k) => !FIELDS.has(k));
@@ -44,6 +45,9 @@ export function parseSettings(body: unknown, defaults: SettingsInput): Parsed<Se
   if (b['pii'] !== undefined) {
     const pii = parsePiiRules(b['pii']);
     if (!pii.ok) return pii;
+    const encrypting = pii.value.findIndex((r) => r.action === 'encrypt');
+    if (encrypting >= 0 && !canEncrypt)
+      return { ok: false, problem: `pii[${encrypting}].action encrypt needs CDP_PII_ENCRYPTION_KEY to be set on the normalizer` };
     value.pii = pii.value;
   }
   return { ok: true, value };

@@ -2,13 +2,21 @@ import { createHmac } from 'node:crypto';
 
 /**
  * The PII policy of a workspace: named fields hashed (HMAC-SHA-256 keyed with the workspace's
- * salt, hex) or dropped before the event leaves the normalizer. A path starts with `traits.`,
+ * salt, hex), encrypted (pii-crypto.ts) or dropped before the event leaves the normalizer. A path starts with `traits.`,
  * `properties.` or `context.`; a `traits.` rule also covers `context.traits` (where the Segment
  * spec puts traits of non-identify calls).
  */
 export interface PiiRule {
   path: string;
-  action: 'hash' | 'drop';
+  action: 'hash' | 'encrypt' | 'drop';
+}
+
+export const PII_ACTIONS: readonly PiiRule['action'][] = ['hash', 'encrypt', 'drop'];
+
+/** What the actions need: the workspace's salt, and its encryption (null when no key is set up: then `encrypt` drops). */
+export interface PiiSecrets {
+  salt: string;
+  encrypt: ((value: unknown) => string) | null;
 }
 
 export const MAX_PII_RULES = 200;
@@ -31,7 +39,7 @@ export function hashValue(salt: string, value: unknown): string {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Applies one rule at `segments` below `root`, in place; a missing path is left alone. */
-function applyAt(root: unknown, segments: string[], action: PiiRule['action'], salt: string): void {
+function applyAt(root: unknown, segments: string[], action: PiiRule['action'], secrets: PiiSecrets): void {
   let node = root;
   for (const segment of segments.slice(0, -1)) {
     // Own properties only: a path through __proto__ must never reach a shared prototype.
@@ -41,18 +49,19 @@ function applyAt(root: unknown, segments: string[], action: PiiRule['action'], s
   const last = segments[segments.length - 1] as string;
   if (!isObject(node) || !Object.hasOwn(node, last)) return;
   const value = node[last];
-  if (action === 'drop' || value === null || value === undefined) delete node[last];
-  else node[last] = hashValue(salt, value);
+  // Without a key an encrypted field is dropped: it must never go on in the clear.
+  if (action === 'drop' || value === null || value === undefined || (action === 'encrypt' && !secrets.encrypt)) delete node[last];
+  else node[last] = action === 'hash' ? hashValue(secrets.salt, value) : (secrets.encrypt as (value: unknown) => string)(value);
 }
 
 /** The fields with the policy applied (a copy; the input is not changed). */
-export function applyPii(rules: readonly PiiRule[], salt: string, fields: EventFields): EventFields {
+export function applyPii(rules: readonly PiiRule[], secrets: PiiSecrets, fields: EventFields): EventFields {
   if (rules.length === 0) return fields;
   const out = structuredClone(fields);
   for (const rule of rules) {
     const [root, ...rest] = rule.path.split('.') as [keyof EventFields, ...string[]];
-    applyAt(out[root], rest, rule.action, salt);
-    if (root === 'traits') applyAt(out.context['traits'], rest, rule.action, salt);
+    applyAt(out[root], rest, rule.action, secrets);
+    if (root === 'traits') applyAt(out.context['traits'], rest, rule.action, secrets);
   }
   return out;
 }
@@ -61,7 +70,7 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
 
 /** `[{path, action}]` from an API body, or the first problem. */
 export function parsePiiRules(input: unknown): Parsed<PiiRule[]> {
-  if (!Array.isArray(input)) return { ok: false, problem: 'pii must be a list of {"path": "traits.email", "action": "hash|drop"}' };
+  if (!Array.isArray(input)) return { ok: false, problem: 'pii must be a list of {"path": "traits.email", "action": "hash|encrypt|drop"}' };
   if (input.length > MAX_PII_RULES) return { ok: false, problem: `pii has more than ${MAX_PII_RULES} rules` };
   const rules: PiiRule[] = [];
   for (const [i, rule] of input.entries()) {
@@ -76,8 +85,8 @@ export function parsePiiRules(input: unknown): Parsed<PiiRule[]> {
         problem: `pii[${i}].path must be traits.<field>, properties.<field> or context.<field> (dots between nested fields)`,
       };
     const action = r['action'];
-    if (action !== 'hash' && action !== 'drop') return { ok: false, problem: `pii[${i}].action must be hash or drop` };
-    rules.push({ path, action });
+    if (!PII_ACTIONS.includes(action as PiiRule['action'])) return { ok: false, problem: `pii[${i}].action must be hash, encrypt or drop` };
+    rules.push({ path, action: action as PiiRule['action'] });
   }
   return { ok: true, value: rules };
 }
