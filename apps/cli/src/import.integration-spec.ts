@@ -31,7 +31,7 @@ const ROWS = 3_000;
 const quiet = { env: {}, out: () => undefined, err: () => undefined };
 const options = (format: 'csv' | 'ndjson') => ({
   collectorUrl: collector.url,
-  writeKey: 'dev-write-key',
+  credentials: { writeKey: 'dev-write-key' },
   format,
   chunkBytes: 16 * 1024,
   concurrency: 2,

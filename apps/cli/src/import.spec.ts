@@ -71,7 +71,7 @@ const file = (text: string | Buffer, pieces = 7) => {
 };
 const options = (format: 'csv' | 'ndjson', extra: Partial<ImportOptions> = {}): ImportOptions => ({
   collectorUrl: 'http://collector.test',
-  writeKey: 'wk_test',
+  credentials: { writeKey: 'wk_test' },
   format,
   chunkBytes: 60,
   concurrency: 2,
@@ -180,13 +180,28 @@ describe('registerImportCommand', () => {
     expect(printed.out).toContain('  line 29: no userId, anonymousId or email\n');
   });
 
+  it('imports into a source named with --source using the API key, and refuses --source without one', async () => {
+    const collector = fakeCollector();
+    const { p } = program({ CDP_API_KEY: 'ak_admin' }, collector.send);
+    await p.parseAsync(['import', 'crm.csv', '--source', 'CRM export'], { from: 'user' });
+    expect(collector.requests[0]?.headers['authorization']).toBe('Bearer ak_admin');
+    expect(new URL(collector.requests[0]?.url ?? '').searchParams.get('source')).toBe('CRM export');
+
+    await expect(program({}).p.parseAsync(['import', 'crm.csv', '--source', 'crm'], { from: 'user' })).rejects.toThrow(
+      '--source needs an API key with the admin scope',
+    );
+    await expect(
+      program({ CDP_API_KEY: 'ak' }).p.parseAsync(['import', 'crm.csv', '--source', 'crm', '--write-key', 'wk'], { from: 'user' }),
+    ).rejects.toThrow('pass --write-key or --source, not both');
+  });
+
   it('prints the whole summary as JSON with --json, and refuses to guess without a key or a format', async () => {
     const json = program({ CDP_WRITE_KEY: 'k' });
     await json.p.parseAsync(['--json', 'import', 'crm.csv', '--chunk-bytes', '100'], { from: 'user' });
     expect(JSON.parse(json.printed.out)).toMatchObject({ rows: 36, imported: 32, rejected: 4, errors: expect.any(Array) });
 
     await expect(program({}).p.parseAsync(['import', 'crm.csv'], { from: 'user' })).rejects.toThrow(
-      'no write key: pass --write-key or set CDP_WRITE_KEY',
+      'no write key: pass --write-key or set CDP_WRITE_KEY (or --source with an API key)',
     );
     await expect(program({ CDP_WRITE_KEY: 'k' }).p.parseAsync(['import', 'crm.txt'], { from: 'user' })).rejects.toThrow(
       'cannot tell the format of crm.txt: pass --format csv or --format ndjson',

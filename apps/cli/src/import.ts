@@ -21,9 +21,12 @@ export interface ImportDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** A source's write key, or an admin API key and the source (id or name) of its workspace to import into. */
+export type ImportCredentials = { writeKey: string } | { apiKey: string; source: string };
+
 export interface ImportOptions {
   collectorUrl: string;
-  writeKey: string;
+  credentials: ImportCredentials;
   format: 'csv' | 'ndjson';
   map?: string;
   chunkBytes: number;
@@ -93,12 +96,18 @@ export async function runImport(path: string, options: ImportOptions, io: Import
   };
 
   const base = `${options.collectorUrl}/v1/import/${options.format}`;
+  const { credentials } = options;
   const headers = {
-    authorization: `Basic ${Buffer.from(`${options.writeKey}:`).toString('base64')}`,
+    authorization:
+      'writeKey' in credentials ? `Basic ${Buffer.from(`${credentials.writeKey}:`).toString('base64')}` : `Bearer ${credentials.apiKey}`,
     'content-type': options.format === 'csv' ? 'text/csv' : 'application/x-ndjson',
   };
   const sendPart = async (chunk: ImportChunk): Promise<void> => {
-    const query = new URLSearchParams({ lineOffset: String(chunk.lineOffset), ...(options.map ? { map: options.map } : {}) });
+    const query = new URLSearchParams({
+      lineOffset: String(chunk.lineOffset),
+      ...(options.map ? { map: options.map } : {}),
+      ...('source' in credentials ? { source: credentials.source } : {}),
+    });
     for (let attempt = 0; ; attempt++) {
       const res = await send({ url: `${base}?${query}`, headers, body: chunk.body });
       if (res.status === 200 && isReport(res.body)) {
@@ -187,6 +196,7 @@ export function renderSummary(summary: ImportSummary, json: boolean): string {
 type ImportFlags = GlobalFlags & {
   json?: boolean;
   writeKey?: string;
+  source?: string;
   format?: string;
   map?: string;
   chunkBytes: number;
@@ -195,8 +205,9 @@ type ImportFlags = GlobalFlags & {
 };
 
 /**
- * `cdp import <file>`: for the lead to add to the program (`registerImportCommand(program, io)`).
- * The write key names the source (and its workspace), as for every other write.
+ * `cdp import <file>`: into the source of a write key (which names the source and its workspace,
+ * as for every other write), or with `--source` into a source of the API key's workspace (an API
+ * key with the admin scope).
  */
 export function registerImportCommand(program: Command, io: ImportIo, deps: ImportDeps = {}): Command {
   return program
@@ -204,6 +215,7 @@ export function registerImportCommand(program: Command, io: ImportIo, deps: Impo
     .description('import a CSV or NDJSON file of customer records (each row an identify), streamed in parts to the collector')
     .argument('<file>', 'a .csv or .ndjson/.jsonl file, any size')
     .option('--write-key <key>', `write key of the source to import into (env ${WRITE_KEY_ENV})`)
+    .option('--source <source>', 'or: the id or name of a source to import into, with an API key of its workspace with the admin scope')
     .addOption(new Option('--format <format>', 'file format [by the file name]').choices(['csv', 'ndjson']))
     .option(
       '--map <pairs>',
@@ -220,13 +232,11 @@ export function registerImportCommand(program: Command, io: ImportIo, deps: Impo
     .action(async (file: string, _opts: unknown, command: Command) => {
       const flags = command.optsWithGlobals<ImportFlags>();
       const config = resolveConfig(flags, io.env);
-      const writeKey = flags.writeKey ?? io.env[WRITE_KEY_ENV];
-      if (!writeKey) throw new CliError(`no write key: pass --write-key or set ${WRITE_KEY_ENV}`, 2);
       const summary = await runImport(
         file,
         {
           collectorUrl: config.collectorUrl,
-          writeKey,
+          credentials: importCredentials(flags, config.apiKey, io.env),
           format: formatOf(file, flags.format),
           map: flags.map,
           chunkBytes: flags.chunkBytes,
@@ -238,4 +248,15 @@ export function registerImportCommand(program: Command, io: ImportIo, deps: Impo
       );
       io.out(renderSummary(summary, flags.json === true));
     });
+}
+
+function importCredentials(flags: ImportFlags, apiKey: string | undefined, env: Record<string, string | undefined>): ImportCredentials {
+  if (flags.source !== undefined) {
+    if (flags.writeKey !== undefined) throw new CliError('pass --write-key or --source, not both (a write key names its own source)', 2);
+    if (!apiKey) throw new CliError('--source needs an API key with the admin scope: pass --api-key or set CDP_API_KEY', 2);
+    return { apiKey, source: flags.source };
+  }
+  const writeKey = flags.writeKey ?? env[WRITE_KEY_ENV];
+  if (!writeKey) throw new CliError(`no write key: pass --write-key or set ${WRITE_KEY_ENV} (or --source with an API key)`, 2);
+  return { writeKey };
 }

@@ -111,3 +111,33 @@ it('takes an explicit column map and refuses what cannot be imported with a 4xx 
     /over the 2 MB import limit.*rows were imported \(re-sending is safe\)/,
   );
 });
+
+it('imports into a source named by an admin API key, and refuses keys that may not', async () => {
+  const admin = { authorization: 'Bearer dev-api-key' };
+  const res = await importCsv(`user_id,plan\nsrc-${scope.id},team\n`, '?source=demo-source', admin);
+  expect(res.status).toBe(200);
+  expect(((await res.json()) as Report).imported).toBe(1);
+  const record = await raw.waitForRecord((v) => JSON.parse(v.payload).userId === `src-${scope.id}`, 'the row imported with an API key');
+  expect(record.value).toMatchObject({ workspaceId: 'demo', sourceId: 'demo-source' });
+
+  const created = await fetch(`${collector.url}/v1/admin/workspaces/demo/keys`, {
+    method: 'POST',
+    headers: { ...admin, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'reader', scopes: ['read:profiles'] }),
+  });
+  const { apiKey: reader } = (await created.json()) as { apiKey: string };
+  const csv = 'user_id\n1\n';
+  const answers = await Promise.all([
+    importCsv(csv, '?source=no-such-source', admin),
+    importCsv(csv, '', admin),
+    importCsv(csv, '?source=demo-source', { authorization: `Bearer ${reader}` }),
+    importCsv(csv, '?source=another-source'),
+  ]);
+  const bodies = await Promise.all(answers.map(async (r) => [r.status, ((await r.json()) as { message: string }).message] as const));
+  expect(bodies).toEqual([
+    [404, 'no source "no-such-source" in workspace demo'],
+    [400, 'name the source to import into: ?source=<source id or name>'],
+    [403, 'importing with an API key needs the admin scope'],
+    [400, 'the write key belongs to another source'],
+  ]);
+});

@@ -23,8 +23,9 @@ export class CsvImportController {
     @Res({ passthrough: true }) res: Response,
     @Query('map') map?: unknown,
     @Query('lineOffset') lineOffset?: unknown,
+    @Query('source') source?: unknown,
   ): Promise<ImportReport> {
-    const { session, body } = await this.runner.open(req, res, 'CSV', 'cdp-csv-import', lineOffset);
+    const { session, body } = await this.runner.open(req, res, 'CSV', 'cdp-csv-import', { lineOffset, source });
     const parser = parse({ info: true, bom: true, skip_empty_lines: true, relax_column_count: true, skip_records_with_error: true });
     let lastSkipped = 0;
     parser.on('skip', (err: Error & { lines?: number }) => {

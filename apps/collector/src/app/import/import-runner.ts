@@ -2,15 +2,17 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import {
   BadRequestException,
+  ForbiddenException,
   HttpException,
   HttpStatus,
   Injectable,
   Logger,
+  NotFoundException,
   ServiceUnavailableException,
   UnauthorizedException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AccessService, basicAuthUser, type Principal } from '@cdp/access';
+import { AccessService, basicAuthUser, bearerToken, KeyAdminService, type Principal } from '@cdp/access';
 import { CollectorConfig } from '../collector.config';
 import { EventWriter } from '../tracking/event-writer';
 import { enrich, InvalidMessageError, messagesOf, type EdgeContext, type SegmentMessage } from '../tracking/segment-message';
@@ -92,6 +94,7 @@ export class ImportRunner {
 
   constructor(
     private readonly access: AccessService,
+    private readonly keys: KeyAdminService,
     private readonly writer: EventWriter,
     private readonly config: CollectorConfig,
   ) {}
@@ -106,12 +109,10 @@ export class ImportRunner {
     res: Response,
     kind: string,
     library: string,
-    line: unknown,
+    query: { lineOffset?: unknown; source?: unknown },
   ): Promise<{ session: ImportSession; body: Readable }> {
-    const writeKey = basicAuthUser(req.headers.authorization);
-    if (!writeKey) throw new UnauthorizedException('write key required: send it as the Basic auth user name');
-    const principal = await this.access.verify(writeKey, 'write');
-    if (!principal) throw new UnauthorizedException('write key is not valid');
+    const principal = await this.importer(req, query.source);
+    const line = query.lineOffset;
     const lineOffset = line === undefined ? 0 : Number(line);
     if (!Number.isInteger(lineOffset) || lineOffset < 0) throw new BadRequestException('lineOffset must be a whole number >= 0');
     if (Number(req.headers['content-length'] ?? 0) > this.config.CDP_IMPORT_MAX_BYTES) {
@@ -121,6 +122,37 @@ export class ImportRunner {
     const edge = { receivedAt: new Date(), ip: req.ip, userAgent: req.headers['user-agent'] };
     const session = new ImportSession(this, principal, edge, { name: library, version: '1' }, lineOffset, res);
     return { session, body: this.decoded(req, this.config.CDP_IMPORT_MAX_BYTES) };
+  }
+
+  /**
+   * Who imports into which source: a source's write key (Basic auth user name), or an API key
+   * with the admin scope (Bearer) naming a source of its workspace by id or name in `source`, so
+   * that an operator imports without holding each source's write key.
+   */
+  private async importer(req: Request, source: unknown): Promise<Principal> {
+    const named = typeof source === 'string' && source !== '' ? source : null;
+    const writeKey = basicAuthUser(req.headers.authorization);
+    if (writeKey) {
+      const principal = await this.access.verify(writeKey, 'write');
+      if (!principal) throw new UnauthorizedException('write key is not valid');
+      if (named !== null && named !== principal.sourceId) throw new BadRequestException('the write key belongs to another source');
+      return principal;
+    }
+    const apiKey = bearerToken(req.headers.authorization);
+    if (!apiKey)
+      throw new UnauthorizedException(
+        'credentials required: a write key as the Basic auth user name, or an admin API key (Bearer) with ?source=',
+      );
+    const principal = await this.access.verify(apiKey, 'api');
+    if (!principal) throw new UnauthorizedException('API key is not valid');
+    if (!principal.scopes.includes('admin')) throw new ForbiddenException('importing with an API key needs the admin scope');
+    if (named === null) throw new BadRequestException('name the source to import into: ?source=<source id or name>');
+    const matches = (await this.keys.listSources(principal.workspaceId)).filter((s) => s.sourceId === named || s.name === named);
+    const [match, ...more] = matches.sort((a, b) => Number(b.sourceId === named) - Number(a.sourceId === named));
+    if (!match) throw new NotFoundException(`no source ${JSON.stringify(named)} in workspace ${principal.workspaceId}`);
+    if (more.length > 0 && match.sourceId !== named)
+      throw new BadRequestException(`${matches.length} sources are named ${JSON.stringify(named)}; use the source id`);
+    return { ...principal, kind: 'write', sourceId: match.sourceId };
   }
 
   /** Turns what stopped a streamed import into its 4xx/5xx, saying how far it got. */

@@ -21,8 +21,9 @@ export class NdjsonImportController {
     @Res({ passthrough: true }) res: Response,
     @Query('map') map?: unknown,
     @Query('lineOffset') lineOffset?: unknown,
+    @Query('source') source?: unknown,
   ): Promise<ImportReport> {
-    const { session, body } = await this.runner.open(req, res, 'NDJSON', 'cdp-ndjson-import', lineOffset);
+    const { session, body } = await this.runner.open(req, res, 'NDJSON', 'cdp-ndjson-import', { lineOffset, source });
     try {
       const explicit = parseMapParam(typeof map === 'string' ? map : undefined);
       checkMap(explicit);
