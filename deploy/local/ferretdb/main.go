@@ -35,6 +35,7 @@ func main() {
 
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP listen address")
 	data := flag.String("data", "data", "SQLite data directory")
+	synchronous := flag.String("synchronous", "full", "SQLite synchronous mode: full (fsync every commit) or normal (WAL synced at checkpoints; survives a process crash, not a power loss)")
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn or error")
 	flag.Parse()
 
@@ -45,6 +46,10 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
+
+	if *synchronous != "full" && *synchronous != "normal" {
+		fail(logger, "bad -synchronous (full or normal)", nil)
+	}
 
 	dir, err := filepath.Abs(*data)
 	if err != nil {
@@ -58,7 +63,8 @@ func main() {
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + filepath.ToSlash(dir) + "/", // must end with a slash
+		// The directory must end with a slash.
+		SQLiteURL: "file:" + filepath.ToSlash(dir) + "/?_pragma=synchronous(" + *synchronous + ")",
 	})
 	if err != nil {
 		fail(logger, "cannot start FerretDB", err)
