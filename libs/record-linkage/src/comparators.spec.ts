@@ -12,7 +12,7 @@ import {
 } from './comparators';
 import { jaro, jaroWinkler } from './jaro-winkler';
 import { AGREE, DISAGREE, MISSING, PARTIAL, type LevelCode } from './levels';
-import { isEligible, prepareRecord } from './normalize';
+import { isEligible, prepareRecord, streetTokens } from './normalize';
 import { soundex } from './phonetic';
 import type { PersonRecord } from './record';
 import { personRecord } from './test-arbitraries';
@@ -41,6 +41,13 @@ describe('Jaro-Winkler', () => {
         expect(jaro(a, b)).toBeLessThanOrEqual(x + 1e-12);
       }),
     );
+  });
+});
+
+describe('streetTokens', () => {
+  it('expands abbreviations and leaves words that are keys of every object alone', () => {
+    expect(streetTokens('Hauptstr. 5')).toEqual(streetTokens('Hauptstraße 5'));
+    expect(streetTokens('1 Constructor Road').every((t) => typeof t === 'string')).toBe(true);
   });
 });
 

@@ -58,7 +58,7 @@ export function streetTokens(s: string): string[] {
   return normalizeText(s)
     .split(' ')
     .filter(Boolean)
-    .map((t) => STREET_WORDS[t] ?? (t.length > 4 && t.endsWith('str') ? `${t}asse` : t));
+    .map((t) => (Object.hasOwn(STREET_WORDS, t) ? STREET_WORDS[t] : t.length > 4 && t.endsWith('str') ? `${t}asse` : t));
 }
 
 /** Upper-case without spaces or dashes: `sw1a 1aa` → `SW1A1AA`. */

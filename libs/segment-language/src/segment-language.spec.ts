@@ -5,7 +5,7 @@ import { compileDefinition, readDefinition } from './definition';
 import { evaluate, traitsRead } from './evaluate';
 import { parseSegment, printSegment } from './text';
 import { validateDefinition } from './validate';
-import { condition, event, key, NOW, profile, scalar } from './test-arbitraries';
+import { condition, event, key, NOW, profile, scalar, expectSyntaxError } from './test-arbitraries';
 
 describe('text form', () => {
   it('round-trips: parse(print(ast)) deep-equals ast', () => {
@@ -73,15 +73,7 @@ describe('text form', () => {
     [`trait('a') < true`, 13, 'a number or a string'],
     [`trait('a') in ['x' 'y']`, 19, "',' or ']'"],
     [`trait('a') = #`, 13, 'a condition, a value or punctuation'],
-  ])('rejects %s at offset %i naming what was expected', (text, offset, expected) => {
-    const r = parseSegment(text);
-    expect(r.ok).toBe(false);
-    if (!r.ok) {
-      expect(r.error.offset).toBe(offset);
-      expect(r.error.expected).toContain(expected);
-      expect(r.error.message).toContain(`at offset ${offset}`);
-    }
-  });
+  ])('rejects %s at offset %i naming what was expected', expectSyntaxError);
 
   it('refuses nesting deeper than the limit instead of overflowing the stack', () => {
     const r = parseSegment(`${'not '.repeat(Limits.maxDepth + 5)}trait('a') exists`);
@@ -129,6 +121,17 @@ describe('validateDefinition', () => {
     const r = validateDefinition(input);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.issues).toContainEqual({ path, message: expect.stringContaining(message) });
+  });
+
+  it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty'])('refuses op %s (a key of every object) without throwing', (op) => {
+    const r = validateDefinition({ op, key: 'k', cmp: '=', value: 1 });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues[0]?.path).toBe('$.op');
+  });
+
+  it('never throws on any JSON, whatever its op', () => {
+    const op = fc.oneof(fc.string(), fc.constantFrom('toString', 'valueOf', 'constructor', '__proto__', 'trait', 'event'));
+    fc.assert(fc.property(fc.dictionary(fc.string(), fc.jsonValue()), op, (node, o) => void validateDefinition({ ...node, op: o })));
   });
 
   it('refuses too deep an AST', () => {

@@ -11,6 +11,7 @@ import {
   type PropertyFilter,
   type Scalar,
 } from './ast';
+import { parseSegment } from './text';
 
 /** fast-check generators of definitions and profiles, shared by the property tests (not part of the library's API). */
 
@@ -188,3 +189,14 @@ export const profile: fc.Arbitrary<EvaluationContext> = fc.record(
   },
   { requiredKeys: ['traits', 'events', 'memberships', 'now'] },
 );
+
+/** Asserts that the text does not parse, failing at `offset` with `expected` named (shared by the syntax-error tables). */
+export function expectSyntaxError(text: string, offset: number, expected: string): void {
+  const r = parseSegment(text);
+  expect(r.ok).toBe(false);
+  if (!r.ok) {
+    expect(r.error.offset).toBe(offset);
+    expect(r.error.expected).toContain(expected);
+    expect(r.error.message).toContain(`at offset ${offset}`);
+  }
+}

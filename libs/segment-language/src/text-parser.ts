@@ -216,7 +216,9 @@ class Parser {
   private duration(): Duration {
     const amount = this.integer('the window length', 1);
     const u = this.next();
-    const unit = u.kind === 'word' ? UNITS[u.text.toLowerCase()] : undefined;
+    const word = u.kind === 'word' ? u.text.toLowerCase() : '';
+    // Own keys only: `constructor` must not read Object's.
+    const unit = Object.hasOwn(UNITS, word) ? UNITS[word] : undefined;
     if (!unit) fail(u.offset, "a unit: 'minutes', 'hours' or 'days'", describe(u));
     return { amount, unit: unit as WindowUnit };
   }

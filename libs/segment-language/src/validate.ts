@@ -68,7 +68,7 @@ function check(node: unknown, path: string, depth: number, issues: ValidationIss
     return undefined;
   }
   const op = node['op'];
-  if (typeof op !== 'string' || !(op in ALLOWED_KEYS)) {
+  if (typeof op !== 'string' || !Object.hasOwn(ALLOWED_KEYS, op)) {
     issues.push({
       path: `${path}.op`,
       message: `must be one of ${Object.keys(ALLOWED_KEYS)

@@ -27,29 +27,13 @@ export function profileChange(
     computedTraits: JSON.stringify({ ...custom, ...computedTraits(profile) }),
     identifiers: profile.identifiers.map(({ type, value }) => ({ type, value })),
   };
+  const noEvent = { eventName: null, eventTimestamp: null, eventProperties: null };
   if (cause.kind === 'recomputed') {
-    return {
-      ...base,
-      change: 'updated',
-      absorbedProfileIds: [],
-      messageId: null,
-      eventName: null,
-      eventTimestamp: null,
-      eventProperties: null,
-      receivedAt: null,
-    };
+    return { ...base, ...noEvent, change: 'updated', absorbedProfileIds: [], messageId: null, receivedAt: null };
   }
   if (cause.kind === 'merge') {
-    return {
-      ...base,
-      change: 'merged',
-      absorbedProfileIds: cause.absorbedProfileIds,
-      messageId: cause.messageId,
-      eventName: null,
-      eventTimestamp: null,
-      eventProperties: null,
-      receivedAt: cause.receivedAt,
-    };
+    const { absorbedProfileIds, messageId, receivedAt } = cause;
+    return { ...base, ...noEvent, change: 'merged', absorbedProfileIds, messageId, receivedAt };
   }
   const e = cause.event;
   return {
