@@ -104,14 +104,10 @@ export class PredictionsService implements OnApplicationBootstrap, BeforeApplica
   /** Every live profile's order history, paged by profile id. */
   private async histories(workspaceId: string): Promise<CustomerHistory[]> {
     const out: CustomerHistory[] = [];
-    let after: string | undefined;
-    for (;;) {
-      const page = await this.profiles.page(workspaceId, after, PAGE);
-      if (page.length === 0) break;
+    for await (const page of this.profiles.pages(workspaceId, PAGE)) {
       const ids = page.map((p) => p.profileId);
       const events = await this.events.forProfiles(workspaceId, ids, [ORDER_EVENT]);
       for (const p of page) out.push(historyOf(p.profileId, parseTraits(p.traits) ?? {}, events.get(p.profileId) ?? []));
-      after = ids[ids.length - 1];
     }
     return out;
   }

@@ -55,10 +55,7 @@ export class BackfillService {
     };
     if (!(await this.segments.saveBackfill(workspaceId, segmentId, progress))) return;
     try {
-      let after: string | undefined;
-      for (;;) {
-        const page = await this.profiles.page(workspaceId, after, this.config.SEGMENT_BACKFILL_BATCH);
-        if (page.length === 0) break;
+      for await (const page of this.profiles.pages(workspaceId, this.config.SEGMENT_BACKFILL_BATCH)) {
         const segments = await this.current(workspaceId, segmentId, version);
         if (!segments) return; // deleted or superseded: the newer run reports
         const ids = page.map((p) => p.profileId);
@@ -91,7 +88,6 @@ export class BackfillService {
         progress.entered += changes.filter((c) => c.segmentId === segmentId && c.change === 'entered').length;
         progress.profilesPerSecond = Math.round(progress.processed / Math.max((Date.now() - startedAt.getTime()) / 1000, 0.001));
         if (!(await this.segments.saveBackfill(workspaceId, segmentId, progress))) return;
-        after = ids[ids.length - 1];
       }
       await this.segments.saveBackfill(workspaceId, segmentId, {
         ...progress,

@@ -27,10 +27,7 @@ export class PreviewService {
     const compiled = compileDefinition(definition);
     const result: PreviewResult = { count: 0, total: 0, sample: [] };
     const now = Date.now();
-    let after: string | undefined;
-    for (;;) {
-      const page = await this.profiles.page(workspaceId, after, PAGE);
-      if (page.length === 0) return result;
+    for await (const page of this.profiles.pages(workspaceId, PAGE)) {
       const ids = page.map((p) => p.profileId);
       const data = await this.evaluator.load(workspaceId, ids, compiled.events, [...compiled.segments], compiled.traits);
       for (const p of page) {
@@ -43,7 +40,7 @@ export class PreviewService {
         }
       }
       result.total += page.length;
-      after = ids[ids.length - 1];
     }
+    return result;
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
 import { isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
 import type { Transition } from '../membership/transition';
+import { CoalescedCounts, type Delta } from './coalesced-counts';
 import { DAY_MS, dayOf, lastDays, sizeHistory, type DayCounts, type SizeDay } from './size-history';
 
 export interface SegmentSizeDocument extends WorkspaceDocument, DayCounts {
@@ -15,11 +16,17 @@ export const TOTAL = 'total';
 
 /**
  * Per segment and UTC day, how many entered and exited (collection `segment_size_days`), plus a
- * running total: two `$inc` upserts per stored transition, and the size history is read by id
- * (today and the days asked for), never by scanning memberships.
+ * running total: `$inc` upserts (transitions counted while a counter's write is out are summed
+ * into its next one), and the size history is read by id (today and the days asked for), never
+ * by scanning memberships.
  */
 @Injectable()
 export class SegmentSizesRepository extends WorkspaceRepository<SegmentSizeDocument> {
+  private readonly counts = new CoalescedCounts<{ workspaceId: string; segmentId: string; day: string }>(
+    (k, delta) => this.increment(k.workspaceId, k.segmentId, k.day, delta),
+    (k) => `${k.workspaceId}\u0000${k.segmentId}\u0000${k.day}`,
+  );
+
   constructor(mongo: MongoConnection) {
     super(mongo.db, 'segment_size_days', ['segmentId', 'day']);
   }
@@ -28,15 +35,15 @@ export class SegmentSizesRepository extends WorkspaceRepository<SegmentSizeDocum
     return [{ key: { workspaceId: 1, segmentId: 1, day: 1 }, name: 'workspace_segment_day', unique: true }];
   }
 
-  /** Counts one stored transition on its day and in the total. */
+  /** Counts one stored transition on its day and in the total; resolves once both are stored. */
   async count(workspaceId: string, segmentId: string, t: Transition): Promise<void> {
     const field = t.change === 'entered' ? 'entered' : 'exited';
     const day = dayOf(t.asOf ?? t.occurredAt);
-    await Promise.all([day, TOTAL].map((d) => this.increment(workspaceId, segmentId, d, field)));
+    await Promise.all([day, TOTAL].map((d) => this.counts.add({ workspaceId, segmentId, day: d }, field)));
   }
 
-  private async increment(workspaceId: string, segmentId: string, day: string, field: 'entered' | 'exited'): Promise<void> {
-    const update = { $inc: { entered: field === 'entered' ? 1 : 0, exited: field === 'exited' ? 1 : 0 } };
+  private async increment(workspaceId: string, segmentId: string, day: string, delta: Delta): Promise<void> {
+    const update = { $inc: { entered: delta.entered, exited: delta.exited } };
     try {
       await this.updateOne(workspaceId, { segmentId, day }, update, { upsert: true });
     } catch (e) {
