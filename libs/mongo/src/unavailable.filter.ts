@@ -2,11 +2,9 @@ import { Catch, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } f
 import type { Response } from 'express';
 import { MongoNetworkError, MongoNotConnectedError, MongoServerSelectionError, MongoTopologyClosedError } from 'mongodb';
 
+/** The database could not be reached (as opposed to refusing an operation): a passing condition. */
 const UNAVAILABLE = [MongoNetworkError, MongoServerSelectionError, MongoNotConnectedError, MongoTopologyClosedError];
 const RETRY_AFTER_S = 5;
-
-/** The database could not be reached (as opposed to refusing an operation): a passing condition. */
-export const isDatabaseUnavailable = (e: unknown): boolean => UNAVAILABLE.some((cls) => e instanceof cls);
 
 /**
  * A request that needed the database while it was unreachable gets 503 with Retry-After, as a
