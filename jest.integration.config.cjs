@@ -17,4 +17,7 @@ module.exports = {
   maxWorkers: 1,
   // A failed start can leave a client or child process open; never let that hang CI.
   forceExit: true,
+  // Each test scope's database is dropped once the run is over.
+  globalSetup: '<rootDir>/scripts/integration-setup.cjs',
+  globalTeardown: '<rootDir>/scripts/integration-teardown.cjs',
 };

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 
 /** Where the stack is: the environment's own, else the local stack's defaults (brief section 3). */
 export const stackEndpoints = () => ({
@@ -26,6 +27,9 @@ export function testScope(label: string): TestScope {
   const url = new URL(mongoUrl);
   url.pathname = `/${database}`;
   const namespace = `t.${id}.`;
+  // The integration run's global teardown drops the databases listed here (scripts/integration-teardown.cjs).
+  const registry = process.env['CDP_TEST_DATABASES_FILE'];
+  if (registry) appendFileSync(registry, `${database}\n`);
   return {
     id,
     namespace,
