@@ -2,3 +2,4 @@ export * from './mongo.module';
 export * from './workspace-repository';
 export * from './index-bootstrap';
 export * from './unavailable.filter';
+export * from './pages';

@@ -1,5 +1,5 @@
 import type { Filter, IndexDescription } from 'mongodb';
-import { MongoConnection, WorkspaceRepository } from '@cdp/mongo';
+import { inPages, MongoConnection, WorkspaceRepository } from '@cdp/mongo';
 import type { TimelineDoc } from './timeline.repository';
 import type { TimelineEvent } from './user-computed-traits';
 
@@ -26,15 +26,14 @@ export class TimelineScan extends WorkspaceRepository<TimelineDoc> {
     const prefix = this.keyId(workspaceId, '');
     // Our _ids are strings; the driver types them as ObjectId by default.
     const filter = { _id: { $gt: after ?? prefix, $lt: `${prefix}\uffff` }, workspaceId } as unknown as Filter<TimelineDoc>;
-    const cursor = this.collection.find(filter, {
-      sort: { _id: 1 },
-      batchSize: size,
-      projection: { _id: 1, profileId: 1, messageId: 1, type: 1, event: 1, properties: 1, timestamp: 1 },
-    });
-    try {
-      let page: TimelineEvent[] = [];
-      for await (const d of cursor) {
-        page.push({
+    const cursor = this.collection
+      .find(filter, {
+        sort: { _id: 1 },
+        batchSize: size,
+        projection: { _id: 1, profileId: 1, messageId: 1, type: 1, event: 1, properties: 1, timestamp: 1 },
+      })
+      .map(
+        (d): TimelineEvent => ({
           id: String(d._id),
           profileId: d.profileId,
           messageId: d.messageId,
@@ -42,16 +41,9 @@ export class TimelineScan extends WorkspaceRepository<TimelineDoc> {
           event: d.event,
           properties: d.properties,
           timestamp: d.timestamp,
-        });
-        if (page.length >= size) {
-          yield page;
-          page = [];
-        }
-      }
-      if (page.length > 0) yield page;
-    } finally {
-      await cursor.close();
-    }
+        }),
+      );
+    yield* inPages(cursor, size);
   }
 
   /** The workspace's timeline size (a scan; once per backfill, for its progress). */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
 import { parseTraits } from '../membership/transition';
-import { isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
+import { inPages, isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
 
 export interface SegmentProfileDocument extends WorkspaceDocument {
   profileId: string;
@@ -57,25 +57,13 @@ export class SegmentProfilesRepository extends WorkspaceRepository<SegmentProfil
    * the collection for each query (a range on profileId is not pushed down), so paging with a
    * query per page cost a full scan per page (a bare paged scan of 10,000 snapshots ran at 441/s).
    */
-  async *pages(workspaceId: string, size: number): AsyncGenerator<SegmentProfileDocument[]> {
+  pages(workspaceId: string, size: number): AsyncGenerator<SegmentProfileDocument[]> {
     const cursor = this.collection.find(this.scope(workspaceId, { deleted: false }), {
       projection: { _id: 0 },
       sort: { profileId: 1 },
       batchSize: size,
     });
-    try {
-      let page: SegmentProfileDocument[] = [];
-      for await (const doc of cursor) {
-        page.push(doc);
-        if (page.length >= size) {
-          yield page;
-          page = [];
-        }
-      }
-      if (page.length > 0) yield page;
-    } finally {
-      await cursor.close();
-    }
+    return inPages(cursor, size);
   }
 
   count(workspaceId: string): Promise<number> {
