@@ -27,9 +27,10 @@ export function testScope(label: string): TestScope {
   const url = new URL(mongoUrl);
   url.pathname = `/${database}`;
   const namespace = `t.${id}.`;
-  // The integration run's global teardown drops the databases listed here (scripts/integration-teardown.cjs).
-  const registry = process.env['CDP_TEST_DATABASES_FILE'];
-  if (registry) appendFileSync(registry, `${database}\n`);
+  // The integration run's global teardown drops the scopes listed here: their databases, topics and
+  // consumer groups (scripts/integration-teardown.cjs).
+  const registry = process.env['CDP_TEST_SCOPES_FILE'];
+  if (registry) appendFileSync(registry, `${id}\n`);
   return {
     id,
     namespace,
