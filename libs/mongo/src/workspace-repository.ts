@@ -1,6 +1,7 @@
 import {
   MongoBulkWriteError,
   type AnyBulkWriteOperation,
+  type BulkWriteResult,
   type Collection,
   type Db,
   type Document,
@@ -163,8 +164,8 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
    * Unordered bulk write; every operation's filter is scoped to the workspace. Use it for inserts
    * (FerretDB carries on after a failed insert) and for updates that cannot fail; see upsertEach.
    */
-  protected async bulkWrite(workspaceId: string, ops: AnyBulkWriteOperation<T>[]): Promise<void> {
-    if (ops.length === 0) return;
+  protected async bulkWrite(workspaceId: string, ops: AnyBulkWriteOperation<T>[]): Promise<BulkWriteResult | null> {
+    if (ops.length === 0) return null;
     const scoped = ops.map((op) => {
       if ('updateOne' in op)
         return { updateOne: { ...op.updateOne, filter: this.upsertScope(workspaceId, op.updateOne.filter, op.updateOne.upsert) } };
@@ -175,7 +176,7 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
       if ('deleteMany' in op) return { deleteMany: { ...op.deleteMany, filter: this.scope(workspaceId, op.deleteMany.filter) } };
       return { insertOne: { document: this.stored(workspaceId, op.insertOne.document) } };
     }) as AnyBulkWriteOperation<T>[];
-    await this.collection.bulkWrite(scoped, { ordered: false });
+    return this.collection.bulkWrite(scoped, { ordered: false });
   }
 }
 

@@ -107,7 +107,7 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
         events: dedupe(list.map((e) => e.value)),
       }));
       const defs = batches.length > 0 ? await this.definitions.cached(workspaceId) : [];
-      const results = await Promise.all(batches.map((b) => this.writer.applyEvents(workspaceId, b.profileId, b.events, defs)));
+      const results = await this.writer.applyChunk(workspaceId, batches, defs);
       // A change continues the trace of the event it names.
       const sourceOf = new Map(owned.map((e) => [e.value.messageId, e.record]));
       await this.emit(

@@ -24,11 +24,17 @@ export class ProfileIdentifiersRepository extends WorkspaceRepository<ProfileIde
   }
 
   /** Points these identifiers at the profile unless they point somewhere already. */
-  async remember(workspaceId: string, idKeys: string[], profileId: string): Promise<void> {
+  remember(workspaceId: string, idKeys: string[], profileId: string): Promise<void> {
+    return this.rememberMany(workspaceId, [{ idKeys, profileId }]);
+  }
+
+  /** `remember` for several profiles in one insert (an identifier named twice goes to the first). */
+  async rememberMany(workspaceId: string, entries: readonly { idKeys: string[]; profileId: string }[]): Promise<void> {
+    const docs = entries.flatMap(({ idKeys, profileId }) => idKeys.map((idKey) => ({ idKey, profileId }) as ProfileIdentifierDoc));
     try {
       await this.bulkWrite(
         workspaceId,
-        idKeys.map((idKey) => ({ insertOne: { document: { idKey, profileId } as ProfileIdentifierDoc } })),
+        docs.map((document) => ({ insertOne: { document } })),
       );
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;

@@ -14,6 +14,24 @@ interface EventStep {
   changedTraits: string[];
 }
 
+/** One profile's events of a chunk, in offset order. */
+export interface ProfileEvents {
+  profileId: string;
+  events: ResolvedEvent[];
+}
+
+/** The profile the events went to (a survivor, after redirects) and a change per event. */
+export interface AppliedEvents {
+  profileId: string;
+  changes: ProfileChange[];
+}
+
+interface Plan {
+  profile: Profile;
+  custom: TraitStates;
+  steps: EventStep[];
+}
+
 /** Identifier keys the profile holds that it did not hold before. */
 const newIdKeys = (before: Profile, after: Profile): string[] => {
   const known = new Set(before.identifiers.map((i) => identifierKey(i.type, i.value)));
@@ -38,6 +56,50 @@ export class ProfileWriter {
   ) {}
 
   /**
+   * Applies a chunk's events, grouped by profile, with one read, one identifier insert and one
+   * bulk compare-and-set for the whole chunk. A profile that redirects (absorbed) or that someone
+   * else wrote in between takes the one-profile path, which follows redirects and retries.
+   * Results are in the order of `batches`.
+   */
+  async applyChunk(
+    workspaceId: string,
+    batches: readonly ProfileEvents[],
+    defs: readonly ComputedTraitDefinition[] = [],
+  ): Promise<AppliedEvents[]> {
+    const loaded = await this.profiles.getManyWithState(
+      workspaceId,
+      batches.map((b) => b.profileId),
+    );
+    const now = Date.now();
+    const results: (AppliedEvents | undefined)[] = batches.map(() => undefined);
+    const planned: { index: number; plan: Plan; current: Profile }[] = [];
+    batches.forEach((b, index) => {
+      const stored = loaded.get(b.profileId) ?? { profile: emptyProfile(workspaceId, b.profileId, now), custom: {} };
+      if (stored.profile.mergedInto) return;
+      const plan = this.plan(stored, b.events, defs, now);
+      if (plan.profile.version === stored.profile.version) results[index] = this.outcome(plan, defs, now);
+      else planned.push({ index, plan, current: stored.profile });
+    });
+    // Pointers first: a crash after the profile writes must not leave an identifier unfindable.
+    await this.identifiers.rememberMany(
+      workspaceId,
+      planned.map(({ plan, current }) => ({ idKeys: newIdKeys(current, plan.profile), profileId: plan.profile.profileId })),
+    );
+    const written = await this.profiles.compareAndSetMany(
+      workspaceId,
+      planned.map(({ plan, current }) => ({
+        profile: plan.profile,
+        expected: current.version,
+        custom: defs.length > 0 ? plan.custom : undefined,
+      })),
+    );
+    planned.forEach(({ index, plan }, i) => {
+      if (written[i]) results[index] = this.outcome(plan, defs, now);
+    });
+    return Promise.all(batches.map((b, i) => results[i] ?? this.applyEvents(workspaceId, b.profileId, b.events, defs)));
+  }
+
+  /**
    * Applies one profile's events (in offset order) in one write and returns a change per event.
    * An event the profile already remembers (applied before a crash) yields a change with the
    * current state again, so a change lost in that crash is still produced.
@@ -47,44 +109,45 @@ export class ProfileWriter {
     profileId: string,
     events: ResolvedEvent[],
     defs: readonly ComputedTraitDefinition[] = [],
-  ): Promise<{ profileId: string; changes: ProfileChange[] }> {
+  ): Promise<AppliedEvents> {
     for (let attempt = 1; ; attempt++) {
       const loaded = await this.loadForWrite(workspaceId, profileId);
       const current = loaded.profile;
       const now = Date.now();
-      let profile = current;
-      let custom = loaded.custom;
-      const steps: EventStep[] = [];
-      for (const event of events) {
-        const result = applyEvent(profile, event, now);
-        // Only an event applied for the first time counts (the profile's appliedMessageIds decide).
-        if (result.applied && defs.length > 0) custom = applyToStates(custom, defs, event, now).states;
-        steps.push({
-          event,
-          profile: result.profile,
-          custom,
-          created: result.applied && profile.version === 0,
-          changedTraits: result.changedTraits,
-        });
-        profile = result.profile;
-      }
-      if (profile.version === current.version) return this.outcome(profile, steps, defs, now);
+      const plan = this.plan(loaded, events, defs, now);
+      if (plan.profile.version === current.version) return this.outcome(plan, defs, now);
       // Pointers first: a crash after the profile write must not leave an identifier unfindable.
-      await this.identifiers.remember(workspaceId, newIdKeys(current, profile), profile.profileId);
-      if (await this.profiles.compareAndSet(profile, current.version, defs.length > 0 ? custom : undefined)) {
-        return this.outcome(profile, steps, defs, now);
+      await this.identifiers.remember(workspaceId, newIdKeys(current, plan.profile), plan.profile.profileId);
+      if (await this.profiles.compareAndSet(plan.profile, current.version, defs.length > 0 ? plan.custom : undefined)) {
+        return this.outcome(plan, defs, now);
       }
       if (attempt >= MAX_ATTEMPTS) throw new Error(`profile ${profileId}: version conflict after ${attempt} attempts`);
     }
   }
 
+  /** The pure part: the events applied in order to the loaded profile, with the state after each. */
+  private plan(loaded: ProfileWithState, events: readonly ResolvedEvent[], defs: readonly ComputedTraitDefinition[], now: number): Plan {
+    let profile = loaded.profile;
+    let custom = loaded.custom;
+    const steps: EventStep[] = [];
+    for (const event of events) {
+      const result = applyEvent(profile, event, now);
+      // Only an event applied for the first time counts (the profile's appliedMessageIds decide).
+      if (result.applied && defs.length > 0) custom = applyToStates(custom, defs, event, now).states;
+      steps.push({
+        event,
+        profile: result.profile,
+        custom,
+        created: result.applied && profile.version === 0,
+        changedTraits: result.changedTraits,
+      });
+      profile = result.profile;
+    }
+    return { profile, custom, steps };
+  }
+
   /** A change per applied event, from the profile state right after it. */
-  private outcome(
-    profile: Profile,
-    steps: EventStep[],
-    defs: readonly ComputedTraitDefinition[],
-    now: number,
-  ): { profileId: string; changes: ProfileChange[] } {
+  private outcome({ profile, steps }: Plan, defs: readonly ComputedTraitDefinition[], now: number): AppliedEvents {
     return {
       profileId: profile.profileId,
       changes: steps.map((s) =>

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
-import { MongoConnection, WorkspaceRepository, isDuplicateKey, type ScopedFilter } from '@cdp/mongo';
+import { randomUUID } from 'node:crypto';
+import { MongoConnection, WorkspaceRepository, duplicateKeyIndexes, isDuplicateKey, type ScopedFilter } from '@cdp/mongo';
 import type { Profile } from '@cdp/profile-model';
 import { fromDoc, toDoc, type ProfileDoc } from './stored-profile';
 import type { TraitStates } from './user-computed-traits';
@@ -11,8 +12,17 @@ export interface ProfileWithState {
   custom: TraitStates;
 }
 
+/** A write of `compareAndSetMany`: the profile, the version it replaces (0: new) and, if changed, its computed-trait state. */
+export interface ProfileWrite {
+  profile: Profile;
+  expected: number;
+  custom?: TraitStates;
+}
+
 /** How many redirects (absorbed -> survivor) are followed before giving up. */
 const MAX_REDIRECTS = 16;
+/** Profile ids per read by `_id` (libs/mongo turns a longer `$in` into a collection scan). */
+const READ_PAGE = 500;
 
 /** `profiles`: one document per workspace and profile id, written with compare-and-set on version. */
 @Injectable()
@@ -33,6 +43,17 @@ export class ProfilesRepository extends WorkspaceRepository<ProfileDoc> {
   async getWithState(workspaceId: string, profileId: string): Promise<ProfileWithState | null> {
     const doc = await this.findOne(workspaceId, { profileId }, { projection: { _id: 0 } });
     return doc ? { profile: fromDoc(doc), custom: doc.customTraits ?? {} } : null;
+  }
+
+  /** These profiles (those stored), by profile id: one read by `_id` per 500. */
+  async getManyWithState(workspaceId: string, profileIds: readonly string[]): Promise<Map<string, ProfileWithState>> {
+    const found = new Map<string, ProfileWithState>();
+    const unique = [...new Set(profileIds)];
+    for (let i = 0; i < unique.length; i += READ_PAGE) {
+      const docs = await this.find(workspaceId, { profileId: { $in: unique.slice(i, i + READ_PAGE) } }, { projection: { _id: 0 } });
+      for (const doc of docs) found.set(doc.profileId, { profile: fromDoc(doc), custom: doc.customTraits ?? {} });
+    }
+    return found;
   }
 
   /** The profile a profile id now lives in: follows mergedInto to the survivor. */
@@ -61,6 +82,50 @@ export class ProfilesRepository extends WorkspaceRepository<ProfileDoc> {
     }
     const result = await this.updateOne(workspaceId, { profileId, version: expected }, { $set: fields });
     return result.matchedCount === 1;
+  }
+
+  /**
+   * Many compare-and-sets in one bulk write (distinct profile ids): which of them were written.
+   * A bulk reports only how many updates matched, so each write carries this call's token, and
+   * when some did not match the profiles are read back to see whose token is there.
+   */
+  async compareAndSetMany(workspaceId: string, writes: readonly ProfileWrite[]): Promise<boolean[]> {
+    if (writes.length === 0) return [];
+    const writeId = randomUUID();
+    const ops = writes.map(({ profile, expected, custom }) => {
+      const { workspaceId: _ws, profileId, ...rest } = toDoc(profile);
+      const fields = { ...rest, writeId, ...(custom === undefined ? {} : { customTraits: custom }) };
+      return expected === 0
+        ? { insertOne: { document: { workspaceId, profileId, ...fields } } }
+        : { updateOne: { filter: { profileId, version: expected }, update: { $set: fields } } };
+    });
+    const updates = writes.filter((w) => w.expected !== 0).length;
+    let matched: number;
+    const written = writes.map(() => true);
+    try {
+      matched = (await this.bulkWrite(workspaceId, ops))?.matchedCount ?? 0;
+    } catch (e) {
+      // Inserts that lost to someone else's insert; the other inserts and the updates still ran.
+      if (!isDuplicateKey(e)) throw e;
+      for (const i of duplicateKeyIndexes(e)) written[i] = false;
+      matched = (e as { result?: { matchedCount?: number } }).result?.matchedCount ?? 0;
+    }
+    if (matched < updates) {
+      const ids = writes.filter((w) => w.expected !== 0).map((w) => w.profile.profileId);
+      const stored = new Map<string, string | undefined>();
+      for (let i = 0; i < ids.length; i += READ_PAGE) {
+        const docs = await this.find(
+          workspaceId,
+          { profileId: { $in: ids.slice(i, i + READ_PAGE) } },
+          { projection: { profileId: 1, writeId: 1 } },
+        );
+        for (const d of docs) stored.set(d.profileId, d.writeId);
+      }
+      writes.forEach((w, i) => {
+        if (w.expected !== 0) written[i] = stored.get(w.profile.profileId) === writeId;
+      });
+    }
+    return written;
   }
 
   /**

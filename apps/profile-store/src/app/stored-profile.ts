@@ -27,6 +27,8 @@ export interface ProfileDoc extends WorkspaceDocument {
   absorbedProfileIds: string[];
   /** State of the user-defined computed traits (buckets), by state key; absent until one applies. */
   customTraits?: TraitStates;
+  /** The token of the bulk write that wrote it last (ProfilesRepository.compareAndSetMany). */
+  writeId?: string;
 }
 
 const hasNestedArray = (v: JsonValue, inArray = false): boolean => {
