@@ -157,3 +157,29 @@ it('reads the suppressions from the beginning: a restarted normalizer still drop
     expect(copies(dropped)).toHaveLength(0);
     expect(inDlq(dropped)).toBe(false);
   }));
+
+it('purges the dead letters of a person once suppressed, and keeps everyone else’s', () =>
+  stack.withLogs(async () => {
+    const email = `dead.letters.${scope.id}@example.com`;
+    const letters = stack.mongo.db().collection('normalizer_dlq');
+    const lettersAbout = (hash: string) => letters.countDocuments({ workspaceId: WS, identifierHashes: hash });
+    const hash = identifierHash(WS, 'email', email);
+    const otherHash = identifierHash(WS, 'user_id', `bystander-${scope.id}`);
+    // Dead-lettered for want of an event name, before any regulation: one of the person's, one of someone else's.
+    await stack.sendJson(`${WS}:dl-${scope.id}`, {
+      type: 'track',
+      anonymousId: `a-${scope.id}`,
+      messageId: messageId('dl'),
+      traits: { email },
+    });
+    await stack.sendJson(`${WS}:dl-${scope.id}`, { type: 'track', userId: `bystander-${scope.id}`, messageId: messageId('dl-other') });
+    await waitFor(
+      async () => ((await lettersAbout(hash)) === 1 && (await lettersAbout(otherHash)) === 1) || undefined,
+      'both letters indexed',
+    );
+
+    await regulate('suppress_with_delete', [{ type: 'email', value: email }]);
+    await waitFor(async () => (await lettersAbout(hash)) === 0 || undefined, 'the letter purged');
+    expect(await lettersAbout(otherHash)).toBe(1);
+    expect(stack.normalizer.output()).not.toContain(email);
+  }));

@@ -16,6 +16,8 @@ export interface DlqEntryDoc extends WorkspaceDocument {
   failedAt: Date;
   originalKey: Binary | null;
   originalValue: Binary | null;
+  /** Suppression hashes of the person the original record is about (letter-identifiers.ts): what a regulation purges by. */
+  identifierHashes: string[];
 }
 
 /** What the listing shows of a letter: never the original bytes (they may hold personal data). */
@@ -112,6 +114,12 @@ export class DlqIndexRepository extends WorkspaceRepository<DlqEntryDoc> {
       key: d.originalKey ? Buffer.from(d.originalKey.buffer).toString('utf8') : null,
       value: d.originalValue ? Buffer.from(d.originalValue.buffer) : null,
     }));
+  }
+
+  /** Deletes the letters about these identifiers (a regulation suppressed them); how many. Scans the workspace's letters on FerretDB: regulations are rare. */
+  async purge(workspaceId: string, identifierHashes: readonly string[]): Promise<number> {
+    if (identifierHashes.length === 0) return 0;
+    return (await this.deleteMany(workspaceId, { identifierHashes: { $in: [...identifierHashes] } })).deletedCount;
   }
 
   /** Deletes letters older than the cutoff, in every workspace (the retention sweep). */

@@ -3,7 +3,9 @@ import { Binary } from 'mongodb';
 import { Topics, type DeadLetter } from '@cdp/contracts';
 import { ConsumerRunner, DecodeError, KafkaGateway, type InboundRecord } from '@cdp/kafka';
 import { HealthRegistry } from '@cdp/platform';
+import { SuppressionsRepository } from '../suppression/suppressions.repository';
 import { DLQ_INDEX_DAYS, DlqIndexRepository, type DlqEntryDoc } from './dlq-index.repository';
+import { letterIdentifierHashes } from './letter-identifiers';
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
 const DAY_MS = 86_400_000;
@@ -24,6 +26,7 @@ export class DlqIndexer implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly kafka: KafkaGateway,
     private readonly health: HealthRegistry,
     private readonly index: DlqIndexRepository,
+    private readonly suppressions: SuppressionsRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -75,10 +78,33 @@ export class DlqIndexer implements OnApplicationBootstrap, BeforeApplicationShut
         failedAt: new Date(letter.failedAt),
         originalKey: letter.originalKey ? new Binary(letter.originalKey) : null,
         originalValue: letter.originalValue ? new Binary(letter.originalValue) : null,
+        identifierHashes: letterIdentifierHashes(letter.workspaceId, await this.readOriginal(letter.originalValue)),
       });
       byWorkspace.set(letter.workspaceId, entries);
     }
-    for (const [workspaceId, entries] of byWorkspace) await this.index.add(workspaceId, entries);
+    for (const [workspaceId, entries] of byWorkspace) {
+      // A letter about a suppressed person is not kept: a regulation purged the ones before it.
+      const suppressed = await this.suppressions.suppressed(workspaceId, [...new Set(entries.flatMap((e) => e.identifierHashes))]);
+      await this.index.add(
+        workspaceId,
+        entries.filter((e) => !e.identifierHashes.some((h: string) => suppressed.has(h))),
+      );
+    }
+  }
+
+  /** The letter's original record: Avro of the registry, or JSON; null when neither. */
+  private async readOriginal(value: Buffer | null): Promise<unknown> {
+    if (!value || value.length === 0) return null;
+    try {
+      return await this.kafka.decode<unknown>(value);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+    }
+    try {
+      return JSON.parse(value.toString('utf8')) as unknown;
+    } catch {
+      return null;
+    }
   }
 
   private async sweep(): Promise<void> {

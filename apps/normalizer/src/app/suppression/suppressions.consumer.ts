@@ -2,6 +2,7 @@ import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationB
 import { Topics, type Suppression } from '@cdp/contracts';
 import { ConsumerRunner, DecodeError, KafkaGateway, type InboundRecord } from '@cdp/kafka';
 import { HealthRegistry } from '@cdp/platform';
+import { DlqIndexRepository } from '../dlq/dlq-index.repository';
 import { parseSuppressionKey } from './suppressed-identifiers';
 import { SuppressionsRepository, type SuppressionChange } from './suppressions.repository';
 
@@ -20,6 +21,7 @@ export class SuppressionsConsumer implements OnApplicationBootstrap, BeforeAppli
     private readonly kafka: KafkaGateway,
     private readonly health: HealthRegistry,
     private readonly store: SuppressionsRepository,
+    private readonly deadLetters: DlqIndexRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -70,6 +72,15 @@ export class SuppressionsConsumer implements OnApplicationBootstrap, BeforeAppli
       byHash.set(key.identifierHash, { identifierHash: key.identifierHash, suppressed });
       latest.set(key.workspaceId, byHash);
     }
-    for (const [workspaceId, byHash] of latest) await this.store.apply(workspaceId, [...byHash.values()]);
+    for (const [workspaceId, byHash] of latest) {
+      const changes = [...byHash.values()];
+      await this.store.apply(workspaceId, changes);
+      // Dead letters of a suppressed person go too: they hold the person's data, and the gate would drop a replay of them anyway.
+      const purged = await this.deadLetters.purge(
+        workspaceId,
+        changes.filter((c) => c.suppressed !== null).map((c) => c.identifierHash),
+      );
+      if (purged > 0) this.logger.log(`purged ${purged} dead letters of suppressed identifiers in workspace ${workspaceId}`);
+    }
   }
 }

@@ -1,0 +1,27 @@
+import { eventIdentifierHashes, parseObject, type IdentifierSource } from '../suppression/suppressed-identifiers';
+
+type JsonObject = Record<string, unknown>;
+
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A field that is an object, or JSON text of one (the pipeline's Avro records carry traits and context as JSON). */
+const objectField = (v: unknown): JsonObject => (typeof v === 'string' ? parseObject(v) : isObject(v) ? v : {});
+
+/**
+ * The suppression hashes of the person a dead letter's original record is about, so a regulation
+ * can purge the letter: a raw event (its Segment message in `payload`), a later stage's record
+ * (the fields themselves) or a plain JSON message. Best effort: [] for anything else.
+ */
+export function letterIdentifierHashes(workspaceId: string, original: unknown): string[] {
+  if (!isObject(original)) return [];
+  const message = typeof original['payload'] === 'string' ? parseObject(original['payload']) : original;
+  const source: IdentifierSource = {
+    type: message['type'],
+    userId: message['userId'],
+    anonymousId: message['anonymousId'],
+    previousId: message['previousId'],
+    traits: objectField(message['traits']),
+    context: objectField(message['context']),
+  };
+  return eventIdentifierHashes(workspaceId, source);
+}
