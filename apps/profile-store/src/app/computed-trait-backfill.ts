@@ -8,7 +8,14 @@ import { TimelineScan } from './computed-trait-backfill.repository';
 import { profileChange } from './profile-change';
 import { ProfileChangePublisher, type ChangeSink } from './profile-change.publisher';
 import { ProfilesRepository } from './profiles.repository';
-import { backfillStates, contribution, traitValues, type ComputedTraitDefinition, type TimelineEvent } from './user-computed-traits';
+import {
+  backfillStates,
+  batchApplied,
+  contribution,
+  traitValues,
+  type ComputedTraitDefinition,
+  type TimelineEvent,
+} from './user-computed-traits';
 
 /** Timeline events per batch (each batch: one CAS write per profile it touches, then the cursor is saved). */
 export const BACKFILL_BATCH = 500;
@@ -169,9 +176,9 @@ export class ComputedTraitBackfill implements OnApplicationBootstrap, BeforeAppl
   }
 
   /**
-   * Applies one batch to every profile it touches and produces their changes (before the cursor
-   * moves on: a batch replayed after a crash changes nothing again, so emits nothing again);
-   * returns how many profiles changed.
+   * Applies one batch to every profile it touches and produces their changes before the cursor
+   * moves on (a batch replayed after a crash changes nothing again, but produces its changes
+   * again: the crash may have come before they were produced); returns how many profiles changed.
    */
   async applyBatch(workspaceId: string, def: ComputedTraitDefinition, events: readonly TimelineEvent[], batchEnd: string): Promise<number> {
     const bySource = matchingByProfile(def, events);
@@ -183,22 +190,25 @@ export class ComputedTraitBackfill implements OnApplicationBootstrap, BeforeAppl
       byTarget.set(target, [...(byTarget.get(target) ?? []), ...list]);
     }
     const changes: ProfileChange[] = [];
+    let written = 0;
     for (const [target, list] of byTarget) {
-      const change = await this.applyToProfile(workspaceId, target, def, list, batchEnd);
-      if (change) changes.push(change);
+      const outcome = await this.applyToProfile(workspaceId, target, def, list, batchEnd);
+      if (!outcome) continue;
+      changes.push(outcome.change);
+      if (outcome.written) written++;
     }
     await this.changes.publish(changes.map((change) => ({ change })));
-    return changes.length;
+    return written;
   }
 
-  /** The profile's change, or null when the batch changed nothing (already applied, erased). */
+  /** The profile's change and whether this run wrote it; null when the batch is nothing to it (counted live, erased). */
   private async applyToProfile(
     workspaceId: string,
     profileId: string,
     def: ComputedTraitDefinition,
     events: readonly TimelineEvent[],
     batchEnd: string,
-  ): Promise<ProfileChange | null> {
+  ): Promise<{ change: ProfileChange; written: boolean } | null> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const loaded = await this.profiles.getWithState(workspaceId, profileId);
       if (!loaded) return null;
@@ -209,13 +219,21 @@ export class ComputedTraitBackfill implements OnApplicationBootstrap, BeforeAppl
       }
       const now = Date.now();
       const next = backfillStates(loaded.custom, def, events, batchEnd, now);
-      if (!next) return null;
+      if (!next) {
+        // A replay after a crash between the batch's writes and its produce: the change again, from what is stored.
+        if (!batchApplied(loaded.custom, def, events, batchEnd)) return null;
+        const defs = await this.definitions.cached(workspaceId, now);
+        return {
+          change: profileChange(loaded.profile, { kind: 'recomputed' }, now, traitValues(defs, loaded.custom, now)),
+          written: false,
+        };
+      }
       // A new version, so a concurrent live write (which read the old one) retries instead of overwriting.
       const profile: Profile = { ...loaded.profile, version: loaded.profile.version + 1 };
       if (await this.profiles.compareAndSet(profile, loaded.profile.version, next.states)) {
         // The values a live change would carry now (the definitions being backfilled included).
         const defs = await this.definitions.cached(workspaceId, now);
-        return profileChange(profile, { kind: 'recomputed' }, now, traitValues(defs, next.states, now));
+        return { change: profileChange(profile, { kind: 'recomputed' }, now, traitValues(defs, next.states, now)), written: true };
       }
     }
     throw new Error(`profile ${profileId}: version conflict after ${MAX_ATTEMPTS} attempts`);

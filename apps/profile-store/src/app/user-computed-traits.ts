@@ -256,6 +256,23 @@ export function backfillStates(
   };
 }
 
+/**
+ * Whether a run of the backfill already applied this batch to the profile: one of the batch's
+ * timeline profile ids is done through `batchEnd` (only a batch applied before, whose cursor was
+ * not saved, leaves that: a replay after a crash).
+ */
+export function batchApplied(
+  states: TraitStates,
+  def: ComputedTraitDefinition,
+  events: readonly TimelineEvent[],
+  batchEnd: string,
+): boolean {
+  const mark = markAt(states, stateKey(def));
+  if (!mark) return false;
+  const through = throughMap(mark);
+  return events.some((e) => (through.get(e.profileId) ?? '') >= batchEnd);
+}
+
 /** The trait's value at `now`: null when no event counts (0 for count and distinct_count). */
 export function traitValue(def: ComputedTraitDefinition, state: TraitState | undefined, now: number): JsonValue {
   const buckets = Object.values(prune(state ?? {}, def, now));
