@@ -18,7 +18,8 @@ export function normalizeRegulationIdentifiers(identifiers: readonly { type: str
   const out = new Map<string, NormalizedIdentifier>();
   for (const { type, value: raw } of identifiers) {
     const trimmed = raw.trim();
-    const value = type === IdentifierTypes.email ? trimmed.toLowerCase() : type === IdentifierTypes.phone ? phoneAsStored(trimmed) : trimmed;
+    const value =
+      type === IdentifierTypes.email ? trimmed.toLowerCase() : type === IdentifierTypes.phone ? phoneAsStored(trimmed) : trimmed;
     if (value === '') continue;
     const idKey = identifierKey(type, value);
     if (!out.has(idKey)) out.set(idKey, { type, value, idKey });
