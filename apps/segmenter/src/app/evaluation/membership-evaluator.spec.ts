@@ -8,7 +8,7 @@ import type { SegmentPredictionsRepository } from '../predictions/segment-predic
 import type { ScheduleRepository } from '../schedule/schedule.repository';
 import type { SegmentSizesRepository } from '../sizes/segment-sizes.repository';
 import { compileSegments } from '../segments/segment-catalog';
-import { MembershipEvaluator, type ProfileState } from './membership-evaluator';
+import { eventsReadFrom, MembershipEvaluator, type ProfileState } from './membership-evaluator';
 
 const MIN = 60_000;
 const def = (text: string) => {
@@ -37,7 +37,14 @@ function fakes() {
     forProfiles: async () => new Map([['p', new Map([...memberships.entries()].map(([k, v]) => [k, { ...v }]))]]),
     forProfile: async (_w: string, _p: string, ids: string[]) =>
       new Map(ids.filter((id) => memberships.has(id)).map((id) => [id, { ...(memberships.get(id) as MembershipDocument) }])),
-    applyTransition: async (_w: string, segmentId: string, _p: string, expected: number | null, t: Transition) => {
+    applyTransition: async (
+      _w: string,
+      segmentId: string,
+      _p: string,
+      expected: number | null,
+      t: Transition,
+      earlier: Transition[] = [],
+    ) => {
       const cur = memberships.get(segmentId);
       if (expected === null ? cur !== undefined : cur?.membershipVersion !== expected) return false;
       if (
@@ -57,6 +64,7 @@ function fakes() {
         lastProfileVersion: t.profileVersion,
         lastAsOf: t.asOf ?? 0,
         lastTransition: t,
+        earlierTransitions: earlier,
         updatedAt: new Date(t.occurredAt),
       });
       return true;
@@ -64,7 +72,11 @@ function fakes() {
   };
   const evaluator = new MembershipEvaluator(
     repo as unknown as MembershipsRepository,
-    { forProfiles: async () => new Map([['p', [...events]]]) } as unknown as SegmentEventsRepository,
+    // Only the names asked for, as the repository reads them: an evaluation must ask for every name it counts.
+    {
+      forProfiles: async (_w: string, _p: string[], names: readonly string[]) =>
+        new Map([['p', events.filter((e) => names.includes(e.name))]]),
+    } as unknown as SegmentEventsRepository,
     {
       set: async (_w: string, s: string, _p: string, due: number | null) => void (due === null ? schedule.delete(s) : schedule.set(s, due)),
     } as unknown as ScheduleRepository,
@@ -122,8 +134,15 @@ describe('MembershipEvaluator', () => {
             const at = schedule.get(segmentId);
             return at === undefined ? [] : [{ segmentId, at }];
           }).sort((a, b) => a.at - b.at)[0];
-        const run = async (profile: ProfileState, asOf: number, direct: string[]) =>
-          emitted.push(...(await evaluator.evaluate('w', segments, profile, new Set(direct), { asOf, receivedAt: null })));
+        // Profile changes hand their size counts back (as the consumer does), the timer awaits them in place.
+        const run = async (profile: ProfileState, asOf: number, direct: string[], deferred = false) => {
+          const counted: Promise<void>[] = [];
+          const trigger = { asOf, receivedAt: null };
+          emitted.push(
+            ...(await evaluator.evaluate('w', segments, profile, new Set(direct), trigger, undefined, deferred ? counted : undefined)),
+          );
+          await Promise.all(counted);
+        };
         for (const s of steps) {
           if (s.kind === 'change') {
             clock += s.advance;
@@ -137,10 +156,10 @@ describe('MembershipEvaluator', () => {
               identifiers: [],
             };
             history.push({ profile, asOf: clock });
-            await run(profile, clock, ALL);
+            await run(profile, clock, ALL, true);
           } else if (s.kind === 'redeliver' && history.length > 0) {
             const h = history[s.pick % history.length] as (typeof history)[number];
-            await run(h.profile, h.asOf, ALL);
+            await run(h.profile, h.asOf, ALL, true);
           } else if (s.kind === 'timer') {
             const due = earliestDue();
             const last = history[history.length - 1];
@@ -183,5 +202,43 @@ describe('MembershipEvaluator', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('a redelivered change', () => {
+  it('emits again the transition it caused, after a later change moved the membership back', async () => {
+    const { evaluator } = fakes();
+    const profile = (version: number, traits: Record<string, unknown>): ProfileState => ({
+      profileId: 'p',
+      version,
+      traits,
+      computed: {},
+      deleted: false,
+      identifiers: [],
+    });
+    const run = (p: ProfileState, asOf: number) => evaluator.evaluate('w', segments, p, new Set(['others']), { asOf, receivedAt: null });
+    const [entered] = await run(profile(1, { country: 'DE' }), 1_000);
+    const [exited] = await run(profile(2, {}), 2_000);
+    expect([entered?.change, exited?.change]).toEqual(['entered', 'exited']);
+    // Both produced records lost: the chunk comes again, both changes emit their transitions again.
+    expect(await run(profile(1, { country: 'DE' }), 1_000)).toEqual([entered]);
+    expect(await run(profile(2, {}), 2_000)).toEqual([exited]);
+  });
+});
+
+describe('eventsReadFrom', () => {
+  it('names the events of the segments an evaluation can reach: the direct ones and those that read them', () => {
+    const workspace = compileSegments([
+      { segmentId: 'pro', name: 'pro', definition: def("trait('plan') = 'pro'") },
+      { segmentId: 'active-pro', name: 'active-pro', definition: def("segment('pro') and event('Visit').within(7 days).count() >= 1") },
+      { segmentId: 'buyers', name: 'buyers', definition: def("event('Order').count() >= 2") },
+      { segmentId: 'de', name: 'de', definition: def("trait('country') = 'DE'") },
+    ]);
+    expect([...eventsReadFrom(workspace, new Set(['de']))]).toEqual([]);
+    expect([...eventsReadFrom(workspace, new Set(['pro']))]).toEqual(['Visit']);
+    expect([...eventsReadFrom(workspace, new Set(['buyers', 'de']))]).toEqual(['Order']);
+    expect(new Set(eventsReadFrom(workspace, new Set(['pro', 'buyers'])))).toEqual(new Set(['Visit', 'Order']));
+    expect([...eventsReadFrom(segments, new Set(['others']))]).toEqual([]);
+    expect([...eventsReadFrom(segments, new Set(['buyers']))]).toEqual(['Order']);
   });
 });

@@ -87,10 +87,15 @@ export class MembershipEvaluator {
     direct: ReadonlySet<string>,
     trigger: Trigger,
     preloaded?: ProfileData,
+    counted?: Promise<void>[],
   ): Promise<SegmentChange[]> {
+    // Only the events the segments this trigger can reach count: a trait change of a workspace
+    // whose event segments it cannot move reads no event history (one round trip less).
     const data =
       preloaded ??
-      (await this.load(workspaceId, [profile.profileId], segments.events, segmentIdsOf(segments), segments.traits)).get(profile.profileId);
+      (await this.load(workspaceId, [profile.profileId], eventsReadFrom(segments, direct), segmentIdsOf(segments), segments.traits)).get(
+        profile.profileId,
+      );
     const stored = data?.memberships ?? new Map<string, MembershipDocument>();
     const members = new Set([...stored.values()].filter((m) => m.member).map((m) => m.segmentId));
     const moved = new Set<string>();
@@ -112,7 +117,16 @@ export class MembershipEvaluator {
       };
       // A deleted profile leaves every segment, whatever its definition says about empty traits.
       const isMember = !profile.deleted && segment.compiled.matches(context);
-      const { transition, member } = await this.settle(workspaceId, segment, profile, isMember, { ...trigger, asOf }, state);
+      const { transition, member } = await this.settle(
+        workspaceId,
+        segment,
+        profile,
+        isMember,
+        { ...trigger, asOf },
+        trigger.asOf,
+        state,
+        counted,
+      );
       if (member) members.add(segment.segmentId);
       else members.delete(segment.segmentId);
       if (transition) {
@@ -140,14 +154,20 @@ export class MembershipEvaluator {
     return out;
   }
 
-  /** Decides and stores one membership (compare-and-set, re-reading on conflict). */
+  /**
+   * Decides and stores one membership (compare-and-set, re-reading on conflict). With `counted`,
+   * the size counter's write is handed to the caller, which awaits it before committing, instead
+   * of being awaited here: the produce need not wait for it.
+   */
   private async settle(
     workspaceId: string,
     segment: CompiledSegment,
     profile: ProfileState,
     isMember: boolean,
     trigger: Trigger,
+    triggerAsOf: number,
     initial: MembershipState | null,
+    counted?: Promise<void>[],
   ): Promise<{ transition: Transition | null; member: boolean }> {
     let stored = initial;
     const { profileId } = profile;
@@ -156,6 +176,7 @@ export class MembershipEvaluator {
         isMember,
         profileVersion: profile.version,
         asOf: trigger.asOf,
+        triggerAsOf,
         receivedAt: trigger.receivedAt,
         now: Date.now(),
       });
@@ -172,7 +193,12 @@ export class MembershipEvaluator {
         )
       ) {
         // Counted once, by the writer that won the compare-and-set (a re-emit is not counted again).
-        await this.sizes.count(workspaceId, segment.segmentId, decision.transition);
+        const count = this.sizes.count(workspaceId, segment.segmentId, decision.transition);
+        if (counted) {
+          // Handled now so a failure is not an unhandled rejection before the caller awaits it.
+          count.catch(() => undefined);
+          counted.push(count);
+        } else await count;
         return { transition: decision.transition, member: isMember };
       }
       stored = (await this.memberships.forProfile(workspaceId, profileId, [segment.segmentId])).get(segment.segmentId) ?? null;
@@ -183,3 +209,18 @@ export class MembershipEvaluator {
 
 /** Ids of every segment of the workspace, whose memberships an evaluation may read or move. */
 export const segmentIdsOf = (segments: WorkspaceSegments): string[] => segments.ordered.map((s) => s.segmentId);
+
+/**
+ * Event names counted by the segments an evaluation of `direct` can reach: those segments and,
+ * transitively, every segment that reads one of them (`ordered` lists a segment after those it reads).
+ */
+export function eventsReadFrom(segments: WorkspaceSegments, direct: ReadonlySet<string>): Set<string> {
+  const reached = new Set<string>();
+  const names = new Set<string>();
+  for (const s of segments.ordered) {
+    if (!direct.has(s.segmentId) && ![...s.compiled.segments].some((id) => reached.has(id))) continue;
+    reached.add(s.segmentId);
+    for (const name of s.events) names.add(name);
+  }
+  return names;
+}

@@ -45,11 +45,13 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       if (group) group.push(r);
       else byKey.set(key, [r]);
     }
+    // Size counter writes of the chunk's transitions: stored before the commit, not before the produce.
+    const counted: Promise<void>[] = [];
     const outputs = await Promise.all(
       [...byKey.values()].map(async (group) => {
         const changes: OutgoingChange[] = [];
         for (const record of group) {
-          const result = await this.handleOne(record);
+          const result = await this.handleOne(record, counted);
           if ('reason' in result) rejections.push(result);
           else if (result.length > 0) {
             const headers = this.traceHeaders(record);
@@ -59,11 +61,11 @@ export class ProfileChangesConsumer extends PipelineConsumer {
         return changes;
       }),
     );
-    await this.publisher.publishTraced(outputs.flat());
+    await Promise.all([this.publisher.publishTraced(outputs.flat()), ...counted]);
     return rejections;
   }
 
-  private async handleOne(record: InboundRecord): Promise<SegmentChange[] | Rejection> {
+  private async handleOne(record: InboundRecord, counted: Promise<void>[]): Promise<SegmentChange[] | Rejection> {
     const keyWorkspace = record.key ? workspaceOfKey(record.key.toString('utf8')) || null : null;
     // A null value is a compaction tombstone of a deleted profile; its 'deleted' change came before it.
     if (record.value === null) return [];
@@ -85,37 +87,49 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     const { eventName, messageId, eventTimestamp } = change;
     // Orders are kept even when no segment counts them: the predictions read them (RFM, churn, clusters).
     const kept = eventName !== null && (segments.events.has(eventName) || eventName === ORDER_EVENT);
+    let properties: Record<string, unknown> | null = null;
     if (!deleted && eventName !== null && messageId !== null && eventTimestamp !== null && kept) {
-      const properties = change.eventProperties === null ? {} : parseTraits(change.eventProperties);
+      properties = change.eventProperties === null ? {} : parseTraits(change.eventProperties);
       if (properties === null)
         return { record, workspaceId, reason: 'invalid_event_properties', message: 'eventProperties is not a JSON object' };
-      await this.events.record(workspaceId, {
-        profileId,
-        messageId,
-        eventName,
-        timestamp: eventTimestamp,
-        properties: JSON.stringify(properties),
-      });
     }
     // An erased person's identifiers are not kept, nor sent out with its exits.
     const identifiers = deleted ? [] : change.identifiers.map(({ type, value }) => ({ type, value }));
-    await this.profiles.save(workspaceId, {
-      profileId,
-      version: change.version,
-      traits: JSON.stringify(traits),
-      computedTraits: JSON.stringify(computed),
-      deleted,
-      changedAt: change.changedAt,
-      identifiers,
-    });
-    const direct = segmentsToEvaluate(segments.ordered, change);
-    if (direct.length === 0) return [];
-    return this.evaluator.evaluate(
-      workspaceId,
-      segments,
-      { profileId, version: change.version, traits, computed, deleted, identifiers },
-      new Set(direct.map((s) => s.segmentId)),
-      { asOf: change.changedAt, receivedAt: change.receivedAt },
-    );
+    // The snapshot is for the timer, backfill and preview; this evaluation reads the change itself,
+    // so the two writes go out together (both are stored before the chunk is committed).
+    const [, changes] = await Promise.all([
+      this.profiles.save(workspaceId, {
+        profileId,
+        version: change.version,
+        traits: JSON.stringify(traits),
+        computedTraits: JSON.stringify(computed),
+        deleted,
+        changedAt: change.changedAt,
+        identifiers,
+      }),
+      (async (): Promise<SegmentChange[]> => {
+        // The event is stored before the evaluation reads the history it counts in.
+        if (properties !== null && eventName !== null && messageId !== null && eventTimestamp !== null)
+          await this.events.record(workspaceId, {
+            profileId,
+            messageId,
+            eventName,
+            timestamp: eventTimestamp,
+            properties: JSON.stringify(properties),
+          });
+        const direct = segmentsToEvaluate(segments.ordered, change);
+        if (direct.length === 0) return [];
+        return this.evaluator.evaluate(
+          workspaceId,
+          segments,
+          { profileId, version: change.version, traits, computed, deleted, identifiers },
+          new Set(direct.map((s) => s.segmentId)),
+          { asOf: change.changedAt, receivedAt: change.receivedAt },
+          undefined,
+          counted,
+        );
+      })(),
+    ]);
+    return changes;
   }
 }

@@ -105,6 +105,16 @@ describe('decide', () => {
     expect(decide(after, at(4, true))).toMatchObject({ kind: 'write', transition: { change: 'entered', membershipVersion: 3 } });
   });
 
+  it('re-emits an earlier kept transition for its redelivered change, though that change is evaluated as of the later transition', () => {
+    const entered = apply(null, 1, true);
+    const exited = apply(entered.state, 2, false);
+    // The evaluator raises a lagging trigger's asOf to the stored one (102); the change's own time is 101.
+    const redelivered = { ...at(1, true), asOf: 102, triggerAsOf: 101 };
+    expect(decide(exited.state, redelivered)).toEqual({ kind: 'reemit', transition: entered.emitted });
+    // Another trigger of version 1 (its own time 150) caused nothing: nothing to repeat.
+    expect(decide(exited.state, { ...redelivered, triggerAsOf: 150 })).toEqual({ kind: 'none' });
+  });
+
   it('ignores versions older than the stored one, whatever they evaluate to', () => {
     const state = apply(null, 5, true).state;
     expect(decide(state, at(4, false))).toEqual({ kind: 'none' });

@@ -44,6 +44,12 @@ export interface Evaluation {
   isMember: boolean;
   profileVersion: number;
   asOf: number;
+  /**
+   * The trigger's own time when `asOf` was raised to the stored one (a redelivered change older
+   * than the last transition): a kept transition it caused is recognised by it, since that
+   * transition was stored with it.
+   */
+  triggerAsOf?: number;
   receivedAt: number | null;
   now: number;
 }
@@ -71,7 +77,9 @@ export type Decision =
 export function decide(stored: MembershipState | null, e: Evaluation): Decision {
   if (stored && !isAfter(e, { profileVersion: stored.lastProfileVersion, asOf: stored.lastAsOf ?? 0 })) {
     const kept = [...(stored.earlierTransitions ?? []), ...(stored.lastTransition ? [stored.lastTransition] : [])];
-    const caused = kept.find((t) => t.profileVersion === e.profileVersion && (t.asOf ?? 0) === e.asOf);
+    const caused = kept.find(
+      (t) => t.profileVersion === e.profileVersion && ((t.asOf ?? 0) === e.asOf || (t.asOf ?? 0) === (e.triggerAsOf ?? e.asOf)),
+    );
     return caused ? { kind: 'reemit', transition: caused } : { kind: 'none' };
   }
   const wasMember = stored?.member ?? false;

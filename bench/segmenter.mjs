@@ -1,0 +1,516 @@
+#!/usr/bin/env node
+// `node bench/segmenter.mjs [--quick] [--reps=N] [--people=N] [--seconds=N] [--half=N] [--no-build]`:
+// the segmenter alone (issue #7's target: p99 from profile change to segment change under 100 ms
+// at half the maximum rate). Per repetition, in a fresh scope: three segments over the API, then
+// cdp.profiles.changes.v1 records (Avro, Confluent wire format, as the profile-store writes them)
+// that move N people in and out of them, first as fast as the segmenter keeps up (lag held under
+// --lag-cap), then at half that rate for latency. Writes bench/results/segmenter-latest.{json,md}.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { parseArgs } from './lib/args.mjs';
+import { percentiles } from './lib/latency.mjs';
+import { TOPICS } from './lib/sampler.mjs';
+import { benchScope, endpoints, prepare, procSample, startService } from './lib/services.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { args, quick, num } = parseArgs(process.argv.slice(2));
+const cfg = {
+  mode: quick ? 'quick' : 'full',
+  reps: num('reps', 3, 1),
+  people: num('people', 2000, 1000),
+  maxSec: num('seconds', 30, 12),
+  halfSec: num('half', 30, 12),
+  lagCap: num('lag-cap', 300, 300),
+  batch: num('batch', 100, 100),
+  partitions: num('partitions', 3, 3),
+  port: num('port', 3835, 3835),
+  apiKey: process.env.CDP_DEMO_API_KEY || 'dev-api-key',
+};
+// Each one is moved by a different kind of change: a trait's value, a trait's presence, a counted event.
+const SEGMENTS = [
+  { name: 'Pro plan', definition: "trait('plan') = 'pro'" },
+  { name: 'Has phone', definition: "trait('phone') exists" },
+  { name: 'Repeat buyers', definition: "event('Order Completed').within(30 days).count() >= 2" },
+];
+cfg.segments = SEGMENTS;
+const WORKSPACE = 'demo';
+const ORDER = 'Order Completed';
+const t0 = Date.now();
+const log = (m) => console.log(`[bench:segmenter ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${m}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => {
+  const v = xs.filter((x) => x !== null && x !== undefined).sort((a, b) => a - b);
+  return v.length ? v[Math.floor(v.length / 2)] : null;
+};
+
+/**
+ * N people, each cycling through changes that move them: plan 'pro' (enters Pro plan), a phone
+ * (enters Has phone), an order, plan 'free' (exits), phone removed (exits), an order (the second
+ * enters Repeat buyers). Changes are taken person after person, so a batch holds many profiles
+ * and one person's changes stay in order on its partition, as the profile-store's do.
+ */
+class People {
+  constructor(runId, n) {
+    this.runId = runId;
+    // Each person starts at another point of the cycle, its created traits as that point has them,
+    // so every stretch of changes holds each kind of step (not a phase of orders that move nothing).
+    this.people = Array.from({ length: n }, (_, i) => {
+      const step = i % 6;
+      const traits = { first_name: `Person${i}`, email: `person${i}@bench-${runId}.example`, country: ['DE', 'FR', 'US'][i % 3] };
+      traits.plan = step >= 1 && step <= 3 ? 'pro' : 'free';
+      if (step >= 2 && step <= 4) traits.phone = `+49 151 ${String(1e7 + i).slice(-8)}`;
+      return { profileId: `p_${runId}_${i}`, version: 0, step, traits, orders: 0, revenue: 0, firstSeen: null };
+    });
+    this.next = 0;
+  }
+
+  /** The next change (ProfileChange) of the next person, stamped `at` (its produce time). */
+  change(at) {
+    const p = this.people[this.next];
+    this.next = (this.next + 1) % this.people.length;
+    p.version++;
+    p.firstSeen ??= at;
+    let changedTraits = [];
+    let event = null;
+    if (p.version === 1) changedTraits = Object.keys(p.traits);
+    else {
+      const step = p.step++ % 6;
+      if (step === 0 || step === 3) {
+        p.traits.plan = step === 0 ? 'pro' : 'free';
+        changedTraits = ['plan'];
+      } else if (step === 1) {
+        p.traits.phone = `+49 151 ${String(1e7 + p.version).slice(-8)}`;
+        changedTraits = ['phone'];
+      } else if (step === 4) {
+        delete p.traits.phone;
+        changedTraits = ['phone'];
+      } else {
+        p.orders++;
+        const total = 20 + ((p.version * 37) % 180);
+        p.revenue += total;
+        event = { order_id: `o-${p.profileId}-${p.version}`, total, currency: 'EUR', products: [{ product_id: 'sku-1001', quantity: 1 }] };
+      }
+    }
+    const eventCount = p.version;
+    return {
+      workspaceId: WORKSPACE,
+      profileId: p.profileId,
+      version: p.version,
+      change: p.version === 1 ? 'created' : 'updated',
+      changedAt: at,
+      changedTraits,
+      traits: JSON.stringify(p.traits),
+      computedTraits: JSON.stringify({
+        first_seen: new Date(p.firstSeen).toISOString(),
+        last_seen: new Date(at).toISOString(),
+        event_count: eventCount,
+        revenue: p.revenue,
+      }),
+      identifiers: [
+        { type: 'user_id', value: `u-${p.profileId}` },
+        { type: 'email', value: p.traits.email },
+      ],
+      absorbedProfileIds: [],
+      messageId: `m-${p.profileId}-${p.version}`,
+      eventName: event ? ORDER : null,
+      eventTimestamp: event ? at : null,
+      eventProperties: event ? JSON.stringify(event) : null,
+      // The edge receipt time the segment change copies: here the change's produce time (a cross-check of the match).
+      receivedAt: at,
+    };
+  }
+}
+
+/** Registers the contract's schema under the topic's subject as the services do (plain POST, libs/kafka AvroSerde). */
+async function registerSchema(registryUrl, subject) {
+  const schema = JSON.stringify(JSON.parse(readFileSync(join(root, 'libs/contracts/avro', `${TOPICS.profileChanges}.avsc`), 'utf8')));
+  const res = await fetch(`${registryUrl.replace(/\/+$/, '')}/subjects/${encodeURIComponent(subject)}/versions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schema, schemaType: 'AVRO' }),
+  });
+  const body = await res.json();
+  if (!res.ok || typeof body.id !== 'number') throw new Error(`registering ${subject}: HTTP ${res.status} ${JSON.stringify(body)}`);
+  return body.id;
+}
+
+/** Produces profile changes and remembers each one's produce time by (profileId, version). */
+class ChangeProducer {
+  constructor({ kafka, registry, schemaId, topic, people }) {
+    // The platform's producer settings (libs/kafka): idempotent, acks=all, murmur2 partitioner.
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    this.registry = registry;
+    this.schemaId = schemaId;
+    this.topic = topic;
+    this.people = people;
+    this.sentAt = new Map();
+    this.acked = 0;
+  }
+
+  async send(n) {
+    const at = Date.now();
+    const changes = Array.from({ length: n }, () => this.people.change(at));
+    const messages = await Promise.all(
+      changes.map(async (c) => ({
+        key: `${c.workspaceId}:${c.profileId}`,
+        value: await this.registry.encode(this.schemaId, c),
+        timestamp: String(at),
+      })),
+    );
+    for (const c of changes) this.sentAt.set(`${c.profileId}#${c.version}`, at);
+    await this.producer.send({ topic: this.topic, acks: -1, messages });
+    this.acked += n;
+  }
+}
+
+/** The segmenter group's committed offsets and the input's end, with the process's RSS, every `intervalMs`. */
+class Watch {
+  constructor({ admin, namespace, pid, intervalMs = 250 }) {
+    Object.assign(this, { admin, pid, intervalMs });
+    this.group = `${namespace}cdp.segmenter`;
+    this.input = namespace + TOPICS.profileChanges;
+    this.output = namespace + TOPICS.segmentChanges;
+    this.samples = [];
+  }
+
+  async sample() {
+    const sum = (ps, f) => ps.reduce((s, p) => s + Math.max(0, Number(p[f])), 0);
+    const [ends, outs, committed] = await Promise.all([
+      this.admin.fetchTopicOffsets(this.input),
+      this.admin.fetchTopicOffsets(this.output),
+      this.admin.fetchOffsets({ groupId: this.group, topics: [this.input] }),
+    ]);
+    const s = {
+      t: Date.now(),
+      end: sum(ends, 'high'),
+      out: sum(outs, 'high'),
+      committed: committed.reduce((n, tp) => n + sum(tp.partitions, 'offset'), 0),
+      proc: procSample(this.pid),
+    };
+    s.lag = s.end - s.committed;
+    this.samples.push(s);
+    this.last = s;
+    return s;
+  }
+
+  start() {
+    let busy = false;
+    this.timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      this.sample()
+        .catch(() => undefined)
+        .finally(() => (busy = false));
+    }, this.intervalMs);
+    return this.sample();
+  }
+
+  stop() {
+    clearInterval(this.timer);
+  }
+
+  /**
+   * Committed records/s, produced segment changes/s, CPU cores and peak RSS over [a, b] (two
+   * samples). The segmenter commits once per handled chunk (up to 500 records), so its rate is
+   * taken between the first and the last sample in the window where its committed offset moved.
+   */
+  window(a, b) {
+    const sec = (b.t - a.t) / 1000;
+    const inside = this.samples.filter((s) => s.t >= a.t && s.t <= b.t);
+    const moved = inside.filter((s, i) => i > 0 && s.committed > inside[i - 1].committed);
+    const [first, last] = moved.length >= 2 ? [moved[0], moved[moved.length - 1]] : [a, b];
+    return {
+      seconds: sec,
+      changesPerSec: (last.committed - first.committed) / ((last.t - first.t) / 1000),
+      segmentChangesPerSec: (b.out - a.out) / sec,
+      cpuCores: a.proc && b.proc ? (b.proc.cpuSec - a.proc.cpuSec) / sec : null,
+      rssMbMax: Math.max(...inside.map((s) => s.proc?.rssBytes ?? 0)) / 2 ** 20,
+      lagMax: Math.max(...inside.map((s) => s.lag)),
+    };
+  }
+
+  async drained(timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await this.sample();
+      if (s.lag <= 0) return s;
+      if (Date.now() > deadline) throw new Error(`the segmenter did not catch up within ${timeoutMs / 1000} s (lag ${s.lag})`);
+      await sleep(100);
+    }
+  }
+}
+
+/** Every segment change of the topic (decoded), with its Kafka timestamp. */
+async function readSegmentChanges({ kafka, admin, registry, topic, groupId }) {
+  const end = (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high), 0);
+  const out = [];
+  if (end === 0) return out;
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) {
+        seen++;
+        if (m.value) out.push({ ...(await registry.decode(m.value)), kafkaTs: Number(m.timestamp) });
+      }
+    },
+  });
+  const deadline = Date.now() + 60_000;
+  while (seen < end && Date.now() < deadline) await sleep(100);
+  await consumer.disconnect();
+  return out;
+}
+
+/**
+ * Latency per segment change caused by a profile change produced in [from, to): the record's
+ * Kafka timestamp (stamped by the segmenter's producer) minus the causing change's produce time,
+ * found by (profileId, profileVersion). Timer and backfill records carry no receivedAt and are left out.
+ */
+function latencies(records, sentAt, from, to) {
+  const ms = [];
+  let mismatched = 0;
+  for (const r of records) {
+    if (r.receivedAt === null || r.profileVersion === null) continue;
+    const at = sentAt.get(`${r.profileId}#${r.profileVersion}`);
+    if (at === undefined) continue;
+    const receivedAt = r.receivedAt instanceof Date ? r.receivedAt.getTime() : Number(r.receivedAt);
+    if (receivedAt !== at) mismatched++;
+    if (at >= from && at < to) ms.push(r.kafkaTs - at);
+  }
+  return { ...percentiles(ms), mismatched };
+}
+
+function buildSegmenter() {
+  const started = Date.now();
+  const r = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '--projects=segmenter'], {
+    cwd: root,
+    env: { ...process.env, NX_NO_CLOUD: 'true', NX_DAEMON: 'false', NX_TUI: 'false' },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status !== 0) throw new Error(`building the segmenter failed:\n${(r.stdout ?? '').slice(-3000)}\n${(r.stderr ?? '').slice(-3000)}`);
+  log(`segmenter built in ${Date.now() - started} ms`);
+}
+
+/**
+ * The floor under any per-change latency: sequential upserts by `_id` (the segmenter's cheapest
+ * write) into a scratch collection of the repetition's database, taken with the segmenter idle.
+ */
+async function mongoRoundTrips(mongoUrl, n = 200) {
+  const client = await new MongoClient(mongoUrl).connect();
+  try {
+    const col = client.db().collection('bench_round_trips');
+    const ms = [];
+    for (let i = 0; i < n; i++) {
+      const started = performance.now();
+      await col.updateOne({ _id: `k${i % 50}` }, { $set: { v: i } }, { upsert: true });
+      ms.push(Math.round((performance.now() - started) * 10) / 10);
+    }
+    return percentiles(ms);
+  } finally {
+    await client.close();
+  }
+}
+
+async function cleanup(admin, scope) {
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(scope.namespace));
+  if (topics.length) await admin.deleteTopics({ topics, timeout: 30_000 }).catch(() => undefined);
+  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(scope.namespace));
+  if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
+  const client = await new MongoClient(scope.mongoUrl).connect();
+  await client.db().dropDatabase();
+  await client.close();
+}
+
+async function repetition(rep, kafka, admin) {
+  const scope = benchScope(cfg.partitions);
+  const { registryUrl } = endpoints();
+  const segmenter = await startService(root, 'segmenter', cfg.port, { ...scope.env, CDP_DEMO_API_KEY: cfg.apiKey });
+  let producer;
+  let watch;
+  try {
+    const headers = { authorization: `Bearer ${cfg.apiKey}`, 'content-type': 'application/json' };
+    for (const s of SEGMENTS) {
+      const res = await fetch(`${segmenter.url}/v1/segments`, { method: 'POST', headers, body: JSON.stringify(s) });
+      if (res.status !== 201) throw new Error(`creating ${s.name}: HTTP ${res.status} ${await res.text()}`);
+    }
+    const topic = scope.namespace + TOPICS.profileChanges;
+    const registry = new SchemaRegistry({ host: registryUrl });
+    const schemaId = await registerSchema(registryUrl, `${topic}-value`);
+    const people = new People(scope.id, cfg.people);
+    producer = new ChangeProducer({ kafka, registry, schemaId, topic, people });
+    await producer.producer.connect();
+    watch = new Watch({ admin, namespace: scope.namespace, pid: segmenter.pid });
+    await watch.start();
+
+    // Warm-up (excluded): every person's `created` change, as fast as the segmenter keeps up.
+    const capped = async (until, limit = Infinity) => {
+      let sent = 0;
+      while (Date.now() < until && sent < limit) {
+        // Lag against what was acknowledged (the watch's end offsets lag by up to a sampling interval).
+        if (producer.acked - (watch.last?.committed ?? 0) > cfg.lagCap) {
+          await sleep(20);
+          continue;
+        }
+        const n = Math.min(cfg.batch, limit - sent);
+        await producer.send(n);
+        sent += n;
+      }
+      return sent;
+    };
+    await capped(Date.now() + 120_000, cfg.people);
+    await watch.drained(120_000);
+    log(`rep ${rep}: warm-up done (${cfg.people} profiles created)`);
+
+    // Phase 1: the maximum rate, lag under the cap (two producers in flight keep the segmenter fed).
+    const maxFrom = await watch.sample();
+    const maxStart = Date.now();
+    const maxUntil = maxStart + cfg.maxSec * 1000;
+    await Promise.all([capped(maxUntil), capped(maxUntil)]);
+    const maxTo = await watch.sample();
+    const max = watch.window(maxFrom, maxTo);
+    await watch.drained(120_000);
+    const halfRate = Math.max(1, Math.round(max.changesPerSec / 2));
+    log(`rep ${rep}: ${max.changesPerSec.toFixed(0)} changes/s at the maximum; ${halfRate}/s for ${cfg.halfSec} s next`);
+
+    // Phase 2: half that rate, paced every 10 ms (a change is produced no more than 10 ms after its slot).
+    const halfFrom = await watch.sample();
+    const halfStart = Date.now();
+    const halfUntil = halfStart + cfg.halfSec * 1000;
+    let due = 0;
+    const inFlight = new Set();
+    while (Date.now() < halfUntil) {
+      const target = Math.floor(((Date.now() - halfStart) / 1000) * halfRate);
+      if (target > due) {
+        const p = producer.send(target - due).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        due = target;
+      }
+      await sleep(10);
+    }
+    await Promise.all(inFlight);
+    const halfEnd = Date.now();
+    const halfTo = await watch.sample();
+    const half = watch.window(halfFrom, halfTo);
+    await watch.drained(120_000);
+    await sleep(500);
+    const records = await readSegmentChanges({
+      kafka,
+      admin,
+      registry,
+      topic: scope.namespace + TOPICS.segmentChanges,
+      groupId: `${scope.namespace}bench-reader`,
+    });
+    const mongoMs = await mongoRoundTrips(scope.mongoUrl);
+    const r = {
+      rep,
+      mongoRoundTripMs: mongoMs,
+      maxRate: { ...max, latencyMs: latencies(records, producer.sentAt, maxStart, maxUntil) },
+      halfRate: { targetPerSec: halfRate, ...half, latencyMs: latencies(records, producer.sentAt, halfStart, halfEnd) },
+      segmentChanges: records.length,
+      byKind: records.reduce((m, x) => ((m[`${x.segmentName} ${x.change}`] = (m[`${x.segmentName} ${x.change}`] ?? 0) + 1), m), {}),
+    };
+    const l = r.halfRate.latencyMs;
+    log(
+      `rep ${rep}: half rate ${half.changesPerSec.toFixed(0)} changes/s, ${l.count} segment changes, p50 ${l.p50} / p95 ${l.p95} / p99 ${l.p99} ms (max ${l.max}); segmenter ${half.cpuCores?.toFixed(2)} cores, ${half.rssMbMax.toFixed(0)} MB; one Mongo upsert p50 ${mongoMs.p50} / p99 ${mongoMs.p99} ms`,
+    );
+    return r;
+  } catch (e) {
+    console.error(segmenter.output().slice(-4000));
+    throw e;
+  } finally {
+    watch?.stop();
+    await producer?.producer.disconnect().catch(() => undefined);
+    await segmenter.stop();
+    await cleanup(admin, scope).catch((e) => log(`cleanup: ${e.message}`));
+  }
+}
+
+async function main() {
+  prepare(root, { build: false, log });
+  if (args['no-build'] !== 'true') buildSegmenter();
+  const { kafkaBrokers } = endpoints();
+  const kafka = new Kafka({ brokers: kafkaBrokers.split(','), clientId: 'cdp-bench-segmenter', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const reps = [];
+  try {
+    for (let rep = 1; rep <= cfg.reps; rep++) reps.push(await repetition(rep, kafka, admin));
+  } finally {
+    await admin.disconnect();
+  }
+  const med = (f) => median(reps.map(f));
+  const result = {
+    startedAt: new Date(t0).toISOString(),
+    config: cfg,
+    maxChangesPerSec: med((r) => r.maxRate.changesPerSec),
+    halfRate: {
+      changesPerSec: med((r) => r.halfRate.changesPerSec),
+      latencyMs: {
+        p50: med((r) => r.halfRate.latencyMs.p50),
+        p95: med((r) => r.halfRate.latencyMs.p95),
+        p99: med((r) => r.halfRate.latencyMs.p99),
+      },
+      cpuCores: med((r) => r.halfRate.cpuCores),
+      rssMbMax: med((r) => r.halfRate.rssMbMax),
+    },
+    mongoRoundTripMs: { p50: med((r) => r.mongoRoundTripMs.p50), p99: med((r) => r.mongoRoundTripMs.p99) },
+    maxRate: {
+      cpuCores: med((r) => r.maxRate.cpuCores),
+      rssMbMax: med((r) => r.maxRate.rssMbMax),
+      latencyMs: { p50: med((r) => r.maxRate.latencyMs.p50), p99: med((r) => r.maxRate.latencyMs.p99) },
+    },
+    reps,
+  };
+  result.met = result.halfRate.latencyMs.p99 !== null && result.halfRate.latencyMs.p99 < 100;
+  const dir = join(root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'segmenter-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(dir, 'segmenter-latest.md'), markdown(result));
+  const h = result.halfRate;
+  log(
+    `median: ${result.maxChangesPerSec.toFixed(0)} changes/s at the maximum; at half, p50 ${h.latencyMs.p50} / p95 ${h.latencyMs.p95} / p99 ${h.latencyMs.p99} ms (target < 100: ${result.met ? 'met' : 'missed'})`,
+  );
+}
+
+function markdown(r) {
+  const f = (x, d = 0) => (x === null || x === undefined ? 'n/a' : x.toFixed(d));
+  const rows = r.reps.map((x) => {
+    const m = x.maxRate;
+    const h = x.halfRate;
+    return `| ${x.rep} | ${f(m.changesPerSec)} | ${f(m.cpuCores, 2)} | ${f(m.rssMbMax)} | ${f(h.changesPerSec)} | ${h.latencyMs.count} | ${h.latencyMs.p50} / ${h.latencyMs.p95} / ${h.latencyMs.p99} | ${f(h.cpuCores, 2)} | ${f(h.rssMbMax)} | ${x.mongoRoundTripMs.p50} / ${x.mongoRoundTripMs.p99} |`;
+  });
+  const h = r.halfRate;
+  return `# Segmenter alone (${r.startedAt})
+
+${r.config.people.toLocaleString('en')} people cycle through profile changes (plan, phone, orders) on \`cdp.profiles.changes.v1\`
+(${r.config.partitions} partitions), which move them in and out of ${r.config.segments.map((s) => `\`${s.definition}\``).join(', ')}.
+Maximum rate: ${r.config.maxSec} s with the segmenter's lag under ${r.config.lagCap}; then ${r.config.halfSec} s at half that rate.
+Latency: a segment change's Kafka timestamp minus the produce time of the profile change that caused it (matched on profileId and profileVersion).
+
+| rep | max changes/s | cores | RSS MB | half: changes/s | segment changes | latency ms p50 / p95 / p99 | cores | RSS MB | Mongo upsert ms p50 / p99 |
+|---|---|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+Medians: **${f(r.maxChangesPerSec)} changes/s** at the maximum; at half that rate p50 ${h.latencyMs.p50} ms, p95 ${h.latencyMs.p95} ms, **p99 ${h.latencyMs.p99} ms**
+(target < 100 ms: **${r.met ? 'met' : 'missed'}**), segmenter ${f(h.cpuCores, 2)} cores, RSS ${f(h.rssMbMax)} MB.
+The floor, one upsert by \`_id\` on the same database with the segmenter idle: p50 ${r.mongoRoundTripMs.p50} ms, p99 ${r.mongoRoundTripMs.p99} ms.
+`;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
