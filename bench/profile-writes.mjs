@@ -164,7 +164,7 @@ async function bareLoop({ kafka, registry, collection, from, to, groupId }) {
 }
 
 async function main() {
-  prepare(root, { build: args['no-build'] !== 'true' && !args.root, log });
+  prepare(root, { build: args['no-build'] !== 'true', services: ['profile-store'], serviceRoot, log });
   const scope = benchScope(cfg.partitions);
   const { kafkaBrokers, registryUrl } = endpoints();
   const kafka = new Kafka({ brokers: kafkaBrokers.split(','), clientId: 'cdp-bench-profile-writes', logLevel: logLevel.NOTHING });

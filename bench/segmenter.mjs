@@ -5,17 +5,17 @@
 // cdp.profiles.changes.v1 records (Avro, Confluent wire format, as the profile-store writes them)
 // that move N people in and out of them, first as fast as the segmenter keeps up (lag held under
 // --lag-cap), then at half that rate for latency. Writes bench/results/segmenter-latest.{json,md}.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { parseArgs } from './lib/args.mjs';
 import { percentiles } from './lib/latency.mjs';
 import { TOPICS } from './lib/sampler.mjs';
 import { benchScope, endpoints, prepare, procSample, startService } from './lib/services.mjs';
+import { dropScopeTopics, platformProducer, registerSchema } from './lib/stage.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { args, quick, num } = parseArgs(process.argv.slice(2));
@@ -126,29 +126,10 @@ class People {
   }
 }
 
-/** Registers the contract's schema under the topic's subject as the services do (plain POST, libs/kafka AvroSerde). */
-async function registerSchema(registryUrl, subject) {
-  const schema = JSON.stringify(JSON.parse(readFileSync(join(root, 'libs/contracts/avro', `${TOPICS.profileChanges}.avsc`), 'utf8')));
-  const res = await fetch(`${registryUrl.replace(/\/+$/, '')}/subjects/${encodeURIComponent(subject)}/versions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-    body: JSON.stringify({ schema, schemaType: 'AVRO' }),
-  });
-  const body = await res.json();
-  if (!res.ok || typeof body.id !== 'number') throw new Error(`registering ${subject}: HTTP ${res.status} ${JSON.stringify(body)}`);
-  return body.id;
-}
-
 /** Produces profile changes and remembers each one's produce time by (profileId, version). */
 class ChangeProducer {
   constructor({ kafka, registry, schemaId, topic, people }) {
-    // The platform's producer settings (libs/kafka): idempotent, acks=all, murmur2 partitioner.
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    this.producer = platformProducer(kafka);
     this.registry = registry;
     this.schemaId = schemaId;
     this.topic = topic;
@@ -292,18 +273,6 @@ function latencies(records, sentAt, from, to) {
   return { ...percentiles(ms), mismatched };
 }
 
-function buildSegmenter() {
-  const started = Date.now();
-  const r = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '--projects=segmenter'], {
-    cwd: root,
-    env: { ...process.env, NX_NO_CLOUD: 'true', NX_DAEMON: 'false', NX_TUI: 'false' },
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (r.status !== 0) throw new Error(`building the segmenter failed:\n${(r.stdout ?? '').slice(-3000)}\n${(r.stderr ?? '').slice(-3000)}`);
-  log(`segmenter built in ${Date.now() - started} ms`);
-}
-
 /**
  * The floor under any per-change latency: sequential upserts by `_id` (the segmenter's cheapest
  * write) into a scratch collection of the repetition's database, taken with the segmenter idle.
@@ -325,10 +294,7 @@ async function mongoRoundTrips(mongoUrl, n = 200) {
 }
 
 async function cleanup(admin, scope) {
-  const topics = (await admin.listTopics()).filter((t) => t.startsWith(scope.namespace));
-  if (topics.length) await admin.deleteTopics({ topics, timeout: 30_000 }).catch(() => undefined);
-  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(scope.namespace));
-  if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
+  await dropScopeTopics(admin, scope.namespace);
   const client = await new MongoClient(scope.mongoUrl).connect();
   await client.db().dropDatabase();
   await client.close();
@@ -348,7 +314,7 @@ async function repetition(rep, kafka, admin) {
     }
     const topic = scope.namespace + TOPICS.profileChanges;
     const registry = new SchemaRegistry({ host: registryUrl });
-    const schemaId = await registerSchema(registryUrl, `${topic}-value`);
+    const schemaId = await registerSchema({ root, registryUrl, topic, contract: TOPICS.profileChanges });
     const people = new People(scope.id, cfg.people);
     producer = new ChangeProducer({ kafka, registry, schemaId, topic, people });
     await producer.producer.connect();
@@ -439,8 +405,7 @@ async function repetition(rep, kafka, admin) {
 }
 
 async function main() {
-  prepare(root, { build: false, log });
-  if (args['no-build'] !== 'true') buildSegmenter();
+  prepare(root, { build: args['no-build'] !== 'true', services: ['segmenter'], log });
   const { kafkaBrokers } = endpoints();
   const kafka = new Kafka({ brokers: kafkaBrokers.split(','), clientId: 'cdp-bench-segmenter', logLevel: logLevel.NOTHING });
   const admin = kafka.admin();

@@ -21,17 +21,21 @@ function run(root, cmd, args, what) {
   return Date.now() - started;
 }
 
-/** The local stack (idempotent) and the five services built from source. */
-export function prepare(root, { build = true, stack = true, log }) {
+/**
+ * The local stack (idempotent) and the services built from source (all five, or `services`);
+ * `serviceRoot` is where their dist/ is looked for (another build: nothing is built).
+ */
+export function prepare(root, { build = true, stack = true, services = SERVICES, serviceRoot = root, log }) {
   // An offset stack (CDP_STACK_PORT_OFFSET) is ours to start even though KAFKA_BROKERS names it.
   if (stack && (!process.env.KAFKA_BROKERS || process.env.CDP_STACK_PORT_OFFSET))
     log(`stack up in ${run(root, 'bash', ['deploy/local/stack.sh', 'up'], 'stack up')} ms`);
-  if (build)
+  if (build && serviceRoot === root)
     log(
-      `build in ${run(root, 'npx', ['nx', 'run-many', '-t', 'build', `--projects=${SERVICES.join(',')}`], 'build (--no-build runs the existing dist/)')} ms`,
+      `build in ${run(root, 'npx', ['nx', 'run-many', '-t', 'build', `--projects=${services.join(',')}`], 'build (--no-build runs the existing dist/)')} ms`,
     );
-  for (const s of SERVICES)
-    if (!existsSync(join(root, 'dist', 'apps', s, 'main.js'))) throw new Error(`dist/apps/${s}/main.js missing: build first`);
+  for (const s of services)
+    if (!existsSync(join(serviceRoot, 'dist', 'apps', s, 'main.js')))
+      throw new Error(`${serviceRoot}/dist/apps/${s}/main.js missing: build first`);
 }
 
 /** A private topic namespace and database for one repetition, like @cdp/testing's testScope. */

@@ -18,11 +18,12 @@ export const platformProducer = (kafka) =>
 
 /** Registers a contract's schema (libs/contracts/avro/<name>.avsc) under `<topic>-value`, as the services' codec does; its id. */
 export async function registerSchema({ root, registryUrl, topic, contract }) {
-  const schema = readFileSync(join(root, 'libs', 'contracts', 'avro', `${contract}.avsc`), 'utf8');
+  // Minified, as libs/contracts' generated constant that the services register: the same text, the same id.
+  const schema = JSON.stringify(JSON.parse(readFileSync(join(root, 'libs', 'contracts', 'avro', `${contract}.avsc`), 'utf8')));
   const res = await fetch(`${registryUrl}/subjects/${encodeURIComponent(`${topic}-value`)}/versions`, {
     method: 'POST',
     headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-    body: JSON.stringify({ schema }),
+    body: JSON.stringify({ schema, schemaType: 'AVRO' }),
   });
   if (!res.ok) throw new Error(`registering ${topic}-value: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()).id;

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { IndexDescription } from 'mongodb';
+import type { AnyBulkWriteOperation, IndexDescription } from 'mongodb';
 import type { Identifier } from '@cdp/identity-graph';
 import { duplicateKeyIndexes, isDuplicateKey, MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
+import { CoalescedWrites, perWorkspace } from './coalesced-writes';
 
 /** One known identifier of a workspace and the profile it was first attached to (follow merges from there). */
 export interface IdentityDoc extends WorkspaceDocument {
@@ -14,6 +15,26 @@ export interface IdentityDoc extends WorkspaceDocument {
 /** Collection `identities`: one document per workspace + type + value. */
 @Injectable()
 export class IdentitiesRepository extends WorkspaceRepository<IdentityDoc> {
+  /**
+   * The claims of concurrent resolutions, sent as one unordered insert (see claimMany). FerretDB
+   * carries on after a failed insert, so the inserts without a duplicate-key error are ours.
+   */
+  private readonly inserts = new CoalescedWrites<{ ws: string; op: AnyBulkWriteOperation<IdentityDoc> }>((ops) =>
+    perWorkspace(ops, async (ws, group) => {
+      try {
+        await this.bulkWrite(
+          ws,
+          group.map((o) => o.op),
+        );
+        return group.map(() => true);
+      } catch (e) {
+        if (!isDuplicateKey(e) || !onlyDuplicateKeys(e)) throw e;
+        const taken = new Set(duplicateKeyIndexes(e));
+        return group.map((_, i) => !taken.has(i));
+      }
+    }),
+  );
+
   constructor(mongo: MongoConnection) {
     super(mongo.db, 'identities', ['type', 'value']);
   }
@@ -38,14 +59,15 @@ export class IdentitiesRepository extends WorkspaceRepository<IdentityDoc> {
   /**
    * Attaches an identifier to a profile unless it is attached already, and returns the profile
    * it is attached to (the caller's, or whoever won). Two writers racing on the unique index:
-   * the loser's duplicate key means the other one inserted; read what it wrote.
+   * the loser's duplicate key means the other one inserted; read what it wrote. `createdAt`: the
+   * new document's (given by a caller that keeps what it wrote).
    */
-  async claim(workspaceId: string, id: Identifier, profileId: string): Promise<string> {
+  async claim(workspaceId: string, id: Identifier, profileId: string, createdAt = new Date()): Promise<string> {
     try {
       const doc = await this.findOneAndUpdate(
         workspaceId,
         { type: id.type, value: id.value },
-        { $setOnInsert: { profileId, createdAt: new Date() } },
+        { $setOnInsert: { profileId, createdAt } },
         // No projection: FerretDB 1.24 does not implement findAndModify's "fields".
         { upsert: true, returnDocument: 'after' },
       );
@@ -63,9 +85,18 @@ export class IdentitiesRepository extends WorkspaceRepository<IdentityDoc> {
    * on after a failed insert); a duplicate key means someone attached it first, and the owners of
    * those are read. Returns the profile each identifier is attached to, in order.
    */
-  async claimMany(workspaceId: string, ids: Identifier[], profileId: string): Promise<string[]> {
-    if (ids.length <= 1) return Promise.all(ids.map((id) => this.claim(workspaceId, id, profileId)));
-    const createdAt = new Date();
+  async claimMany(workspaceId: string, ids: Identifier[], profileId: string, createdAt = new Date()): Promise<string[]> {
+    if (ids.length === 0) return [];
+    // First in the insert shared with the chunk's other resolutions: all inserted, all ours. Otherwise
+    // (someone claimed one first, or the bulk failed) the claims below, which find ours again.
+    const inserts = ids.map((id) => ({
+      ws: workspaceId,
+      op: {
+        insertOne: { document: { workspaceId, type: id.type, value: id.value, profileId, createdAt } },
+      } as AnyBulkWriteOperation<IdentityDoc>,
+    }));
+    if (await this.inserts.run(inserts)) return ids.map(() => profileId);
+    if (ids.length === 1) return Promise.all(ids.map((id) => this.claim(workspaceId, id, profileId, createdAt)));
     let taken: number[] = [];
     try {
       await this.bulkWrite(
@@ -104,3 +135,10 @@ export class IdentitiesRepository extends WorkspaceRepository<IdentityDoc> {
     return (await this.deleteMany(workspaceId, { profileId: { $in: profileIds }, createdAt: { $lte: before } })).deletedCount;
   }
 }
+
+/** A bulk error whose every write error is a duplicate key (anything else: nothing is known). */
+const onlyDuplicateKeys = (e: unknown): boolean => {
+  const errors = (e as { writeErrors?: unknown }).writeErrors;
+  const list = Array.isArray(errors) ? errors : errors ? [errors] : [];
+  return list.length > 0 && list.every((w) => (w as { code?: number }).code === 11000);
+};

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { IndexDescription, UpdateFilter } from 'mongodb';
+import type { AnyBulkWriteOperation, IndexDescription, UpdateFilter } from 'mongodb';
 import { identifierDigest, type Identifier } from '@cdp/identity-graph';
 import { MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
+import { CoalescedWrites, perWorkspace, updatesApplied } from './coalesced-writes';
 
 /** Why two profiles were merged: the rule that linked them. */
 export type MergeReason = 'shared_identifier' | 'alias' | 'fuzzy_match';
@@ -56,8 +57,36 @@ export type MergeOutcome = { status: 'merged' | 'already'; merge: MergeInfo } | 
 /** Collection `identity_profiles`. */
 @Injectable()
 export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProfileDoc> {
+  /**
+   * The per-event updates below (ensure, merge pointer, counts) of concurrent resolutions, sent
+   * as one bulk; each falls back to its own command when the bulk cannot tell it applied.
+   */
+  private readonly updates = new CoalescedWrites<{ ws: string; op: AnyBulkWriteOperation<IdentityProfileDoc> }>((ops) =>
+    perWorkspace(ops, async (ws, group) =>
+      updatesApplied(
+        group.length,
+        await this.bulkWrite(
+          ws,
+          group.map((o) => o.op),
+        ),
+      ),
+    ),
+  );
+
   constructor(mongo: MongoConnection) {
     super(mongo.db, 'identity_profiles', ['profileId']);
+  }
+
+  /** One guarded update (or upsert) through the shared bulk: true when it applied (matched or upserted). */
+  private async coalesced(
+    workspaceId: string,
+    filter: Record<string, unknown>,
+    update: UpdateFilter<IdentityProfileDoc>,
+    upsert = false,
+  ): Promise<boolean> {
+    return this.updates.run([
+      { ws: workspaceId, op: { updateOne: { filter, update, upsert } } as AnyBulkWriteOperation<IdentityProfileDoc> },
+    ]);
   }
 
   indexes(): IndexDescription[] {
@@ -71,12 +100,9 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
 
   /** Creates the profile if it does not exist; the first writer's createdAt stays. */
   async ensure(workspaceId: string, profileId: string, createdAt: Date): Promise<void> {
-    await this.updateOne(
-      workspaceId,
-      { profileId },
-      { $setOnInsert: { createdAt, mergedInto: null, merge: null, counts: {}, counted: [], absorbed: [] } },
-      { upsert: true },
-    );
+    const update = { $setOnInsert: { createdAt, mergedInto: null, merge: null, counts: {}, counted: [], absorbed: [] } };
+    if (await this.coalesced(workspaceId, { profileId }, update, true)) return;
+    await this.updateOne(workspaceId, { profileId }, update, { upsert: true });
   }
 
   /**
@@ -85,6 +111,9 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
    * if it points elsewhere, the caller re-resolves.
    */
   async markMerged(workspaceId: string, from: string, into: string, merge: MergeInfo): Promise<MergeOutcome> {
+    if (await this.coalesced(workspaceId, { profileId: from, mergedInto: null }, { $set: { mergedInto: into, merge } }))
+      return { status: 'merged', merge };
+    // Not known to have applied: decided by a command of its own (a pointer the bulk set to `into` is 'already').
     const result = await this.updateOne(workspaceId, { profileId: from, mergedInto: null }, { $set: { mergedInto: into, merge } });
     if (result.matchedCount === 1) return { status: 'merged', merge };
     const [current] = await this.findMany(workspaceId, [from]);
@@ -111,6 +140,7 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
       ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}),
       ...(Object.keys(set).length > 0 ? { $set: set } : {}),
     } as UpdateFilter<IdentityProfileDoc>;
+    if (await this.coalesced(workspaceId, { profileId: into, absorbed: { $ne: from } }, update)) return;
     await this.updateOne(workspaceId, { profileId: into, absorbed: { $ne: from } }, update);
   }
 
@@ -129,19 +159,14 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
    * usual case); otherwise (a redelivery after a partial write) one by one.
    */
   async countIdentifiers(workspaceId: string, profileId: string, ids: Identifier[], at: number): Promise<void> {
+    if (ids.length === 0) return;
+    // Through the shared bulk first; when it cannot tell (a redelivery, say), the guarded commands below.
+    if (await this.coalesced(workspaceId, { profileId, counted: { $nin: ids.map(identifierDigest) } }, countUpdate(ids, at))) return;
     if (ids.length <= 1) {
       for (const id of ids) await this.countIdentifier(workspaceId, profileId, id, at);
       return;
     }
-    const digests = ids.map(identifierDigest);
-    const inc: Record<string, number> = {};
-    for (const id of ids) inc[`counts.${id.type}`] = (inc[`counts.${id.type}`] ?? 0) + 1;
-    const set = Object.fromEntries(ids.map((id, i) => [`stamps.${digests[i]}`, { type: id.type, at }]));
-    const result = await this.updateOne(workspaceId, { profileId, counted: { $nin: digests } }, {
-      $inc: inc,
-      $addToSet: { counted: { $each: digests } },
-      $set: set,
-    } as UpdateFilter<IdentityProfileDoc>);
+    const result = await this.updateOne(workspaceId, { profileId, counted: { $nin: ids.map(identifierDigest) } }, countUpdate(ids, at));
     if (result.matchedCount === 1) return;
     for (const id of ids) await this.countIdentifier(workspaceId, profileId, id, at);
   }
@@ -174,4 +199,13 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
     if (profileIds.length === 0) return 0;
     return (await this.deleteMany(workspaceId, { profileId: { $in: profileIds }, createdAt: { $lte: before } })).deletedCount;
   }
+}
+
+/** Counts identifiers none of which is counted yet: per type, their digests, their stamps at `at`. */
+function countUpdate(ids: Identifier[], at: number): UpdateFilter<IdentityProfileDoc> {
+  const digests = ids.map(identifierDigest);
+  const inc: Record<string, number> = {};
+  for (const id of ids) inc[`counts.${id.type}`] = (inc[`counts.${id.type}`] ?? 0) + 1;
+  const set = Object.fromEntries(ids.map((id, i) => [`stamps.${digests[i]}`, { type: id.type, at }]));
+  return { $inc: inc, $addToSet: { counted: { $each: digests } }, $set: set } as UpdateFilter<IdentityProfileDoc>;
 }

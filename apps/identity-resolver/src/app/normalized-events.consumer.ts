@@ -22,8 +22,11 @@ import { FuzzyLinker } from './fuzzy-linker.service';
 import { IdentityMetrics } from './identity-metrics';
 import { ResolverService, type Resolution } from './resolver.service';
 
-/** Independent groups of a chunk resolved at the same time (each a few database round trips per event). */
-const GROUP_CONCURRENCY = 16;
+/**
+ * Independent groups of a chunk resolved at the same time. Their reads and writes are sent
+ * together (CoalescedReads, CoalescedWrites), so more at once means fewer, larger round trips.
+ */
+const GROUP_CONCURRENCY = 64;
 
 /**
  * cdp.events.normalized.v1 -> identity graph (MongoDB) -> cdp.events.resolved.v1 and

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { NormalizedEvent } from '@cdp/contracts';
 import { extractIdentifiers, identifierKey, type Identifier } from '@cdp/identity-graph';
 import { ChunkGraph } from './chunk-graph';
+import { CoalescedReads } from './coalesced-reads';
 import { dedupeIdentifiers, previousIdCandidates, previousIdentifiers } from './alias';
 import { IdentitiesRepository, type IdentityDoc } from './identities.repository';
 import { IdentityProfilesRepository, type IdentityProfileDoc, type MergeInfo, type MergeReason } from './identity-profiles.repository';
@@ -30,6 +31,29 @@ class GraphChanged extends Error {}
 @Injectable()
 export class ResolverService {
   private readonly logger = new Logger(ResolverService.name);
+  /** Per-event reads of concurrent resolutions, sent together (see CoalescedReads). */
+  private readonly identityReads = new CoalescedReads<{ ws: string; id: Identifier }, IdentityDoc>(
+    (keys) =>
+      byWorkspace(keys, (ws, ks) =>
+        this.identities.findMany(
+          ws,
+          ks.map((k) => k.id),
+        ),
+      ),
+    (k) => `${k.ws}\u0000${identifierKey(k.id)}`,
+    (d) => `${d.workspaceId}\u0000${identifierKey(d)}`,
+  );
+  private readonly profileReads = new CoalescedReads<{ ws: string; profileId: string }, IdentityProfileDoc>(
+    (keys) =>
+      byWorkspace(keys, (ws, ks) =>
+        this.profiles.findMany(
+          ws,
+          ks.map((k) => k.profileId),
+        ),
+      ),
+    (k) => `${k.ws}\u0000${k.profileId}`,
+    (d) => `${d.workspaceId}\u0000${d.profileId}`,
+  );
 
   constructor(
     private readonly identities: IdentitiesRepository,
@@ -137,8 +161,10 @@ export class ResolverService {
       }
     }
 
-    // Whatever is written here is read afresh by the chunk's next events.
-    written?.forgetProfiles(ws, decision.profileId, ...decision.merges.flatMap((m) => [m.fromProfileId, m.intoProfileId]));
+    // Whatever is written here is read afresh by the chunk's next events. An event that writes
+    // nothing (a returning visitor) leaves the read as good as it was: the next events keep using it.
+    if (decision.action === 'create' || decision.merges.length > 0 || decision.attach.length > 0)
+      written?.forgetProfiles(ws, decision.profileId, ...decision.merges.flatMap((m) => [m.fromProfileId, m.intoProfileId]));
     for (const id of decision.attach) written?.forgetIdentity(ws, id);
     if (decision.action === 'create') await this.profiles.ensure(ws, decision.profileId, new Date(event.receivedAt));
     for (const step of decision.merges) {
@@ -162,15 +188,20 @@ export class ResolverService {
     }
     // All claims in one round trip, then one count of those won: a lost one is counted nowhere
     // here, and the event is decided again (what was won is known and counted by then).
-    const owners = await this.identities.claimMany(ws, decision.attach, decision.profileId);
-    await this.profiles.countIdentifiers(
-      ws,
-      decision.profileId,
-      decision.attach.filter((_, i) => owners[i] === decision.profileId),
-      event.timestamp,
-    );
+    const claimedAt = new Date();
+    const owners = await this.identities.claimMany(ws, decision.attach, decision.profileId, claimedAt);
+    const won = decision.attach.filter((_, i) => owners[i] === decision.profileId);
+    await this.profiles.countIdentifiers(ws, decision.profileId, won, event.timestamp);
     const lost = decision.attach.find((_, i) => owners[i] !== decision.profileId);
     if (lost) throw new GraphChanged(`a ${lost.type} identifier was claimed concurrently`);
+    // A won claim is known without a read: attached here for good (only an erasure or a removal
+    // changes it, as for any cached entry). Its createdAt is this claim's, or later than the
+    // stored one when an earlier delivery claimed it: only a profile repair reads it.
+    written?.putIdentities(
+      ws,
+      won,
+      won.map((id) => ({ workspaceId: ws, type: id.type, value: id.value, profileId: decision.profileId, createdAt: claimedAt })),
+    );
     return {
       ok: true,
       profileId: decision.profileId,
@@ -182,21 +213,23 @@ export class ResolverService {
 
   /** Identities by natural key, from the chunk's read when it has them. */
   private async findIdentities(ws: string, ids: Identifier[], cached: ChunkGraph | undefined): Promise<IdentityDoc[]> {
-    if (!cached) return this.identities.findMany(ws, ids);
+    const read = (missing: Identifier[]) => this.identityReads.get(missing.map((id) => ({ ws, id })));
+    if (!cached) return read(ids);
     const { found, missing } = cached.lookupIdentities(ws, ids);
     if (missing.length === 0) return found;
-    const read = await this.identities.findMany(ws, missing);
-    cached.putIdentities(ws, missing, read);
-    return [...found, ...read];
+    const fresh = await read(missing);
+    cached.putIdentities(ws, missing, fresh);
+    return [...found, ...fresh];
   }
 
   private async findProfiles(ws: string, profileIds: string[], cached: ChunkGraph | undefined): Promise<IdentityProfileDoc[]> {
-    if (!cached) return this.profiles.findMany(ws, profileIds);
+    const read = (missing: string[]) => this.profileReads.get(missing.map((profileId) => ({ ws, profileId })));
+    if (!cached) return read(profileIds);
     const { found, missing } = cached.lookupProfiles(ws, profileIds);
     if (missing.length === 0) return found;
-    const read = await this.profiles.findMany(ws, missing);
-    cached.putProfiles(ws, missing, read);
-    return [...found, ...read];
+    const fresh = await read(missing);
+    cached.putProfiles(ws, missing, fresh);
+    return [...found, ...fresh];
   }
 
   /**
@@ -212,6 +245,13 @@ export class ResolverService {
     }
     throw new GraphChanged('repaired missing profile documents');
   }
+}
+
+/** One read per workspace of the keys (a coalesced read may span workspaces). */
+async function byWorkspace<K extends { ws: string }, D>(keys: K[], read: (ws: string, keys: K[]) => Promise<D[]>): Promise<D[]> {
+  const groups = new Map<string, K[]>();
+  for (const k of keys) groups.set(k.ws, [...(groups.get(k.ws) ?? []), k]);
+  return (await Promise.all([...groups].map(([ws, ks]) => read(ws, ks)))).flat();
 }
 
 const identifierNode = (id: Identifier): string => `identifier\u0000${id.type}\u0000${id.value}`;

@@ -22,15 +22,15 @@ export class FakeIdentities {
     await tick();
     return this.docs.get(this.key(ws, id)) ?? null;
   }
-  async claim(ws: string, id: Identifier, profileId: string): Promise<string> {
+  async claim(ws: string, id: Identifier, profileId: string, createdAt = new Date()): Promise<string> {
     await tick();
     const k = this.key(ws, id);
-    if (!this.docs.has(k)) this.docs.set(k, { workspaceId: ws, type: id.type, value: id.value, profileId, createdAt: new Date() });
+    if (!this.docs.has(k)) this.docs.set(k, { workspaceId: ws, type: id.type, value: id.value, profileId, createdAt });
     return (this.docs.get(k) as IdentityDoc).profileId;
   }
-  async claimMany(ws: string, ids: Identifier[], profileId: string): Promise<string[]> {
+  async claimMany(ws: string, ids: Identifier[], profileId: string, createdAt = new Date()): Promise<string[]> {
     await tick();
-    return Promise.all(ids.map((id) => this.claim(ws, id, profileId)));
+    return Promise.all(ids.map((id) => this.claim(ws, id, profileId, createdAt)));
   }
 }
 
