@@ -19,7 +19,7 @@ import { parseArgs } from './lib/args.mjs';
 import { TOPICS } from './lib/sampler.mjs';
 import { keyId } from './lib/seed.mjs';
 import { benchScope, endpoints, prepare, startService } from './lib/services.mjs';
-import { dropScopeTopics, platformProducer, registerSchema, watchGroup } from './lib/stage.mjs';
+import { bareStage, dropScopeTopics, platformProducer, registerSchema, watchGroup } from './lib/stage.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { args, num } = parseArgs(process.argv.slice(2));
@@ -102,12 +102,8 @@ async function produceBacklog({ kafka, registry, schemaId, topic }) {
  * the records unchanged (acks=all) and commits. No reads, compare-and-set, identifiers or timeline.
  */
 async function bareLoop({ kafka, registry, collection, from, to, groupId }) {
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-  const producer = platformProducer(kafka);
-  await Promise.all([consumer.connect(), producer.connect()]);
-  await consumer.subscribe({ topic: from, fromBeginning: true });
   let bulks = 0;
-  const chunk = async (messages) => {
+  const work = async (messages) => {
     const byProfile = new Map();
     for (const m of messages) {
       const e = await registry.decode(m.value);
@@ -138,29 +134,9 @@ async function bareLoop({ kafka, registry, collection, from, to, groupId }) {
       })),
       { ordered: false },
     );
-    await producer.send({ topic: to, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value })) });
   };
-  await consumer.run({
-    autoCommit: false,
-    partitionsConsumedConcurrently: cfg.partitions,
-    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-      for (let i = 0; i < batch.messages.length; i += 500) {
-        const part = batch.messages.slice(i, i + 500);
-        await chunk(part);
-        const last = part.at(-1).offset;
-        resolveOffset(last);
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(last) + 1) }]);
-        await heartbeat();
-      }
-    },
-  });
-  return {
-    bulks: () => bulks,
-    stop: async () => {
-      await consumer.disconnect();
-      await producer.disconnect();
-    },
-  };
+  const stage = await bareStage({ kafka, groupId, from, to, partitions: cfg.partitions, work });
+  return { bulks: () => bulks, stop: stage.stop };
 }
 
 async function main() {

@@ -18,7 +18,7 @@ import { parseArgs } from './lib/args.mjs';
 import { TOPICS } from './lib/sampler.mjs';
 import { keyId, profileIdFor } from './lib/seed.mjs';
 import { benchScope, endpoints, prepare, startService } from './lib/services.mjs';
-import { dropScopeTopics, platformProducer, registerSchema, watchGroup } from './lib/stage.mjs';
+import { bareStage, dropScopeTopics, platformProducer, registerSchema, watchGroup } from './lib/stage.mjs';
 import { Workload } from './lib/workload.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -153,12 +153,8 @@ const STRENGTH = ['user_id', 'email', 'phone', 'anonymous_id'];
  * (acks=all) and commits. No profiles, merges, limits or retries: what the issue calls the bare loop.
  */
 async function bareLoop({ kafka, registry, collection, from, to, groupId }) {
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-  const producer = platformProducer(kafka);
-  await Promise.all([consumer.connect(), producer.connect()]);
-  await consumer.subscribe({ topic: from, fromBeginning: true });
   const commands = { find: 0, update: 0 };
-  const chunk = async (messages) => {
+  const work = async (messages) => {
     const events = [];
     for (const m of messages) events.push(await registry.decode(m.value));
     const named = new Map();
@@ -190,30 +186,9 @@ async function bareLoop({ kafka, registry, collection, from, to, groupId }) {
         { ordered: false },
       );
     }
-    await producer.send({ topic: to, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value })) });
   };
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: cfg.partitionsConcurrently,
-    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-      for (let i = 0; i < batch.messages.length; i += cfg.chunk) {
-        const part = batch.messages.slice(i, i + cfg.chunk);
-        await chunk(part);
-        const last = part.at(-1).offset;
-        resolveOffset(last);
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-        await heartbeat();
-      }
-    },
-  });
-  return {
-    commands,
-    stop: async () => {
-      await consumer.disconnect();
-      await producer.disconnect();
-    },
-  };
+  const stage = await bareStage({ kafka, groupId, from, to, partitions: cfg.partitionsConcurrently, chunk: cfg.chunk, work });
+  return { commands, stop: stage.stop };
 }
 
 async function main() {

@@ -73,3 +73,37 @@ export async function dropScopeTopics(admin, namespace) {
   const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(namespace));
   if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
 }
+
+/**
+ * A bare stage with a service's consumer settings (eachBatch, manual commits, chunks of `chunk`,
+ * `partitions` at once): per chunk `work(messages)`, then the records produced unchanged to `to`
+ * (acks=all), then the commit. The ceilings of the one-stage benchmarks put their database work in `work`.
+ */
+export async function bareStage({ kafka, groupId, from, to, partitions, chunk = 500, work }) {
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+  const producer = platformProducer(kafka);
+  await Promise.all([consumer.connect(), producer.connect()]);
+  await consumer.subscribe({ topic: from, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: partitions,
+    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      for (let i = 0; i < batch.messages.length; i += chunk) {
+        const part = batch.messages.slice(i, i + chunk);
+        await work(part);
+        await producer.send({ topic: to, acks: -1, messages: part.map((m) => ({ key: m.key, value: m.value })) });
+        const last = part.at(-1).offset;
+        resolveOffset(last);
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+        await heartbeat();
+      }
+    },
+  });
+  return {
+    stop: async () => {
+      await consumer.disconnect();
+      await producer.disconnect();
+    },
+  };
+}
