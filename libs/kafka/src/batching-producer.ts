@@ -17,17 +17,12 @@ interface Pending {
  * Lets many concurrent callers share Kafka round trips: records sent within `lingerMs` go out
  * in one produce request, and each caller's promise settles when its own records are acknowledged
  * (acks=all by the port), so "resolved" always means "durably written".
- *
- * One send is in flight at a time: the idempotent producer sends one request per broker at a
- * time anyway, so records that arrive meanwhile wait here and go out together (up to
- * `maxRecords`) as soon as it is acknowledged, instead of queueing as many small requests, each
- * waiting for the one before (the tail latency under load).
  */
 export class BatchingProducer {
   private queue: Pending[] = [];
   private queued = 0;
   private timer: NodeJS.Timeout | undefined;
-  private sending: Promise<void> | undefined;
+  private inFlight = new Set<Promise<void>>();
   private closed = false;
 
   constructor(
@@ -42,29 +37,21 @@ export class BatchingProducer {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ records, resolve, reject });
       this.queued += records.length;
-      // While a send is in flight, its acknowledgement sends what gathered.
-      if (this.sending) return;
       if (this.queued >= this.options.maxRecords) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.options.lingerMs);
     });
   }
 
-  /** Sends what is queued now (up to `maxRecords`, whole callers), unless a send is in flight. */
+  /** Sends what is queued now. */
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.sending || this.queue.length === 0) return;
-    let take = 0;
-    let count = 0;
-    // Whole callers in order; one caller larger than maxRecords goes alone.
-    while (take < this.queue.length && (take === 0 || count + (this.queue[take]?.records.length ?? 0) <= this.options.maxRecords)) {
-      count += this.queue[take]?.records.length ?? 0;
-      take++;
-    }
-    const batch = this.queue.splice(0, take);
-    this.queued -= count;
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    this.queued = 0;
     const records = batch.flatMap((p) => p.records);
-    this.sending = this.port.send(records).then(
+    const sending = this.port.send(records).then(
       () => {
         this.onSent(records);
         for (const p of batch) p.resolve();
@@ -73,16 +60,14 @@ export class BatchingProducer {
         for (const p of batch) p.reject(e);
       },
     );
-    void this.sending.finally(() => {
-      this.sending = undefined;
-      this.flush();
-    });
+    this.inFlight.add(sending);
+    void sending.finally(() => this.inFlight.delete(sending));
   }
 
   /** Stops taking records, sends what is queued and waits for every acknowledgement. */
   async drain(): Promise<void> {
     this.closed = true;
     this.flush();
-    while (this.sending) await this.sending;
+    await Promise.allSettled([...this.inFlight]);
   }
 }
