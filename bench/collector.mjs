@@ -7,12 +7,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
 import { parseArgs } from './lib/args.mjs';
 import { produceCeiling, sampleRecords } from './lib/ceilings.mjs';
 import { percentiles } from './lib/latency.mjs';
 import { drive } from './lib/load.mjs';
 import { TOPICS } from './lib/sampler.mjs';
 import { benchScope, endpoints, prepare, procSample, startService } from './lib/services.mjs';
+import { dropScopeTopics } from './lib/stage.mjs';
 import { Workload } from './lib/workload.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -109,9 +111,13 @@ async function main() {
     );
   } finally {
     await collector.stop();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(scope.namespace));
-    if (topics.length) await admin.deleteTopics({ topics, timeout: 30_000 }).catch(() => undefined);
+    await dropScopeTopics(admin, scope.namespace);
     await admin.disconnect();
+    const client = await new MongoClient(scope.mongoUrl).connect();
+    await client
+      .db()
+      .dropDatabase()
+      .finally(() => client.close());
   }
 }
 
