@@ -1,3 +1,5 @@
+import { Coalescer } from './coalescer';
+
 /**
  * Reads by key that are asked while one is in flight go out together as the next one: the
  * concurrent resolutions of a chunk (independent groups, partitions) share their round trips
@@ -6,44 +8,24 @@
  * of its own keys, in the order the reader returned them.
  */
 export class CoalescedReads<K, D> {
-  private pending: { keys: K[]; resolve: (docs: D[]) => void; reject: (e: unknown) => void }[] = [];
-  private flushing = false;
+  private readonly reads: Coalescer<K[], D[]>;
 
   constructor(
     /** One round trip for all the keys (distinct). */
-    private readonly read: (keys: K[]) => Promise<D[]>,
-    private readonly keyOf: (key: K) => string,
-    private readonly keyOfDoc: (doc: D) => string,
-  ) {}
-
-  get(keys: K[]): Promise<D[]> {
-    if (keys.length === 0) return Promise.resolve([]);
-    return new Promise<D[]>((resolve, reject) => {
-      this.pending.push({ keys, resolve, reject });
-      if (!this.flushing) void this.flush();
+    read: (keys: K[]) => Promise<D[]>,
+    keyOf: (key: K) => string,
+    keyOfDoc: (doc: D) => string,
+  ) {
+    this.reads = new Coalescer<K[], D[]>(async (asks) => {
+      const keys = new Map<string, K>();
+      for (const ask of asks) for (const k of ask) keys.set(keyOf(k), k);
+      const byKey = new Map((await read([...keys.values()])).map((d) => [keyOfDoc(d), d]));
+      // Each asker's distinct keys, as its own find (`$in`) would have answered.
+      return asks.map((ask) => [...new Set(ask.map(keyOf))].flatMap((k) => byKey.get(k) ?? []));
     });
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.pending.length > 0) {
-        // Let the askers of this turn of the event loop join the first read too.
-        await new Promise<void>((r) => setImmediate(r));
-        const batch = this.pending.splice(0);
-        const keys = new Map<string, K>();
-        for (const p of batch) for (const k of p.keys) keys.set(this.keyOf(k), k);
-        try {
-          const docs = await this.read([...keys.values()]);
-          const byKey = new Map(docs.map((d) => [this.keyOfDoc(d), d]));
-          // Each asker's distinct keys, as its own find (`$in`) would have answered.
-          for (const p of batch) p.resolve([...new Set(p.keys.map(this.keyOf))].flatMap((k) => byKey.get(k) ?? []));
-        } catch (e) {
-          for (const p of batch) p.reject(e);
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
+  get(keys: K[]): Promise<D[]> {
+    return keys.length === 0 ? Promise.resolve([]) : this.reads.ask(keys);
   }
 }

@@ -1,3 +1,5 @@
+import { Coalescer } from './coalescer';
+
 /**
  * Writes asked while a bulk write is in flight go out together as the next unordered bulk write,
  * so the concurrent resolutions of a chunk share their round trips. The writer tells, per
@@ -8,41 +10,27 @@
  * bulk did may already be applied: compare-and-set filters, upserts with $setOnInsert, guarded counts).
  */
 export class CoalescedWrites<Op> {
-  private pending: { ops: Op[]; resolve: (allApplied: boolean) => void }[] = [];
-  private flushing = false;
+  private readonly writes: Coalescer<Op[], boolean>;
 
-  constructor(private readonly write: (ops: Op[]) => Promise<boolean[]>) {}
-
-  run(ops: Op[]): Promise<boolean> {
-    if (ops.length === 0) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      this.pending.push({ ops, resolve });
-      if (!this.flushing) void this.flush();
+  constructor(write: (ops: Op[]) => Promise<boolean[]>) {
+    this.writes = new Coalescer<Op[], boolean>(async (asks) => {
+      let applied: boolean[] = [];
+      try {
+        applied = await write(asks.flat());
+      } catch {
+        // The askers' own paths find out what happened (and report a lasting failure themselves).
+      }
+      let at = 0;
+      return asks.map((ops) => {
+        const all = ops.every((_, i) => applied[at + i] === true);
+        at += ops.length;
+        return all;
+      });
     });
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.pending.length > 0) {
-        // Let the askers of this turn of the event loop join the first write too.
-        await new Promise<void>((r) => setImmediate(r));
-        const batch = this.pending.splice(0);
-        let applied: boolean[] = [];
-        try {
-          applied = await this.write(batch.flatMap((p) => p.ops));
-        } catch {
-          // The askers' own paths find out what happened (and report a lasting failure themselves).
-        }
-        let at = 0;
-        for (const p of batch) {
-          p.resolve(p.ops.every((_, i) => applied[at + i] === true));
-          at += p.ops.length;
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
+  run(ops: Op[]): Promise<boolean> {
+    return ops.length === 0 ? Promise.resolve(true) : this.writes.ask(ops);
   }
 }
 
