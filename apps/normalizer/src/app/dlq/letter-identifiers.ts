@@ -1,8 +1,10 @@
-import { eventIdentifierHashes, parseObject, type IdentifierSource } from '../suppression/suppressed-identifiers';
-
-type JsonObject = Record<string, unknown>;
-
-const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+import {
+  eventIdentifierHashes,
+  isObject,
+  parseObject,
+  type IdentifierSource,
+  type JsonObject,
+} from '../suppression/suppressed-identifiers';
 
 /** A field that is an object, or JSON text of one (the pipeline's Avro records carry traits and context as JSON). */
 const objectField = (v: unknown): JsonObject => (typeof v === 'string' ? parseObject(v) : isObject(v) ? v : {});

@@ -1,8 +1,8 @@
 import { identifierHash, IdentifierTypes, type IdentifierRef } from '@cdp/contracts';
 
-type JsonObject = Record<string, unknown>;
+export type JsonObject = Record<string, unknown>;
 
-const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Identifier types as the identity-resolver and the regulation API accept them. */
 const IDENTIFIER_TYPE = /^[a-z0-9_-]{1,64}$/;
