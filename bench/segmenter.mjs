@@ -12,8 +12,8 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { parseArgs } from './lib/args.mjs';
-import { percentiles } from './lib/latency.mjs';
-import { TOPICS } from './lib/sampler.mjs';
+import { percentiles, readTopic } from './lib/latency.mjs';
+import { pollEvery, TOPICS } from './lib/sampler.mjs';
 import { benchScope, endpoints, prepare, procSample, startService } from './lib/services.mjs';
 import { dropScopeTopics, platformProducer, registerSchema } from './lib/stage.mjs';
 
@@ -185,14 +185,7 @@ class Watch {
   }
 
   start() {
-    let busy = false;
-    this.timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      this.sample()
-        .catch(() => undefined)
-        .finally(() => (busy = false));
-    }, this.intervalMs);
+    this.timer = pollEvery(this.intervalMs, () => this.sample());
     return this.sample();
   }
 
@@ -229,29 +222,6 @@ class Watch {
       await sleep(100);
     }
   }
-}
-
-/** Every segment change of the topic (decoded), with its Kafka timestamp. */
-async function readSegmentChanges({ kafka, admin, registry, topic, groupId }) {
-  const end = (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high), 0);
-  const out = [];
-  if (end === 0) return out;
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let seen = 0;
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) {
-        seen++;
-        if (m.value) out.push({ ...(await registry.decode(m.value)), kafkaTs: Number(m.timestamp) });
-      }
-    },
-  });
-  const deadline = Date.now() + 60_000;
-  while (seen < end && Date.now() < deadline) await sleep(100);
-  await consumer.disconnect();
-  return out;
 }
 
 /**
@@ -372,13 +342,9 @@ async function repetition(rep, kafka, admin) {
     const half = watch.window(halfFrom, halfTo);
     await watch.drained(120_000);
     await sleep(500);
-    const records = await readSegmentChanges({
-      kafka,
-      admin,
-      registry,
-      topic: scope.namespace + TOPICS.segmentChanges,
-      groupId: `${scope.namespace}bench-reader`,
-    });
+    const records = (await readTopic({ kafka, admin, registry, topic: scope.namespace + TOPICS.segmentChanges, timeoutMs: 60_000 })).map(
+      ({ value, timestamp }) => ({ ...value, kafkaTs: timestamp }),
+    );
     const mongoMs = await mongoRoundTrips(scope.mongoUrl);
     const r = {
       rep,

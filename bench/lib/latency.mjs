@@ -4,12 +4,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const millis = (v) => (v instanceof Date ? v.getTime() : v == null ? null : Number(v));
 
 /**
- * Reads every segment change of the run and pairs the causing event's edge receipt time
- * (value.receivedAt, copied along the pipeline) with the record's Kafka timestamp, which the
- * segmenter's producer stamps when it sends: the event-to-segment-change latency.
+ * Every record of a topic (decoded through the registry) with its Kafka timestamp, read from the
+ * beginning up to the end offsets taken at the start (or until `timeoutMs`).
  */
-export async function readSegmentChanges({ kafka, admin, registryUrl, topic, timeoutMs = 30_000 }) {
-  const registry = new SchemaRegistry({ host: registryUrl });
+export async function readTopic({ kafka, admin, registry, topic, timeoutMs = 30_000 }) {
   const end = (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high), 0);
   const out = [];
   if (end === 0) return out;
@@ -21,16 +19,28 @@ export async function readSegmentChanges({ kafka, admin, registryUrl, topic, tim
     eachBatch: async ({ batch }) => {
       for (const m of batch.messages) {
         seen++;
-        if (!m.value) continue;
-        const v = await registry.decode(m.value);
-        const receivedAt = millis(v.receivedAt);
-        if (receivedAt) out.push({ receivedAt, producedAt: Number(m.timestamp), change: v.change, segment: v.segmentName });
+        if (m.value) out.push({ value: await registry.decode(m.value), timestamp: Number(m.timestamp) });
       }
     },
   });
   const deadline = Date.now() + timeoutMs;
   while (seen < end && Date.now() < deadline) await sleep(100);
   await consumer.disconnect();
+  return out;
+}
+
+/**
+ * Reads every segment change of the run and pairs the causing event's edge receipt time
+ * (value.receivedAt, copied along the pipeline) with the record's Kafka timestamp, which the
+ * segmenter's producer stamps when it sends: the event-to-segment-change latency.
+ */
+export async function readSegmentChanges({ kafka, admin, registryUrl, topic, timeoutMs = 30_000 }) {
+  const registry = new SchemaRegistry({ host: registryUrl });
+  const out = [];
+  for (const { value: v, timestamp } of await readTopic({ kafka, admin, registry, topic, timeoutMs })) {
+    const receivedAt = millis(v.receivedAt);
+    if (receivedAt) out.push({ receivedAt, producedAt: timestamp, change: v.change, segment: v.segmentName });
+  }
   return out;
 }
 

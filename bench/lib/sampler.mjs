@@ -29,6 +29,18 @@ export const STAGE_INPUTS = {
 
 const sum = (partitions, field) => partitions.reduce((s, p) => s + Math.max(0, Number(p[field])), 0);
 
+/** Calls `sample` every `intervalMs`, skipping a tick while the previous call is still out; the interval handle. */
+export function pollEvery(intervalMs, sample) {
+  let busy = false;
+  return setInterval(() => {
+    if (busy) return;
+    busy = true;
+    sample()
+      .catch(() => undefined)
+      .finally(() => (busy = false));
+  }, intervalMs);
+}
+
 /**
  * Samples once a second: end offsets per topic, committed offsets and lag per consumer group,
  * CPU seconds and RSS per service process. The collector's throughput is the raw topic's growth.
@@ -69,14 +81,7 @@ export class Sampler {
   }
 
   start() {
-    let busy = false;
-    this.timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      this.sample()
-        .catch(() => undefined)
-        .finally(() => (busy = false));
-    }, this.intervalMs);
+    this.timer = pollEvery(this.intervalMs, () => this.sample());
     return this.sample();
   }
 
