@@ -3,6 +3,7 @@ import type { NormalizedEvent } from '@cdp/contracts';
 import type { Identifier } from '@cdp/identity-graph';
 import { blockingKeys, isEligible } from '@cdp/record-linkage';
 import type { ChunkGraph } from './chunk-graph';
+import { mergeWithinLimits } from './count-guards';
 import { candidateIds, decideFuzzy, keysToAdd } from './fuzzy-decision';
 import type { FuzzySettings } from './fuzzy-rules';
 import { IdentityProfilesRepository, type IdentityProfileDoc, type MergeInfo, type MergeScore } from './identity-profiles.repository';
@@ -165,12 +166,11 @@ export class FuzzyLinker {
       const merge: MergeInfo = { ...info, mergeId: step.mergeId, mergedAt: new Date() };
       // The chunk's later events read both profiles afresh.
       graph?.forgetProfiles(ws, step.fromProfileId, step.intoProfileId);
-      const outcome = await this.profiles.markMerged(ws, step.fromProfileId, step.intoProfileId, merge);
-      if (outcome.status === 'conflict') {
-        this.logger.debug(`${ws}: ${step.fromProfileId} was merged concurrently, attempt ${attempt}`);
+      const outcome = await mergeWithinLimits(this.profiles, ws, from, step.intoProfileId, merge, rules);
+      if (outcome.status === 'conflict' || outcome.status === 'survivor_changed') {
+        this.logger.debug(`${ws}: ${step.fromProfileId} was merged, or ${step.intoProfileId} counted, concurrently, attempt ${attempt}`);
         continue;
       }
-      await this.profiles.absorbCounts(ws, step.intoProfileId, step.fromProfileId, from.counts, from.stamps ?? {});
       return {
         status: 'merged',
         profileId: step.intoProfileId,

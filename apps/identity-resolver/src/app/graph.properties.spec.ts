@@ -83,6 +83,9 @@ const TIGHT: ResolverRules = {
   limits: { user_id: 1, email: Number.POSITIVE_INFINITY },
   windows: { email: { max: 1, windowMs: 30 * DAY } },
 };
+/** Lifetime limits only (windowed limits are checked when an event is decided, not guarded when it is written). */
+const LIFETIME: ResolverRules = { ...DEFAULT_IDENTITY_RULES, limits: { user_id: 1, email: 2, phone: 1 } };
+const lifetimeRuleSets = fc.constantFrom<[string, ResolverRules]>(['defaults', DEFAULT_IDENTITY_RULES], ['lifetime', LIFETIME]);
 const ruleSets = fc.constantFrom<[string, ResolverRules]>(['defaults', DEFAULT_IDENTITY_RULES], ['windowed', WINDOWED], ['tight', TIGHT]);
 
 /** Resolves the events in order; checks each answer and records when each identifier was attached (event time). */
@@ -107,6 +110,20 @@ const groups = (partition: Map<string, string>): string[][] => {
   const byProfile = new Map<string, string[]>();
   for (const [id, profile] of partition) byProfile.set(profile, [...(byProfile.get(profile) ?? []), id]);
   return [...byProfile.values()].map((g) => g.sort()).sort((a, b) => (a[0] as string).localeCompare(b[0] as string));
+};
+
+const nonZero = (counts: Record<string, number>) => Object.fromEntries(Object.entries(counts).filter(([, n]) => n !== 0));
+
+/** Per live profile, how many identifiers of each type it holds. */
+const countsOf = (partition: Map<string, string>): Map<string, Record<string, number>> => {
+  const counts = new Map<string, Record<string, number>>();
+  for (const [key, profileId] of partition) {
+    const type = key.slice(0, key.indexOf(':'));
+    const c = counts.get(profileId) ?? {};
+    c[type] = (c[type] ?? 0) + 1;
+    counts.set(profileId, c);
+  }
+  return counts;
 };
 
 /** The oracle: union-find over the identifiers each event carries. */
@@ -244,6 +261,38 @@ describe('identity graph properties (ResolverService over random streams)', () =
         );
       }),
       { numRuns: 100 },
+    ));
+
+  it('never breaks a lifetime limit when two instances resolve shuffled partitions at the same time (one by one or in chunks)', () =>
+    fc.assert(
+      fc.asyncProperty(
+        events,
+        fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }),
+        lifetimeRuleSets,
+        fc.option(chunkSizes, { nil: null }),
+        async (stream, sides, [, rules], sizes) => {
+          const { identities, profiles, partition } = inMemoryResolver();
+          const instance = () =>
+            new ResolverService(identities as unknown as IdentitiesRepository, profiles as unknown as IdentityProfilesRepository);
+          const partitions = [stream.filter((_, i) => sides[i]), stream.filter((_, i) => !sides[i])];
+          await Promise.all(
+            [instance(), instance()].map(async (resolver, i) => {
+              if (sizes) return resolveInChunks(resolver, partitions[i] ?? [], rules, sizes);
+              for (const e of partitions[i] ?? []) await resolver.resolve(e, rules);
+            }),
+          );
+          const live = partition();
+          expect(live.size).toBe(identities.docs.size);
+          for (const group of groups(live)) {
+            const perType = new Map<string, number>();
+            for (const key of group) perType.set(key.slice(0, key.indexOf(':')), (perType.get(key.slice(0, key.indexOf(':'))) ?? 0) + 1);
+            for (const [type, n] of perType) expect(n).toBeLessThanOrEqual(limitOf(rules, type));
+          }
+          // The counts the limits are decided on match what is attached (no reservation left behind).
+          for (const [profileId, n] of countsOf(live)) expect(nonZero(profiles.docs.get(`ws/${profileId}`)?.counts ?? {})).toEqual(n);
+        },
+      ),
+      { numRuns: 300 },
     ));
 
   it('converges when two instances resolve shuffled partitions in chunks at the same time (no limits: the components)', () =>

@@ -3,6 +3,7 @@ import type { AnyBulkWriteOperation, IndexDescription, UpdateFilter } from 'mong
 import { identifierDigest, type Identifier } from '@cdp/identity-graph';
 import { MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
 import { CoalescedWrites, perWorkspace, updatesApplied } from './coalesced-writes';
+import { capsFilter, countByType, type CountCaps } from './count-guards';
 
 /** Why two profiles were merged: the rule that linked them. */
 export type MergeReason = 'shared_identifier' | 'alias' | 'fuzzy_match';
@@ -50,6 +51,11 @@ export interface IdentityProfileDoc extends WorkspaceDocument {
   absorbed: string[];
   /** Event times of the identifiers held (own and absorbed), for windowed limits; absent on old documents. */
   stamps?: StampMap;
+  /**
+   * Bumped by every change of `counts` (absent until the first), so that a merge's compare-and-set
+   * can tell that the counts it is about to add to the survivor are still this profile's counts.
+   */
+  countsVersion?: number;
 }
 
 export type MergeOutcome = { status: 'merged' | 'already'; merge: MergeInfo } | { status: 'conflict' };
@@ -106,69 +112,112 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
   }
 
   /**
-   * Compare-and-set of the absorbed profile's pointer: only a profile not merged yet can be.
-   * If it already points at `into` (a concurrent instance made the same merge), that is fine;
-   * if it points elsewhere, the caller re-resolves.
+   * Compare-and-set of the absorbed profile's pointer: only a profile not merged yet, with the
+   * counts version the caller read (`countsVersion`), can be. If it already points at `into` (a
+   * concurrent instance made the same merge), that is fine; otherwise the caller re-resolves.
    */
-  async markMerged(workspaceId: string, from: string, into: string, merge: MergeInfo): Promise<MergeOutcome> {
-    if (await this.coalesced(workspaceId, { profileId: from, mergedInto: null }, { $set: { mergedInto: into, merge } }))
-      return { status: 'merged', merge };
+  async markMerged(
+    workspaceId: string,
+    from: string,
+    into: string,
+    merge: MergeInfo,
+    countsVersion: number | undefined,
+  ): Promise<MergeOutcome> {
+    const filter = { profileId: from, mergedInto: null, countsVersion: countsVersion ?? { $exists: false } };
+    if (await this.coalesced(workspaceId, filter, { $set: { mergedInto: into, merge } })) return { status: 'merged', merge };
     // Not known to have applied: decided by a command of its own (a pointer the bulk set to `into` is 'already').
-    const result = await this.updateOne(workspaceId, { profileId: from, mergedInto: null }, { $set: { mergedInto: into, merge } });
+    const result = await this.updateOne(workspaceId, filter, { $set: { mergedInto: into, merge } });
     if (result.matchedCount === 1) return { status: 'merged', merge };
     const [current] = await this.findMany(workspaceId, [from]);
     if (current?.mergedInto === into && current.merge) return { status: 'already', merge: current.merge };
     return { status: 'conflict' };
   }
 
-  /** Adds an absorbed profile's counts and stamps to the survivor, once per absorbed profile. */
+  /**
+   * Adds an absorbed profile's counts and stamps to the survivor, once per absorbed profile, while
+   * the survivor is live and its counts are within `caps` (see count-guards): false when not.
+   */
   async absorbCounts(
     workspaceId: string,
     into: string,
     from: string,
     counts: Record<string, number>,
-    stamps: StampMap = {},
-  ): Promise<void> {
-    const inc = Object.fromEntries(
-      Object.entries(counts)
-        .filter(([, n]) => n !== 0)
-        .map(([type, n]) => [`counts.${type}`, n]),
-    );
+    stamps: StampMap,
+    caps: CountCaps,
+  ): Promise<boolean> {
     const set = Object.fromEntries(Object.entries(stamps).map(([digest, stamp]) => [`stamps.${digest}`, stamp]));
+    const inc = countIncrements(counts, 1);
     const update = {
       $addToSet: { absorbed: from },
       ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}),
       ...(Object.keys(set).length > 0 ? { $set: set } : {}),
     } as UpdateFilter<IdentityProfileDoc>;
-    if (await this.coalesced(workspaceId, { profileId: into, absorbed: { $ne: from } }, update)) return;
-    await this.updateOne(workspaceId, { profileId: into, absorbed: { $ne: from } }, update);
+    const filter = { profileId: into, mergedInto: null, absorbed: { $ne: from }, ...capsFilter(caps) };
+    if (await this.coalesced(workspaceId, filter, update)) return true;
+    if ((await this.updateOne(workspaceId, filter, update)).matchedCount === 1) return true;
+    // Absorbed before (a redelivery, or the same merge by another instance), merged elsewhere, or over a cap.
+    const [survivor] = await this.findMany(workspaceId, [into]);
+    return !survivor || (survivor.absorbed ?? []).includes(from);
   }
 
-  /** Counts an identifier attached to the profile at event time `at`, once per identifier. */
-  async countIdentifier(workspaceId: string, profileId: string, id: Identifier, at: number): Promise<void> {
-    const digest = identifierDigest(id);
-    await this.updateOne(workspaceId, { profileId, counted: { $ne: digest } }, {
-      $inc: { [`counts.${id.type}`]: 1 },
-      $addToSet: { counted: digest },
-      $set: { [`stamps.${digest}`]: { type: id.type, at } },
-    } as UpdateFilter<IdentityProfileDoc>);
+  /** Takes an absorbed profile's counts back out of the survivor: its merge lost the pointer's compare-and-set. */
+  async unabsorbCounts(workspaceId: string, into: string, from: string, counts: Record<string, number>, stamps: StampMap): Promise<void> {
+    const inc = countIncrements(counts, -1);
+    const unset = Object.fromEntries(Object.keys(stamps).map((digest) => [`stamps.${digest}`, '']));
+    await this.updateOne(workspaceId, { profileId: into, absorbed: from }, {
+      $pull: { absorbed: from },
+      ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}),
+      ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
+    } as unknown as UpdateFilter<IdentityProfileDoc>);
   }
 
   /**
-   * `countIdentifier` for several identifiers in one update when none of them is counted yet (the
-   * usual case); otherwise (a redelivery after a partial write) one by one.
+   * Counts identifiers before they are claimed for the profile (the claim may still be lost: then
+   * `releaseCounts`), while it is live and its counts are within `caps`: false when a concurrent
+   * merge or attach got there first, with nothing of this call left counted. Counts only ever change
+   * on live profiles: the compare-and-set of a merge then sees every change of the absorbed counts. Identifiers counted before (a
+   * redelivery after a partial write) stay counted once.
    */
-  async countIdentifiers(workspaceId: string, profileId: string, ids: Identifier[], at: number): Promise<void> {
-    if (ids.length === 0) return;
-    // Through the shared bulk first; when it cannot tell (a redelivery, say), the guarded commands below.
-    if (await this.coalesced(workspaceId, { profileId, counted: { $nin: ids.map(identifierDigest) } }, countUpdate(ids, at))) return;
-    if (ids.length <= 1) {
-      for (const id of ids) await this.countIdentifier(workspaceId, profileId, id, at);
-      return;
+  async reserveCounts(workspaceId: string, profileId: string, ids: Identifier[], at: number, caps: CountCaps): Promise<boolean> {
+    if (ids.length === 0) return true;
+    // Through the shared bulk first; when it cannot tell (a redelivery, a limit), one identifier at a time.
+    const filter = { profileId, mergedInto: null, counted: { $nin: ids.map(identifierDigest) }, ...capsFilter(caps) };
+    if (await this.coalesced(workspaceId, filter, countUpdate(ids, at))) return true;
+    const adding = countByType(ids);
+    const counted: Identifier[] = [];
+    for (const id of ids) {
+      const digest = identifierDigest(id);
+      const cap = caps[id.type];
+      // The cap for one more of this type, from the cap for all of them.
+      const oneCap = cap === undefined ? {} : { [id.type]: cap + (adding[id.type] ?? 1) - 1 };
+      const result = await this.updateOne(
+        workspaceId,
+        { profileId, mergedInto: null, counted: { $ne: digest }, ...capsFilter(oneCap) },
+        countUpdate([id], at),
+      );
+      if (result.matchedCount === 1) {
+        counted.push(id);
+        continue;
+      }
+      const [doc] = await this.findMany(workspaceId, [profileId]);
+      // `?? []`: FerretDB's $setOnInsert leaves empty arrays out of a new document.
+      if (!doc || (doc.counted ?? []).includes(digest)) continue;
+      await this.releaseCounts(workspaceId, profileId, counted);
+      return false;
     }
-    const result = await this.updateOne(workspaceId, { profileId, counted: { $nin: ids.map(identifierDigest) } }, countUpdate(ids, at));
-    if (result.matchedCount === 1) return;
-    for (const id of ids) await this.countIdentifier(workspaceId, profileId, id, at);
+    return true;
+  }
+
+  /** Takes identifiers counted for the profile but not claimed by it out of its counts (once each). */
+  async releaseCounts(workspaceId: string, profileId: string, ids: Identifier[]): Promise<void> {
+    for (const id of ids) {
+      const digest = identifierDigest(id);
+      await this.updateOne(workspaceId, { profileId, counted: digest }, {
+        $inc: { [`counts.${id.type}`]: -1, countsVersion: 1 },
+        $pull: { counted: digest },
+        $unset: { [`stamps.${digest}`]: '' },
+      } as unknown as UpdateFilter<IdentityProfileDoc>);
+    }
   }
 
   /**
@@ -178,7 +227,7 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
   async uncountIdentifier(workspaceId: string, canonical: string, attachedTo: string, id: Identifier): Promise<void> {
     const digest = identifierDigest(id);
     await this.updateOne(workspaceId, { profileId: canonical }, {
-      $inc: { [`counts.${id.type}`]: -1 },
+      $inc: { [`counts.${id.type}`]: -1, countsVersion: 1 },
       $unset: { [`stamps.${digest}`]: '' },
     } as UpdateFilter<IdentityProfileDoc>);
     await this.updateOne(workspaceId, { profileId: attachedTo }, {
@@ -201,11 +250,18 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
   }
 }
 
+/** `counts` as `$inc` fields, times `sign`, with the version bump; zero counts left out ({} when all are). */
+function countIncrements(counts: Record<string, number>, sign: 1 | -1): Record<string, number> {
+  const inc = Object.entries(counts)
+    .filter(([, n]) => n !== 0)
+    .map(([type, n]) => [`counts.${type}`, sign * n]);
+  return inc.length > 0 ? Object.fromEntries([...inc, ['countsVersion', 1]]) : {};
+}
+
 /** Counts identifiers none of which is counted yet: per type, their digests, their stamps at `at`. */
 function countUpdate(ids: Identifier[], at: number): UpdateFilter<IdentityProfileDoc> {
   const digests = ids.map(identifierDigest);
-  const inc: Record<string, number> = {};
-  for (const id of ids) inc[`counts.${id.type}`] = (inc[`counts.${id.type}`] ?? 0) + 1;
+  const inc = countIncrements(countByType(ids), 1);
   const set = Object.fromEntries(ids.map((id, i) => [`stamps.${digests[i]}`, { type: id.type, at }]));
   return { $inc: inc, $addToSet: { counted: { $each: digests } }, $set: set } as UpdateFilter<IdentityProfileDoc>;
 }

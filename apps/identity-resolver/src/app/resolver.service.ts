@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { NormalizedEvent } from '@cdp/contracts';
 import { extractIdentifiers, identifierKey, type Identifier } from '@cdp/identity-graph';
 import { ChunkGraph } from './chunk-graph';
+import { countByType, countCaps, mergeWithinLimits } from './count-guards';
 import { CoalescedReads } from './coalesced-reads';
 import { dedupeIdentifiers, previousIdCandidates, previousIdentifiers } from './alias';
 import { IdentitiesRepository, type IdentityDoc } from './identities.repository';
@@ -178,22 +179,30 @@ export class ResolverService {
         receivedAt: new Date(event.receivedAt),
         timestamp: new Date(event.timestamp),
       };
-      const outcome = await this.profiles.markMerged(ws, step.fromProfileId, step.intoProfileId, info);
-      if (outcome.status === 'conflict') throw new GraphChanged(`${step.fromProfileId} was merged elsewhere`);
       const from = graph.nodes.get(step.fromProfileId) as IdentityProfileDoc;
-      await this.profiles.absorbCounts(ws, step.intoProfileId, step.fromProfileId, from.counts, from.stamps ?? {});
+      const outcome = await mergeWithinLimits(this.profiles, ws, from, step.intoProfileId, info, rules);
+      if (outcome.status === 'survivor_changed') throw new GraphChanged(`${step.intoProfileId} was merged or counted concurrently`);
+      if (outcome.status === 'conflict') throw new GraphChanged(`${step.fromProfileId} was merged elsewhere`);
       if (outcome.merge.messageId === event.messageId) {
         merges.set(step.mergeId, { fromProfileId: step.fromProfileId, intoProfileId: step.intoProfileId, merge: outcome.merge });
       }
     }
-    // All claims in one round trip, then one count of those won: a lost one is counted nowhere
-    // here, and the event is decided again (what was won is known and counted by then).
+    // Counted first, within the limits (a concurrent attach may have decided on the same counts);
+    // then all claims in one round trip. A lost claim is counted nowhere: the event is decided again.
+    const reserved = await this.profiles.reserveCounts(
+      ws,
+      decision.profileId,
+      decision.attach,
+      event.timestamp,
+      countCaps(rules, countByType(decision.attach)),
+    );
+    if (!reserved) throw new GraphChanged(`${decision.profileId} was merged or counted concurrently`);
     const claimedAt = new Date();
     const owners = await this.identities.claimMany(ws, decision.attach, decision.profileId, claimedAt);
     const won = decision.attach.filter((_, i) => owners[i] === decision.profileId);
-    await this.profiles.countIdentifiers(ws, decision.profileId, won, event.timestamp);
-    const lost = decision.attach.find((_, i) => owners[i] !== decision.profileId);
-    if (lost) throw new GraphChanged(`a ${lost.type} identifier was claimed concurrently`);
+    const lost = decision.attach.filter((_, i) => owners[i] !== decision.profileId);
+    await this.profiles.releaseCounts(ws, decision.profileId, lost);
+    if (lost[0]) throw new GraphChanged(`a ${lost[0].type} identifier was claimed concurrently`);
     // A won claim is known without a read: attached here for good (only an erasure or a removal
     // changes it, as for any cached entry). Its createdAt is this claim's, or later than the
     // stored one when an earlier delivery claimed it: only a profile repair reads it.

@@ -2,6 +2,7 @@ import type { NormalizedEvent } from '@cdp/contracts';
 import { identifierDigest, type Identifier } from '@cdp/identity-graph';
 import type { IdentitiesRepository, IdentityDoc } from '../identities.repository';
 import type { IdentityProfileDoc, IdentityProfilesRepository, MergeInfo, MergeOutcome, StampMap } from '../identity-profiles.repository';
+import { countByType, withinCaps, type CountCaps } from '../count-guards';
 import { ResolverService } from '../resolver.service';
 
 /**
@@ -10,6 +11,10 @@ import { ResolverService } from '../resolver.service';
  * For unit and property tests of ResolverService; the integration tests use the real ones.
  */
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** As the repository's `$inc` of countsVersion: only when some count changes. */
+const bump = (doc: IdentityProfileDoc, counts: Record<string, number>) => {
+  if (Object.values(counts).some((n) => n !== 0)) doc.countsVersion = (doc.countsVersion ?? 0) + 1;
+};
 
 export class FakeIdentities {
   readonly docs = new Map<string, IdentityDoc>();
@@ -55,35 +60,72 @@ export class FakeProfiles {
     if (!this.docs.has(k))
       this.docs.set(k, { workspaceId: ws, profileId, createdAt, mergedInto: null, merge: null, counts: {}, counted: [], absorbed: [] });
   }
-  async markMerged(ws: string, from: string, into: string, merge: MergeInfo): Promise<MergeOutcome> {
+  async markMerged(ws: string, from: string, into: string, merge: MergeInfo, countsVersion: number | undefined): Promise<MergeOutcome> {
     await tick();
     const doc = this.docs.get(`${ws}/${from}`);
-    if (doc && doc.mergedInto === null) {
+    if (doc && doc.mergedInto === null && doc.countsVersion === countsVersion) {
       Object.assign(doc, { mergedInto: into, merge });
       return { status: 'merged', merge };
     }
     return doc?.mergedInto === into && doc.merge ? { status: 'already', merge: doc.merge } : { status: 'conflict' };
   }
-  async absorbCounts(ws: string, into: string, from: string, counts: Record<string, number>, stamps: StampMap = {}): Promise<void> {
+  async absorbCounts(
+    ws: string,
+    into: string,
+    from: string,
+    counts: Record<string, number>,
+    stamps: StampMap,
+    caps: CountCaps,
+  ): Promise<boolean> {
     await tick();
     const doc = this.docs.get(`${ws}/${into}`);
-    if (!doc || doc.absorbed.includes(from)) return;
+    if (!doc || doc.absorbed.includes(from)) return true;
+    if (doc.mergedInto !== null || !withinCaps(doc.counts, caps)) return false;
     doc.absorbed.push(from);
     for (const [t, n] of Object.entries(counts)) doc.counts[t] = (doc.counts[t] ?? 0) + n;
+    bump(doc, counts);
     doc.stamps = { ...doc.stamps, ...stamps };
+    return true;
   }
-  async countIdentifier(ws: string, profileId: string, id: Identifier, at: number): Promise<void> {
+  async unabsorbCounts(ws: string, into: string, from: string, counts: Record<string, number>, stamps: StampMap): Promise<void> {
+    await tick();
+    const doc = this.docs.get(`${ws}/${into}`);
+    if (!doc?.absorbed.includes(from)) return;
+    doc.absorbed = doc.absorbed.filter((p) => p !== from);
+    for (const [t, n] of Object.entries(counts)) doc.counts[t] = (doc.counts[t] ?? 0) - n;
+    bump(doc, counts);
+    doc.stamps = Object.fromEntries(Object.entries(doc.stamps ?? {}).filter(([digest]) => !(digest in stamps)));
+  }
+  async reserveCounts(ws: string, profileId: string, ids: Identifier[], at: number, caps: CountCaps): Promise<boolean> {
     await tick();
     const doc = this.docs.get(`${ws}/${profileId}`);
-    const digest = identifierDigest(id);
-    if (!doc || doc.counted.includes(digest)) return;
-    doc.counted.push(digest);
-    doc.counts[id.type] = (doc.counts[id.type] ?? 0) + 1;
-    doc.stamps = { ...doc.stamps, [digest]: { type: id.type, at } };
+    if (!doc) return true;
+    const fresh = ids.filter((id) => !doc.counted.includes(identifierDigest(id)));
+    // The caps were set for all of `ids`; those counted before are in the counts already.
+    const already = countByType(ids.filter((id) => !fresh.includes(id)));
+    const relaxed = Object.fromEntries(Object.entries(caps).map(([t, cap]) => [t, cap + (already[t] ?? 0)]));
+    if (fresh.length > 0 && (doc.mergedInto !== null || !withinCaps(doc.counts, relaxed))) return false;
+    for (const id of fresh) {
+      const digest = identifierDigest(id);
+      doc.counted.push(digest);
+      doc.counts[id.type] = (doc.counts[id.type] ?? 0) + 1;
+      bump(doc, { [id.type]: 1 });
+      doc.stamps = { ...doc.stamps, [digest]: { type: id.type, at } };
+    }
+    return true;
   }
-  async countIdentifiers(ws: string, profileId: string, ids: Identifier[], at: number): Promise<void> {
+  async releaseCounts(ws: string, profileId: string, ids: Identifier[]): Promise<void> {
     await tick();
-    for (const id of ids) await this.countIdentifier(ws, profileId, id, at);
+    const doc = this.docs.get(`${ws}/${profileId}`);
+    for (const id of ids) {
+      const digest = identifierDigest(id);
+      if (!doc?.counted.includes(digest)) continue;
+      doc.counted = doc.counted.filter((d) => d !== digest);
+      doc.counts[id.type] = (doc.counts[id.type] ?? 0) - 1;
+      bump(doc, { [id.type]: 1 });
+      const { [digest]: _, ...rest } = doc.stamps ?? {};
+      doc.stamps = rest;
+    }
   }
   canonical(ws: string, profileId: string): string {
     let doc = this.docs.get(`${ws}/${profileId}`);

@@ -1,0 +1,107 @@
+import { MongoClient } from 'mongodb';
+import { DEFAULT_IDENTITY_RULES, type Identifier } from '@cdp/identity-graph';
+import type { MongoConnection } from '@cdp/mongo';
+import { testScope } from '@cdp/testing';
+import { countByType, countCaps, mergeWithinLimits } from './count-guards';
+import { IdentityProfilesRepository, type IdentityProfileDoc, type MergeInfo } from './identity-profiles.repository';
+
+/**
+ * The limit guards of IdentityProfilesRepository on real FerretDB (no service): the filters that
+ * keep two instances deciding on the same stale counts from taking a profile past a limit, and
+ * from adding counts to a profile that was merged away or counting them stale.
+ */
+const scope = testScope('cguards');
+const WS = 'ws-guards';
+const RULES = { ...DEFAULT_IDENTITY_RULES, limits: { user_id: 1, email: 2 } };
+let client: MongoClient;
+let profiles: IdentityProfilesRepository;
+
+beforeAll(async () => {
+  client = await new MongoClient(scope.mongoUrl).connect();
+  profiles = new IdentityProfilesRepository({ db: client.db(scope.database) } as unknown as MongoConnection);
+  await profiles.ensureIndexes();
+});
+
+afterAll(() => client?.close());
+
+const email = (n: number): Identifier => ({ type: 'email', value: `${n}@example.com` });
+const userId = (v: string): Identifier => ({ type: 'user_id', value: v });
+const reserve = (profileId: string, ids: Identifier[]) =>
+  profiles.reserveCounts(WS, profileId, ids, 1_000, countCaps(RULES, countByType(ids)));
+const read = async (profileId: string): Promise<IdentityProfileDoc> => {
+  const [doc] = await profiles.findMany(WS, [profileId]);
+  if (!doc) throw new Error(`no profile ${profileId}`);
+  return doc;
+};
+const mergeInfo = (mergeId: string): MergeInfo => ({
+  mergeId,
+  reason: 'shared_identifier',
+  identifiers: [],
+  messageId: mergeId,
+  mergedAt: new Date(),
+  receivedAt: null,
+});
+
+describe('identity limit guards (real FerretDB)', () => {
+  it('counts up to the limit and refuses past it, leaving nothing of a refused call counted', async () => {
+    await profiles.ensure(WS, 'p-limit', new Date());
+    expect(await reserve('p-limit', [email(1)])).toBe(true);
+    // Decided on stale counts (0 emails): two more would make three.
+    expect(await reserve('p-limit', [email(2), email(3)])).toBe(false);
+    expect((await read('p-limit')).counts).toEqual({ email: 1 });
+    expect(await reserve('p-limit', [email(2)])).toBe(true);
+    expect(await reserve('p-limit', [userId('u1')])).toBe(true);
+    expect(await reserve('p-limit', [userId('u2')])).toBe(false);
+    const doc = await read('p-limit');
+    expect(doc.counts).toEqual({ email: 2, user_id: 1 });
+    expect(doc.counted).toHaveLength(3);
+  });
+
+  it('counts a redelivered identifier once, and releases only what it counted', async () => {
+    await profiles.ensure(WS, 'p-redeliver', new Date());
+    expect(await reserve('p-redeliver', [email(1), userId('u1')])).toBe(true);
+    // The same reservation again (a redelivery after a crash): at the limits, yet already counted.
+    expect(await reserve('p-redeliver', [email(1), userId('u1')])).toBe(true);
+    expect((await read('p-redeliver')).counts).toEqual({ email: 1, user_id: 1 });
+    await profiles.releaseCounts(WS, 'p-redeliver', [userId('u1'), userId('never-counted')]);
+    await profiles.releaseCounts(WS, 'p-redeliver', [userId('u1')]);
+    const doc = await read('p-redeliver');
+    expect(doc.counts).toEqual({ email: 1, user_id: 0 });
+    expect(doc.counted).toHaveLength(1);
+  });
+
+  it('does not count on a profile that was merged away', async () => {
+    await profiles.ensure(WS, 'p-gone', new Date());
+    await profiles.ensure(WS, 'p-survivor', new Date());
+    const gone = await read('p-gone');
+    expect((await mergeWithinLimits(profiles, WS, gone, 'p-survivor', mergeInfo('m-gone'), RULES)).status).toBe('merged');
+    expect(await reserve('p-gone', [email(7)])).toBe(false);
+    expect((await read('p-gone')).counts).toEqual({});
+  });
+
+  it('merges only with the absorbed counts it read, into a live survivor within its limits', async () => {
+    for (const p of ['p-into', 'p-from', 'p-other', 'p-third']) await profiles.ensure(WS, p, new Date());
+    expect(await reserve('p-into', [email(1)])).toBe(true);
+    expect(await reserve('p-from', [email(2)])).toBe(true);
+    const staleFrom = await read('p-from');
+    // The absorbed profile gains an identifier after it was read: the merge must not add stale counts.
+    expect(await reserve('p-from', [userId('u-from')])).toBe(true);
+    expect((await mergeWithinLimits(profiles, WS, staleFrom, 'p-into', mergeInfo('m-stale'), RULES)).status).toBe('conflict');
+    expect((await read('p-into')).counts).toEqual({ email: 1 });
+    expect((await read('p-into')).absorbed).toEqual([]);
+    // Read afresh, it merges; the survivor holds both profiles' counts.
+    expect((await mergeWithinLimits(profiles, WS, await read('p-from'), 'p-into', mergeInfo('m-fresh'), RULES)).status).toBe('merged');
+    expect((await read('p-into')).counts).toEqual({ email: 2, user_id: 1 });
+    // A third profile with an email would take the survivor past two: refused, nothing written.
+    expect(await reserve('p-other', [email(3)])).toBe(true);
+    const other = await read('p-other');
+    expect((await mergeWithinLimits(profiles, WS, other, 'p-into', mergeInfo('m-over'), RULES)).status).toBe('survivor_changed');
+    expect((await read('p-other')).mergedInto ?? null).toBeNull();
+    // Nor into a survivor that was itself merged away.
+    await profiles.ensure(WS, 'p-final', new Date());
+    expect((await mergeWithinLimits(profiles, WS, await read('p-into'), 'p-final', mergeInfo('m-final'), RULES)).status).toBe('merged');
+    const third = await read('p-third');
+    expect((await mergeWithinLimits(profiles, WS, third, 'p-into', mergeInfo('m-late'), RULES)).status).toBe('survivor_changed');
+    expect((await read('p-final')).counts).toEqual({ email: 2, user_id: 1 });
+  });
+});

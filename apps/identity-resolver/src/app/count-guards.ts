@@ -1,0 +1,68 @@
+import { limitOf, type Identifier, type IdentityRules } from '@cdp/identity-graph';
+import type { IdentityProfileDoc, MergeInfo, MergeOutcome, StampMap } from './identity-profiles.repository';
+
+/**
+ * Per identifier type, the most a profile may already hold for an update adding `adding` of it to
+ * stay within the type's lifetime limit. Types without a finite lifetime limit (windowed ones
+ * included: their limit is checked when an event is decided) are absent. An update is written
+ * only while the stored counts are within these caps, so two instances that decided on the same
+ * stale counts cannot both take a profile past a limit: the second one's update does not match
+ * and its event is decided again.
+ */
+export type CountCaps = Record<string, number>;
+
+export function countCaps(rules: IdentityRules, adding: Record<string, number>): CountCaps {
+  const caps: CountCaps = {};
+  for (const [type, n] of Object.entries(adding)) {
+    const max = limitOf(rules, type);
+    if (n > 0 && Number.isFinite(max)) caps[type] = max - n;
+  }
+  return caps;
+}
+
+/** How many identifiers of each type. */
+export function countByType(ids: readonly Identifier[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const id of ids) counts[id.type] = (counts[id.type] ?? 0) + 1;
+  return counts;
+}
+
+/** Whether stored counts are within the caps (a missing count is 0). */
+export const withinCaps = (counts: Record<string, number>, caps: CountCaps): boolean =>
+  Object.entries(caps).every(([type, cap]) => (counts[type] ?? 0) <= cap);
+
+/** `withinCaps` as a filter on an identity profile document (`$not $gt` also matches a missing count). */
+export const capsFilter = (caps: CountCaps): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(caps).map(([type, cap]) => [`counts.${type}`, { $not: { $gt: cap } }]));
+
+/** The writes of a merge, as IdentityProfilesRepository has them. */
+export interface MergeWrites {
+  absorbCounts(ws: string, into: string, from: string, counts: Record<string, number>, stamps: StampMap, caps: CountCaps): Promise<boolean>;
+  unabsorbCounts(ws: string, into: string, from: string, counts: Record<string, number>, stamps: StampMap): Promise<void>;
+  markMerged(ws: string, from: string, into: string, merge: MergeInfo, countsVersion: number | undefined): Promise<MergeOutcome>;
+}
+
+/**
+ * Merges `from` into `into` within the survivor's lifetime limits. The absorbed counts go to the
+ * survivor first, while it is live and within the caps ('survivor_changed' when a concurrent merge
+ * or attach got there first),
+ * then the absorbed pointer's compare-and-set, which also fails when the absorbed profile's
+ * counts changed since they were read (they would be added stale); a lost pointer ('conflict')
+ * takes the counts back out. A crash between the two leaves the survivor over-counted (stricter, never looser); the
+ * event's redelivery makes the same merge, or leaves it.
+ */
+export async function mergeWithinLimits(
+  writes: MergeWrites,
+  ws: string,
+  from: IdentityProfileDoc,
+  into: string,
+  merge: MergeInfo,
+  rules: IdentityRules,
+): Promise<MergeOutcome | { status: 'survivor_changed' }> {
+  const stamps = from.stamps ?? {};
+  const caps = countCaps(rules, from.counts);
+  if (!(await writes.absorbCounts(ws, into, from.profileId, from.counts, stamps, caps))) return { status: 'survivor_changed' };
+  const outcome = await writes.markMerged(ws, from.profileId, into, merge, from.countsVersion);
+  if (outcome.status === 'conflict') await writes.unabsorbCounts(ws, into, from.profileId, from.counts, stamps);
+  return outcome;
+}
