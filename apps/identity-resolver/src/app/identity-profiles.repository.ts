@@ -210,14 +210,19 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
 
   /** Takes identifiers counted for the profile but not claimed by it out of its counts (once each). */
   async releaseCounts(workspaceId: string, profileId: string, ids: Identifier[]): Promise<void> {
-    for (const id of ids) {
-      const digest = identifierDigest(id);
-      await this.updateOne(workspaceId, { profileId, counted: digest }, {
-        $inc: { [`counts.${id.type}`]: -1, countsVersion: 1 },
-        $pull: { counted: digest },
-        $unset: { [`stamps.${digest}`]: '' },
-      } as unknown as UpdateFilter<IdentityProfileDoc>);
-    }
+    // A lost claim race is common (one person's devices on several partitions): through the shared bulk.
+    await Promise.all(
+      ids.map(async (id) => {
+        const digest = identifierDigest(id);
+        const filter = { profileId, counted: digest };
+        const update = {
+          $inc: { [`counts.${id.type}`]: -1, countsVersion: 1 },
+          $pull: { counted: digest },
+          $unset: { [`stamps.${digest}`]: '' },
+        } as unknown as UpdateFilter<IdentityProfileDoc>;
+        if (!(await this.coalesced(workspaceId, filter, update))) await this.updateOne(workspaceId, filter, update);
+      }),
+    );
   }
 
   /**
