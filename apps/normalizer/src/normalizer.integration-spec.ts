@@ -117,8 +117,13 @@ it('produces a messageId once, also when it comes again after a restart', () =>
     // An entry older than the window, swept when the normalizer starts.
     const dedupe = stack.mongo.db().collection('normalizer_dedupe');
     await dedupe.insertOne({ workspaceId: WS, messageId: 'm-expired', claimedBy: 'x/0/0', seenAt: new Date(Date.now() - 25 * 3_600_000) });
+    // Claims are unique by `_id` alone; the unique index of earlier versions is dropped at start.
+    const indexNames = async () => (await dedupe.indexes()).map((i) => i.name);
+    expect(await indexNames()).not.toContain('dedupe_unique');
+    await dedupe.createIndex({ workspaceId: 1, messageId: 1 }, { name: 'dedupe_unique', unique: true });
     await stack.restart();
     await waitFor(async () => (await dedupe.countDocuments({ workspaceId: WS, messageId: 'm-expired' })) === 0, 'the sweep');
+    expect(await indexNames()).not.toContain('dedupe_unique');
     expect(await dedupe.countDocuments({ workspaceId: WS, messageId: dup })).toBe(1);
     await send(`${WS}:a2`, await avro(WS, dup, identify), await avro(WS, `m-after2-${scope.id}`, identify));
     await stack.normalized.waitForRecord((e) => e.messageId === `m-after2-${scope.id}`, 'the second sentinel', 60_000);

@@ -102,6 +102,12 @@ it('drops the events of a suppressed email at the normalizer, counted and never 
       expect(copies(id)).toHaveLength(0);
       expect(inDlq(id)).toBe(false);
     }
+    // Their dedupe claims (made alongside the suppression lookup) are given back: no trace of them is kept.
+    const dedupe = stack.mongo.db().collection('normalizer_dedupe');
+    await waitFor(
+      async () => (await dedupe.countDocuments({ workspaceId: WS, messageId: { $in: Object.values(dropped) } })) === 0 || undefined,
+      'the claims of the dropped events given back',
+    );
     expect(await metricsOf(stack.normalizer)).toMatch(/cdp_normalizer_events_total\{[^}]*outcome="suppressed"[^}]*\} 3\b/);
     // Logged without the identifier.
     expect(stack.normalizer.output()).not.toContain(EMAIL);
@@ -114,6 +120,10 @@ it('drops the events of a suppressed email at the normalizer, counted and never 
     await waitFor(async () => !(await stored()) || undefined, 'the suppression gone from the normalizer store');
     // The profile-store lifted its own copy too.
     expect(await stack.mongo.db().collection('profile_erasures').countDocuments({ workspaceId: WS, hash: HASH })).toBe(0);
+
+    // A retry of an event dropped while suppressed is not a duplicate: it goes through now.
+    await stack.sendJson(key, { type: 'identify', userId: `other-${scope.id}`, messageId: dropped.identify, traits: { email: EMAIL } });
+    await stack.normalized.waitForRecord((e) => e.messageId === dropped.identify, 'the retried event');
 
     const after = messageId('after');
     await stack.sendJson(key, { type: 'identify', userId: `u-${scope.id}`, messageId: after, traits: { email: EMAIL } });

@@ -1,6 +1,6 @@
 import { isEventType, type NormalizedEvent } from '@cdp/contracts';
 import { cleanContext, cleanProperties, cleanTraits, type CleaningOptions } from './clean-fields';
-import { sanitizeObject, UnsafeInputError } from './safe-json';
+import { sanitizeObject, UnsafeInputError, type JsonObject } from './safe-json';
 import { correctedTimestamp } from './time';
 
 /** DLQ reason codes of the cleaning stage (documented in libs/cleaning/README.md). */
@@ -15,6 +15,23 @@ export type RejectReason =
   | 'too_many_keys';
 
 export type CleanResult = { ok: true; event: NormalizedEvent } | { ok: false; reason: RejectReason; message: string };
+
+/** A NormalizedEvent whose JSON fields are still objects (they are serialized once, when it is produced). */
+export type NormalizedFields = Omit<NormalizedEvent, 'traits' | 'properties' | 'context'> & {
+  traits: JsonObject;
+  properties: JsonObject;
+  context: JsonObject;
+};
+
+export type CleanFieldsResult = { ok: true; event: NormalizedFields } | { ok: false; reason: RejectReason; message: string };
+
+/** The NormalizedEvent of cleaned fields: traits, properties and context as JSON text. */
+export const serializeFields = (e: NormalizedFields): NormalizedEvent => ({
+  ...e,
+  traits: JSON.stringify(e.traits),
+  properties: JSON.stringify(e.properties),
+  context: JSON.stringify(e.context),
+});
 
 /** Where an event came from, known before its payload is read. */
 export interface Envelope {
@@ -31,13 +48,24 @@ const text = (v: unknown): string | null => {
   return t === '' ? null : t;
 };
 
-const reject = (reason: RejectReason, message: string): CleanResult => ({ ok: false, reason, message });
+const reject = (reason: RejectReason, message: string): CleanFieldsResult => ({ ok: false, reason, message });
 
 /**
  * Turns one Segment message into a NormalizedEvent, or says why it cannot.
  * Pure: the same input and options always give the same output.
  */
 export function normalizeEvent(message: unknown, envelope: Envelope, options: CleaningOptions = {}): CleanResult {
+  const result = normalizeFields(message, envelope, options);
+  return result.ok ? { ok: true, event: serializeFields(result.event) } : result;
+}
+
+/**
+ * normalizeEvent with traits, properties and context left as objects, for a caller that reads
+ * them further (identifiers, consent, tracking plan, PII) before it serializes them once.
+ * Plain JSON values; the context's `device`/`os`/`browser` objects derived from the user agent
+ * are shared between events and frozen (copy before changing them, as applyPii-style code does).
+ */
+export function normalizeFields(message: unknown, envelope: Envelope, options: CleaningOptions = {}): CleanFieldsResult {
   if (typeof message !== 'object' || message === null || Array.isArray(message)) {
     return reject('invalid_json', 'event is not a JSON object');
   }
@@ -78,9 +106,9 @@ export function normalizeEvent(message: unknown, envelope: Envelope, options: Cl
         previousId,
         timestamp: correctedTimestamp(m, envelope.receivedAt),
         receivedAt: envelope.receivedAt,
-        traits: JSON.stringify(traits),
-        properties: JSON.stringify(cleanProperties(sanitizeObject(m['properties']))),
-        context: JSON.stringify(context),
+        traits,
+        properties: cleanProperties(sanitizeObject(m['properties'])),
+        context,
         violations: [],
       },
     };

@@ -13,11 +13,15 @@ export class UnsafeInputError extends Error {
   }
 }
 
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /**
  * Makes a key safe to store in MongoDB: no `.` (path separator), no leading `$` (operator),
  * never `__proto__`. The mapping is fixed so the same key always lands in the same field.
  */
 export function safeKey(key: string): string {
+  // Most keys need nothing: one scan instead of a regex replace and three comparisons per key.
+  if (key !== '' && key.charCodeAt(0) !== 0x24 /* $ */ && !key.includes('.') && !RESERVED_KEYS.has(key)) return key;
   let out = key.replace(/\./g, '_');
   if (out.startsWith('$')) out = `_${out.slice(1)}`;
   if (out === '__proto__' || out === 'constructor' || out === 'prototype') out = `_${out}`;
@@ -37,13 +41,16 @@ export function sanitize(value: unknown, depth = 0, budget = { keys: OBJECT_LIMI
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   if (Array.isArray(value)) return value.map((v) => sanitize(v, depth + 1, budget));
   if (isPlainObject(value)) {
-    const out: JsonObject = Object.create(null) as JsonObject;
-    for (const [k, v] of Object.entries(value)) {
+    // A plain object is safe to fill directly: safeKey never answers __proto__ (no prototype setter is reached).
+    const out: JsonObject = {};
+    for (const k in value) {
+      if (!Object.hasOwn(value, k)) continue;
+      const v = value[k];
       if (v === undefined) continue;
       if (--budget.keys < 0) throw new UnsafeInputError('too_many_keys', `more than ${OBJECT_LIMITS.maxKeys} keys`);
       out[safeKey(k)] = sanitize(v, depth + 1, budget);
     }
-    return { ...out };
+    return out;
   }
   return null;
 }

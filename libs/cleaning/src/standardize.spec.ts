@@ -5,7 +5,7 @@ import { cleanDate, isoDate } from './date';
 import { anonymizeIp } from './ip';
 import { cleanAmount, cleanCurrency } from './money';
 import { cleanName } from './name';
-import { normalizeEvent, type CleanResult } from './normalize-event';
+import { normalizeEvent, normalizeFields, serializeFields, type CleanResult } from './normalize-event';
 import { cleanPhone } from './phone';
 import type { JsonObject } from './safe-json';
 import { sanitizeObject } from './safe-json';
@@ -389,5 +389,43 @@ describe('normalizeEvent with workspace options', () => {
         },
       ),
     );
+  });
+});
+
+describe('normalizeFields', () => {
+  const envelope = { workspaceId: 'ws', sourceId: null, messageId: 'm1', receivedAt: 1_700_000_000_000 };
+  // As parsed from a request body's JSON text, bar -0 (JSON.parse keeps it, JSON.stringify writes 0).
+  const json = fc
+    .dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 })
+    .map((v) => JSON.parse(JSON.stringify(v)) as Record<string, unknown>);
+  it('is normalizeEvent with the fields still objects: serialized, the same event and the same rejection', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('identify', 'track', 'page', 'group', 'alias', 'nope'),
+        fc.record({ event: fc.option(fc.string()), groupId: fc.option(fc.string()), previousId: fc.option(fc.string()) }),
+        json,
+        json,
+        fc.record({ userAgent: fc.oneof(fc.string(), fc.constant(IPHONE), fc.constant(GOOGLEBOT)), extra: json }),
+        (type, ids, traits, properties, context) => {
+          const message = { type, userId: 'u', ...ids, traits, properties, context };
+          const fields = normalizeFields(message, envelope);
+          const event = normalizeEvent(message, envelope);
+          expect(fields.ok ? { ok: true, event: serializeFields(fields.event) } : fields).toEqual(event);
+          if (fields.ok) {
+            expect(JSON.parse(JSON.stringify(fields.event.traits))).toEqual(fields.event.traits);
+            expect(JSON.parse(JSON.stringify(fields.event.context))).toEqual(fields.event.context);
+          }
+        },
+      ),
+    );
+  });
+  it('shares what it derives from a user agent between events only frozen, so one event cannot change another', () => {
+    const first = normalizeFields({ type: 'page', userId: 'u', context: { userAgent: IPHONE } }, envelope);
+    const second = normalizeFields({ type: 'page', userId: 'v', context: { userAgent: IPHONE } }, envelope);
+    if (!first.ok || !second.ok) throw new Error('expected both events to clean');
+    const device = first.event.context['device'] as Record<string, unknown>;
+    expect(Object.isFrozen(device)).toBe(true);
+    expect(() => (device['model'] = 'changed')).toThrow(TypeError);
+    expect(second.event.context['device']).toEqual({ type: 'mobile', manufacturer: 'Apple', model: 'iPhone' });
   });
 });

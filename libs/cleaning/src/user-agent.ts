@@ -4,11 +4,14 @@ import type { JsonObject, JsonValue } from './safe-json';
 
 const isObject = (v: JsonValue | undefined): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Copies the fields that have a value (the parser answers undefined for what it cannot tell). */
+/**
+ * Copies the fields that have a value (the parser answers undefined for what it cannot tell);
+ * frozen, as the memo hands the same object to every event with that user agent.
+ */
 const defined = (fields: Record<string, string | undefined>): JsonObject => {
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(fields)) if (v) out[k] = v;
-  return out;
+  return Object.freeze(out);
 };
 
 /** User agents longer than this are not parsed (a real one is a few hundred characters). */
@@ -53,6 +56,7 @@ export function enrichFromUserAgent(context: JsonObject): JsonObject {
   for (const [key, fields] of Object.entries(found)) {
     if (Object.keys(fields).length === 0) continue;
     const sent = out[key];
+    // Shared with the memo, not copied (it is frozen: no event can change it for the others).
     if (sent === undefined) out[key] = fields;
     else if (isObject(sent)) out[key] = { ...fields, ...sent };
   }

@@ -13,6 +13,8 @@ export interface DedupeDoc extends WorkspaceDocument {
 /** At least the brief's 24 hours. */
 export const DEDUPE_WINDOW_MS = 24 * 60 * 60 * 1000;
 
+const LEGACY_UNIQUE_INDEX = 'dedupe_unique';
+
 /** Collection `normalizer_dedupe`: one document per workspace + messageId seen in the window. */
 @Injectable()
 export class DedupeRepository extends WorkspaceRepository<DedupeDoc> {
@@ -22,12 +24,18 @@ export class DedupeRepository extends WorkspaceRepository<DedupeDoc> {
     super(mongo.db, 'normalizer_dedupe', ['messageId']);
   }
 
+  /**
+   * None beyond `_id`: it is built from workspace + messageId (the natural key), so it alone keeps
+   * one claim per messageId, and a second unique index would only slow the insert every event pays.
+   */
   indexes(): IndexDescription[] {
-    return [{ key: { workspaceId: 1, messageId: 1 }, name: 'dedupe_unique', unique: true }];
+    return [];
   }
 
   override async ensureIndexes(): Promise<void> {
     await super.ensureIndexes();
+    // The unique index earlier versions made duplicates `_id`: dropped where it is still there.
+    await this.collection.dropIndex(LEGACY_UNIQUE_INDEX).catch(() => undefined);
     try {
       // For MongoDB only, as a backstop: the sweep is what expires entries (FerretDB has no TTL).
       await this.collection.createIndex({ seenAt: 1 }, { name: 'dedupe_ttl', expireAfterSeconds: (2 * DEDUPE_WINDOW_MS) / 1000 });
@@ -56,6 +64,15 @@ export class DedupeRepository extends WorkspaceRepository<DedupeDoc> {
       for (const d of docs) holders.set(d.messageId, d.claimedBy);
     }
     return holders;
+  }
+
+  /**
+   * Gives back claims (messageId -> position) of events that had no effect after all (suppressed):
+   * only where the claim is still held by that position, so another record's claim stays.
+   */
+  async release(workspaceId: string, claims: Map<string, string>): Promise<void> {
+    if (claims.size === 0) return;
+    await this.deleteMany(workspaceId, { messageId: { $in: [...claims.keys()] }, claimedBy: { $in: [...claims.values()] } });
   }
 
   /** Deletes entries older than the cutoff in every workspace (maintenance by age, not a tenant query). */

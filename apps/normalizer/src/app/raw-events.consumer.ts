@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
-import { normalizeEvent, planViolations } from '@cdp/cleaning';
+import { normalizeFields, planViolations, serializeFields, type NormalizedFields } from '@cdp/cleaning';
 import { recordKey, Topics, type NormalizedEvent, type RawEvent } from '@cdp/contracts';
 import { KafkaGateway, PipelineConsumer, type InboundRecord, type OutboundRecord, type Rejection, type TopicCodec } from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
@@ -12,15 +12,23 @@ import { applyPii } from './privacy/pii';
 import { PiiCipher } from './privacy/pii-crypto';
 import { rawFromJson } from './raw-from-json';
 import { SettingsRepository, type WorkspaceSettings } from './settings.repository';
-import { eventIdentifierHashes, parseObject, type IdentifierSource } from './suppression/suppressed-identifiers';
+import { eventIdentifierHashes, type IdentifierSource } from './suppression/suppressed-identifiers';
 import { SuppressionsRepository } from './suppression/suppressions.repository';
+import type { WorkspacePlan } from './tracking-plan-doc';
 import { TrackingPlansRepository } from './tracking-plans.repository';
 
-/** A record after decoding and cleaning, with the hashes of its identifiers (for the suppression check). */
-type Cleaned = { workspaceId: string | null; hashes: string[] } & (
+/**
+ * A record after decoding, cleaning and the workspace's policies, with the hashes of its
+ * identifiers (for the suppression check, which comes first whatever else happened to it).
+ */
+type Screened = { workspaceId: string | null; hashes: string[] } & (
   | { kind: 'rejected'; rejection: Rejection }
-  | { kind: 'cleaned'; event: NormalizedEvent; record: InboundRecord; settings: WorkspaceSettings }
+  | { kind: 'consent_dropped' }
+  | { kind: 'accepted'; event: NormalizedFields; record: InboundRecord; candidate: Candidate }
 );
+
+/** A workspace's settings and compiled tracking plan (none: undefined). */
+type Policies = [WorkspaceSettings, WorkspacePlan | undefined];
 
 /** How often expired dedupe entries are swept. */
 const SWEEP_EVERY_MS = 10 * 60 * 1000;
@@ -95,107 +103,110 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
   }
 
   protected async handle(records: InboundRecord[]): Promise<Rejection[]> {
+    const started = process.hrtime.bigint();
+    const screened: Screened[] = [];
+    // A workspace's settings and plan, read (through their caches) once per chunk, not per record.
+    const policies = new Map<string, Policies>();
+    const policiesOf = (workspaceId: string): Policies | Promise<Policies> =>
+      policies.get(workspaceId) ??
+      Promise.all([this.settings.settings(workspaceId), this.plans.plan(workspaceId)]).then((p) => {
+        policies.set(workspaceId, p);
+        return p;
+      });
+    for (const record of records) screened.push(await this.screen(record, policiesOf));
+    this.stageSeconds.observe({ stage: 'clean' }, Number(process.hrtime.bigint() - started) / 1e9);
+
+    // The suppression lookup and the dedupe claims are independent round trips: sent together.
+    // Claim before producing: a crash after the claim redelivers the same record, which holds
+    // the claim and so is produced again (see README, "Dedupe"). An event found suppressed gives
+    // its claim back below, so suppression leaves no trace of it.
+    const accepted = screened.flatMap((s) => (s.kind === 'accepted' ? [s] : []));
+    const now = new Date();
+    const [suppressed, holders] = await Promise.all([
+      this.timed('suppress', () => this.suppressedOf(screened)),
+      this.timed('dedupe', () =>
+        this.claim(
+          accepted.map((a) => a.candidate),
+          now,
+        ),
+      ),
+    ]);
+    const isSuppressed = (item: Screened): boolean =>
+      item.workspaceId !== null && item.hashes.some((h) => suppressed.get(item.workspaceId as string)?.has(h));
+
+    const producing = this.stageSeconds.startTimer({ stage: 'produce' });
     const rejections: Rejection[] = [];
-    const accepted: { event: NormalizedEvent; record: InboundRecord; candidate: Candidate }[] = [];
-    let started = process.hrtime.bigint();
-    const cleaned: Cleaned[] = [];
-    for (const record of records) cleaned.push(await this.clean(record));
-    let cleanNs = process.hrtime.bigint() - started;
-
-    // Before anything keeps an event (not even the DLQ): events of suppressed identifiers are dropped.
-    const suppressing = this.stageSeconds.startTimer({ stage: 'suppress' });
-    const suppressed = await this.suppressedOf(cleaned);
-    suppressing();
-
-    started = process.hrtime.bigint();
-    let dropped = 0;
-    for (const item of cleaned) {
-      if (item.workspaceId !== null && item.hashes.some((h) => suppressed.get(item.workspaceId as string)?.has(h))) {
-        this.outcomes.inc({ outcome: 'suppressed', reason: '' });
-        dropped++;
+    const outbound: OutboundRecord[] = [];
+    const released: Candidate[] = [];
+    // Counted per chunk: a labelled counter's inc costs a label lookup each time.
+    const counts = { suppressed: 0, consent_dropped: 0, deduped: 0, flagged: 0, ok: 0 };
+    for (const item of screened) {
+      // Before anything keeps an event (not even the DLQ): events of suppressed identifiers are dropped.
+      if (isSuppressed(item)) {
+        counts.suppressed++;
+        if (item.kind === 'accepted' && !isDuplicate(item.candidate, holders)) released.push(item.candidate);
         continue;
       }
       if (item.kind === 'rejected') {
         rejections.push(item.rejection);
         continue;
       }
-      const { event: e, record, settings } = item;
-      // An event without the consent it needs is dropped, never dead-lettered.
-      if (settings.consent.length > 0 && !hasConsent(settings.consent, e, JSON.parse(e.context))) {
-        this.outcomes.inc({ outcome: 'consent_dropped', reason: '' });
+      if (item.kind === 'consent_dropped') {
+        counts.consent_dropped++;
         continue;
       }
-      const plan = await this.plans.plan(e.workspaceId);
-      const mode = plan?.modeOf(e) ?? 'allow';
-      if (plan && mode !== 'allow') {
-        const violations = planViolations(plan.compiled, { ...e, properties: JSON.parse(e.properties), traits: JSON.parse(e.traits) });
-        if (violations.length > 0 && mode === 'block') {
-          const message = `tracking plan: ${violations.join('; ')}`.slice(0, 1_000);
-          rejections.push({ record, workspaceId: e.workspaceId, reason: 'tracking_plan_violation', message });
-          continue;
-        }
-        e.violations = violations;
-      }
-      if (settings.pii.length > 0) {
-        const { cipher } = this;
-        const encrypt = cipher ? (value: unknown) => cipher.encrypt(e.workspaceId, value) : null;
-        const f = applyPii(
-          settings.pii,
-          { salt: settings.piiSalt, encrypt },
-          {
-            traits: JSON.parse(e.traits) as Record<string, unknown>,
-            properties: JSON.parse(e.properties) as Record<string, unknown>,
-            context: JSON.parse(e.context) as Record<string, unknown>,
-          },
-        );
-        e.traits = JSON.stringify(f.traits);
-        e.properties = JSON.stringify(f.properties);
-        e.context = JSON.stringify(f.context);
-      }
-      accepted.push({ event: e, record, candidate: { workspaceId: e.workspaceId, messageId: e.messageId, position: positionOf(record) } });
-    }
-    cleanNs += process.hrtime.bigint() - started;
-    this.stageSeconds.observe({ stage: 'clean' }, Number(cleanNs) / 1e9);
-    // Counts and positions only: the identifiers are what the person asked to be forgotten by.
-    if (dropped > 0)
-      this.logger.log(`dropped ${dropped} events of suppressed identifiers from ${records[0]?.topic}[${records[0]?.partition}]`);
-
-    // Claim before producing: a crash after the claim redelivers the same record, which holds
-    // the claim and so is produced again (see README, "Dedupe").
-    const deduping = this.stageSeconds.startTimer({ stage: 'dedupe' });
-    const holders = new Map<string, Map<string, string>>();
-    const now = new Date();
-    for (const [workspaceId, claims] of claimsOf(accepted.map((a) => a.candidate))) {
-      holders.set(workspaceId, await this.dedupe.claim(workspaceId, claims, now));
-    }
-    deduping();
-    const producing = this.stageSeconds.startTimer({ stage: 'produce' });
-    const outbound: OutboundRecord[] = [];
-    for (const { event: e, record, candidate } of accepted) {
+      const { event: e, record, candidate } = item;
       if (isDuplicate(candidate, holders)) {
-        this.duplicates.inc({ topic: records[0]?.topic ?? '' });
-        this.outcomes.inc({ outcome: 'deduped', reason: '' });
+        counts.deduped++;
         continue;
       }
-      this.outcomes.inc({ outcome: e.violations.length > 0 ? 'flagged' : 'ok', reason: '' });
+      if (e.violations.length > 0) counts.flagged++;
+      else counts.ok++;
       outbound.push({
         topic: this.out.topic,
         key: recordKey(e.workspaceId, e.anonymousId ?? e.userId ?? e.messageId),
-        value: await this.out.encode(e),
+        value: await this.out.encode(serializeFields(e)),
         headers: this.traceHeaders(record),
       });
     }
-    await this.kafka.producer.send(outbound);
+    // Counts and positions only: the identifiers are what the person asked to be forgotten by.
+    if (counts.suppressed > 0)
+      this.logger.log(`dropped ${counts.suppressed} events of suppressed identifiers from ${records[0]?.topic}[${records[0]?.partition}]`);
+    await Promise.all([this.kafka.producer.send(outbound), this.release(released)]);
     producing();
+    for (const [outcome, n] of Object.entries(counts)) if (n > 0) this.outcomes.inc({ outcome, reason: '' }, n);
+    if (counts.deduped > 0) this.duplicates.inc({ topic: records[0]?.topic ?? '' }, counts.deduped);
     for (const r of rejections) this.outcomes.inc({ outcome: 'dlq', reason: r.reason });
     return rejections;
   }
 
+  private async timed<T>(stage: string, work: () => Promise<T>): Promise<T> {
+    const end = this.stageSeconds.startTimer({ stage });
+    try {
+      return await work();
+    } finally {
+      end();
+    }
+  }
+
+  /** Claims the chunk's messageIds: one bulk insert per workspace (all at once); who holds each. */
+  private async claim(candidates: Candidate[], now: Date): Promise<Map<string, Map<string, string>>> {
+    const claims = [...claimsOf(candidates)];
+    const held = await Promise.all(claims.map(([workspaceId, c]) => this.dedupe.claim(workspaceId, c, now)));
+    return new Map(claims.map(([workspaceId], i) => [workspaceId, held[i] as Map<string, string>]));
+  }
+
+  /** Gives back the claims of suppressed events (rare: only chunks with such events pay the round trip). */
+  private async release(candidates: Candidate[]): Promise<void> {
+    for (const [workspaceId, claims] of claimsOf(candidates)) await this.dedupe.release(workspaceId, claims);
+  }
+
   /**
-   * Decodes and cleans one record. A record that will be dead-lettered still names the hashes of
-   * the identifiers it visibly carries, so a suppressed person's bytes do not end up in the DLQ.
+   * Decodes and cleans one record, then applies its workspace's consent policy, tracking plan and
+   * PII policy (all in memory). A record that will be dead-lettered still names the hashes of the
+   * identifiers it visibly carries, so a suppressed person's bytes do not end up in the DLQ.
    */
-  private async clean(record: InboundRecord): Promise<Cleaned> {
+  private async screen(record: InboundRecord, policiesOf: (workspaceId: string) => Policies | Promise<Policies>): Promise<Screened> {
     const raw = await this.readRaw(record);
     if ('reason' in raw) return { kind: 'rejected', rejection: raw, workspaceId: raw.workspaceId, hashes: [] };
     let message: unknown;
@@ -205,33 +216,56 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
       const rejection = { record, workspaceId: raw.workspaceId, reason: 'invalid_json', message: 'payload is not valid JSON' };
       return { kind: 'rejected', rejection, workspaceId: raw.workspaceId, hashes: [] };
     }
-    const settings = await this.settings.settings(raw.workspaceId);
-    const result = normalizeEvent(message, raw, settings.cleaning);
+    const known = policiesOf(raw.workspaceId);
+    const [settings, plan] = known instanceof Promise ? await known : known;
+    const result = normalizeFields(message, raw, settings.cleaning);
     if (!result.ok) {
       const rejection = { record, workspaceId: raw.workspaceId, reason: result.reason, message: result.message };
       const source = typeof message === 'object' && message !== null ? (message as IdentifierSource) : {};
       return { kind: 'rejected', rejection, workspaceId: raw.workspaceId, hashes: eventIdentifierHashes(raw.workspaceId, source) };
     }
     const e = result.event;
-    const hashes = eventIdentifierHashes(e.workspaceId, { ...e, traits: parseObject(e.traits), context: parseObject(e.context) });
-    return { kind: 'cleaned', event: e, record, settings, workspaceId: e.workspaceId, hashes };
+    const { workspaceId } = e;
+    // Before PII: a suppression names the identifier as sent, not as hashed.
+    const hashes = eventIdentifierHashes(workspaceId, e);
+    // An event without the consent it needs is dropped, never dead-lettered.
+    if (settings.consent.length > 0 && !hasConsent(settings.consent, e, e.context)) return { kind: 'consent_dropped', workspaceId, hashes };
+    const mode = plan?.modeOf(e) ?? 'allow';
+    if (plan && mode !== 'allow') {
+      const violations = planViolations(plan.compiled, e);
+      if (violations.length > 0 && mode === 'block') {
+        const message = `tracking plan: ${violations.join('; ')}`.slice(0, 1_000);
+        return { kind: 'rejected', rejection: { record, workspaceId, reason: 'tracking_plan_violation', message }, workspaceId, hashes };
+      }
+      e.violations = violations;
+    }
+    if (settings.pii.length > 0) {
+      const { cipher } = this;
+      const encrypt = cipher ? (value: unknown) => cipher.encrypt(workspaceId, value) : null;
+      const f = applyPii(
+        settings.pii,
+        { salt: settings.piiSalt, encrypt },
+        { traits: e.traits, properties: e.properties, context: e.context },
+      );
+      e.traits = f.traits as NormalizedFields['traits'];
+      e.properties = f.properties as NormalizedFields['properties'];
+      e.context = f.context as NormalizedFields['context'];
+    }
+    const candidate = { workspaceId, messageId: e.messageId, position: positionOf(record) };
+    return { kind: 'accepted', event: e, record, candidate, workspaceId, hashes };
   }
 
   /** The suppressed hashes among the chunk's, per workspace: one lookup by `_id` per workspace. */
-  private async suppressedOf(cleaned: readonly Cleaned[]): Promise<Map<string, Set<string>>> {
+  private async suppressedOf(screened: readonly Screened[]): Promise<Map<string, Set<string>>> {
     const byWorkspace = new Map<string, string[]>();
-    for (const item of cleaned) {
+    for (const item of screened) {
       if (item.workspaceId === null || item.hashes.length === 0) continue;
       const list = byWorkspace.get(item.workspaceId);
       if (list) list.push(...item.hashes);
       else byWorkspace.set(item.workspaceId, [...item.hashes]);
     }
-    const out = new Map<string, Set<string>>();
-    for (const [workspaceId, hashes] of byWorkspace) {
-      const found = await this.suppressions.suppressed(workspaceId, hashes);
-      if (found.size > 0) out.set(workspaceId, found);
-    }
-    return out;
+    const found = await Promise.all([...byWorkspace].map(([workspaceId, hashes]) => this.suppressions.suppressed(workspaceId, hashes)));
+    return new Map([...byWorkspace.keys()].map((workspaceId, i) => [workspaceId, found[i] as Set<string>]));
   }
 
   /** The raw envelope from Avro, or from a plain JSON message keyed `<workspaceId>:...`. */

@@ -89,3 +89,20 @@ describe('parseSuppressionKey', () => {
     expect(parseSuppressionKey(key)).toBeNull();
   });
 });
+
+describe('eventIdentifierHashes', () => {
+  it('answers identifierHash for every identifier, however often the same ones come (memoized)', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), (workspaceId, userId, anonymousId) => {
+        const expected = eventIdentifiers({ userId, anonymousId }).map((i) => identifierHash(workspaceId, i.type, i.value));
+        for (let i = 0; i < 3; i++) expect(eventIdentifierHashes(workspaceId, { userId, anonymousId })).toEqual(expected);
+      }),
+    );
+  });
+  it('keeps identifiers apart whose parts would run together (workspace, type and value with newlines)', () => {
+    const a = eventIdentifierHashes('w\nuser_id', { anonymousId: 'v' });
+    const b = eventIdentifierHashes('w', { userId: 'anonymous_id\nv' });
+    expect(a).toEqual([identifierHash('w\nuser_id', 'anonymous_id', 'v')]);
+    expect(b).toEqual([identifierHash('w', 'user_id', 'anonymous_id\nv')]);
+  });
+});
