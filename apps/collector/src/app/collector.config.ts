@@ -61,6 +61,13 @@ export class CollectorConfig extends PlatformConfig {
   @Max(120_000)
   CDP_REQUEST_TIMEOUT_MS = 10_000;
 
+  /**
+   * Processes serving the port (Node cluster; apps/collector/src/workers.ts): a number, or `auto`
+   * for one per core. Each has its own Kafka producer, and its own rate-limit counters.
+   */
+  @Matches(/^(auto|[1-9]\d?)$/, { message: 'CDP_WORKERS must be a number of processes (1 to 99) or auto' })
+  CDP_WORKERS = '1';
+
   /** Longest a streamed import (CSV, NDJSON) may take from first byte to answer. */
   @Transform(({ value }) => Number(value))
   @IsInt()

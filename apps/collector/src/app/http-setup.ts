@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { raw, type NextFunction, type Request, type Response } from 'express';
 import { MAX_REQUEST_BYTES } from './tracking/segment-message';
+import { serveClusterMetrics } from './cluster-metrics';
 import { CollectorConfig } from './collector.config';
 
 /** Imports are streamed by their controllers, row by row, with their own size limit. */
@@ -33,6 +34,7 @@ export function configureHttp(app: INestApplication): void {
     STREAMED_PATHS.has(req.path) ? next() : readBodyWithin(timeoutMs, readBody, req, res, next),
   );
   app.use('/v1', bodyErrors);
+  serveClusterMetrics(app);
   // Node's own bounds: headers within the request timeout, a whole request (imports too) within the import timeout.
   const server = app.getHttpServer() as Server;
   server.headersTimeout = timeoutMs;

@@ -5,7 +5,7 @@ import { KafkaGateway, StageTracer, type KafkaHeaders, type TopicCodec } from '@
 import { HealthRegistry } from '@cdp/platform';
 import { CollectorConfig } from '../collector.config';
 import { AckState, withDeadline } from './kafka-availability';
-import { partitionId, type SegmentMessage } from './segment-message';
+import { partitionId, PreparedEvent, type SegmentMessage } from './segment-message';
 
 const PROBE_MS = 1_500;
 
@@ -45,13 +45,14 @@ export class EventWriter implements OnModuleInit {
   /**
    * `trace`: the caller's W3C trace headers (traceparent, tracestate), if it sent any. The request
    * gets one collector span under them, shared by its events (a span per event cost a twentieth of
-   * the collector's CPU); the stages after it give each event a span of its own.
+   * the collector's CPU); the stages after it give each event a span of its own. Events already
+   * serialized (prepareEvents) are not serialized again.
    */
   async write(
     workspaceId: string,
     sourceId: string | null,
     receivedAt: Date,
-    messages: SegmentMessage[],
+    messages: readonly (SegmentMessage | PreparedEvent)[],
     trace?: KafkaHeaders,
   ): Promise<void> {
     try {
@@ -67,24 +68,27 @@ export class EventWriter implements OnModuleInit {
     workspaceId: string,
     sourceId: string | null,
     receivedAt: Date,
-    messages: SegmentMessage[],
+    messages: readonly (SegmentMessage | PreparedEvent)[],
     trace: KafkaHeaders | undefined,
   ): Promise<void> {
     const headers = this.tracer.child(trace);
     const records = await Promise.all(
-      messages.map(async (m) => ({
-        topic: this.codec.topic,
-        key: recordKey(workspaceId, partitionId(m)),
-        value: await this.codec.encode({
-          workspaceId,
-          sourceId,
-          messageId: m.messageId,
-          type: m.type,
-          receivedAt: receivedAt.getTime(),
-          payload: JSON.stringify(m),
-        }),
-        headers,
-      })),
+      messages.map(async (event) => {
+        const [m, payload] = event instanceof PreparedEvent ? [event.message, event.json] : [event, JSON.stringify(event)];
+        return {
+          topic: this.codec.topic,
+          key: recordKey(workspaceId, partitionId(m)),
+          value: await this.codec.encode({
+            workspaceId,
+            sourceId,
+            messageId: m.messageId,
+            type: m.type,
+            receivedAt: receivedAt.getTime(),
+            payload,
+          }),
+          headers,
+        };
+      }),
     );
     await this.kafka.producer.send(records);
   }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { enrich, InvalidMessageError, messagesOf, partitionId } from './segment-message';
+import { enrich, InvalidMessageError, MAX_EVENT_BYTES, messagesOf, partitionId, prepareEvents } from './segment-message';
 
 const edge = { receivedAt: new Date('2026-01-01T00:00:00Z'), ip: '203.0.113.7', userAgent: 'UA/1' };
 
@@ -81,5 +81,78 @@ describe('enrich', () => {
   it('partitions by anonymousId first so a browser stays in order across login', () => {
     expect(partitionId(enrich({ type: 'track', userId: 'u', anonymousId: 'a', event: 'E' }, edge))).toBe('a');
     expect(partitionId(enrich({ type: 'track', userId: 'u', event: 'E' }, edge))).toBe('u');
+  });
+});
+
+describe('enrich in place', () => {
+  it('gives each event of a batch its own context, and leaves the batch context as it was', () => {
+    const batchContext = { library: { name: 'analytics-node', version: '3' }, locale: 'de-DE' };
+    const [a, b] = [
+      { type: 'track', userId: 'u', event: 'A' },
+      { type: 'track', userId: 'u', event: 'B', context: { ip: '198.51.100.2' } },
+    ].map((m) => enrich(m, edge, batchContext));
+    expect(a?.['context']).not.toBe(b?.['context']);
+    expect(a?.['context']).toEqual({ ...batchContext, ip: '203.0.113.7', userAgent: 'UA/1' });
+    expect(b?.['context']).toEqual({ ...batchContext, ip: '198.51.100.2', userAgent: 'UA/1' });
+    expect(batchContext).toEqual({ library: { name: 'analytics-node', version: '3' }, locale: 'de-DE' });
+  });
+
+  it('keeps the order of the fields, adding the new ones at the end', () => {
+    const m = enrich({ messageId: 'm-1', type: 'track', context: {}, userId: 'u', event: 'E', writeKey: 'wk' }, edge);
+    expect(Object.keys(m)).toEqual(['messageId', 'type', 'context', 'userId', 'event', 'receivedAt']);
+  });
+});
+
+describe('prepareEvents', () => {
+  const library = fc.oneof(fc.constant(undefined), fc.constant(null), fc.string({ maxLength: 400 }), fc.record({ name: fc.string() }));
+  const context = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.record({ library, ip: fc.option(fc.ipV4(), { nil: undefined }), locale: fc.string({ maxLength: 20 }) }, { requiredKeys: [] }),
+  );
+  // Around the 32 KB limit, so that enrichment can push an event over it or a dropped field pull it under.
+  const event = fc.record(
+    {
+      type: fc.constant('track'),
+      userId: fc.constant('u'),
+      event: fc.constant('E'),
+      properties: fc.record({ pad: fc.integer({ min: MAX_EVENT_BYTES - 700, max: MAX_EVENT_BYTES + 100 }).map((n) => 'x'.repeat(n)) }),
+      messageId: fc.oneof(fc.constant(''), fc.uuid()),
+      context,
+      writeKey: fc.string({ minLength: 1, maxLength: 300 }),
+      receivedAt: fc.string({ maxLength: 300 }),
+    },
+    { requiredKeys: ['type', 'userId', 'event', 'properties'] },
+  );
+  const clean = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+  it('refuses exactly the events over 32 KB as sent, whatever enrichment adds or drops, and serializes each once', () => {
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 4 }), context, (events, batchContext) => {
+        const batch = clean(events);
+        const over = batch.flatMap((e, i) => (Buffer.byteLength(JSON.stringify(e)) > MAX_EVENT_BYTES ? [i] : []));
+        const body = clean({ batch, context: batchContext });
+        let prepared;
+        try {
+          prepared = prepareEvents('batch', body, edge, body.context);
+        } catch (e) {
+          expect(e).toBeInstanceOf(InvalidMessageError);
+          const named = Number(/^batch\[(\d+)\]\. is \d+ bytes, over the 32 KB per-event limit$/.exec((e as Error).message)?.[1]);
+          expect(over).toContain(named);
+          return;
+        }
+        expect(over).toEqual([]);
+        for (const p of prepared) expect(p.json).toBe(JSON.stringify(p.message));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('checks single calls the same way', () => {
+    const big = { userId: 'u', event: 'E', properties: { pad: 'x'.repeat(MAX_EVENT_BYTES - 100) } };
+    expect(() => prepareEvents('track', big, edge)).not.toThrow();
+    expect(() => prepareEvents('track', { ...big, properties: { pad: 'x'.repeat(MAX_EVENT_BYTES) } }, edge)).toThrow(
+      /^event is \d+ bytes, over the 32 KB per-event limit$/,
+    );
   });
 });

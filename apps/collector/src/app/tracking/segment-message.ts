@@ -24,15 +24,23 @@ const hasId = (v: unknown): boolean => (typeof v === 'string' && v.trim() !== ''
  * and /v1/import. Each is checked against the per-call requirements of the Tracking API.
  */
 export function messagesOf(route: EventType | 'batch', body: unknown): Record<string, unknown>[] {
+  return eventsOf(route, body).map(([m, at]) => {
+    checkSize(JSON.stringify(m), at);
+    return m;
+  });
+}
+
+/** The events of a request with their place in it (`batch[3].`), fields checked, sizes not yet. */
+function eventsOf(route: EventType | 'batch', body: unknown): [Record<string, unknown>, string][] {
   if (!isObject(body)) throw new InvalidMessageError('body must be a JSON object');
-  if (route !== 'batch') return [check({ ...body, type: route }, '')];
+  if (route !== 'batch') return [[checkFields({ ...body, type: route }, ''), '']];
   const batch = body['batch'];
   if (!Array.isArray(batch)) throw new InvalidMessageError('"batch" must be an array of events');
   if (batch.length === 0) throw new InvalidMessageError('"batch" is empty');
-  return batch.map((m, i) => check(m, `batch[${i}].`));
+  return batch.map((m, i) => [checkFields(m, `batch[${i}].`), `batch[${i}].`]);
 }
 
-function check(message: unknown, at: string): Record<string, unknown> {
+function checkFields(message: unknown, at: string): Record<string, unknown> {
   if (!isObject(message)) throw new InvalidMessageError(`${at || 'event'} must be a JSON object`);
   const type = message['type'];
   if (!isEventType(type)) throw new InvalidMessageError(`${at}type must be one of identify, track, page, screen, group, alias`);
@@ -48,35 +56,81 @@ function check(message: unknown, at: string): Record<string, unknown> {
   }
   if (message['messageId'] !== undefined && typeof message['messageId'] !== 'string')
     throw new InvalidMessageError(`${at}messageId must be a string`);
-  const size = Buffer.byteLength(JSON.stringify(message));
-  if (size > MAX_EVENT_BYTES) throw new InvalidMessageError(`${at || 'event'} is ${size} bytes, over the 32 KB per-event limit`);
   return message;
 }
 
-/** Adds what the edge knows: messageId when missing, receivedAt, context.ip, userAgent, library. */
+/** The per-event limit, on the event's JSON as the sender sent it. */
+function checkSize(json: string, at: string): void {
+  const size = Buffer.byteLength(json);
+  if (size > MAX_EVENT_BYTES) throw new InvalidMessageError(`${at || 'event'} is ${size} bytes, over the 32 KB per-event limit`);
+}
+
+/** An enriched event and its JSON (the raw record's payload), serialized once. */
+export class PreparedEvent {
+  constructor(
+    readonly message: SegmentMessage,
+    readonly json: string,
+  ) {}
+}
+
+/**
+ * messagesOf and enrich for a whole request, each event serialized once. The 32 KB limit is on
+ * the event as sent; enrich() only adds to most events (messageId, receivedAt, context fields), so
+ * for those an enriched JSON within the limit proves the event was, and the event as sent is only
+ * serialized again when the enriched one is over. Events that enrich() may shrink (a write key or
+ * a receivedAt of their own, a context.library that is not an object) are measured before.
+ */
+export function prepareEvents(route: EventType | 'batch', body: unknown, edge: EdgeContext, batchContext?: unknown): PreparedEvent[] {
+  const events = eventsOf(route, body).map(([m, at]) => ({ m, at, grows: onlyGrows(m) }));
+  for (const { m, at, grows } of events) if (!grows) checkSize(JSON.stringify(m), at);
+  return events.map(({ m, at, grows }) => {
+    const sent = { context: m['context'], messageId: m['messageId'] };
+    const message = enrich(m, edge, batchContext);
+    const json = JSON.stringify(message);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit, so most events need no count.
+    if (grows && json.length * 3 > MAX_EVENT_BYTES && Buffer.byteLength(json) > MAX_EVENT_BYTES)
+      checkSize(JSON.stringify(asSent(message, sent)), at);
+    return new PreparedEvent(message, json);
+  });
+}
+
+/** Whether enrich() can only lengthen the event's JSON (see prepareEvents). */
+function onlyGrows(m: Record<string, unknown>): boolean {
+  if ('writeKey' in m || 'receivedAt' in m) return false;
+  const context = m['context'];
+  return !isObject(context) || context['library'] === undefined || isObject(context['library']);
+}
+
+/** An enriched event of onlyGrows() as it was sent (field order aside, which does not change its size). */
+function asSent(message: SegmentMessage, sent: { context: unknown; messageId: unknown }): Record<string, unknown> {
+  const { receivedAt: _receivedAt, context: _context, messageId: _messageId, ...fields } = message;
+  if (sent.context !== undefined) fields['context'] = sent.context;
+  if (sent.messageId !== undefined) fields['messageId'] = sent.messageId;
+  return fields;
+}
+
+/**
+ * Adds what the edge knows: messageId when missing, receivedAt, context.ip, userAgent, library.
+ * Completes `message` in place and returns it: callers hand over a message of their own (parsed
+ * from the request), and copying each event cost a tenth of the collector's CPU. The keys keep
+ * their order (existing ones where they were, new ones at the end), as a copy would.
+ */
 export function enrich(message: Record<string, unknown>, edge: EdgeContext, batchContext?: unknown): SegmentMessage {
-  const context: Record<string, unknown> = {
-    ...(isObject(batchContext) ? batchContext : {}),
-    ...(isObject(message['context']) ? message['context'] : {}),
-  };
+  // A new object: the batch's context is shared by its events, and the event's own is kept as sent (see prepareEvents).
+  const context: Record<string, unknown> = Object.assign(
+    {},
+    isObject(batchContext) ? batchContext : undefined,
+    isObject(message['context']) ? message['context'] : undefined,
+  );
   if (context['ip'] === undefined && edge.ip) context['ip'] = edge.ip;
   if (context['userAgent'] === undefined && edge.userAgent) context['userAgent'] = edge.userAgent;
   if (!isObject(context['library'])) context['library'] = { name: 'unknown', version: 'unknown' };
-  // analytics.js puts the write key in every event; it is a credential, not event data. (Most
-  // events have none, and copying without it is the slow path of this function.)
-  const fields = 'writeKey' in message ? withoutWriteKey(message) : message;
-  return {
-    ...fields,
-    type: message['type'] as EventType,
-    messageId: typeof message['messageId'] === 'string' && message['messageId'] !== '' ? message['messageId'] : randomUUID(),
-    receivedAt: edge.receivedAt.toISOString(),
-    context,
-  };
-}
-
-function withoutWriteKey(message: Record<string, unknown>): Record<string, unknown> {
-  const { writeKey: _writeKey, ...fields } = message;
-  return fields;
+  // analytics.js puts the write key in every event; it is a credential, not event data.
+  if ('writeKey' in message) delete message['writeKey'];
+  if (typeof message['messageId'] !== 'string' || message['messageId'] === '') message['messageId'] = randomUUID();
+  message['receivedAt'] = edge.receivedAt.toISOString();
+  message['context'] = context;
+  return message as SegmentMessage;
 }
 
 /** The partitioning id: events of one browser or user stay in order. */

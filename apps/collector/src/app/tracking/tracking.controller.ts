@@ -16,7 +16,7 @@ import { AccessService, basicAuthUser } from '@cdp/access';
 import { EVENT_TYPES } from '@cdp/contracts';
 import { bodyWriteKey, jsonBodyOf } from './body';
 import { callerTrace, EventWriter } from './event-writer';
-import { enrich, InvalidMessageError, messagesOf } from './segment-message';
+import { InvalidMessageError, prepareEvents } from './segment-message';
 
 const CALLS = [...EVENT_TYPES, 'batch', 'import'] as const;
 type Call = (typeof CALLS)[number];
@@ -56,21 +56,21 @@ export class TrackingController {
     const principal = await this.access.verify(writeKey, 'write');
     if (!principal) throw new UnauthorizedException('write key is not valid');
 
-    let messages;
+    const edge = { receivedAt, ip: req.ip, userAgent: req.headers['user-agent'] };
+    const batched = (call === 'batch' || call === 'import') && typeof body === 'object' && body !== null;
+    const batchContext = batched ? (body as Record<string, unknown>)['context'] : undefined;
+    let events;
     try {
-      messages = messagesOf(call === 'import' ? 'batch' : call, body);
+      events = prepareEvents(call === 'import' ? 'batch' : call, body, edge, batchContext);
     } catch (e) {
       if (e instanceof InvalidMessageError) throw new BadRequestException(e.message);
       throw e;
     }
-    const edge = { receivedAt, ip: req.ip, userAgent: req.headers['user-agent'] };
-    const batchContext = (body as Record<string, unknown>)['context'];
-    const enriched = messages.map((m) => enrich(m, edge, call === 'batch' || call === 'import' ? batchContext : undefined));
     try {
-      await this.writer.write(principal.workspaceId, principal.sourceId, receivedAt, enriched, callerTrace(req.headers));
+      await this.writer.write(principal.workspaceId, principal.sourceId, receivedAt, events, callerTrace(req.headers));
     } catch (e) {
       this.logger.error(
-        `could not write ${enriched.length} events for ${principal.workspaceId}: ${e instanceof Error ? e.message : String(e)}`,
+        `could not write ${events.length} events for ${principal.workspaceId}: ${e instanceof Error ? e.message : String(e)}`,
       );
       res.setHeader('Retry-After', '5');
       throw new ServiceUnavailableException('events could not be stored; retry later');
