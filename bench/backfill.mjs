@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// `npm run bench:backfill [-- --quick] [--store=N] [--no-build]`: a segment backfill alone (issue
+// `npm run bench:backfill [-- --quick] [--store=N] [--no-build] [--root=DIR]`: a segment backfill alone (issue
 // #7's target: 100,000 profiles in 30 s). Seeds N profile snapshots into the segmenter's
 // `segment_profiles`, creates a segment over them through the API and waits for its backfill to
 // finish; the ceiling is a bare driver scan of the same snapshots in the same batches, in the same
-// run. Writes bench/results/backfill-latest.{json,md}.
+// run. Writes bench/results/backfill-latest.{json,md} (under --root: another checkout's build and results).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
@@ -13,8 +13,8 @@ import { parseArgs } from './lib/args.mjs';
 import { seedStore } from './lib/seed.mjs';
 import { benchScope, endpoints, prepare, procSample, startService } from './lib/services.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { args, num } = parseArgs(process.argv.slice(2));
+const root = args.root ? resolve(args.root) : join(dirname(fileURLToPath(import.meta.url)), '..');
 const cfg = {
   store: num('store', 100_000, 10_000),
   batch: 500, // the segmenter's SEGMENT_BACKFILL_BATCH default
@@ -29,11 +29,11 @@ const t0 = Date.now();
 const log = (m) => console.log(`[bench:backfill ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${m}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The reads the backfill starts from: every live snapshot in profile id order, one cursor, `batch` at a time. */
+/** The reads the backfill starts from: every live snapshot, one unsorted cursor, `batch` at a time. */
 async function bareScan(collection) {
   const started = Date.now();
   let n = 0;
-  for await (const doc of collection.find({ workspaceId: WORKSPACE, deleted: false }, { sort: { profileId: 1 }, batchSize: cfg.batch })) {
+  for await (const doc of collection.find({ workspaceId: WORKSPACE, deleted: false }, { batchSize: cfg.batch })) {
     if (doc) n++;
   }
   return { profiles: n, perSec: n / ((Date.now() - started) / 1000) };

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// `node bench/segmenter.mjs [--quick] [--reps=N] [--people=N] [--seconds=N] [--half=N] [--no-build]`:
+// `node bench/segmenter.mjs [--quick] [--reps=N] [--people=N] [--seconds=N] [--half=N] [--no-build] [--root=DIR]`:
 // the segmenter alone (issue #7's target: p99 from profile change to segment change under 100 ms
 // at half the maximum rate). Per repetition, in a fresh scope: three segments over the API, then
 // cdp.profiles.changes.v1 records (Avro, Confluent wire format, as the profile-store writes them)
 // that move N people in and out of them, first as fast as the segmenter keeps up (lag held under
-// --lag-cap), then at half that rate for latency. Writes bench/results/segmenter-latest.{json,md}.
+// --lag-cap), then at half that rate for latency. Writes bench/results/segmenter-latest.{json,md}
+// (under --root: another checkout's build and results directory, e.g. a worktree of an earlier commit).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
@@ -17,8 +18,8 @@ import { pollEvery, TOPICS } from './lib/sampler.mjs';
 import { benchScope, endpoints, prepare, procSample, startService } from './lib/services.mjs';
 import { dropScopeTopics, platformProducer, registerSchema } from './lib/stage.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { args, quick, num } = parseArgs(process.argv.slice(2));
+const root = args.root ? resolve(args.root) : join(dirname(fileURLToPath(import.meta.url)), '..');
 const cfg = {
   mode: quick ? 'quick' : 'full',
   reps: num('reps', 3, 1),
@@ -243,6 +244,46 @@ function latencies(records, sentAt, from, to) {
   return { ...percentiles(ms), mismatched };
 }
 
+/** The segmenter's histograms of the profile-changes consumer (Prometheus text), as cumulative bucket counts. */
+async function consumerHistograms(url, topic) {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${cfg.apiKey}` } });
+  const text = await res.text();
+  const out = {};
+  for (const name of ['cdp_record_wait_seconds', 'cdp_batch_duration_seconds', 'cdp_batch_records']) {
+    const buckets = [];
+    for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+      if (!m[1].includes(`topic="${topic}"`)) continue;
+      const le = /le="([^"]+)"/.exec(m[1])?.[1];
+      buckets.push({ le: le === '+Inf' ? Infinity : Number(le), count: Number(m[2]) });
+    }
+    out[name] = buckets;
+  }
+  return out;
+}
+
+/**
+ * Where the latency of [a, b] goes, from the consumer's histograms: the wait from a profile
+ * change's produce to the start of the chunk that handles it, and the chunk's handling time (to
+ * its commit; the segment changes are produced within it). Quantiles are bucket upper bounds.
+ */
+function breakdown(a, b) {
+  const quantiles = (name, scale) => {
+    const after = b[name] ?? [];
+    const diff = after.map((x, i) => ({ le: x.le, count: x.count - (a[name]?.[i]?.count ?? 0) }));
+    const total = diff.at(-1)?.count ?? 0;
+    const q = (p) => {
+      const hit = diff.find((x) => x.count >= p * total);
+      return hit ? (hit.le === Infinity ? '>max' : hit.le * scale) : null;
+    };
+    return { count: total, p50: q(0.5), p90: q(0.9), p99: q(0.99) };
+  };
+  return {
+    recordWaitMs: quantiles('cdp_record_wait_seconds', 1000),
+    chunkHandleMs: quantiles('cdp_batch_duration_seconds', 1000),
+    chunkRecords: quantiles('cdp_batch_records', 1),
+  };
+}
+
 /**
  * The floor under any per-change latency: sequential upserts by `_id` (the segmenter's cheapest
  * write) into a scratch collection of the repetition's database, taken with the segmenter idle.
@@ -261,6 +302,36 @@ async function mongoRoundTrips(mongoUrl, n = 200) {
   } finally {
     await client.close();
   }
+}
+
+/**
+ * Round trips of one upsert by `_id` into a scratch collection every `everyMs` while the segmenter
+ * works: what each of the segmenter's own sequential store operations costs under that load.
+ */
+function probeUnderLoad(mongoUrl, everyMs = 250) {
+  const ms = [];
+  let stopped = false;
+  const done = (async () => {
+    const client = await new MongoClient(mongoUrl).connect();
+    try {
+      const col = client.db().collection('bench_round_trips_loaded');
+      for (let i = 0; !stopped; i++) {
+        const started = performance.now();
+        await col.updateOne({ _id: `k${i % 50}` }, { $set: { v: i } }, { upsert: true });
+        ms.push(Math.round((performance.now() - started) * 10) / 10);
+        await sleep(everyMs);
+      }
+    } finally {
+      await client.close();
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await done;
+      return percentiles(ms);
+    },
+  };
 }
 
 async function cleanup(admin, scope) {
@@ -323,6 +394,8 @@ async function repetition(rep, kafka, admin) {
 
     // Phase 2: half that rate, paced every 10 ms (a change is produced no more than 10 ms after its slot).
     const halfFrom = await watch.sample();
+    const histFrom = await consumerHistograms(segmenter.url, topic);
+    const probe = probeUnderLoad(scope.mongoUrl);
     const halfStart = Date.now();
     const halfUntil = halfStart + cfg.halfSec * 1000;
     let due = 0;
@@ -338,9 +411,11 @@ async function repetition(rep, kafka, admin) {
     }
     await Promise.all(inFlight);
     const halfEnd = Date.now();
+    const loadedMongoMs = await probe.stop();
     const halfTo = await watch.sample();
     const half = watch.window(halfFrom, halfTo);
     await watch.drained(120_000);
+    const where = { ...breakdown(histFrom, await consumerHistograms(segmenter.url, topic)), mongoUpsertUnderLoadMs: loadedMongoMs };
     await sleep(500);
     const records = (await readTopic({ kafka, admin, registry, topic: scope.namespace + TOPICS.segmentChanges, timeoutMs: 60_000 })).map(
       ({ value, timestamp }) => ({ ...value, kafkaTs: timestamp }),
@@ -350,13 +425,17 @@ async function repetition(rep, kafka, admin) {
       rep,
       mongoRoundTripMs: mongoMs,
       maxRate: { ...max, latencyMs: latencies(records, producer.sentAt, maxStart, maxUntil) },
-      halfRate: { targetPerSec: halfRate, ...half, latencyMs: latencies(records, producer.sentAt, halfStart, halfEnd) },
+      halfRate: { targetPerSec: halfRate, ...half, latencyMs: latencies(records, producer.sentAt, halfStart, halfEnd), where },
       segmentChanges: records.length,
       byKind: records.reduce((m, x) => ((m[`${x.segmentName} ${x.change}`] = (m[`${x.segmentName} ${x.change}`] ?? 0) + 1), m), {}),
     };
     const l = r.halfRate.latencyMs;
     log(
       `rep ${rep}: half rate ${half.changesPerSec.toFixed(0)} changes/s, ${l.count} segment changes, p50 ${l.p50} / p95 ${l.p95} / p99 ${l.p99} ms (max ${l.max}); segmenter ${half.cpuCores?.toFixed(2)} cores, ${half.rssMbMax.toFixed(0)} MB; one Mongo upsert p50 ${mongoMs.p50} / p99 ${mongoMs.p99} ms`,
+    );
+    const w = (x) => `p50 ${x.p50} / p90 ${x.p90} / p99 ${x.p99}`;
+    log(
+      `rep ${rep}: at half, wait to handling ${w(where.recordWaitMs)} ms; chunk handling ${w(where.chunkHandleMs)} ms over ${where.chunkHandleMs.count} chunks of ${w(where.chunkRecords)} records; one Mongo upsert meanwhile p50 ${loadedMongoMs.p50} / p99 ${loadedMongoMs.p99} ms`,
     );
     return r;
   } catch (e) {
@@ -396,6 +475,15 @@ async function main() {
       },
       cpuCores: med((r) => r.halfRate.cpuCores),
       rssMbMax: med((r) => r.halfRate.rssMbMax),
+      where: {
+        recordWaitMs: { p50: med((r) => r.halfRate.where.recordWaitMs.p50), p99: med((r) => r.halfRate.where.recordWaitMs.p99) },
+        chunkHandleMs: { p50: med((r) => r.halfRate.where.chunkHandleMs.p50), p99: med((r) => r.halfRate.where.chunkHandleMs.p99) },
+        chunkRecords: { p50: med((r) => r.halfRate.where.chunkRecords.p50), p99: med((r) => r.halfRate.where.chunkRecords.p99) },
+        mongoUpsertUnderLoadMs: {
+          p50: med((r) => r.halfRate.where.mongoUpsertUnderLoadMs.p50),
+          p99: med((r) => r.halfRate.where.mongoUpsertUnderLoadMs.p99),
+        },
+      },
     },
     mongoRoundTripMs: { p50: med((r) => r.mongoRoundTripMs.p50), p99: med((r) => r.mongoRoundTripMs.p99) },
     maxRate: {
@@ -437,6 +525,10 @@ ${rows.join('\n')}
 
 Medians: **${f(r.maxChangesPerSec)} changes/s** at the maximum; at half that rate p50 ${h.latencyMs.p50} ms, p95 ${h.latencyMs.p95} ms, **p99 ${h.latencyMs.p99} ms**
 (target < 100 ms: **${r.met ? 'met' : 'missed'}**), segmenter ${f(h.cpuCores, 2)} cores, RSS ${f(h.rssMbMax)} MB.
+Where it goes at half the rate (the consumer's histograms, bucket upper bounds, medians over the repetitions): from a change's produce to the
+start of the chunk handling it p50 ${h.where.recordWaitMs.p50} / p99 ${h.where.recordWaitMs.p99} ms; handling a chunk (stores, evaluation,
+produce, commit) p50 ${h.where.chunkHandleMs.p50} / p99 ${h.where.chunkHandleMs.p99} ms, for chunks of p50 ${h.where.chunkRecords.p50} / p99 ${h.where.chunkRecords.p99} records;
+one upsert by \`_id\` every 250 ms meanwhile p50 ${h.where.mongoUpsertUnderLoadMs.p50} / p99 ${h.where.mongoUpsertUnderLoadMs.p99} ms.
 The floor, one upsert by \`_id\` on the same database with the segmenter idle: p50 ${r.mongoRoundTripMs.p50} ms, p99 ${r.mongoRoundTripMs.p99} ms.
 `;
 }

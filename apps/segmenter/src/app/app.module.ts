@@ -10,6 +10,9 @@ import { SegmentProfilesRepository } from './history/segment-profiles.repository
 import { MembershipsRepository } from './membership/memberships.repository';
 import { ScheduleRepository } from './schedule/schedule.repository';
 import { SegmentTimer } from './schedule/segment-timer';
+import { DueEntries } from './schedule/due-entries';
+import { ScheduleBucketsRepository } from './schedule/schedule-buckets.repository';
+import { ScheduleCursorsRepository } from './schedule/schedule-cursors.repository';
 import { BackfillService } from './segments/backfill.service';
 import { PreviewService } from './segments/preview.service';
 import { ProfileChangesConsumer } from './membership/profile-changes.consumer';
@@ -40,6 +43,9 @@ import { SegmentTopics } from './output/segment-topics';
     SegmentEventsRepository,
     SegmentProfilesRepository,
     ScheduleRepository,
+    ScheduleBucketsRepository,
+    ScheduleCursorsRepository,
+    DueEntries,
     SegmentSizesRepository,
     SegmentCatalog,
     SegmentTopics,

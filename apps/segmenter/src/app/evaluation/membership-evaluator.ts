@@ -77,6 +77,23 @@ export class MembershipEvaluator {
   }
 
   /**
+   * What many profiles' evaluations read besides their events: memberships and predictions, one
+   * `_id` read each for a whole chunk. Events are read per trigger (the trigger's own event is
+   * stored first). A profile with nothing stored is absent.
+   */
+  async loadStates(
+    workspaceId: string,
+    profileIds: string[],
+    segments: WorkspaceSegments,
+  ): Promise<Map<string, Omit<ProfileData, 'events'>>> {
+    const [memberships, predicted] = await Promise.all([
+      this.memberships.forProfiles(workspaceId, profileIds, segmentIdsOf(segments)),
+      readsPredictions(segments.traits) ? this.predictions.traitsFor(workspaceId, profileIds) : new Map<string, PredictedTraits>(),
+    ]);
+    return new Map(profileIds.map((id) => [id, { memberships: memberships.get(id) ?? new Map(), predicted: predicted.get(id) }]));
+  }
+
+  /**
    * @param direct ids of the segments the trigger can move directly; segments reading a segment
    *   that moved are evaluated too.
    */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
-import { isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
+import { duplicateKeyIndexes, isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
+import { InsertBatches } from './insert-batches';
 import type { MembershipState, Transition } from './transition';
 
 export interface MembershipDocument extends WorkspaceDocument, MembershipState {
@@ -15,6 +16,9 @@ const MAX_IDS_PER_QUERY = 500;
 /** One document per workspace + segment + profile (collection `segment_memberships`). */
 @Injectable()
 export class MembershipsRepository extends WorkspaceRepository<MembershipDocument> {
+  /** First transitions (inserts) of concurrent evaluations, one unordered insert per workspace and batch. */
+  private readonly inserts = new InsertBatches<MembershipDocument, boolean>((docs) => this.insertAll(docs));
+
   constructor(mongo: MongoConnection) {
     super(mongo.db, 'segment_memberships', ['segmentId', 'profileId']);
   }
@@ -80,15 +84,7 @@ export class MembershipsRepository extends WorkspaceRepository<MembershipDocumen
       earlierTransitions,
       updatedAt: new Date(t.occurredAt),
     };
-    if (expectedVersion === null) {
-      try {
-        await this.insertOne(workspaceId, { workspaceId, segmentId, profileId, ...state });
-        return true;
-      } catch (e) {
-        if (isDuplicateKey(e)) return false;
-        throw e;
-      }
-    }
+    if (expectedVersion === null) return this.inserts.ask({ workspaceId, segmentId, profileId, ...state });
     const result = await this.updateOne(
       workspaceId,
       {
@@ -101,6 +97,28 @@ export class MembershipsRepository extends WorkspaceRepository<MembershipDocumen
       { $set: state },
     );
     return result.matchedCount === 1;
+  }
+
+  /** Inserts the documents; per document, false when it lost to an existing one (duplicate key). */
+  private async insertAll(docs: MembershipDocument[]): Promise<boolean[]> {
+    const inserted = docs.map(() => true);
+    const byWorkspace = new Map<string, number[]>();
+    docs.forEach((d, i) => byWorkspace.set(d.workspaceId, [...(byWorkspace.get(d.workspaceId) ?? []), i]));
+    await Promise.all(
+      [...byWorkspace].map(async ([workspaceId, indexes]) => {
+        try {
+          await this.bulkWrite(
+            workspaceId,
+            indexes.map((i) => ({ insertOne: { document: docs[i] as MembershipDocument } })),
+          );
+        } catch (e) {
+          // The other inserts of an unordered insert still ran.
+          if (!isDuplicateKey(e)) throw e;
+          for (const j of duplicateKeyIndexes(e)) inserted[indexes[j] as number] = false;
+        }
+      }),
+    );
+    return inserted;
   }
 
   /** Current members of a segment, ordered by profile id, after the cursor. */

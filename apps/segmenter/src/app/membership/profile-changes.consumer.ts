@@ -3,18 +3,19 @@ import { Topics, workspaceOfKey, type ProfileChange, type SegmentChange } from '
 import { DecodeError, KafkaGateway, PipelineConsumer, type InboundRecord, type Rejection } from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { SegmentChangePublisher, type OutgoingChange } from '../evaluation/segment-change-publisher';
-import { MembershipEvaluator } from '../evaluation/membership-evaluator';
+import { eventsReadFrom, MembershipEvaluator, type ProfileData } from '../evaluation/membership-evaluator';
 import { SegmentEventsRepository } from '../history/segment-events.repository';
 import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
 import { ORDER_EVENT } from '../predictions/order-histories';
-import { SegmentCatalog } from '../segments/segment-catalog';
+import { SegmentCatalog, type WorkspaceSegments } from '../segments/segment-catalog';
 import { parseTraits, segmentsToEvaluate } from './transition';
 
 /**
  * cdp.profiles.changes.v1 -> segment evaluation -> cdp.segments.changes.v1.
- * Per change: the snapshot (traits and computed traits) and (if a segment counts it) the event
- * are stored, then the memberships are evaluated and written, the records produced, and only
- * then the offsets committed; a redelivered change re-emits the transition it caused (see README).
+ * Per chunk: the records are decoded and the stored memberships (and predictions) of their
+ * profiles read at once, by `_id`. Per change: the snapshot (traits and computed traits) and (if a
+ * segment counts it) the event are stored, then the memberships are evaluated and written, the
+ * records produced, and only then the offsets committed; a redelivered change re-emits the transition it caused (see README).
  */
 @Injectable()
 export class ProfileChangesConsumer extends PipelineConsumer {
@@ -37,24 +38,30 @@ export class ProfileChangesConsumer extends PipelineConsumer {
 
   protected async handle(records: InboundRecord[]): Promise<Rejection[]> {
     const rejections: Rejection[] = [];
+    const decoded: Decoded[] = [];
+    for (const result of await Promise.all(records.map((r) => this.decodeOne(r)))) {
+      if (result === null) continue;
+      if ('reason' in result) rejections.push(result);
+      else decoded.push(result);
+    }
+    const states = await this.loadStates(decoded);
     // Changes of one profile in order, different profiles concurrently (records share a key per profile).
-    const byKey = new Map<string, InboundRecord[]>();
-    for (const r of records) {
-      const key = r.key?.toString('utf8') ?? '';
+    const byKey = new Map<string, Decoded[]>();
+    for (const d of decoded) {
+      const key = d.record.key?.toString('utf8') ?? '';
       const group = byKey.get(key);
-      if (group) group.push(r);
-      else byKey.set(key, [r]);
+      if (group) group.push(d);
+      else byKey.set(key, [d]);
     }
     // Size counter writes of the chunk's transitions: stored before the commit, not before the produce.
     const counted: Promise<void>[] = [];
     const outputs = await Promise.all(
       [...byKey.values()].map(async (group) => {
         const changes: OutgoingChange[] = [];
-        for (const record of group) {
-          const result = await this.handleOne(record, counted);
-          if ('reason' in result) rejections.push(result);
-          else if (result.length > 0) {
-            const headers = this.traceHeaders(record);
+        for (const d of group) {
+          const result = await this.evaluateOne(d, states, counted);
+          if (result.length > 0) {
+            const headers = this.traceHeaders(d.record);
             changes.push(...result.map((change) => ({ change, headers })));
           }
         }
@@ -65,10 +72,11 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     return rejections;
   }
 
-  private async handleOne(record: InboundRecord, counted: Promise<void>[]): Promise<SegmentChange[] | Rejection> {
+  /** The record's change checked and parsed, a rejection, or null (a tombstone: nothing to do). */
+  private async decodeOne(record: InboundRecord): Promise<Decoded | Rejection | null> {
     const keyWorkspace = record.key ? workspaceOfKey(record.key.toString('utf8')) || null : null;
     // A null value is a compaction tombstone of a deleted profile; its 'deleted' change came before it.
-    if (record.value === null) return [];
+    if (record.value === null) return null;
     let change: ProfileChange;
     try {
       change = await this.kafka.decode<ProfileChange>(record.value, record.topic);
@@ -76,7 +84,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       if (e instanceof DecodeError) return { record, workspaceId: keyWorkspace, reason: e.code, message: e.message };
       throw e;
     }
-    const { workspaceId, profileId } = change;
+    const { workspaceId } = change;
     const deleted = change.change === 'deleted';
     const traits = deleted ? {} : parseTraits(change.traits);
     if (traits === null) return { record, workspaceId, reason: 'invalid_traits', message: 'traits is not a JSON object' };
@@ -93,8 +101,48 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       if (properties === null)
         return { record, workspaceId, reason: 'invalid_event_properties', message: 'eventProperties is not a JSON object' };
     }
+    const direct = new Set(segmentsToEvaluate(segments.ordered, change).map((s) => s.segmentId));
+    return { record, change, segments, traits, computed, properties, direct };
+  }
+
+  /**
+   * Stored memberships and predictions of the chunk's profiles, one read per workspace, keyed by
+   * workspace and profile; for each profile's first change in the chunk only (see evaluateOne).
+   */
+  private async loadStates(decoded: Decoded[]): Promise<Map<string, Omit<ProfileData, 'events'>>> {
+    const byWorkspace = new Map<string, { segments: WorkspaceSegments; profileIds: Set<string> }>();
+    for (const d of decoded) {
+      if (d.direct.size === 0) continue;
+      const { workspaceId, profileId } = d.change;
+      const entry = byWorkspace.get(workspaceId) ?? { segments: d.segments, profileIds: new Set<string>() };
+      entry.profileIds.add(profileId);
+      byWorkspace.set(workspaceId, entry);
+    }
+    const out = new Map<string, Omit<ProfileData, 'events'>>();
+    await Promise.all(
+      [...byWorkspace].map(async ([workspaceId, { segments, profileIds }]) => {
+        const states = await this.evaluator.loadStates(workspaceId, [...profileIds], segments);
+        for (const [profileId, state] of states) out.set(stateKey(workspaceId, profileId), state);
+      }),
+    );
+    return out;
+  }
+
+  private async evaluateOne(
+    d: Decoded,
+    states: Map<string, Omit<ProfileData, 'events'>>,
+    counted: Promise<void>[],
+  ): Promise<SegmentChange[]> {
+    const { change, segments, traits, computed, properties, direct } = d;
+    const { workspaceId, profileId, eventName, messageId, eventTimestamp } = change;
+    const deleted = change.change === 'deleted';
     // An erased person's identifiers are not kept, nor sent out with its exits.
     const identifiers = deleted ? [] : change.identifiers.map(({ type, value }) => ({ type, value }));
+    // The chunk's read holds the memberships before the profile's first change of the chunk; a
+    // later change of the same profile reads them again, after the earlier one's transitions.
+    const key = stateKey(workspaceId, profileId);
+    const state = states.get(key);
+    states.delete(key);
     // The snapshot is for the timer, backfill and preview; this evaluation reads the change itself,
     // so the two writes go out together (both are stored before the chunk is committed).
     const [, changes] = await Promise.all([
@@ -117,15 +165,20 @@ export class ProfileChangesConsumer extends PipelineConsumer {
             timestamp: eventTimestamp,
             properties: JSON.stringify(properties),
           });
-        const direct = segmentsToEvaluate(segments.ordered, change);
-        if (direct.length === 0) return [];
+        if (direct.size === 0) return [];
+        let preloaded: ProfileData | undefined;
+        if (state) {
+          const names = [...eventsReadFrom(segments, direct)];
+          const events = names.length > 0 ? ((await this.events.forProfiles(workspaceId, [profileId], names)).get(profileId) ?? []) : [];
+          preloaded = { ...state, events };
+        }
         return this.evaluator.evaluate(
           workspaceId,
           segments,
           { profileId, version: change.version, traits, computed, deleted, identifiers },
-          new Set(direct.map((s) => s.segmentId)),
+          direct,
           { asOf: change.changedAt, receivedAt: change.receivedAt },
-          undefined,
+          preloaded,
           counted,
         );
       })(),
@@ -133,3 +186,18 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     return changes;
   }
 }
+
+/** A change that passed its checks, with what its evaluation needs. */
+interface Decoded {
+  record: InboundRecord;
+  change: ProfileChange;
+  segments: WorkspaceSegments;
+  traits: Record<string, unknown>;
+  computed: Record<string, unknown>;
+  /** The event's properties when the event is stored, else null. */
+  properties: Record<string, unknown> | null;
+  /** Ids of the segments the change can move directly. */
+  direct: Set<string>;
+}
+
+const stateKey = (workspaceId: string, profileId: string): string => `${workspaceId}\u0000${profileId}`;

@@ -6,11 +6,13 @@ import { SegmentProfilesRepository, snapshotComputed } from '../history/segment-
 import { parseTraits } from '../membership/transition';
 import { SegmentCatalog } from '../segments/segment-catalog';
 import { SegmenterConfig } from '../segmenter.config';
+import { DueEntries } from './due-entries';
 import { ScheduleRepository, type ScheduleDocument } from './schedule.repository';
 
 /**
- * Expires windowed memberships on time with no new event: claims due `segment_schedule` entries
- * (a lease, so instances do not double-process), re-evaluates the membership as of the due time
+ * Expires windowed memberships on time with no new event: every interval, reads the schedule
+ * buckets that came due (DueEntries: by `_id`, never a scan of the entries), claims each due
+ * `segment_schedule` entry (a lease, so instances do not double-process), re-evaluates the membership as of the due time
  * through the same evaluator as the consumer, produces, then releases the entry. An instance
  * that dies mid-entry leaves a lease that expires; the next claim repeats the evaluation, which
  * finds its own stored transition and re-emits it (same membershipVersion).
@@ -25,6 +27,7 @@ export class SegmentTimer implements OnApplicationBootstrap, BeforeApplicationSh
 
   constructor(
     private readonly schedule: ScheduleRepository,
+    private readonly due: DueEntries,
     private readonly profiles: SegmentProfilesRepository,
     private readonly catalog: SegmentCatalog,
     private readonly evaluator: MembershipEvaluator,
@@ -33,7 +36,13 @@ export class SegmentTimer implements OnApplicationBootstrap, BeforeApplicationSh
   ) {}
 
   onApplicationBootstrap(): void {
-    this.arm(0);
+    this.running = this.schedule
+      .placeUnbucketed()
+      .then((n) => {
+        if (n > 0) this.logger.log(`placed ${n} schedule entries of an earlier version in their buckets`);
+      })
+      .catch((e: unknown) => this.logger.error(`placing earlier schedule entries failed: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => this.arm(0));
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -52,16 +61,15 @@ export class SegmentTimer implements OnApplicationBootstrap, BeforeApplicationSh
     }, delayMs);
   }
 
-  /** Processes due entries until none is due (or a batch limit, to let shutdown in). */
-  async drain(): Promise<number> {
-    let done = 0;
-    while (!this.stopped && done < 1_000) {
-      const entry = await this.schedule.claimDue(Date.now(), this.owner, this.config.SEGMENT_TIMER_LEASE_MS);
-      if (!entry) break;
-      await this.fire(entry);
-      done++;
-    }
-    return done;
+  /** Fires every entry due now (shutdown stops it between entries); the number fired. */
+  drain(): Promise<number> {
+    return this.due.pass({
+      now: Date.now(),
+      owner: this.owner,
+      leaseMs: this.config.SEGMENT_TIMER_LEASE_MS,
+      fire: (entry) => this.fire(entry),
+      stopped: () => this.stopped,
+    });
   }
 
   private async fire(entry: ScheduleDocument): Promise<void> {

@@ -47,13 +47,19 @@ export class BackfillService {
     const progress: BackfillProgress = {
       version,
       status: 'running',
-      total: await this.profiles.count(workspaceId),
+      total: 0,
       processed: 0,
       entered: 0,
       startedAt,
       profilesPerSecond: 0,
     };
     if (!(await this.segments.saveBackfill(workspaceId, segmentId, progress))) return;
+    // Counting is a scan of its own: it runs alongside the pages (the total shows up in the
+    // progress once known) instead of delaying the first one.
+    void this.profiles
+      .count(workspaceId)
+      .then((total) => (progress.total = Math.max(total, progress.processed)))
+      .catch(() => undefined);
     try {
       for await (const page of this.profiles.pages(workspaceId, this.config.SEGMENT_BACKFILL_BATCH)) {
         const segments = await this.current(workspaceId, segmentId, version);
@@ -84,7 +90,8 @@ export class BackfillService {
         ).flat();
         await this.publisher.publish(changes);
         progress.processed += page.length;
-        progress.total = Math.max(progress.total, progress.processed);
+        // 0 until the count is in (percent 0, not 100, meanwhile).
+        if (progress.total > 0) progress.total = Math.max(progress.total, progress.processed);
         progress.entered += changes.filter((c) => c.segmentId === segmentId && c.change === 'entered').length;
         progress.profilesPerSecond = Math.round(progress.processed / Math.max((Date.now() - startedAt.getTime()) / 1000, 0.001));
         if (!(await this.segments.saveBackfill(workspaceId, segmentId, progress))) return;

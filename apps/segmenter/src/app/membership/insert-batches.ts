@@ -1,0 +1,37 @@
+/**
+ * Inserts asked for while a batch is in flight go out together as the next batch: the concurrent
+ * evaluations of a chunk or a backfill page share one insert command instead of one each (the
+ * store has a single writer). `run` answers every ask of a batch, in order, or fails them all.
+ */
+export class InsertBatches<Ask, Answer> {
+  private pending: { ask: Ask; resolve: (answer: Answer) => void; reject: (e: unknown) => void }[] = [];
+  private flushing = false;
+
+  constructor(private readonly run: (asks: Ask[]) => Promise<Answer[]>) {}
+
+  ask(ask: Ask): Promise<Answer> {
+    return new Promise<Answer>((resolve, reject) => {
+      this.pending.push({ ask, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0) {
+        // Let the askers of this turn of the event loop join the first batch too.
+        await new Promise<void>((r) => setImmediate(r));
+        const batch = this.pending.splice(0);
+        try {
+          const answers = await this.run(batch.map((p) => p.ask));
+          batch.forEach((p, i) => p.resolve(answers[i] as Answer));
+        } catch (e) {
+          for (const p of batch) p.reject(e);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+}
