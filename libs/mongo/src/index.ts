@@ -3,3 +3,4 @@ export * from './workspace-repository';
 export * from './index-bootstrap';
 export * from './unavailable.filter';
 export * from './pages';
+export * from './coalescer';

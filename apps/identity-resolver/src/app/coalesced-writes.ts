@@ -1,4 +1,4 @@
-import { Coalescer } from './coalescer';
+import { Coalescer } from '@cdp/mongo';
 
 /**
  * Writes asked while a bulk write is in flight go out together as the next unordered bulk write,

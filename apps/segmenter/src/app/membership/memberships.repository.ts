@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
-import { duplicateKeyIndexes, isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
-import { InsertBatches } from './insert-batches';
+import { Coalescer, duplicateKeyIndexes, isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
 import type { MembershipState, Transition } from './transition';
 
 export interface MembershipDocument extends WorkspaceDocument, MembershipState {
@@ -17,7 +16,7 @@ const MAX_IDS_PER_QUERY = 500;
 @Injectable()
 export class MembershipsRepository extends WorkspaceRepository<MembershipDocument> {
   /** First transitions (inserts) of concurrent evaluations, one unordered insert per workspace and batch. */
-  private readonly inserts = new InsertBatches<MembershipDocument, boolean>((docs) => this.insertAll(docs));
+  private readonly inserts = new Coalescer<MembershipDocument, boolean>((docs) => this.insertAll(docs));
 
   constructor(mongo: MongoConnection) {
     super(mongo.db, 'segment_memberships', ['segmentId', 'profileId']);

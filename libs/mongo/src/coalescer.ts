@@ -1,8 +1,8 @@
 /**
- * Asks made while a batch is in flight go out together as the next batch: the concurrent
- * resolutions of a chunk (independent groups, partitions) share their round trips. Each batch is
- * sent after its asks were made (so it sees their askers' earlier writes); `run` answers every
- * ask of a batch, in order, or fails them all.
+ * Asks made while a batch is in flight go out together as the next batch: concurrent work (the
+ * independent groups and partitions of a chunk) shares its database round trips, which matters
+ * with a single-writer store. Each batch is sent after its asks were made (so it sees their
+ * askers' earlier writes); `run` answers every ask of a batch, in order, or fails them all.
  */
 export class Coalescer<Ask, Answer> {
   private pending: { ask: Ask; resolve: (answer: Answer) => void; reject: (e: unknown) => void }[] = [];
