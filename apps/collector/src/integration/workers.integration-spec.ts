@@ -54,5 +54,12 @@ it('serves one port from two processes, with the metrics of both at /metrics, an
   for (const id of ids) await raw.waitForRecord((v) => v.messageId === id, `${id} on the raw topic`);
   expect(collector.output()).toMatch(/SIGTERM: stopping 2 workers/);
   expect(collector.output()).toMatch(/all workers stopped/);
-  expect(collector.output()).not.toMatch(/"level":50/);
+  // No worker died or failed to drain. (kafkajs logs a retried request at error level, e.g. the
+  // first InitProducerId on a fresh broker: those are not the collector's errors.)
+  expect(collector.output()).not.toMatch(/exited|could not/);
+  const ownErrors = collector
+    .output()
+    .split('\n')
+    .filter((line) => line.includes('"level":50') && !line.includes('"context":"kafkajs"'));
+  expect(ownErrors).toEqual([]);
 }, 60_000);
