@@ -10,6 +10,7 @@ export const SECRET_FIELDS = new Set([
   'KAFKA_SASL_PASSWORD',
   'SCHEMA_REGISTRY_PASSWORD',
   'CDP_PII_ENCRYPTION_KEY',
+  'CDP_PII_PREVIOUS_KEYS',
 ]);
 
 const toBoolean = ({ value }: { value: unknown }): unknown =>

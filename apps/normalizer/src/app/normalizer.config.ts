@@ -8,4 +8,13 @@ export class NormalizerConfig extends PlatformConfig {
    */
   @Matches(/^(|[A-Za-z0-9+/]{43}=)$/, { message: 'CDP_PII_ENCRYPTION_KEY must be 32 bytes in base64 (openssl rand -base64 32)' })
   CDP_PII_ENCRYPTION_KEY = '';
+
+  /**
+   * Earlier master keys, comma-separated, kept for reading values written under them (key
+   * rotation): new values are always written under CDP_PII_ENCRYPTION_KEY.
+   */
+  @Matches(/^(|[A-Za-z0-9+/]{43}=(\s*,\s*[A-Za-z0-9+/]{43}=)*)$/, {
+    message: 'CDP_PII_PREVIOUS_KEYS must be comma-separated 32-byte keys in base64',
+  })
+  CDP_PII_PREVIOUS_KEYS = '';
 }

@@ -59,7 +59,7 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
     config: NormalizerConfig,
   ) {
     super(kafka, metrics, health, [Topics.rawEvents], 'normalizer');
-    this.cipher = PiiCipher.fromBase64(config.CDP_PII_ENCRYPTION_KEY);
+    this.cipher = PiiCipher.fromBase64(config.CDP_PII_ENCRYPTION_KEY, config.CDP_PII_PREVIOUS_KEYS);
     this.duplicates = new Counter({
       name: 'cdp_normalizer_duplicates_total',
       help: 'Events dropped because another record already carried their workspace + messageId within the dedupe window.',

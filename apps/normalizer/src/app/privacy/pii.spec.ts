@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { applyPii, hashValue, parsePiiRules, type EventFields, type PiiRule, type PiiSecrets } from './pii';
-import { ENCRYPTED_PREFIX, PiiCipher } from './pii-crypto';
+import { ENCRYPTED_PREFIX, keyIdOf, PiiCipher } from './pii-crypto';
 
 const SALT = 'salt-1';
 const NO_KEY: PiiSecrets = { salt: SALT, encrypt: null };
@@ -65,11 +65,47 @@ describe('applyPii', () => {
         const token = cipher.encrypt(ws, value);
         expect(cipher.decrypt(ws, token)).toEqual(JSON.parse(JSON.stringify(value)));
         expect(cipher.encrypt(ws, value)).not.toBe(token);
-        const bytes = Buffer.from(token.slice(ENCRYPTED_PREFIX.length), 'base64url');
+        const [keyId, payload] = token.slice(ENCRYPTED_PREFIX.length).split(':') as [string, string];
+        expect(keyId).toBe(cipher.keyId);
+        const bytes = Buffer.from(payload, 'base64url');
         bytes[at % bytes.length] ^= 1;
-        expect(() => cipher.decrypt(ws, `${ENCRYPTED_PREFIX}${bytes.toString('base64url')}`)).toThrow();
+        expect(() => cipher.decrypt(ws, `${ENCRYPTED_PREFIX}${keyId}:${bytes.toString('base64url')}`)).toThrow();
       }),
     );
+  });
+
+  describe('key rotation', () => {
+    const keyA = Buffer.alloc(32, 1);
+    const keyB = Buffer.alloc(32, 2);
+    const underA = new PiiCipher(keyA);
+    const rotated = new PiiCipher(keyB, [keyA]);
+
+    it('writes under the current key and still reads values of a previous one', () => {
+      const old = underA.encrypt('ws_1', 'jane@example.com');
+      const fresh = rotated.encrypt('ws_1', 'jane@example.com');
+      expect(fresh.startsWith(`${ENCRYPTED_PREFIX}${keyIdOf(keyB)}:`)).toBe(true);
+      expect(old.startsWith(`${ENCRYPTED_PREFIX}${keyIdOf(keyA)}:`)).toBe(true);
+      expect(rotated.decrypt('ws_1', old)).toBe('jane@example.com');
+      expect(rotated.decrypt('ws_1', fresh)).toBe('jane@example.com');
+      // Once the previous key is retired, its values name the key that is missing.
+      expect(() => new PiiCipher(keyB).decrypt('ws_1', old)).toThrow(`encrypted under key ${keyIdOf(keyA)}, which is not configured`);
+      expect(() => underA.decrypt('ws_1', fresh)).toThrow(keyIdOf(keyB));
+    });
+
+    it('reads values written before key ids (enc:v1) with whichever configured key made them', () => {
+      const v1 = (token: string) => `enc:v1:${token.split(':').at(-1) as string}`;
+      expect(rotated.decrypt('ws_1', v1(underA.encrypt('ws_1', { last4: '4242' })))).toEqual({ last4: '4242' });
+      expect(rotated.decrypt('ws_1', v1(rotated.encrypt('ws_1', 42)))).toBe(42);
+      expect(() => new PiiCipher(keyB).decrypt('ws_1', v1(underA.encrypt('ws_1', 'x')))).toThrow('no configured PII key');
+    });
+
+    it('takes the keys from their base64 settings and refuses one that is not 32 bytes', () => {
+      const b64 = (k: Buffer) => k.toString('base64');
+      const configured = PiiCipher.fromBase64(b64(keyB), ` ${b64(keyA)} `);
+      expect(configured?.decrypt('ws_1', underA.encrypt('ws_1', 'x'))).toBe('x');
+      expect(PiiCipher.fromBase64('', b64(keyA))).toBeNull();
+      expect(() => PiiCipher.fromBase64(b64(keyB), 'c2hvcnQ=')).toThrow('32 bytes');
+    });
   });
 
   it('gives one value the same hash in a workspace and another in another workspace', () => {
