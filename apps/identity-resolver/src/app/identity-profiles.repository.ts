@@ -185,6 +185,7 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
     if (await this.coalesced(workspaceId, filter, countUpdate(ids, at))) return true;
     const adding = countByType(ids);
     const counted: Identifier[] = [];
+    const unmatched: string[] = [];
     for (const id of ids) {
       const digest = identifierDigest(id);
       const cap = caps[id.type];
@@ -195,17 +196,16 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
         { profileId, mergedInto: null, counted: { $ne: digest }, ...capsFilter(oneCap) },
         countUpdate([id], at),
       );
-      if (result.matchedCount === 1) {
-        counted.push(id);
-        continue;
-      }
-      const [doc] = await this.findMany(workspaceId, [profileId]);
-      // `?? []`: FerretDB's $setOnInsert leaves empty arrays out of a new document.
-      if (!doc || (doc.counted ?? []).includes(digest)) continue;
-      await this.releaseCounts(workspaceId, profileId, counted);
-      return false;
+      if (result.matchedCount === 1) counted.push(id);
+      else unmatched.push(digest);
     }
-    return true;
+    if (unmatched.length === 0) return true;
+    // One read tells the identifiers counted before (often by the very bulk that could not tell) from a refusal.
+    const [doc] = await this.findMany(workspaceId, [profileId]);
+    // `?? []`: FerretDB's $setOnInsert leaves empty arrays out of a new document.
+    if (!doc || unmatched.every((digest) => (doc.counted ?? []).includes(digest))) return true;
+    await this.releaseCounts(workspaceId, profileId, counted);
+    return false;
   }
 
   /** Takes identifiers counted for the profile but not claimed by it out of its counts (once each). */
