@@ -174,9 +174,9 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
   /**
    * Counts identifiers before they are claimed for the profile (the claim may still be lost: then
    * `releaseCounts`), while it is live and its counts are within `caps`: false when a concurrent
-   * merge or attach got there first, with nothing of this call left counted. Counts only ever change
-   * on live profiles: the compare-and-set of a merge then sees every change of the absorbed counts. Identifiers counted before (a
-   * redelivery after a partial write) stay counted once.
+   * merge or attach got there first, with nothing of this call left counted. Counts only ever
+   * change on live profiles: the compare-and-set of a merge then sees every change of the absorbed
+   * counts. Identifiers counted before (a redelivery after a partial write) stay counted once.
    */
   async reserveCounts(workspaceId: string, profileId: string, ids: Identifier[], at: number, caps: CountCaps): Promise<boolean> {
     if (ids.length === 0) return true;
