@@ -353,7 +353,7 @@ FERRET_DATA="$RUN_DIR/ferretdb/data"
 # Binary name includes a hash of the sources and patches, so editing any of them rebuilds.
 ferret_bin() {
   local h
-  h="$(cat "$FERRET_SRC/main.go" "$FERRET_SRC/go.mod" "$FERRET_SRC/go.sum" "$FERRET_SRC"/patches/*.patch | sha256sum | cut -c1-12)"
+  h="$(cat "$FERRET_SRC"/*.go "$FERRET_SRC/go.mod" "$FERRET_SRC/go.sum" "$FERRET_SRC"/patches/*.patch | sha256sum | cut -c1-12)"
   echo "$FERRET_BIN_DIR/cdp-ferretdb-$h"
 }
 
@@ -422,7 +422,8 @@ ferretdb_healthy() {
 ferretdb_start() {
   mkdir -p "$FERRET_DATA"
   start_detached ferretdb "$(ferret_bin)" -listen "127.0.0.1:$MONGO_PORT" -data "$FERRET_DATA" \
-    -log-level "${CDP_FERRETDB_LOG_LEVEL:-warn}" -synchronous "${CDP_FERRETDB_SYNCHRONOUS:-normal}"
+    -log-level "${CDP_FERRETDB_LOG_LEVEL:-warn}" -synchronous "${CDP_FERRETDB_SYNCHRONOUS:-normal}" \
+    -debug-listen "${CDP_FERRETDB_DEBUG_LISTEN:-}"
 }
 
 ferretdb_wait() {

@@ -15,6 +15,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // served only with -debug-listen, to profile the server under a benchmark
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -37,6 +39,8 @@ func main() {
 	data := flag.String("data", "data", "SQLite data directory")
 	synchronous := flag.String("synchronous", "full", "SQLite synchronous mode: full (fsync every commit) or normal (WAL synced at checkpoints; survives a process crash, not a power loss)")
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn or error")
+	checkpointEvery := flag.Duration("checkpoint-interval", time.Second, "how often to checkpoint the SQLite write-ahead logs (see checkpoint.go)")
+	debugListen := flag.String("debug-listen", "", "if set, serve Go's /debug/pprof on this address (e.g. 127.0.0.1:6060)")
 	flag.Parse()
 
 	var level slog.Level
@@ -60,18 +64,29 @@ func main() {
 	}
 
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		// The directory must end with a slash.
-		SQLiteURL: "file:" + filepath.ToSlash(dir) + "/?_pragma=synchronous(" + *synchronous + ")",
+		Listener: ferretdb.ListenerConfig{TCP: *listen},
+		Logger:   logger,
+		Handler:  "sqlite",
+		// The directory must end with a slash. Checkpoints run in checkpointWAL, not in commits;
+		// the WAL file is cut back to 64 MB when it restarts.
+		SQLiteURL: "file:" + filepath.ToSlash(dir) + "/?_pragma=synchronous(" + *synchronous + ")&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(67108864)",
 	})
 	if err != nil {
 		fail(logger, "cannot start FerretDB", err)
 	}
 
+	if *debugListen != "" {
+		go func() {
+			if err := http.ListenAndServe(*debugListen, nil); err != nil {
+				logger.Error("debug listener stopped", "err", err)
+			}
+		}()
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	go checkpointWAL(ctx, dir, *checkpointEvery, logger)
 
 	done := make(chan struct{})
 	go func() {
