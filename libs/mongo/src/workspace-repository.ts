@@ -9,6 +9,7 @@ import {
   type FindOneAndUpdateOptions,
   type FindOptions,
   type IndexDescription,
+  type OptionalId,
   type OptionalUnlessRequiredId,
   type UpdateFilter,
   type UpdateOptions,
@@ -158,6 +159,58 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
         }
       }),
     );
+  }
+
+  /**
+   * Stores each document unless the stored one with its key has the same or a newer
+   * `versionField` (of a batch's documents with one key, the newest counts). One read of the
+   * stored versions by `_id`, then one bulk update of the older ones (still guarded on the
+   * version) and one insert of the missing ones, instead of an upsert command per document: those
+   * cannot share a bulk, as FerretDB stops an update command at its first duplicate key.
+   * Documents carry their whole natural key.
+   */
+  protected async saveNewest(workspaceId: string, docs: Omit<T, 'workspaceId'>[], versionField: keyof T & string): Promise<void> {
+    const field = (d: object, f: string) => (d as Record<string, unknown>)[f];
+    const newest = new Map<string, Omit<T, 'workspaceId'>>();
+    for (const doc of docs) {
+      const id = this.stored(workspaceId, doc)._id as string;
+      const kept = newest.get(id);
+      if (!kept || (field(kept, versionField) as number) < (field(doc, versionField) as number)) newest.set(id, doc);
+    }
+    if (newest.size === 0) return;
+    const stored = await this.collection
+      .find({ _id: { $in: [...newest.keys()] }, workspaceId } as Filter<T>, { projection: { [versionField]: 1 } })
+      .toArray();
+    const versions = new Map(stored.map((d) => [String(d._id), field(d, versionField) as number]));
+    const older: Omit<T, 'workspaceId'>[] = [];
+    const missing: Omit<T, 'workspaceId'>[] = [];
+    for (const [id, doc] of newest) {
+      const version = versions.get(id);
+      if (version === undefined) missing.push(doc);
+      else if (version < (field(doc, versionField) as number)) older.push(doc);
+    }
+    const updateOlder = (list: Omit<T, 'workspaceId'>[]) =>
+      this.bulkWrite(
+        workspaceId,
+        list.map((doc) => {
+          const key = Object.fromEntries(this.naturalKey.map((f) => [f, field(doc, f)]));
+          const filter = { ...key, [versionField]: { $lt: field(doc, versionField) } } as Filter<T>;
+          return { updateOne: { filter, update: { $set: doc } as UpdateFilter<T> } };
+        }),
+      );
+    const insertMissing = async () => {
+      try {
+        await this.bulkWrite(
+          workspaceId,
+          missing.map((doc) => ({ insertOne: { document: doc as OptionalId<T> } })),
+        );
+      } catch (e) {
+        // Inserted since the read (the inserts after a duplicate still ran): updated, guarded, instead.
+        if (!isDuplicateKey(e)) throw e;
+        await updateOlder(duplicateKeyIndexes(e).map((i) => missing[i]));
+      }
+    };
+    await Promise.all([updateOlder(older), insertMissing()]);
   }
 
   /**

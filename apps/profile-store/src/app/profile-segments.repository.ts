@@ -24,28 +24,19 @@ export class ProfileSegmentsRepository extends WorkspaceRepository<ProfileSegmen
     return [{ key: { workspaceId: 1, profileId: 1, segmentId: 1 }, name: 'workspace_profile_segment', unique: true }];
   }
 
-  /**
-   * Applies each update only over an older membershipVersion: the filter misses a newer stored
-   * document, the upsert then collides with it on the unique index, and that duplicate key is
-   * the "already newer" answer.
-   */
+  /** Applies each update only over an older membershipVersion (in one read and two bulk writes). */
   async apply(workspaceId: string, updates: MembershipUpdate[]): Promise<void> {
-    await this.upsertEach(
+    await this.saveNewest(
       workspaceId,
       updates.map((u) => ({
-        filter: { profileId: u.profileId, segmentId: u.segmentId, membershipVersion: { $lt: u.membershipVersion } },
-        update: {
-          $set: {
-            workspaceId,
-            profileId: u.profileId,
-            segmentId: u.segmentId,
-            segmentName: u.segmentName,
-            member: u.member,
-            membershipVersion: u.membershipVersion,
-            changedAt: u.occurredAt,
-          },
-        },
+        profileId: u.profileId,
+        segmentId: u.segmentId,
+        segmentName: u.segmentName,
+        member: u.member,
+        membershipVersion: u.membershipVersion,
+        changedAt: u.occurredAt,
       })),
+      'membershipVersion',
     );
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
 import { parseTraits } from '../membership/transition';
-import { inPages, isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
+import { inPages, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
 
 export interface SegmentProfileDocument extends WorkspaceDocument {
   profileId: string;
@@ -39,13 +39,13 @@ export class SegmentProfilesRepository extends WorkspaceRepository<SegmentProfil
   }
 
   /** Stores the snapshot unless a newer (or the same) version is already there. */
-  async save(workspaceId: string, s: ProfileSnapshot): Promise<void> {
-    try {
-      await this.updateOne(workspaceId, { profileId: s.profileId, version: { $lt: s.version } }, { $set: { ...s } }, { upsert: true });
-    } catch (e) {
-      // The upsert found no older version and the profile exists: ours is stale or a repeat.
-      if (!isDuplicateKey(e)) throw e;
-    }
+  save(workspaceId: string, s: ProfileSnapshot): Promise<void> {
+    return this.saveAll(workspaceId, [s]);
+  }
+
+  /** Stores each profile's newest snapshot of the batch unless a newer (or the same) version is already there. */
+  saveAll(workspaceId: string, snapshots: ProfileSnapshot[]): Promise<void> {
+    return this.saveNewest(workspaceId, snapshots, 'version');
   }
 
   get(workspaceId: string, profileId: string): Promise<SegmentProfileDocument | null> {

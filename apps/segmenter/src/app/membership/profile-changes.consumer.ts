@@ -5,7 +5,7 @@ import { HealthRegistry, Metrics } from '@cdp/platform';
 import { SegmentChangePublisher, type OutgoingChange } from '../evaluation/segment-change-publisher';
 import { eventsReadFrom, MembershipEvaluator, type ProfileData } from '../evaluation/membership-evaluator';
 import { SegmentEventsRepository } from '../history/segment-events.repository';
-import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
+import { SegmentProfilesRepository, type ProfileSnapshot } from '../history/segment-profiles.repository';
 import { ORDER_EVENT } from '../predictions/order-histories';
 import { SegmentCatalog, type WorkspaceSegments } from '../segments/segment-catalog';
 import { parseTraits, segmentsToEvaluate } from './transition';
@@ -13,9 +13,9 @@ import { parseTraits, segmentsToEvaluate } from './transition';
 /**
  * cdp.profiles.changes.v1 -> segment evaluation -> cdp.segments.changes.v1.
  * Per chunk: the records are decoded and the stored memberships (and predictions) of their
- * profiles read at once, by `_id`. Per change: the snapshot (traits and computed traits) and (if a
- * segment counts it) the event are stored, then the memberships are evaluated and written, the
- * records produced, and only then the offsets committed; a redelivered change re-emits the transition it caused (see README).
+ * profiles read at once, by `_id`. Per change: (if a segment counts it) the event is stored, then
+ * the memberships are evaluated and written; then the records are produced and the snapshots
+ * (traits and computed traits) stored in one batch per workspace, and only then the offsets committed; a redelivered change re-emits the transition it caused (see README).
  */
 @Injectable()
 export class ProfileChangesConsumer extends PipelineConsumer {
@@ -55,11 +55,14 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     }
     // Size counter writes of the chunk's transitions: stored before the commit, not before the produce.
     const counted: Promise<void>[] = [];
+    // The snapshots (for the timer, backfill and preview; this evaluation reads the changes
+    // themselves) are stored together once the chunk is evaluated, before it is committed.
+    const snapshots = new Map<string, ProfileSnapshot[]>();
     const outputs = await Promise.all(
       [...byKey.values()].map(async (group) => {
         const changes: OutgoingChange[] = [];
         for (const d of group) {
-          const result = await this.evaluateOne(d, states, counted);
+          const result = await this.evaluateOne(d, states, counted, snapshots);
           if (result.length > 0) {
             const headers = this.traceHeaders(d.record);
             changes.push(...result.map((change) => ({ change, headers })));
@@ -68,7 +71,11 @@ export class ProfileChangesConsumer extends PipelineConsumer {
         return changes;
       }),
     );
-    await Promise.all([this.publisher.publishTraced(outputs.flat()), ...counted]);
+    await Promise.all([
+      this.publisher.publishTraced(outputs.flat()),
+      ...counted,
+      ...[...snapshots].map(([workspaceId, list]) => this.profiles.saveAll(workspaceId, list)),
+    ]);
     return rejections;
   }
 
@@ -132,6 +139,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     d: Decoded,
     states: Map<string, Omit<ProfileData, 'events'>>,
     counted: Promise<void>[],
+    snapshots: Map<string, ProfileSnapshot[]>,
   ): Promise<SegmentChange[]> {
     const { change, segments, traits, computed, properties, direct } = d;
     const { workspaceId, profileId, eventName, messageId, eventTimestamp } = change;
@@ -143,47 +151,41 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     const key = stateKey(workspaceId, profileId);
     const state = states.get(key);
     states.delete(key);
-    // The snapshot is for the timer, backfill and preview; this evaluation reads the change itself,
-    // so the two writes go out together (both are stored before the chunk is committed).
-    const [, changes] = await Promise.all([
-      this.profiles.save(workspaceId, {
+    const snapshot = {
+      profileId,
+      version: change.version,
+      traits: JSON.stringify(traits),
+      computedTraits: JSON.stringify(computed),
+      deleted,
+      changedAt: change.changedAt,
+      identifiers,
+    };
+    snapshots.set(workspaceId, [...(snapshots.get(workspaceId) ?? []), snapshot]);
+    // The event is stored before the evaluation reads the history it counts in.
+    if (properties !== null && eventName !== null && messageId !== null && eventTimestamp !== null)
+      await this.events.record(workspaceId, {
         profileId,
-        version: change.version,
-        traits: JSON.stringify(traits),
-        computedTraits: JSON.stringify(computed),
-        deleted,
-        changedAt: change.changedAt,
-        identifiers,
-      }),
-      (async (): Promise<SegmentChange[]> => {
-        // The event is stored before the evaluation reads the history it counts in.
-        if (properties !== null && eventName !== null && messageId !== null && eventTimestamp !== null)
-          await this.events.record(workspaceId, {
-            profileId,
-            messageId,
-            eventName,
-            timestamp: eventTimestamp,
-            properties: JSON.stringify(properties),
-          });
-        if (direct.size === 0) return [];
-        let preloaded: ProfileData | undefined;
-        if (state) {
-          const names = [...eventsReadFrom(segments, direct)];
-          const events = names.length > 0 ? ((await this.events.forProfiles(workspaceId, [profileId], names)).get(profileId) ?? []) : [];
-          preloaded = { ...state, events };
-        }
-        return this.evaluator.evaluate(
-          workspaceId,
-          segments,
-          { profileId, version: change.version, traits, computed, deleted, identifiers },
-          direct,
-          { asOf: change.changedAt, receivedAt: change.receivedAt },
-          preloaded,
-          counted,
-        );
-      })(),
-    ]);
-    return changes;
+        messageId,
+        eventName,
+        timestamp: eventTimestamp,
+        properties: JSON.stringify(properties),
+      });
+    if (direct.size === 0) return [];
+    let preloaded: ProfileData | undefined;
+    if (state) {
+      const names = [...eventsReadFrom(segments, direct)];
+      const events = names.length > 0 ? ((await this.events.forProfiles(workspaceId, [profileId], names)).get(profileId) ?? []) : [];
+      preloaded = { ...state, events };
+    }
+    return this.evaluator.evaluate(
+      workspaceId,
+      segments,
+      { profileId, version: change.version, traits, computed, deleted, identifiers },
+      direct,
+      { asOf: change.changedAt, receivedAt: change.receivedAt },
+      preloaded,
+      counted,
+    );
   }
 }
 
