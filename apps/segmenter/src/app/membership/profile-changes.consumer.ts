@@ -13,9 +13,9 @@ import { parseTraits, segmentsToEvaluate } from './transition';
 /**
  * cdp.profiles.changes.v1 -> segment evaluation -> cdp.segments.changes.v1.
  * Per chunk: the records are decoded and the stored memberships (and predictions) of their
- * profiles read at once, by `_id`. Per change: (if a segment counts it) the event is stored, then
- * the memberships are evaluated and written; then the records are produced and the snapshots
- * (traits and computed traits) stored in one batch per workspace, and only then the offsets committed; a redelivered change re-emits the transition it caused (see README).
+ * profiles read at once, by `_id`, and their snapshots (traits and computed traits) stored in one
+ * batch per workspace. Per change: (if a segment counts it) the event is stored, then the
+ * memberships are evaluated and written, the records produced, and only then the offsets committed; a redelivered change re-emits the transition it caused (see README).
  */
 @Injectable()
 export class ProfileChangesConsumer extends PipelineConsumer {
@@ -44,7 +44,10 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       if ('reason' in result) rejections.push(result);
       else decoded.push(result);
     }
-    const states = await this.loadStates(decoded);
+    // The snapshots (for the timer, backfill and preview; the evaluation reads the changes
+    // themselves) are stored before the memberships they lead to, in one batch per workspace, so a
+    // backfill never reads a snapshot older than a membership already written.
+    const [states] = await Promise.all([this.loadStates(decoded), this.saveSnapshots(decoded)]);
     // Changes of one profile in order, different profiles concurrently (records share a key per profile).
     const byKey = new Map<string, Decoded[]>();
     for (const d of decoded) {
@@ -55,14 +58,11 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     }
     // Size counter writes of the chunk's transitions: stored before the commit, not before the produce.
     const counted: Promise<void>[] = [];
-    // The snapshots (for the timer, backfill and preview; this evaluation reads the changes
-    // themselves) are stored together once the chunk is evaluated, before it is committed.
-    const snapshots = new Map<string, ProfileSnapshot[]>();
     const outputs = await Promise.all(
       [...byKey.values()].map(async (group) => {
         const changes: OutgoingChange[] = [];
         for (const d of group) {
-          const result = await this.evaluateOne(d, states, counted, snapshots);
+          const result = await this.evaluateOne(d, states, counted);
           if (result.length > 0) {
             const headers = this.traceHeaders(d.record);
             changes.push(...result.map((change) => ({ change, headers })));
@@ -71,12 +71,26 @@ export class ProfileChangesConsumer extends PipelineConsumer {
         return changes;
       }),
     );
-    await Promise.all([
-      this.publisher.publishTraced(outputs.flat()),
-      ...counted,
-      ...[...snapshots].map(([workspaceId, list]) => this.profiles.saveAll(workspaceId, list)),
-    ]);
+    await Promise.all([this.publisher.publishTraced(outputs.flat()), ...counted]);
     return rejections;
+  }
+
+  private async saveSnapshots(decoded: Decoded[]): Promise<void> {
+    const byWorkspace = new Map<string, ProfileSnapshot[]>();
+    for (const { change, traits, computed } of decoded) {
+      const list = byWorkspace.get(change.workspaceId) ?? [];
+      list.push({
+        profileId: change.profileId,
+        version: change.version,
+        traits: JSON.stringify(traits),
+        computedTraits: JSON.stringify(computed),
+        deleted: change.change === 'deleted',
+        changedAt: change.changedAt,
+        identifiers: identifiersOf(change),
+      });
+      byWorkspace.set(change.workspaceId, list);
+    }
+    await Promise.all([...byWorkspace].map(([workspaceId, list]) => this.profiles.saveAll(workspaceId, list)));
   }
 
   /** The record's change checked and parsed, a rejection, or null (a tombstone: nothing to do). */
@@ -139,28 +153,16 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     d: Decoded,
     states: Map<string, Omit<ProfileData, 'events'>>,
     counted: Promise<void>[],
-    snapshots: Map<string, ProfileSnapshot[]>,
   ): Promise<SegmentChange[]> {
     const { change, segments, traits, computed, properties, direct } = d;
     const { workspaceId, profileId, eventName, messageId, eventTimestamp } = change;
     const deleted = change.change === 'deleted';
-    // An erased person's identifiers are not kept, nor sent out with its exits.
-    const identifiers = deleted ? [] : change.identifiers.map(({ type, value }) => ({ type, value }));
+    const identifiers = identifiersOf(change);
     // The chunk's read holds the memberships before the profile's first change of the chunk; a
     // later change of the same profile reads them again, after the earlier one's transitions.
     const key = stateKey(workspaceId, profileId);
     const state = states.get(key);
     states.delete(key);
-    const snapshot = {
-      profileId,
-      version: change.version,
-      traits: JSON.stringify(traits),
-      computedTraits: JSON.stringify(computed),
-      deleted,
-      changedAt: change.changedAt,
-      identifiers,
-    };
-    snapshots.set(workspaceId, [...(snapshots.get(workspaceId) ?? []), snapshot]);
     // The event is stored before the evaluation reads the history it counts in.
     if (properties !== null && eventName !== null && messageId !== null && eventTimestamp !== null)
       await this.events.record(workspaceId, {
@@ -201,5 +203,9 @@ interface Decoded {
   /** Ids of the segments the change can move directly. */
   direct: Set<string>;
 }
+
+/** An erased person's identifiers are not kept, nor sent out with its exits. */
+const identifiersOf = (change: ProfileChange): { type: string; value: string }[] =>
+  change.change === 'deleted' ? [] : change.identifiers.map(({ type, value }) => ({ type, value }));
 
 const stateKey = (workspaceId: string, profileId: string): string => `${workspaceId}\u0000${profileId}`;
