@@ -102,8 +102,10 @@ export class FuzzyLinker {
       } else this.metrics.fuzzyOutcomes.inc({ outcome: 'limits' });
     } else this.metrics.fuzzyOutcomes.inc({ outcome: 'none' });
 
-    await this.records.put(ws, result.profileId, record);
-    await this.blocks.add(ws, keysToAdd(keys, blocks, result.profileId, settings.maxBlockSize), result.profileId);
+    await Promise.all([
+      this.records.put(ws, result.profileId, record),
+      this.blocks.add(ws, keysToAdd(keys, blocks, result.profileId, settings.maxBlockSize), result.profileId),
+    ]);
     return result;
   }
 
