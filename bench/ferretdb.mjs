@@ -1,7 +1,8 @@
 /**
  * Write rates of the database alone (`npm run bench:ferretdb`), to tune the local FerretDB: bulk
- * upserts that insert, bulk updates of existing documents by `_id`, single-update commands, and
- * bulk inserts, each for `--seconds` (default 6) over `--reps` (default 3) repetitions, medians.
+ * upserts that insert, bulk updates of existing documents by `_id`, single-update commands, bulk
+ * inserts, and bulk updates and inserts at once, each for `--seconds` (default 6) over `--reps`
+ * (default 3) repetitions, medians.
  * Writes to a scratch database `bench_ferretdb` (dropped at the end) on MONGO_URL.
  */
 import { MongoClient } from 'mongodb';
@@ -62,6 +63,22 @@ const cases = {
         ),
       { batch: 100, concurrency: 2 },
     ),
+};
+
+// The pipeline's shape: inserts (timelines, claims) and updates (profiles) from several services at once.
+cases['bulk updates and bulk inserts at once (100 per command, 1 of each in flight)'] = async (coll, rep) => {
+  const [updates, inserts] = await Promise.all([
+    rate(upserts(coll, 0), { batch: 100, concurrency: 1 }),
+    rate(
+      (first, batch) =>
+        coll.insertMany(
+          Array.from({ length: batch }, (_, i) => ({ _id: `m_${rep}_${first + i}`, traits, context })),
+          { ordered: false },
+        ),
+      { batch: 100, concurrency: 1 },
+    ),
+  ]);
+  return updates + inserts;
 };
 
 const client = await new MongoClient(mongoUrl).connect();
