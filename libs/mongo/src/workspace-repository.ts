@@ -170,6 +170,7 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
    * Documents carry their whole natural key.
    */
   protected async saveNewest(workspaceId: string, docs: Omit<T, 'workspaceId'>[], versionField: keyof T & string): Promise<void> {
+    if (this.naturalKey.length === 0) throw new Error(`${this.collectionName}: saveNewest needs a natural key`);
     const field = (d: object, f: string) => (d as Record<string, unknown>)[f];
     const newest = new Map<string, Omit<T, 'workspaceId'>>();
     for (const doc of docs) {
