@@ -59,6 +59,20 @@ interface ProfileBody {
 const get = (path: string) => fetch(`${stack.service.url}/v1/profiles/${path}`, { headers: auth });
 
 /** The profile once `ready` holds for it. */
+/** A merge record as the identity-resolver writes it. */
+const mergeOf = (fromProfileId: string, intoProfileId: string, mergeId: string, mergedAt = 6_000): IdentityMerge => ({
+  workspaceId: WS,
+  mergeId,
+  fromProfileId,
+  intoProfileId,
+  reason: 'shared identifier',
+  identifiers: [],
+  score: null,
+  messageId: null,
+  mergedAt,
+  receivedAt: null,
+});
+
 const profileWhen = (id: string, ready: (p: ProfileBody) => boolean, what: string): Promise<ProfileBody> =>
   waitFor(
     async () => {
@@ -117,18 +131,7 @@ it('counts an event once when a redelivery names another profile, also after the
     const count = async (id: string) => ((await (await get(id)).json()) as ProfileBody).stats.eventCount;
     await waitFor(async () => (await count(first)) + (await count(second)) >= 3 || undefined, 'the three events applied');
     expect((await count(first)) + (await count(second))).toBe(3);
-    const merge: IdentityMerge = {
-      workspaceId: WS,
-      mergeId: `merge-owner-${scope.id}`,
-      fromProfileId: first,
-      intoProfileId: second,
-      reason: 'shared identifier',
-      identifiers: [],
-      score: null,
-      messageId: null,
-      mergedAt: 6_000,
-      receivedAt: null,
-    };
+    const merge = mergeOf(first, second, `merge-owner-${scope.id}`);
     await produce(Topics.identityMerges, recordKey(WS, second), [merge]);
     // The merged change comes once the fold is stored (the redirect is written before it).
     await stack.changes.waitForRecord((c) => c.profileId === second && c.change === 'merged', 'the merged change');
@@ -144,18 +147,7 @@ it('answers an absorbed id with the survivor and summed counts', () =>
     await sendEvents(from, [event(from, { timestamp: 5_000, traits: '{"b":2}' })]);
     await profileWhen(into, (b) => b.stats.eventCount === 2, 'the survivor');
     await profileWhen(from, (b) => b.stats.eventCount === 1, 'the absorbed profile');
-    const merge: IdentityMerge = {
-      workspaceId: WS,
-      mergeId: `merge-${scope.id}`,
-      fromProfileId: from,
-      intoProfileId: into,
-      reason: 'shared identifier',
-      identifiers: [],
-      score: null,
-      messageId: null,
-      mergedAt: 6_000,
-      receivedAt: null,
-    };
+    const merge = mergeOf(from, into, `merge-${scope.id}`);
     await produce(Topics.identityMerges, recordKey(WS, into), [merge]);
     // The merged change comes once the fold is stored (the redirect is written before it).
     const merged = await stack.changes.waitForRecord((c) => c.profileId === into && c.change === 'merged', 'the merged change');
@@ -163,6 +155,22 @@ it('answers an absorbed id with the survivor and summed counts', () =>
     const viaAbsorbed = await profileWhen(from, (b) => b.profileId === into, 'the redirect to the survivor');
     expect(viaAbsorbed.stats.eventCount).toBe(3);
     expect(viaAbsorbed.traits).toEqual({ a: 1, b: 2 });
+  }));
+
+it('folds a chunk of merges: a chain in order, independent ones alongside', () =>
+  withLogs(async () => {
+    const [a, b, c, d, e] = ['chain-a', 'chain-b', 'chain-c', 'solo-d', 'solo-e'].map(pid);
+    for (const p of [a, b, c, d, e]) await sendEvents(p, [event(p)]);
+    for (const p of [a, b, c, d, e]) await profileWhen(p, (x) => x.stats.eventCount === 1, `profile ${p}`);
+    const merge = (from: string, into: string, n: number) => mergeOf(from, into, `merge-chunk-${n}-${scope.id}`, 6_000 + n);
+    // One key, so one partition and (usually) one chunk: a into b, then b into c; d into e beside them.
+    await produce(Topics.identityMerges, recordKey(WS, c), [merge(a, b, 1), merge(d, e, 2), merge(b, c, 3)]);
+    await stack.changes.waitForRecord((x) => x.profileId === c && x.change === 'merged', 'the chain folded into c');
+    await stack.changes.waitForRecord((x) => x.profileId === e && x.change === 'merged', 'd folded into e');
+    const viaA = await profileWhen(a, (x) => x.profileId === c && x.stats.eventCount === 3, 'a redirected to c with all three events');
+    expect(viaA.profileId).toBe(c);
+    const viaD = await profileWhen(d, (x) => x.profileId === e, 'd redirected to e');
+    expect(viaD.stats.eventCount).toBe(2);
   }));
 
 it('reflects segment changes in /segments, whatever their order', () =>

@@ -6,3 +6,4 @@ export * from './consumer-runner';
 export * from './kafka.module';
 export * from './pipeline-consumer';
 export * from './tracing';
+export * from './independent-groups';

@@ -4,7 +4,7 @@ import { blockedValueTest, DEFAULT_IDENTITY_RULES, extractIdentifiers, identifie
 import { eventIdentifiers } from './alias';
 import { ChunkGraph } from './chunk-graph';
 import type { ResolverRules } from './identity-rules';
-import { mapLimit } from './independent-groups';
+import { mapLimit } from '@cdp/kafka';
 import { ResolverService, type Resolution } from './resolver.service';
 import type { IdentitiesRepository } from './identities.repository';
 import type { IdentityProfilesRepository } from './identity-profiles.repository';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { recordKey, Topics, type IdentityMerge, type NormalizedEvent, type ResolvedEvent } from '@cdp/contracts';
 import {
   KafkaGateway,
+  mapLimit,
   PipelineConsumer,
   traceIdOf,
   type ChunkContext,
@@ -16,7 +17,6 @@ import type { ResolverRules } from './identity-rules';
 import { IdentityRulesService } from './identity-rules.service';
 import { erasuresOf, ProfileErasures } from './profile-erasures';
 import { toIdentityMerge, toResolvedEvent } from './outputs';
-import { mapLimit } from './independent-groups';
 import { ChunkGraph } from './chunk-graph';
 import { FuzzyLinker } from './fuzzy-linker.service';
 import { IdentityMetrics } from './identity-metrics';

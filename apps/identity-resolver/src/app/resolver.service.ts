@@ -9,7 +9,7 @@ import { IdentitiesRepository, type IdentityDoc } from './identities.repository'
 import { IdentityProfilesRepository, type IdentityProfileDoc, type MergeInfo, type MergeReason } from './identity-profiles.repository';
 import type { ResolverRules } from './identity-rules';
 import type { StoredMerge } from './outputs';
-import { independentGroups } from './independent-groups';
+import { independentGroups } from '@cdp/kafka';
 import { ProfileGraph } from './profile-graph';
 import { decideWithinWindows, type WindowedProfileState } from './windowed-limits';
 

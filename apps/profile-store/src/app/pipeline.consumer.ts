@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { Topics, type IdentityMerge, type ProfileChange, type ResolvedEvent, type SegmentChange } from '@cdp/contracts';
-import { KafkaGateway, PipelineConsumer, type ChunkContext, type InboundRecord, type Rejection } from '@cdp/kafka';
+import {
+  independentGroups,
+  KafkaGateway,
+  mapLimit,
+  PipelineConsumer,
+  type ChunkContext,
+  type InboundRecord,
+  type Rejection,
+} from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { Counter } from 'prom-client';
 import { erasureHash, eventErasureHashes, newestMemberships, type MembershipUpdate } from '@cdp/profile-model';
@@ -11,6 +19,9 @@ import { ProfileChangePublisher } from './profile-change.publisher';
 import { ProfileWriter } from './profile-writer';
 import { TimelineRepository } from './timeline.repository';
 import { EventOwnersRepository } from './event-owners.repository';
+
+/** Independent merges of one chunk folded at once. */
+const MERGE_CONCURRENCY = 16;
 
 type Decoded<T> = { record: InboundRecord; value: T };
 /** An output and the record that caused it (its trace continues on the output). */
@@ -185,22 +196,30 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
   }
 
   private async handleMerges(merges: Decoded<IdentityMerge>[], rejections: Rejection[]): Promise<void> {
-    const changes: Traced<ProfileChange>[] = [];
-    // In order: a later merge may build on an earlier one of the same chunk.
-    for (const { record, value } of merges) {
-      if (!value.workspaceId || !value.fromProfileId || !value.intoProfileId || value.fromProfileId === value.intoProfileId) {
-        rejections.push({
-          record,
-          workspaceId: value.workspaceId || null,
-          reason: 'invalid_merge',
-          message: 'merge needs workspaceId and two different profile ids',
-        });
-        continue;
+    const valid = merges.filter(({ record, value }) => {
+      if (value.workspaceId && value.fromProfileId && value.intoProfileId && value.fromProfileId !== value.intoProfileId) return true;
+      rejections.push({
+        record,
+        workspaceId: value.workspaceId || null,
+        reason: 'invalid_merge',
+        message: 'merge needs workspaceId and two different profile ids',
+      });
+      return false;
+    });
+    // Merges that share no profile run concurrently (each is several sequential round trips);
+    // within a group in chunk order, as a later merge may build on an earlier one. Profiles met
+    // only through stored redirects are shared safely by the writer's compare-and-set.
+    const profilesOf = ({ value }: Decoded<IdentityMerge>) =>
+      [value.fromProfileId, value.intoProfileId].map((id) => `${value.workspaceId}\u0000${id}`);
+    const changes = new Array<Traced<ProfileChange> | null>(valid.length).fill(null);
+    await mapLimit(independentGroups(valid.map(profilesOf)), MERGE_CONCURRENCY, async (group) => {
+      for (const i of group) {
+        const { record, value } = valid[i] as Decoded<IdentityMerge>;
+        const change = await this.writer.merge(value, await this.definitions.cached(value.workspaceId));
+        if (change) changes[i] = { change, source: record };
       }
-      const change = await this.writer.merge(value, await this.definitions.cached(value.workspaceId));
-      if (change) changes.push({ change, source: record });
-    }
-    await this.emit(changes);
+    });
+    await this.emit(changes.filter((c): c is Traced<ProfileChange> => c !== null));
   }
 
   private emit(changes: Traced<ProfileChange>[]): Promise<void> {
