@@ -38,11 +38,6 @@ export class SegmentProfilesRepository extends WorkspaceRepository<SegmentProfil
     return [{ key: { workspaceId: 1, profileId: 1 }, name: 'workspace_profile', unique: true }];
   }
 
-  /** Stores the snapshot unless a newer (or the same) version is already there. */
-  save(workspaceId: string, s: ProfileSnapshot): Promise<void> {
-    return this.saveAll(workspaceId, [s]);
-  }
-
   /** Stores each profile's newest snapshot of the batch unless a newer (or the same) version is already there. */
   saveAll(workspaceId: string, snapshots: ProfileSnapshot[]): Promise<void> {
     return this.saveNewest(workspaceId, snapshots, 'version');

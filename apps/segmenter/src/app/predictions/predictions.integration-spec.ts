@@ -45,7 +45,7 @@ describe('PredictionsService (FerretDB)', () => {
     const queue = customers.map((c) => c.history);
     const worker = async () => {
       for (let history = queue.shift(); history; history = queue.shift()) {
-        await profiles.save(workspaceId, { profileId: history.profileId, version: 1, traits: '{}', deleted: false, changedAt: asOf });
+        await profiles.saveAll(workspaceId, [{ profileId: history.profileId, version: 1, traits: '{}', deleted: false, changedAt: asOf }]);
         for (const [i, o] of history.orders.entries())
           await events.record(workspaceId, {
             profileId: history.profileId,
@@ -58,7 +58,7 @@ describe('PredictionsService (FerretDB)', () => {
     };
     await Promise.all(Array.from({ length: 8 }, worker));
     // Another workspace's customer must not leak into this one's population.
-    await profiles.save('ws-other', { profileId: 'x', version: 1, traits: '{}', deleted: false, changedAt: asOf });
+    await profiles.saveAll('ws-other', [{ profileId: 'x', version: 1, traits: '{}', deleted: false, changedAt: asOf }]);
     await events.record('ws-other', {
       profileId: 'x',
       eventName: ORDER_EVENT,
@@ -97,7 +97,7 @@ describe('PredictionsService (FerretDB)', () => {
     await service.run(workspaceId, asOf);
     expect(await predictions.traitsFor(workspaceId, ids)).toEqual(before);
     const gone = customers.find((c) => c.history.orders.length > 0)?.history.profileId ?? '';
-    await profiles.save(workspaceId, { profileId: gone, version: 2, traits: '{}', deleted: true, changedAt: asOf });
+    await profiles.saveAll(workspaceId, [{ profileId: gone, version: 2, traits: '{}', deleted: true, changedAt: asOf }]);
     const run = await service.run(workspaceId, asOf + 1);
     expect(await predictions.get(workspaceId, gone)).toBeNull();
     expect(await predictions.count(workspaceId)).toBe(run.predicted);
