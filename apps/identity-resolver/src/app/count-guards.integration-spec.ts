@@ -104,4 +104,29 @@ describe('identity limit guards (real FerretDB)', () => {
     expect((await mergeWithinLimits(profiles, WS, third, 'p-into', mergeInfo('m-late'), RULES)).status).toBe('survivor_changed');
     expect((await read('p-final')).counts).toEqual({ email: 2, user_id: 1 });
   });
+
+  it('takes a released or unabsorbed count out of the survivor when the profile was merged since', async () => {
+    for (const p of ['p-reserver', 'p-winner', 'p-absorber', 'p-late']) await profiles.ensure(WS, p, new Date());
+    // p-reserver counts u-raced for an attach, then is merged into p-winner with that count...
+    expect(await reserve('p-reserver', [userId('u-raced')])).toBe(true);
+    expect(await reserve('p-winner', [email(2)])).toBe(true);
+    expect((await mergeWithinLimits(profiles, WS, await read('p-reserver'), 'p-winner', mergeInfo('m-r'), RULES)).status).toBe('merged');
+    expect((await read('p-winner')).counts).toEqual({ email: 1, user_id: 1 });
+    // ...and only then loses the claim of u-raced (to a third profile): the survivor lets it go too, once.
+    await profiles.releaseCounts(WS, 'p-reserver', [userId('u-raced')], ['p-elsewhere']);
+    await profiles.releaseCounts(WS, 'p-reserver', [userId('u-raced')], ['p-elsewhere']);
+    const winner = await read('p-winner');
+    expect(winner.counts).toEqual({ email: 1, user_id: 0 });
+    expect(Object.values(winner.stamps ?? {}).map((s) => s.type)).toEqual(expect.not.arrayContaining(['user_id']));
+
+    // A merge whose pointer was lost after its survivor was merged in turn: the counts leave the final survivor.
+    expect(await reserve('p-late', [email(3)])).toBe(true);
+    const late = await read('p-late');
+    expect(await profiles.absorbCounts(WS, 'p-absorber', 'p-late', late.counts, late.stamps ?? {}, {})).toBe(true);
+    expect((await mergeWithinLimits(profiles, WS, await read('p-absorber'), 'p-winner', mergeInfo('m-a'), RULES)).status).toBe('merged');
+    expect((await read('p-winner')).counts).toEqual({ email: 2, user_id: 0 });
+    await profiles.unabsorbCounts(WS, 'p-absorber', 'p-late', late.counts, late.stamps ?? {});
+    expect((await read('p-winner')).counts).toEqual({ email: 1, user_id: 0 });
+    expect((await read('p-absorber')).absorbed).toEqual([]);
+  });
 });

@@ -167,6 +167,25 @@ async function resolveInChunks(resolver: ResolverService, stream: NormalizedEven
 
 const chunkSizes = fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 4 });
 
+/**
+ * Found by the property below: one instance reserves a2 for a profile that the other then merges
+ * (counts and all), and only after that loses the claim of a2. The release must leave the survivor.
+ */
+const RESERVED_THEN_MERGED: [NormalizedEvent[], boolean[], [string, ResolverRules], number[]] = [
+  [
+    { phone: '+492' },
+    { email: 'e1@x.io' },
+    { anonymousId: 'a2', email: 'e1@x.io', phone: '+492' },
+    { email: 'e1@x.io', phone: '+491' },
+    { anonymousId: 'a2', email: 'e1@x.io' },
+  ].map(({ anonymousId, ...traits }, i) =>
+    normalizedEvent(`m${i}`, { anonymousId: anonymousId ?? null, traits: JSON.stringify(traits), timestamp: 0 }),
+  ),
+  [true, false, true, ...new Array<boolean>(21).fill(false)],
+  ['defaults', DEFAULT_IDENTITY_RULES],
+  [3],
+];
+
 describe('identity graph properties (ResolverService over random streams)', () => {
   it('never puts an identifier in two live profiles, nor breaks a limit, a window or a blocked value', () =>
     fc.assert(
@@ -292,7 +311,7 @@ describe('identity graph properties (ResolverService over random streams)', () =
           for (const [profileId, n] of countsOf(live)) expect(nonZero(profiles.docs.get(`ws/${profileId}`)?.counts ?? {})).toEqual(n);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 300, examples: [RESERVED_THEN_MERGED] },
     ));
 
   it('converges when two instances resolve shuffled partitions in chunks at the same time (no limits: the components)', () =>

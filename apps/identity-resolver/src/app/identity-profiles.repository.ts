@@ -4,6 +4,7 @@ import { identifierDigest, type Identifier } from '@cdp/identity-graph';
 import { MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
 import { CoalescedWrites, perWorkspace, updatesApplied } from './coalesced-writes';
 import { capsFilter, countByType, type CountCaps } from './count-guards';
+import { MAX_CHAIN, ProfileGraph } from './profile-graph';
 
 /** Why two profiles were merged: the rule that linked them. */
 export type MergeReason = 'shared_identifier' | 'alias' | 'fuzzy_match';
@@ -164,11 +165,12 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
   async unabsorbCounts(workspaceId: string, into: string, from: string, counts: Record<string, number>, stamps: StampMap): Promise<void> {
     const inc = countIncrements(counts, -1);
     const unset = Object.fromEntries(Object.keys(stamps).map((digest) => [`stamps.${digest}`, '']));
-    await this.updateOne(workspaceId, { profileId: into, absorbed: from }, {
+    const update = {
       $pull: { absorbed: from },
       ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}),
       ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
-    } as unknown as UpdateFilter<IdentityProfileDoc>);
+    } as unknown as UpdateFilter<IdentityProfileDoc>;
+    await this.takeOut(workspaceId, into, { absorbed: from }, update, () => ({ counts, stamps: Object.keys(stamps) }));
   }
 
   /**
@@ -208,21 +210,71 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
     return false;
   }
 
-  /** Takes identifiers counted for the profile but not claimed by it out of its counts (once each). */
-  async releaseCounts(workspaceId: string, profileId: string, ids: Identifier[]): Promise<void> {
+  /**
+   * Takes identifiers counted for the profile but not claimed by it out of its counts (once each).
+   * `owners[i]`: the profile that won the claim of `ids[i]`; its stamp stays where that profile
+   * ended up (see `takeOut`).
+   */
+  async releaseCounts(workspaceId: string, profileId: string, ids: Identifier[], owners: (string | undefined)[] = []): Promise<void> {
     // A lost claim race is common (one person's devices on several partitions): through the shared bulk.
     await Promise.all(
-      ids.map(async (id) => {
+      ids.map(async (id, i) => {
         const digest = identifierDigest(id);
-        const filter = { profileId, counted: digest };
         const update = {
           $inc: { [`counts.${id.type}`]: -1, countsVersion: 1 },
           $pull: { counted: digest },
           $unset: { [`stamps.${digest}`]: '' },
         } as unknown as UpdateFilter<IdentityProfileDoc>;
-        if (!(await this.coalesced(workspaceId, filter, update))) await this.updateOne(workspaceId, filter, update);
+        await this.takeOut(workspaceId, profileId, { counted: digest }, update, async (canonical) => {
+          const owner = owners[i];
+          const keepStamp = owner !== undefined && (await this.canonicalOf(workspaceId, owner)) === canonical;
+          return { counts: { [id.type]: 1 }, stamps: keepStamp ? [] : [digest] };
+        });
       }),
     );
+  }
+
+  /**
+   * Applies `update` (which takes counts out) to `profileId` once, as `guard` tells. Counts only
+   * change on live profiles, so a merge's compare-and-set sees every change before it: when the
+   * profile was merged since the counts went in, its survivor absorbed them, and they come out of
+   * the canonical profile as well (what `survivorPart` says, given the canonical id). A crash in
+   * between leaves the survivor over-counted: stricter, never looser.
+   */
+  private async takeOut(
+    workspaceId: string,
+    profileId: string,
+    guard: Record<string, unknown>,
+    update: UpdateFilter<IdentityProfileDoc>,
+    survivorPart: (
+      canonical: string,
+    ) => { counts: Record<string, number>; stamps: string[] } | Promise<{ counts: Record<string, number>; stamps: string[] }>,
+  ): Promise<void> {
+    const live = { profileId, mergedInto: null, ...guard };
+    if (await this.coalesced(workspaceId, live, update)) return;
+    if ((await this.updateOne(workspaceId, live, update)).matchedCount === 1) return;
+    // Not live, or taken out before (a redelivery): the guard tells which, once.
+    if ((await this.updateOne(workspaceId, { profileId, mergedInto: { $ne: null }, ...guard }, update)).matchedCount === 0) return;
+    for (let attempt = 0; attempt < MAX_CHAIN; attempt++) {
+      const canonical = await this.canonicalOf(workspaceId, profileId);
+      if (canonical === undefined) return; // erased meanwhile
+      const { counts, stamps } = await survivorPart(canonical);
+      const inc = countIncrements(counts, -1);
+      const unset = Object.fromEntries(stamps.map((digest) => [`stamps.${digest}`, '']));
+      if (Object.keys(inc).length === 0 && stamps.length === 0) return;
+      const result = await this.updateOne(workspaceId, { profileId: canonical, mergedInto: null }, {
+        ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}),
+        ...(stamps.length > 0 ? { $unset: unset } : {}),
+      } as unknown as UpdateFilter<IdentityProfileDoc>);
+      // Not matched: merged in turn meanwhile, into a survivor that absorbed these counts too.
+      if (result.matchedCount === 1) return;
+    }
+    throw new Error(`counts of ${profileId} could not be taken out of its survivor`);
+  }
+
+  /** The canonical (live) profile `profileId` leads to, or undefined when one on the way is missing. */
+  private async canonicalOf(workspaceId: string, profileId: string): Promise<string | undefined> {
+    return (await ProfileGraph.load([profileId], (ids) => this.findMany(workspaceId, ids))).canonical(profileId);
   }
 
   /**

@@ -201,7 +201,12 @@ export class ResolverService {
     const owners = await this.identities.claimMany(ws, decision.attach, decision.profileId, claimedAt);
     const won = decision.attach.filter((_, i) => owners[i] === decision.profileId);
     const lost = decision.attach.filter((_, i) => owners[i] !== decision.profileId);
-    await this.profiles.releaseCounts(ws, decision.profileId, lost);
+    await this.profiles.releaseCounts(
+      ws,
+      decision.profileId,
+      lost,
+      owners.filter((owner) => owner !== decision.profileId),
+    );
     if (lost[0]) throw new GraphChanged(`a ${lost[0].type} identifier was claimed concurrently`);
     // A won claim is known without a read: attached here for good (only an erasure or a removal
     // changes it, as for any cached entry). Its createdAt is this claim's, or later than the

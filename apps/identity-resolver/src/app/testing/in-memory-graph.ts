@@ -92,9 +92,7 @@ export class FakeProfiles {
     const doc = this.docs.get(`${ws}/${into}`);
     if (!doc?.absorbed.includes(from)) return;
     doc.absorbed = doc.absorbed.filter((p) => p !== from);
-    for (const [t, n] of Object.entries(counts)) doc.counts[t] = (doc.counts[t] ?? 0) - n;
-    bump(doc, counts);
-    doc.stamps = Object.fromEntries(Object.entries(doc.stamps ?? {}).filter(([digest]) => !(digest in stamps)));
+    this.takeOut(ws, doc, counts, Object.keys(stamps), () => false);
   }
   async reserveCounts(ws: string, profileId: string, ids: Identifier[], at: number, caps: CountCaps): Promise<boolean> {
     await tick();
@@ -114,17 +112,31 @@ export class FakeProfiles {
     }
     return true;
   }
-  async releaseCounts(ws: string, profileId: string, ids: Identifier[]): Promise<void> {
+  async releaseCounts(ws: string, profileId: string, ids: Identifier[], owners: (string | undefined)[] = []): Promise<void> {
     await tick();
     const doc = this.docs.get(`${ws}/${profileId}`);
-    for (const id of ids) {
+    ids.forEach((id, i) => {
       const digest = identifierDigest(id);
-      if (!doc?.counted.includes(digest)) continue;
+      if (!doc?.counted.includes(digest)) return;
       doc.counted = doc.counted.filter((d) => d !== digest);
-      doc.counts[id.type] = (doc.counts[id.type] ?? 0) - 1;
-      bump(doc, { [id.type]: 1 });
-      const { [digest]: _, ...rest } = doc.stamps ?? {};
-      doc.stamps = rest;
+      const owner = owners[i];
+      this.takeOut(ws, doc, { [id.type]: 1 }, [digest], (canonical) => owner !== undefined && this.canonical(ws, owner) === canonical);
+    });
+  }
+  /** As the repository's takeOut: from the document, and from its canonical profile when it was merged since. */
+  private takeOut(
+    ws: string,
+    doc: IdentityProfileDoc,
+    counts: Record<string, number>,
+    digests: string[],
+    keepStamps: (canonical: string) => boolean,
+  ) {
+    const survivor = doc.mergedInto ? this.docs.get(`${ws}/${this.canonical(ws, doc.profileId)}`) : undefined;
+    for (const target of survivor ? [doc, survivor] : [doc]) {
+      for (const [t, n] of Object.entries(counts)) target.counts[t] = (target.counts[t] ?? 0) - n;
+      bump(target, counts);
+      if (target === survivor && keepStamps(survivor.profileId)) continue;
+      target.stamps = Object.fromEntries(Object.entries(target.stamps ?? {}).filter(([digest]) => !digests.includes(digest)));
     }
   }
   canonical(ws: string, profileId: string): string {
