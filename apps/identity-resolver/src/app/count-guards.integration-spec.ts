@@ -122,11 +122,27 @@ describe('identity limit guards (real FerretDB)', () => {
     // A merge whose pointer was lost after its survivor was merged in turn: the counts leave the final survivor.
     expect(await reserve('p-late', [email(3)])).toBe(true);
     const late = await read('p-late');
-    expect(await profiles.absorbCounts(WS, 'p-absorber', 'p-late', late.counts, late.stamps ?? {}, {})).toBe(true);
+    expect(await profiles.absorbCounts(WS, 'p-absorber', late, {})).toBe(true);
     expect((await mergeWithinLimits(profiles, WS, await read('p-absorber'), 'p-winner', mergeInfo('m-a'), RULES)).status).toBe('merged');
     expect((await read('p-winner')).counts).toEqual({ email: 2, user_id: 0 });
-    await profiles.unabsorbCounts(WS, 'p-absorber', 'p-late', late.counts, late.stamps ?? {});
+    await profiles.unabsorbCounts(WS, 'p-absorber', late);
     expect((await read('p-winner')).counts).toEqual({ email: 1, user_id: 0 });
     expect((await read('p-absorber')).absorbed).toEqual([]);
+  });
+
+  it('keeps the newest read when two instances make the same merge, whichever absorbed first', async () => {
+    for (const p of ['p-twice', 'p-keeper']) await profiles.ensure(WS, p, new Date());
+    expect(await reserve('p-twice', [email(20)])).toBe(true);
+    expect(await reserve('p-twice', [userId('u-twice')])).toBe(true);
+    // Instance A reads p-twice with u-twice counted and absorbs that into p-keeper...
+    const readByA = await read('p-twice');
+    expect(await profiles.absorbCounts(WS, 'p-keeper', readByA, countCaps(RULES, readByA.counts))).toBe(true);
+    // ...then u-twice's claim is lost, and instance B makes the same merge from a newer read.
+    await profiles.releaseCounts(WS, 'p-twice', [userId('u-twice')], ['p-elsewhere']);
+    expect((await mergeWithinLimits(profiles, WS, await read('p-twice'), 'p-keeper', mergeInfo('m-b'), RULES)).status).toBe('merged');
+    // A's pointer write comes too late, and a redelivery of A's older read is refused.
+    expect((await profiles.markMerged(WS, 'p-twice', 'p-keeper', mergeInfo('m-a'), readByA.countsVersion)).status).toBe('already');
+    expect(await profiles.absorbCounts(WS, 'p-keeper', readByA, countCaps(RULES, readByA.counts))).toBe(false);
+    expect((await read('p-keeper')).counts).toEqual({ email: 1, user_id: 0 });
   });
 });

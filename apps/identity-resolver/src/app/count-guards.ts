@@ -1,5 +1,5 @@
 import { limitOf, type Identifier, type IdentityRules } from '@cdp/identity-graph';
-import type { IdentityProfileDoc, MergeInfo, MergeOutcome, StampMap } from './identity-profiles.repository';
+import type { AbsorbedProfile, IdentityProfileDoc, MergeInfo, MergeOutcome } from './identity-profiles.repository';
 
 /**
  * Per identifier type, the most a profile may already hold for an update adding `adding` of it to
@@ -37,19 +37,19 @@ export const capsFilter = (caps: CountCaps): Record<string, unknown> =>
 
 /** The writes of a merge, as IdentityProfilesRepository has them. */
 export interface MergeWrites {
-  absorbCounts(ws: string, into: string, from: string, counts: Record<string, number>, stamps: StampMap, caps: CountCaps): Promise<boolean>;
-  unabsorbCounts(ws: string, into: string, from: string, counts: Record<string, number>, stamps: StampMap): Promise<void>;
+  absorbCounts(ws: string, into: string, from: AbsorbedProfile, caps: CountCaps): Promise<boolean>;
+  unabsorbCounts(ws: string, into: string, from: AbsorbedProfile): Promise<void>;
   markMerged(ws: string, from: string, into: string, merge: MergeInfo, countsVersion: number | undefined): Promise<MergeOutcome>;
 }
 
 /**
  * Merges `from` into `into` within the survivor's lifetime limits. The absorbed counts go to the
  * survivor first, while it is live and within the caps ('survivor_changed' when a concurrent merge
- * or attach got there first),
- * then the absorbed pointer's compare-and-set, which also fails when the absorbed profile's
- * counts changed since they were read (they would be added stale); a lost pointer ('conflict')
- * takes the counts back out. A crash between the two leaves the survivor over-counted (stricter, never looser); the
- * event's redelivery makes the same merge, or leaves it.
+ * or attach got there first, or the same merge absorbed a newer read), then the absorbed pointer's
+ * compare-and-set, which also fails when the absorbed profile's counts changed since they were
+ * read (they would be added stale); a lost pointer ('conflict') takes the counts back out. A crash
+ * between the two leaves the survivor over-counted (stricter, never looser) until the event's
+ * redelivery makes the same merge (its newer read replacing the counts), or leaves it.
  */
 export async function mergeWithinLimits(
   writes: MergeWrites,
@@ -59,10 +59,8 @@ export async function mergeWithinLimits(
   merge: MergeInfo,
   rules: IdentityRules,
 ): Promise<MergeOutcome | { status: 'survivor_changed' }> {
-  const stamps = from.stamps ?? {};
-  const caps = countCaps(rules, from.counts);
-  if (!(await writes.absorbCounts(ws, into, from.profileId, from.counts, stamps, caps))) return { status: 'survivor_changed' };
+  if (!(await writes.absorbCounts(ws, into, from, countCaps(rules, from.counts)))) return { status: 'survivor_changed' };
   const outcome = await writes.markMerged(ws, from.profileId, into, merge, from.countsVersion);
-  if (outcome.status === 'conflict') await writes.unabsorbCounts(ws, into, from.profileId, from.counts, stamps);
+  if (outcome.status === 'conflict') await writes.unabsorbCounts(ws, into, from);
   return outcome;
 }

@@ -57,7 +57,12 @@ export interface IdentityProfileDoc extends WorkspaceDocument {
    * can tell that the counts it is about to add to the survivor are still this profile's counts.
    */
   countsVersion?: number;
+  /** Per absorbed profile: the counts version absorbed and its counts then (absent on merges stored before). */
+  absorbedFrom?: Record<string, { version: number; counts: Record<string, number> }>;
 }
+
+/** What a merge adds to the survivor: the absorbed profile's counts as read. */
+export type AbsorbedProfile = Pick<IdentityProfileDoc, 'profileId' | 'counts' | 'stamps' | 'countsVersion'>;
 
 export type MergeOutcome = { status: 'merged' | 'already'; merge: MergeInfo } | { status: 'conflict' };
 
@@ -135,42 +140,70 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
   }
 
   /**
-   * Adds an absorbed profile's counts and stamps to the survivor, once per absorbed profile, while
-   * the survivor is live and its counts are within `caps` (see count-guards): false when not.
+   * Adds an absorbed profile's counts and stamps (as read, at its counts version) to the survivor,
+   * once per absorbed profile, while the survivor is live and its counts are within `caps` (see
+   * count-guards): false when not. The survivor keeps which version it absorbed: the same merge by
+   * another instance, or a redelivery, with a newer read of `from` takes the older one's place
+   * (only the newest can still win the pointer's compare-and-set), and one with an older read is
+   * refused (decided again).
    */
-  async absorbCounts(
-    workspaceId: string,
-    into: string,
-    from: string,
-    counts: Record<string, number>,
-    stamps: StampMap,
-    caps: CountCaps,
-  ): Promise<boolean> {
-    const set = Object.fromEntries(Object.entries(stamps).map(([digest, stamp]) => [`stamps.${digest}`, stamp]));
-    const inc = countIncrements(counts, 1);
+  async absorbCounts(workspaceId: string, into: string, from: AbsorbedProfile, caps: CountCaps): Promise<boolean> {
+    const version = from.countsVersion ?? 0;
+    const slot = `absorbedFrom.${from.profileId}`;
+    const set = {
+      ...Object.fromEntries(Object.entries(from.stamps ?? {}).map(([digest, stamp]) => [`stamps.${digest}`, stamp])),
+      [slot]: { version, counts: from.counts },
+    };
+    const inc = countIncrements(from.counts, 1);
     const update = {
-      $addToSet: { absorbed: from },
+      $addToSet: { absorbed: from.profileId },
       ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}),
-      ...(Object.keys(set).length > 0 ? { $set: set } : {}),
+      $set: set,
     } as UpdateFilter<IdentityProfileDoc>;
-    const filter = { profileId: into, mergedInto: null, absorbed: { $ne: from }, ...capsFilter(caps) };
+    const filter = { profileId: into, mergedInto: null, absorbed: { $ne: from.profileId }, ...capsFilter(caps) };
     if (await this.coalesced(workspaceId, filter, update)) return true;
     if ((await this.updateOne(workspaceId, filter, update)).matchedCount === 1) return true;
     // Absorbed before (a redelivery, or the same merge by another instance), merged elsewhere, or over a cap.
     const [survivor] = await this.findMany(workspaceId, [into]);
-    return !survivor || (survivor.absorbed ?? []).includes(from);
+    if (!survivor) return true;
+    if (!(survivor.absorbed ?? []).includes(from.profileId)) return false;
+    const before = survivor.absorbedFrom?.[from.profileId];
+    // Absorbed before versions were kept, or at this very version.
+    if (!before || before.version === version) return true;
+    if (before.version > version) return false;
+    // Our read is newer: the difference replaces what was absorbed, within the same limits.
+    const delta = Object.fromEntries(
+      [...new Set([...Object.keys(from.counts), ...Object.keys(before.counts)])].map((type) => [
+        type,
+        (from.counts[type] ?? 0) - (before.counts[type] ?? 0),
+      ]),
+    );
+    const takeover = countIncrements(delta, 1);
+    const widened = Object.fromEntries(Object.entries(caps).map(([type, cap]) => [type, cap + (before.counts[type] ?? 0)]));
+    const result = await this.updateOne(
+      workspaceId,
+      { profileId: into, mergedInto: null, [`${slot}.version`]: before.version, ...capsFilter(widened) },
+      { ...(Object.keys(takeover).length > 0 ? { $inc: takeover } : {}), $set: set } as UpdateFilter<IdentityProfileDoc>,
+    );
+    return result.matchedCount === 1;
   }
 
-  /** Takes an absorbed profile's counts back out of the survivor: its merge lost the pointer's compare-and-set. */
-  async unabsorbCounts(workspaceId: string, into: string, from: string, counts: Record<string, number>, stamps: StampMap): Promise<void> {
+  /**
+   * Takes an absorbed profile's counts back out of the survivor: its merge lost the pointer's
+   * compare-and-set. Only the version this merge absorbed (a newer read may have taken its place).
+   */
+  async unabsorbCounts(workspaceId: string, into: string, from: AbsorbedProfile): Promise<void> {
+    const { profileId, counts } = from;
+    const stamps = Object.keys(from.stamps ?? {});
     const inc = countIncrements(counts, -1);
-    const unset = Object.fromEntries(Object.keys(stamps).map((digest) => [`stamps.${digest}`, '']));
+    const unset = Object.fromEntries([`absorbedFrom.${profileId}`, ...stamps.map((digest) => `stamps.${digest}`)].map((f) => [f, '']));
     const update = {
-      $pull: { absorbed: from },
+      $pull: { absorbed: profileId },
       ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}),
-      ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
+      $unset: unset,
     } as unknown as UpdateFilter<IdentityProfileDoc>;
-    await this.takeOut(workspaceId, into, { absorbed: from }, update, () => ({ counts, stamps: Object.keys(stamps) }));
+    const guard = { absorbed: profileId, [`absorbedFrom.${profileId}.version`]: from.countsVersion ?? 0 };
+    await this.takeOut(workspaceId, into, guard, update, () => ({ counts, stamps }));
   }
 
   /**

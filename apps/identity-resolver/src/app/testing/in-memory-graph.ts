@@ -1,7 +1,13 @@
 import type { NormalizedEvent } from '@cdp/contracts';
 import { identifierDigest, type Identifier } from '@cdp/identity-graph';
 import type { IdentitiesRepository, IdentityDoc } from '../identities.repository';
-import type { IdentityProfileDoc, IdentityProfilesRepository, MergeInfo, MergeOutcome, StampMap } from '../identity-profiles.repository';
+import type {
+  AbsorbedProfile,
+  IdentityProfileDoc,
+  IdentityProfilesRepository,
+  MergeInfo,
+  MergeOutcome,
+} from '../identity-profiles.repository';
 import { countByType, withinCaps, type CountCaps } from '../count-guards';
 import { ResolverService } from '../resolver.service';
 
@@ -46,6 +52,7 @@ const copy = (d: IdentityProfileDoc): IdentityProfileDoc => ({
   counted: [...d.counted],
   absorbed: [...d.absorbed],
   ...(d.stamps ? { stamps: { ...d.stamps } } : {}),
+  ...(d.absorbedFrom ? { absorbedFrom: { ...d.absorbedFrom } } : {}),
 });
 
 export class FakeProfiles {
@@ -69,30 +76,39 @@ export class FakeProfiles {
     }
     return doc?.mergedInto === into && doc.merge ? { status: 'already', merge: doc.merge } : { status: 'conflict' };
   }
-  async absorbCounts(
-    ws: string,
-    into: string,
-    from: string,
-    counts: Record<string, number>,
-    stamps: StampMap,
-    caps: CountCaps,
-  ): Promise<boolean> {
+  async absorbCounts(ws: string, into: string, from: AbsorbedProfile, caps: CountCaps): Promise<boolean> {
     await tick();
     const doc = this.docs.get(`${ws}/${into}`);
-    if (!doc || doc.absorbed.includes(from)) return true;
-    if (doc.mergedInto !== null || !withinCaps(doc.counts, caps)) return false;
-    doc.absorbed.push(from);
-    for (const [t, n] of Object.entries(counts)) doc.counts[t] = (doc.counts[t] ?? 0) + n;
-    bump(doc, counts);
-    doc.stamps = { ...doc.stamps, ...stamps };
+    if (!doc) return true;
+    const version = from.countsVersion ?? 0;
+    const before = doc.absorbedFrom?.[from.profileId];
+    if (doc.absorbed.includes(from.profileId)) {
+      // Absorbed before versions were kept, or at this version: done; at a newer one: refused.
+      if (!before || before.version === version) return true;
+      if (before.version > version) return false;
+    }
+    // Absorbed at an older version: ours replaces it (the caps widened by what it had added).
+    const replaced = before?.counts ?? {};
+    const widened = Object.fromEntries(Object.entries(caps).map(([t, cap]) => [t, cap + (replaced[t] ?? 0)]));
+    if (doc.mergedInto !== null || !withinCaps(doc.counts, widened)) return false;
+    if (!before) doc.absorbed.push(from.profileId);
+    const delta = Object.fromEntries(
+      [...new Set([...Object.keys(from.counts), ...Object.keys(replaced)])].map((t) => [t, (from.counts[t] ?? 0) - (replaced[t] ?? 0)]),
+    );
+    for (const [t, n] of Object.entries(delta)) doc.counts[t] = (doc.counts[t] ?? 0) + n;
+    bump(doc, delta);
+    doc.stamps = { ...doc.stamps, ...from.stamps };
+    doc.absorbedFrom = { ...doc.absorbedFrom, [from.profileId]: { version, counts: { ...from.counts } } };
     return true;
   }
-  async unabsorbCounts(ws: string, into: string, from: string, counts: Record<string, number>, stamps: StampMap): Promise<void> {
+  async unabsorbCounts(ws: string, into: string, from: AbsorbedProfile): Promise<void> {
     await tick();
     const doc = this.docs.get(`${ws}/${into}`);
-    if (!doc?.absorbed.includes(from)) return;
-    doc.absorbed = doc.absorbed.filter((p) => p !== from);
-    this.takeOut(ws, doc, counts, Object.keys(stamps), () => false);
+    if (!doc?.absorbed.includes(from.profileId) || doc.absorbedFrom?.[from.profileId]?.version !== (from.countsVersion ?? 0)) return;
+    doc.absorbed = doc.absorbed.filter((p) => p !== from.profileId);
+    const { [from.profileId]: _, ...rest } = doc.absorbedFrom ?? {};
+    doc.absorbedFrom = rest;
+    this.takeOut(ws, doc, from.counts, Object.keys(from.stamps ?? {}), () => false);
   }
   async reserveCounts(ws: string, profileId: string, ids: Identifier[], at: number, caps: CountCaps): Promise<boolean> {
     await tick();
