@@ -29,3 +29,10 @@ export class CoalescedReads<K, D> {
     return keys.length === 0 ? Promise.resolve([]) : this.reads.ask(keys);
   }
 }
+
+/** One read per workspace of the keys (a coalesced read may span workspaces). */
+export async function byWorkspace<K extends { ws: string }, D>(keys: K[], read: (ws: string, keys: K[]) => Promise<D[]>): Promise<D[]> {
+  const groups = new Map<string, K[]>();
+  for (const k of keys) groups.set(k.ws, [...(groups.get(k.ws) ?? []), k]);
+  return (await Promise.all([...groups].map(([ws, ks]) => read(ws, ks)))).flat();
+}

@@ -1,3 +1,4 @@
+import type { AnyBulkWriteOperation, BulkWriteResult, Document } from 'mongodb';
 import { Coalescer } from '@cdp/mongo';
 
 /**
@@ -60,3 +61,22 @@ export async function perWorkspace<Op extends { ws: string }>(
   );
   return out;
 }
+
+/**
+ * Update operations (upserts included) of concurrent askers, one unordered bulk per workspace
+ * through the repository's `bulkWrite`; see CoalescedWrites for what an asker does on `false`.
+ */
+export const coalescedUpdates = <T extends Document>(
+  bulkWrite: (ws: string, ops: AnyBulkWriteOperation<T>[]) => Promise<BulkWriteResult | null>,
+) =>
+  new CoalescedWrites<{ ws: string; op: AnyBulkWriteOperation<T> }>((ops) =>
+    perWorkspace(ops, async (ws, group) =>
+      updatesApplied(
+        group.length,
+        await bulkWrite(
+          ws,
+          group.map((o) => o.op),
+        ),
+      ),
+    ),
+  );

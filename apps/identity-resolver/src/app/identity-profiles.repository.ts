@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { AnyBulkWriteOperation, IndexDescription, UpdateFilter } from 'mongodb';
 import { identifierDigest, type Identifier } from '@cdp/identity-graph';
 import { MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
-import { CoalescedWrites, perWorkspace, updatesApplied } from './coalesced-writes';
+import { coalescedUpdates } from './coalesced-writes';
 import { capsFilter, countByType, type CountCaps } from './count-guards';
 import { MAX_CHAIN, ProfileGraph } from './profile-graph';
 
@@ -73,17 +73,7 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
    * The per-event updates below (ensure, merge pointer, counts) of concurrent resolutions, sent
    * as one bulk; each falls back to its own command when the bulk cannot tell it applied.
    */
-  private readonly updates = new CoalescedWrites<{ ws: string; op: AnyBulkWriteOperation<IdentityProfileDoc> }>((ops) =>
-    perWorkspace(ops, async (ws, group) =>
-      updatesApplied(
-        group.length,
-        await this.bulkWrite(
-          ws,
-          group.map((o) => o.op),
-        ),
-      ),
-    ),
-  );
+  private readonly updates = coalescedUpdates<IdentityProfileDoc>((ws, ops) => this.bulkWrite(ws, ops));
 
   constructor(mongo: MongoConnection) {
     super(mongo.db, 'identity_profiles', ['profileId']);

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { IndexDescription, UpdateFilter } from 'mongodb';
+import type { AnyBulkWriteOperation, IndexDescription, UpdateFilter } from 'mongodb';
 import { MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
 import { blockingKeys, type PreparedRecord } from '@cdp/record-linkage';
+import { byWorkspace, CoalescedReads } from './coalesced-reads';
+import { coalescedUpdates } from './coalesced-writes';
 import type { Block } from './fuzzy-decision';
 
 /** What fuzzy matching knows of a profile's person: the prepared record of its latest eligible identify call. */
@@ -11,9 +13,25 @@ export interface LinkageRecordDoc extends WorkspaceDocument {
   updatedAt: Date;
 }
 
-/** Collection `identity_linkage`: one per profile, `_id` = workspace:profileId, read by `_id` only. */
+/**
+ * Collection `identity_linkage`: one per profile, `_id` = workspace:profileId, read by `_id` only.
+ * The per-event reads and writes of a chunk's concurrent resolutions go out together.
+ */
 @Injectable()
 export class LinkageRecordsRepository extends WorkspaceRepository<LinkageRecordDoc> {
+  private readonly reads = new CoalescedReads<{ ws: string; profileId: string }, LinkageRecordDoc>(
+    (keys) =>
+      byWorkspace(keys, (ws, ks) =>
+        this.findStored(
+          ws,
+          ks.map((k) => k.profileId),
+        ),
+      ),
+    (k) => `${k.ws}\u0000${k.profileId}`,
+    (d) => `${d.workspaceId}\u0000${d.profileId}`,
+  );
+  private readonly writes = coalescedUpdates<LinkageRecordDoc>((ws, ops) => this.bulkWrite(ws, ops));
+
   constructor(mongo: MongoConnection) {
     super(mongo.db, 'identity_linkage', ['profileId']);
   }
@@ -23,7 +41,10 @@ export class LinkageRecordsRepository extends WorkspaceRepository<LinkageRecordD
   }
 
   findMany(workspaceId: string, profileIds: string[]): Promise<LinkageRecordDoc[]> {
-    if (profileIds.length === 0) return Promise.resolve([]);
+    return this.reads.get(profileIds.map((profileId) => ({ ws: workspaceId, profileId })));
+  }
+
+  private findStored(workspaceId: string, profileIds: string[]): Promise<LinkageRecordDoc[]> {
     return this.find(workspaceId, { profileId: { $in: profileIds } }, { projection: { _id: 0 } });
   }
 
@@ -37,7 +58,7 @@ export class LinkageRecordsRepository extends WorkspaceRepository<LinkageRecordD
     before: Date,
     leaveBlocks: (keys: string[], profileId: string) => Promise<void>,
   ): Promise<void> {
-    for (const doc of await this.findMany(workspaceId, profileIds)) {
+    for (const doc of profileIds.length === 0 ? [] : await this.findStored(workspaceId, profileIds)) {
       if (doc.updatedAt > before) continue;
       await leaveBlocks(blockingKeys(doc.record), doc.profileId);
       await this.deleteMany(workspaceId, { profileId: doc.profileId, updatedAt: { $lte: before } });
@@ -46,15 +67,35 @@ export class LinkageRecordsRepository extends WorkspaceRepository<LinkageRecordD
 
   /** The latest eligible identify call wins (`$set`: FerretDB's `$setOnInsert` would drop empty arrays). */
   async put(workspaceId: string, profileId: string, record: PreparedRecord): Promise<void> {
-    await this.updateOne(workspaceId, { profileId }, { $set: { record, updatedAt: new Date() } }, { upsert: true });
+    const update = { $set: { record, updatedAt: new Date() } };
+    const op = { updateOne: { filter: { profileId }, update, upsert: true } } as AnyBulkWriteOperation<LinkageRecordDoc>;
+    // Not known applied (a concurrent upsert's duplicate key stops a FerretDB bulk): on its own.
+    if (!(await this.writes.run([{ ws: workspaceId, op }]))) await this.upsertEach(workspaceId, [{ filter: { profileId }, update }]);
   }
 }
 
 export interface BlockDoc extends WorkspaceDocument, Block {}
 
-/** Collection `identity_blocks`: one per blocking key, `_id` = workspace:key, holding up to the cap + 1 profile ids. */
+/**
+ * Collection `identity_blocks`: one per blocking key, `_id` = workspace:key, holding up to the cap + 1
+ * profile ids. The per-event reads and writes of a chunk's concurrent resolutions go out together.
+ */
 @Injectable()
 export class BlockingKeysRepository extends WorkspaceRepository<BlockDoc> {
+  private readonly reads = new CoalescedReads<{ ws: string; key: string }, Block & { ws: string }>(
+    (keys) =>
+      byWorkspace(keys, async (ws, ks) =>
+        (await this.find(ws, { key: { $in: ks.map((k) => k.key) } }, { projection: { _id: 0, key: 1, profileIds: 1 } })).map((d) => ({
+          ws,
+          key: d.key,
+          profileIds: d.profileIds ?? [],
+        })),
+      ),
+    (k) => `${k.ws}\u0000${k.key}`,
+    (d) => `${d.ws}\u0000${d.key}`,
+  );
+  private readonly writes = coalescedUpdates<BlockDoc>((ws, ops) => this.bulkWrite(ws, ops));
+
   constructor(mongo: MongoConnection) {
     super(mongo.db, 'identity_blocks', ['key']);
   }
@@ -64,9 +105,8 @@ export class BlockingKeysRepository extends WorkspaceRepository<BlockDoc> {
   }
 
   async findMany(workspaceId: string, keys: string[]): Promise<Block[]> {
-    if (keys.length === 0) return [];
-    const docs = await this.find(workspaceId, { key: { $in: keys } }, { projection: { _id: 0, key: 1, profileIds: 1 } });
-    return docs.map((d) => ({ key: d.key, profileIds: d.profileIds ?? [] }));
+    const blocks = await this.reads.get(keys.map((key) => ({ ws: workspaceId, key })));
+    return blocks.map(({ key, profileIds }) => ({ key, profileIds }));
   }
 
   async remove(workspaceId: string, keys: string[], profileId: string): Promise<void> {
@@ -76,9 +116,12 @@ export class BlockingKeysRepository extends WorkspaceRepository<BlockDoc> {
 
   /** Adds the profile under each key (concurrent adders may overshoot the cap by a few: harmless). */
   async add(workspaceId: string, keys: string[], profileId: string): Promise<void> {
-    await this.upsertEach(
-      workspaceId,
-      keys.map((key) => ({ filter: { key }, update: { $addToSet: { profileIds: profileId } } })),
-    );
+    const ops = keys.map((key) => ({ filter: { key }, update: { $addToSet: { profileIds: profileId } } as UpdateFilter<BlockDoc> }));
+    const bulk = ops.map(({ filter, update }) => ({
+      ws: workspaceId,
+      op: { updateOne: { filter, update, upsert: true } } as AnyBulkWriteOperation<BlockDoc>,
+    }));
+    // Not known applied (two adders creating one key: a duplicate key stops a FerretDB bulk): each on its own.
+    if (!(await this.writes.run(bulk))) await this.upsertEach(workspaceId, ops);
   }
 }

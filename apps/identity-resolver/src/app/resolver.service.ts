@@ -3,7 +3,7 @@ import type { NormalizedEvent } from '@cdp/contracts';
 import { extractIdentifiers, identifierKey, type Identifier } from '@cdp/identity-graph';
 import { ChunkGraph } from './chunk-graph';
 import { countByType, countCaps, mergeWithinLimits } from './count-guards';
-import { CoalescedReads } from './coalesced-reads';
+import { byWorkspace, CoalescedReads } from './coalesced-reads';
 import { dedupeIdentifiers, previousIdCandidates, previousIdentifiers } from './alias';
 import { IdentitiesRepository, type IdentityDoc } from './identities.repository';
 import { IdentityProfilesRepository, type IdentityProfileDoc, type MergeInfo, type MergeReason } from './identity-profiles.repository';
@@ -259,13 +259,6 @@ export class ResolverService {
     }
     throw new GraphChanged('repaired missing profile documents');
   }
-}
-
-/** One read per workspace of the keys (a coalesced read may span workspaces). */
-async function byWorkspace<K extends { ws: string }, D>(keys: K[], read: (ws: string, keys: K[]) => Promise<D[]>): Promise<D[]> {
-  const groups = new Map<string, K[]>();
-  for (const k of keys) groups.set(k.ws, [...(groups.get(k.ws) ?? []), k]);
-  return (await Promise.all([...groups].map(([ws, ks]) => read(ws, ks)))).flat();
 }
 
 const identifierNode = (id: Identifier): string => `identifier\u0000${id.type}\u0000${id.value}`;
