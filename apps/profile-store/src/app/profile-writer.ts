@@ -168,13 +168,12 @@ export class ProfileWriter {
    */
   async merge(merge: IdentityMerge, defs: readonly ComputedTraitDefinition[] = []): Promise<ProfileChange | null> {
     const { workspaceId, fromProfileId } = merge;
-    const absorbed = await this.markAbsorbed(workspaceId, fromProfileId, merge.intoProfileId);
-    if (!absorbed) {
+    const marked = await this.markAbsorbed(workspaceId, fromProfileId, merge.intoProfileId);
+    if (!marked) {
       this.logger.warn(`merge ${merge.mergeId}: ${fromProfileId} was already merged elsewhere; skipped`);
       return null;
     }
-    // The absorbed computed-trait state (markAbsorbed leaves it untouched).
-    const absorbedCustom = (await this.profiles.getWithState(workspaceId, fromProfileId))?.custom ?? {};
+    const { profile: absorbed, custom: absorbedCustom } = marked;
     for (let attempt = 1; ; attempt++) {
       const loaded = await this.loadForWrite(workspaceId, merge.intoProfileId);
       const survivor = loaded.profile;
@@ -205,14 +204,21 @@ export class ProfileWriter {
     }
   }
 
-  /** The absorbed profile with mergedInto set (created as an empty redirect if never seen), or null if merged elsewhere. */
-  private async markAbsorbed(workspaceId: string, profileId: string, intoProfileId: string): Promise<Profile | null> {
+  /**
+   * The absorbed profile with mergedInto set (created as an empty redirect if never seen), and its
+   * computed-trait state (the mark leaves it untouched), or null if merged elsewhere.
+   */
+  private async markAbsorbed(workspaceId: string, profileId: string, intoProfileId: string): Promise<ProfileWithState | null> {
     for (let attempt = 1; ; attempt++) {
-      const current = (await this.profiles.get(workspaceId, profileId)) ?? emptyProfile(workspaceId, profileId, Date.now());
-      if (current.mergedInto === intoProfileId) return current;
+      const loaded = (await this.profiles.getWithState(workspaceId, profileId)) ?? {
+        profile: emptyProfile(workspaceId, profileId, Date.now()),
+        custom: {},
+      };
+      const current = loaded.profile;
+      if (current.mergedInto === intoProfileId) return loaded;
       if (current.mergedInto) return null;
       const marked: Profile = { ...current, mergedInto: intoProfileId, version: current.version + 1, updatedAt: Date.now() };
-      if (await this.profiles.compareAndSet(marked, current.version)) return marked;
+      if (await this.profiles.compareAndSet(marked, current.version)) return { profile: marked, custom: loaded.custom };
       if (attempt >= MAX_ATTEMPTS) throw new Error(`profile ${profileId}: version conflict after ${attempt} attempts`);
     }
   }
