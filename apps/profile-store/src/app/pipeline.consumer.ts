@@ -1,14 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Topics, type IdentityMerge, type ProfileChange, type ResolvedEvent, type SegmentChange } from '@cdp/contracts';
-import {
-  independentGroups,
-  KafkaGateway,
-  mapLimit,
-  PipelineConsumer,
-  type ChunkContext,
-  type InboundRecord,
-  type Rejection,
-} from '@cdp/kafka';
+import { independentGroups, KafkaGateway, PipelineConsumer, type ChunkContext, type InboundRecord, type Rejection } from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { Counter } from 'prom-client';
 import { erasureHash, eventErasureHashes, newestMemberships, type MembershipUpdate } from '@cdp/profile-model';
@@ -19,9 +11,6 @@ import { ProfileChangePublisher } from './profile-change.publisher';
 import { ProfileWriter } from './profile-writer';
 import { TimelineRepository } from './timeline.repository';
 import { EventOwnersRepository } from './event-owners.repository';
-
-/** Independent merges of one chunk folded at once. */
-const MERGE_CONCURRENCY = 16;
 
 type Decoded<T> = { record: InboundRecord; value: T };
 /** An output and the record that caused it (its trace continues on the output). */
@@ -206,19 +195,32 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
       });
       return false;
     });
-    // Merges that share no profile run concurrently (each is several sequential round trips);
-    // within a group in chunk order, as a later merge may build on an earlier one. Profiles met
-    // only through stored redirects are shared safely by the writer's compare-and-set.
+    // Merges that share no profile are folded together, wave by wave: wave k takes the k-th merge
+    // of every group (groups share no profile; within one, chunk order, as a later merge may build
+    // on an earlier one). Profiles met only through stored redirects are shared safely by the
+    // writer's compare-and-set.
     const profilesOf = ({ value }: Decoded<IdentityMerge>) =>
       [value.fromProfileId, value.intoProfileId].map((id) => `${value.workspaceId}\u0000${id}`);
+    const groups = independentGroups(valid.map(profilesOf));
     const changes = new Array<Traced<ProfileChange> | null>(valid.length).fill(null);
-    await mapLimit(independentGroups(valid.map(profilesOf)), MERGE_CONCURRENCY, async (group) => {
-      for (const i of group) {
-        const { record, value } = valid[i] as Decoded<IdentityMerge>;
-        const change = await this.writer.merge(value, await this.definitions.cached(value.workspaceId));
-        if (change) changes[i] = { change, source: record };
-      }
-    });
+    for (let k = 0; ; k++) {
+      const wave = groups.flatMap((group) => group[k] ?? []);
+      if (wave.length === 0) break;
+      const byWorkspace = groupBy(wave, (i) => (valid[i] as Decoded<IdentityMerge>).value.workspaceId);
+      await Promise.all(
+        [...byWorkspace].map(async ([ws, indexes]) => {
+          const folded = indexes.map((i) => valid[i] as Decoded<IdentityMerge>);
+          const answers = await this.writer.mergeMany(
+            ws,
+            folded.map((d) => d.value),
+            await this.definitions.cached(ws),
+          );
+          answers.forEach((change, j) => {
+            if (change) changes[indexes[j] as number] = { change, source: folded[j]?.record };
+          });
+        }),
+      );
+    }
     await this.emit(changes.filter((c): c is Traced<ProfileChange> => c !== null));
   }
 

@@ -1,5 +1,5 @@
 import { MongoClient } from 'mongodb';
-import type { ResolvedEvent } from '@cdp/contracts';
+import type { IdentityMerge, ResolvedEvent } from '@cdp/contracts';
 import type { MongoConnection } from '@cdp/mongo';
 import { applyEvent, emptyProfile } from '@cdp/profile-model';
 import { testScope } from '@cdp/testing';
@@ -115,5 +115,56 @@ describe('applyChunk (real FerretDB)', () => {
     const [result] = await writer.applyChunk(WS, [{ profileId: 'absorbed', events: [event('absorbed', { late: true })] }]);
     expect(result?.profileId).toBe('survivor');
     expect((await profiles.get(WS, 'survivor'))?.traits['late']?.value).toBe(true);
+  });
+});
+
+const mergeOf = (fromProfileId: string, intoProfileId: string): IdentityMerge => ({
+  workspaceId: WS,
+  mergeId: `m-${fromProfileId}`,
+  fromProfileId,
+  intoProfileId,
+  reason: 'shared_identifier',
+  identifiers: [],
+  score: null,
+  messageId: `msg-${fromProfileId}`,
+  mergedAt: 5_000,
+  receivedAt: null,
+});
+
+const storedProfile = async (profileId: string) => {
+  const profile = await profiles.get(WS, profileId);
+  if (!profile) throw new Error(`no profile ${profileId}`);
+  return profile;
+};
+
+describe('mergeMany (real FerretDB)', () => {
+  it('folds independent merges together, and settles the odd ones one by one', async () => {
+    for (const id of ['mm-into1', 'mm-from1', 'mm-into2', 'mm-from2', 'mm-final', 'mm-from3', 'mm-from4', 'mm-other'])
+      await storeDirectly(id, { name: id }, 0);
+    // mm-redirect was absorbed into mm-final before: a merge into it goes on to mm-final.
+    expect(await profiles.compareAndSet({ ...emptyProfile(WS, 'mm-redirect', 1), mergedInto: 'mm-final', version: 1 }, 0)).toBe(true);
+    // mm-from4 went to mm-other before: a merge of it elsewhere is skipped.
+    const from4 = await storedProfile('mm-from4');
+    expect(await profiles.compareAndSet({ ...from4, mergedInto: 'mm-other', version: from4.version + 1 }, from4.version)).toBe(true);
+    const merges = [
+      mergeOf('mm-from1', 'mm-into1'),
+      mergeOf('mm-from2', 'mm-into2'),
+      mergeOf('mm-from3', 'mm-redirect'),
+      mergeOf('mm-from4', 'mm-into4'),
+      mergeOf('mm-new', 'mm-into-new'),
+    ];
+    const changes = await writer.mergeMany(WS, merges);
+    expect(changes.map((c) => c?.profileId ?? null)).toEqual(['mm-into1', 'mm-into2', 'mm-final', null, 'mm-into-new']);
+    expect(changes.map((c) => c?.absorbedProfileIds ?? null)).toEqual([['mm-from1'], ['mm-from2'], ['mm-from3'], null, ['mm-new']]);
+    const into1 = await storedProfile('mm-into1');
+    expect(into1.absorbedProfileIds).toEqual(['mm-from1']);
+    expect(into1.identifiers.map((i) => i.value).sort()).toEqual(['mm-from1@example.com', 'mm-into1@example.com']);
+    expect((await profiles.get(WS, 'mm-from1'))?.mergedInto).toBe('mm-into1');
+    expect((await profiles.get(WS, 'mm-final'))?.absorbedProfileIds).toEqual(['mm-from3']);
+    expect((await profiles.get(WS, 'mm-new'))?.mergedInto).toBe('mm-into-new');
+    // Again (a redelivery): nothing folded twice, the same answers.
+    const again = await writer.mergeMany(WS, merges);
+    expect(again.map((c) => c?.profileId ?? null)).toEqual(['mm-into1', 'mm-into2', 'mm-final', null, 'mm-into-new']);
+    expect((await profiles.get(WS, 'mm-into1'))?.version).toBe(into1.version);
   });
 });

@@ -3,7 +3,7 @@ import type { IdentityMerge, ProfileChange, ResolvedEvent } from '@cdp/contracts
 import { applyEvent, emptyProfile, identifierKey, mergeProfiles, type Profile } from '@cdp/profile-model';
 import { profileChange } from './profile-change';
 import { ProfileIdentifiersRepository } from './profile-identifiers.repository';
-import { ProfilesRepository, type ProfileWithState } from './profiles.repository';
+import { ProfilesRepository, type ProfileWrite, type ProfileWithState } from './profiles.repository';
 import { applyToStates, mergeStates, traitValues, type ComputedTraitDefinition, type TraitStates } from './user-computed-traits';
 
 interface EventStep {
@@ -181,27 +181,66 @@ export class ProfileWriter {
         this.logger.warn(`merge ${merge.mergeId}: would merge ${fromProfileId} into itself; skipped`);
         return null;
       }
-      const now = Date.now();
-      const done = survivor.absorbedProfileIds.includes(fromProfileId);
-      const result = done ? { profile: survivor, changedTraits: [] } : mergeProfiles(survivor, absorbed, now);
-      const custom = done ? loaded.custom : mergeStates(loaded.custom, absorbedCustom);
-      const customChanged = !done && Object.keys(absorbedCustom).length > 0;
-      if (done || (await this.profiles.compareAndSet(result.profile, survivor.version, customChanged ? custom : undefined))) {
-        return profileChange(
-          result.profile,
-          {
-            kind: 'merge',
-            absorbedProfileIds: [fromProfileId],
-            changedTraits: result.changedTraits,
-            messageId: merge.messageId,
-            receivedAt: merge.receivedAt,
-          },
-          now,
-          traitValues(defs, custom, now),
-        );
+      const fold = foldInto(loaded, { profile: absorbed, custom: absorbedCustom }, Date.now());
+      if (!fold.write || (await this.profiles.compareAndSet(fold.write.profile, fold.write.expected, fold.write.custom))) {
+        return mergeChange(merge, fold, defs);
       }
       if (attempt >= MAX_ATTEMPTS) throw new Error(`merge ${merge.mergeId}: version conflict after ${attempt} attempts`);
     }
+  }
+
+  /**
+   * Folds merges that share no profile (one workspace) at once: one read of all their profiles,
+   * one bulk compare-and-set of the absorbed profiles' marks, one of the survivors. A merge this
+   * cannot settle (a survivor that redirects, a version conflict) goes through `merge` on its own.
+   * The answers in the merges' order, as `merge` gives them.
+   */
+  async mergeMany(
+    workspaceId: string,
+    merges: readonly IdentityMerge[],
+    defs: readonly ComputedTraitDefinition[] = [],
+  ): Promise<(ProfileChange | null)[]> {
+    const now = Date.now();
+    const ids = merges.flatMap((m) => [m.fromProfileId, m.intoProfileId]);
+    const stored = await this.profiles.getManyWithState(workspaceId, ids);
+    const loaded = (id: string): ProfileWithState => stored.get(id) ?? { profile: emptyProfile(workspaceId, id, now), custom: {} };
+    // Per merge: the absorbed profile as marked, and the mark to write (none when marked before).
+    const plans = merges.map((merge) => {
+      const from = loaded(merge.fromProfileId);
+      const into = loaded(merge.intoProfileId);
+      if (into.profile.mergedInto) return { merge, status: 'alone' as const }; // a redirect to follow
+      if (from.profile.mergedInto === merge.intoProfileId) return { merge, status: 'fold' as const, from, into, mark: null };
+      if (from.profile.mergedInto) return { merge, status: 'elsewhere' as const };
+      const marked = { ...from.profile, mergedInto: merge.intoProfileId, version: from.profile.version + 1, updatedAt: now };
+      const mark: ProfileWrite = { profile: marked, expected: from.profile.version };
+      return { merge, status: 'fold' as const, from: { profile: marked, custom: from.custom }, into, mark };
+    });
+    const marks = plans.flatMap((p) => (p.status === 'fold' && p.mark ? [{ plan: p, write: p.mark }] : []));
+    const marked = await this.profiles.compareAndSetMany(
+      workspaceId,
+      marks.map((m) => m.write),
+    );
+    const lost = new Set<IdentityMerge>(marks.filter((_, k) => !marked[k]).map((m) => m.plan.merge));
+    const folds = plans.flatMap((p) =>
+      p.status === 'fold' && !lost.has(p.merge) ? [{ merge: p.merge, fold: foldInto(p.into, p.from, now) }] : [],
+    );
+    const writes = folds.flatMap((f) => (f.fold.write ? [{ merge: f.merge, write: f.fold.write }] : []));
+    const written = await this.profiles.compareAndSetMany(
+      workspaceId,
+      writes.map((w) => w.write),
+    );
+    writes.forEach((w, k) => written[k] || lost.add(w.merge));
+    const changes = new Map(folds.filter((f) => !lost.has(f.merge)).map((f) => [f.merge, mergeChange(f.merge, f.fold, defs)]));
+    // The rest on their own (re-running a merge is safe: a mark or fold already written is found).
+    return Promise.all(
+      plans.map((p) => {
+        if (p.status === 'elsewhere') {
+          this.logger.warn(`merge ${p.merge.mergeId}: ${p.merge.fromProfileId} was already merged elsewhere; skipped`);
+          return null;
+        }
+        return changes.get(p.merge) ?? this.merge(p.merge, defs);
+      }),
+    );
   }
 
   /**
@@ -234,4 +273,47 @@ export class ProfileWriter {
     }
     throw new Error(`profile ${profileId}: more than ${MAX_REDIRECTS} merge redirects`);
   }
+}
+
+/** A merge folded into the survivor as loaded: the profile after it, and the write it needs (none when done before). */
+interface Fold {
+  at: number;
+  profile: Profile;
+  changedTraits: string[];
+  custom: TraitStates;
+  absorbedProfileId: string;
+  write: ProfileWrite | null;
+}
+
+function foldInto(survivor: ProfileWithState, absorbed: ProfileWithState, now: number): Fold {
+  const absorbedProfileId = absorbed.profile.profileId;
+  if (survivor.profile.absorbedProfileIds.includes(absorbedProfileId)) {
+    return { at: now, profile: survivor.profile, changedTraits: [], custom: survivor.custom, absorbedProfileId, write: null };
+  }
+  const result = mergeProfiles(survivor.profile, absorbed.profile, now);
+  const custom = mergeStates(survivor.custom, absorbed.custom);
+  const customChanged = Object.keys(absorbed.custom).length > 0;
+  return {
+    at: now,
+    profile: result.profile,
+    changedTraits: result.changedTraits,
+    custom,
+    absorbedProfileId,
+    write: { profile: result.profile, expected: survivor.profile.version, ...(customChanged ? { custom } : {}) },
+  };
+}
+
+function mergeChange(merge: IdentityMerge, fold: Fold, defs: readonly ComputedTraitDefinition[]): ProfileChange {
+  return profileChange(
+    fold.profile,
+    {
+      kind: 'merge',
+      absorbedProfileIds: [fold.absorbedProfileId],
+      changedTraits: fold.changedTraits,
+      messageId: merge.messageId,
+      receivedAt: merge.receivedAt,
+    },
+    fold.at,
+    traitValues(defs, fold.custom, fold.at),
+  );
 }
