@@ -61,6 +61,9 @@ export interface IdentityProfileDoc extends WorkspaceDocument {
   absorbedFrom?: Record<string, { version: number; counts: Record<string, number> }>;
 }
 
+/** What comes out of the canonical profile when counts are taken out of one merged into it: counts, stamps by digest. */
+type SurvivorPart = { counts: Record<string, number>; stamps: string[] };
+
 /** What a merge adds to the survivor: the absorbed profile's counts as read. */
 export type AbsorbedProfile = Pick<IdentityProfileDoc, 'profileId' | 'counts' | 'stamps' | 'countsVersion'>;
 
@@ -160,20 +163,27 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
     const before = survivor.absorbedFrom?.[from.profileId];
     // Absorbed before versions were kept, or at this very version.
     if (!before || before.version === version) return true;
-    if (before.version > version) return false;
-    // Our read is newer: the difference replaces what was absorbed, within the same limits.
-    const delta = Object.fromEntries(
-      [...new Set([...Object.keys(from.counts), ...Object.keys(before.counts)])].map((type) => [
-        type,
-        (from.counts[type] ?? 0) - (before.counts[type] ?? 0),
-      ]),
-    );
-    const takeover = countIncrements(delta, 1);
+    return before.version < version && this.replaceAbsorbed(workspaceId, into, from, before, caps, set);
+  }
+
+  /** Our read of `from` is newer than the one absorbed: the difference replaces it, within the same limits. */
+  private async replaceAbsorbed(
+    workspaceId: string,
+    into: string,
+    from: AbsorbedProfile,
+    before: { version: number; counts: Record<string, number> },
+    caps: CountCaps,
+    set: Record<string, unknown>,
+  ): Promise<boolean> {
+    const types = new Set([...Object.keys(from.counts), ...Object.keys(before.counts)]);
+    const delta = Object.fromEntries([...types].map((type) => [type, (from.counts[type] ?? 0) - (before.counts[type] ?? 0)]));
+    const inc = countIncrements(delta, 1);
+    // The caps were set for all of `from`'s counts; the survivor already holds `before`'s.
     const widened = Object.fromEntries(Object.entries(caps).map(([type, cap]) => [type, cap + (before.counts[type] ?? 0)]));
     const result = await this.updateOne(
       workspaceId,
-      { profileId: into, mergedInto: null, [`${slot}.version`]: before.version, ...capsFilter(widened) },
-      { ...(Object.keys(takeover).length > 0 ? { $inc: takeover } : {}), $set: set } as UpdateFilter<IdentityProfileDoc>,
+      { profileId: into, mergedInto: null, [`absorbedFrom.${from.profileId}.version`]: before.version, ...capsFilter(widened) },
+      { ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}), $set: set } as UpdateFilter<IdentityProfileDoc>,
     );
     return result.matchedCount === 1;
   }
@@ -269,9 +279,7 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
     profileId: string,
     guard: Record<string, unknown>,
     update: UpdateFilter<IdentityProfileDoc>,
-    survivorPart: (
-      canonical: string,
-    ) => { counts: Record<string, number>; stamps: string[] } | Promise<{ counts: Record<string, number>; stamps: string[] }>,
+    survivorPart: (canonical: string) => SurvivorPart | Promise<SurvivorPart>,
   ): Promise<void> {
     const live = { profileId, mergedInto: null, ...guard };
     if (await this.coalesced(workspaceId, live, update)) return;
