@@ -4,3 +4,5 @@ export * from './index-bootstrap';
 export * from './unavailable.filter';
 export * from './pages';
 export * from './coalescer';
+export * from './coalesced-reads';
+export * from './coalesced-writes';

@@ -1,8 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { AnyBulkWriteOperation, IndexDescription } from 'mongodb';
 import type { Identifier } from '@cdp/identity-graph';
-import { duplicateKeyIndexes, isDuplicateKey, MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
-import { CoalescedWrites, perWorkspace } from './coalesced-writes';
+import {
+  CoalescedWrites,
+  duplicateKeyIndexes,
+  isDuplicateKey,
+  MongoConnection,
+  perWorkspace,
+  WorkspaceRepository,
+  type WorkspaceDocument,
+} from '@cdp/mongo';
 
 /** One known identifier of a workspace and the profile it was first attached to (follow merges from there). */
 export interface IdentityDoc extends WorkspaceDocument {

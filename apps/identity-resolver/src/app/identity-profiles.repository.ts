@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AnyBulkWriteOperation, IndexDescription, UpdateFilter } from 'mongodb';
 import { identifierDigest, type Identifier } from '@cdp/identity-graph';
-import { MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
-import { coalescedUpdates } from './coalesced-writes';
+import { coalescedUpdates, MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
 import { capsFilter, countByType, type CountCaps } from './count-guards';
 import { MAX_CHAIN, ProfileGraph } from './profile-graph';
 

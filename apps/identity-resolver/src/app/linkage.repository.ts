@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AnyBulkWriteOperation, IndexDescription, UpdateFilter } from 'mongodb';
-import { MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
+import { byWorkspace, CoalescedReads, coalescedUpdates, MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
 import { blockingKeys, type PreparedRecord } from '@cdp/record-linkage';
-import { byWorkspace, CoalescedReads } from './coalesced-reads';
-import { coalescedUpdates } from './coalesced-writes';
 import type { Block } from './fuzzy-decision';
 
 /** What fuzzy matching knows of a profile's person: the prepared record of its latest eligible identify call. */

@@ -3,13 +3,13 @@ import type { NormalizedEvent } from '@cdp/contracts';
 import { extractIdentifiers, identifierKey, type Identifier } from '@cdp/identity-graph';
 import { ChunkGraph } from './chunk-graph';
 import { countByType, countCaps, mergeWithinLimits } from './count-guards';
-import { byWorkspace, CoalescedReads } from './coalesced-reads';
 import { dedupeIdentifiers, previousIdCandidates, previousIdentifiers } from './alias';
 import { IdentitiesRepository, type IdentityDoc } from './identities.repository';
 import { IdentityProfilesRepository, type IdentityProfileDoc, type MergeInfo, type MergeReason } from './identity-profiles.repository';
 import type { ResolverRules } from './identity-rules';
 import type { StoredMerge } from './outputs';
 import { independentGroups } from '@cdp/kafka';
+import { byWorkspace, CoalescedReads } from '@cdp/mongo';
 import { ProfileGraph } from './profile-graph';
 import { decideWithinWindows, type WindowedProfileState } from './windowed-limits';
 

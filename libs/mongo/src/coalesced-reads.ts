@@ -1,4 +1,4 @@
-import { Coalescer } from '@cdp/mongo';
+import { Coalescer } from './coalescer';
 
 /**
  * Reads by key that are asked while one is in flight go out together as the next one: the

@@ -1,5 +1,5 @@
 import type { AnyBulkWriteOperation, BulkWriteResult, Document } from 'mongodb';
-import { Coalescer } from '@cdp/mongo';
+import { Coalescer } from './coalescer';
 
 /**
  * Writes asked while a bulk write is in flight go out together as the next unordered bulk write,
