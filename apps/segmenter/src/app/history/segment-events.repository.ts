@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { IndexDescription, UpdateFilter } from 'mongodb';
+import type { AnyBulkWriteOperation, IndexDescription, UpdateFilter } from 'mongodb';
 import type { ProfileEvent } from '@cdp/segment-language';
-import { isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
+import { coalescedUpdates, isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
 import { parseTraits } from '../membership/transition';
 
 /** One stored occurrence of an event. */
@@ -17,6 +17,8 @@ export interface SegmentEventsDocument extends WorkspaceDocument {
   profileId: string;
   eventName: string;
   occurrences: EventOccurrence[];
+  /** The occurrences' message ids, what a redelivery is recognized by (absent on documents stored before). */
+  messageIds?: string[];
 }
 
 export type StoredEvent = EventOccurrence & { profileId: string; eventName: string };
@@ -32,6 +34,8 @@ const MAX_IDS_PER_QUERY = 500;
  */
 @Injectable()
 export class SegmentEventsRepository extends WorkspaceRepository<SegmentEventsDocument> {
+  private readonly writes = coalescedUpdates<SegmentEventsDocument>((ws, ops) => this.bulkWrite(ws, ops));
+
   constructor(mongo: MongoConnection) {
     super(mongo.db, 'segment_event_history', ['profileId', 'eventName']);
   }
@@ -40,15 +44,22 @@ export class SegmentEventsRepository extends WorkspaceRepository<SegmentEventsDo
     return [{ key: { workspaceId: 1, profileId: 1, eventName: 1 }, name: 'workspace_profile_event', unique: true }];
   }
 
-  /** Stores an event once; a redelivered messageId changes nothing. */
+  /**
+   * Stores an event once; a redelivered messageId changes nothing. With the records of the
+   * chunk's other profiles in one bulk; when that cannot tell (a redelivered messageId's
+   * duplicate key stops a FerretDB bulk), on its own.
+   */
   async record(workspaceId: string, { profileId, eventName, ...occurrence }: StoredEvent): Promise<void> {
+    // `messageIds`, not `occurrences.messageId`: FerretDB's `$ne` on a path into an array of
+    // documents matches when any element differs, so a redelivery would be pushed again.
+    const filter = { profileId, eventName, messageIds: { $ne: occurrence.messageId } };
+    const update = {
+      $push: { occurrences: occurrence, messageIds: occurrence.messageId },
+    } as unknown as UpdateFilter<SegmentEventsDocument>;
+    const op = { updateOne: { filter, update, upsert: true } } as AnyBulkWriteOperation<SegmentEventsDocument>;
+    if (await this.writes.run([{ ws: workspaceId, op }])) return;
     try {
-      await this.updateOne(
-        workspaceId,
-        { profileId, eventName, 'occurrences.messageId': { $ne: occurrence.messageId } },
-        { $push: { occurrences: occurrence } } as unknown as UpdateFilter<SegmentEventsDocument>,
-        { upsert: true },
-      );
+      await this.updateOne(workspaceId, filter, update, { upsert: true });
     } catch (err) {
       // The filter missed a document that already holds this messageId (or a concurrent writer
       // created the document first): the upsert's insert collides with it, i.e. already stored.
@@ -64,7 +75,7 @@ export class SegmentEventsRepository extends WorkspaceRepository<SegmentEventsDo
     const queries = [];
     for (let i = 0; i < profileIds.length; i += perQuery) {
       const filter = { profileId: { $in: profileIds.slice(i, i + perQuery) }, eventName: { $in: [...names] } };
-      queries.push(this.find(workspaceId, filter, { projection: { _id: 0 } }));
+      queries.push(this.find(workspaceId, filter, { projection: { _id: 0, messageIds: 0 } }));
     }
     for (const d of (await Promise.all(queries)).flat()) {
       const list = out.get(d.profileId) ?? [];
