@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { IndexDescription } from 'mongodb';
-import { isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
+import type { AnyBulkWriteOperation, IndexDescription } from 'mongodb';
+import { Coalescer, isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
 import type { Transition } from '../membership/transition';
 import { CoalescedCounts, type Delta } from './coalesced-counts';
 import { DAY_MS, dayOf, lastDays, sizeHistory, type DayCounts, type SizeDay } from './size-history';
@@ -13,18 +13,31 @@ export interface SegmentSizeDocument extends WorkspaceDocument, DayCounts {
 
 /** The day value of the running-total document (sorts after every date, never a date itself). */
 export const TOTAL = 'total';
+/** Counters remembered as existing, at most (then forgotten, and upserted once again). */
+const MAX_KNOWN = 100_000;
 
 /**
  * Per segment and UTC day, how many entered and exited (collection `segment_size_days`), plus a
- * running total: `$inc` upserts (transitions counted while a counter's write is out are summed
- * into its next one), and the size history is read by id (today and the days asked for), never
- * by scanning memberships.
+ * running total: `$inc`s (transitions counted while a counter's write is out are summed into its
+ * next one; a counter's first write upserts it, later ones share one bulk with other counters'),
+ * and the size history is read by id (today and the days asked for), never by scanning memberships.
  */
 @Injectable()
 export class SegmentSizesRepository extends WorkspaceRepository<SegmentSizeDocument> {
   private readonly counts = new CoalescedCounts<{ workspaceId: string; segmentId: string; day: string }>(
     (k, delta) => this.increment(k.workspaceId, k.segmentId, k.day, delta),
     (k) => `${k.workspaceId}\u0000${k.segmentId}\u0000${k.day}`,
+  );
+
+  /** Counters this process has written (so they exist): their increments can share a bulk. */
+  private readonly existing = new Set<string>();
+  private readonly increments = new Coalescer<{ workspaceId: string; op: AnyBulkWriteOperation<SegmentSizeDocument> }, void>(
+    async (asks) => {
+      const byWorkspace = new Map<string, AnyBulkWriteOperation<SegmentSizeDocument>[]>();
+      for (const { workspaceId, op } of asks) byWorkspace.set(workspaceId, [...(byWorkspace.get(workspaceId) ?? []), op]);
+      await Promise.all([...byWorkspace].map(([workspaceId, ops]) => this.bulkWrite(workspaceId, ops)));
+      return asks.map(() => undefined);
+    },
   );
 
   constructor(mongo: MongoConnection) {
@@ -44,6 +57,10 @@ export class SegmentSizesRepository extends WorkspaceRepository<SegmentSizeDocum
 
   private async increment(workspaceId: string, segmentId: string, day: string, delta: Delta): Promise<void> {
     const update = { $inc: { entered: delta.entered, exited: delta.exited } };
+    const id = `${workspaceId}\u0000${segmentId}\u0000${day}`;
+    // A counter known to exist: with the other counters' increments in one bulk (plain updates
+    // cannot fail on a key; one whose counter was removed with its segment matches nothing).
+    if (this.existing.has(id)) return this.increments.ask({ workspaceId, op: { updateOne: { filter: { segmentId, day }, update } } });
     try {
       await this.updateOne(workspaceId, { segmentId, day }, update, { upsert: true });
     } catch (e) {
@@ -51,6 +68,8 @@ export class SegmentSizesRepository extends WorkspaceRepository<SegmentSizeDocum
       if (!isDuplicateKey(e)) throw e;
       await this.updateOne(workspaceId, { segmentId, day }, update);
     }
+    if (this.existing.size >= MAX_KNOWN) this.existing.clear();
+    this.existing.add(id);
   }
 
   /** Members at the end of each of the last `days` UTC days up to the day of `now`, oldest first. */
@@ -64,6 +83,7 @@ export class SegmentSizesRepository extends WorkspaceRepository<SegmentSizeDocum
   }
 
   async removeSegment(workspaceId: string, segmentId: string): Promise<void> {
+    for (const id of this.existing) if (id.startsWith(`${workspaceId}\u0000${segmentId}\u0000`)) this.existing.delete(id);
     await this.deleteMany(workspaceId, { segmentId });
   }
 }
