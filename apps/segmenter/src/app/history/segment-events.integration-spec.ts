@@ -1,14 +1,10 @@
-import { MongoConnection } from '@cdp/mongo';
-import { HealthRegistry, PlatformConfig } from '@cdp/platform';
-import { testScope } from '@cdp/testing';
+import { repositoryUnderTest } from '../../testing/repository-under-test';
 import { SegmentEventsRepository, type StoredEvent } from './segment-events.repository';
 
 /** Event history records against the real store (FerretDB): concurrent records share a bulk, and each is stored once. */
 describe('SegmentEventsRepository.record (FerretDB)', () => {
-  const scope = testScope('segment-events');
   const workspaceId = 'ws-history';
-  let mongo: MongoConnection;
-  let events: SegmentEventsRepository;
+  const repository = repositoryUnderTest('segment-events', (mongo) => new SegmentEventsRepository(mongo));
 
   const occurrence = (profileId: string, messageId: string, timestamp: number): StoredEvent => ({
     profileId,
@@ -18,20 +14,10 @@ describe('SegmentEventsRepository.record (FerretDB)', () => {
     properties: JSON.stringify({ total: timestamp }),
   });
   const timestampsOf = async (profileId: string) =>
-    ((await events.forProfiles(workspaceId, [profileId], ['Order Completed'])).get(profileId) ?? []).map((e) => e.timestamp).sort();
-
-  beforeAll(async () => {
-    mongo = new MongoConnection(Object.assign(new PlatformConfig(), { MONGO_URL: scope.mongoUrl }), new HealthRegistry());
-    events = new SegmentEventsRepository(mongo);
-    await events.ensureIndexes();
-  });
-
-  afterAll(async () => {
-    await mongo.db.dropDatabase().catch(() => undefined);
-    await mongo.client.close();
-  });
+    ((await repository().forProfiles(workspaceId, [profileId], ['Order Completed'])).get(profileId) ?? []).map((e) => e.timestamp).sort();
 
   it('stores concurrent records of many profiles once each, a redelivered one among them', async () => {
+    const events = repository();
     await events.record(workspaceId, occurrence('p-0', 'm-0a', 1));
     const batch = Array.from({ length: 20 }, (_, i) => occurrence(`p-${i}`, `m-${i}b`, 10 + i));
     // m-0a again, in the middle of the others: its duplicate key must not cost the others their writes.

@@ -1,17 +1,13 @@
-import { MongoConnection } from '@cdp/mongo';
-import { HealthRegistry, PlatformConfig } from '@cdp/platform';
-import { testScope } from '@cdp/testing';
+import { repositoryUnderTest } from '../../testing/repository-under-test';
 import type { Transition } from '../membership/transition';
 import { DAY_MS } from './size-history';
 import { SegmentSizesRepository } from './segment-sizes.repository';
 
 /** Size counters against the real store (FerretDB): every counted transition is in the history exactly once. */
 describe('SegmentSizesRepository.count (FerretDB)', () => {
-  const scope = testScope('segment-sizes');
   const workspaceId = 'ws-sizes';
   const now = Date.UTC(2026, 10, 30, 12);
-  let mongo: MongoConnection;
-  let sizes: SegmentSizesRepository;
+  const repository = repositoryUnderTest('segment-sizes', (mongo) => new SegmentSizesRepository(mongo));
 
   const transition = (change: Transition['change'], daysAgo: number): Transition => ({
     change,
@@ -22,18 +18,8 @@ describe('SegmentSizesRepository.count (FerretDB)', () => {
     receivedAt: null,
   });
 
-  beforeAll(async () => {
-    mongo = new MongoConnection(Object.assign(new PlatformConfig(), { MONGO_URL: scope.mongoUrl }), new HealthRegistry());
-    sizes = new SegmentSizesRepository(mongo);
-    await sizes.ensureIndexes();
-  });
-
-  afterAll(async () => {
-    await mongo.db.dropDatabase().catch(() => undefined);
-    await mongo.client.close();
-  });
-
   it('counts concurrent transitions of several segments and days exactly, first writes and later ones alike', async () => {
+    const sizes = repository();
     const segments = ['seg-a', 'seg-b', 'seg-c'];
     // Per segment and round: 5 entered two days ago, 3 entered today, 2 exited today.
     const round = () =>
