@@ -112,9 +112,10 @@ interface ProfileDoc {
 
 it('two instances racing on linked partitions build the same partition as the connected components', () =>
   stack.withLogs(async () => {
-    // Limits far above a person's identifiers: a count reserved for a claim that is then lost is
-    // briefly counted twice, and could make a limit bind (stricter) for an event decided meanwhile.
-    const rules = JSON.stringify({ limits: { anonymous_id: 50, email: 50 } });
+    // Limits far above a person's identifiers (user_id's default of 1 included): a count reserved
+    // for a claim that is then lost is briefly counted twice, and could make a limit bind (stricter)
+    // for an event decided meanwhile, which then drops its lowest-priority identifier.
+    const rules = JSON.stringify({ limits: { user_id: 50, anonymous_id: 50, email: 50 } });
     for (const service of stack.services) {
       const res = await stack.api(
         '/v1/identity-rules',
