@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AnyBulkWriteOperation, IndexDescription } from 'mongodb';
-import { Coalescer, isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
+import { Coalescer, isDuplicateKey, MongoConnection, perWorkspace, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
 import type { Transition } from '../membership/transition';
 import { CoalescedCounts, type Delta } from './coalesced-counts';
 import { DAY_MS, dayOf, lastDays, sizeHistory, type DayCounts, type SizeDay } from './size-history';
@@ -16,6 +16,9 @@ export const TOTAL = 'total';
 /** Counters remembered as existing, at most (then forgotten, and upserted once again). */
 const MAX_KNOWN = 100_000;
 
+type CounterKey = { workspaceId: string; segmentId: string; day: string };
+const counterId = (k: CounterKey): string => `${k.workspaceId}\u0000${k.segmentId}\u0000${k.day}`;
+
 /**
  * Per segment and UTC day, how many entered and exited (collection `segment_size_days`), plus a
  * running total: `$inc`s (transitions counted while a counter's write is out are summed into its
@@ -24,21 +27,23 @@ const MAX_KNOWN = 100_000;
  */
 @Injectable()
 export class SegmentSizesRepository extends WorkspaceRepository<SegmentSizeDocument> {
-  private readonly counts = new CoalescedCounts<{ workspaceId: string; segmentId: string; day: string }>(
+  private readonly counts = new CoalescedCounts<CounterKey>(
     (k, delta) => this.increment(k.workspaceId, k.segmentId, k.day, delta),
-    (k) => `${k.workspaceId}\u0000${k.segmentId}\u0000${k.day}`,
+    counterId,
   );
 
   /** Counters this process has written (so they exist): their increments can share a bulk. */
   private readonly existing = new Set<string>();
-  private readonly increments = new Coalescer<{ workspaceId: string; op: AnyBulkWriteOperation<SegmentSizeDocument> }, void>(
-    async (asks) => {
-      const byWorkspace = new Map<string, AnyBulkWriteOperation<SegmentSizeDocument>[]>();
-      for (const { workspaceId, op } of asks) byWorkspace.set(workspaceId, [...(byWorkspace.get(workspaceId) ?? []), op]);
-      await Promise.all([...byWorkspace].map(([workspaceId, ops]) => this.bulkWrite(workspaceId, ops)));
-      return asks.map(() => undefined);
-    },
-  );
+  private readonly increments = new Coalescer<{ ws: string; op: AnyBulkWriteOperation<SegmentSizeDocument> }, void>(async (asks) => {
+    await perWorkspace(asks, async (ws, group) => {
+      await this.bulkWrite(
+        ws,
+        group.map((a) => a.op),
+      );
+      return group.map(() => true);
+    });
+    return asks.map(() => undefined);
+  });
 
   constructor(mongo: MongoConnection) {
     super(mongo.db, 'segment_size_days', ['segmentId', 'day']);
@@ -57,10 +62,10 @@ export class SegmentSizesRepository extends WorkspaceRepository<SegmentSizeDocum
 
   private async increment(workspaceId: string, segmentId: string, day: string, delta: Delta): Promise<void> {
     const update = { $inc: { entered: delta.entered, exited: delta.exited } };
-    const id = `${workspaceId}\u0000${segmentId}\u0000${day}`;
+    const id = counterId({ workspaceId, segmentId, day });
     // A counter known to exist: with the other counters' increments in one bulk (plain updates
     // cannot fail on a key; one whose counter was removed with its segment matches nothing).
-    if (this.existing.has(id)) return this.increments.ask({ workspaceId, op: { updateOne: { filter: { segmentId, day }, update } } });
+    if (this.existing.has(id)) return this.increments.ask({ ws: workspaceId, op: { updateOne: { filter: { segmentId, day }, update } } });
     try {
       await this.updateOne(workspaceId, { segmentId, day }, update, { upsert: true });
     } catch (e) {
