@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { bodyErrorAnswer } from './json-bodies';
+import { bodyErrorAnswer, isUtf8 } from './json-bodies';
 
 describe('bodyErrorAnswer', () => {
   it('names the limit for an oversized body', () => {
@@ -28,5 +28,14 @@ describe('bodyErrorAnswer', () => {
         else expect(answer).toBeUndefined();
       }),
     );
+  });
+});
+
+describe('isUtf8', () => {
+  it('takes UTF-8 or no charset, refuses every other one (UTF-16 included)', () => {
+    for (const t of [undefined, 'application/json', 'application/json; charset=utf-8', 'application/json;charset="UTF8"'])
+      expect(isUtf8(t)).toBe(true);
+    for (const t of ['application/json; charset=utf-16', 'application/json; charset=latin1', 'application/json; Charset=UTF-16LE'])
+      expect(isUtf8(t)).toBe(false);
   });
 });

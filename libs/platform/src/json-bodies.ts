@@ -17,8 +17,13 @@ interface BodyParserError {
 export function useJsonBodies(app: INestApplication, limitBytes = JSON_BODY_LIMIT_BYTES): void {
   // A body the JSON parser skips would reach a handler as "no body", which some read as "all defaults".
   app.use((req: Request, res: Response, next: NextFunction) => {
-    if (!hasBody(req) || req.is('application/json') || req.is('+json')) return next();
-    res.status(415).json({ statusCode: 415, message: 'send the body as application/json', error: 'Unsupported Media Type' });
+    if (!hasBody(req)) return next();
+    if (!req.is('application/json') && !req.is('+json'))
+      return void res.status(415).json({ statusCode: 415, message: 'send the body as application/json', error: 'Unsupported Media Type' });
+    // The parser takes any utf-* charset, and one UTF-16 byte decodes to nothing, which it reads as `{}`.
+    if (!isUtf8(req.headers['content-type']))
+      return void res.status(415).json(bodyErrorAnswer({ type: 'charset.unsupported' }, limitBytes));
+    next();
   });
   app.use(json({ limit: limitBytes }));
   app.use((err: BodyParserError | undefined, _req: Request, res: Response, next: NextFunction) => {
@@ -26,6 +31,12 @@ export function useJsonBodies(app: INestApplication, limitBytes = JSON_BODY_LIMI
     if (!answer) return next(err);
     res.status(answer.statusCode).json(answer);
   });
+}
+
+/** Whether a Content-Type names UTF-8 or no charset at all (JSON's default). */
+export function isUtf8(contentType: string | undefined): boolean {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1];
+  return charset === undefined || /^utf-?8$/i.test(charset);
 }
 
 function hasBody(req: Request): boolean {

@@ -119,6 +119,8 @@ export async function withServiceLogs(services: () => RunningService[], run: () 
         return `--- ${s.name} ---\n${lines.join('\n')}`;
       })
       .join('\n');
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${logs}`);
+    // fast-check 4 keeps the failing assertion in `cause`, not in its message.
+    const cause = e instanceof Error && e.cause instanceof Error ? `\nCaused by: ${e.cause.message}` : '';
+    throw new Error(`${e instanceof Error ? e.message : String(e)}${cause}\n${logs}`);
   }
 }

@@ -183,7 +183,8 @@ export function httpAttacks(stack: () => Stack): void {
             } else if (a.status >= 500) throw new Error(describeAnswer(t, a));
           }
         }),
-        { numRuns: 8 },
+        // One UTF-16 byte decodes to nothing, which the JSON parser read as `{}` (a 200 with all defaults).
+        { numRuns: 8, examples: [['{', 'application/json; charset=utf-16']] },
       );
       await expectAllAlive(stack());
       await expectUnaffected();
