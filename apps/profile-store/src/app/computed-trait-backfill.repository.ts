@@ -1,5 +1,5 @@
 import type { Filter, IndexDescription } from 'mongodb';
-import { inPages, MongoConnection, WorkspaceRepository } from '@cdp/mongo';
+import { inPages, MongoConnection, readAhead, WorkspaceRepository } from '@cdp/mongo';
 import type { TimelineDoc } from './timeline.repository';
 import type { TimelineEvent } from './user-computed-traits';
 
@@ -43,7 +43,7 @@ export class TimelineScan extends WorkspaceRepository<TimelineDoc> {
           timestamp: d.timestamp,
         }),
       );
-    yield* inPages(cursor, size);
+    yield* readAhead(inPages(cursor, size));
   }
 
   /** The workspace's timeline size (a scan; once per backfill, for its progress). */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
 import { parseTraits } from '../membership/transition';
-import { inPages, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
+import { inPages, MongoConnection, readAhead, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
 
 export interface SegmentProfileDocument extends WorkspaceDocument {
   profileId: string;
@@ -52,14 +52,15 @@ export class SegmentProfilesRepository extends WorkspaceRepository<SegmentProfil
    * each query (a range on profileId is not pushed down), so paging with a query per page cost a
    * full scan per page (a bare paged scan of 10,000 snapshots ran at 441/s). Unsorted: a sort
    * makes the store read the whole collection before the first page (about 11 s for 100,000),
-   * while unsorted pages stream from the start of the scan.
+   * while unsorted pages stream from the start of the scan. The next page is read while the
+   * caller works on the current one.
    */
   pages(workspaceId: string, size: number): AsyncGenerator<SegmentProfileDocument[]> {
     const cursor = this.collection.find(this.scope(workspaceId, { deleted: false }), {
       projection: { _id: 0 },
       batchSize: size,
     });
-    return inPages(cursor, size);
+    return readAhead(inPages(cursor, size));
   }
 
   count(workspaceId: string): Promise<number> {
