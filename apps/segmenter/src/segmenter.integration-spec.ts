@@ -111,6 +111,26 @@ it('enters on the second qualifying order in the window and exits when the windo
     expect(transitions(segmentId, p)).toEqual(['entered#1', 'exited#2']);
   }));
 
+it('counts an event once when a later chunk brings it again (the chunk reads the history before storing it)', () =>
+  withLogs(async () => {
+    const marker = await createSegment('Marker', `trait('marker') = '${scope.id}'`);
+    const twoOrders = await createSegment('Two orders', "event('Order Completed').count() >= 2");
+    const p = `p-again-${scope.id}`;
+    const order = (version: number, messageId: string, traits: Record<string, unknown> = {}) =>
+      change(p, version, {
+        traits: JSON.stringify(traits),
+        messageId,
+        eventName: 'Order Completed',
+        eventTimestamp: Date.now(),
+        eventProperties: '{}',
+      });
+    await produce(order(1, 'again-o1', { marker: scope.id }));
+    await waitForTransition(marker, p, 'entered#1'); // the first order is stored and its chunk done
+    await produce(order(2, 'again-o1'), order(3, 'again-o2'));
+    const entered = await waitFor(() => recordsOf(twoOrders, p).find((r) => r.change === 'entered'), 'entry on the second order');
+    expect(entered).toMatchObject({ membershipVersion: 1, profileVersion: 3 });
+  }));
+
 it('backfills a new segment over existing profiles with progress, previews, then follows live changes', () =>
   withLogs(async () => {
     const tier = `gold-${scope.id}`;

@@ -23,6 +23,9 @@ export interface SegmentEventsDocument extends WorkspaceDocument {
 
 export type StoredEvent = EventOccurrence & { profileId: string; eventName: string };
 
+/** An event as conditions count it, with the message id a redelivery is recognized by. */
+export type HistoryEvent = ProfileEvent & { messageId: string };
+
 /** Profile x event-name documents read by one query (the `_id` list stays under the store's limit). */
 const MAX_IDS_PER_QUERY = 500;
 
@@ -68,8 +71,8 @@ export class SegmentEventsRepository extends WorkspaceRepository<SegmentEventsDo
   }
 
   /** The stored events with these names of each profile, by profile id. */
-  async forProfiles(workspaceId: string, profileIds: string[], names: readonly string[]): Promise<Map<string, ProfileEvent[]>> {
-    const out = new Map<string, ProfileEvent[]>();
+  async forProfiles(workspaceId: string, profileIds: string[], names: readonly string[]): Promise<Map<string, HistoryEvent[]>> {
+    const out = new Map<string, HistoryEvent[]>();
     if (profileIds.length === 0 || names.length === 0) return out;
     const perQuery = Math.max(1, Math.floor(MAX_IDS_PER_QUERY / names.length));
     const queries = [];
@@ -80,7 +83,7 @@ export class SegmentEventsRepository extends WorkspaceRepository<SegmentEventsDo
     for (const d of (await Promise.all(queries)).flat()) {
       const list = out.get(d.profileId) ?? [];
       for (const o of d.occurrences ?? [])
-        list.push({ name: d.eventName, timestamp: o.timestamp, properties: parseTraits(o.properties) ?? {} });
+        list.push({ name: d.eventName, messageId: o.messageId, timestamp: o.timestamp, properties: parseTraits(o.properties) ?? {} });
       out.set(d.profileId, list);
     }
     return out;

@@ -4,7 +4,7 @@ import { DecodeError, KafkaGateway, PipelineConsumer, type InboundRecord, type R
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { SegmentChangePublisher, type OutgoingChange } from '../evaluation/segment-change-publisher';
 import { eventsReadFrom, MembershipEvaluator, type ProfileData } from '../evaluation/membership-evaluator';
-import { SegmentEventsRepository } from '../history/segment-events.repository';
+import { SegmentEventsRepository, type HistoryEvent } from '../history/segment-events.repository';
 import { SegmentProfilesRepository, type ProfileSnapshot } from '../history/segment-profiles.repository';
 import { ORDER_EVENT } from '../predictions/order-histories';
 import { SegmentCatalog, type WorkspaceSegments } from '../segments/segment-catalog';
@@ -127,33 +127,42 @@ export class ProfileChangesConsumer extends PipelineConsumer {
   }
 
   /**
-   * Stored memberships and predictions of the chunk's profiles, one read per workspace, keyed by
-   * workspace and profile; for each profile's first change in the chunk only (see evaluateOne).
+   * What the chunk's profiles' evaluations read, one read per workspace and kind, keyed by
+   * workspace and profile: memberships and predictions, and the event histories the segments
+   * each first change can move count (as of the chunk's start); for each profile's first change
+   * in the chunk only (see evaluateOne).
    */
-  private async loadStates(decoded: Decoded[]): Promise<Map<string, Omit<ProfileData, 'events'>>> {
-    const byWorkspace = new Map<string, { segments: WorkspaceSegments; profileIds: Set<string> }>();
+  private async loadStates(decoded: Decoded[]): Promise<Map<string, ChunkState>> {
+    const byWorkspace = new Map<
+      string,
+      { segments: WorkspaceSegments; profileIds: Set<string>; reading: Set<string>; names: Set<string> }
+    >();
     for (const d of decoded) {
       if (d.direct.size === 0) continue;
       const { workspaceId, profileId } = d.change;
-      const entry = byWorkspace.get(workspaceId) ?? { segments: d.segments, profileIds: new Set<string>() };
-      entry.profileIds.add(profileId);
+      const entry = byWorkspace.get(workspaceId) ?? { segments: d.segments, profileIds: new Set(), reading: new Set(), names: new Set() };
       byWorkspace.set(workspaceId, entry);
+      if (entry.profileIds.has(profileId)) continue;
+      entry.profileIds.add(profileId);
+      const names = eventsReadFrom(d.segments, d.direct);
+      if (names.size > 0) entry.reading.add(profileId);
+      for (const name of names) entry.names.add(name);
     }
-    const out = new Map<string, Omit<ProfileData, 'events'>>();
+    const out = new Map<string, ChunkState>();
     await Promise.all(
-      [...byWorkspace].map(async ([workspaceId, { segments, profileIds }]) => {
-        const states = await this.evaluator.loadStates(workspaceId, [...profileIds], segments);
-        for (const [profileId, state] of states) out.set(stateKey(workspaceId, profileId), state);
+      [...byWorkspace].map(async ([workspaceId, { segments, profileIds, reading, names }]) => {
+        const [states, events] = await Promise.all([
+          this.evaluator.loadStates(workspaceId, [...profileIds], segments),
+          this.events.forProfiles(workspaceId, [...reading], [...names]),
+        ]);
+        for (const [profileId, state] of states)
+          out.set(stateKey(workspaceId, profileId), { ...state, events: events.get(profileId) ?? [] });
       }),
     );
     return out;
   }
 
-  private async evaluateOne(
-    d: Decoded,
-    states: Map<string, Omit<ProfileData, 'events'>>,
-    counted: Promise<void>[],
-  ): Promise<SegmentChange[]> {
+  private async evaluateOne(d: Decoded, states: Map<string, ChunkState>, counted: Promise<void>[]): Promise<SegmentChange[]> {
     const { change, segments, traits, computed, properties, direct } = d;
     const { workspaceId, profileId, eventName, messageId, eventTimestamp } = change;
     const deleted = change.change === 'deleted';
@@ -163,22 +172,25 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     const key = stateKey(workspaceId, profileId);
     const state = states.get(key);
     states.delete(key);
-    // The event is stored before the evaluation reads the history it counts in.
-    if (properties !== null && eventName !== null && messageId !== null && eventTimestamp !== null)
-      await this.events.record(workspaceId, {
-        profileId,
-        messageId,
-        eventName,
-        timestamp: eventTimestamp,
-        properties: JSON.stringify(properties),
-      });
+    // The event is stored before the evaluation that counts it, as for the timer's and backfill's.
+    const event =
+      properties !== null && eventName !== null && messageId !== null && eventTimestamp !== null
+        ? { profileId, messageId, eventName, timestamp: eventTimestamp, properties }
+        : null;
+    if (event) await this.events.record(workspaceId, { ...event, properties: JSON.stringify(event.properties) });
     if (direct.size === 0) return [];
-    let preloaded: ProfileData | undefined;
-    if (state) {
-      const names = [...eventsReadFrom(segments, direct)];
-      const events = names.length > 0 ? ((await this.events.forProfiles(workspaceId, [profileId], names)).get(profileId) ?? []) : [];
-      preloaded = { ...state, events };
-    }
+    // The chunk's read is from before this change's event was stored: it is added unless already
+    // there (a redelivery). A later change of the profile in the chunk reads its history afresh.
+    const preloaded = state && {
+      ...state,
+      events:
+        event && !state.events.some((e) => e.messageId === event.messageId)
+          ? [
+              ...state.events,
+              { name: event.eventName, messageId: event.messageId, timestamp: event.timestamp, properties: event.properties },
+            ]
+          : state.events,
+    };
     return this.evaluator.evaluate(
       workspaceId,
       segments,
@@ -190,6 +202,9 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     );
   }
 }
+
+/** A profile's stored state as the chunk read it, with the message ids of its events. */
+type ChunkState = Omit<ProfileData, 'events'> & { events: HistoryEvent[] };
 
 /** A change that passed its checks, with what its evaluation needs. */
 interface Decoded {
