@@ -13,6 +13,20 @@ import { TimelineRepository } from './timeline.repository';
 import { EventOwnersRepository } from './event-owners.repository';
 
 type Decoded<T> = { record: InboundRecord; value: T };
+
+/** The decoded values that pass `check`; each other one is rejected with `why`. */
+function checked<T extends { workspaceId: string }>(
+  items: Decoded<T>[],
+  check: (value: T) => boolean,
+  why: { reason: string; message: string },
+  rejections: Rejection[],
+): Decoded<T>[] {
+  return items.filter(({ record, value }) => {
+    if (check(value)) return true;
+    rejections.push({ record, workspaceId: value.workspaceId || null, ...why });
+    return false;
+  });
+}
 /** An output and the record that caused it (its trace continues on the output). */
 type Traced<T> = { change: T; source: InboundRecord | undefined };
 
@@ -71,16 +85,12 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
   }
 
   private async handleEvents(events: Decoded<ResolvedEvent>[], rejections: Rejection[]): Promise<void> {
-    const valid = events.filter(({ record, value }) => {
-      if (value.workspaceId && value.profileId && value.messageId) return true;
-      rejections.push({
-        record,
-        workspaceId: value.workspaceId || null,
-        reason: 'missing_ids',
-        message: 'resolved event needs workspaceId, profileId and messageId',
-      });
-      return false;
-    });
+    const valid = checked(
+      events,
+      (e) => !!(e.workspaceId && e.profileId && e.messageId),
+      { reason: 'missing_ids', message: 'resolved event needs workspaceId, profileId and messageId' },
+      rejections,
+    );
     const byWorkspace = groupBy(valid, (e) => e.value.workspaceId);
     for (const [workspaceId, wsEvents] of byWorkspace) {
       // An event goes to the profile that claimed it first, whatever profile id this copy names;
@@ -154,16 +164,13 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
 
   private async handleSegmentChanges(changes: Decoded<SegmentChange>[], rejections: Rejection[]): Promise<void> {
     const byWorkspace = new Map<string, MembershipUpdate[]>();
-    for (const { record, value: c } of changes) {
-      if (!c.workspaceId || !c.profileId || !c.segmentId) {
-        rejections.push({
-          record,
-          workspaceId: c.workspaceId || null,
-          reason: 'invalid_segment_change',
-          message: 'segment change needs workspaceId, profileId and segmentId',
-        });
-        continue;
-      }
+    const valid = checked(
+      changes,
+      (c) => !!(c.workspaceId && c.profileId && c.segmentId),
+      { reason: 'invalid_segment_change', message: 'segment change needs workspaceId, profileId and segmentId' },
+      rejections,
+    );
+    for (const { value: c } of valid) {
       const update: MembershipUpdate = {
         profileId: c.profileId,
         segmentId: c.segmentId,
@@ -185,16 +192,12 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
   }
 
   private async handleMerges(merges: Decoded<IdentityMerge>[], rejections: Rejection[]): Promise<void> {
-    const valid = merges.filter(({ record, value }) => {
-      if (value.workspaceId && value.fromProfileId && value.intoProfileId && value.fromProfileId !== value.intoProfileId) return true;
-      rejections.push({
-        record,
-        workspaceId: value.workspaceId || null,
-        reason: 'invalid_merge',
-        message: 'merge needs workspaceId and two different profile ids',
-      });
-      return false;
-    });
+    const valid = checked(
+      merges,
+      (m) => !!(m.workspaceId && m.fromProfileId && m.intoProfileId && m.fromProfileId !== m.intoProfileId),
+      { reason: 'invalid_merge', message: 'merge needs workspaceId and two different profile ids' },
+      rejections,
+    );
     // Merges that share no profile are folded together, wave by wave: wave k takes the k-th merge
     // of every group (groups share no profile; within one, chunk order, as a later merge may build
     // on an earlier one). Profiles met only through stored redirects are shared safely by the
