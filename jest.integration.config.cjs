@@ -9,6 +9,9 @@ module.exports = {
   rootDir: '.',
   testMatch: ['<rootDir>/{apps,libs}/*/src/**/*.integration-spec.ts'],
   modulePathIgnorePatterns: ['<rootDir>/.nx', '<rootDir>/dist'],
+  // Jest's own resolver: the aliases are mapped below, and Nx's one prints "Cannot locate a
+  // tsconfig.spec.json" for every optional module a dependency probes for (the driver's, e.g.).
+  resolver: undefined,
   // Path aliases from tsconfig.base.json (@cdp/<lib> -> libs/<lib>/src/index.ts).
   moduleNameMapper: Object.fromEntries(
     Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias}$`, `<rootDir>/${target}`]),
