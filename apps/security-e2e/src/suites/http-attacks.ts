@@ -79,7 +79,9 @@ export function httpAttacks(stack: () => Stack): void {
           label: `collector /v1/${call}`,
           method: 'POST',
           url: `${c}/v1/${call}`,
-          headers: basic(DEMO_WRITE_KEY),
+          // The fresh workspace: a hostile body that happens to be a valid call (`{"userId":"u"}`)
+          // makes a profile there, not in the demo workspace the path-parameter lookups must miss.
+          headers: basic(ws.writeKey),
           json: true,
         })),
         { label: 'admin create workspace', method: 'POST', url: admin, headers: bearer(ADMIN_TOKEN), json: true },
