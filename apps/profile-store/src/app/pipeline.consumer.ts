@@ -27,6 +27,7 @@ function checked<T extends { workspaceId: string }>(
     return false;
   });
 }
+
 /** An output and the record that caused it (its trace continues on the output). */
 type Traced<T> = { change: T; source: InboundRecord | undefined };
 
