@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { AnyBulkWriteOperation, IndexDescription, UpdateFilter } from 'mongodb';
 import { identifierDigest, type Identifier } from '@cdp/identity-graph';
@@ -34,7 +35,8 @@ export interface MergeInfo {
 }
 
 /** When an identifier was added, by the causing event's time; keyed by `identifierDigest` (no values stored). */
-export type StampMap = Record<string, { type: string; at: number }>;
+/** Per counted digest: its type, when it was seen, and `r`, the reservation (`reserveCounts` call) that counted it. */
+export type StampMap = Record<string, { type: string; at: number; r?: string }>;
 
 /** A node of the identity graph: a profile, or a pointer to the profile that absorbed it. */
 export interface IdentityProfileDoc extends WorkspaceDocument {
@@ -210,13 +212,16 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
    * `releaseCounts`), while it is live and its counts are within `caps`: false when a concurrent
    * merge or attach got there first, with nothing of this call left counted. Counts only ever
    * change on live profiles: the compare-and-set of a merge then sees every change of the absorbed
-   * counts. Identifiers counted before (a redelivery after a partial write) stay counted once.
+   * counts. Identifiers counted before (a redelivery after a partial write, or a concurrent
+   * resolution of another event) stay counted once.
    */
   async reserveCounts(workspaceId: string, profileId: string, ids: Identifier[], at: number, caps: CountCaps): Promise<boolean> {
     if (ids.length === 0) return true;
+    // Stamped on what this call counts, so that it can tell its own bulk's work from anyone else's.
+    const reservation = randomBytes(8).toString('hex');
     // Through the shared bulk first; when it cannot tell (a redelivery, a limit), one identifier at a time.
     const filter = { profileId, mergedInto: null, counted: { $nin: ids.map(identifierDigest) }, ...capsFilter(caps) };
-    if (await this.coalesced(workspaceId, filter, countUpdate(ids, at))) return true;
+    if (await this.coalesced(workspaceId, filter, countUpdate(ids, at, reservation))) return true;
     const adding = countByType(ids);
     const counted: Identifier[] = [];
     const unmatched: string[] = [];
@@ -228,7 +233,7 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
       const result = await this.updateOne(
         workspaceId,
         { profileId, mergedInto: null, counted: { $ne: digest }, ...capsFilter(oneCap) },
-        countUpdate([id], at),
+        countUpdate([id], at, reservation),
       );
       if (result.matchedCount === 1) counted.push(id);
       else unmatched.push(digest);
@@ -236,8 +241,13 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
     if (unmatched.length === 0) return true;
     // One read tells the identifiers counted before (often by the very bulk that could not tell) from a refusal.
     const [doc] = await this.findMany(workspaceId, [profileId]);
+    if (!doc) return true;
     // `?? []`: FerretDB's $setOnInsert leaves empty arrays out of a new document.
-    if (!doc || unmatched.every((digest) => (doc.counted ?? []).includes(digest))) return true;
+    if (unmatched.every((digest) => (doc.counted ?? []).includes(digest))) return true;
+    // This call's bulk counted them all (one update), and a concurrent resolution that found one
+    // counted and lost its claim has taken that one out since: the rest are this call's to settle
+    // by its claims, not a refusal, which would leave them counted for nobody.
+    if (unmatched.some((digest) => doc.stamps?.[digest]?.r === reservation)) return true;
     await this.releaseCounts(workspaceId, profileId, counted);
     return false;
   }
@@ -345,10 +355,10 @@ function countIncrements(counts: Record<string, number>, sign: 1 | -1): Record<s
   return inc.length > 0 ? Object.fromEntries([...inc, ['countsVersion', 1]]) : {};
 }
 
-/** Counts identifiers none of which is counted yet: per type, their digests, their stamps at `at`. */
-function countUpdate(ids: Identifier[], at: number): UpdateFilter<IdentityProfileDoc> {
+/** Counts identifiers none of which is counted yet: per type, their digests, their stamps at `at` by `reservation`. */
+function countUpdate(ids: Identifier[], at: number, reservation: string): UpdateFilter<IdentityProfileDoc> {
   const digests = ids.map(identifierDigest);
   const inc = countIncrements(countByType(ids), 1);
-  const set = Object.fromEntries(ids.map((id, i) => [`stamps.${digests[i]}`, { type: id.type, at }]));
+  const set = Object.fromEntries(ids.map((id, i) => [`stamps.${digests[i]}`, { type: id.type, at, r: reservation }]));
   return { $inc: inc, $addToSet: { counted: { $each: digests } }, $set: set } as UpdateFilter<IdentityProfileDoc>;
 }
