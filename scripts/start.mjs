@@ -36,6 +36,14 @@ if ((await run('bash', ['deploy/local/stack.sh', 'up'])) !== 0) {
   console.error('the local stack did not start; see the logs above');
   await stop(1);
 }
+// The addresses the stack settled on: a variable that points at an unreachable server was
+// replaced by the local part started in its place.
+const endpoints = Object.fromEntries(
+  spawnSync('bash', ['deploy/local/stack.sh', 'env'], { cwd: root, encoding: 'utf8', env: toolEnv })
+    .stdout.split('\n')
+    .filter((line) => line.includes('='))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+);
 if ((await run('npx', ['nx', 'run-many', '-t', 'build', '--parallel=2', `--projects=${SERVICES.map((s) => s.name).join(',')}`])) !== 0) {
   console.error('build failed');
   await stop(1);
@@ -46,7 +54,7 @@ for (const { name, port } of SERVICES) {
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
   const child = spawn(process.execPath, [join(root, 'dist', 'apps', name, 'main.js')], {
     cwd: root,
-    env: { ...process.env, PORT: String(port) },
+    env: { ...process.env, ...endpoints, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.pipe(log);

@@ -8,6 +8,7 @@
 #   bash deploy/local/stack.sh status   one line per part; exit 0 only if all are healthy
 #   bash deploy/local/stack.sh reset    down + delete runtime data (keeps downloads and builds)
 #   bash deploy/local/stack.sh fetch    only fetch/build (e.g. to warm a CI cache)
+#   bash deploy/local/stack.sh env      the endpoints to use, as VAR=value lines (npm start passes them on)
 # Each command takes optional part names (kafka registry ferretdb), e.g. `stack.sh down kafka`.
 #
 # See deploy/local/README.md.
@@ -470,20 +471,17 @@ part_fetch() {
 
 # external_target PART: if the part's env override is set and reachable, prints "host port".
 external_target() {
-  local var val hp host port
+  local var val hp
   var="$(part_env "$1")"
   val="${!var:-}"
   [[ -n "$val" ]] || return 1
-  hp="$(host_port_of "$(part_kind "$1")" "$val")"
-  host="${hp% *}"
-  port="${hp#* }"
   # pointing at our own default address: manage it ourselves
-  if [[ "$port" == "$(part_port "$1")" && ("$host" == localhost || "$host" == 127.0.0.1) ]] &&
-    managed_pid "$1" >/dev/null; then
+  if is_local_address "$1" "$val" && managed_pid "$1" >/dev/null; then
     return 1
   fi
-  if tcp_open "$host" "$port"; then
-    echo "$host $port"
+  hp="$(host_port_of "$(part_kind "$1")" "$val")"
+  if tcp_open "${hp% *}" "${hp#* }"; then
+    echo "$hp"
     return 0
   fi
   return 1
@@ -497,11 +495,8 @@ part_up() {
   if hp="$(external_target "$part")"; then
     log "$part: $var=$val is reachable; not starting a local $part"
     return 0
-  elif [[ -n "$val" ]]; then
-    hp="$(host_port_of "$(part_kind "$part")" "$val")"
-    if [[ "${hp#* }" != "$(part_port "$part")" || ! ("${hp% *}" == localhost || "${hp% *}" == 127.0.0.1) ]]; then
-      log "$part: WARNING: $var=$val is not reachable; starting the local $part on 127.0.0.1:$(part_port "$part") instead"
-    fi
+  elif [[ -n "$val" ]] && ! is_local_address "$part" "$val"; then
+    log "$part: WARNING: $var=$val is not reachable; starting the local $part on 127.0.0.1:$(part_port "$part") instead"
   fi
 
   if pid="$(managed_pid "$part")"; then
@@ -559,15 +554,45 @@ cmd_up() {
 }
 
 print_env() {
-  local h p
   log "logs:"
   for part in "${PARTS[@]}"; do
     if managed_pid "$part" >/dev/null; then log "  $part: $(log_file "$part")"; fi
   done
   log "endpoints:"
-  if hp="$(external_target kafka)"; then log "  KAFKA_BROKERS=$KAFKA_BROKERS (external)"; else log "  KAFKA_BROKERS=localhost:$KAFKA_PORT"; fi
-  if hp="$(external_target registry)"; then log "  SCHEMA_REGISTRY_URL=$SCHEMA_REGISTRY_URL (external)"; else log "  SCHEMA_REGISTRY_URL=http://localhost:$REGISTRY_PORT/apis/ccompat/v7"; fi
-  if hp="$(external_target ferretdb)"; then log "  MONGO_URL=$MONGO_URL (external)"; else log "  MONGO_URL=mongodb://localhost:$MONGO_PORT"; fi
+  local line
+  while IFS= read -r line; do log "  $line"; done < <(endpoints)
+}
+
+# endpoints: the address of each part the services should use, one VAR=value line each, with
+# " (external)" after a reachable server that the stack does not manage; `stack.sh env` prints them
+# bare, so a caller (npm start) can hand the services the local stack when a variable points at
+# an unreachable server.
+endpoints() {
+  endpoint kafka "localhost:$KAFKA_PORT"
+  endpoint registry "http://localhost:$REGISTRY_PORT/apis/ccompat/v7"
+  endpoint ferretdb "mongodb://localhost:$MONGO_PORT"
+}
+
+# endpoint PART LOCAL_ADDRESS: the part's variable as set when it names a reachable server or the
+# local part's own address (keeping e.g. a database name in MONGO_URL), else the local address.
+endpoint() {
+  local var val hp
+  var="$(part_env "$1")"
+  val="${!var:-}"
+  if hp="$(external_target "$1")"; then
+    echo "$var=$val (external)"
+  elif [[ -n "$val" ]] && is_local_address "$1" "$val"; then
+    echo "$var=$val"
+  else
+    echo "$var=$2"
+  fi
+}
+
+# is_local_address PART VALUE: VALUE names the local part's own host and port.
+is_local_address() {
+  local hp
+  hp="$(host_port_of "$(part_kind "$1")" "$2")"
+  [[ "${hp#* }" == "$(part_port "$1")" && ("${hp% *}" == localhost || "${hp% *}" == 127.0.0.1) ]]
 }
 
 # stop_part PART: SIGTERM, wait up to 30 s, then SIGKILL. Only processes we started (pid file + cmdline check).
@@ -669,9 +694,10 @@ main() {
     down) cmd_down ;;
     status) cmd_status ;;
     reset) cmd_reset ;;
+    env) endpoints | sed 's/ (external)$//' ;;
     fetch) check_tools; mkdir -p "$LOG_DIR" "$PID_DIR"; cmd_fetch ;;
     *)
-      echo "usage: $0 up|down|status|reset|fetch [kafka|registry|ferretdb ...]" >&2
+      echo "usage: $0 up|down|status|reset|fetch|env [kafka|registry|ferretdb ...]" >&2
       exit 2
       ;;
   esac
