@@ -34,8 +34,10 @@ export interface MergeInfo {
   reviewed?: boolean;
 }
 
-/** When an identifier was added, by the causing event's time; keyed by `identifierDigest` (no values stored). */
-/** Per counted digest: its type, when it was seen, and `r`, the reservation (`reserveCounts` call) that counted it. */
+/**
+ * When an identifier was added, by the causing event's time; keyed by `identifierDigest` (no values
+ * stored). `r`: the reservation (`reserveCounts` call) that counted it.
+ */
 export type StampMap = Record<string, { type: string; at: number; r?: string }>;
 
 /** A node of the identity graph: a profile, or a pointer to the profile that absorbed it. */
