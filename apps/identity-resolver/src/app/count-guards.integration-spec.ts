@@ -1,5 +1,5 @@
 import { MongoClient } from 'mongodb';
-import { DEFAULT_IDENTITY_RULES, type Identifier } from '@cdp/identity-graph';
+import { DEFAULT_IDENTITY_RULES, identifierDigest, type Identifier } from '@cdp/identity-graph';
 import type { MongoConnection } from '@cdp/mongo';
 import { testScope } from '@cdp/testing';
 import { countByType, countCaps, mergeWithinLimits } from './count-guards';
@@ -68,6 +68,36 @@ describe('identity limit guards (real FerretDB)', () => {
     const doc = await read('p-redeliver');
     expect(doc.counts).toEqual({ email: 1, user_id: 0 });
     expect(doc.counted).toHaveLength(1);
+  });
+
+  it('keeps what its own bulk counted when another resolution took one of those out before its read', async () => {
+    // The interleaving concurrent-instances found: the reservation's bulk applies but cannot tell
+    // (a release beside it matches nothing); another event's resolution, which found u counted and
+    // lost its claim, takes u out between this call's per-identifier retries and its read.
+    class Interleaved extends IdentityProfilesRepository {
+      beforeRead: (() => Promise<void>) | undefined;
+      override async findMany(ws: string, ids: string[]): Promise<IdentityProfileDoc[]> {
+        const hook = this.beforeRead;
+        this.beforeRead = undefined;
+        await hook?.();
+        return super.findMany(ws, ids);
+      }
+    }
+    const repo = new Interleaved({ db: client.db(scope.database) } as unknown as MongoConnection);
+    await repo.ensure(WS, 'p-own', new Date());
+    await repo.ensure(WS, 'p-bystander', new Date());
+    repo.beforeRead = () => repo.releaseCounts(WS, 'p-own', [userId('u-taken')]);
+    const ids = [userId('u-taken'), email(90)];
+    const [reserved] = await Promise.all([
+      repo.reserveCounts(WS, 'p-own', ids, 1_000, countCaps(RULES, countByType(ids))),
+      repo.releaseCounts(WS, 'p-bystander', [email(91)]),
+    ]);
+    expect(repo.beforeRead).toBeUndefined();
+    // Reserved: its claims settle the rest (a refusal would leave email 90 counted for nobody).
+    expect(reserved).toBe(true);
+    expect((await read('p-own')).counted).toEqual([identifierDigest(email(90))]);
+    await repo.releaseCounts(WS, 'p-own', [email(90)]);
+    expect((await read('p-own')).counts).toEqual({ email: 0, user_id: 0 });
   });
 
   it('does not count on a profile that was merged away', async () => {
