@@ -131,6 +131,30 @@ it('counts an event once when a later chunk brings it again (the chunk reads the
     expect(entered).toMatchObject({ membershipVersion: 1, profileVersion: 3 });
   }));
 
+it('does not decide on the stale traits of a redelivered change a later one overtook', () =>
+  withLogs(async () => {
+    const germanBuyers = await createSegment('German buyers', "event('Order Completed').count() >= 2 and trait('country') = 'DE'");
+    const marked = await createSegment('Marked', `trait('marker') = '${scope.id}'`);
+    const p = `p-overtaken-${scope.id}`;
+    const at = Date.now();
+    const order = (version: number, messageId: string, traits: Record<string, unknown>) =>
+      change(p, version, {
+        traits: JSON.stringify(traits),
+        changedTraits: Object.keys(traits),
+        messageId,
+        eventName: 'Order Completed',
+        eventTimestamp: at,
+        eventProperties: '{}',
+      });
+    const v1 = order(1, 'overtaken-o1', { country: 'DE' });
+    await produce(v1, order(2, 'overtaken-o2', { country: 'FR', marker: scope.id }));
+    await waitForTransition(marked, p, 'entered#1'); // v2 is stored and evaluated
+    // v1 again (a rebalance): on its own traits, with both orders stored by now, it would enter.
+    await produce(v1, change(p, 3, { traits: JSON.stringify({ country: 'FR' }), changedTraits: ['marker'] }));
+    await waitForTransition(marked, p, 'exited#2');
+    expect(transitions(germanBuyers, p)).toEqual([]);
+  }));
+
 it('backfills a new segment over existing profiles with progress, previews, then follows live changes', () =>
   withLogs(async () => {
     const tier = `gold-${scope.id}`;

@@ -167,18 +167,24 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
    * stored versions by `_id`, then one bulk update of the older ones (still guarded on the
    * version) and one insert of the missing ones, instead of an upsert command per document: those
    * cannot share a bulk, as FerretDB stops an update command at its first duplicate key.
-   * Documents carry their whole natural key.
+   * Documents carry their whole natural key. Returns, for each document, the version stored
+   * before this write (undefined: none was).
    */
-  protected async saveNewest(workspaceId: string, docs: Omit<T, 'workspaceId'>[], versionField: keyof T & string): Promise<void> {
+  protected async saveNewest(
+    workspaceId: string,
+    docs: Omit<T, 'workspaceId'>[],
+    versionField: keyof T & string,
+  ): Promise<(number | undefined)[]> {
     if (this.naturalKey.length === 0) throw new Error(`${this.collectionName}: saveNewest needs a natural key`);
     const field = (d: object, f: string) => (d as Record<string, unknown>)[f];
     const newest = new Map<string, Omit<T, 'workspaceId'>>();
-    for (const doc of docs) {
-      const id = this.stored(workspaceId, doc)._id as string;
+    const ids = docs.map((doc) => this.stored(workspaceId, doc)._id as string);
+    for (const [i, doc] of docs.entries()) {
+      const id = ids[i] as string;
       const kept = newest.get(id);
       if (!kept || (field(kept, versionField) as number) < (field(doc, versionField) as number)) newest.set(id, doc);
     }
-    if (newest.size === 0) return;
+    if (newest.size === 0) return [];
     const stored = await this.collection
       .find({ _id: { $in: [...newest.keys()] }, workspaceId } as Filter<T>, { projection: { [versionField]: 1 } })
       .toArray();
@@ -212,6 +218,7 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
       }
     };
     await Promise.all([updateOlder(older), insertMissing()]);
+    return ids.map((id) => versions.get(id));
   }
 
   /**

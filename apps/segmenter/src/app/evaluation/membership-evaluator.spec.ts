@@ -8,7 +8,7 @@ import type { SegmentPredictionsRepository } from '../predictions/segment-predic
 import type { ScheduleRepository } from '../schedule/schedule.repository';
 import type { SegmentSizesRepository } from '../sizes/segment-sizes.repository';
 import { compileSegments } from '../segments/segment-catalog';
-import { eventsReadFrom, MembershipEvaluator, type ProfileState } from './membership-evaluator';
+import { eventsReadFrom, MembershipEvaluator, type ProfileState, type TriggeredState } from './membership-evaluator';
 
 const MIN = 60_000;
 const def = (text: string) => {
@@ -89,6 +89,9 @@ function fakes() {
   return { memberships, schedule, events, sizes, evaluator };
 }
 
+/** A profile as of one change. */
+type Triggered = { profile: ProfileState; asOf: number };
+
 type Step =
   | { kind: 'change'; country: 'DE' | 'FR'; order: boolean; advance: number }
   | { kind: 'redeliver'; pick: number }
@@ -126,7 +129,7 @@ describe('MembershipEvaluator', () => {
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
         const { memberships, schedule, events, sizes, evaluator } = fakes();
         const emitted: SegmentChange[] = [];
-        const history: { profile: ProfileState; asOf: number }[] = [];
+        const history: Triggered[] = [];
         let clock = 1_000_000;
         /** The schedule entry the timer would claim next. */
         const earliestDue = () =>
@@ -134,13 +137,15 @@ describe('MembershipEvaluator', () => {
             const at = schedule.get(segmentId);
             return at === undefined ? [] : [{ segmentId, at }];
           }).sort((a, b) => a.at - b.at)[0];
-        // Profile changes hand their size counts back (as the consumer does), the timer awaits them in place.
-        const run = async (profile: ProfileState, asOf: number, direct: string[], deferred = false) => {
+        /** The timer: it awaits its size counts in place. */
+        const run = async (profile: ProfileState, asOf: number, direct: string[]) => {
+          emitted.push(...(await evaluator.evaluate('w', segments, profile, new Set(direct), { asOf, receivedAt: null })));
+        };
+        /** The consumer: a change with the newest snapshot; it hands its size counts back. */
+        const runChange = async (change: Triggered, newest: Triggered) => {
           const counted: Promise<void>[] = [];
-          const trigger = { asOf, receivedAt: null };
-          emitted.push(
-            ...(await evaluator.evaluate('w', segments, profile, new Set(direct), trigger, undefined, deferred ? counted : undefined)),
-          );
+          const at = (h: Triggered) => ({ profile: h.profile, trigger: { asOf: h.asOf, receivedAt: null } });
+          emitted.push(...(await evaluator.evaluateChange('w', segments, at(change), at(newest), new Set(ALL), undefined, counted)));
           await Promise.all(counted);
         };
         for (const s of steps) {
@@ -156,10 +161,10 @@ describe('MembershipEvaluator', () => {
               identifiers: [],
             };
             history.push({ profile, asOf: clock });
-            await run(profile, clock, ALL, true);
+            await runChange({ profile, asOf: clock }, { profile, asOf: clock });
           } else if (s.kind === 'redeliver' && history.length > 0) {
-            const h = history[s.pick % history.length] as (typeof history)[number];
-            await run(h.profile, h.asOf, ALL, true);
+            // Any earlier change again, as a rebalance or a lost commit would bring it.
+            await runChange(history[s.pick % history.length] as Triggered, history[history.length - 1] as Triggered);
           } else if (s.kind === 'timer') {
             const due = earliestDue();
             const last = history[history.length - 1];
@@ -223,6 +228,36 @@ describe('a redelivered change', () => {
     // Both produced records lost: the chunk comes again, both changes emit their transitions again.
     expect(await run(profile(1, { country: 'DE' }), 1_000)).toEqual([entered]);
     expect(await run(profile(2, {}), 2_000)).toEqual([exited]);
+  });
+});
+
+describe('a redelivered change a later one overtook', () => {
+  it('moves nothing on its stale traits: it repeats what it caused, and the newest snapshot decides', async () => {
+    const { evaluator, events, memberships } = fakes();
+    const at = 1_000_000;
+    const state = (version: number, country: string): TriggeredState => ({
+      profile: { profileId: 'p', version, traits: { country }, computed: {}, deleted: false, identifiers: [] },
+      trigger: { asOf: at, receivedAt: null },
+    });
+    const v1 = state(1, 'DE');
+    const v2 = state(2, 'FR');
+    const run = (change: TriggeredState, newest: TriggeredState) => evaluator.evaluateChange('w', segments, change, newest, new Set(ALL));
+    events.push({ name: 'Order', timestamp: at, properties: {} });
+    const [entered] = await run(v1, v1);
+    expect(entered).toMatchObject({ segmentId: 'others', change: 'entered', membershipVersion: 1 });
+    events.push({ name: 'Order', timestamp: at, properties: {} }); // a second order, with v2
+    expect(await run(v2, v2)).toEqual([]);
+    // v1 again: on its own traits (DE) it would now see two orders and enter 'buyers', which never was.
+    expect(await run(v1, v2)).toEqual([entered]);
+    expect(memberships.has('buyers')).toBe(false);
+    // An erased person is not re-entered by an older change either.
+    const gone = { ...state(3, 'FR'), profile: { ...state(3, 'FR').profile, traits: {}, deleted: true } };
+    const [exited] = await run(v2, gone);
+    expect(exited).toMatchObject({ segmentId: 'others', change: 'exited', membershipVersion: 2, profileVersion: 3 });
+    // (The newest snapshot's own transition is repeated with it: the same record.)
+    expect(await run(v1, gone)).toEqual([entered, exited]);
+    expect(memberships.get('others')?.member).toBe(false);
+    expect(memberships.has('buyers')).toBe(false);
   });
 });
 

@@ -2,8 +2,17 @@ import { Injectable } from '@nestjs/common';
 import type { SegmentChange } from '@cdp/contracts';
 import type { EvaluationContext, ProfileEvent } from '@cdp/segment-language';
 import { SegmentEventsRepository } from '../history/segment-events.repository';
+import { snapshotComputed, type SegmentProfileDocument } from '../history/segment-profiles.repository';
 import { MembershipsRepository, type MembershipDocument } from '../membership/memberships.repository';
-import { decide, earlierFor, pickTraits, toSegmentChange, type MembershipState, type Transition } from '../membership/transition';
+import {
+  decide,
+  earlierFor,
+  parseTraits,
+  pickTraits,
+  toSegmentChange,
+  type MembershipState,
+  type Transition,
+} from '../membership/transition';
 import { ScheduleRepository } from '../schedule/schedule.repository';
 import { readsPredictions, type PredictedTraits } from '../predictions/order-histories';
 import { SegmentPredictionsRepository } from '../predictions/segment-predictions.repository';
@@ -24,10 +33,28 @@ export interface ProfileState {
   identifiers: { type: string; value: string }[];
 }
 
+/** The profile as its stored snapshot holds it. */
+export const snapshotState = (s: SegmentProfileDocument): ProfileState => ({
+  profileId: s.profileId,
+  version: s.version,
+  traits: parseTraits(s.traits) ?? {},
+  computed: snapshotComputed(s),
+  deleted: s.deleted,
+  identifiers: s.identifiers ?? [],
+});
+
 /** What caused the evaluation: evaluation time (windows) and the edge receipt time to copy out. */
 export interface Trigger {
   asOf: number;
   receivedAt: number | null;
+  /** Only emit again the transitions this trigger caused, decide nothing (a superseded change: see evaluateChange). */
+  repeatOnly?: boolean;
+}
+
+/** A profile as of one trigger. */
+export interface TriggeredState {
+  profile: ProfileState;
+  trigger: Trigger;
 }
 
 /** What a profile's evaluation reads besides its traits. */
@@ -91,6 +118,31 @@ export class MembershipEvaluator {
       readsPredictions(segments.traits) ? this.predictions.traitsFor(workspaceId, profileIds) : new Map<string, PredictedTraits>(),
     ]);
     return new Map(profileIds.map((id) => [id, { memberships: memberships.get(id) ?? new Map(), predicted: predicted.get(id) }]));
+  }
+
+  /**
+   * A profile change, as the consumer evaluates it. `newest` is the profile's newest stored
+   * snapshot when the change is older than it: a redelivered change, overtaken by a later one.
+   * What the change would read then is not what it read the first time (its traits are stale;
+   * events and other memberships stored since count), so deciding on it could emit a transition
+   * that never was (an entry on an old trait and a later order) or re-enter an erased person. It
+   * only emits again the transitions it caused (their produce may have been lost); its segments
+   * are evaluated on the newest snapshot instead, as a repeat of that snapshot's own change.
+   */
+  async evaluateChange(
+    workspaceId: string,
+    segments: WorkspaceSegments,
+    change: TriggeredState,
+    newest: TriggeredState | null,
+    direct: ReadonlySet<string>,
+    preloaded?: ProfileData,
+    counted?: Promise<void>[],
+  ): Promise<SegmentChange[]> {
+    if (!newest || newest.profile.version <= change.profile.version)
+      return this.evaluate(workspaceId, segments, change.profile, direct, change.trigger, preloaded, counted);
+    // The repeat writes nothing, so what was preloaded still holds for the newest snapshot.
+    const repeated = await this.evaluate(workspaceId, segments, change.profile, direct, { ...change.trigger, repeatOnly: true }, preloaded);
+    return [...repeated, ...(await this.evaluate(workspaceId, segments, newest.profile, direct, newest.trigger, preloaded, counted))];
   }
 
   /**
@@ -163,7 +215,7 @@ export class MembershipEvaluator {
           ),
         );
       }
-      if (segment.compiled.windowed) {
+      if (segment.compiled.windowed && !trigger.repeatOnly) {
         const next = profile.deleted ? null : segment.compiled.nextChangeAt(context);
         await this.schedule.set(workspaceId, segment.segmentId, profile.profileId, next);
       }
@@ -197,7 +249,8 @@ export class MembershipEvaluator {
         receivedAt: trigger.receivedAt,
         now: Date.now(),
       });
-      if (decision.kind === 'none') return { transition: null, member: stored?.member ?? false };
+      if (decision.kind === 'none' || (decision.kind === 'write' && trigger.repeatOnly))
+        return { transition: null, member: stored?.member ?? false };
       if (decision.kind === 'reemit') return { transition: decision.transition, member: decision.transition.change === 'entered' };
       if (
         await this.memberships.applyTransition(

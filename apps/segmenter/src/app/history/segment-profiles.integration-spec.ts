@@ -19,13 +19,15 @@ describe('SegmentProfilesRepository.saveAll (FerretDB)', () => {
 
   it('inserts the missing, updates the older, keeps the newer, and takes the newest of a batch', async () => {
     await repository().saveAll(workspaceId, [snapshot('older', 1), snapshot('newer', 5)]);
-    await repository().saveAll(workspaceId, [
+    const before = await repository().saveAll(workspaceId, [
       snapshot('older', 3),
       snapshot('older', 2),
       snapshot('newer', 4),
       snapshot('fresh', 7),
       snapshot('fresh', 6),
     ]);
+    // What was stored before the batch, one per snapshot (how the consumer tells a redelivered change).
+    expect(before).toEqual([1, 1, 5, undefined, undefined]);
     expect(await versionOf('older')).toBe(3);
     expect(await versionOf('newer')).toBe(5);
     expect(await versionOf('fresh')).toBe(7);

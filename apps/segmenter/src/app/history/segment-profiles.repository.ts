@@ -38,8 +38,11 @@ export class SegmentProfilesRepository extends WorkspaceRepository<SegmentProfil
     return [{ key: { workspaceId: 1, profileId: 1 }, name: 'workspace_profile', unique: true }];
   }
 
-  /** Stores each profile's newest snapshot of the batch unless a newer (or the same) version is already there. */
-  saveAll(workspaceId: string, snapshots: ProfileSnapshot[]): Promise<void> {
+  /**
+   * Stores each profile's newest snapshot of the batch unless a newer (or the same) version is
+   * already there. Returns, for each snapshot, the version stored before (undefined: none).
+   */
+  saveAll(workspaceId: string, snapshots: ProfileSnapshot[]): Promise<(number | undefined)[]> {
     return this.saveNewest(workspaceId, snapshots, 'version');
   }
 

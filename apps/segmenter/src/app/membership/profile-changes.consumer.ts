@@ -3,7 +3,7 @@ import { Topics, workspaceOfKey, type ProfileChange, type SegmentChange } from '
 import { DecodeError, KafkaGateway, PipelineConsumer, type InboundRecord, type Rejection } from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { SegmentChangePublisher, type OutgoingChange } from '../evaluation/segment-change-publisher';
-import { eventsReadFrom, MembershipEvaluator, type ProfileData } from '../evaluation/membership-evaluator';
+import { eventsReadFrom, MembershipEvaluator, snapshotState, type ProfileData } from '../evaluation/membership-evaluator';
 import { SegmentEventsRepository, type HistoryEvent } from '../history/segment-events.repository';
 import { SegmentProfilesRepository, type ProfileSnapshot } from '../history/segment-profiles.repository';
 import { ORDER_EVENT } from '../predictions/order-histories';
@@ -47,7 +47,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     // The snapshots (for the timer, backfill and preview; the evaluation reads the changes
     // themselves) are stored before the memberships they lead to, in one batch per workspace, so a
     // backfill never reads a snapshot older than a membership already written.
-    const [states] = await Promise.all([this.loadStates(decoded), this.saveSnapshots(decoded)]);
+    const [states, before] = await Promise.all([this.loadStates(decoded), this.saveSnapshots(decoded)]);
     // Changes of one profile in order, different profiles concurrently (records share a key per profile).
     const byKey = new Map<string, Decoded[]>();
     for (const d of decoded) {
@@ -62,7 +62,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       [...byKey.values()].map(async (group) => {
         const changes: OutgoingChange[] = [];
         for (const d of group) {
-          const result = await this.evaluateOne(d, states, counted);
+          const result = await this.evaluateOne(d, states, before, counted);
           if (result.length > 0) {
             const headers = this.traceHeaders(d.record);
             changes.push(...result.map((change) => ({ change, headers })));
@@ -75,7 +75,8 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     return rejections;
   }
 
-  private async saveSnapshots(decoded: Decoded[]): Promise<void> {
+  /** Stores the snapshots; returns the versions stored before, by stateKey (a profile with none is absent). */
+  private async saveSnapshots(decoded: Decoded[]): Promise<Map<string, number>> {
     const byWorkspace = new Map<string, ProfileSnapshot[]>();
     for (const { change, traits, computed } of decoded) {
       const list = byWorkspace.get(change.workspaceId) ?? [];
@@ -90,7 +91,17 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       });
       byWorkspace.set(change.workspaceId, list);
     }
-    await Promise.all([...byWorkspace].map(([workspaceId, list]) => this.profiles.saveAll(workspaceId, list)));
+    const before = new Map<string, number>();
+    await Promise.all(
+      [...byWorkspace].map(async ([workspaceId, list]) => {
+        const versions = await this.profiles.saveAll(workspaceId, list);
+        list.forEach((snapshot, i) => {
+          const version = versions[i];
+          if (version !== undefined) before.set(stateKey(workspaceId, snapshot.profileId), version);
+        });
+      }),
+    );
+    return before;
   }
 
   /** The record's change checked and parsed, a rejection, or null (a tombstone: nothing to do). */
@@ -162,7 +173,13 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     return out;
   }
 
-  private async evaluateOne(d: Decoded, states: Map<string, ChunkState>, counted: Promise<void>[]): Promise<SegmentChange[]> {
+  /** @param before the snapshot versions stored before the chunk, by stateKey */
+  private async evaluateOne(
+    d: Decoded,
+    states: Map<string, ChunkState>,
+    before: Map<string, number>,
+    counted: Promise<void>[],
+  ): Promise<SegmentChange[]> {
     const { change, segments, traits, computed, properties, direct } = d;
     const { workspaceId, profileId, eventName, messageId, eventTimestamp } = change;
     const deleted = change.change === 'deleted';
@@ -191,12 +208,17 @@ export class ProfileChangesConsumer extends PipelineConsumer {
             ]
           : state.events,
     };
-    return this.evaluator.evaluate(
+    // A redelivered change a later one overtook (rare): evaluated on the newest snapshot (see evaluateChange).
+    const newest = (before.get(key) ?? 0) > change.version ? await this.profiles.get(workspaceId, profileId) : null;
+    return this.evaluator.evaluateChange(
       workspaceId,
       segments,
-      { profileId, version: change.version, traits, computed, deleted, identifiers },
+      {
+        profile: { profileId, version: change.version, traits, computed, deleted, identifiers },
+        trigger: { asOf: change.changedAt, receivedAt: change.receivedAt },
+      },
+      newest && { profile: snapshotState(newest), trigger: { asOf: newest.changedAt, receivedAt: null } },
       direct,
-      { asOf: change.changedAt, receivedAt: change.receivedAt },
       preloaded,
       counted,
     );

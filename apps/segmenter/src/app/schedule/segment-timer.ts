@@ -1,9 +1,8 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { MembershipEvaluator } from '../evaluation/membership-evaluator';
+import { MembershipEvaluator, snapshotState } from '../evaluation/membership-evaluator';
 import { SegmentChangePublisher } from '../evaluation/segment-change-publisher';
-import { SegmentProfilesRepository, snapshotComputed } from '../history/segment-profiles.repository';
-import { parseTraits } from '../membership/transition';
+import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
 import { SegmentCatalog } from '../segments/segment-catalog';
 import { SegmenterConfig } from '../segmenter.config';
 import { DueEntries } from './due-entries';
@@ -75,19 +74,11 @@ export class SegmentTimer implements OnApplicationBootstrap, BeforeApplicationSh
   private async fire(entry: ScheduleDocument): Promise<void> {
     const { workspaceId, segmentId, profileId } = entry;
     const [segments, snapshot] = await Promise.all([this.catalog.forWorkspace(workspaceId), this.profiles.get(workspaceId, profileId)]);
-    const traits = snapshot ? parseTraits(snapshot.traits) : null;
-    if (snapshot && traits && segments.byId.has(segmentId)) {
+    if (snapshot && segments.byId.has(segmentId)) {
       const changes = await this.evaluator.evaluate(
         workspaceId,
         segments,
-        {
-          profileId,
-          version: snapshot.version,
-          traits,
-          computed: snapshotComputed(snapshot),
-          deleted: snapshot.deleted,
-          identifiers: snapshot.identifiers ?? [],
-        },
+        snapshotState(snapshot),
         new Set([segmentId]),
         // As of the due time, not of now: a retried entry evaluates, and decides, exactly the same.
         { asOf: entry.dueAt, receivedAt: null },

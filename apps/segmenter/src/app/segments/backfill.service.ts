@@ -1,8 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { MembershipEvaluator, segmentIdsOf } from '../evaluation/membership-evaluator';
+import { MembershipEvaluator, segmentIdsOf, snapshotState } from '../evaluation/membership-evaluator';
 import { SegmentChangePublisher } from '../evaluation/segment-change-publisher';
-import { SegmentProfilesRepository, snapshotComputed } from '../history/segment-profiles.repository';
-import { parseTraits } from '../membership/transition';
+import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
 import { SegmenterConfig } from '../segmenter.config';
 import { SegmentCatalog, type WorkspaceSegments } from './segment-catalog';
 import { SegmentsRepository, type BackfillProgress } from './segments.repository';
@@ -73,14 +72,7 @@ export class BackfillService {
               this.evaluator.evaluate(
                 workspaceId,
                 segments,
-                {
-                  profileId: p.profileId,
-                  version: p.version,
-                  traits: parseTraits(p.traits) ?? {},
-                  computed: snapshotComputed(p),
-                  deleted: p.deleted,
-                  identifiers: p.identifiers ?? [],
-                },
+                snapshotState(p),
                 new Set([segmentId]),
                 { asOf, receivedAt: null },
                 data.get(p.profileId),
