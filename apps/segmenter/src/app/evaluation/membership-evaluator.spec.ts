@@ -3,7 +3,7 @@ import type { SegmentChange } from '@cdp/contracts';
 import { parseSegment, type ProfileEvent } from '@cdp/segment-language';
 import type { SegmentEventsRepository } from '../history/segment-events.repository';
 import type { MembershipDocument, MembershipsRepository } from '../membership/memberships.repository';
-import { isAfter, type Transition } from '../membership/transition';
+import { isAfter, stateAfter, type MembershipState, type Transition } from '../membership/transition';
 import type { SegmentPredictionsRepository } from '../predictions/segment-predictions.repository';
 import type { ScheduleRepository } from '../schedule/schedule.repository';
 import type { SegmentSizesRepository } from '../sizes/segment-sizes.repository';
@@ -43,7 +43,7 @@ function fakes() {
       _p: string,
       expected: number | null,
       t: Transition,
-      earlier: Transition[] = [],
+      stored: MembershipState | null,
     ) => {
       const cur = memberships.get(segmentId);
       if (expected === null ? cur !== undefined : cur?.membershipVersion !== expected) return false;
@@ -59,12 +59,7 @@ function fakes() {
         workspaceId: 'w',
         segmentId,
         profileId: 'p',
-        member: t.change === 'entered',
-        membershipVersion: t.membershipVersion,
-        lastProfileVersion: t.profileVersion,
-        lastAsOf: t.asOf ?? 0,
-        lastTransition: t,
-        earlierTransitions: earlier,
+        ...stateAfter(t, stored),
         updatedAt: new Date(t.occurredAt),
       });
       return true;

@@ -4,15 +4,7 @@ import type { EvaluationContext, ProfileEvent } from '@cdp/segment-language';
 import { SegmentEventsRepository } from '../history/segment-events.repository';
 import { snapshotComputed, type SegmentProfileDocument } from '../history/segment-profiles.repository';
 import { MembershipsRepository, type MembershipDocument } from '../membership/memberships.repository';
-import {
-  decide,
-  earlierFor,
-  parseTraits,
-  pickTraits,
-  toSegmentChange,
-  type MembershipState,
-  type Transition,
-} from '../membership/transition';
+import { decide, parseTraits, pickTraits, stateAfter, toSegmentChange, type Transition } from '../membership/transition';
 import { ScheduleRepository } from '../schedule/schedule.repository';
 import { readsPredictions, type PredictedTraits } from '../predictions/order-histories';
 import { SegmentPredictionsRepository } from '../predictions/segment-predictions.repository';
@@ -186,7 +178,7 @@ export class MembershipEvaluator {
       };
       // A deleted profile leaves every segment, whatever its definition says about empty traits.
       const isMember = !profile.deleted && segment.compiled.matches(context);
-      const { transition, member } = await this.settle(
+      const { transition, member, after } = await this.settle(
         workspaceId,
         segment,
         profile,
@@ -196,6 +188,8 @@ export class MembershipEvaluator {
         state,
         counted,
       );
+      // What was preloaded stays current for the profile's next change in the same chunk.
+      if (after) stored.set(segment.segmentId, after);
       if (member) members.add(segment.segmentId);
       else members.delete(segment.segmentId);
       if (transition) {
@@ -226,7 +220,8 @@ export class MembershipEvaluator {
   /**
    * Decides and stores one membership (compare-and-set, re-reading on conflict). With `counted`,
    * the size counter's write is handed to the caller, which awaits it before committing, instead
-   * of being awaited here: the produce need not wait for it.
+   * of being awaited here: the produce need not wait for it. Also returns the membership as
+   * stored after it (as far as this evaluation knows).
    */
   private async settle(
     workspaceId: string,
@@ -235,11 +230,12 @@ export class MembershipEvaluator {
     isMember: boolean,
     trigger: Trigger,
     triggerAsOf: number,
-    initial: MembershipState | null,
+    initial: MembershipDocument | null,
     counted?: Promise<void>[],
-  ): Promise<{ transition: Transition | null; member: boolean }> {
+  ): Promise<{ transition: Transition | null; member: boolean; after: MembershipDocument | null }> {
     let stored = initial;
     const { profileId } = profile;
+    const { segmentId } = segment;
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const decision = decide(stored, {
         isMember,
@@ -250,28 +246,22 @@ export class MembershipEvaluator {
         now: Date.now(),
       });
       if (decision.kind === 'none' || (decision.kind === 'write' && trigger.repeatOnly))
-        return { transition: null, member: stored?.member ?? false };
-      if (decision.kind === 'reemit') return { transition: decision.transition, member: decision.transition.change === 'entered' };
-      if (
-        await this.memberships.applyTransition(
-          workspaceId,
-          segment.segmentId,
-          profileId,
-          decision.expectedVersion,
-          decision.transition,
-          earlierFor(stored),
-        )
-      ) {
+        return { transition: null, member: stored?.member ?? false, after: stored };
+      if (decision.kind === 'reemit')
+        return { transition: decision.transition, member: decision.transition.change === 'entered', after: stored };
+      const { transition } = decision;
+      if (await this.memberships.applyTransition(workspaceId, segmentId, profileId, decision.expectedVersion, transition, stored)) {
         // Counted once, by the writer that won the compare-and-set (a re-emit is not counted again).
-        const count = this.sizes.count(workspaceId, segment.segmentId, decision.transition);
+        const count = this.sizes.count(workspaceId, segmentId, transition);
         if (counted) {
           // Handled now so a failure is not an unhandled rejection before the caller awaits it.
           count.catch(() => undefined);
           counted.push(count);
         } else await count;
-        return { transition: decision.transition, member: isMember };
+        const after = { workspaceId, segmentId, profileId, ...stateAfter(transition, stored), updatedAt: new Date(transition.occurredAt) };
+        return { transition, member: isMember, after };
       }
-      stored = (await this.memberships.forProfile(workspaceId, profileId, [segment.segmentId])).get(segment.segmentId) ?? null;
+      stored = (await this.memberships.forProfile(workspaceId, profileId, [segmentId])).get(segmentId) ?? null;
     }
     throw new Error(`membership ${segment.segmentId}/${profileId} kept changing under compare-and-set`);
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
 import { Coalescer, duplicateKeyIndexes, isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
-import type { MembershipState, Transition } from './transition';
+import { stateAfter, type MembershipState, type Transition } from './transition';
 
 export interface MembershipDocument extends WorkspaceDocument, MembershipState {
   segmentId: string;
@@ -62,8 +62,9 @@ export class MembershipsRepository extends WorkspaceRepository<MembershipDocumen
   }
 
   /**
-   * Stores a transition with compare-and-set: only if the membership is still at
-   * `expectedVersion` (null: does not exist yet) and has not seen a newer profile version.
+   * Stores a transition over `stored` (its earlier transitions are kept) with compare-and-set:
+   * only if the membership is still at `expectedVersion` (null: does not exist yet) and has not
+   * seen a newer profile version.
    * False when another writer got there first; the caller re-reads and decides again.
    */
   async applyTransition(
@@ -72,17 +73,9 @@ export class MembershipsRepository extends WorkspaceRepository<MembershipDocumen
     profileId: string,
     expectedVersion: number | null,
     t: Transition,
-    earlierTransitions: Transition[] = [],
+    stored: MembershipState | null,
   ): Promise<boolean> {
-    const state = {
-      member: t.change === 'entered',
-      membershipVersion: t.membershipVersion,
-      lastProfileVersion: t.profileVersion,
-      lastAsOf: t.asOf ?? 0,
-      lastTransition: t,
-      earlierTransitions,
-      updatedAt: new Date(t.occurredAt),
-    };
+    const state = { ...stateAfter(t, stored), updatedAt: new Date(t.occurredAt) };
     if (expectedVersion === null) return this.inserts.ask({ workspaceId, segmentId, profileId, ...state });
     const result = await this.updateOne(
       workspaceId,

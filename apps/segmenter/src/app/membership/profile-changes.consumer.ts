@@ -140,8 +140,8 @@ export class ProfileChangesConsumer extends PipelineConsumer {
   /**
    * What the chunk's profiles' evaluations read, one read per workspace and kind, keyed by
    * workspace and profile: memberships and predictions, and the event histories the segments
-   * each first change can move count (as of the chunk's start); for each profile's first change
-   * in the chunk only (see evaluateOne).
+   * its changes can move count (as of the chunk's start). Kept current through the chunk (see
+   * evaluateOne), so a profile's later changes read nothing again.
    */
   private async loadStates(decoded: Decoded[]): Promise<Map<string, ChunkState>> {
     const byWorkspace = new Map<
@@ -153,7 +153,6 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       const { workspaceId, profileId } = d.change;
       const entry = byWorkspace.get(workspaceId) ?? { segments: d.segments, profileIds: new Set(), reading: new Set(), names: new Set() };
       byWorkspace.set(workspaceId, entry);
-      if (entry.profileIds.has(profileId)) continue;
       entry.profileIds.add(profileId);
       const names = eventsReadFrom(d.segments, d.direct);
       if (names.size > 0) entry.reading.add(profileId);
@@ -184,30 +183,20 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     const { workspaceId, profileId, eventName, messageId, eventTimestamp } = change;
     const deleted = change.change === 'deleted';
     const identifiers = identifiersOf(change);
-    // The chunk's read holds the memberships before the profile's first change of the chunk; a
-    // later change of the same profile reads them again, after the earlier one's transitions.
+    // The chunk's read of the profile's memberships and events, as of the chunk's start; each
+    // change of the profile adds its event, and its evaluation its transitions, for the next one.
     const key = stateKey(workspaceId, profileId);
     const state = states.get(key);
-    states.delete(key);
     // The event is stored before the evaluation that counts it, as for the timer's and backfill's.
     const event =
       properties !== null && eventName !== null && messageId !== null && eventTimestamp !== null
         ? { profileId, messageId, eventName, timestamp: eventTimestamp, properties }
         : null;
     if (event) await this.events.record(workspaceId, { ...event, properties: JSON.stringify(event.properties) });
+    // Unless already there (a redelivery, or one event under two versions).
+    if (event && state && !state.events.some((e) => e.messageId === event.messageId))
+      state.events.push({ name: event.eventName, messageId: event.messageId, timestamp: event.timestamp, properties: event.properties });
     if (direct.size === 0) return [];
-    // The chunk's read is from before this change's event was stored: it is added unless already
-    // there (a redelivery). A later change of the profile in the chunk reads its history afresh.
-    const preloaded = state && {
-      ...state,
-      events:
-        event && !state.events.some((e) => e.messageId === event.messageId)
-          ? [
-              ...state.events,
-              { name: event.eventName, messageId: event.messageId, timestamp: event.timestamp, properties: event.properties },
-            ]
-          : state.events,
-    };
     // A redelivered change a later one overtook (rare): evaluated on the newest snapshot (see evaluateChange).
     const newest = (before.get(key) ?? 0) > change.version ? await this.profiles.get(workspaceId, profileId) : null;
     return this.evaluator.evaluateChange(
@@ -219,7 +208,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       },
       newest && { profile: snapshotState(newest), trigger: { asOf: newest.changedAt, receivedAt: null } },
       direct,
-      preloaded,
+      state,
       counted,
     );
   }

@@ -30,6 +30,16 @@ export interface MembershipState {
 /** Transitions a membership keeps for re-emission: more flips than this in one failed chunk lose the oldest. */
 export const KEPT_TRANSITIONS = 8;
 
+/** A membership's state once a transition is stored over `stored` (null: none was). */
+export const stateAfter = (t: Transition, stored: MembershipState | null): MembershipState => ({
+  member: t.change === 'entered',
+  membershipVersion: t.membershipVersion,
+  lastProfileVersion: t.profileVersion,
+  lastAsOf: t.asOf ?? 0,
+  lastTransition: t,
+  earlierTransitions: earlierFor(stored),
+});
+
 /** The earlier transitions to store with a new one (the stored last one joins them). */
 export const earlierFor = (stored: MembershipState | null): Transition[] =>
   stored?.lastTransition ? [...(stored.earlierTransitions ?? []), stored.lastTransition].slice(-(KEPT_TRANSITIONS - 1)) : [];
