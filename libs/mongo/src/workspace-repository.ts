@@ -167,14 +167,15 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
    * stored versions by `_id`, then one bulk update of the older ones (still guarded on the
    * version) and one insert of the missing ones, instead of an upsert command per document: those
    * cannot share a bulk, as FerretDB stops an update command at its first duplicate key.
-   * Documents carry their whole natural key. Returns, for each document, the version stored
-   * before this write (undefined: none was).
+   * Documents carry their whole natural key. Returns, for each document, the stored one as it was
+   * before this write, with its version and the fields named in `read` (undefined: none was).
    */
   protected async saveNewest(
     workspaceId: string,
     docs: Omit<T, 'workspaceId'>[],
     versionField: keyof T & string,
-  ): Promise<(number | undefined)[]> {
+    read: (keyof T & string)[] = [],
+  ): Promise<(Partial<T> | undefined)[]> {
     if (this.naturalKey.length === 0) throw new Error(`${this.collectionName}: saveNewest needs a natural key`);
     const field = (d: object, f: string) => (d as Record<string, unknown>)[f];
     const newest = new Map<string, Omit<T, 'workspaceId'>>();
@@ -185,9 +186,9 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
       if (!kept || (field(kept, versionField) as number) < (field(doc, versionField) as number)) newest.set(id, doc);
     }
     if (newest.size === 0) return [];
-    const stored = await this.collection
-      .find({ _id: { $in: [...newest.keys()] }, workspaceId } as Filter<T>, { projection: { [versionField]: 1 } })
-      .toArray();
+    const projection = Object.fromEntries([versionField, ...read].map((f) => [f, 1]));
+    const stored = await this.collection.find({ _id: { $in: [...newest.keys()] }, workspaceId } as Filter<T>, { projection }).toArray();
+    const before = new Map(stored.map((d) => [String(d._id), d as Partial<T>]));
     const versions = new Map(stored.map((d) => [String(d._id), field(d, versionField) as number]));
     const older: Omit<T, 'workspaceId'>[] = [];
     const missing: Omit<T, 'workspaceId'>[] = [];
@@ -218,7 +219,7 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
       }
     };
     await Promise.all([updateOlder(older), insertMissing()]);
-    return ids.map((id) => versions.get(id));
+    return ids.map((id) => before.get(id));
   }
 
   /**

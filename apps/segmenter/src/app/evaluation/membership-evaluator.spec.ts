@@ -8,7 +8,7 @@ import type { SegmentPredictionsRepository } from '../predictions/segment-predic
 import type { ScheduleRepository } from '../schedule/schedule.repository';
 import type { SegmentSizesRepository } from '../sizes/segment-sizes.repository';
 import { compileSegments } from '../segments/segment-catalog';
-import { eventsReadFrom, MembershipEvaluator, type ProfileState, type TriggeredState } from './membership-evaluator';
+import { eventsReadFrom, MembershipEvaluator, type ProfileState } from './membership-evaluator';
 
 const MIN = 60_000;
 const def = (text: string) => {
@@ -136,12 +136,15 @@ describe('MembershipEvaluator', () => {
         const run = async (profile: ProfileState, asOf: number, direct: string[]) => {
           emitted.push(...(await evaluator.evaluate('w', segments, profile, new Set(direct), { asOf, receivedAt: null })));
         };
-        /** The consumer: a change with the newest snapshot; it hands its size counts back. */
-        const runChange = async (change: Triggered, newest: Triggered) => {
+        /** The newest version evaluated to the end (the consumer's mark on the snapshot). */
+        let evaluated = 0;
+        /** The consumer: a change it evaluated before only repeats; it hands its size counts back. */
+        const runChange = async ({ profile, asOf }: Triggered) => {
           const counted: Promise<void>[] = [];
-          const at = (h: Triggered) => ({ profile: h.profile, trigger: { asOf: h.asOf, receivedAt: null } });
-          emitted.push(...(await evaluator.evaluateChange('w', segments, at(change), at(newest), new Set(ALL), undefined, counted)));
+          const trigger = { asOf, receivedAt: null, repeatOnly: profile.version <= evaluated };
+          emitted.push(...(await evaluator.evaluate('w', segments, profile, new Set(ALL), trigger, undefined, counted)));
           await Promise.all(counted);
+          evaluated = Math.max(evaluated, profile.version);
         };
         for (const s of steps) {
           if (s.kind === 'change') {
@@ -156,10 +159,10 @@ describe('MembershipEvaluator', () => {
               identifiers: [],
             };
             history.push({ profile, asOf: clock });
-            await runChange({ profile, asOf: clock }, { profile, asOf: clock });
+            await runChange({ profile, asOf: clock });
           } else if (s.kind === 'redeliver' && history.length > 0) {
             // Any earlier change again, as a rebalance or a lost commit would bring it.
-            await runChange(history[s.pick % history.length] as Triggered, history[history.length - 1] as Triggered);
+            await runChange(history[s.pick % history.length] as Triggered);
           } else if (s.kind === 'timer') {
             const due = earliestDue();
             const last = history[history.length - 1];
@@ -226,31 +229,32 @@ describe('a redelivered change', () => {
   });
 });
 
-describe('a redelivered change a later one overtook', () => {
-  it('moves nothing on its stale traits: it repeats what it caused, and the newest snapshot decides', async () => {
+describe('a redelivered change evaluated before (repeatOnly)', () => {
+  it('decides nothing on its stale traits and emits again only what it caused', async () => {
     const { evaluator, events, memberships } = fakes();
     const at = 1_000_000;
-    const state = (version: number, country: string): TriggeredState => ({
-      profile: { profileId: 'p', version, traits: { country }, computed: {}, deleted: false, identifiers: [] },
-      trigger: { asOf: at, receivedAt: null },
+    const profile = (version: number, country: string, deleted = false): ProfileState => ({
+      profileId: 'p',
+      version,
+      traits: deleted ? {} : { country },
+      computed: {},
+      deleted,
+      identifiers: [],
     });
-    const v1 = state(1, 'DE');
-    const v2 = state(2, 'FR');
-    const run = (change: TriggeredState, newest: TriggeredState) => evaluator.evaluateChange('w', segments, change, newest, new Set(ALL));
+    const run = (p: ProfileState, repeatOnly = false) =>
+      evaluator.evaluate('w', segments, p, new Set(ALL), { asOf: at, receivedAt: null, repeatOnly });
     events.push({ name: 'Order', timestamp: at, properties: {} });
-    const [entered] = await run(v1, v1);
+    const [entered] = await run(profile(1, 'DE'));
     expect(entered).toMatchObject({ segmentId: 'others', change: 'entered', membershipVersion: 1 });
     events.push({ name: 'Order', timestamp: at, properties: {} }); // a second order, with v2
-    expect(await run(v2, v2)).toEqual([]);
-    // v1 again: on its own traits (DE) it would now see two orders and enter 'buyers', which never was.
-    expect(await run(v1, v2)).toEqual([entered]);
+    expect(await run(profile(2, 'FR'))).toEqual([]);
+    // v1 again: decided on its own traits (DE), it would now see two orders and enter 'buyers', which never was.
+    expect(await run(profile(1, 'DE'), true)).toEqual([entered]);
     expect(memberships.has('buyers')).toBe(false);
+    const [exited] = await run(profile(3, '', true));
+    expect(exited).toMatchObject({ segmentId: 'others', change: 'exited', membershipVersion: 2 });
     // An erased person is not re-entered by an older change either.
-    const gone = { ...state(3, 'FR'), profile: { ...state(3, 'FR').profile, traits: {}, deleted: true } };
-    const [exited] = await run(v2, gone);
-    expect(exited).toMatchObject({ segmentId: 'others', change: 'exited', membershipVersion: 2, profileVersion: 3 });
-    // (The newest snapshot's own transition is repeated with it: the same record.)
-    expect(await run(v1, gone)).toEqual([entered, exited]);
+    expect(await run(profile(1, 'DE'), true)).toEqual([entered]);
     expect(memberships.get('others')?.member).toBe(false);
     expect(memberships.has('buyers')).toBe(false);
   });

@@ -39,14 +39,13 @@ export const snapshotState = (s: SegmentProfileDocument): ProfileState => ({
 export interface Trigger {
   asOf: number;
   receivedAt: number | null;
-  /** Only emit again the transitions this trigger caused, decide nothing (a superseded change: see evaluateChange). */
+  /**
+   * Only emit again the transitions this trigger caused and decide nothing: a redelivered change
+   * the consumer evaluated to the end before. Decided again, it would read what was stored since
+   * (events, other memberships, an erasure) with its stale traits, and could emit a transition
+   * that never was.
+   */
   repeatOnly?: boolean;
-}
-
-/** A profile as of one trigger. */
-export interface TriggeredState {
-  profile: ProfileState;
-  trigger: Trigger;
 }
 
 /** What a profile's evaluation reads besides its traits. */
@@ -110,31 +109,6 @@ export class MembershipEvaluator {
       readsPredictions(segments.traits) ? this.predictions.traitsFor(workspaceId, profileIds) : new Map<string, PredictedTraits>(),
     ]);
     return new Map(profileIds.map((id) => [id, { memberships: memberships.get(id) ?? new Map(), predicted: predicted.get(id) }]));
-  }
-
-  /**
-   * A profile change, as the consumer evaluates it. `newest` is the profile's newest stored
-   * snapshot when the change is older than it: a redelivered change, overtaken by a later one.
-   * What the change would read then is not what it read the first time (its traits are stale;
-   * events and other memberships stored since count), so deciding on it could emit a transition
-   * that never was (an entry on an old trait and a later order) or re-enter an erased person. It
-   * only emits again the transitions it caused (their produce may have been lost); its segments
-   * are evaluated on the newest snapshot instead, as a repeat of that snapshot's own change.
-   */
-  async evaluateChange(
-    workspaceId: string,
-    segments: WorkspaceSegments,
-    change: TriggeredState,
-    newest: TriggeredState | null,
-    direct: ReadonlySet<string>,
-    preloaded?: ProfileData,
-    counted?: Promise<void>[],
-  ): Promise<SegmentChange[]> {
-    if (!newest || newest.profile.version <= change.profile.version)
-      return this.evaluate(workspaceId, segments, change.profile, direct, change.trigger, preloaded, counted);
-    // The repeat writes nothing, so what was preloaded still holds for the newest snapshot.
-    const repeated = await this.evaluate(workspaceId, segments, change.profile, direct, { ...change.trigger, repeatOnly: true }, preloaded);
-    return [...repeated, ...(await this.evaluate(workspaceId, segments, newest.profile, direct, newest.trigger, preloaded, counted))];
   }
 
   /**

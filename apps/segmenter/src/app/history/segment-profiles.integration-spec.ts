@@ -18,20 +18,29 @@ describe('SegmentProfilesRepository.saveAll (FerretDB)', () => {
   const versionOf = async (profileId: string) => (await repository().get(workspaceId, profileId))?.version;
 
   it('inserts the missing, updates the older, keeps the newer, and takes the newest of a batch', async () => {
-    await repository().saveAll(workspaceId, [snapshot('older', 1), snapshot('newer', 5)]);
-    const before = await repository().saveAll(workspaceId, [
+    expect(await repository().saveAll(workspaceId, [snapshot('older', 1), snapshot('newer', 5)])).toEqual([0, 0]);
+    await repository().markEvaluated(workspaceId, [{ profileId: 'older', version: 1 }]);
+    const evaluated = await repository().saveAll(workspaceId, [
       snapshot('older', 3),
       snapshot('older', 2),
       snapshot('newer', 4),
       snapshot('fresh', 7),
       snapshot('fresh', 6),
     ]);
-    // What was stored before the batch, one per snapshot (how the consumer tells a redelivered change).
-    expect(before).toEqual([1, 1, 5, undefined, undefined]);
+    // The evaluated marks as they were before the batch, one per snapshot (how the consumer tells a redelivered change).
+    expect(evaluated).toEqual([1, 1, 0, 0, 0]);
     expect(await versionOf('older')).toBe(3);
     expect(await versionOf('newer')).toBe(5);
     expect(await versionOf('fresh')).toBe(7);
     expect(JSON.parse((await repository().get(workspaceId, 'older'))?.traits ?? 'null')).toEqual({ v: 3 });
+  });
+
+  it('keeps the evaluated mark through later snapshots and never lowers it', async () => {
+    await repository().saveAll(workspaceId, [snapshot('marked', 4)]);
+    await repository().markEvaluated(workspaceId, [{ profileId: 'marked', version: 4 }]);
+    await repository().markEvaluated(workspaceId, [{ profileId: 'marked', version: 2 }]);
+    expect(await repository().saveAll(workspaceId, [snapshot('marked', 6)])).toEqual([4]);
+    expect(await repository().get(workspaceId, 'marked')).toMatchObject({ version: 6, evaluated: 4 });
   });
 
   it('two batches racing on a missing profile leave its newest snapshot', async () => {

@@ -14,9 +14,14 @@ export interface SegmentProfileDocument extends WorkspaceDocument {
   changedAt: number;
   /** The profile's identifiers (copied onto segment changes); absent on snapshots stored before it existed. */
   identifiers?: { type: string; value: string }[];
+  /**
+   * The newest version the consumer evaluated to the end (memberships written), set after its
+   * chunk; a redelivered change not newer than it was evaluated already. Absent: none.
+   */
+  evaluated?: number;
 }
 
-export type ProfileSnapshot = Omit<SegmentProfileDocument, 'workspaceId'>;
+export type ProfileSnapshot = Omit<SegmentProfileDocument, 'workspaceId' | 'evaluated'>;
 
 /** A snapshot's computed traits as evaluation reads them: `{}` for a snapshot stored before they were kept. */
 export const snapshotComputed = (s: Pick<SegmentProfileDocument, 'computedTraits'>): Record<string, unknown> =>
@@ -40,10 +45,20 @@ export class SegmentProfilesRepository extends WorkspaceRepository<SegmentProfil
 
   /**
    * Stores each profile's newest snapshot of the batch unless a newer (or the same) version is
-   * already there. Returns, for each snapshot, the version stored before (undefined: none).
+   * already there. Returns, for each snapshot, the profile's `evaluated` version as stored
+   * before (0: none).
    */
-  saveAll(workspaceId: string, snapshots: ProfileSnapshot[]): Promise<(number | undefined)[]> {
-    return this.saveNewest(workspaceId, snapshots, 'version');
+  async saveAll(workspaceId: string, snapshots: ProfileSnapshot[]): Promise<number[]> {
+    const before = await this.saveNewest(workspaceId, snapshots, 'version', ['evaluated']);
+    return before.map((d) => d?.evaluated ?? 0);
+  }
+
+  /** Records that each profile was evaluated up to this version (never lowering it); after saveAll. */
+  async markEvaluated(workspaceId: string, marks: { profileId: string; version: number }[]): Promise<void> {
+    await this.bulkWrite(
+      workspaceId,
+      marks.map(({ profileId, version }) => ({ updateOne: { filter: { profileId }, update: { $max: { evaluated: version } } } })),
+    );
   }
 
   get(workspaceId: string, profileId: string): Promise<SegmentProfileDocument | null> {

@@ -3,7 +3,7 @@ import { Topics, workspaceOfKey, type ProfileChange, type SegmentChange } from '
 import { DecodeError, KafkaGateway, PipelineConsumer, type InboundRecord, type Rejection } from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { SegmentChangePublisher, type OutgoingChange } from '../evaluation/segment-change-publisher';
-import { eventsReadFrom, MembershipEvaluator, snapshotState, type ProfileData } from '../evaluation/membership-evaluator';
+import { eventsReadFrom, MembershipEvaluator, type ProfileData } from '../evaluation/membership-evaluator';
 import { SegmentEventsRepository, type HistoryEvent } from '../history/segment-events.repository';
 import { SegmentProfilesRepository, type ProfileSnapshot } from '../history/segment-profiles.repository';
 import { ORDER_EVENT } from '../predictions/order-histories';
@@ -47,7 +47,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     // The snapshots (for the timer, backfill and preview; the evaluation reads the changes
     // themselves) are stored before the memberships they lead to, in one batch per workspace, so a
     // backfill never reads a snapshot older than a membership already written.
-    const [states, before] = await Promise.all([this.loadStates(decoded), this.saveSnapshots(decoded)]);
+    const [states, evaluated] = await Promise.all([this.loadStates(decoded), this.saveSnapshots(decoded)]);
     // Changes of one profile in order, different profiles concurrently (records share a key per profile).
     const byKey = new Map<string, Decoded[]>();
     for (const d of decoded) {
@@ -62,7 +62,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       [...byKey.values()].map(async (group) => {
         const changes: OutgoingChange[] = [];
         for (const d of group) {
-          const result = await this.evaluateOne(d, states, before, counted);
+          const result = await this.evaluateOne(d, states, evaluated, counted);
           if (result.length > 0) {
             const headers = this.traceHeaders(d.record);
             changes.push(...result.map((change) => ({ change, headers })));
@@ -71,11 +71,29 @@ export class ProfileChangesConsumer extends PipelineConsumer {
         return changes;
       }),
     );
-    await Promise.all([this.publisher.publishTraced(outputs.flat()), ...counted]);
+    await Promise.all([this.publisher.publishTraced(outputs.flat()), ...counted, this.markEvaluated(decoded)]);
     return rejections;
   }
 
-  /** Stores the snapshots; returns the versions stored before, by stateKey (a profile with none is absent). */
+  /** Each profile's newest version of the chunk, as evaluated to the end (before the commit). */
+  private async markEvaluated(decoded: Decoded[]): Promise<void> {
+    const byWorkspace = new Map<string, Map<string, number>>();
+    for (const { change } of decoded) {
+      const marks = byWorkspace.get(change.workspaceId) ?? new Map<string, number>();
+      marks.set(change.profileId, Math.max(marks.get(change.profileId) ?? 0, change.version));
+      byWorkspace.set(change.workspaceId, marks);
+    }
+    await Promise.all(
+      [...byWorkspace].map(([workspaceId, marks]) =>
+        this.profiles.markEvaluated(
+          workspaceId,
+          [...marks].map(([profileId, version]) => ({ profileId, version })),
+        ),
+      ),
+    );
+  }
+
+  /** Stores the snapshots; returns each profile's evaluated version as stored before, by stateKey. */
   private async saveSnapshots(decoded: Decoded[]): Promise<Map<string, number>> {
     const byWorkspace = new Map<string, ProfileSnapshot[]>();
     for (const { change, traits, computed } of decoded) {
@@ -91,17 +109,14 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       });
       byWorkspace.set(change.workspaceId, list);
     }
-    const before = new Map<string, number>();
+    const evaluated = new Map<string, number>();
     await Promise.all(
       [...byWorkspace].map(async ([workspaceId, list]) => {
         const versions = await this.profiles.saveAll(workspaceId, list);
-        list.forEach((snapshot, i) => {
-          const version = versions[i];
-          if (version !== undefined) before.set(stateKey(workspaceId, snapshot.profileId), version);
-        });
+        list.forEach((snapshot, i) => evaluated.set(stateKey(workspaceId, snapshot.profileId), versions[i] ?? 0));
       }),
     );
-    return before;
+    return evaluated;
   }
 
   /** The record's change checked and parsed, a rejection, or null (a tombstone: nothing to do). */
@@ -172,11 +187,11 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     return out;
   }
 
-  /** @param before the snapshot versions stored before the chunk, by stateKey */
+  /** @param evaluated each profile's version evaluated to the end before the chunk, by stateKey */
   private async evaluateOne(
     d: Decoded,
     states: Map<string, ChunkState>,
-    before: Map<string, number>,
+    evaluated: Map<string, number>,
     counted: Promise<void>[],
   ): Promise<SegmentChange[]> {
     const { change, segments, traits, computed, properties, direct } = d;
@@ -197,17 +212,13 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     if (event && state && !state.events.some((e) => e.messageId === event.messageId))
       state.events.push({ name: event.eventName, messageId: event.messageId, timestamp: event.timestamp, properties: event.properties });
     if (direct.size === 0) return [];
-    // A redelivered change a later one overtook (rare): evaluated on the newest snapshot (see evaluateChange).
-    const newest = (before.get(key) ?? 0) > change.version ? await this.profiles.get(workspaceId, profileId) : null;
-    return this.evaluator.evaluateChange(
+    return this.evaluator.evaluate(
       workspaceId,
       segments,
-      {
-        profile: { profileId, version: change.version, traits, computed, deleted, identifiers },
-        trigger: { asOf: change.changedAt, receivedAt: change.receivedAt },
-      },
-      newest && { profile: snapshotState(newest), trigger: { asOf: newest.changedAt, receivedAt: null } },
+      { profileId, version: change.version, traits, computed, deleted, identifiers },
       direct,
+      // A change evaluated to the end before (a redelivery) repeats what it caused, and no more.
+      { asOf: change.changedAt, receivedAt: change.receivedAt, repeatOnly: change.version <= (evaluated.get(key) ?? 0) },
       state,
       counted,
     );
