@@ -28,7 +28,7 @@ afterAll(() => stack?.stop());
 
 const withLogs = (run: () => Promise<void>): Promise<void> => stack.withLogs(run);
 const change = profileChange;
-const produce = (...changes: ProfileChange[]): Promise<void> => stack.produce(changes);
+const produce = async (...changes: ProfileChange[]): Promise<void> => void (await stack.produce(changes));
 const createSegment = (name: string, definition: string): Promise<string> => stack.createSegment(name, definition);
 const recordsOf = (segmentId: string, profileId: string) => stack.recordsOf(segmentId, profileId);
 const transitions = (segmentId: string, profileId: string) => stack.transitions(segmentId, profileId);

@@ -1,3 +1,4 @@
+import type { RecordMetadata } from 'kafkajs';
 import { type ProfileChange } from '@cdp/contracts';
 import { testScope, waitFor } from '@cdp/testing';
 import { AUTH, DEMO_WS, profileChange, randomPortBase, startSegmenterStack, type SegmenterStack } from './testing/segmenter-stack';
@@ -29,7 +30,7 @@ const change = profileChange;
 
 const TRACE_ID = 'ab'.repeat(16);
 
-const produce = (...changes: ProfileChange[]): Promise<void> =>
+const produce = (...changes: ProfileChange[]): Promise<RecordMetadata[]> =>
   stack.produce(changes, { traceparent: `00-${TRACE_ID}-${'1'.repeat(16)}-01` });
 
 const createSegment = (name: string, definition: string, outputTraits?: string[]): Promise<string> =>
@@ -131,7 +132,7 @@ it('counts an event once when a later chunk brings it again (the chunk reads the
     expect(entered).toMatchObject({ membershipVersion: 1, profileVersion: 3 });
   }));
 
-it('does not decide on the stale traits of a redelivered change a later one overtook', () =>
+it('does not decide again on the stale traits of a record it evaluated before, when Kafka delivers it again', () =>
   withLogs(async () => {
     const germanBuyers = await createSegment('German buyers', "event('Order Completed').count() >= 2 and trait('country') = 'DE'");
     const marked = await createSegment('Marked', `trait('marker') = '${scope.id}'`);
@@ -146,12 +147,24 @@ it('does not decide on the stale traits of a redelivered change a later one over
         eventTimestamp: at,
         eventProperties: '{}',
       });
-    const v1 = order(1, 'overtaken-o1', { country: 'DE' });
-    await produce(v1, order(2, 'overtaken-o2', { country: 'FR', marker: scope.id }));
+    const [sent] = await produce(
+      order(1, 'overtaken-o1', { country: 'DE' }),
+      order(2, 'overtaken-o2', { country: 'FR', marker: scope.id }),
+    );
     await waitForTransition(marked, p, 'entered#1'); // v2 is stored and evaluated
-    // v1 again (a rebalance): on its own traits, with both orders stored by now, it would enter.
-    await produce(v1, change(p, 3, { traits: JSON.stringify({ country: 'FR' }), changedTraits: ['marker'] }));
+    // v1 again, from Kafka (a lost commit, a rebalance): on its own traits, with both orders stored by now, it would enter.
+    await stack.restart(undefined, async (admin, groupId) => {
+      const { topicName: topic, partition, baseOffset } = sent as RecordMetadata;
+      await waitFor(async () => {
+        const [committed] =
+          (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions.filter((x) => x.partition === partition) ?? [];
+        return Number(committed?.offset ?? -1) > Number(baseOffset) + 1 || undefined;
+      }, 'the commit of v2');
+      await admin.setOffsets({ groupId, topic, partitions: [{ partition, offset: baseOffset ?? '0' }] });
+    });
+    await produce(change(p, 3, { traits: JSON.stringify({ country: 'FR' }), changedTraits: ['marker'] }));
     await waitForTransition(marked, p, 'exited#2');
+    expect(recordsOf(marked, p).filter((r) => r.membershipVersion === 1)).toHaveLength(2); // v2 redelivered: repeated
     expect(transitions(germanBuyers, p)).toEqual([]);
   }));
 

@@ -7,3 +7,4 @@ export * from './kafka.module';
 export * from './pipeline-consumer';
 export * from './tracing';
 export * from './independent-groups';
+export * from './await-all';

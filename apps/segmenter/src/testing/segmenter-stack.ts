@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type IHeaders, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type IHeaders, type Producer, type RecordMetadata } from 'kafkajs';
 import { recordKey, Topics, type ProfileChange, type SegmentChange } from '@cdp/contracts';
 import { AvroSerde, type TopicCodec } from '@cdp/kafka';
 // Test support, imported only by the integration specs.
@@ -32,16 +32,16 @@ export interface SegmenterStack {
   /** The running segmenter (replaced by `restart`). */
   service: RunningService;
   reader: TopicReader<SegmentChange>;
-  /** Profile changes on the scope's input topic, keyed by profile (headers on every record). */
-  produce: (changes: ProfileChange[], headers?: IHeaders) => Promise<void>;
+  /** Profile changes on the scope's input topic, keyed by profile (headers on every record); where they landed. */
+  produce: (changes: ProfileChange[], headers?: IHeaders) => Promise<RecordMetadata[]>;
   createSegment: (name: string, definition: string, outputTraits?: string[]) => Promise<string>;
   /** The segment changes of one profile in one segment. */
   recordsOf: (segmentId: string, profileId: string) => SegmentChange[];
   /** Distinct transitions in membershipVersion order (a redelivery may repeat one). */
   transitions: (segmentId: string, profileId: string) => string[];
   waitForTransition: (segmentId: string, profileId: string, expected: string, timeoutMs?: number) => Promise<true>;
-  /** Stops the segmenter and starts it again (on `port`, else its own). */
-  restart: (port?: number) => Promise<void>;
+  /** Stops the segmenter and starts it again (on `port`, else its own), running `whileStopped` in between. */
+  restart: (port?: number, whileStopped?: (admin: Admin, groupId: string) => Promise<void>) => Promise<void>;
   /** On failure, the service's warnings and errors. */
   withLogs: (run: () => Promise<void>) => Promise<void>;
   stop: () => Promise<void>;
@@ -80,7 +80,8 @@ export async function startSegmenterStack(scope: TestScope, options: SegmenterSt
       Topics.profileChanges,
       `${scope.namespace}${Topics.profileChanges.name}`,
     );
-    producer = new Kafka({ brokers: kafkaBrokers.split(','), clientId: options.clientId, logLevel: logLevel.NOTHING }).producer();
+    const kafka = new Kafka({ brokers: kafkaBrokers.split(','), clientId: options.clientId, logLevel: logLevel.NOTHING });
+    producer = kafka.producer();
     await producer.connect();
     reader = await new TopicReader<SegmentChange>(`${scope.namespace}${Topics.segmentChanges.name}`).start();
     const p = producer;
@@ -108,7 +109,7 @@ export async function startSegmenterStack(scope: TestScope, options: SegmenterSt
             ...(headers === undefined ? {} : { headers }),
           })),
         );
-        await p.send({ topic: codec.topic, acks: -1, messages });
+        return p.send({ topic: codec.topic, acks: -1, messages });
       },
       createSegment: async (name, definition, outputTraits) => {
         const body = JSON.stringify({ name, definition, outputTraits });
@@ -124,8 +125,17 @@ export async function startSegmenterStack(scope: TestScope, options: SegmenterSt
           `${expected} of ${profileId} in ${segmentId}`,
           timeoutMs,
         ),
-      restart: async (port = options.port) => {
+      restart: async (port = options.port, whileStopped) => {
         await s.service.stop();
+        if (whileStopped) {
+          const admin = kafka.admin();
+          await admin.connect();
+          try {
+            await whileStopped(admin, `${scope.namespace}cdp.segmenter`);
+          } finally {
+            await admin.disconnect();
+          }
+        }
         s.service = await startService('segmenter', port, env);
       },
       withLogs: (run) => withServiceLogs(() => [s.service], run),

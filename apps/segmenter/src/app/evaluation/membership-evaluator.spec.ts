@@ -136,7 +136,7 @@ describe('MembershipEvaluator', () => {
         const run = async (profile: ProfileState, asOf: number, direct: string[]) => {
           emitted.push(...(await evaluator.evaluate('w', segments, profile, new Set(direct), { asOf, receivedAt: null })));
         };
-        /** The newest version evaluated to the end (the consumer's mark on the snapshot). */
+        /** The newest version evaluated to the end: a redelivered record (every earlier one, here) is at or before the consumer's mark. */
         let evaluated = 0;
         /** The consumer: a change it evaluated before only repeats; it hands its size counts back. */
         const runChange = async ({ profile, asOf }: Triggered) => {

@@ -18,8 +18,9 @@ describe('SegmentProfilesRepository.saveAll (FerretDB)', () => {
   const versionOf = async (profileId: string) => (await repository().get(workspaceId, profileId))?.version;
 
   it('inserts the missing, updates the older, keeps the newer, and takes the newest of a batch', async () => {
-    expect(await repository().saveAll(workspaceId, [snapshot('older', 1), snapshot('newer', 5)])).toEqual([0, 0]);
-    await repository().markEvaluated(workspaceId, [{ profileId: 'older', version: 1 }]);
+    expect(await repository().saveAll(workspaceId, [snapshot('older', 1), snapshot('newer', 5)])).toEqual([undefined, undefined]);
+    const mark = { partition: 2, offset: 41, version: 1 };
+    await repository().markEvaluated(workspaceId, [{ profileId: 'older', evaluated: mark }]);
     const evaluated = await repository().saveAll(workspaceId, [
       snapshot('older', 3),
       snapshot('older', 2),
@@ -28,19 +29,19 @@ describe('SegmentProfilesRepository.saveAll (FerretDB)', () => {
       snapshot('fresh', 6),
     ]);
     // The evaluated marks as they were before the batch, one per snapshot (how the consumer tells a redelivered change).
-    expect(evaluated).toEqual([1, 1, 0, 0, 0]);
+    expect(evaluated).toEqual([mark, mark, undefined, undefined, undefined]);
     expect(await versionOf('older')).toBe(3);
     expect(await versionOf('newer')).toBe(5);
     expect(await versionOf('fresh')).toBe(7);
     expect(JSON.parse((await repository().get(workspaceId, 'older'))?.traits ?? 'null')).toEqual({ v: 3 });
   });
 
-  it('keeps the evaluated mark through later snapshots and never lowers it', async () => {
+  it('keeps the evaluated mark through later snapshots', async () => {
+    const mark = { partition: 0, offset: 7, version: 4 };
     await repository().saveAll(workspaceId, [snapshot('marked', 4)]);
-    await repository().markEvaluated(workspaceId, [{ profileId: 'marked', version: 4 }]);
-    await repository().markEvaluated(workspaceId, [{ profileId: 'marked', version: 2 }]);
-    expect(await repository().saveAll(workspaceId, [snapshot('marked', 6)])).toEqual([4]);
-    expect(await repository().get(workspaceId, 'marked')).toMatchObject({ version: 6, evaluated: 4 });
+    await repository().markEvaluated(workspaceId, [{ profileId: 'marked', evaluated: mark }]);
+    expect(await repository().saveAll(workspaceId, [snapshot('marked', 6)])).toEqual([mark]);
+    expect(await repository().get(workspaceId, 'marked')).toMatchObject({ version: 6, evaluated: mark });
   });
 
   it('two batches racing on a missing profile leave its newest snapshot', async () => {

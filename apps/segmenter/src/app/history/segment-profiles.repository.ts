@@ -14,11 +14,22 @@ export interface SegmentProfileDocument extends WorkspaceDocument {
   changedAt: number;
   /** The profile's identifiers (copied onto segment changes); absent on snapshots stored before it existed. */
   identifiers?: { type: string; value: string }[];
-  /**
-   * The newest version the consumer evaluated to the end (memberships written), set after its
-   * chunk; a redelivered change not newer than it was evaluated already. Absent: none.
-   */
-  evaluated?: number;
+  /** Where the consumer's evaluation of this profile's changes has got to (see EvaluatedMark). */
+  evaluated?: EvaluatedMark;
+}
+
+/**
+ * The last cdp.profiles.changes.v1 record of a profile the consumer evaluated to the end
+ * (memberships written), set with its chunk's produce: a record at or before it in the same
+ * partition, with a version not newer, is a redelivery. Not the version alone: the profile-store
+ * can produce an older version after a newer one (a computed-trait backfill next to live writes),
+ * and that one arrives for the first time.
+ */
+export interface EvaluatedMark {
+  partition: number;
+  offset: number;
+  /** The newest version evaluated (guards against offsets starting again in a recreated topic). */
+  version: number;
 }
 
 export type ProfileSnapshot = Omit<SegmentProfileDocument, 'workspaceId' | 'evaluated'>;
@@ -45,19 +56,18 @@ export class SegmentProfilesRepository extends WorkspaceRepository<SegmentProfil
 
   /**
    * Stores each profile's newest snapshot of the batch unless a newer (or the same) version is
-   * already there. Returns, for each snapshot, the profile's `evaluated` version as stored
-   * before (0: none).
+   * already there. Returns, for each snapshot, the profile's evaluated mark as stored before.
    */
-  async saveAll(workspaceId: string, snapshots: ProfileSnapshot[]): Promise<number[]> {
+  async saveAll(workspaceId: string, snapshots: ProfileSnapshot[]): Promise<(EvaluatedMark | undefined)[]> {
     const before = await this.saveNewest(workspaceId, snapshots, 'version', ['evaluated']);
-    return before.map((d) => d?.evaluated ?? 0);
+    return before.map((d) => d?.evaluated);
   }
 
-  /** Records that each profile was evaluated up to this version (never lowering it); after saveAll. */
-  async markEvaluated(workspaceId: string, marks: { profileId: string; version: number }[]): Promise<void> {
+  /** Sets each profile's evaluated mark (its snapshot is stored: after saveAll). */
+  async markEvaluated(workspaceId: string, marks: { profileId: string; evaluated: EvaluatedMark }[]): Promise<void> {
     await this.bulkWrite(
       workspaceId,
-      marks.map(({ profileId, version }) => ({ updateOne: { filter: { profileId }, update: { $max: { evaluated: version } } } })),
+      marks.map(({ profileId, evaluated }) => ({ updateOne: { filter: { profileId }, update: { $set: { evaluated } } } })),
     );
   }
 

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Topics, workspaceOfKey, type ProfileChange, type SegmentChange } from '@cdp/contracts';
-import { DecodeError, KafkaGateway, PipelineConsumer, type InboundRecord, type Rejection } from '@cdp/kafka';
+import { awaitAll, DecodeError, KafkaGateway, PipelineConsumer, type InboundRecord, type Rejection } from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { SegmentChangePublisher, type OutgoingChange } from '../evaluation/segment-change-publisher';
 import { eventsReadFrom, MembershipEvaluator, type ProfileData } from '../evaluation/membership-evaluator';
 import { SegmentEventsRepository, type HistoryEvent } from '../history/segment-events.repository';
-import { SegmentProfilesRepository, type ProfileSnapshot } from '../history/segment-profiles.repository';
+import { SegmentProfilesRepository, type EvaluatedMark, type ProfileSnapshot } from '../history/segment-profiles.repository';
 import { ORDER_EVENT } from '../predictions/order-histories';
 import { SegmentCatalog, type WorkspaceSegments } from '../segments/segment-catalog';
 import { parseTraits, segmentsToEvaluate } from './transition';
@@ -58,7 +58,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     }
     // Size counter writes of the chunk's transitions: stored before the commit, not before the produce.
     const counted: Promise<void>[] = [];
-    const outputs = await Promise.all(
+    const outputs = await awaitAll(
       [...byKey.values()].map(async (group) => {
         const changes: OutgoingChange[] = [];
         for (const d of group) {
@@ -71,30 +71,33 @@ export class ProfileChangesConsumer extends PipelineConsumer {
         return changes;
       }),
     );
-    await Promise.all([this.publisher.publishTraced(outputs.flat()), ...counted, this.markEvaluated(decoded)]);
+    await awaitAll([this.publisher.publishTraced(outputs.flat()), ...counted, this.markEvaluated(decoded, evaluated)]);
     return rejections;
   }
 
-  /** Each profile's newest version of the chunk, as evaluated to the end (before the commit). */
-  private async markEvaluated(decoded: Decoded[]): Promise<void> {
-    const byWorkspace = new Map<string, Map<string, number>>();
-    for (const { change } of decoded) {
-      const marks = byWorkspace.get(change.workspaceId) ?? new Map<string, number>();
-      marks.set(change.profileId, Math.max(marks.get(change.profileId) ?? 0, change.version));
+  /** Each profile's last record of the chunk, as evaluated to the end (before the commit). */
+  private async markEvaluated(decoded: Decoded[], before: Map<string, EvaluatedMark>): Promise<void> {
+    const byWorkspace = new Map<string, Map<string, EvaluatedMark>>();
+    for (const { change, record } of decoded) {
+      const marks = byWorkspace.get(change.workspaceId) ?? new Map<string, EvaluatedMark>();
+      const key = stateKey(change.workspaceId, change.profileId);
+      const version = Math.max(marks.get(change.profileId)?.version ?? before.get(key)?.version ?? 0, change.version);
+      // A chunk is one partition's records in offset order.
+      marks.set(change.profileId, { partition: record.partition, offset: Number(record.offset), version });
       byWorkspace.set(change.workspaceId, marks);
     }
     await Promise.all(
       [...byWorkspace].map(([workspaceId, marks]) =>
         this.profiles.markEvaluated(
           workspaceId,
-          [...marks].map(([profileId, version]) => ({ profileId, version })),
+          [...marks].map(([profileId, evaluated]) => ({ profileId, evaluated })),
         ),
       ),
     );
   }
 
-  /** Stores the snapshots; returns each profile's evaluated version as stored before, by stateKey. */
-  private async saveSnapshots(decoded: Decoded[]): Promise<Map<string, number>> {
+  /** Stores the snapshots; returns each profile's evaluated mark as stored before, by stateKey. */
+  private async saveSnapshots(decoded: Decoded[]): Promise<Map<string, EvaluatedMark>> {
     const byWorkspace = new Map<string, ProfileSnapshot[]>();
     for (const { change, traits, computed } of decoded) {
       const list = byWorkspace.get(change.workspaceId) ?? [];
@@ -109,11 +112,14 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       });
       byWorkspace.set(change.workspaceId, list);
     }
-    const evaluated = new Map<string, number>();
+    const evaluated = new Map<string, EvaluatedMark>();
     await Promise.all(
       [...byWorkspace].map(async ([workspaceId, list]) => {
-        const versions = await this.profiles.saveAll(workspaceId, list);
-        list.forEach((snapshot, i) => evaluated.set(stateKey(workspaceId, snapshot.profileId), versions[i] ?? 0));
+        const marks = await this.profiles.saveAll(workspaceId, list);
+        list.forEach((snapshot, i) => {
+          const mark = marks[i];
+          if (mark) evaluated.set(stateKey(workspaceId, snapshot.profileId), mark);
+        });
       }),
     );
     return evaluated;
@@ -187,14 +193,14 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     return out;
   }
 
-  /** @param evaluated each profile's version evaluated to the end before the chunk, by stateKey */
+  /** @param evaluated each profile's evaluated mark before the chunk, by stateKey */
   private async evaluateOne(
     d: Decoded,
     states: Map<string, ChunkState>,
-    evaluated: Map<string, number>,
+    evaluated: Map<string, EvaluatedMark>,
     counted: Promise<void>[],
   ): Promise<SegmentChange[]> {
-    const { change, segments, traits, computed, properties, direct } = d;
+    const { change, segments, traits, computed, properties, direct, record } = d;
     const { workspaceId, profileId, eventName, messageId, eventTimestamp } = change;
     const deleted = change.change === 'deleted';
     const identifiers = identifiersOf(change);
@@ -212,13 +218,16 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     if (event && state && !state.events.some((e) => e.messageId === event.messageId))
       state.events.push({ name: event.eventName, messageId: event.messageId, timestamp: event.timestamp, properties: event.properties });
     if (direct.size === 0) return [];
+    const mark = evaluated.get(key);
+    const redelivered =
+      mark !== undefined && mark.partition === record.partition && Number(record.offset) <= mark.offset && change.version <= mark.version;
     return this.evaluator.evaluate(
       workspaceId,
       segments,
       { profileId, version: change.version, traits, computed, deleted, identifiers },
       direct,
-      // A change evaluated to the end before (a redelivery) repeats what it caused, and no more.
-      { asOf: change.changedAt, receivedAt: change.receivedAt, repeatOnly: change.version <= (evaluated.get(key) ?? 0) },
+      // A record evaluated to the end before repeats what it caused, and no more.
+      { asOf: change.changedAt, receivedAt: change.receivedAt, repeatOnly: redelivered },
       state,
       counted,
     );

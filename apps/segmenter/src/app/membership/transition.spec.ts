@@ -115,6 +115,27 @@ describe('decide', () => {
     expect(decide(exited.state, { ...redelivered, triggerAsOf: 150 })).toEqual({ kind: 'none' });
   });
 
+  it('re-emits a transition stored as of a raised time for its redelivered change, after a later transition moved that time on', () => {
+    // A timer transition stored as of 150; then version 5 (its own time 100) enters, evaluated as of 150.
+    const timer = { state: { ...(apply(null, 4, true).state as MembershipState), lastAsOf: 150 } };
+    const d = decide(timer.state, { ...at(5, false), asOf: 150, triggerAsOf: 100 });
+    if (d.kind !== 'write') throw new Error(`expected a write, got ${d.kind}`);
+    const after5: MembershipState = {
+      member: false,
+      membershipVersion: d.transition.membershipVersion,
+      lastProfileVersion: 5,
+      lastAsOf: 150,
+      lastTransition: d.transition,
+      earlierTransitions: earlierFor(timer.state),
+    };
+    const after6 = apply(after5, 6, true).state as MembershipState;
+    // Version 5 again: evaluated as of the stored 206, recognised by its own 100.
+    expect(decide(after6, { ...at(5, false), asOf: after6.lastAsOf ?? 0, triggerAsOf: 100 })).toEqual({
+      kind: 'reemit',
+      transition: d.transition,
+    });
+  });
+
   it('ignores versions older than the stored one, whatever they evaluate to', () => {
     const state = apply(null, 5, true).state;
     expect(decide(state, at(4, false))).toEqual({ kind: 'none' });

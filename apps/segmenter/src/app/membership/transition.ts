@@ -7,6 +7,11 @@ export interface Transition {
   profileVersion: number;
   /** The evaluation time of the trigger (see Evaluation.asOf); absent on transitions stored before windows existed. */
   asOf?: number;
+  /**
+   * The trigger's own time, when `asOf` was raised above it (see Evaluation.triggerAsOf): what
+   * recognises its redelivery once later transitions moved the stored time on.
+   */
+  triggerAsOf?: number;
   occurredAt: number;
   receivedAt: number | null;
 }
@@ -87,8 +92,9 @@ export type Decision =
 export function decide(stored: MembershipState | null, e: Evaluation): Decision {
   if (stored && !isAfter(e, { profileVersion: stored.lastProfileVersion, asOf: stored.lastAsOf ?? 0 })) {
     const kept = [...(stored.earlierTransitions ?? []), ...(stored.lastTransition ? [stored.lastTransition] : [])];
+    const own = e.triggerAsOf ?? e.asOf;
     const caused = kept.find(
-      (t) => t.profileVersion === e.profileVersion && ((t.asOf ?? 0) === e.asOf || (t.asOf ?? 0) === (e.triggerAsOf ?? e.asOf)),
+      (t) => t.profileVersion === e.profileVersion && ((t.asOf ?? 0) === e.asOf || (t.triggerAsOf ?? t.asOf ?? 0) === own),
     );
     return caused ? { kind: 'reemit', transition: caused } : { kind: 'none' };
   }
@@ -103,6 +109,7 @@ export function decide(stored: MembershipState | null, e: Evaluation): Decision 
       membershipVersion: current + 1,
       profileVersion: e.profileVersion,
       asOf: e.asOf,
+      ...(e.triggerAsOf !== undefined && e.triggerAsOf !== e.asOf ? { triggerAsOf: e.triggerAsOf } : {}),
       occurredAt: e.now,
       receivedAt: e.receivedAt,
     },
