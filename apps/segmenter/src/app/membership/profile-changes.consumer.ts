@@ -75,25 +75,30 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     return rejections;
   }
 
-  /** Each profile's last record of the chunk, as evaluated to the end (before the commit). */
+  /**
+   * Each profile's last record of the chunk, as evaluated to the end (before the commit); only for
+   * profiles with more than one record in it. A redelivery after a lost commit is the chunk in
+   * flight; a profile's only record in it reads on redelivery what it read the first time (its own
+   * effects aside, which `decide` recognises), so it needs no mark and costs no write.
+   */
   private async markEvaluated(decoded: Decoded[], before: Map<string, EvaluatedMark>): Promise<void> {
-    const byWorkspace = new Map<string, Map<string, EvaluatedMark>>();
+    const byProfile = new Map<string, { workspaceId: string; profileId: string; evaluated: EvaluatedMark; records: number }>();
     for (const { change, record } of decoded) {
-      const marks = byWorkspace.get(change.workspaceId) ?? new Map<string, EvaluatedMark>();
       const key = stateKey(change.workspaceId, change.profileId);
-      const version = Math.max(marks.get(change.profileId)?.version ?? before.get(key)?.version ?? 0, change.version);
+      const seen = byProfile.get(key);
+      const version = Math.max(seen?.evaluated.version ?? before.get(key)?.version ?? 0, change.version);
       // A chunk is one partition's records in offset order.
-      marks.set(change.profileId, { partition: record.partition, offset: Number(record.offset), version });
-      byWorkspace.set(change.workspaceId, marks);
+      const evaluated = { partition: record.partition, offset: Number(record.offset), version };
+      byProfile.set(key, { workspaceId: change.workspaceId, profileId: change.profileId, evaluated, records: (seen?.records ?? 0) + 1 });
     }
-    await Promise.all(
-      [...byWorkspace].map(([workspaceId, marks]) =>
-        this.profiles.markEvaluated(
-          workspaceId,
-          [...marks].map(([profileId, evaluated]) => ({ profileId, evaluated })),
-        ),
-      ),
-    );
+    const byWorkspace = new Map<string, { profileId: string; evaluated: EvaluatedMark }[]>();
+    for (const { workspaceId, profileId, evaluated, records } of byProfile.values()) {
+      if (records < 2) continue;
+      const marks = byWorkspace.get(workspaceId) ?? [];
+      marks.push({ profileId, evaluated });
+      byWorkspace.set(workspaceId, marks);
+    }
+    await Promise.all([...byWorkspace].map(([workspaceId, marks]) => this.profiles.markEvaluated(workspaceId, marks)));
   }
 
   /** Stores the snapshots; returns each profile's evaluated mark as stored before, by stateKey. */
