@@ -4,7 +4,7 @@ import { awaitAll, DecodeError, KafkaGateway, PipelineConsumer, type InboundReco
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { SegmentChangePublisher, type OutgoingChange } from '../evaluation/segment-change-publisher';
 import { eventsReadFrom, MembershipEvaluator, type ProfileData } from '../evaluation/membership-evaluator';
-import { SegmentEventsRepository, type HistoryEvent } from '../history/segment-events.repository';
+import { SegmentEventsRepository, type HistoryEvent, type StoredEvent } from '../history/segment-events.repository';
 import { SegmentProfilesRepository, type EvaluatedMark, type ProfileSnapshot } from '../history/segment-profiles.repository';
 import { ORDER_EVENT } from '../predictions/order-histories';
 import { SegmentCatalog, type WorkspaceSegments } from '../segments/segment-catalog';
@@ -46,8 +46,16 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     }
     // The snapshots (for the timer, backfill and preview; the evaluation reads the changes
     // themselves) are stored before the memberships they lead to, in one batch per workspace, so a
-    // backfill never reads a snapshot older than a membership already written.
-    const [states, evaluated] = await Promise.all([this.loadStates(decoded), this.saveSnapshots(decoded)]);
+    // backfill never reads a snapshot older than a membership already written. The chunk's events
+    // are stored once its read of the histories is done (each change adds its own event to that
+    // read, in order), beside the snapshots' writes: before any evaluation counts them.
+    const [states, evaluated] = await Promise.all([
+      this.loadStates(decoded).then(async (states) => {
+        await this.recordEvents(decoded);
+        return states;
+      }),
+      this.saveSnapshots(decoded),
+    ]);
     // Changes of one profile in order, different profiles concurrently (records share a key per profile).
     const byKey = new Map<string, Decoded[]>();
     for (const d of decoded) {
@@ -99,6 +107,16 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       byWorkspace.set(workspaceId, marks);
     }
     await Promise.all([...byWorkspace].map(([workspaceId, marks]) => this.profiles.markEvaluated(workspaceId, marks)));
+  }
+
+  /** Stores the chunk's events that some segment counts (or the predictions read); a stored messageId is not stored again. */
+  private async recordEvents(decoded: Decoded[]): Promise<void> {
+    await Promise.all(
+      decoded.flatMap((d) => {
+        const event = eventOf(d);
+        return event ? [this.events.record(d.change.workspaceId, { ...event, properties: JSON.stringify(event.properties) })] : [];
+      }),
+    );
   }
 
   /** Stores the snapshots; returns each profile's evaluated mark as stored before, by stateKey. */
@@ -205,21 +223,17 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     evaluated: Map<string, EvaluatedMark>,
     counted: Promise<void>[],
   ): Promise<SegmentChange[]> {
-    const { change, segments, traits, computed, properties, direct, record } = d;
-    const { workspaceId, profileId, eventName, messageId, eventTimestamp } = change;
+    const { change, segments, traits, computed, direct, record } = d;
+    const { workspaceId, profileId } = change;
     const deleted = change.change === 'deleted';
     const identifiers = identifiersOf(change);
     // The chunk's read of the profile's memberships and events, as of the chunk's start; each
     // change of the profile adds its event, and its evaluation its transitions, for the next one.
     const key = stateKey(workspaceId, profileId);
     const state = states.get(key);
-    // The event is stored before the evaluation that counts it, as for the timer's and backfill's.
-    const event =
-      properties !== null && eventName !== null && messageId !== null && eventTimestamp !== null
-        ? { profileId, messageId, eventName, timestamp: eventTimestamp, properties }
-        : null;
-    if (event) await this.events.record(workspaceId, { ...event, properties: JSON.stringify(event.properties) });
-    // Unless already there (a redelivery, or one event under two versions).
+    // Stored with the chunk (recordEvents); added to the chunk's read unless already there (a
+    // redelivery, or one event under two versions).
+    const event = eventOf(d);
     if (event && state && !state.events.some((e) => e.messageId === event.messageId))
       state.events.push({ name: event.eventName, messageId: event.messageId, timestamp: event.timestamp, properties: event.properties });
     if (direct.size === 0) return [];
@@ -253,6 +267,17 @@ interface Decoded {
   properties: Record<string, unknown> | null;
   /** Ids of the segments the change can move directly. */
   direct: Set<string>;
+}
+
+/** A change's event, its properties parsed. */
+type ChangeEvent = Omit<StoredEvent, 'properties'> & { properties: Record<string, unknown> };
+
+/** The change's event as stored (when some segment counts it or the predictions read it), else null. */
+function eventOf({ change, properties }: Decoded): ChangeEvent | null {
+  const { profileId, eventName, messageId, eventTimestamp } = change;
+  return properties !== null && eventName !== null && messageId !== null && eventTimestamp !== null
+    ? { profileId, messageId, eventName, timestamp: eventTimestamp, properties }
+    : null;
 }
 
 /** An erased person's identifiers are not kept, nor sent out with its exits. */
