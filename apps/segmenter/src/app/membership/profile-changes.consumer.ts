@@ -12,10 +12,11 @@ import { parseTraits, segmentsToEvaluate } from './transition';
 
 /**
  * cdp.profiles.changes.v1 -> segment evaluation -> cdp.segments.changes.v1.
- * Per chunk: the records are decoded and the stored memberships (and predictions) of their
- * profiles read at once, by `_id`, and their snapshots (traits and computed traits) stored in one
- * batch per workspace. Per change: (if a segment counts it) the event is stored, then the
- * memberships are evaluated and written, the records produced, and only then the offsets committed; a redelivered change re-emits the transition it caused (see README).
+ * Per chunk: the records are decoded; the stored memberships (and predictions) and event
+ * histories of their profiles read at once, by `_id`; their snapshots (traits and computed
+ * traits) and then their events stored in one batch per workspace. Per change, in order per
+ * profile: the memberships are evaluated and written. Then the records are produced, and only
+ * then the offsets committed; a redelivered record re-emits the transitions it caused (see README).
  */
 @Injectable()
 export class ProfileChangesConsumer extends PipelineConsumer {
