@@ -3,11 +3,11 @@ import { parseSegment } from '@cdp/segment-language';
 import { compileSegments } from '../segments/segment-catalog';
 import {
   decide,
-  earlierFor,
   KEPT_TRANSITIONS,
   parseTraits,
   pickTraits,
   segmentsToEvaluate,
+  stateAfter,
   toSegmentChange,
   type MembershipState,
   type Transition,
@@ -31,18 +31,7 @@ function apply(
   if (d.kind === 'none') return { state: stored, emitted: null };
   if (d.kind === 'reemit') return { state: stored, emitted: d.transition };
   expect(d.expectedVersion).toBe(stored ? stored.membershipVersion : null);
-  const t = d.transition;
-  return {
-    state: {
-      member: t.change === 'entered',
-      membershipVersion: t.membershipVersion,
-      lastProfileVersion: t.profileVersion,
-      lastAsOf: t.asOf ?? 0,
-      lastTransition: t,
-      earlierTransitions: earlierFor(stored),
-    },
-    emitted: t,
-  };
+  return { state: stateAfter(d.transition, stored), emitted: d.transition };
 }
 
 describe('decide', () => {
@@ -120,14 +109,7 @@ describe('decide', () => {
     const timer = { state: { ...(apply(null, 4, true).state as MembershipState), lastAsOf: 150 } };
     const d = decide(timer.state, { ...at(5, false), asOf: 150, triggerAsOf: 100 });
     if (d.kind !== 'write') throw new Error(`expected a write, got ${d.kind}`);
-    const after5: MembershipState = {
-      member: false,
-      membershipVersion: d.transition.membershipVersion,
-      lastProfileVersion: 5,
-      lastAsOf: 150,
-      lastTransition: d.transition,
-      earlierTransitions: earlierFor(timer.state),
-    };
+    const after5 = stateAfter(d.transition, timer.state);
     const after6 = apply(after5, 6, true).state as MembershipState;
     // Version 5 again: evaluated as of the stored 206, recognised by its own 100.
     expect(decide(after6, { ...at(5, false), asOf: after6.lastAsOf ?? 0, triggerAsOf: 100 })).toEqual({
