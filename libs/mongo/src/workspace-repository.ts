@@ -31,6 +31,9 @@ type KeyValue = string | number;
 /** Most documents one `{field: {$in: [...]}}` filter may expand to when it is turned into ids. */
 const MAX_KEY_IDS = 1000;
 
+/** Ids one findCombinations query asks for at most. */
+const MAX_IDS_PER_QUERY = 500;
+
 /**
  * Base of every repository: each method takes the workspace id first and adds it to the
  * query, so a query without a tenant filter cannot be written through it.
@@ -117,6 +120,27 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
 
   protected find(workspaceId: string, filter: ScopedFilter<T>, options?: FindOptions): Promise<WithId<T>[]> {
     return this.collection.find(this.scope(workspaceId, filter), options).toArray();
+  }
+
+  /**
+   * The documents whose key takes every combination of `firsts` (in field `first`) and `seconds`
+   * (in field `second`): read by document id (the key must be the natural key), in as few
+   * queries as keep each `_id` list under the store's limit.
+   */
+  protected async findCombinations(
+    workspaceId: string,
+    [first, firsts]: [keyof T & string, readonly KeyValue[]],
+    [second, seconds]: [keyof T & string, readonly KeyValue[]],
+    options?: FindOptions,
+  ): Promise<WithId<T>[]> {
+    if (firsts.length === 0 || seconds.length === 0) return [];
+    const perQuery = Math.max(1, Math.floor(MAX_IDS_PER_QUERY / seconds.length));
+    const queries = [];
+    for (let i = 0; i < firsts.length; i += perQuery) {
+      const filter = { [first]: { $in: firsts.slice(i, i + perQuery) }, [second]: { $in: [...seconds] } } as ScopedFilter<T>;
+      queries.push(this.find(workspaceId, filter, options));
+    }
+    return (await Promise.all(queries)).flat();
   }
 
   protected async insertOne(workspaceId: string, doc: OptionalUnlessRequiredId<T>): Promise<void> {

@@ -5,10 +5,10 @@ import type { SegmentEventsRepository } from '../history/segment-events.reposito
 import type { MembershipDocument, MembershipsRepository } from '../membership/memberships.repository';
 import { isAfter, stateAfter, type MembershipState, type Transition } from '../membership/transition';
 import type { SegmentPredictionsRepository } from '../predictions/segment-predictions.repository';
-import type { ScheduleRepository } from '../schedule/schedule.repository';
+import type { ScheduleDocument, ScheduleRepository } from '../schedule/schedule.repository';
 import type { SegmentSizesRepository } from '../sizes/segment-sizes.repository';
 import { compileSegments } from '../segments/segment-catalog';
-import { eventsReadFrom, MembershipEvaluator, type ProfileState } from './membership-evaluator';
+import { eventsReadFrom, MembershipEvaluator, type ProfileData, type ProfileState } from './membership-evaluator';
 
 const MIN = 60_000;
 const def = (text: string) => {
@@ -30,6 +30,7 @@ const WINDOWED = ['buyers', 'lapsed'];
 function fakes() {
   const memberships = new Map<string, MembershipDocument>();
   const schedule = new Map<string, number>();
+  let scheduleWrites = 0;
   const events: ProfileEvent[] = [];
   /** Net entered - exited counted per segment (the size-history counters). */
   const sizes = new Map<string, number>();
@@ -73,7 +74,11 @@ function fakes() {
         new Map([['p', events.filter((e) => names.includes(e.name))]]),
     } as unknown as SegmentEventsRepository,
     {
-      set: async (_w: string, s: string, _p: string, due: number | null) => void (due === null ? schedule.delete(s) : schedule.set(s, due)),
+      set: async (_w: string, s: string, _p: string, due: number | null) => {
+        scheduleWrites++;
+        if (due === null) schedule.delete(s);
+        else schedule.set(s, due);
+      },
     } as unknown as ScheduleRepository,
     // No segment here reads a predicted trait, so predictions are never read.
     { traitsFor: async () => new Map() } as unknown as SegmentPredictionsRepository,
@@ -81,7 +86,7 @@ function fakes() {
       count: async (_w: string, s: string, t: Transition) => void sizes.set(s, (sizes.get(s) ?? 0) + (t.change === 'entered' ? 1 : -1)),
     } as unknown as SegmentSizesRepository,
   );
-  return { memberships, schedule, events, sizes, evaluator };
+  return { memberships, schedule, events, sizes, evaluator, scheduleWrites: () => scheduleWrites };
 }
 
 /** A profile as of one change. */
@@ -257,6 +262,39 @@ describe('a redelivered change evaluated before (repeatOnly)', () => {
     expect(await run(profile(1, 'DE'), true)).toEqual([entered]);
     expect(memberships.get('others')?.member).toBe(false);
     expect(memberships.has('buyers')).toBe(false);
+  });
+});
+
+describe("a chunk's read of the schedule", () => {
+  it('writes a due time only when it moves, or when the entry is claimed', async () => {
+    const { evaluator, schedule, scheduleWrites } = fakes();
+    const at = 1_000_000;
+    const order = { name: 'Order', timestamp: at, properties: {} };
+    const data: ProfileData = { events: [order, order], memberships: new Map(), schedule: new Map() };
+    const run = (version: number, asOf: number) =>
+      evaluator.evaluate(
+        'w',
+        segments,
+        { profileId: 'p', version, traits: { country: 'DE' }, computed: {}, deleted: false, identifiers: [] },
+        new Set(ALL),
+        { asOf, receivedAt: null },
+        data,
+      );
+    await run(1, at);
+    // 'buyers' is due when the orders leave its 10 minutes, 'lapsed' when they enter its window.
+    expect(Object.fromEntries(schedule)).toEqual({ buyers: at + 10 * MIN, lapsed: at + 5 * MIN });
+    expect(scheduleWrites()).toBe(2);
+    await run(2, at + 1_000); // same due times: nothing written
+    expect(scheduleWrites()).toBe(2);
+    (data.schedule?.get('lapsed') as ScheduleDocument).leaseUntil = at + 2_000; // the timer claimed it
+    await run(3, at + 2_000);
+    expect(scheduleWrites()).toBe(3);
+    // No order: nothing due, and nothing stored to remove.
+    const { evaluator: fresh, scheduleWrites: freshWrites } = fakes();
+    const empty: ProfileData = { events: [], memberships: new Map(), schedule: new Map() };
+    const profile = { profileId: 'p', version: 1, traits: { country: 'DE' }, computed: {}, deleted: false, identifiers: [] };
+    await fresh.evaluate('w', segments, profile, new Set(ALL), { asOf: at, receivedAt: null }, empty);
+    expect(freshWrites()).toBe(0);
   });
 });
 

@@ -5,7 +5,7 @@ import { SegmentEventsRepository } from '../history/segment-events.repository';
 import { snapshotComputed, type SegmentProfileDocument } from '../history/segment-profiles.repository';
 import { MembershipsRepository, type MembershipDocument } from '../membership/memberships.repository';
 import { decide, parseTraits, pickTraits, stateAfter, toSegmentChange, type Transition } from '../membership/transition';
-import { ScheduleRepository } from '../schedule/schedule.repository';
+import { ScheduleRepository, type ScheduleDocument } from '../schedule/schedule.repository';
 import { readsPredictions, type PredictedTraits } from '../predictions/order-histories';
 import { SegmentPredictionsRepository } from '../predictions/segment-predictions.repository';
 import type { CompiledSegment, WorkspaceSegments } from '../segments/segment-catalog';
@@ -54,6 +54,11 @@ export interface ProfileData {
   memberships: Map<string, MembershipDocument>;
   /** Stored predictions (predicted_* traits), read over the profile's traits when evaluated. */
   predicted?: PredictedTraits;
+  /**
+   * The profile's schedule entries (windowed segments), when read with the consumer's chunk: an
+   * evaluation that leaves an entry as it is (or absent) writes nothing. Absent: always written.
+   */
+  schedule?: Map<string, ScheduleDocument>;
 }
 
 /**
@@ -104,11 +109,18 @@ export class MembershipEvaluator {
     profileIds: string[],
     segments: WorkspaceSegments,
   ): Promise<Map<string, Omit<ProfileData, 'events'>>> {
-    const [memberships, predicted] = await Promise.all([
+    const windowed = segments.ordered.filter((s) => s.compiled.windowed).map((s) => s.segmentId);
+    const [memberships, predicted, schedule] = await Promise.all([
       this.memberships.forProfiles(workspaceId, profileIds, segmentIdsOf(segments)),
       readsPredictions(segments.traits) ? this.predictions.traitsFor(workspaceId, profileIds) : new Map<string, PredictedTraits>(),
+      this.schedule.forProfiles(workspaceId, profileIds, windowed),
     ]);
-    return new Map(profileIds.map((id) => [id, { memberships: memberships.get(id) ?? new Map(), predicted: predicted.get(id) }]));
+    return new Map(
+      profileIds.map((id) => [
+        id,
+        { memberships: memberships.get(id) ?? new Map(), predicted: predicted.get(id), schedule: schedule.get(id) ?? new Map() },
+      ]),
+    );
   }
 
   /**
@@ -185,10 +197,29 @@ export class MembershipEvaluator {
       }
       if (segment.compiled.windowed && !trigger.repeatOnly) {
         const next = profile.deleted ? null : segment.compiled.nextChangeAt(context);
-        await this.schedule.set(workspaceId, segment.segmentId, profile.profileId, next);
+        await this.reschedule(workspaceId, segment.segmentId, profile.profileId, next, data?.schedule);
       }
     }
     return out;
+  }
+
+  /**
+   * Writes a windowed membership's next due time (null: none), unless `known` (the chunk's read,
+   * kept current) shows it stored as it is and unclaimed, or absent for null: the write and the
+   * bucket placement cost two round trips, and most changes leave the due time where it was.
+   */
+  private async reschedule(
+    workspaceId: string,
+    segmentId: string,
+    profileId: string,
+    next: number | null,
+    known?: Map<string, ScheduleDocument>,
+  ): Promise<void> {
+    const entry = known?.get(segmentId);
+    if (known && (next === null ? entry === undefined : entry?.dueAt === next && entry.leaseUntil === 0)) return;
+    await this.schedule.set(workspaceId, segmentId, profileId, next);
+    if (next === null) known?.delete(segmentId);
+    else known?.set(segmentId, { workspaceId, segmentId, profileId, dueAt: next, leaseUntil: 0, leaseOwner: '' });
   }
 
   /**

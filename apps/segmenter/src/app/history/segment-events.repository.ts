@@ -26,9 +26,6 @@ export type StoredEvent = EventOccurrence & { profileId: string; eventName: stri
 /** An event as conditions count it, with the message id a redelivery is recognized by. */
 export type HistoryEvent = ProfileEvent & { messageId: string };
 
-/** Profile x event-name documents read by one query (the `_id` list stays under the store's limit). */
-const MAX_IDS_PER_QUERY = 500;
-
 /**
  * The events event conditions count (collection `segment_event_history`): one document per
  * workspace + profile + event name holding its occurrences, kept only for event names some
@@ -73,14 +70,8 @@ export class SegmentEventsRepository extends WorkspaceRepository<SegmentEventsDo
   /** The stored events with these names of each profile, by profile id. */
   async forProfiles(workspaceId: string, profileIds: string[], names: readonly string[]): Promise<Map<string, HistoryEvent[]>> {
     const out = new Map<string, HistoryEvent[]>();
-    if (profileIds.length === 0 || names.length === 0) return out;
-    const perQuery = Math.max(1, Math.floor(MAX_IDS_PER_QUERY / names.length));
-    const queries = [];
-    for (let i = 0; i < profileIds.length; i += perQuery) {
-      const filter = { profileId: { $in: profileIds.slice(i, i + perQuery) }, eventName: { $in: [...names] } };
-      queries.push(this.find(workspaceId, filter, { projection: { _id: 0, messageIds: 0 } }));
-    }
-    for (const d of (await Promise.all(queries)).flat()) {
+    const projection = { _id: 0, messageIds: 0 };
+    for (const d of await this.findCombinations(workspaceId, ['profileId', profileIds], ['eventName', names], { projection })) {
       const list = out.get(d.profileId) ?? [];
       for (const o of d.occurrences ?? [])
         list.push({ name: d.eventName, messageId: o.messageId, timestamp: o.timestamp, properties: parseTraits(o.properties) ?? {} });

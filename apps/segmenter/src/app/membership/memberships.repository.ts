@@ -9,9 +9,6 @@ export interface MembershipDocument extends WorkspaceDocument, MembershipState {
   updatedAt: Date;
 }
 
-/** Profile x segment ids read by one query (the natural-key `_id` list stays under the store's limit). */
-const MAX_IDS_PER_QUERY = 500;
-
 /** One document per workspace + segment + profile (collection `segment_memberships`). */
 @Injectable()
 export class MembershipsRepository extends WorkspaceRepository<MembershipDocument> {
@@ -46,14 +43,8 @@ export class MembershipsRepository extends WorkspaceRepository<MembershipDocumen
     segmentIds: string[],
   ): Promise<Map<string, Map<string, MembershipDocument>>> {
     const out = new Map<string, Map<string, MembershipDocument>>();
-    if (profileIds.length === 0 || segmentIds.length === 0) return out;
-    const perQuery = Math.max(1, Math.floor(MAX_IDS_PER_QUERY / segmentIds.length));
-    const queries = [];
-    for (let i = 0; i < profileIds.length; i += perQuery) {
-      const filter = { profileId: { $in: profileIds.slice(i, i + perQuery) }, segmentId: { $in: segmentIds } };
-      queries.push(this.find(workspaceId, filter, { projection: { _id: 0 } }));
-    }
-    for (const d of (await Promise.all(queries)).flat()) {
+    const docs = await this.findCombinations(workspaceId, ['profileId', profileIds], ['segmentId', segmentIds], { projection: { _id: 0 } });
+    for (const d of docs) {
       const bySegment = out.get(d.profileId) ?? new Map<string, MembershipDocument>();
       bySegment.set(d.segmentId, d);
       out.set(d.profileId, bySegment);

@@ -133,6 +133,19 @@ export class ScheduleRepository extends WorkspaceRepository<ScheduleDocument> {
     });
   }
 
+  /** The entries of these profiles in these segments, by profile id then segment id (read by document id). */
+  async forProfiles(workspaceId: string, profileIds: string[], segmentIds: string[]): Promise<Map<string, Map<string, ScheduleDocument>>> {
+    const out = new Map<string, Map<string, ScheduleDocument>>();
+    for (const d of await this.findCombinations(workspaceId, ['profileId', profileIds], ['segmentId', segmentIds], {
+      projection: { _id: 0 },
+    })) {
+      const bySegment = out.get(d.profileId) ?? new Map<string, ScheduleDocument>();
+      bySegment.set(d.segmentId, d);
+      out.set(d.profileId, bySegment);
+    }
+    return out;
+  }
+
   /** Due entries of a workspace (for tests and the API). */
   forProfile(workspaceId: string, profileId: string): Promise<ScheduleDocument[]> {
     return this.find(workspaceId, { profileId }, { projection: { _id: 0 } });
