@@ -143,11 +143,24 @@ describe('MembershipEvaluator', () => {
         };
         /** The newest version evaluated to the end: a redelivered record (every earlier one, here) is at or before the consumer's mark. */
         let evaluated = 0;
-        /** The consumer: a change it evaluated before only repeats; it hands its size counts back. */
+        /**
+         * The consumer: its chunk's read (memberships, events, schedule entries) preloaded; a change
+         * it evaluated before only repeats; it hands its size counts back.
+         */
         const runChange = async ({ profile, asOf }: Triggered) => {
           const counted: Promise<void>[] = [];
           const trigger = { asOf, receivedAt: null, repeatOnly: profile.version <= evaluated };
-          emitted.push(...(await evaluator.evaluate('w', segments, profile, new Set(ALL), trigger, undefined, counted)));
+          const read: ProfileData = {
+            events: [...events],
+            memberships: new Map([...memberships].map(([id, m]) => [id, { ...m }])),
+            schedule: new Map(
+              [...schedule].map(([segmentId, dueAt]) => [
+                segmentId,
+                { workspaceId: 'w', segmentId, profileId: 'p', dueAt, leaseUntil: 0, leaseOwner: '' },
+              ]),
+            ),
+          };
+          emitted.push(...(await evaluator.evaluate('w', segments, profile, new Set(ALL), trigger, read, counted)));
           await Promise.all(counted);
           evaluated = Math.max(evaluated, profile.version);
         };
