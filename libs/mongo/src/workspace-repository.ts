@@ -213,13 +213,12 @@ export abstract class WorkspaceRepository<T extends WorkspaceDocument> {
     const projection = Object.fromEntries([versionField, ...read].map((f) => [f, 1]));
     const stored = await this.collection.find({ _id: { $in: [...newest.keys()] }, workspaceId } as Filter<T>, { projection }).toArray();
     const before = new Map(stored.map((d) => [String(d._id), d as Partial<T>]));
-    const versions = new Map(stored.map((d) => [String(d._id), field(d, versionField) as number]));
     const older: Omit<T, 'workspaceId'>[] = [];
     const missing: Omit<T, 'workspaceId'>[] = [];
     for (const [id, doc] of newest) {
-      const version = versions.get(id);
-      if (version === undefined) missing.push(doc);
-      else if (version < (field(doc, versionField) as number)) older.push(doc);
+      const prior = before.get(id);
+      if (prior === undefined) missing.push(doc);
+      else if ((field(prior, versionField) as number) < (field(doc, versionField) as number)) older.push(doc);
     }
     const updateOlder = (list: Omit<T, 'workspaceId'>[]) =>
       this.bulkWrite(
