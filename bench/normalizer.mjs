@@ -84,7 +84,7 @@ async function scrape(url, input) {
     .reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
   return {
     handled,
-    commands: sum('cdp_normalizer_db_commands_total{', 'command'),
+    commands: sum('cdp_db_commands_total{', 'command'),
     stageSeconds: sum('cdp_normalizer_stage_seconds_sum{', 'stage'),
     outcomes: sum('cdp_normalizer_events_total{', 'outcome'),
   };

@@ -116,7 +116,7 @@ async function scrape(url, input) {
     .filter((l) => l.startsWith('cdp_records_processed_total{') && l.includes(`topic="${input}"`))
     .reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
   const commands = {};
-  for (const l of lines.filter((x) => x.startsWith('cdp_identity_db_commands_total{'))) {
+  for (const l of lines.filter((x) => x.startsWith('cdp_db_commands_total{'))) {
     const c = /command="([^"]+)"/.exec(l)[1];
     commands[c] = (commands[c] ?? 0) + Number(l.split(' ').at(-1));
   }

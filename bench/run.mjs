@@ -11,7 +11,8 @@ import { drive } from './lib/load.mjs';
 import { summarize, writeReport } from './lib/report.mjs';
 import { Sampler, TOPICS } from './lib/sampler.mjs';
 import { seedStore, storageStats, workloadIds } from './lib/seed.mjs';
-import { benchScope, endpoints, prepare, SERVICES, startService } from './lib/services.mjs';
+import { benchScope, endpoints, prepare, SERVICES, stackPids, startService } from './lib/services.mjs';
+import { dbWorkPerEvent, scrapeDbWork } from './lib/db-work.mjs';
 import { parseArgs } from './lib/args.mjs';
 import { Workload } from './lib/workload.mjs';
 
@@ -99,7 +100,9 @@ async function repetition(rep, kafka) {
       segmentIds.push((await res.json()).id);
     }
     const seeding = cfg.store > 0 ? await seed(scope, services, segmentIds) : undefined;
-    const sampler = new Sampler({ admin, namespace: scope.namespace, pids: Object.fromEntries(started.map((s) => [s.name, s.pid])) });
+    // The stack's servers and this driver share the machine with the services: their CPU is measured too.
+    const pids = { ...Object.fromEntries(started.map((s) => [s.name, s.pid])), ...stackPids(), 'bench driver': process.pid };
+    const sampler = new Sampler({ admin, namespace: scope.namespace, pids });
     await sampler.start();
     const workload = new Workload({ runId: scope.id, seed: 1000 + rep, active: cfg.sessions });
     const load = (until, rate, batchSize = cfg.batchSize) =>
@@ -122,8 +125,17 @@ async function repetition(rep, kafka) {
     const warmEnd = loadStart + cfg.warmupSec * 1000;
     const maxEnd = warmEnd + cfg.maxSec * 1000;
     log(`rep ${rep}: warm-up ${cfg.warmupSec}s, then ${cfg.rate ? `${cfg.rate} events/s` : 'maximum rate'} for ${cfg.maxSec}s`);
+    const scrapeAll = () => Promise.all(started.map(async (s) => [s.name, await scrapeDbWork(s.url).catch(() => undefined)]));
+    const dbAtWarmEnd = new Promise((resolve) => setTimeout(() => resolve(scrapeAll()), warmEnd - Date.now()));
     const maxStats = await load(maxEnd, cfg.rate);
+    const [dbFrom, dbTo] = [Object.fromEntries(await dbAtWarmEnd), Object.fromEntries(await scrapeAll())];
     phases.max = { from: warmEnd, to: maxEnd, ...sampler.window(warmEnd, maxEnd), http: maxStats };
+    // Database work per event each service consumed (the collector: per event accepted) in the window.
+    phases.max.db = Object.fromEntries(
+      started
+        .filter((s) => dbFrom[s.name] && dbTo[s.name])
+        .map((s) => [s.name, dbWorkPerEvent(dbFrom[s.name], dbTo[s.name], phases.max.stages[s.name].eventsPerSec * phases.max.seconds)]),
+    );
     // The collector's own capacity: events accepted per second of requests in flight (per request slot).
     phases.max.stages.collector.busyEventsPerSec = maxStats.busyMs ? maxStats.accepted / (maxStats.busyMs / 1000 / cfg.concurrency) : null;
     const sustained = phases.max.stages.segmenter.eventsPerSec;

@@ -26,6 +26,34 @@ export function summarize({ cfg, reps, startedAt, durationSec }) {
       ...(s === 'collector' ? {} : { lagMax: med(reps, (r) => r.phases.max.stages[s].lagMax) }),
     };
   }
+  // What else ran on the machine in the window: the stack's servers and this driver.
+  const others = [...new Set(reps.flatMap((r) => Object.keys(r.phases.max.stages)))].filter((n) => !STAGES.includes(n));
+  const infrastructure = Object.fromEntries(
+    others.map((n) => [
+      n,
+      { cpuPercent: med(reps, (r) => r.phases.max.stages[n]?.cpuPercent), rssMbMax: med(reps, (r) => r.phases.max.stages[n]?.rssMbMax, 1) },
+    ]),
+  );
+  const dbWork = Object.fromEntries(
+    STAGES.filter((s) => reps.some((r) => r.phases.max.db?.[s])).map((s) => {
+      const of = (r) => r.phases.max.db?.[s];
+      const collections = [...new Set(reps.flatMap((r) => Object.keys(of(r)?.documentsByCollection ?? {})))];
+      return [
+        s,
+        {
+          commandsPerEvent: med(reps, (r) => of(r)?.commandsPerEvent, 3),
+          documentsPerEvent: med(reps, (r) => of(r)?.documentsPerEvent, 3),
+          writeErrorsPerEvent: med(reps, (r) => of(r)?.writeErrorsPerEvent ?? 0, 4),
+          documentsByCollection: Object.fromEntries(
+            collections
+              .map((c) => [c, med(reps, (r) => of(r)?.documentsByCollection[c] ?? 0, 3)])
+              .filter(([, v]) => v > 0)
+              .sort((a, b) => b[1] - a[1]),
+          ),
+        },
+      ];
+    }),
+  );
   const ceilings = {
     produce: { eventsPerSec: med(reps, (r) => r.ceilings.produce.eventsPerSec) },
     passThrough: { eventsPerSec: med(reps, (r) => r.ceilings.passThrough.eventsPerSec) },
@@ -102,6 +130,8 @@ export function summarize({ cfg, reps, startedAt, durationSec }) {
     },
     endToEnd,
     stages,
+    infrastructure,
+    dbWork,
     ceilings,
     ceilingOf,
     ratios,
@@ -169,6 +199,34 @@ function markdown(res, previous) {
         `| ${s} | ${fmt(res.stages[s].eventsPerSec, 1)} | ${fmt(res.stages[s].busyEventsPerSec, 1)} | ${fmt(res.stages[s].producedPerSec, 1)} | ${fmt(res.ceilingOf[s], 1)} | ${fmt(res.ratios[s], 3)} | ${fmt(res.stages[s].cpuPercent)} | ${fmt(res.stages[s].rssMbMax, 1)} | ${fmt(res.stages[s].lagMax)} |`,
     ),
     '',
+    ...(Object.keys(res.infrastructure ?? {}).length
+      ? [
+          `Beside the services in the same window: ${Object.entries(res.infrastructure)
+            .map(([n, x]) => `${n} ${fmt(x.cpuPercent)}% CPU (RSS max ${fmt(x.rssMbMax)} MB)`)
+            .join(', ')}; all processes together ${fmt(
+            [...STAGES.map((s) => res.stages[s].cpuPercent), ...Object.values(res.infrastructure).map((x) => x.cpuPercent)].reduce(
+              (a, b) => a + (b ?? 0),
+              0,
+            ),
+          )}% of the ${res.machine.cpus * 100}% the machine has.`,
+          '',
+        ]
+      : []),
+    ...(Object.keys(res.dbWork ?? {}).length
+      ? [
+          '| database work per event consumed (maximum-rate window) | round trips | documents sent or returned | write errors (duplicate keys) | documents by collection and command |',
+          '|---|---:|---:|---:|---|',
+          ...Object.entries(res.dbWork).map(
+            ([s, w]) =>
+              `| ${s} | ${fmt(w.commandsPerEvent, 3)} | ${fmt(w.documentsPerEvent, 2)} | ${fmt(w.writeErrorsPerEvent, 4)} | ${Object.entries(
+                w.documentsByCollection,
+              )
+                .map(([c, v]) => `${c} ${fmt(v, 2)}`)
+                .join(', ')} |`,
+          ),
+          '',
+        ]
+      : []),
     `Ceilings (same run, same payloads, partitions, acks=all): bare produce ${fmt(res.ceilings.produce.eventsPerSec)}/s, bare consume-and-produce ${fmt(res.ceilings.passThrough.eventsPerSec)}/s, bare bulk upsert by _id ${fmt(res.ceilings.bulkUpsert.eventsPerSec, 1)}/s (the same upserts filtered on {workspaceId, profileId} under a unique index: ${fmt(res.ceilings.bulkUpsertByFields.eventsPerSec, 1)}/s; plain bulk insert of the same documents: ${fmt(res.ceilings.bulkInsert.eventsPerSec)}/s).`,
     `Bottleneck (largest consumer lag in the maximum-rate window): ${res.bottleneck}.`,
     '',

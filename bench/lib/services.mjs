@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export const SERVICES = ['collector', 'normalizer', 'identity-resolver', 'profile-store', 'segmenter'];
@@ -122,4 +123,27 @@ export function procSample(pid) {
   } catch {
     return undefined;
   }
+}
+
+const STACK_MARKERS = { ferretdb: 'cdp-ferretdb', kafka: 'kafka.Kafka', registry: 'apicurio-registry-app' };
+
+/**
+ * Pids of the local stack's servers (deploy/local/stack.sh's pid files, checked against their
+ * command lines), so the report can say what the database and Kafka cost beside the services;
+ * none when the stack is not ours.
+ */
+export function stackPids() {
+  const home = process.env.CDP_STACK_HOME || join(homedir(), '.cache', 'cdp-stack');
+  const offset = Number(process.env.CDP_STACK_PORT_OFFSET || 0);
+  const dir = join(home, offset ? `run-${offset}` : 'run', 'pids');
+  const pids = {};
+  for (const [part, marker] of Object.entries(STACK_MARKERS)) {
+    try {
+      const pid = Number(readFileSync(join(dir, `${part}.pid`), 'utf8').trim());
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) pids[part] = pid;
+    } catch {
+      // not running, or not started by stack.sh
+    }
+  }
+  return pids;
 }

@@ -1,4 +1,5 @@
 export * from './mongo.module';
+export * from './mongo-connection';
 export * from './workspace-repository';
 export * from './index-bootstrap';
 export * from './unavailable.filter';
@@ -6,3 +7,4 @@ export * from './pages';
 export * from './coalescer';
 export * from './coalesced-reads';
 export * from './coalesced-writes';
+export * from './db-operations.metrics';

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { CommandStartedEvent } from 'mongodb';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { MongoConnection } from '@cdp/mongo';
 import { Metrics } from '@cdp/platform';
 import { IdentityReviewsRepository } from './identity-reviews.repository';
 
@@ -12,9 +10,8 @@ export type FuzzyOutcomeLabel = 'merged' | 'reviewed' | 'none' | 'limits';
 export type ChunkStage = 'decode' | 'group' | 'resolve' | 'produce';
 
 /**
- * The identity-resolver's own metrics, beside the pipeline ones of @cdp/platform: the review
- * queue, fuzzy matching, the time per chunk in each step, and the database commands sent (round
- * trips, from the driver's command monitoring: commands / records = round trips per event).
+ * The identity-resolver's own metrics, beside the pipeline ones of @cdp/platform (and the database
+ * commands of @cdp/mongo): the review queue, fuzzy matching, the time per chunk in each step.
  */
 @Injectable()
 export class IdentityMetrics {
@@ -22,9 +19,8 @@ export class IdentityMetrics {
   readonly fuzzyComparisons: Counter;
   readonly fuzzyOutcomes: Counter<'outcome'>;
   readonly stageSeconds: Histogram<'stage'>;
-  readonly dbCommands: Counter<'command'>;
 
-  constructor(metrics: Metrics, mongo: MongoConnection, reviewsRepository: IdentityReviewsRepository) {
+  constructor(metrics: Metrics, reviewsRepository: IdentityReviewsRepository) {
     const registers = [metrics.registry];
     this.reviews = new Counter({
       name: 'cdp_identity_reviews_total',
@@ -60,14 +56,5 @@ export class IdentityMetrics {
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.dbCommands = new Counter({
-      name: 'cdp_identity_db_commands_total',
-      help: 'MongoDB commands sent (each a round trip), by command: find, update, insert, findAndModify, ...',
-      labelNames: ['command'] as const,
-      registers,
-    });
-    // Set before the first connection is made (the client connects on first use, after the providers are built).
-    mongo.client.options.monitorCommands = true;
-    mongo.client.on('commandStarted', (e: CommandStartedEvent) => this.dbCommands.inc({ command: e.commandName }));
   }
 }

@@ -6,7 +6,6 @@ import { PlatformModule } from '@cdp/platform';
 import { NormalizerConfig } from './normalizer.config';
 import { SettingsController } from './api/settings.controller';
 import { TrackingPlansController } from './api/tracking-plans.controller';
-import { DbCommandsMetrics } from './db-commands.metrics';
 import { DedupeRepository } from './dedupe.repository';
 import { DlqController } from './dlq/dlq.controller';
 import { DlqIndexRepository } from './dlq/dlq-index.repository';
@@ -26,7 +25,6 @@ import { TrackingPlansRepository } from './tracking-plans.repository';
   ],
   controllers: [SettingsController, TrackingPlansController, DlqController],
   providers: [
-    DbCommandsMetrics,
     DedupeRepository,
     SettingsRepository,
     TrackingPlansRepository,
