@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -41,7 +42,13 @@ func main() {
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn or error")
 	checkpointEvery := flag.Duration("checkpoint-interval", time.Second, "how often to checkpoint the SQLite write-ahead logs (see checkpoint.go)")
 	debugListen := flag.String("debug-listen", "", "if set, serve Go's /debug/pprof on this address (e.g. 127.0.0.1:6060)")
+	gcPercent := flag.Int("gc-percent", 400, "Go's GOGC: heap growth between collections, in percent of the live heap")
 	flag.Parse()
+
+	// Every statement decodes and encodes whole JSON documents, so the server allocates fast and the
+	// default (100) collected often: about a tenth of its CPU under the pipeline's load. A few times
+	// the live heap (tens of MB) is cheap on any machine this runs on.
+	debug.SetGCPercent(*gcPercent)
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
