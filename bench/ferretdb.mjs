@@ -1,8 +1,8 @@
 /**
  * Write rates of the database alone (`npm run bench:ferretdb`), to tune the local FerretDB: bulk
  * upserts that insert, bulk updates of existing documents by `_id`, single-update commands, bulk
- * inserts, and bulk updates and inserts at once, each for `--seconds` (default 6) over `--reps`
- * (default 3) repetitions, medians.
+ * inserts, bulk inserts with some duplicate keys (claims), and bulk updates and inserts at once,
+ * each for `--seconds` (default 6) over `--reps` (default 3) repetitions, medians.
  * Writes to a scratch database `bench_ferretdb` (dropped at the end) on MONGO_URL.
  */
 import { MongoClient } from 'mongodb';
@@ -56,12 +56,29 @@ const inserts = (coll, prefix) => (first, batch) =>
     { ordered: false },
   );
 
+/** Claims: new documents, every tenth under the `_id` of a stored one (a duplicate key, as a claim someone made first). */
+const claims = (coll, prefix) => (first, batch) =>
+  coll
+    .insertMany(
+      Array.from({ length: batch }, (_, i) => ({
+        _id: (first + i) % 10 === 0 ? `p_${(first + i) % PROFILES}` : `${prefix}_${first + i}`,
+        traits,
+        context,
+      })),
+      { ordered: false },
+    )
+    .catch((e) => {
+      if (!e.writeErrors?.every((w) => w.code === 11000)) throw e;
+    });
+
 const cases = {
   'bulk upserts that insert (100 per command, 2 in flight)': (coll, rep) =>
     rate(upserts(coll, rep * PROFILES), { batch: 100, concurrency: 2 }),
   'bulk updates by _id (100 per command, 2 in flight)': (coll) => rate(upserts(coll, 0), { batch: 100, concurrency: 2 }),
   'single updates by _id (1 per command, 8 in flight)': (coll) => rate(upserts(coll, 0), { batch: 1, concurrency: 8 }),
   'bulk inserts (100 per command, 2 in flight)': (coll, rep) => rate(inserts(coll, `e_${rep}`), { batch: 100, concurrency: 2 }),
+  'claims: bulk inserts, 1 in 10 a duplicate key (100 per command, 2 in flight)': (coll, rep) =>
+    rate(claims(coll, `c_${rep}`), { batch: 100, concurrency: 2 }),
   // The pipeline's shape: inserts (timelines, claims) and updates (profiles) from several services at once.
   'bulk updates and bulk inserts at once (100 per command, 1 of each in flight)': async (coll, rep) => {
     const rates = await Promise.all([
