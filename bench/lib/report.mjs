@@ -34,6 +34,10 @@ export function summarize({ cfg, reps, startedAt, durationSec }) {
       { cpuPercent: med(reps, (r) => r.phases.max.stages[n]?.cpuPercent), rssMbMax: med(reps, (r) => r.phases.max.stages[n]?.rssMbMax, 1) },
     ]),
   );
+  const cpuPercentAllProcesses = [
+    ...STAGES.map((s) => stages[s].cpuPercent),
+    ...Object.values(infrastructure).map((x) => x.cpuPercent),
+  ].reduce((a, b) => a + (b ?? 0), 0);
   const dbWork = Object.fromEntries(
     STAGES.filter((s) => reps.some((r) => r.phases.max.db?.[s])).map((s) => {
       const of = (r) => r.phases.max.db?.[s];
@@ -131,6 +135,7 @@ export function summarize({ cfg, reps, startedAt, durationSec }) {
     endToEnd,
     stages,
     infrastructure,
+    cpuPercentAllProcesses,
     dbWork,
     ceilings,
     ceilingOf,
@@ -203,12 +208,7 @@ function markdown(res, previous) {
       ? [
           `Beside the services in the same window: ${Object.entries(res.infrastructure)
             .map(([n, x]) => `${n} ${fmt(x.cpuPercent)}% CPU (RSS max ${fmt(x.rssMbMax)} MB)`)
-            .join(', ')}; all processes together ${fmt(
-            [...STAGES.map((s) => res.stages[s].cpuPercent), ...Object.values(res.infrastructure).map((x) => x.cpuPercent)].reduce(
-              (a, b) => a + (b ?? 0),
-              0,
-            ),
-          )}% of the ${res.machine.cpus * 100}% the machine has.`,
+            .join(', ')}; all processes together ${fmt(res.cpuPercentAllProcesses)}% of the ${res.machine.cpus * 100}% the machine has.`,
           '',
         ]
       : []),
