@@ -53,4 +53,20 @@ describe('mapLimit', () => {
       { numRuns: 30 },
     );
   });
+
+  it('after a failure starts no further item and rejects only once the running ones have settled', async () => {
+    const started: number[] = [];
+    const settled: number[] = [];
+    const run = mapLimit([0, 1, 2, 3, 4, 5], 2, async (i) => {
+      started.push(i);
+      await new Promise((r) => setTimeout(r, i === 1 ? 5 : 20));
+      settled.push(i);
+      if (i === 1) throw new Error('item 1 failed');
+      return i;
+    });
+    await expect(run).rejects.toThrow('item 1 failed');
+    // Item 1 fails while item 0 runs: item 0 is awaited, no item after them starts.
+    expect(started).toEqual([0, 1]);
+    expect(settled.sort()).toEqual([0, 1]);
+  });
 });

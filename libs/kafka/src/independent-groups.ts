@@ -1,3 +1,5 @@
+import { awaitAll } from './await-all';
+
 /**
  * Splits items into groups that share nothing: two items land in one group when they name a
  * common node, directly or through other items. Each group keeps the items' original order, and
@@ -34,16 +36,26 @@ export function independentGroups(nodesPerItem: readonly (readonly string[])[]):
   return [...groups.values()];
 }
 
-/** Runs `work` over the items with at most `limit` running at once; results keep the items' order. */
+/**
+ * Runs `work` over the items with at most `limit` running at once; results keep the items' order.
+ * After a failure no further item starts, and it rejects once the running ones have settled (a
+ * failed batch is handed to its handler again, which must not run beside what is left of it).
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (!failed && next < items.length) {
       const i = next++;
-      results[i] = await work(items[i] as T);
+      try {
+        results[i] = await work(items[i] as T);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  await awaitAll(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }

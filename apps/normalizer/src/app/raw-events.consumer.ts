@@ -2,7 +2,15 @@ import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
 import { normalizeFields, planViolations, serializeFields, type NormalizedFields } from '@cdp/cleaning';
 import { recordKey, Topics, type NormalizedEvent, type RawEvent } from '@cdp/contracts';
-import { KafkaGateway, PipelineConsumer, type InboundRecord, type OutboundRecord, type Rejection, type TopicCodec } from '@cdp/kafka';
+import {
+  awaitAll,
+  type InboundRecord,
+  KafkaGateway,
+  type OutboundRecord,
+  PipelineConsumer,
+  type Rejection,
+  type TopicCodec,
+} from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { claimsOf, isDuplicate, positionOf, type Candidate } from './dedupe';
 import { DEDUPE_WINDOW_MS, DedupeRepository } from './dedupe.repository';
@@ -172,7 +180,7 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
     // Counts and positions only: the identifiers are what the person asked to be forgotten by.
     if (counts.suppressed > 0)
       this.logger.log(`dropped ${counts.suppressed} events of suppressed identifiers from ${records[0]?.topic}[${records[0]?.partition}]`);
-    await Promise.all([this.kafka.producer.send(outbound), this.release(released)]);
+    await awaitAll([this.kafka.producer.send(outbound), this.release(released)]);
     producing();
     for (const [outcome, n] of Object.entries(counts)) if (n > 0) this.outcomes.inc({ outcome, reason: '' }, n);
     if (counts.deduped > 0) this.duplicates.inc({ topic: records[0]?.topic ?? '' }, counts.deduped);
@@ -192,7 +200,7 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
   /** Claims the chunk's messageIds: one bulk insert per workspace (all at once); who holds each. */
   private async claim(candidates: Candidate[], now: Date): Promise<Map<string, Map<string, string>>> {
     const claims = [...claimsOf(candidates)];
-    const held = await Promise.all(claims.map(([workspaceId, c]) => this.dedupe.claim(workspaceId, c, now)));
+    const held = await awaitAll(claims.map(([workspaceId, c]) => this.dedupe.claim(workspaceId, c, now)));
     return new Map(claims.map(([workspaceId], i) => [workspaceId, held[i] as Map<string, string>]));
   }
 

@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { Topics, type IdentityMerge, type ProfileChange, type ResolvedEvent, type SegmentChange } from '@cdp/contracts';
-import { independentGroups, KafkaGateway, PipelineConsumer, type ChunkContext, type InboundRecord, type Rejection } from '@cdp/kafka';
+import {
+  awaitAll,
+  type ChunkContext,
+  type InboundRecord,
+  independentGroups,
+  KafkaGateway,
+  PipelineConsumer,
+  type Rejection,
+} from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { Counter } from 'prom-client';
 import { erasureHash, eventErasureHashes, newestMemberships, type MembershipUpdate } from '@cdp/profile-model';
@@ -211,7 +219,7 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
       const wave = groups.flatMap((group) => group[k] ?? []);
       if (wave.length === 0) break;
       const byWorkspace = groupBy(wave, (i) => (valid[i] as Decoded<IdentityMerge>).value.workspaceId);
-      await Promise.all(
+      await awaitAll(
         [...byWorkspace].map(async ([ws, indexes]) => {
           const folded = indexes.map((i) => valid[i] as Decoded<IdentityMerge>);
           const answers = await this.writer.mergeMany(

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { IdentityMerge, ProfileChange, ResolvedEvent } from '@cdp/contracts';
+import { awaitAll } from '@cdp/kafka';
 import { applyEvent, emptyProfile, identifierKey, mergeProfiles, type Profile } from '@cdp/profile-model';
 import { profileChange } from './profile-change';
 import { ProfileIdentifiersRepository } from './profile-identifiers.repository';
@@ -96,7 +97,7 @@ export class ProfileWriter {
     planned.forEach(({ index, plan }, i) => {
       if (written[i]) results[index] = this.outcome(plan, defs, now);
     });
-    return Promise.all(batches.map((b, i) => results[i] ?? this.applyEvents(workspaceId, b.profileId, b.events, defs)));
+    return awaitAll(batches.map((b, i) => results[i] ?? this.applyEvents(workspaceId, b.profileId, b.events, defs)));
   }
 
   /**
@@ -232,7 +233,7 @@ export class ProfileWriter {
     writes.forEach((w, k) => written[k] || lost.add(w.merge));
     const changes = new Map(folds.filter((f) => !lost.has(f.merge)).map((f) => [f.merge, mergeChange(f.merge, f.fold, defs)]));
     // The rest on their own (re-running a merge is safe: a mark or fold already written is found).
-    return Promise.all(
+    return awaitAll(
       plans.map((p) => {
         if (p.status === 'elsewhere') {
           this.logger.warn(`merge ${p.merge.mergeId}: ${p.merge.fromProfileId} was already merged elsewhere; skipped`);
