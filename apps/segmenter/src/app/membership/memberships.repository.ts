@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
 import { Coalescer, duplicateKeyIndexes, isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
+import { byProfileAndSegment } from '../by-profile-and-segment';
 import { stateAfter, type MembershipState, type Transition } from './transition';
 
 export interface MembershipDocument extends WorkspaceDocument, MembershipState {
@@ -42,14 +43,9 @@ export class MembershipsRepository extends WorkspaceRepository<MembershipDocumen
     profileIds: string[],
     segmentIds: string[],
   ): Promise<Map<string, Map<string, MembershipDocument>>> {
-    const out = new Map<string, Map<string, MembershipDocument>>();
-    const docs = await this.findCombinations(workspaceId, ['profileId', profileIds], ['segmentId', segmentIds], { projection: { _id: 0 } });
-    for (const d of docs) {
-      const bySegment = out.get(d.profileId) ?? new Map<string, MembershipDocument>();
-      bySegment.set(d.segmentId, d);
-      out.set(d.profileId, bySegment);
-    }
-    return out;
+    return byProfileAndSegment(
+      await this.findCombinations(workspaceId, ['profileId', profileIds], ['segmentId', segmentIds], { projection: { _id: 0 } }),
+    );
   }
 
   /**

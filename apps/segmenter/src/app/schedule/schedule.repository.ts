@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
 import { isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
+import { byProfileAndSegment } from '../by-profile-and-segment';
 import { bucketOf, ScheduleBucketsRepository } from './schedule-buckets.repository';
 import { ScheduleCursorsRepository } from './schedule-cursors.repository';
 
@@ -135,15 +136,9 @@ export class ScheduleRepository extends WorkspaceRepository<ScheduleDocument> {
 
   /** The entries of these profiles in these segments, by profile id then segment id (read by document id). */
   async forProfiles(workspaceId: string, profileIds: string[], segmentIds: string[]): Promise<Map<string, Map<string, ScheduleDocument>>> {
-    const out = new Map<string, Map<string, ScheduleDocument>>();
-    for (const d of await this.findCombinations(workspaceId, ['profileId', profileIds], ['segmentId', segmentIds], {
-      projection: { _id: 0 },
-    })) {
-      const bySegment = out.get(d.profileId) ?? new Map<string, ScheduleDocument>();
-      bySegment.set(d.segmentId, d);
-      out.set(d.profileId, bySegment);
-    }
-    return out;
+    return byProfileAndSegment(
+      await this.findCombinations(workspaceId, ['profileId', profileIds], ['segmentId', segmentIds], { projection: { _id: 0 } }),
+    );
   }
 
   /** Due entries of a workspace (for tests and the API). */
