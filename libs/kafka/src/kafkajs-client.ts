@@ -1,4 +1,5 @@
 import { CompressionTypes, Kafka, logLevel, Partitioners, type Consumer, type Producer, type SASLOptions } from 'kafkajs';
+import { groupBy } from '@cdp/platform';
 import type {
   AdminPort,
   BatchControl,
@@ -104,8 +105,7 @@ class KafkaJsProducer implements ProducerPort {
 
   async send(records: OutboundRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const byTopic = new Map<string, OutboundRecord[]>();
-    for (const r of records) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+    const byTopic = groupBy(records, (r) => r.topic);
     await this.producer.sendBatch({
       acks: -1,
       compression: CompressionTypes.None,

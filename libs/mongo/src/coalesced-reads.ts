@@ -1,3 +1,4 @@
+import { groupBy } from '@cdp/platform';
 import { Coalescer } from './coalescer';
 
 /**
@@ -32,7 +33,6 @@ export class CoalescedReads<K, D> {
 
 /** One read per workspace of the keys (a coalesced read may span workspaces). */
 export async function byWorkspace<K extends { ws: string }, D>(keys: K[], read: (ws: string, keys: K[]) => Promise<D[]>): Promise<D[]> {
-  const groups = new Map<string, K[]>();
-  for (const k of keys) groups.set(k.ws, [...(groups.get(k.ws) ?? []), k]);
+  const groups = groupBy(keys, (k) => k.ws);
   return (await Promise.all([...groups].map(([ws, ks]) => read(ws, ks)))).flat();
 }

@@ -1,4 +1,5 @@
 import type { AnyBulkWriteOperation, BulkWriteResult, Document } from 'mongodb';
+import { indexesBy } from '@cdp/platform';
 import { Coalescer } from './coalescer';
 
 /**
@@ -47,8 +48,7 @@ export async function perWorkspace<Op extends { ws: string }>(
   ops: Op[],
   write: (ws: string, ops: Op[]) => Promise<boolean[]>,
 ): Promise<boolean[]> {
-  const groups = new Map<string, number[]>();
-  ops.forEach((op, i) => groups.set(op.ws, [...(groups.get(op.ws) ?? []), i]));
+  const groups = indexesBy(ops, (op) => op.ws);
   const out = new Array<boolean>(ops.length).fill(false);
   await Promise.all(
     [...groups].map(async ([ws, indexes]) => {

@@ -6,3 +6,4 @@ export * from './platform.module';
 export * from './bootstrap';
 export * from './json-depth';
 export * from './json-bodies';
+export * from './group-by';

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { workspaceOfKey } from '@cdp/contracts';
 import type { InboundRecord } from '@cdp/kafka';
+import { groupBy } from '@cdp/platform';
 import { IdentitiesRepository } from './identities.repository';
 import { IdentityProfilesRepository } from './identity-profiles.repository';
 import { BlockingKeysRepository, LinkageRecordsRepository } from './linkage.repository';
@@ -45,8 +46,7 @@ export class ProfileErasures {
   ) {}
 
   async apply(erasures: readonly Erasure[]): Promise<void> {
-    const byWorkspace = new Map<string, Erasure[]>();
-    for (const e of erasures) byWorkspace.set(e.workspaceId, [...(byWorkspace.get(e.workspaceId) ?? []), e]);
+    const byWorkspace = groupBy(erasures, (e) => e.workspaceId);
     for (const [ws, list] of byWorkspace) {
       // One cut-off per chunk and workspace: the latest tombstone (tombstones of one person arrive together).
       const at = new Date(Math.max(...list.map((e) => e.at.getTime())));

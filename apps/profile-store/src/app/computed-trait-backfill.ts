@@ -187,7 +187,9 @@ export class ComputedTraitBackfill implements OnApplicationBootstrap, BeforeAppl
     for (const [source, list] of bySource) {
       const target = await this.survivor(workspaceId, source);
       if (target === null) continue; // erased
-      byTarget.set(target, [...(byTarget.get(target) ?? []), ...list]);
+      const merged = byTarget.get(target);
+      if (merged) merged.push(...list);
+      else byTarget.set(target, [...list]);
     }
     const changes: ProfileChange[] = [];
     let written = 0;

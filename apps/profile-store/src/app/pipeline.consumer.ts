@@ -9,7 +9,7 @@ import {
   PipelineConsumer,
   type Rejection,
 } from '@cdp/kafka';
-import { HealthRegistry, Metrics } from '@cdp/platform';
+import { groupBy, HealthRegistry, Metrics } from '@cdp/platform';
 import { Counter } from 'prom-client';
 import { erasureHash, eventErasureHashes, newestMemberships, type MembershipUpdate } from '@cdp/profile-model';
 import { ComputedTraitsRepository } from './computed-traits.repository';
@@ -246,17 +246,6 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
     const decoded = await this.decodeRecord<T>(record);
     return decoded.ok ? { record, value: decoded.value } : decoded.rejection;
   }
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = groups.get(k);
-    if (list) list.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
 }
 
 /** The same messageId twice in one chunk is applied once. */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
+import { indexesBy } from '@cdp/platform';
 import { Coalescer, duplicateKeyIndexes, isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
 import { byProfileAndSegment } from '../by-profile-and-segment';
 import { stateAfter, type MembershipState, type Transition } from './transition';
@@ -81,8 +82,7 @@ export class MembershipsRepository extends WorkspaceRepository<MembershipDocumen
   /** Inserts the documents; per document, false when it lost to an existing one (duplicate key). */
   private async insertAll(docs: MembershipDocument[]): Promise<boolean[]> {
     const inserted = docs.map(() => true);
-    const byWorkspace = new Map<string, number[]>();
-    docs.forEach((d, i) => byWorkspace.set(d.workspaceId, [...(byWorkspace.get(d.workspaceId) ?? []), i]));
+    const byWorkspace = indexesBy(docs, (d) => d.workspaceId);
     await Promise.all(
       [...byWorkspace].map(async ([workspaceId, indexes]) => {
         try {
