@@ -3,9 +3,9 @@
  * batch that fails is handed again to the handler: with Promise.all the rest of the failed
  * attempt would still be writing beside the retry.
  */
-export async function awaitAll<T>(values: readonly (T | PromiseLike<T>)[]): Promise<Awaited<T>[]> {
+export async function awaitAll<T extends readonly unknown[]>(values: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
   const results = await Promise.allSettled(values);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<Awaited<T>>).value);
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }

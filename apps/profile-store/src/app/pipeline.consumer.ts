@@ -13,7 +13,7 @@ import { groupBy, HealthRegistry, Metrics } from '@cdp/platform';
 import { Counter } from 'prom-client';
 import { erasureHash, eventErasureHashes, newestMemberships, type MembershipUpdate } from '@cdp/profile-model';
 import { ComputedTraitsRepository } from './computed-traits.repository';
-import { ErasuresRepository } from './erasures.repository';
+import { ErasuresRepository, type SuppressionSource } from './erasures.repository';
 import { ProfileSegmentsRepository } from './profile-segments.repository';
 import { ProfileChangePublisher } from './profile-change.publisher';
 import { ProfileWriter } from './profile-writer';
@@ -35,6 +35,9 @@ function checked<T extends { workspaceId: string }>(
     return false;
   });
 }
+
+/** Per event its erasure hashes; per suppressed hash what holds it. */
+type Suppressed = { hashes: Map<Decoded<ResolvedEvent>, string[]>; sources: Map<string, SuppressionSource[]> };
 
 /** An output and the record that caused it (its trace continues on the output). */
 type Traced<T> = { change: T; source: InboundRecord | undefined };
@@ -104,21 +107,19 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
     for (const [workspaceId, wsEvents] of byWorkspace) {
       // An event goes to the profile that claimed it first, whatever profile id this copy names;
       // claims are taken before the timeline is read, so a copy that finds no claim and no timeline
-      // entry is the first (see EventOwnersRepository).
-      const owner = await this.owners.claim(
-        workspaceId,
-        wsEvents.map((e) => ({ messageId: e.value.messageId, profileId: e.value.profileId })),
-      );
+      // entry is the first (see EventOwnersRepository). The suppressions do not depend on either:
+      // read beside them, one round trip less on the chunk's path.
+      const [{ owner, done }, suppressed] = await awaitAll([
+        this.claimAndRead(workspaceId, wsEvents),
+        this.suppressedOf(workspaceId, wsEvents),
+      ] as const);
       // Events already in the timeline were fully processed (profile, change and timeline written).
       // Checked before suppression: a redelivered copy of an event applied before its person was
       // suppressed is done, not dropped a second time (and not counted as suppressed).
-      const done = await this.timeline.recorded(
-        workspaceId,
-        wsEvents.map((e) => e.value.messageId),
-      );
-      const live = await this.withoutErased(
+      const live = this.withoutErased(
         workspaceId,
         wsEvents.filter((e) => !done.has(e.value.messageId)),
+        suppressed,
       );
       const owned = live.map((e) => ({ ...e, value: { ...e.value, profileId: owner.get(e.value.messageId) ?? e.value.profileId } }));
       const batches = [...groupBy(owned, (e) => e.value.profileId)].map(([profileId, list]) => ({
@@ -146,28 +147,46 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
     }
   }
 
+  /** The claims of the events, then which of them the timeline already holds. */
+  private async claimAndRead(workspaceId: string, events: Decoded<ResolvedEvent>[]) {
+    const owner = await this.owners.claim(
+      workspaceId,
+      events.map((e) => ({ messageId: e.value.messageId, profileId: e.value.profileId })),
+    );
+    const done = await this.timeline.recorded(
+      workspaceId,
+      events.map((e) => e.value.messageId),
+    );
+    return { owner, done };
+  }
+
+  /** The erasure hashes of each event and which of them are suppressed now. */
+  private async suppressedOf(workspaceId: string, events: Decoded<ResolvedEvent>[]): Promise<Suppressed> {
+    const hashes = events.map((e) => eventErasureHashes(workspaceId, e.value));
+    const sources = await this.erasures.suppressed(workspaceId, hashes.flat(), Date.now());
+    return { hashes: new Map(events.map((e, i) => [e, hashes[i] ?? []])), sources };
+  }
+
   /**
    * Drops events of erased or suppressed profile ids and identifiers, so a late event does not
    * bring an erased person back and a suppress regulation holds. Nothing of them is kept, not even
    * in the DLQ; only the count (by reason) is.
    */
-  private async withoutErased(workspaceId: string, events: Decoded<ResolvedEvent>[]): Promise<Decoded<ResolvedEvent>[]> {
-    if (events.length === 0) return events;
-    const hashes = events.map((e) => eventErasureHashes(workspaceId, e.value));
-    const suppressed = await this.erasures.suppressed(workspaceId, hashes.flat(), Date.now());
-    if (suppressed.size === 0) return events;
+  private withoutErased(workspaceId: string, events: Decoded<ResolvedEvent>[], suppressed: Suppressed): Decoded<ResolvedEvent>[] {
+    if (suppressed.sources.size === 0) return events;
     const kept: Decoded<ResolvedEvent>[] = [];
     // Two copies of one event in a chunk are one suppressed event.
     const counted = new Set<string>();
-    events.forEach((e, i) => {
-      const sources = (hashes[i] ?? []).flatMap((h) => suppressed.get(h) ?? []);
+    for (const e of events) {
+      const sources = (suppressed.hashes.get(e) ?? []).flatMap((h) => suppressed.sources.get(h) ?? []);
       if (sources.length === 0) kept.push(e);
       else if (!counted.has(e.value.messageId)) {
         counted.add(e.value.messageId);
         this.suppressedEvents.inc({ reason: sources.includes('regulation') ? 'regulation' : 'erasure' });
       }
-    });
-    this.logger.log(`dropped ${events.length - kept.length} events of erased or suppressed people in workspace ${workspaceId}`);
+    }
+    if (kept.length < events.length)
+      this.logger.log(`dropped ${events.length - kept.length} events of erased or suppressed people in workspace ${workspaceId}`);
     return kept;
   }
 
