@@ -1,6 +1,7 @@
 import type { RecordMetadata } from 'kafkajs';
 import { type ProfileChange } from '@cdp/contracts';
 import { testScope, waitFor } from '@cdp/testing';
+import { ABSORBED_VERSION } from './app/membership/transition';
 import { AUTH, DEMO_WS, profileChange, randomPortBase, startSegmenterStack, type SegmenterStack } from './testing/segmenter-stack';
 
 /**
@@ -130,6 +131,42 @@ it('counts an event once when a later chunk brings it again (the chunk reads the
     await produce(order(2, 'again-o1'), order(3, 'again-o2'));
     const entered = await waitFor(() => recordsOf(twoOrders, p).find((r) => r.change === 'entered'), 'entry on the second order');
     expect(entered).toMatchObject({ membershipVersion: 1, profileVersion: 3 });
+  }));
+
+it('on a merge, the absorbed profile leaves every segment, its events count for the survivor, and a late change of it stays out', () =>
+  withLogs(async () => {
+    const marked = await createSegment('Merge marker', `trait('merge') = '${scope.id}'`);
+    const twoOrders = await createSegment('Two orders over merges', "event('Order Completed').count() >= 2");
+    const absorbed = `p-absorbed-${scope.id}`;
+    const survivor = `p-survivor-${scope.id}`;
+    const order = (messageId: string) => ({ messageId, eventName: 'Order Completed', eventTimestamp: Date.now(), eventProperties: '{}' });
+    await produce(
+      change(absorbed, 1, { traits: JSON.stringify({ merge: scope.id }), ...order('merge-o1') }),
+      change(survivor, 1, { ...order('merge-o2') }),
+    );
+    await waitForTransition(marked, absorbed, 'entered#1');
+    await produce(change(survivor, 2, { change: 'merged', absorbedProfileIds: [absorbed], traits: JSON.stringify({ merge: scope.id }) }));
+    await waitForTransition(marked, absorbed, 'exited#2');
+    await waitForTransition(marked, survivor, 'entered#1');
+    // The absorbed profile's order and the survivor's own: two.
+    await waitForTransition(twoOrders, survivor, 'entered#1');
+    expect(recordsOf(marked, absorbed).at(-1)).toMatchObject({
+      change: 'exited',
+      profileVersion: ABSORBED_VERSION,
+      identifiers: [],
+    });
+    // A change of the absorbed profile that was still in flight: it would make two orders and keep the marker.
+    const [late] = await produce(change(absorbed, 2, { traits: JSON.stringify({ merge: scope.id }), ...order('merge-o3') }));
+    // A profile entered after it on the same partition tells that the segmenter is past it.
+    for (let i = 0; ; i++) {
+      const sentinel = `p-sentinel-${i}-${scope.id}`;
+      const [meta] = await produce(change(sentinel, 1, { traits: JSON.stringify({ merge: scope.id }) }));
+      if (meta?.partition !== late?.partition) continue;
+      await waitForTransition(marked, sentinel, 'entered#1');
+      break;
+    }
+    expect(transitions(marked, absorbed)).toEqual(['entered#1', 'exited#2']);
+    expect(transitions(twoOrders, absorbed)).toEqual([]);
   }));
 
 it('does not decide again on the stale traits of a record it evaluated before, when Kafka delivers it again', () =>

@@ -28,8 +28,10 @@ describe('SegmentProfilesRepository.saveAll (FerretDB)', () => {
       snapshot('fresh', 7),
       snapshot('fresh', 6),
     ]);
-    // The evaluated marks as they were before the batch, one per snapshot (how the consumer tells a redelivered change).
-    expect(evaluated).toEqual([mark, mark, undefined, undefined, undefined]);
+    // The snapshots as they were before the batch, one per snapshot: the evaluated mark is how the
+    // consumer tells a redelivered change, `deleted` and the version a late one.
+    const olderBefore = { version: 1, deleted: false, evaluated: mark };
+    expect(evaluated).toEqual([olderBefore, olderBefore, { version: 5, deleted: false }, undefined, undefined]);
     expect(await versionOf('older')).toBe(3);
     expect(await versionOf('newer')).toBe(5);
     expect(await versionOf('fresh')).toBe(7);
@@ -40,7 +42,7 @@ describe('SegmentProfilesRepository.saveAll (FerretDB)', () => {
     const mark = { partition: 0, offset: 7, version: 4 };
     await repository().saveAll(workspaceId, [snapshot('marked', 4)]);
     await repository().markEvaluated(workspaceId, [{ profileId: 'marked', evaluated: mark }]);
-    expect(await repository().saveAll(workspaceId, [snapshot('marked', 6)])).toEqual([mark]);
+    expect(await repository().saveAll(workspaceId, [snapshot('marked', 6)])).toEqual([{ version: 4, deleted: false, evaluated: mark }]);
     expect(await repository().get(workspaceId, 'marked')).toMatchObject({ version: 6, evaluated: mark });
   });
 

@@ -34,6 +34,9 @@ export interface EvaluatedMark {
 
 export type ProfileSnapshot = Omit<SegmentProfileDocument, 'workspaceId' | 'evaluated'>;
 
+/** What a profile's snapshot held before a save: its version, whether deleted, its evaluated mark. */
+export type StoredBefore = Partial<Pick<SegmentProfileDocument, 'version' | 'deleted' | 'evaluated'>>;
+
 /** A snapshot's computed traits as evaluation reads them: `{}` for a snapshot stored before they were kept. */
 export const snapshotComputed = (s: Pick<SegmentProfileDocument, 'computedTraits'>): Record<string, unknown> =>
   (s.computedTraits === undefined ? null : parseTraits(s.computedTraits)) ?? {};
@@ -56,11 +59,11 @@ export class SegmentProfilesRepository extends WorkspaceRepository<SegmentProfil
 
   /**
    * Stores each profile's newest snapshot of the batch unless a newer (or the same) version is
-   * already there. Returns, for each snapshot, the profile's evaluated mark as stored before.
+   * already there. Returns, for each snapshot, what the profile's snapshot held before (none: new).
    */
-  async saveAll(workspaceId: string, snapshots: ProfileSnapshot[]): Promise<(EvaluatedMark | undefined)[]> {
-    const before = await this.saveNewest(workspaceId, snapshots, 'version', ['evaluated']);
-    return before.map((d) => d?.evaluated);
+  async saveAll(workspaceId: string, snapshots: ProfileSnapshot[]): Promise<(StoredBefore | undefined)[]> {
+    const before = await this.saveNewest(workspaceId, snapshots, 'version', ['deleted', 'evaluated']);
+    return before.map((d) => d && { version: d.version, deleted: d.deleted, evaluated: d.evaluated });
   }
 
   /** Sets each profile's evaluated mark (its snapshot is stored: after saveAll). */

@@ -1,14 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { Topics, workspaceOfKey, type ProfileChange, type SegmentChange } from '@cdp/contracts';
 import { awaitAll, DecodeError, KafkaGateway, PipelineConsumer, type InboundRecord, type Rejection } from '@cdp/kafka';
-import { HealthRegistry, Metrics } from '@cdp/platform';
+import { groupBy, HealthRegistry, Metrics } from '@cdp/platform';
 import { SegmentChangePublisher, type OutgoingChange } from '../evaluation/segment-change-publisher';
 import { eventsReadFrom, MembershipEvaluator, type ProfileData } from '../evaluation/membership-evaluator';
 import { SegmentEventsRepository, type HistoryEvent, type StoredEvent } from '../history/segment-events.repository';
-import { SegmentProfilesRepository, type EvaluatedMark, type ProfileSnapshot } from '../history/segment-profiles.repository';
+import {
+  SegmentProfilesRepository,
+  type EvaluatedMark,
+  type ProfileSnapshot,
+  type StoredBefore,
+} from '../history/segment-profiles.repository';
 import { ORDER_EVENT } from '../predictions/order-histories';
 import { SegmentCatalog, type WorkspaceSegments } from '../segments/segment-catalog';
-import { parseTraits, segmentsToEvaluate } from './transition';
+import { ABSORBED_VERSION, parseTraits, segmentsToEvaluate } from './transition';
 
 /**
  * cdp.profiles.changes.v1 -> segment evaluation -> cdp.segments.changes.v1.
@@ -17,6 +22,7 @@ import { parseTraits, segmentsToEvaluate } from './transition';
  * traits) and then their events stored in one batch per workspace. Per change, in order per
  * profile: the memberships are evaluated and written. Then the records are produced, and only
  * then the offsets committed; a redelivered record re-emits the transitions it caused (see README).
+ * A merge's absorbed profiles leave every segment, and their events count for the survivor.
  */
 @Injectable()
 export class ProfileChangesConsumer extends PipelineConsumer {
@@ -43,35 +49,29 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     for (const result of await Promise.all(records.map((r) => this.decodeOne(r)))) {
       if (result === null) continue;
       if ('reason' in result) rejections.push(result);
-      else decoded.push(result);
+      else decoded.push(...absorbedBy(result), result);
     }
     // The snapshots (for the timer, backfill and preview; the evaluation reads the changes
     // themselves) are stored before the memberships they lead to, in one batch per workspace, so a
     // backfill never reads a snapshot older than a membership already written. The chunk's events
     // are stored once its read of the histories is done (each change adds its own event to that
     // read, in order), beside the snapshots' writes: before any evaluation counts them.
-    const [states, evaluated] = await Promise.all([
-      this.loadStates(decoded).then(async (states) => {
-        await this.recordEvents(decoded);
+    const [states, before] = await Promise.all([
+      this.loadStates(decoded).then(async ({ states, moved }) => {
+        await this.recordEvents(decoded, moved);
         return states;
       }),
       this.saveSnapshots(decoded),
     ]);
-    // Changes of one profile in order, different profiles concurrently (records share a key per profile).
-    const byKey = new Map<string, Decoded[]>();
-    for (const d of decoded) {
-      const key = d.record.key?.toString('utf8') ?? '';
-      const group = byKey.get(key);
-      if (group) group.push(d);
-      else byKey.set(key, [d]);
-    }
+    // Changes of one profile in order, different profiles concurrently.
+    const byKey = groupBy(decoded, (d) => stateKey(d.change.workspaceId, d.change.profileId));
     // Size counter writes of the chunk's transitions: stored before the commit, not before the produce.
     const counted: Promise<void>[] = [];
     const outputs = await awaitAll(
       [...byKey.values()].map(async (group) => {
         const changes: OutgoingChange[] = [];
         for (const d of group) {
-          const result = await this.evaluateOne(d, states, evaluated, counted);
+          const result = await this.evaluateOne(d, states, before, counted);
           if (result.length > 0) {
             const headers = this.traceHeaders(d.record);
             changes.push(...result.map((change) => ({ change, headers })));
@@ -80,7 +80,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
         return changes;
       }),
     );
-    await awaitAll([this.publisher.publishTraced(outputs.flat()), ...counted, this.markEvaluated(decoded, evaluated)]);
+    await awaitAll([this.publisher.publishTraced(outputs.flat()), ...counted, this.markEvaluated(decoded, before)]);
     return rejections;
   }
 
@@ -90,12 +90,12 @@ export class ProfileChangesConsumer extends PipelineConsumer {
    * flight; a profile's only record in it reads on redelivery what it read the first time (its own
    * effects aside, which `decide` recognises), so it needs no mark and costs no write.
    */
-  private async markEvaluated(decoded: Decoded[], before: Map<string, EvaluatedMark>): Promise<void> {
+  private async markEvaluated(decoded: Decoded[], before: Map<string, StoredBefore>): Promise<void> {
     const byProfile = new Map<string, { workspaceId: string; profileId: string; evaluated: EvaluatedMark; records: number }>();
     for (const { change, record } of decoded) {
       const key = stateKey(change.workspaceId, change.profileId);
       const seen = byProfile.get(key);
-      const version = Math.max(seen?.evaluated.version ?? before.get(key)?.version ?? 0, change.version);
+      const version = Math.max(seen?.evaluated.version ?? before.get(key)?.evaluated?.version ?? 0, change.version);
       // A chunk is one partition's records in offset order.
       const evaluated = { partition: record.partition, offset: Number(record.offset), version };
       byProfile.set(key, { workspaceId: change.workspaceId, profileId: change.profileId, evaluated, records: (seen?.records ?? 0) + 1 });
@@ -110,18 +110,30 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     await Promise.all([...byWorkspace].map(([workspaceId, marks]) => this.profiles.markEvaluated(workspaceId, marks)));
   }
 
-  /** Stores the chunk's events that some segment counts (or the predictions read); a stored messageId is not stored again. */
-  private async recordEvents(decoded: Decoded[]): Promise<void> {
-    await Promise.all(
-      decoded.flatMap((d) => {
-        const event = eventOf(d);
-        return event ? [this.events.record(d.change.workspaceId, { ...event, properties: JSON.stringify(event.properties) })] : [];
-      }),
-    );
+  /**
+   * Stores the chunk's events that some segment counts (or the predictions read), and the events
+   * of absorbed profiles under their survivors; a stored messageId is not stored again.
+   */
+  private async recordEvents(decoded: Decoded[], moved: MovedEvent[]): Promise<void> {
+    const own = decoded.flatMap((d) => {
+      const event = eventOf(d);
+      return event ? [{ workspaceId: d.change.workspaceId, event: { ...event, properties: JSON.stringify(event.properties) } }] : [];
+    });
+    const movedEvents = moved.map(({ workspaceId, profileId, event }) => ({
+      workspaceId,
+      event: {
+        profileId,
+        messageId: event.messageId,
+        eventName: event.name,
+        timestamp: event.timestamp,
+        properties: JSON.stringify(event.properties),
+      },
+    }));
+    await Promise.all([...own, ...movedEvents].map(({ workspaceId, event }) => this.events.record(workspaceId, event)));
   }
 
-  /** Stores the snapshots; returns each profile's evaluated mark as stored before, by stateKey. */
-  private async saveSnapshots(decoded: Decoded[]): Promise<Map<string, EvaluatedMark>> {
+  /** Stores the snapshots; returns what each profile's snapshot held before, by stateKey. */
+  private async saveSnapshots(decoded: Decoded[]): Promise<Map<string, StoredBefore>> {
     const byWorkspace = new Map<string, ProfileSnapshot[]>();
     for (const { change, traits, computed } of decoded) {
       const list = byWorkspace.get(change.workspaceId) ?? [];
@@ -136,17 +148,17 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       });
       byWorkspace.set(change.workspaceId, list);
     }
-    const evaluated = new Map<string, EvaluatedMark>();
+    const before = new Map<string, StoredBefore>();
     await Promise.all(
       [...byWorkspace].map(async ([workspaceId, list]) => {
-        const marks = await this.profiles.saveAll(workspaceId, list);
+        const stored = await this.profiles.saveAll(workspaceId, list);
         list.forEach((snapshot, i) => {
-          const mark = marks[i];
-          if (mark) evaluated.set(stateKey(workspaceId, snapshot.profileId), mark);
+          const prior = stored[i];
+          if (prior) before.set(stateKey(workspaceId, snapshot.profileId), prior);
         });
       }),
     );
-    return evaluated;
+    return before;
   }
 
   /** The record's change checked and parsed, a rejection, or null (a tombstone: nothing to do). */
@@ -186,51 +198,78 @@ export class ProfileChangesConsumer extends PipelineConsumer {
    * What the chunk's profiles' evaluations read, one read per workspace and kind, keyed by
    * workspace and profile: memberships and predictions, and the event histories the segments
    * its changes can move count (as of the chunk's start). Kept current through the chunk (see
-   * evaluateOne), so a profile's later changes read nothing again.
+   * evaluateOne), so a profile's later changes read nothing again. With them, the stored events of
+   * the profiles a merge absorbed (every name kept), added to the survivor's read and answered as
+   * `moved`, to be stored under the survivor.
    */
-  private async loadStates(decoded: Decoded[]): Promise<Map<string, ChunkState>> {
+  private async loadStates(decoded: Decoded[]): Promise<{ states: Map<string, ChunkState>; moved: MovedEvent[] }> {
     const byWorkspace = new Map<
       string,
-      { segments: WorkspaceSegments; profileIds: Set<string>; reading: Set<string>; names: Set<string> }
+      { segments: WorkspaceSegments; profileIds: Set<string>; reading: Set<string>; names: Set<string>; absorbed: Map<string, string> }
     >();
     for (const d of decoded) {
-      if (d.direct.size === 0) continue;
       const { workspaceId, profileId } = d.change;
-      const entry = byWorkspace.get(workspaceId) ?? { segments: d.segments, profileIds: new Set(), reading: new Set(), names: new Set() };
+      const entry = byWorkspace.get(workspaceId) ?? {
+        segments: d.segments,
+        profileIds: new Set(),
+        reading: new Set(),
+        names: new Set(),
+        absorbed: new Map(),
+      };
       byWorkspace.set(workspaceId, entry);
+      for (const absorbedId of absorbedIds(d.change)) entry.absorbed.set(absorbedId, profileId);
+      if (d.direct.size === 0) continue;
       entry.profileIds.add(profileId);
-      const names = eventsReadFrom(d.segments, d.direct);
+      // A deletion (or an absorbed profile) leaves every segment whatever its events.
+      const names = d.change.change === 'deleted' ? new Set<string>() : eventsReadFrom(d.segments, d.direct);
       if (names.size > 0) entry.reading.add(profileId);
       for (const name of names) entry.names.add(name);
     }
-    const out = new Map<string, ChunkState>();
+    const states = new Map<string, ChunkState>();
+    const moved: MovedEvent[] = [];
     await Promise.all(
-      [...byWorkspace].map(async ([workspaceId, { segments, profileIds, reading, names }]) => {
-        const [states, events] = await Promise.all([
-          this.evaluator.loadStates(workspaceId, [...profileIds], segments),
-          this.events.forProfiles(workspaceId, [...reading], [...names]),
+      [...byWorkspace].map(async ([workspaceId, { segments, profileIds, reading, names, absorbed }]) => {
+        const [loaded, events, absorbedEvents] = await Promise.all([
+          profileIds.size > 0 ? this.evaluator.loadStates(workspaceId, [...profileIds], segments) : new Map<string, never>(),
+          reading.size > 0 ? this.events.forProfiles(workspaceId, [...reading], [...names]) : new Map<string, HistoryEvent[]>(),
+          absorbed.size > 0
+            ? this.events.forProfiles(workspaceId, [...absorbed.keys()], [...segments.events, ORDER_EVENT])
+            : new Map<string, HistoryEvent[]>(),
         ]);
-        for (const [profileId, state] of states)
-          out.set(stateKey(workspaceId, profileId), { ...state, events: events.get(profileId) ?? [] });
+        for (const [profileId, state] of loaded)
+          states.set(stateKey(workspaceId, profileId), { ...state, events: events.get(profileId) ?? [] });
+        for (const [absorbedId, list] of absorbedEvents) {
+          const survivor = absorbed.get(absorbedId) as string;
+          const state = states.get(stateKey(workspaceId, survivor));
+          for (const event of list) {
+            moved.push({ workspaceId, profileId: survivor, event });
+            if (state && !state.events.some((e) => e.messageId === event.messageId)) state.events.push(event);
+          }
+        }
       }),
     );
-    return out;
+    return { states, moved };
   }
 
-  /** @param evaluated each profile's evaluated mark before the chunk, by stateKey */
+  /** @param before what each profile's snapshot held before the chunk, by stateKey */
   private async evaluateOne(
     d: Decoded,
     states: Map<string, ChunkState>,
-    evaluated: Map<string, EvaluatedMark>,
+    before: Map<string, StoredBefore>,
     counted: Promise<void>[],
   ): Promise<SegmentChange[]> {
     const { change, segments, traits, computed, direct, record } = d;
     const { workspaceId, profileId } = change;
-    const deleted = change.change === 'deleted';
-    const identifiers = identifiersOf(change);
+    const key = stateKey(workspaceId, profileId);
+    const prior = before.get(key);
+    // A change not newer than a stored deletion (or absorption) arrived late: the profile is gone,
+    // and its stale traits must not enter it anywhere.
+    const deleted = change.change === 'deleted' || (prior?.deleted === true && change.version <= (prior.version ?? 0));
+    // So for the profile's later records in this chunk too.
+    if (change.change === 'deleted') before.set(key, { ...prior, deleted: true, version: Math.max(prior?.version ?? 0, change.version) });
+    const identifiers = deleted ? [] : identifiersOf(change);
     // The chunk's read of the profile's memberships and events, as of the chunk's start; each
     // change of the profile adds its event, and its evaluation its transitions, for the next one.
-    const key = stateKey(workspaceId, profileId);
     const state = states.get(key);
     // Stored with the chunk (recordEvents); added to the chunk's read unless already there (a
     // redelivery, or one event under two versions).
@@ -238,7 +277,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     if (event && state && !state.events.some((e) => e.messageId === event.messageId))
       state.events.push({ name: event.eventName, messageId: event.messageId, timestamp: event.timestamp, properties: event.properties });
     if (direct.size === 0) return [];
-    const mark = evaluated.get(key);
+    const mark = prior?.evaluated;
     const redelivered =
       mark !== undefined && mark.partition === record.partition && Number(record.offset) <= mark.offset && change.version <= mark.version;
     return this.evaluator.evaluate(
@@ -252,6 +291,42 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       counted,
     );
   }
+}
+
+/** An event of an absorbed profile, to be stored under the survivor (`profileId`). */
+type MovedEvent = { workspaceId: string; profileId: string; event: HistoryEvent };
+
+const absorbedIds = (change: ProfileChange): string[] =>
+  change.change === 'merged' ? [...new Set(change.absorbedProfileIds)].filter((id) => id !== change.profileId) : [];
+
+/**
+ * For a merge, one removal per absorbed profile, evaluated like a deletion in every segment, at
+ * the merge's time (`changedAt`) and with the merge's record (trace, redelivery).
+ */
+function absorbedBy(d: Decoded): Decoded[] {
+  const all = new Set(d.segments.ordered.map((s) => s.segmentId));
+  return absorbedIds(d.change).map((profileId) => ({
+    ...d,
+    change: {
+      ...d.change,
+      profileId,
+      version: ABSORBED_VERSION,
+      change: 'deleted',
+      changedTraits: [],
+      traits: '{}',
+      computedTraits: '{}',
+      identifiers: [],
+      absorbedProfileIds: [],
+      messageId: null,
+      eventName: null,
+      eventTimestamp: null,
+      eventProperties: null,
+    },
+    traits: {},
+    computed: {},
+    properties: null,
+    direct: all,
+  }));
 }
 
 /** A profile's stored state as the chunk read it, with the message ids of its events. */
