@@ -16,6 +16,8 @@ export interface SegmentProfileDocument extends WorkspaceDocument {
   identifiers?: { type: string; value: string }[];
   /** Where the consumer's evaluation of this profile's changes has got to (see EvaluatedMark). */
   evaluated?: EvaluatedMark;
+  /** Set when a merge absorbed the profile: its survivor (the snapshot is then marked deleted); null after a deletion. */
+  absorbedInto?: string | null;
 }
 
 /**
@@ -34,8 +36,8 @@ export interface EvaluatedMark {
 
 export type ProfileSnapshot = Omit<SegmentProfileDocument, 'workspaceId' | 'evaluated'>;
 
-/** What a profile's snapshot held before a save: its version, whether deleted, its evaluated mark. */
-export type StoredBefore = Partial<Pick<SegmentProfileDocument, 'version' | 'deleted' | 'evaluated'>>;
+/** What a profile's snapshot held before a save: its version, whether deleted or absorbed, its evaluated mark. */
+export type StoredBefore = Partial<Pick<SegmentProfileDocument, 'version' | 'deleted' | 'evaluated' | 'absorbedInto'>>;
 
 /** A snapshot's computed traits as evaluation reads them: `{}` for a snapshot stored before they were kept. */
 export const snapshotComputed = (s: Pick<SegmentProfileDocument, 'computedTraits'>): Record<string, unknown> =>
@@ -62,8 +64,13 @@ export class SegmentProfilesRepository extends WorkspaceRepository<SegmentProfil
    * already there. Returns, for each snapshot, what the profile's snapshot held before (none: new).
    */
   async saveAll(workspaceId: string, snapshots: ProfileSnapshot[]): Promise<(StoredBefore | undefined)[]> {
-    const before = await this.saveNewest(workspaceId, snapshots, 'version', ['deleted', 'evaluated']);
-    return before.map((d) => d && { version: d.version, deleted: d.deleted, evaluated: d.evaluated });
+    const before = await this.saveNewest(workspaceId, snapshots, 'version', ['deleted', 'evaluated', 'absorbedInto']);
+    return before.map((d) => d && { version: d.version, deleted: d.deleted, evaluated: d.evaluated, absorbedInto: d.absorbedInto });
+  }
+
+  /** Marks a profile's snapshot absorbed into `survivor` (and so deleted), whatever its version. */
+  async markAbsorbed(workspaceId: string, profileId: string, survivor: string): Promise<void> {
+    await this.updateOne(workspaceId, { profileId }, { $set: { deleted: true, absorbedInto: survivor } });
   }
 
   /** Sets each profile's evaluated mark (its snapshot is stored: after saveAll). */

@@ -13,7 +13,7 @@ import {
 } from '../history/segment-profiles.repository';
 import { ORDER_EVENT } from '../predictions/order-histories';
 import { SegmentCatalog, type WorkspaceSegments } from '../segments/segment-catalog';
-import { ABSORBED_VERSION, parseTraits, segmentsToEvaluate } from './transition';
+import { parseTraits, segmentsToEvaluate } from './transition';
 
 /**
  * cdp.profiles.changes.v1 -> segment evaluation -> cdp.segments.changes.v1.
@@ -135,7 +135,8 @@ export class ProfileChangesConsumer extends PipelineConsumer {
   /** Stores the snapshots; returns what each profile's snapshot held before, by stateKey. */
   private async saveSnapshots(decoded: Decoded[]): Promise<Map<string, StoredBefore>> {
     const byWorkspace = new Map<string, ProfileSnapshot[]>();
-    for (const { change, traits, computed } of decoded) {
+    for (const d of decoded) {
+      const { change, traits, computed } = d;
       const list = byWorkspace.get(change.workspaceId) ?? [];
       list.push({
         profileId: change.profileId,
@@ -143,6 +144,8 @@ export class ProfileChangesConsumer extends PipelineConsumer {
         traits: JSON.stringify(traits),
         computedTraits: JSON.stringify(computed),
         deleted: change.change === 'deleted',
+        // A deletion of an absorbed profile (its survivor's erasure) ends its absorption (see evaluateAbsorbed).
+        ...(change.change === 'deleted' && !d.absorbedInto ? { absorbedInto: null } : {}),
         changedAt: change.changedAt,
         identifiers: identifiersOf(change),
       });
@@ -199,13 +202,13 @@ export class ProfileChangesConsumer extends PipelineConsumer {
    * workspace and profile: memberships and predictions, and the event histories the segments
    * its changes can move count (as of the chunk's start). Kept current through the chunk (see
    * evaluateOne), so a profile's later changes read nothing again. With them, the stored events of
-   * the profiles a merge absorbed (every name kept), added to the survivor's read and answered as
-   * `moved`, to be stored under the survivor.
+   * the profiles a merge absorbed (of every name kept), set on the merge's record (its evaluation
+   * adds them to the survivor's read) and answered as `moved`, to be stored under the survivor.
    */
   private async loadStates(decoded: Decoded[]): Promise<{ states: Map<string, ChunkState>; moved: MovedEvent[] }> {
     const byWorkspace = new Map<
       string,
-      { segments: WorkspaceSegments; profileIds: Set<string>; reading: Set<string>; names: Set<string>; absorbed: Map<string, string> }
+      { segments: WorkspaceSegments; profileIds: Set<string>; reading: Set<string>; names: Set<string>; absorbed: Map<string, Decoded> }
     >();
     for (const d of decoded) {
       const { workspaceId, profileId } = d.change;
@@ -217,7 +220,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
         absorbed: new Map(),
       };
       byWorkspace.set(workspaceId, entry);
-      for (const absorbedId of absorbedIds(d.change)) entry.absorbed.set(absorbedId, profileId);
+      for (const absorbedId of absorbedIds(d.change)) entry.absorbed.set(absorbedId, d);
       if (d.direct.size === 0) continue;
       entry.profileIds.add(profileId);
       // A deletion (or an absorbed profile) leaves every segment whatever its events.
@@ -239,12 +242,10 @@ export class ProfileChangesConsumer extends PipelineConsumer {
         for (const [profileId, state] of loaded)
           states.set(stateKey(workspaceId, profileId), { ...state, events: events.get(profileId) ?? [] });
         for (const [absorbedId, list] of absorbedEvents) {
-          const survivor = absorbed.get(absorbedId) as string;
-          const state = states.get(stateKey(workspaceId, survivor));
-          for (const event of list) {
-            moved.push({ workspaceId, profileId: survivor, event });
-            if (state && !state.events.some((e) => e.messageId === event.messageId)) state.events.push(event);
-          }
+          const merge = absorbed.get(absorbedId) as Decoded;
+          // Counted from the merge on: the survivor's records before it in the chunk did not have them.
+          merge.absorbedEvents = [...(merge.absorbedEvents ?? []), ...list];
+          for (const event of list) moved.push({ workspaceId, profileId: merge.change.profileId, event });
         }
       }),
     );
@@ -262,15 +263,18 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     const { workspaceId, profileId } = change;
     const key = stateKey(workspaceId, profileId);
     const prior = before.get(key);
-    // A change not newer than a stored deletion (or absorption) arrived late: the profile is gone,
-    // and its stale traits must not enter it anywhere.
-    const deleted = change.change === 'deleted' || (prior?.deleted === true && change.version <= (prior.version ?? 0));
-    // So for the profile's later records in this chunk too.
-    if (change.change === 'deleted') before.set(key, { ...prior, deleted: true, version: Math.max(prior?.version ?? 0, change.version) });
-    const identifiers = deleted ? [] : identifiersOf(change);
     // The chunk's read of the profile's memberships and events, as of the chunk's start; each
     // change of the profile adds its event, and its evaluation its transitions, for the next one.
     const state = states.get(key);
+    if (d.absorbedInto !== undefined) return this.evaluateAbsorbed(d, d.absorbedInto, prior, state, before, counted);
+    // A change of an absorbed profile was in flight when the merge came: it enters nothing, and its
+    // snapshot (just saved, if newer) is marked absorbed again.
+    const absorbedInto = change.change === 'deleted' ? null : (prior?.absorbedInto ?? null);
+    if (absorbedInto !== null) await this.profiles.markAbsorbed(workspaceId, profileId, absorbedInto);
+    const deleted = change.change === 'deleted' || absorbedInto !== null;
+    const identifiers = deleted ? [] : identifiersOf(change);
+    for (const event of d.absorbedEvents ?? [])
+      if (state && !state.events.some((e) => e.messageId === event.messageId)) state.events.push(event);
     // Stored with the chunk (recordEvents); added to the chunk's read unless already there (a
     // redelivery, or one event under two versions).
     const event = eventOf(d);
@@ -291,6 +295,43 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       counted,
     );
   }
+
+  /**
+   * A profile a merge absorbed leaves every segment, as a deletion would, as of the merge: at its
+   * latest known version (its snapshot's, or a membership's if newer) and the merge's time, so a
+   * redelivered merge repeats the same exits. Its snapshot is then marked absorbed: backfill and
+   * the timer skip it, and its later changes are evaluated as deletions, until a deletion of it
+   * (an erasure of its survivor) ends that, since its id may then start a new profile.
+   */
+  private async evaluateAbsorbed(
+    d: Decoded,
+    survivor: string,
+    prior: StoredBefore | undefined,
+    state: ChunkState | undefined,
+    before: Map<string, StoredBefore>,
+    counted: Promise<void>[],
+  ): Promise<SegmentChange[]> {
+    const { change, segments, direct } = d;
+    const { workspaceId, profileId } = change;
+    const memberships = [...(state?.memberships.values() ?? [])];
+    const version = Math.max(prior?.version ?? 0, ...memberships.map((m) => m.lastProfileVersion));
+    const changes =
+      direct.size === 0
+        ? []
+        : await this.evaluator.evaluate(
+            workspaceId,
+            segments,
+            { profileId, version, traits: {}, computed: {}, deleted: true, identifiers: [] },
+            direct,
+            { asOf: change.changedAt, receivedAt: change.receivedAt },
+            state,
+            counted,
+          );
+    await this.profiles.markAbsorbed(workspaceId, profileId, survivor);
+    // For the profile's later records in this chunk too.
+    before.set(stateKey(workspaceId, profileId), { ...prior, version, deleted: true, absorbedInto: survivor });
+    return changes;
+  }
 }
 
 /** An event of an absorbed profile, to be stored under the survivor (`profileId`). */
@@ -301,16 +342,18 @@ const absorbedIds = (change: ProfileChange): string[] =>
 
 /**
  * For a merge, one removal per absorbed profile, evaluated like a deletion in every segment, at
- * the merge's time (`changedAt`) and with the merge's record (trace, redelivery).
+ * the merge's time (`changedAt`) and with the merge's record (trace); its version is found when it
+ * is evaluated (see evaluateAbsorbed). Version 0: its snapshot is written only when it has none.
  */
 function absorbedBy(d: Decoded): Decoded[] {
   const all = new Set(d.segments.ordered.map((s) => s.segmentId));
   return absorbedIds(d.change).map((profileId) => ({
     ...d,
+    absorbedInto: d.change.profileId,
     change: {
       ...d.change,
       profileId,
-      version: ABSORBED_VERSION,
+      version: 0,
       change: 'deleted',
       changedTraits: [],
       traits: '{}',
@@ -343,6 +386,10 @@ interface Decoded {
   properties: Record<string, unknown> | null;
   /** Ids of the segments the change can move directly. */
   direct: Set<string>;
+  /** Set on the removal of a profile a merge absorbed: the survivor. */
+  absorbedInto?: string;
+  /** On a merge's record: the stored events of the profiles it absorbed (set by loadStates). */
+  absorbedEvents?: HistoryEvent[];
 }
 
 /** A change's event, its properties parsed. */

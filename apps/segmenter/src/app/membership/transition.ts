@@ -69,13 +69,6 @@ export interface Evaluation {
   now: number;
 }
 
-/**
- * The profileVersion of an absorbed profile's exits and snapshot: an absorbed id never comes back
- * (its events go to the survivor), so nothing of it is newer, and a redelivered merge repeats its
- * exits. 2^52: far above any real version, and a long that avsc encodes exactly.
- */
-export const ABSORBED_VERSION = 2 ** 52;
-
 /** Whether trigger a comes strictly after trigger b. */
 export const isAfter = (a: { profileVersion: number; asOf: number }, b: { profileVersion: number; asOf: number }): boolean =>
   a.profileVersion > b.profileVersion || (a.profileVersion === b.profileVersion && a.asOf > b.asOf);
