@@ -27,9 +27,11 @@ const asValue = (v: unknown): string | null => {
  * The identifiers an event carries: userId, anonymousId, traits.email, traits.phone,
  * context.device.id and .advertisingId, and context.externalIds [{id, type}]. Blocked,
  * empty, over-long and duplicate values are dropped; the result is sorted (type, value).
+ * A group call's traits are the group's (a company's billing email is shared by its people):
+ * they identify nobody.
  */
 export function extractIdentifiers(event: NormalizedEvent, rules: IdentityRules = DEFAULT_IDENTITY_RULES): Identifier[] {
-  const traits = parseObject(event.traits);
+  const traits = event.type === 'group' ? {} : parseObject(event.traits);
   const context = parseObject(event.context);
   const device = isObject(context['device']) ? context['device'] : {};
   const candidates: { type: unknown; value: unknown }[] = [

@@ -69,6 +69,12 @@ describe('extractIdentifiers', () => {
     expect(extractIdentifiers(event({ userId: '10' }))).toEqual([{ type: 'user_id', value: '10' }]);
   });
 
+  it("takes no identifier from a group call's traits (the group's, shared by its people)", () => {
+    const traits = JSON.stringify({ email: 'billing@acme.com', phone: '+4912345' });
+    expect(extractIdentifiers(event({ type: 'group', groupId: 'acme', userId: 'u', traits }))).toEqual([{ type: 'user_id', value: 'u' }]);
+    expect(extractIdentifiers(event({ type: 'identify', userId: 'u', traits }))).toHaveLength(3);
+  });
+
   it('survives traits or context that are not JSON objects', () => {
     expect(extractIdentifiers(event({ userId: 'u', traits: 'not json', context: '[1]' }))).toEqual([{ type: 'user_id', value: 'u' }]);
   });

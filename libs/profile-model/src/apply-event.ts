@@ -17,10 +17,11 @@ export type ProfileEvent = Pick<
 
 /**
  * The traits an event sets: its own (identify) traits, plus `consent` from the context's
- * categoryPreferences, which any event type may carry. An explicit `consent` trait wins.
+ * categoryPreferences, which any event type may carry. An explicit `consent` trait wins. A
+ * group call's traits describe the group (a company's name and email), not the person: none.
  */
-export function eventTraits(event: Pick<ProfileEvent, 'traits' | 'context'>): JsonObject {
-  const traits = parseJsonObject(event.traits);
+export function eventTraits(event: Pick<ProfileEvent, 'type' | 'traits' | 'context'>): JsonObject {
+  const traits = event.type === 'group' ? {} : parseJsonObject(event.traits);
   if (Object.hasOwn(traits, CONSENT_TRAIT)) return traits;
   const consent = consentFromContext(event.context);
   return consent ? { ...traits, [CONSENT_TRAIT]: consent } : traits;

@@ -39,10 +39,10 @@ describe('consentFromContext', () => {
   });
 
   it('lets an explicit consent trait of the same event win over the context', () => {
-    expect(eventTraits({ traits: '{"consent":{"marketing":false}}', context: withPrefs({ marketing: true }) })).toEqual({
+    expect(eventTraits({ type: 'identify', traits: '{"consent":{"marketing":false}}', context: withPrefs({ marketing: true }) })).toEqual({
       consent: { marketing: false },
     });
-    expect(eventTraits({ traits: '{"plan":"pro"}', context: withPrefs({ ads: false }) })).toEqual({
+    expect(eventTraits({ type: 'track', traits: '{"plan":"pro"}', context: withPrefs({ ads: false }) })).toEqual({
       plan: 'pro',
       consent: { categoryPreferences: { ads: false } },
     });

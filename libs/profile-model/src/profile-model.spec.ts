@@ -122,6 +122,24 @@ describe('applyEvent', () => {
     );
   });
 
+  it("sets no trait from a group call's traits (they describe the group), whatever their time", () => {
+    const person = applyEvent(
+      fresh(),
+      event({ messageId: 'i', traits: JSON.stringify({ name: 'Alice', email: 'alice@acme.com' }) }),
+    ).profile;
+    const group = event({
+      messageId: 'g',
+      type: 'group',
+      timestamp: 2_000,
+      traits: JSON.stringify({ name: 'Acme Inc', email: 'billing@acme.com' }),
+    });
+    const { profile, changedTraits, applied } = applyEvent(person, group);
+    expect(applied).toBe(true);
+    expect(changedTraits).toEqual([]);
+    expect(plainTraits(profile.traits)).toEqual({ name: 'Alice', email: 'alice@acme.com' });
+    expect(profile.stats.eventCounts).toMatchObject({ group: 1 });
+  });
+
   it('tolerates trait text that is not a JSON object', () => {
     const r = applyEvent(fresh(), event({ messageId: 'm1', traits: 'not json' }));
     expect(r.applied).toBe(true);
