@@ -165,7 +165,7 @@ describe('runImport (NDJSON)', () => {
 describe('registerImportCommand', () => {
   const program = (env: Record<string, string>, send = fakeCollector().send) => {
     const { io: base, printed } = io();
-    const p = new Command('cdp').exitOverride().option('--json').option('--collector-url <url>');
+    const p = new Command('cdp').exitOverride().option('--json').option('--collector-url <url>').option('-w, --workspace <id>');
     registerImportCommand(p, { ...base, env }, { send, open: file(CSV) });
     return { p, printed };
   };
@@ -193,6 +193,10 @@ describe('registerImportCommand', () => {
     await expect(
       program({ CDP_API_KEY: 'ak' }).p.parseAsync(['import', 'crm.csv', '--source', 'crm', '--write-key', 'wk'], { from: 'user' }),
     ).rejects.toThrow('pass --write-key or --source, not both');
+    // An API key names its own workspace: --workspace would be silently ignored, so it is refused.
+    await expect(
+      program({ CDP_API_KEY: 'ak' }).p.parseAsync(['-w', 'ws_other', 'import', 'crm.csv', '--source', 'crm'], { from: 'user' }),
+    ).rejects.toThrow('--workspace does not apply');
   });
 
   it('prints the whole summary as JSON with --json, and refuses to guess without a key or a format', async () => {

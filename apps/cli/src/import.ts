@@ -251,6 +251,12 @@ export function registerImportCommand(program: Command, io: ImportIo, deps: Impo
 }
 
 function importCredentials(flags: ImportFlags, apiKey: string | undefined, env: Record<string, string | undefined>): ImportCredentials {
+  // The key alone names the workspace: an import must not land elsewhere than the user asked.
+  if (flags.workspace !== undefined)
+    throw new CliError(
+      "import writes into the workspace of its key (--write-key, or --source with that workspace's API key); --workspace does not apply",
+      2,
+    );
   if (flags.source !== undefined) {
     if (flags.writeKey !== undefined) throw new CliError('pass --write-key or --source, not both (a write key names its own source)', 2);
     if (!apiKey) throw new CliError('--source needs an API key with the admin scope: pass --api-key or set CDP_API_KEY', 2);
