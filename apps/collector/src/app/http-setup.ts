@@ -43,8 +43,21 @@ export function configureHttp(app: INestApplication): void {
 
 type Middleware = (req: Request, res: Response, next: NextFunction) => void;
 
-/** A body that has not fully arrived within `ms` gets a 408 and the connection is closed (slow-loris senders). */
+const TOO_LARGE = 'request body is over the 500 KB per-request limit';
+
+/**
+ * A body that has not fully arrived within `ms` gets a 408 and the connection is closed (slow-loris senders).
+ * An unencoded body whose Content-Length is over the limit is refused before it is read (body-parser
+ * would drain it first), and the connection closed rather than drained.
+ */
 function readBodyWithin(ms: number, readBody: Middleware, req: Request, res: Response, next: NextFunction): void {
+  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+  if (encoding === 'identity' && Number(req.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES) {
+    res.setHeader('Connection', 'close');
+    res.status(400).json({ statusCode: 400, message: TOO_LARGE, error: 'Bad Request' });
+    res.on('finish', () => req.socket.destroy());
+    return;
+  }
   let settled = false;
   const timer = setTimeout(() => {
     if (settled) return;
@@ -66,7 +79,7 @@ function bodyErrors(err: { type?: string; message?: string } | undefined, _req: 
   if (!err) return next();
   const [status, message] =
     err.type === 'entity.too.large'
-      ? [400, 'request body is over the 500 KB per-request limit']
+      ? [400, TOO_LARGE]
       : err.type === 'encoding.unsupported'
         ? [415, 'unsupported Content-Encoding; send gzip, deflate or none']
         : [400, `request body could not be read: ${err.message ?? 'bad body'}`];

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { Topics, type RawEvent } from '@cdp/contracts';
 import { startService, testScope, TopicReader, type RunningService } from '@cdp/testing';
@@ -181,6 +182,27 @@ describe('bad requests', () => {
     const bomb = gzipSync(Buffer.alloc(20 * 1024 * 1024, 0x20));
     expect(bomb.length).toBeLessThan(100 * 1024);
     await expectError(await send('/v1/batch', bomb, { ...auth, 'content-encoding': 'gzip' }), 400, /500 KB per-request limit/);
+  });
+
+  it('refuses an over-limit Content-Length at once, without waiting for the body', async () => {
+    const { hostname, port } = new URL(collector.url);
+    const started = Date.now();
+    // A partial body: were it read first, the answer would be the 408 of the request timeout (10 s).
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () =>
+        socket.write(
+          `POST /v1/batch HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: ${auth.authorization}\r\n` +
+            'Content-Type: application/json\r\nContent-Length: 5000000\r\n\r\n{"batch":[',
+        ),
+      );
+      let data = '';
+      socket.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toMatch(/500 KB per-request limit/);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('says what is wrong with malformed JSON, wrong types and missing ids', async () => {
