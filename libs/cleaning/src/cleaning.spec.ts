@@ -66,6 +66,29 @@ describe('correctedTimestamp', () => {
   it('falls back to receivedAt without a timestamp', () => {
     expect(correctedTimestamp({}, 42)).toBe(42);
   });
+  it('is never later than receivedAt (a client clock ahead, or sentAt before the timestamp)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2e12 }),
+        fc.integer({ min: 0, max: 2e12 }),
+        fc.option(fc.integer({ min: 0, max: 2e12 }), { nil: undefined }),
+        (ts, receivedAt, sentAt) => {
+          const input = {
+            timestamp: new Date(ts).toISOString(),
+            ...(sentAt === undefined ? {} : { sentAt: new Date(sentAt).toISOString() }),
+          };
+          const corrected = correctedTimestamp(input, receivedAt);
+          expect(corrected).toBeLessThanOrEqual(receivedAt);
+          // Only what would be in the future moves.
+          const plain = sentAt === undefined ? ts : receivedAt - (sentAt - ts);
+          expect(corrected).toBe(Math.min(plain, receivedAt));
+        },
+      ),
+    );
+    expect(correctedTimestamp({ timestamp: '2030-01-01T00:00:00Z' }, Date.parse('2026-12-01T00:00:00Z'))).toBe(
+      Date.parse('2026-12-01T00:00:00Z'),
+    );
+  });
 });
 
 describe('normalizeEvent', () => {

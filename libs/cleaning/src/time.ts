@@ -8,7 +8,9 @@ export function parseTime(value: unknown): number | undefined {
 
 /**
  * Event time corrected for the sender's clock skew (Segment's rule):
- * timestamp = receivedAt - (sentAt - originalTimestamp) when sentAt is given.
+ * timestamp = receivedAt - (sentAt - originalTimestamp) when sentAt is given. Never later than
+ * receivedAt: nothing happens after it is received, and a trait set by an event from a client
+ * clock years ahead would otherwise outrank every real one (the newest event's value wins).
  */
 export function correctedTimestamp(
   input: { timestamp?: unknown; originalTimestamp?: unknown; sentAt?: unknown },
@@ -17,6 +19,5 @@ export function correctedTimestamp(
   const original = parseTime(input.originalTimestamp) ?? parseTime(input.timestamp);
   const sentAt = parseTime(input.sentAt);
   if (original === undefined) return receivedAt;
-  if (sentAt === undefined) return original;
-  return receivedAt - (sentAt - original);
+  return Math.min(sentAt === undefined ? original : receivedAt - (sentAt - original), receivedAt);
 }
