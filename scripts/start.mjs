@@ -6,7 +6,9 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, run, SERVICES, stackHome, toolEnv } from './lib.mjs';
 
-const logDir = join(stackHome, 'run', 'logs');
+// Beside the stack's own logs (a second stack, CDP_STACK_PORT_OFFSET, has its own run folder).
+const offset = Number(process.env.CDP_STACK_PORT_OFFSET || 0);
+const logDir = join(stackHome, offset > 0 ? `run-${offset}` : 'run', 'logs');
 const stackWasUp = spawnSync('bash', ['deploy/local/stack.sh', 'status'], { cwd: root, stdio: 'ignore', env: toolEnv }).status === 0;
 const children = [];
 let stopping = false;
