@@ -19,6 +19,8 @@ describe('messagesOf', () => {
   it.each([
     ['track', { userId: 'u' }, 'event is required for track'],
     ['identify', { traits: {} }, 'userId or anonymousId is required'],
+    ['identify', { userId: true }, 'userId must be a string'],
+    ['track', { anonymousId: 'a', event: { name: 'E' } }, 'event must be a string'],
     ['group', { userId: 'u' }, 'groupId is required for group'],
     ['alias', { userId: 'u' }, 'previousId is required for alias'],
     ['identify', { userId: 'u', traits: 'x' }, 'traits must be an object'],

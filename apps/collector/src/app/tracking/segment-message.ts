@@ -44,6 +44,12 @@ function checkFields(message: unknown, at: string): Record<string, unknown> {
   if (!isObject(message)) throw new InvalidMessageError(`${at || 'event'} must be a JSON object`);
   const type = message['type'];
   if (!isEventType(type)) throw new InvalidMessageError(`${at}type must be one of identify, track, page, screen, group, alias`);
+  // An id of the wrong type is named as such, not reported missing.
+  for (const field of ['userId', 'anonymousId', 'event', 'groupId', 'previousId'] as const) {
+    const value = message[field];
+    if (value !== undefined && value !== null && typeof value !== 'string' && typeof value !== 'number')
+      throw new InvalidMessageError(`${at}${field} must be a string`);
+  }
   if (!hasId(message['userId']) && !hasId(message['anonymousId']))
     throw new InvalidMessageError(`${at}userId or ${at}anonymousId is required`);
   if (type === 'track' && !hasId(message['event'])) throw new InvalidMessageError(`${at}event is required for track`);
