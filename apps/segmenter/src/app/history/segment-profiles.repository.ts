@@ -68,9 +68,15 @@ export class SegmentProfilesRepository extends WorkspaceRepository<SegmentProfil
     return before.map((d) => d && { version: d.version, deleted: d.deleted, evaluated: d.evaluated, absorbedInto: d.absorbedInto });
   }
 
-  /** Marks a profile's snapshot absorbed into `survivor` (and so deleted), whatever its version. */
-  async markAbsorbed(workspaceId: string, profileId: string, survivor: string): Promise<void> {
-    await this.updateOne(workspaceId, { profileId }, { $set: { deleted: true, absorbedInto: survivor } });
+  /** Marks profiles' snapshots absorbed into their survivors (and so deleted), whatever their versions. */
+  async markAbsorbed(workspaceId: string, marks: { profileId: string; survivor: string }[]): Promise<void> {
+    if (marks.length === 0) return;
+    await this.bulkWrite(
+      workspaceId,
+      marks.map(({ profileId, survivor }) => ({
+        updateOne: { filter: { profileId }, update: { $set: { deleted: true, absorbedInto: survivor } } },
+      })),
+    );
   }
 
   /** Sets each profile's evaluated mark (its snapshot is stored: after saveAll). */

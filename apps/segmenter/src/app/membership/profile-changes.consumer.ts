@@ -67,11 +67,13 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     const byKey = groupBy(decoded, (d) => stateKey(d.change.workspaceId, d.change.profileId));
     // Size counter writes of the chunk's transitions: stored before the commit, not before the produce.
     const counted: Promise<void>[] = [];
+    // Snapshots to mark absorbed, written with the chunk's marks (off the evaluations' path).
+    const absorbed: AbsorbedMark[] = [];
     const outputs = await awaitAll(
       [...byKey.values()].map(async (group) => {
         const changes: OutgoingChange[] = [];
         for (const d of group) {
-          const result = await this.evaluateOne(d, states, before, counted);
+          const result = await this.evaluateOne(d, states, before, counted, absorbed);
           if (result.length > 0) {
             const headers = this.traceHeaders(d.record);
             changes.push(...result.map((change) => ({ change, headers })));
@@ -80,7 +82,12 @@ export class ProfileChangesConsumer extends PipelineConsumer {
         return changes;
       }),
     );
-    await awaitAll([this.publisher.publishTraced(outputs.flat()), ...counted, this.markEvaluated(decoded, before)]);
+    await awaitAll([
+      this.publisher.publishTraced(outputs.flat()),
+      ...counted,
+      this.markEvaluated(decoded, before),
+      ...[...groupBy(absorbed, (m) => m.workspaceId)].map(([workspaceId, marks]) => this.profiles.markAbsorbed(workspaceId, marks)),
+    ]);
     return rejections;
   }
 
@@ -258,6 +265,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     states: Map<string, ChunkState>,
     before: Map<string, StoredBefore>,
     counted: Promise<void>[],
+    absorbed: AbsorbedMark[],
   ): Promise<SegmentChange[]> {
     const { change, segments, traits, computed, direct, record } = d;
     const { workspaceId, profileId } = change;
@@ -266,11 +274,11 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     // The chunk's read of the profile's memberships and events, as of the chunk's start; each
     // change of the profile adds its event, and its evaluation its transitions, for the next one.
     const state = states.get(key);
-    if (d.absorbedInto !== undefined) return this.evaluateAbsorbed(d, d.absorbedInto, prior, state, before, counted);
+    if (d.absorbedInto !== undefined) return this.evaluateAbsorbed(d, d.absorbedInto, prior, state, before, counted, absorbed);
     // A change of an absorbed profile was in flight when the merge came: it enters nothing, and its
     // snapshot (just saved, if newer) is marked absorbed again.
     const absorbedInto = change.change === 'deleted' ? null : (prior?.absorbedInto ?? null);
-    if (absorbedInto !== null) await this.profiles.markAbsorbed(workspaceId, profileId, absorbedInto);
+    if (absorbedInto !== null) absorbed.push({ workspaceId, profileId, survivor: absorbedInto });
     const deleted = change.change === 'deleted' || absorbedInto !== null;
     const identifiers = deleted ? [] : identifiersOf(change);
     for (const event of d.absorbedEvents ?? [])
@@ -310,6 +318,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     state: ChunkState | undefined,
     before: Map<string, StoredBefore>,
     counted: Promise<void>[],
+    absorbed: AbsorbedMark[],
   ): Promise<SegmentChange[]> {
     const { change, segments, direct } = d;
     const { workspaceId, profileId } = change;
@@ -327,12 +336,15 @@ export class ProfileChangesConsumer extends PipelineConsumer {
             state,
             counted,
           );
-    await this.profiles.markAbsorbed(workspaceId, profileId, survivor);
+    absorbed.push({ workspaceId, profileId, survivor });
     // For the profile's later records in this chunk too.
     before.set(stateKey(workspaceId, profileId), { ...prior, version, deleted: true, absorbedInto: survivor });
     return changes;
   }
 }
+
+/** A profile's snapshot to mark absorbed into `survivor`. */
+type AbsorbedMark = { workspaceId: string; profileId: string; survivor: string };
 
 /** An event of an absorbed profile, to be stored under the survivor (`profileId`). */
 type MovedEvent = { workspaceId: string; profileId: string; event: HistoryEvent };
