@@ -136,6 +136,7 @@ it('on a merge, the absorbed profile leaves every segment, its events count for 
   withLogs(async () => {
     const marked = await createSegment('Merge marker', `trait('merge') = '${scope.id}'`);
     const twoOrders = await createSegment('Two orders over merges', "event('Order Completed').count() >= 2");
+    const threeOrders = await createSegment('Three orders over merges', "trait('more') = 1 and event('Order Completed').count() >= 3");
     const absorbed = `p-absorbed-${scope.id}`;
     const survivor = `p-survivor-${scope.id}`;
     const order = (messageId: string) => ({ messageId, eventName: 'Order Completed', eventTimestamp: Date.now(), eventProperties: '{}' });
@@ -166,6 +167,9 @@ it('on a merge, the absorbed profile leaves every segment, its events count for 
     }
     expect(transitions(marked, absorbed)).toEqual(['entered#1', 'exited#2']);
     expect(transitions(twoOrders, absorbed)).toEqual([]);
+    // Its order went to the survivor's history: the survivor's next change counts three.
+    await produce(change(survivor, 3, { traits: JSON.stringify({ merge: scope.id, more: 1 }), changedTraits: ['more'] }));
+    await waitForTransition(threeOrders, survivor, 'entered#1');
   }));
 
 it('does not decide again on the stale traits of a record it evaluated before, when Kafka delivers it again', () =>

@@ -278,7 +278,16 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     // A change of an absorbed profile was in flight when the merge came: it enters nothing, and its
     // snapshot (just saved, if newer) is marked absorbed again.
     const absorbedInto = change.change === 'deleted' ? null : (prior?.absorbedInto ?? null);
-    if (absorbedInto !== null) absorbed.push({ workspaceId, profileId, survivor: absorbedInto });
+    if (absorbedInto !== null) {
+      absorbed.push({ workspaceId, profileId, survivor: absorbedInto });
+      // Its event is the survivor's (the profile-store folded it in): stored there, before the commit.
+      const event = eventOf(d);
+      if (event) {
+        const moved = this.events.record(workspaceId, { ...event, profileId: absorbedInto, properties: JSON.stringify(event.properties) });
+        moved.catch(() => undefined);
+        counted.push(moved);
+      }
+    }
     const deleted = change.change === 'deleted' || absorbedInto !== null;
     const identifiers = deleted ? [] : identifiersOf(change);
     for (const event of d.absorbedEvents ?? [])
