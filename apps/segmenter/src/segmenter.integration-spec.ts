@@ -172,6 +172,31 @@ it('on a merge, the absorbed profile leaves every segment, its events count for 
     await waitForTransition(threeOrders, survivor, 'entered#1');
   }));
 
+it('deleting a segment exits its members, then forgets them', () =>
+  withLogs(async () => {
+    const doomed = await createSegment('Doomed', `trait('doomed') = '${scope.id}'`, ['doomed']);
+    const members = [`p-doomed-a-${scope.id}`, `p-doomed-b-${scope.id}`];
+    const outsider = `p-doomed-out-${scope.id}`;
+    await produce(
+      ...members.map((p) => change(p, 1, { traits: JSON.stringify({ doomed: scope.id }) })),
+      change(outsider, 1, { traits: JSON.stringify({ doomed: 'no' }) }),
+    );
+    for (const p of members) await waitForTransition(doomed, p, 'entered#1');
+    const res = await fetch(`${stack.service.url}/v1/segments/${doomed}`, { method: 'DELETE', headers: auth });
+    expect(res.status).toBe(204);
+    for (const p of members) {
+      await waitForTransition(doomed, p, 'exited#2');
+      expect(recordsOf(doomed, p).at(-1)).toMatchObject({
+        segmentName: 'Doomed',
+        profileVersion: 1,
+        identifiers: [{ type: 'user_id', value: p }],
+        traits: JSON.stringify({ doomed: scope.id }),
+      });
+    }
+    expect(recordsOf(doomed, outsider)).toEqual([]);
+    expect((await fetch(`${stack.service.url}/v1/segments/${doomed}/members`, { headers: auth })).status).toBe(404);
+  }));
+
 it('does not decide again on the stale traits of a record it evaluated before, when Kafka delivers it again', () =>
   withLogs(async () => {
     const germanBuyers = await createSegment('German buyers', "event('Order Completed').count() >= 2 and trait('country') = 'DE'");

@@ -15,6 +15,7 @@ import { ScheduleBucketsRepository } from './schedule/schedule-buckets.repositor
 import { ScheduleCursorsRepository } from './schedule/schedule-cursors.repository';
 import { BackfillService } from './segments/backfill.service';
 import { PreviewService } from './segments/preview.service';
+import { SegmentRemoval } from './segments/segment-removal';
 import { ProfileChangesConsumer } from './membership/profile-changes.consumer';
 import { SegmentCatalog } from './segments/segment-catalog';
 import { SegmentsController } from './segments/segments.controller';
@@ -53,6 +54,7 @@ import { SegmentTopics } from './output/segment-topics';
     MembershipEvaluator,
     BackfillService,
     PreviewService,
+    SegmentRemoval,
     ProfileChangesConsumer,
     SegmentTimer,
     SegmentPredictionsRepository,

@@ -87,6 +87,13 @@ export class SegmentProfilesRepository extends WorkspaceRepository<SegmentProfil
     );
   }
 
+  /** The snapshots of these profiles (read by `_id`), by profile id. */
+  async getMany(workspaceId: string, profileIds: string[]): Promise<Map<string, SegmentProfileDocument>> {
+    if (profileIds.length === 0) return new Map();
+    const docs = await this.find(workspaceId, { profileId: { $in: profileIds } }, { projection: { _id: 0 } });
+    return new Map(docs.map((d) => [d.profileId, d]));
+  }
+
   get(workspaceId: string, profileId: string): Promise<SegmentProfileDocument | null> {
     return this.findOne(workspaceId, { profileId }, { projection: { _id: 0 } });
   }

@@ -35,6 +35,7 @@ import { readersOf, resolveReferences } from './segment-references';
 import { MembersQuery, PreviewBody, SegmentBody, SizeHistoryQuery } from './segment.dto';
 import { newSegmentId, pageSize, toView, type SegmentView } from './segment-view';
 import { SegmentCatalog } from './segment-catalog';
+import { SegmentRemoval } from './segment-removal';
 import { SegmentsRepository } from './segments.repository';
 
 /** Reads a definition or answers 400 with the parser's offset or the validator's paths. */
@@ -67,6 +68,7 @@ export class SegmentsController {
     private readonly previews: PreviewService,
     private readonly sizes: SegmentSizesRepository,
     private readonly topics: SegmentTopics,
+    private readonly removal: SegmentRemoval,
   ) {}
 
   /** The stored fields of a body; its outputTopic is created (and its schema registered) before anything is stored. */
@@ -166,10 +168,10 @@ export class SegmentsController {
   async remove(@WorkspaceId() workspaceId: string, @Param('id') id: string): Promise<void> {
     const readers = readersOf(id, await this.segments.list(workspaceId));
     if (readers.length > 0) throw new ConflictException(`segment ${id} is read by ${readers.join(', ')}; change those first`);
-    if (!(await this.segments.remove(workspaceId, id))) throw new NotFoundException(`segment ${id} not found`);
+    const segment = await this.segments.get(workspaceId, id);
+    if (!segment || !(await this.segments.remove(workspaceId, id))) throw new NotFoundException(`segment ${id} not found`);
     this.catalog.invalidate(workspaceId);
-    await this.memberships.removeSegment(workspaceId, id);
-    await this.sizes.removeSegment(workspaceId, id);
+    await this.removal.remove({ ...segment, workspaceId });
   }
 
   /** Members at the end of each UTC day (default the last 30), from per-day transition counters. */
