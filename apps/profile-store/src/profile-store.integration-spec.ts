@@ -471,6 +471,8 @@ it('serves its OpenAPI document and the docs UI without external assets', async 
   const script = /src="([^"]*swagger-ui-bundle\.js)"/.exec(html)?.[1];
   expect(script).toBeDefined();
   expect((await fetch(new URL(script as string, `${stack.service.url}/docs`))).status).toBe(200);
+  const slash = await fetch(`${stack.service.url}/docs/`, { redirect: 'manual' });
+  expect([slash.status, slash.headers.get('location')]).toEqual([301, '/docs']);
 });
 
 describe('user-defined computed traits', () => {

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
 
 /**
  * The OpenAPI document at /openapi.json and Swagger UI at /docs. The UI's assets come from the
@@ -17,5 +18,7 @@ export function setupOpenApi(app: INestApplication): void {
     .addBearerAuth()
     .build();
   const document = SwaggerModule.createDocument(app, config);
+  // The UI's asset paths are relative to /docs: from /docs/ they would point under /docs/docs/.
+  app.use((req: Request, res: Response, next: NextFunction) => (req.path === '/docs/' ? res.redirect(301, '/docs') : next()));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
 }
