@@ -47,28 +47,3 @@ export function profileChange(
     receivedAt: e.receivedAt,
   };
 }
-
-/**
- * The last change of an erased profile: no traits, no identifiers (they are being erased), a
- * version above every earlier one so consumers do not take it for a stale record. Consumers
- * (the segmenter) exit every membership on it; the tombstone follows.
- */
-export function deletedChange(workspaceId: string, profileId: string, version: number, changedAt: number): ProfileChange {
-  return {
-    workspaceId,
-    profileId,
-    version,
-    change: 'deleted',
-    changedAt,
-    changedTraits: [],
-    traits: '{}',
-    computedTraits: '{}',
-    identifiers: [],
-    absorbedProfileIds: [],
-    messageId: null,
-    eventName: null,
-    eventTimestamp: null,
-    eventProperties: null,
-    receivedAt: null,
-  };
-}

@@ -1,8 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { recordKey, Topics, type ProfileChange } from '@cdp/contracts';
+import { deletedChange, recordKey, Topics, type ProfileChange } from '@cdp/contracts';
 import { KafkaGateway, type TopicCodec } from '@cdp/kafka';
 import { erasureHash, identifierKey, type ErasureSubject, type Profile } from '@cdp/profile-model';
-import { deletedChange } from './profile-change';
 import { ErasuresRepository } from './erasures.repository';
 import { ProfileIdentifiersRepository } from './profile-identifiers.repository';
 import { ProfileSegmentsRepository } from './profile-segments.repository';

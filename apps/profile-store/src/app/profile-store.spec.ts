@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import type { ResolvedEvent } from '@cdp/contracts';
+import { deletedChange, type ResolvedEvent } from '@cdp/contracts';
 import { applyEvent, emptyProfile, type JsonValue } from '@cdp/profile-model';
-import { deletedChange, profileChange } from './profile-change';
+import { profileChange } from './profile-change';
 import { parseProfileRef } from './profile-ref';
 import { fromDoc, storeTrait, toDoc } from './stored-profile';
 import { decodeCursor, encodeCursor } from './timeline-cursor';

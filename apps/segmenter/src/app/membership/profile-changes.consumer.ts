@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Topics, workspaceOfKey, type ProfileChange, type SegmentChange } from '@cdp/contracts';
+import { deletedChange, Topics, workspaceOfKey, type ProfileChange, type SegmentChange } from '@cdp/contracts';
 import { awaitAll, DecodeError, KafkaGateway, PipelineConsumer, type InboundRecord, type Rejection } from '@cdp/kafka';
 import { groupBy, HealthRegistry, Metrics } from '@cdp/platform';
 import { SegmentChangePublisher, type OutgoingChange } from '../evaluation/segment-change-publisher';
@@ -371,21 +371,7 @@ function absorbedBy(d: Decoded): Decoded[] {
   return absorbedIds(d.change).map((profileId) => ({
     ...d,
     absorbedInto: d.change.profileId,
-    change: {
-      ...d.change,
-      profileId,
-      version: 0,
-      change: 'deleted',
-      changedTraits: [],
-      traits: '{}',
-      computedTraits: '{}',
-      identifiers: [],
-      absorbedProfileIds: [],
-      messageId: null,
-      eventName: null,
-      eventTimestamp: null,
-      eventProperties: null,
-    },
+    change: { ...deletedChange(d.change.workspaceId, profileId, 0, d.change.changedAt), receivedAt: d.change.receivedAt },
     traits: {},
     computed: {},
     properties: null,
