@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { deletedChange, Topics, workspaceOfKey, type ProfileChange, type SegmentChange } from '@cdp/contracts';
+import { Topics, workspaceOfKey, type ProfileChange, type SegmentChange } from '@cdp/contracts';
 import { awaitAll, DecodeError, KafkaGateway, PipelineConsumer, type InboundRecord, type Rejection } from '@cdp/kafka';
 import { groupBy, HealthRegistry, Metrics } from '@cdp/platform';
 import { SegmentChangePublisher, type OutgoingChange } from '../evaluation/segment-change-publisher';
-import { eventsReadFrom, MembershipEvaluator, type ProfileData } from '../evaluation/membership-evaluator';
-import { SegmentEventsRepository, type HistoryEvent, type StoredEvent } from '../history/segment-events.repository';
+import { eventsReadFrom, MembershipEvaluator } from '../evaluation/membership-evaluator';
+import { SegmentEventsRepository, type HistoryEvent } from '../history/segment-events.repository';
 import {
   SegmentProfilesRepository,
   type EvaluatedMark,
@@ -13,6 +13,17 @@ import {
 } from '../history/segment-profiles.repository';
 import { ORDER_EVENT } from '../predictions/order-histories';
 import { SegmentCatalog, type WorkspaceSegments } from '../segments/segment-catalog';
+import {
+  absorbedBy,
+  absorbedIds,
+  eventOf,
+  identifiersOf,
+  stateKey,
+  type AbsorbedMark,
+  type ChunkState,
+  type Decoded,
+  type MovedEvent,
+} from './chunk-records';
 import { parseTraits, segmentsToEvaluate } from './transition';
 
 /**
@@ -351,67 +362,3 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     return changes;
   }
 }
-
-/** A profile's snapshot to mark absorbed into `survivor`. */
-type AbsorbedMark = { workspaceId: string; profileId: string; survivor: string };
-
-/** An event of an absorbed profile, to be stored under the survivor (`profileId`). */
-type MovedEvent = { workspaceId: string; profileId: string; event: HistoryEvent };
-
-const absorbedIds = (change: ProfileChange): string[] =>
-  change.change === 'merged' ? [...new Set(change.absorbedProfileIds)].filter((id) => id !== change.profileId) : [];
-
-/**
- * For a merge, one removal per absorbed profile, evaluated like a deletion in every segment, at
- * the merge's time (`changedAt`) and with the merge's record (trace); its version is found when it
- * is evaluated (see evaluateAbsorbed). Version 0: its snapshot is written only when it has none.
- */
-function absorbedBy(d: Decoded): Decoded[] {
-  const all = new Set(d.segments.ordered.map((s) => s.segmentId));
-  return absorbedIds(d.change).map((profileId) => ({
-    ...d,
-    absorbedInto: d.change.profileId,
-    change: { ...deletedChange(d.change.workspaceId, profileId, 0, d.change.changedAt), receivedAt: d.change.receivedAt },
-    traits: {},
-    computed: {},
-    properties: null,
-    direct: all,
-  }));
-}
-
-/** A profile's stored state as the chunk read it, with the message ids of its events. */
-type ChunkState = Omit<ProfileData, 'events'> & { events: HistoryEvent[] };
-
-/** A change that passed its checks, with what its evaluation needs. */
-interface Decoded {
-  record: InboundRecord;
-  change: ProfileChange;
-  segments: WorkspaceSegments;
-  traits: Record<string, unknown>;
-  computed: Record<string, unknown>;
-  /** The event's properties when the event is stored, else null. */
-  properties: Record<string, unknown> | null;
-  /** Ids of the segments the change can move directly. */
-  direct: Set<string>;
-  /** Set on the removal of a profile a merge absorbed: the survivor. */
-  absorbedInto?: string;
-  /** On a merge's record: the stored events of the profiles it absorbed (set by loadStates). */
-  absorbedEvents?: HistoryEvent[];
-}
-
-/** A change's event, its properties parsed. */
-type ChangeEvent = Omit<StoredEvent, 'properties'> & { properties: Record<string, unknown> };
-
-/** The change's event as stored (when some segment counts it or the predictions read it), else null. */
-function eventOf({ change, properties }: Decoded): ChangeEvent | null {
-  const { profileId, eventName, messageId, eventTimestamp } = change;
-  return properties !== null && eventName !== null && messageId !== null && eventTimestamp !== null
-    ? { profileId, messageId, eventName, timestamp: eventTimestamp, properties }
-    : null;
-}
-
-/** An erased person's identifiers are not kept, nor sent out with its exits. */
-const identifiersOf = (change: ProfileChange): { type: string; value: string }[] =>
-  change.change === 'deleted' ? [] : change.identifiers.map(({ type, value }) => ({ type, value }));
-
-const stateKey = (workspaceId: string, profileId: string): string => `${workspaceId}\u0000${profileId}`;
