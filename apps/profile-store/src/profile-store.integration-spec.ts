@@ -54,6 +54,7 @@ interface ProfileBody {
   profileId: string;
   traits: Record<string, unknown>;
   stats: { eventCount: number };
+  accounts: { groupId: string; traits: Record<string, unknown>; firstSeen: string; lastSeen: string }[];
 }
 
 const get = (path: string) => fetch(`${stack.service.url}/v1/profiles/${path}`, { headers: auth });
@@ -96,6 +97,25 @@ it('keeps the newer trait value when events arrive out of order', () =>
     ]);
     const profile = await profileWhen(p, (b) => b.stats.eventCount === 2, 'both events applied');
     expect(profile.traits).toEqual({ plan: 'pro', name: 'Jane' });
+  }));
+
+it("keeps a group call's group as an account of the person, not as the person's traits", () =>
+  withLogs(async () => {
+    const p = pid('group');
+    await sendEvents(p, [
+      event(p, { timestamp: 1_000, traits: '{"name":"Jane","email":"jane@acme.com"}' }),
+      event(p, { type: 'group', groupId: 'acme', timestamp: 2_000, traits: '{"name":"Acme Inc","email":"billing@acme.com"}' }),
+    ]);
+    const profile = await profileWhen(p, (b) => b.stats.eventCount === 2, 'both events applied');
+    expect(profile.traits).toEqual({ name: 'Jane', email: 'jane@acme.com' });
+    expect(profile.accounts).toEqual([
+      {
+        groupId: 'acme',
+        traits: { name: 'Acme Inc', email: 'billing@acme.com' },
+        firstSeen: new Date(2_000).toISOString(),
+        lastSeen: new Date(2_000).toISOString(),
+      },
+    ]);
   }));
 
 it('keeps the built-in computed traits on the profile and in its changes', () =>

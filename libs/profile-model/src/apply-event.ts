@@ -1,4 +1,5 @@
 import type { ResolvedEvent } from '@cdp/contracts';
+import { uniteAccounts } from './accounts';
 import { uniteIdentifiers } from './identifiers';
 import { orderRevenueMicros } from './computed-traits';
 import { CONSENT_TRAIT, consentFromContext } from './consent';
@@ -6,14 +7,14 @@ import { parseJsonObject, sameJson } from './json';
 import { addStats, rememberMessages } from './profile';
 import { safeFieldName } from './safe-key';
 import { newerEntry } from './traits';
-import type { JsonObject, Profile, TraitEntry } from './types';
+import type { AccountEntry, JsonObject, Profile, TraitEntry } from './types';
 
 /** The fields of a resolved event a profile is built from (`context` only for its consent). */
 export type ProfileEvent = Pick<
   ResolvedEvent,
   'messageId' | 'type' | 'event' | 'timestamp' | 'sourceId' | 'identifiers' | 'traits' | 'properties'
 > &
-  Partial<Pick<ResolvedEvent, 'context'>>;
+  Partial<Pick<ResolvedEvent, 'context' | 'groupId'>>;
 
 /**
  * The traits an event sets: its own (identify) traits, plus `consent` from the context's
@@ -63,6 +64,7 @@ export function applyEvent(profile: Profile, event: ProfileEvent, now: number = 
     if (!current || !sameJson(current.value, winner.value)) changedTraits.push(key);
   }
 
+  const account = groupOf(event);
   const seen = event.identifiers.map((i) => ({ type: i.type, value: i.value, firstSeen: event.timestamp, lastSeen: event.timestamp }));
   const stats = addStats(profile.stats, {
     firstSeen: event.timestamp,
@@ -77,6 +79,7 @@ export function applyEvent(profile: Profile, event: ProfileEvent, now: number = 
       ...profile,
       traits,
       identifiers: uniteIdentifiers(profile.identifiers, seen),
+      accounts: account ? uniteAccounts(profile.accounts, [account]) : profile.accounts,
       stats,
       version: profile.version + 1,
       updatedAt: Math.max(profile.updatedAt, now),
@@ -84,5 +87,19 @@ export function applyEvent(profile: Profile, event: ProfileEvent, now: number = 
     },
     changedTraits,
     applied: true,
+  };
+}
+
+/** The group a group call names, with the group's traits, as an account of the person. */
+function groupOf(event: ProfileEvent): AccountEntry | null {
+  if (event.type !== 'group' || !event.groupId) return null;
+  const at = event.timestamp;
+  return {
+    groupId: event.groupId,
+    traits: parseJsonObject(event.traits),
+    updatedAt: at,
+    messageId: event.messageId,
+    firstSeen: at,
+    lastSeen: at,
   };
 }

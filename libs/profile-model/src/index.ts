@@ -4,6 +4,7 @@ export * from './safe-key';
 export * from './json';
 export * from './traits';
 export * from './identifiers';
+export * from './accounts';
 export * from './profile';
 export * from './consent';
 export * from './apply-event';

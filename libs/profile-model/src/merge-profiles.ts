@@ -1,3 +1,4 @@
+import { uniteAccounts } from './accounts';
 import { uniteIdentifiers } from './identifiers';
 import { sameJson } from './json';
 import { addStats, rememberMessages } from './profile';
@@ -32,6 +33,7 @@ export function mergeProfiles(survivor: Profile, absorbed: Profile, now: number 
       ...survivor,
       traits,
       identifiers: uniteIdentifiers(survivor.identifiers, absorbed.identifiers),
+      accounts: uniteAccounts(survivor.accounts, absorbed.accounts),
       stats: addStats(survivor.stats, absorbed.stats),
       version: survivor.version + 1,
       createdAt: Math.min(survivor.createdAt, absorbed.createdAt),

@@ -37,6 +37,7 @@ const eventsArb = fc
       traits: traitsArb,
       identifiers: fc.array(fc.record({ type: fc.constantFrom('email', 'user_id'), value: fc.constantFrom('a', 'b') }), { maxLength: 2 }),
       event: fc.option(fc.constantFrom('Order Completed', 'a.b', '$x'), { nil: null }),
+      group: fc.option(fc.constantFrom('acme', 'beta'), { nil: null }),
       properties: fc.oneof(
         fc.constant('{}'),
         fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((revenue) => JSON.stringify({ revenue, total: 1 })),
@@ -45,7 +46,16 @@ const eventsArb = fc
     }),
     { selector: (e) => e.messageId, maxLength: 12 },
   )
-  .map((rows) => rows.map((r) => event({ ...r, type: r.event ? 'track' : 'identify', traits: JSON.stringify(r.traits) })));
+  .map((rows) =>
+    rows.map(({ group, ...r }) =>
+      event({
+        ...r,
+        type: r.event ? 'track' : group ? 'group' : 'identify',
+        groupId: r.event ? null : group,
+        traits: JSON.stringify(r.traits),
+      }),
+    ),
+  );
 
 describe('applyEvent', () => {
   it('keeps the value of the latest event, whatever the arrival order', () => {
@@ -101,6 +111,7 @@ describe('applyEvent', () => {
           const b = applyAll(fresh(), shuffled);
           expect(b.traits).toEqual(a.traits);
           expect(b.identifiers).toEqual(a.identifiers);
+          expect(b.accounts).toEqual(a.accounts);
           expect(b.stats.eventCount).toBe(a.stats.eventCount);
           expect(b.stats.eventCounts).toEqual(a.stats.eventCounts);
           expect(b.version).toBe(events.length);
@@ -140,6 +151,20 @@ describe('applyEvent', () => {
     expect(profile.stats.eventCounts).toMatchObject({ group: 1 });
   });
 
+  it("keeps a group call's group as an account: the newest call's traits, first and last seen", () => {
+    const call = (messageId: string, timestamp: number, traits: Record<string, unknown>) =>
+      event({ messageId, type: 'group', groupId: 'acme', timestamp, traits: JSON.stringify(traits) });
+    const p = applyAll(fresh(), [
+      call('g2', 2_000, { name: 'Acme Inc' }),
+      call('g1', 1_000, { name: 'Acme' }),
+      call('g3', 3_000, { plan: 'pro' }),
+    ]);
+    expect(p.accounts).toEqual([
+      { groupId: 'acme', traits: { plan: 'pro' }, updatedAt: 3_000, messageId: 'g3', firstSeen: 1_000, lastSeen: 3_000 },
+    ]);
+    expect(applyEvent(p, event({ messageId: 'i', traits: '{"name":"Ann"}' })).profile.accounts).toBe(p.accounts);
+  });
+
   it('tolerates trait text that is not a JSON object', () => {
     const r = applyEvent(fresh(), event({ messageId: 'm1', traits: 'not json' }));
     expect(r.applied).toBe(true);
@@ -160,6 +185,7 @@ describe('mergeProfiles', () => {
         const ba = mergeProfiles(b, a).profile;
         expect(ab.traits).toEqual(ba.traits);
         expect(ab.identifiers).toEqual(ba.identifiers);
+        expect(ab.accounts).toEqual(ba.accounts);
         expect(ab.stats.eventCount).toBe(a.stats.eventCount + b.stats.eventCount);
         expect(ab.stats.eventCounts).toEqual(ba.stats.eventCounts);
       }),
@@ -173,6 +199,7 @@ describe('mergeProfiles', () => {
         const merged = mergeProfiles(applyAll(fresh('a'), events.slice(0, at)), applyAll(fresh('b'), events.slice(at))).profile;
         const single = applyAll(fresh('a'), events);
         expect(merged.traits).toEqual(single.traits);
+        expect(merged.accounts).toEqual(single.accounts);
         expect(merged.identifiers).toEqual(single.identifiers);
         expect(merged.stats).toEqual(single.stats);
       }),

@@ -15,6 +15,7 @@ export function emptyProfile(workspaceId: string, profileId: string, now: number
     appliedMessageIds: [],
     mergedInto: null,
     absorbedProfileIds: [],
+    accounts: [],
   };
 }
 

@@ -20,6 +20,18 @@ export interface IdentifierEntry {
   lastSeen: number;
 }
 
+/** A group (account, company) the person belongs to, from its group calls: a relation, not a merge. */
+export interface AccountEntry {
+  groupId: string;
+  /** The group's traits as its newest group call gave them. */
+  traits: JsonObject;
+  /** Timestamp (ms) and messageId of that call: the newest wins, whatever the arrival order. */
+  updatedAt: number;
+  messageId: string;
+  firstSeen: number;
+  lastSeen: number;
+}
+
 export interface ProfileStats {
   firstSeen: number | null;
   lastSeen: number | null;
@@ -47,4 +59,6 @@ export interface Profile {
   mergedInto: string | null;
   /** Profiles folded into this one (directly or through earlier merges). */
   absorbedProfileIds: string[];
+  /** Its groups, sorted by groupId (at most MAX_ACCOUNTS, the most recently seen). */
+  accounts: AccountEntry[];
 }

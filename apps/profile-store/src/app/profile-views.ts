@@ -9,6 +9,12 @@ export function profileView(p: Profile) {
     traits: plainTraits(p.traits),
     computedTraits: computedTraits(p),
     identifiers: p.identifiers,
+    accounts: p.accounts.map(({ groupId, traits, firstSeen, lastSeen }) => ({
+      groupId,
+      traits,
+      firstSeen: new Date(firstSeen).toISOString(),
+      lastSeen: new Date(lastSeen).toISOString(),
+    })),
     stats: p.stats,
     version: p.version,
     createdAt: new Date(p.createdAt).toISOString(),

@@ -41,6 +41,19 @@ export class IdentifierDto {
   @ApiProperty({ description: 'Epoch milliseconds (ISO text in an export).' }) lastSeen!: number;
 }
 
+export class AccountDto {
+  @ApiProperty({ example: 'acme' }) groupId!: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: "The group's traits from its newest group call.",
+    example: { name: 'Acme Inc', plan: 'enterprise' },
+  })
+  traits!: Record<string, unknown>;
+  @ApiProperty({ format: 'date-time' }) firstSeen!: string;
+  @ApiProperty({ format: 'date-time' }) lastSeen!: string;
+}
+
 export class ProfileStatsDto {
   @ApiProperty({ nullable: true, type: Number }) firstSeen!: number | null;
   @ApiProperty({ nullable: true, type: Number }) lastSeen!: number | null;
@@ -56,6 +69,8 @@ export class ProfileDto {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'first_seen, last_seen, event_count, revenue.' })
   computedTraits!: Record<string, unknown>;
   @ApiProperty({ type: [IdentifierDto] }) identifiers!: IdentifierDto[];
+  @ApiProperty({ type: [AccountDto], description: 'The groups (accounts) its group calls named: relations, not merges.' })
+  accounts!: AccountDto[];
   @ApiProperty({ type: ProfileStatsDto }) stats!: ProfileStatsDto;
   @ApiProperty() version!: number;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;

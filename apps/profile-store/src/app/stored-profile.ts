@@ -1,4 +1,12 @@
-import type { IdentifierEntry, JsonValue, Profile, ProfileStats, TraitEntry } from '@cdp/profile-model';
+import {
+  parseJsonObject,
+  type AccountEntry,
+  type IdentifierEntry,
+  type JsonValue,
+  type Profile,
+  type ProfileStats,
+  type TraitEntry,
+} from '@cdp/profile-model';
 import type { WorkspaceDocument } from '@cdp/mongo';
 import type { TraitStates } from './user-computed-traits';
 
@@ -25,11 +33,15 @@ export interface ProfileDoc extends WorkspaceDocument {
   appliedMessageIds: string[];
   mergedInto: string | null;
   absorbedProfileIds: string[];
+  /** Its groups (group calls); the group's traits as JSON text (they may hold nested arrays). Absent on documents stored before. */
+  accounts?: StoredAccount[];
   /** State of the user-defined computed traits (buckets), by state key; absent until one applies. */
   customTraits?: TraitStates;
   /** The token of the bulk write that wrote it last (ProfilesRepository.compareAndSetMany). */
   writeId?: string;
 }
+
+export type StoredAccount = Omit<AccountEntry, 'traits'> & { traits: string };
 
 const hasNestedArray = (v: JsonValue, inArray = false): boolean => {
   if (Array.isArray(v)) return inArray || v.some((x) => hasNestedArray(x, true));
@@ -62,6 +74,7 @@ export function toDoc(p: Profile): ProfileDoc {
     appliedMessageIds: p.appliedMessageIds,
     mergedInto: p.mergedInto,
     absorbedProfileIds: p.absorbedProfileIds,
+    accounts: p.accounts.map((a) => ({ ...a, traits: JSON.stringify(a.traits) })),
   };
 }
 
@@ -86,5 +99,13 @@ export function fromDoc(d: ProfileDoc): Profile {
     appliedMessageIds: d.appliedMessageIds ?? [],
     mergedInto: d.mergedInto ?? null,
     absorbedProfileIds: d.absorbedProfileIds ?? [],
+    accounts: (d.accounts ?? []).map(({ groupId, traits, updatedAt, messageId, firstSeen, lastSeen }) => ({
+      groupId,
+      traits: parseJsonObject(traits),
+      updatedAt,
+      messageId,
+      firstSeen,
+      lastSeen,
+    })),
   };
 }
