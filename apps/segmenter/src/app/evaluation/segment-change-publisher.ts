@@ -34,11 +34,15 @@ export class SegmentChangePublisher {
     return this.codec;
   }
 
-  publish(changes: readonly SegmentChange[]): Promise<void> {
-    return this.publishTraced(changes.map((change) => ({ change })));
+  /** `outputTopic`: the segment's own topic when the catalog no longer has it (a deleted segment's exits). */
+  publish(changes: readonly SegmentChange[], outputTopic?: string | null): Promise<void> {
+    return this.publishTraced(
+      changes.map((change) => ({ change })),
+      outputTopic,
+    );
   }
 
-  async publishTraced(outgoing: readonly OutgoingChange[]): Promise<void> {
+  async publishTraced(outgoing: readonly OutgoingChange[], outputTopicOverride?: string | null): Promise<void> {
     if (outgoing.length === 0) return;
     const codec = await this.ready();
     const records = await Promise.all(
@@ -46,7 +50,10 @@ export class SegmentChangePublisher {
         const key = recordKey(change.workspaceId, change.profileId);
         const value = await codec.encode(change);
         const record = { topic: codec.topic, key, value, headers };
-        const outputTopic = (await this.catalog.forWorkspace(change.workspaceId)).byId.get(change.segmentId)?.outputTopic;
+        const outputTopic =
+          outputTopicOverride !== undefined
+            ? outputTopicOverride
+            : (await this.catalog.forWorkspace(change.workspaceId)).byId.get(change.segmentId)?.outputTopic;
         // The same bytes: the per-segment topic has the same value schema (registered under its own subject, same id).
         if (!outputTopic) return [record];
         const own = await this.topics.codec(outputTopic);

@@ -25,7 +25,9 @@ export class SegmentRemoval {
   ) {}
 
   /** Exits the segment's members and removes its state; answers how many exited. */
-  async remove(segment: Pick<SegmentDocument, 'workspaceId' | 'segmentId' | 'name' | 'version' | 'outputTraits'>): Promise<number> {
+  async remove(
+    segment: Pick<SegmentDocument, 'workspaceId' | 'segmentId' | 'name' | 'version' | 'outputTraits' | 'outputTopic'>,
+  ): Promise<number> {
     const { workspaceId, segmentId } = segment;
     let exited = 0;
     for (let after: string | undefined; ; ) {
@@ -60,6 +62,8 @@ export class SegmentRemoval {
             },
           );
         }),
+        // The catalog no longer has the segment: its own topic from the deleted definition.
+        segment.outputTopic ?? null,
       );
       exited += page.length;
       after = page.at(-1)?.profileId;
