@@ -29,6 +29,19 @@ describe('eventIdentifiers', () => {
     ]);
   });
 
+  it("reads no identifier from a group call's traits (the group's), but the person's context.traits", () => {
+    const ids = eventIdentifiers({
+      type: 'group',
+      userId: 'u1',
+      traits: { email: 'billing@acme.com' },
+      context: { traits: { email: 'jane@acme.com' } },
+    });
+    expect(ids).toEqual([
+      { type: 'user_id', value: 'u1' },
+      { type: 'email', value: 'jane@acme.com' },
+    ]);
+  });
+
   it('reads an alias previousId both ways, and context.traits of a raw message', () => {
     expect(eventIdentifiers({ type: 'alias', userId: 'new', previousId: 'old' })).toEqual([
       { type: 'user_id', value: 'new' },

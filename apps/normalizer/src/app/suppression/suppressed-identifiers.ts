@@ -31,9 +31,10 @@ export interface IdentifierSource {
  * context.device.id and .advertisingId, context.externalIds [{id, type}], and for an alias its
  * previousId read as anonymous id and as user id. Values trimmed, emails lower-cased, as the
  * regulation API stores them. Not filtered further: an extra candidate can only fail to match.
+ * A group call's traits are the group's (a company's billing email): they identify nobody.
  */
 export function eventIdentifiers(source: IdentifierSource): IdentifierRef[] {
-  const traits = isObject(source.traits) ? source.traits : {};
+  const traits = source.type !== 'group' && isObject(source.traits) ? source.traits : {};
   const context = isObject(source.context) ? source.context : {};
   const contextTraits = isObject(context['traits']) ? context['traits'] : {};
   const device = isObject(context['device']) ? context['device'] : {};
