@@ -6,11 +6,15 @@ export function parseTime(value: unknown): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+/** How far after its receipt an event's time may be before it is taken for a wrong clock. */
+export const MAX_FUTURE_MS = 10 * 60_000;
+
 /**
  * Event time corrected for the sender's clock skew (Segment's rule):
- * timestamp = receivedAt - (sentAt - originalTimestamp) when sentAt is given. Never later than
- * receivedAt: nothing happens after it is received, and a trait set by an event from a client
- * clock years ahead would otherwise outrank every real one (the newest event's value wins).
+ * timestamp = receivedAt - (sentAt - originalTimestamp) when sentAt is given. A time more than
+ * MAX_FUTURE_MS after receivedAt becomes receivedAt: a trait set by an event from a client clock
+ * years ahead would otherwise outrank every real one (the newest event's value wins). Within that
+ * margin a clock running a little fast keeps its events' order.
  */
 export function correctedTimestamp(
   input: { timestamp?: unknown; originalTimestamp?: unknown; sentAt?: unknown },
@@ -19,5 +23,6 @@ export function correctedTimestamp(
   const original = parseTime(input.originalTimestamp) ?? parseTime(input.timestamp);
   const sentAt = parseTime(input.sentAt);
   if (original === undefined) return receivedAt;
-  return Math.min(sentAt === undefined ? original : receivedAt - (sentAt - original), receivedAt);
+  const corrected = sentAt === undefined ? original : receivedAt - (sentAt - original);
+  return corrected > receivedAt + MAX_FUTURE_MS ? receivedAt : corrected;
 }
