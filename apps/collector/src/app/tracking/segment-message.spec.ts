@@ -21,6 +21,7 @@ describe('messagesOf', () => {
     ['identify', { traits: {} }, 'userId or anonymousId is required'],
     ['identify', { userId: true }, 'userId must be a string'],
     ['track', { anonymousId: 'a', event: { name: 'E' } }, 'event must be a string'],
+    ['group', { userId: 'u', groupId: ['g'] }, 'groupId must be a string'],
     ['group', { userId: 'u' }, 'groupId is required for group'],
     ['alias', { userId: 'u' }, 'previousId is required for alias'],
     ['identify', { userId: 'u', traits: 'x' }, 'traits must be an object'],
@@ -37,6 +38,11 @@ describe('messagesOf', () => {
     ],
   ] as const)('%s %j -> %s', (route, body, message) => {
     expect(() => messagesOf(route, body)).toThrow(message);
+  });
+
+  it('names a wrong type only where the id is required (an extra odd field does not cost the batch)', () => {
+    expect(messagesOf('identify', { anonymousId: 'a', userId: false })).toHaveLength(1);
+    expect(messagesOf('page', { userId: 'u', event: { name: 'x' } })).toHaveLength(1);
   });
 
   it('refuses an event over 32 KB and names the limit', () => {

@@ -44,17 +44,20 @@ function checkFields(message: unknown, at: string): Record<string, unknown> {
   if (!isObject(message)) throw new InvalidMessageError(`${at || 'event'} must be a JSON object`);
   const type = message['type'];
   if (!isEventType(type)) throw new InvalidMessageError(`${at}type must be one of identify, track, page, screen, group, alias`);
-  // An id of the wrong type is named as such, not reported missing.
-  for (const field of ['userId', 'anonymousId', 'event', 'groupId', 'previousId'] as const) {
-    const value = message[field];
-    if (value !== undefined && value !== null && typeof value !== 'string' && typeof value !== 'number')
-      throw new InvalidMessageError(`${at}${field} must be a string`);
-  }
-  if (!hasId(message['userId']) && !hasId(message['anonymousId']))
+  if (!hasId(message['userId']) && !hasId(message['anonymousId'])) {
+    wrongType(message, 'userId', at);
+    wrongType(message, 'anonymousId', at);
     throw new InvalidMessageError(`${at}userId or ${at}anonymousId is required`);
-  if (type === 'track' && !hasId(message['event'])) throw new InvalidMessageError(`${at}event is required for track`);
-  if (type === 'group' && !hasId(message['groupId'])) throw new InvalidMessageError(`${at}groupId is required for group`);
-  if (type === 'alias' && !hasId(message['previousId'])) throw new InvalidMessageError(`${at}previousId is required for alias`);
+  }
+  for (const [field, required] of [
+    ['event', 'track'],
+    ['groupId', 'group'],
+    ['previousId', 'alias'],
+  ] as const) {
+    if (type !== required || hasId(message[field])) continue;
+    wrongType(message, field, at);
+    throw new InvalidMessageError(`${at}${field} is required for ${required}`);
+  }
   for (const field of ['properties', 'traits', 'context', 'integrations'] as const) {
     if (message[field] !== undefined && message[field] !== null && !isObject(message[field])) {
       throw new InvalidMessageError(`${at}${field} must be an object`);
@@ -63,6 +66,13 @@ function checkFields(message: unknown, at: string): Record<string, unknown> {
   if (message['messageId'] !== undefined && typeof message['messageId'] !== 'string')
     throw new InvalidMessageError(`${at}messageId must be a string`);
   return message;
+}
+
+/** A required id that is there but of the wrong type is named as such, not reported missing. */
+function wrongType(message: Record<string, unknown>, field: string, at: string): void {
+  const value = message[field];
+  if (value !== undefined && value !== null && typeof value !== 'string' && typeof value !== 'number')
+    throw new InvalidMessageError(`${at}${field} must be a string`);
 }
 
 /** The per-event limit, on the event's JSON as the sender sent it. */
