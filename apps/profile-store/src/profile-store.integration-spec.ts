@@ -492,7 +492,7 @@ it('serves its OpenAPI document and the docs UI without external assets', async 
   expect(script).toBeDefined();
   expect((await fetch(new URL(script as string, `${stack.service.url}/docs`))).status).toBe(200);
   const slash = await fetch(`${stack.service.url}/docs/`, { redirect: 'manual' });
-  expect([slash.status, slash.headers.get('location')]).toEqual([301, '/docs']);
+  expect([slash.status, slash.headers.get('location')]).toEqual([302, '../docs']);
 });
 
 describe('user-defined computed traits', () => {

@@ -18,7 +18,8 @@ export function setupOpenApi(app: INestApplication): void {
     .addBearerAuth()
     .build();
   const document = SwaggerModule.createDocument(app, config);
-  // The UI's asset paths are relative to /docs: from /docs/ they would point under /docs/docs/.
-  app.use((req: Request, res: Response, next: NextFunction) => (req.path === '/docs/' ? res.redirect(301, '/docs') : next()));
+  // The UI's asset paths are relative to /docs: from /docs/ they pointed under /docs/docs/ (a blank
+  // page). Relative, so a path prefix of a reverse proxy stays.
+  app.use((req: Request, res: Response, next: NextFunction) => (req.path === '/docs/' ? res.redirect(302, '../docs') : next()));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
 }
