@@ -9,7 +9,7 @@ import { safeFieldName } from './safe-key';
 import { newerEntry } from './traits';
 import type { AccountEntry, JsonObject, Profile, TraitEntry } from './types';
 
-/** The fields of a resolved event a profile is built from (`context` only for its consent). */
+/** The fields of a resolved event a profile is built from (`context` only for its consent, `groupId` for its accounts). */
 export type ProfileEvent = Pick<
   ResolvedEvent,
   'messageId' | 'type' | 'event' | 'timestamp' | 'sourceId' | 'identifiers' | 'traits' | 'properties'
