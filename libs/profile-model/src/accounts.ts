@@ -16,7 +16,8 @@ function combine(a: AccountEntry, b: AccountEntry): AccountEntry {
 
 /**
  * The accounts of both lists, one per groupId, sorted by groupId; past MAX_ACCOUNTS the most
- * recently seen are kept (ties by groupId), an order-independent choice.
+ * recently seen are kept (ties by groupId). Which groups, their traits and last seen do not depend
+ * on the order of calls and merges; a first seen does once a group was dropped and came back.
  */
 export function uniteAccounts(a: readonly AccountEntry[], b: readonly AccountEntry[]): AccountEntry[] {
   const byGroup = new Map<string, AccountEntry>();
