@@ -254,7 +254,15 @@ it('backfills a new segment over existing profiles with progress, previews, then
     }, 'preview to count both gold profiles');
     expect([...preview.sample].sort()).toEqual([...gold].sort());
 
-    const segmentId = await createSegment('Gold', definition);
+    const created = await fetch(`${stack.service.url}/v1/segments`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: 'Gold', definition }),
+    });
+    expect(created.status).toBe(201);
+    // The answer shows the backfill it started.
+    const { id: segmentId, backfill } = (await created.json()) as { id: string; backfill: { version: number; status: string } | null };
+    expect(backfill).toMatchObject({ version: 1, status: 'running' });
     for (const id of gold) await waitForTransition(segmentId, id, 'entered#1');
     const status = await waitFor(async () => {
       const body = (await (await fetch(`${stack.service.url}/v1/segments/${segmentId}`, { headers: auth })).json()) as {

@@ -19,7 +19,7 @@ export class PredictedSegmentsRefresher {
     this.catalog.invalidate(workspaceId);
     const segments = await this.catalog.forWorkspace(workspaceId);
     const readers = segments.ordered.filter((s) => readsPredictions(s.compiled.traits));
-    for (const s of readers) this.backfill.start(workspaceId, s.segmentId, s.version);
+    await Promise.all(readers.map((s) => this.backfill.start(workspaceId, s.segmentId, s.version)));
     return readers.map((s) => s.segmentId);
   }
 }

@@ -26,14 +26,25 @@ export class BackfillService {
     private readonly config: SegmenterConfig,
   ) {}
 
-  /** Starts a run in the background; the HTTP answer does not wait for it. */
-  start(workspaceId: string, segmentId: string, version: number): void {
-    const job = this.run(workspaceId, segmentId, version)
+  /**
+   * Starts a run in the background; the HTTP answer does not wait for it, only for its first
+   * progress to be stored, which it answers (null: the segment changed or could not be written).
+   */
+  async start(workspaceId: string, segmentId: string, version: number): Promise<BackfillProgress | null> {
+    const progress = firstProgress(version);
+    try {
+      if (!(await this.segments.saveBackfill(workspaceId, segmentId, progress))) return null;
+    } catch (e) {
+      this.logger.error(`backfill of ${segmentId} v${version} not started: ${e instanceof Error ? e.message : String(e)}`);
+      return null;
+    }
+    const job = this.run(workspaceId, segmentId, version, { ...progress })
       .catch(async (e: unknown) => {
         this.logger.error(`backfill of ${segmentId} v${version} failed: ${e instanceof Error ? e.message : String(e)}`);
       })
       .finally(() => this.jobs.delete(job));
     this.jobs.add(job);
+    return progress;
   }
 
   /** Waits for the runs in progress (shutdown, tests). */
@@ -41,18 +52,9 @@ export class BackfillService {
     await Promise.all([...this.jobs]);
   }
 
-  async run(workspaceId: string, segmentId: string, version: number): Promise<void> {
-    const startedAt = new Date();
-    const progress: BackfillProgress = {
-      version,
-      status: 'running',
-      total: 0,
-      processed: 0,
-      entered: 0,
-      startedAt,
-      profilesPerSecond: 0,
-    };
-    if (!(await this.segments.saveBackfill(workspaceId, segmentId, progress))) return;
+  /** The run after its first progress (stored by `start`). */
+  private async run(workspaceId: string, segmentId: string, version: number, progress: BackfillProgress): Promise<void> {
+    const { startedAt } = progress;
     // Counting is a scan of its own: it runs alongside the pages (the total shows up in the
     // progress once known) instead of delaying the first one.
     void this.profiles
@@ -110,3 +112,14 @@ export class BackfillService {
     return segments.byId.get(segmentId)?.version === version ? segments : null;
   }
 }
+
+/** A run's progress before its first page. */
+const firstProgress = (version: number): BackfillProgress => ({
+  version,
+  status: 'running',
+  total: 0,
+  processed: 0,
+  entered: 0,
+  startedAt: new Date(),
+  profilesPerSecond: 0,
+});

@@ -102,8 +102,8 @@ export class SegmentsController {
     const read = await this.resolved(workspaceId, segmentId, body.definition);
     const doc = await this.segments.create(workspaceId, segmentId, await this.fields(body, read), new Date());
     this.catalog.invalidate(workspaceId);
-    this.backfill.start(workspaceId, segmentId, doc.version);
-    return toView(doc);
+    const backfill = await this.backfill.start(workspaceId, segmentId, doc.version);
+    return toView(backfill ? { ...doc, backfill } : doc);
   }
 
   @Get()
@@ -157,8 +157,8 @@ export class SegmentsController {
     const doc = await this.segments.update(workspaceId, id, await this.fields(body, read), new Date());
     if (!doc) throw new NotFoundException(`segment ${id} not found`);
     this.catalog.invalidate(workspaceId);
-    this.backfill.start(workspaceId, id, doc.version);
-    return toView(doc);
+    const backfill = await this.backfill.start(workspaceId, id, doc.version);
+    return toView(backfill ? { ...doc, backfill } : doc);
   }
 
   @Delete(':id')
