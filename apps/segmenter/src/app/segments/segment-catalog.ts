@@ -112,6 +112,7 @@ export class SegmentCatalog {
   }
 
   private async load(workspaceId: string): Promise<WorkspaceSegments> {
-    return compileSegments(await this.segments.list(workspaceId));
+    // A segment being deleted is evaluated no more (its members are exiting).
+    return compileSegments((await this.segments.list(workspaceId)).filter((s) => !s.deleting));
   }
 }

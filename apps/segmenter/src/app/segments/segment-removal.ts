@@ -12,8 +12,9 @@ const PAGE = 500;
 /**
  * What deleting a segment leaves behind: each member exits (one `exited` per member, numbered
  * one past its membership, as of now), so downstream consumers and the profile-store's read model
- * stop counting it; then the memberships and size counters go. The definition is removed first
- * (the caller), so no evaluation of this instance enters anyone meanwhile.
+ * stop counting it; then the memberships and size counters go. The caller marks the segment
+ * `deleting` first (so no evaluation of this instance enters anyone meanwhile) and removes the
+ * definition after.
  */
 @Injectable()
 export class SegmentRemoval {

@@ -168,10 +168,13 @@ export class SegmentsController {
   async remove(@WorkspaceId() workspaceId: string, @Param('id') id: string): Promise<void> {
     const readers = readersOf(id, await this.segments.list(workspaceId));
     if (readers.length > 0) throw new ConflictException(`segment ${id} is read by ${readers.join(', ')}; change those first`);
-    const segment = await this.segments.get(workspaceId, id);
-    if (!segment || !(await this.segments.remove(workspaceId, id))) throw new NotFoundException(`segment ${id} not found`);
+    // Marked first (no evaluation here enters anyone meanwhile), removed last: a DELETE that fails
+    // half-way can be repeated, and exits the members left.
+    const segment = await this.segments.markDeleting(workspaceId, id);
+    if (!segment) throw new NotFoundException(`segment ${id} not found`);
     this.catalog.invalidate(workspaceId);
     await this.removal.remove({ ...segment, workspaceId });
+    await this.segments.remove(workspaceId, id);
   }
 
   /** Members at the end of each UTC day (default the last 30), from per-day transition counters. */

@@ -16,6 +16,8 @@ export interface SegmentDocument extends WorkspaceDocument {
   /** 1 on creation, +1 on every update of the definition. */
   version: number;
   backfill?: BackfillProgress;
+  /** Set while a DELETE exits its members: not evaluated any more, removed last (a failed DELETE can be repeated). */
+  deleting?: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -73,6 +75,12 @@ export class SegmentsRepository extends WorkspaceRepository<SegmentDocument> {
   async saveBackfill(workspaceId: string, segmentId: string, progress: BackfillProgress): Promise<boolean> {
     const r = await this.updateOne(workspaceId, { segmentId, version: progress.version }, { $set: { backfill: progress } });
     return r.matchedCount === 1;
+  }
+
+  /** Marks the segment as being deleted; the segment as it was, or null when there is none. */
+  async markDeleting(workspaceId: string, segmentId: string): Promise<SegmentDocument | null> {
+    // No projection: FerretDB refuses it on findOneAndUpdate.
+    return this.findOneAndUpdate(workspaceId, { segmentId }, { $set: { deleting: true } }, { returnDocument: 'before' });
   }
 
   async remove(workspaceId: string, segmentId: string): Promise<boolean> {
