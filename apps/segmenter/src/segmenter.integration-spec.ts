@@ -1,4 +1,5 @@
 import type { RecordMetadata } from 'kafkajs';
+import { MongoClient } from 'mongodb';
 import { type ProfileChange } from '@cdp/contracts';
 import { testScope, waitFor } from '@cdp/testing';
 import { AUTH, DEMO_WS, profileChange, randomPortBase, startSegmenterStack, type SegmenterStack } from './testing/segmenter-stack';
@@ -280,6 +281,41 @@ it('backfills a new segment over existing profiles with progress, previews, then
     await produce(change(silver, 2, { traits: JSON.stringify({ tier }), changedTraits: ['tier'] }));
     await waitForTransition(segmentId, silver, 'entered#1');
     for (const id of gold) expect(transitions(segmentId, id)).toEqual(['entered#1']);
+  }));
+
+it('starts a backfill again when its progress stopped moving (its instance stopped)', () =>
+  withLogs(async () => {
+    const p = `p-resume-${scope.id}`;
+    await produce(change(p, 1, { traits: JSON.stringify({ resume: scope.id }) }));
+    const segmentId = await createSegment('Resumed', `trait('resume') = '${scope.id}'`);
+    await waitForTransition(segmentId, p, 'entered#1');
+    // A run stopped half-way an hour ago, as an instance that died leaves it.
+    const stalled = new Date(Date.now() - 3_600_000);
+    const client = await MongoClient.connect(scope.mongoUrl);
+    try {
+      const backfill = {
+        version: 1,
+        status: 'running',
+        total: 10,
+        processed: 3,
+        entered: 0,
+        startedAt: stalled,
+        profilesPerSecond: 1,
+        savedAt: stalled,
+      };
+      await client.db().collection('segments').updateOne({ segmentId }, { $set: { backfill } });
+    } finally {
+      await client.close();
+    }
+    const resumed = await waitFor(async () => {
+      const body = (await (await fetch(`${stack.service.url}/v1/segments/${segmentId}`, { headers: auth })).json()) as {
+        backfill: { status: string; startedAt: string } | null;
+      };
+      return body.backfill?.status === 'done' ? body.backfill : undefined;
+    }, 'the stalled backfill run again to its end');
+    expect(Date.parse(resumed.startedAt)).toBeGreaterThan(stalled.getTime());
+    // Run again over the same snapshots: nothing new to emit.
+    expect(transitions(segmentId, p)).toEqual(['entered#1']);
   }));
 
 it('follows segment-of-segments and refuses unknown references and cycles', () =>

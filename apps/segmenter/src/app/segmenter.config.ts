@@ -21,6 +21,15 @@ export class SegmenterConfig extends PlatformConfig {
   @Min(1_000)
   SEGMENT_TIMER_LEASE_MS = 30_000;
 
+  /**
+   * A running backfill whose progress has not been written for this long is taken for one whose
+   * instance stopped, and started again (by one instance); checked every half of it.
+   */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(100)
+  SEGMENT_BACKFILL_STALE_MS = 60_000;
+
   /** Profiles per backfill batch. */
   @Transform(({ value }) => Number(value))
   @IsInt()

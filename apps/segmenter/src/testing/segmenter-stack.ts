@@ -67,9 +67,9 @@ export const profileChange = (profileId: string, version: number, over: Partial<
   ...over,
 });
 
-/** Starts the segmenter (timer every 200 ms) in `scope`, with its producer and reader. */
+/** Starts the segmenter (timer every 200 ms, stalled backfills resumed after 1 s) in `scope`, with its producer and reader. */
 export async function startSegmenterStack(scope: TestScope, options: SegmenterStackOptions): Promise<SegmenterStack> {
-  const env = { ...scope.env, SEGMENT_TIMER_INTERVAL_MS: '200' };
+  const env = { ...scope.env, SEGMENT_TIMER_INTERVAL_MS: '200', SEGMENT_BACKFILL_STALE_MS: '1000' };
   let service: RunningService | undefined;
   let producer: Producer | undefined;
   let reader: TopicReader<SegmentChange> | undefined;

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { MembershipEvaluator, segmentIdsOf, snapshotState } from '../evaluation/membership-evaluator';
 import { SegmentChangePublisher } from '../evaluation/segment-change-publisher';
 import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
@@ -10,12 +10,16 @@ import { SegmentsRepository, type BackfillProgress } from './segments.repository
  * Evaluates a new or changed definition over every profile snapshot, in batches, through the
  * same evaluator (and compare-and-set) as the consumer; so live changes evaluated meanwhile and
  * the backfill never emit the same transition twice, and nothing is missed between them.
- * Progress is stored on the segment document; a newer definition version stops an older run.
+ * Progress is stored on the segment document; a newer definition version stops an older run. A
+ * run whose progress stopped moving (its instance stopped) is started again by one instance.
  */
 @Injectable()
-export class BackfillService {
+export class BackfillService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(BackfillService.name);
   private readonly jobs = new Set<Promise<void>>();
+  private resumeTimer: NodeJS.Timeout | undefined;
+  private resuming: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly segments: SegmentsRepository,
@@ -50,6 +54,35 @@ export class BackfillService {
   /** Waits for the runs in progress (shutdown, tests). */
   async idle(): Promise<void> {
     await Promise.all([...this.jobs]);
+  }
+
+  onApplicationBootstrap(): void {
+    this.armResume(0);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.resumeTimer);
+    await this.resuming;
+  }
+
+  private armResume(delayMs: number): void {
+    if (this.stopped) return;
+    this.resumeTimer = setTimeout(() => {
+      this.resuming = this.resumeStale()
+        .catch((e: unknown) => this.logger.error(`backfill resume check failed: ${e instanceof Error ? e.message : String(e)}`))
+        .finally(() => this.armResume(this.config.SEGMENT_BACKFILL_STALE_MS / 2));
+    }, delayMs);
+  }
+
+  /** Starts again every run whose progress has not moved for SEGMENT_BACKFILL_STALE_MS, claimed first. */
+  private async resumeStale(): Promise<void> {
+    const stale = await this.segments.staleBackfills(new Date(Date.now() - this.config.SEGMENT_BACKFILL_STALE_MS));
+    for (const run of stale) {
+      if (this.stopped || !(await this.segments.claimBackfill(run))) continue;
+      this.logger.log(`backfill of ${run.segmentId} v${run.version} had stopped moving: started again`);
+      await this.start(run.workspaceId, run.segmentId, run.version);
+    }
   }
 
   /** The run after its first progress (stored by `start`). */

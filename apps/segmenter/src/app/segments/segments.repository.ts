@@ -32,7 +32,12 @@ export interface BackfillProgress {
   startedAt: Date;
   finishedAt?: Date;
   profilesPerSecond: number;
+  /** When the run last wrote its progress (absent on runs of an earlier version): a stale one is resumed. */
+  savedAt?: Date;
 }
+
+/** A running backfill as the resume check sees it. */
+export type RunningBackfill = { workspaceId: string; segmentId: string; version: number; savedAt: Date | null };
 
 export type SegmentFields = Pick<SegmentDocument, 'name' | 'definition' | 'text' | 'outputTraits' | 'outputTopic'>;
 
@@ -73,7 +78,48 @@ export class SegmentsRepository extends WorkspaceRepository<SegmentDocument> {
 
   /** Records backfill progress, only while the segment is still at that definition version. */
   async saveBackfill(workspaceId: string, segmentId: string, progress: BackfillProgress): Promise<boolean> {
-    const r = await this.updateOne(workspaceId, { segmentId, version: progress.version }, { $set: { backfill: progress } });
+    const r = await this.updateOne(
+      workspaceId,
+      { segmentId, version: progress.version },
+      { $set: { backfill: { ...progress, savedAt: new Date() } } },
+    );
+    return r.matchedCount === 1;
+  }
+
+  /**
+   * Running backfills, of every workspace, whose progress was last written before `before`. Across
+   * workspaces on purpose: a run whose instance stopped belongs to no request.
+   */
+  async staleBackfills(before: Date): Promise<RunningBackfill[]> {
+    const docs = await this.collection
+      .find(
+        {
+          'backfill.status': 'running',
+          deleting: { $ne: true },
+          $or: [{ 'backfill.savedAt': { $lt: before } }, { 'backfill.savedAt': { $exists: false } }],
+        },
+        { projection: { _id: 0, workspaceId: 1, segmentId: 1, backfill: 1 } },
+      )
+      .toArray();
+    return docs.flatMap((d) =>
+      d.backfill
+        ? [{ workspaceId: d.workspaceId, segmentId: d.segmentId, version: d.backfill.version, savedAt: d.backfill.savedAt ?? null }]
+        : [],
+    );
+  }
+
+  /** Takes a stale run over (compare-and-set on its last write): true for one instance only. */
+  async claimBackfill(run: RunningBackfill): Promise<boolean> {
+    const r = await this.updateOne(
+      run.workspaceId,
+      {
+        segmentId: run.segmentId,
+        version: run.version,
+        'backfill.status': 'running',
+        'backfill.savedAt': run.savedAt ?? { $exists: false },
+      },
+      { $set: { 'backfill.savedAt': new Date() } },
+    );
     return r.matchedCount === 1;
   }
 
