@@ -118,13 +118,10 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       const evaluated = { partition: record.partition, offset: Number(record.offset), version };
       byProfile.set(key, { workspaceId: change.workspaceId, profileId: change.profileId, evaluated, records: (seen?.records ?? 0) + 1 });
     }
-    const byWorkspace = new Map<string, { profileId: string; evaluated: EvaluatedMark }[]>();
-    for (const { workspaceId, profileId, evaluated, records } of byProfile.values()) {
-      if (records < 2) continue;
-      const marks = byWorkspace.get(workspaceId) ?? [];
-      marks.push({ profileId, evaluated });
-      byWorkspace.set(workspaceId, marks);
-    }
+    const byWorkspace = groupBy(
+      [...byProfile.values()].filter((p) => p.records >= 2),
+      (p) => p.workspaceId,
+    );
     await Promise.all([...byWorkspace].map(([workspaceId, marks]) => this.profiles.markEvaluated(workspaceId, marks)));
   }
 
@@ -152,30 +149,14 @@ export class ProfileChangesConsumer extends PipelineConsumer {
 
   /** Stores the snapshots; returns what each profile's snapshot held before, by stateKey. */
   private async saveSnapshots(decoded: Decoded[]): Promise<Map<string, StoredBefore>> {
-    const byWorkspace = new Map<string, ProfileSnapshot[]>();
-    for (const d of decoded) {
-      const { change, traits, computed } = d;
-      const list = byWorkspace.get(change.workspaceId) ?? [];
-      list.push({
-        profileId: change.profileId,
-        version: change.version,
-        traits: JSON.stringify(traits),
-        computedTraits: JSON.stringify(computed),
-        deleted: change.change === 'deleted',
-        // A deletion of an absorbed profile (its survivor's erasure) ends its absorption (see evaluateAbsorbed).
-        ...(change.change === 'deleted' && !d.absorbedInto ? { absorbedInto: null } : {}),
-        changedAt: change.changedAt,
-        identifiers: identifiersOf(change),
-      });
-      byWorkspace.set(change.workspaceId, list);
-    }
+    const byWorkspace = groupBy(decoded, (d) => d.change.workspaceId);
     const before = new Map<string, StoredBefore>();
     await Promise.all(
       [...byWorkspace].map(async ([workspaceId, list]) => {
-        const stored = await this.profiles.saveAll(workspaceId, list);
-        list.forEach((snapshot, i) => {
+        const stored = await this.profiles.saveAll(workspaceId, list.map(snapshotOf));
+        list.forEach((d, i) => {
           const prior = stored[i];
-          if (prior) before.set(stateKey(workspaceId, snapshot.profileId), prior);
+          if (prior) before.set(stateKey(workspaceId, d.change.profileId), prior);
         });
       }),
     );
@@ -361,4 +342,20 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     before.set(stateKey(workspaceId, profileId), { ...prior, version, deleted: true, absorbedInto: survivor });
     return changes;
   }
+}
+
+/** A change's snapshot as stored for the timer, backfill and preview. */
+function snapshotOf(d: Decoded): ProfileSnapshot {
+  const { change, traits, computed } = d;
+  return {
+    profileId: change.profileId,
+    version: change.version,
+    traits: JSON.stringify(traits),
+    computedTraits: JSON.stringify(computed),
+    deleted: change.change === 'deleted',
+    // A deletion of an absorbed profile (its survivor's erasure) ends its absorption (see evaluateAbsorbed).
+    ...(change.change === 'deleted' && !d.absorbedInto ? { absorbedInto: null } : {}),
+    changedAt: change.changedAt,
+    identifiers: identifiersOf(change),
+  };
 }
