@@ -287,7 +287,17 @@ it('starts a backfill again when its progress stopped moving (its instance stopp
   withLogs(async () => {
     const p = `p-resume-${scope.id}`;
     await produce(change(p, 1, { traits: JSON.stringify({ resume: scope.id }) }));
-    const segmentId = await createSegment('Resumed', `trait('resume') = '${scope.id}'`);
+    const definition = `trait('resume') = '${scope.id}'`;
+    // Its snapshot stored first, so the segment's backfill finds it (as in the backfill test above).
+    await waitFor(async () => {
+      const res = await fetch(`${stack.service.url}/v1/segments/preview`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ definition }),
+      });
+      return ((await res.json()) as { count: number }).count === 1 || undefined;
+    }, 'the profile snapshot');
+    const segmentId = await createSegment('Resumed', definition);
     await waitForTransition(segmentId, p, 'entered#1');
     // A run stopped half-way an hour ago, as an instance that died leaves it.
     const stalled = new Date(Date.now() - 3_600_000);
