@@ -45,7 +45,12 @@ async function main() {
   const { kafkaBrokers } = endpoints();
   const admin = new Kafka({ brokers: kafkaBrokers.split(','), clientId: 'cdp-bench-backfill', logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  const segmenter = await startService(root, 'segmenter', cfg.port, { ...scope.env, CDP_DEMO_API_KEY: cfg.apiKey });
+  // One instance: no other instance's catalog for the backfill to wait for (it waits SEGMENT_CACHE_TTL_MS).
+  const segmenter = await startService(root, 'segmenter', cfg.port, {
+    ...scope.env,
+    CDP_DEMO_API_KEY: cfg.apiKey,
+    SEGMENT_CACHE_TTL_MS: '0',
+  });
   const client = await new MongoClient(scope.mongoUrl).connect();
   try {
     log(`seeding ${cfg.store} profile snapshots into segment_profiles`);

@@ -1,7 +1,7 @@
 import type { RecordMetadata } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { type ProfileChange } from '@cdp/contracts';
-import { testScope, waitFor } from '@cdp/testing';
+import { startService, testScope, waitFor } from '@cdp/testing';
 import { AUTH, DEMO_WS, profileChange, randomPortBase, startSegmenterStack, type SegmenterStack } from './testing/segmenter-stack';
 
 /**
@@ -326,6 +326,48 @@ it('starts a backfill again when its progress stopped moving (its instance stopp
     expect(Date.parse(resumed.startedAt)).toBeGreaterThan(stalled.getTime());
     // Run again over the same snapshots: nothing new to emit.
     expect(transitions(segmentId, p)).toEqual(['entered#1']);
+  }));
+
+it('a segment created on another instance is entered by a change evaluated before this instance knew the segment', () =>
+  withLogs(async () => {
+    const p = `p-late-${scope.id}`;
+    const preview = async (definition: string): Promise<number> => {
+      const res = await fetch(`${stack.service.url}/v1/segments/preview`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ definition }),
+      });
+      return ((await res.json()) as { count: number }).count;
+    };
+    // A write through this instance makes its next record reload the catalog: P's first change.
+    await createSegment('Late warm-up', `trait('late') = 'warm-up ${scope.id}'`);
+    await produce(change(p, 1, { traits: JSON.stringify({ late: `pending ${scope.id}` }) }));
+    await waitFor(async () => (await preview(`trait('late') = 'pending ${scope.id}'`)) === 1 || undefined, 'the first snapshot');
+    // The other instance (same database, its own topics): its backfill reads the snapshots at once
+    // unless it waits for this instance's catalog, which holds no 'Late' for SEGMENT_CACHE_TTL_MS.
+    const other = await startService('segmenter', PORT + 7, { ...scope.env, CDP_TOPIC_NAMESPACE: `${scope.namespace}other.` });
+    try {
+      const res = await fetch(`${other.url}/v1/segments`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ name: 'Late', definition: `trait('late') = 'arrived ${scope.id}'` }),
+      });
+      expect(res.status).toBe(201);
+      const { id } = (await res.json()) as { id: string };
+      await produce(change(p, 2, { traits: JSON.stringify({ late: `arrived ${scope.id}` }) }));
+      await waitFor(
+        async () => {
+          const body = (await (await fetch(`${stack.service.url}/v1/segments/${id}/members`, { headers: auth })).json()) as {
+            items: { profileId: string }[];
+          };
+          return body.items.some((m) => m.profileId === p) || undefined;
+        },
+        'the profile in the segment',
+        30_000,
+      );
+    } finally {
+      await other.stop();
+    }
   }));
 
 it('follows segment-of-segments and refuses unknown references and cycles', () =>

@@ -124,6 +124,26 @@ export class MembershipEvaluator {
   }
 
   /**
+   * Evaluates the segments `only` (and those reading them) on stored snapshots, as of now, with one
+   * read for all of them: backfill's pages, and a definition a consumer chunk had not seen yet.
+   */
+  async evaluateSnapshots(
+    workspaceId: string,
+    segments: WorkspaceSegments,
+    snapshots: readonly SegmentProfileDocument[],
+    only: ReadonlySet<string>,
+  ): Promise<SegmentChange[]> {
+    if (snapshots.length === 0) return [];
+    const ids = snapshots.map((p) => p.profileId);
+    const data = await this.load(workspaceId, ids, eventsReadFrom(segments, only), segmentIdsOf(segments), segments.traits);
+    const trigger = { asOf: Date.now(), receivedAt: null };
+    const changes = await Promise.all(
+      snapshots.map((p) => this.evaluate(workspaceId, segments, snapshotState(p), only, trigger, data.get(p.profileId))),
+    );
+    return changes.flat();
+  }
+
+  /**
    * @param direct ids of the segments the trigger can move directly; segments reading a segment
    *   that moved are evaluated too.
    */

@@ -1,5 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { MembershipEvaluator, segmentIdsOf, snapshotState } from '../evaluation/membership-evaluator';
+import { MembershipEvaluator } from '../evaluation/membership-evaluator';
 import { SegmentChangePublisher } from '../evaluation/segment-change-publisher';
 import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
 import { SegmenterConfig } from '../segmenter.config';
@@ -11,7 +12,8 @@ import { SegmentsRepository, type BackfillProgress } from './segments.repository
  * same evaluator (and compare-and-set) as the consumer; so live changes evaluated meanwhile and
  * the backfill never emit the same transition twice, and nothing is missed between them.
  * Progress is stored on the segment document; a newer definition version stops an older run. A
- * run whose progress stopped moving (its instance stopped) is started again by one instance.
+ * run whose progress stopped moving (its instance stopped) is started again by one instance; so
+ * is a run this instance's shutdown stopped between pages.
  */
 @Injectable()
 export class BackfillService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -20,6 +22,7 @@ export class BackfillService implements OnApplicationBootstrap, BeforeApplicatio
   private resumeTimer: NodeJS.Timeout | undefined;
   private resuming: Promise<void> | undefined;
   private stopped = false;
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly segments: SegmentsRepository,
@@ -51,19 +54,17 @@ export class BackfillService implements OnApplicationBootstrap, BeforeApplicatio
     return progress;
   }
 
-  /** Waits for the runs in progress (shutdown, tests). */
-  async idle(): Promise<void> {
-    await Promise.all([...this.jobs]);
-  }
-
   onApplicationBootstrap(): void {
     this.armResume(0);
   }
 
+  /** Stops the runs between pages (left `running`: another instance starts them again) and waits for them. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     clearTimeout(this.resumeTimer);
     await this.resuming;
+    await Promise.all([...this.jobs]);
   }
 
   private armResume(delayMs: number): void {
@@ -75,9 +76,13 @@ export class BackfillService implements OnApplicationBootstrap, BeforeApplicatio
     }, delayMs);
   }
 
-  /** Starts again every run whose progress has not moved for SEGMENT_BACKFILL_STALE_MS, claimed first. */
+  /**
+   * Starts again every run whose progress has not moved for SEGMENT_BACKFILL_STALE_MS, claimed
+   * first; plus SEGMENT_CACHE_TTL_MS, which a run waits before its first page without a write.
+   */
   private async resumeStale(): Promise<void> {
-    const stale = await this.segments.staleBackfills(new Date(Date.now() - this.config.SEGMENT_BACKFILL_STALE_MS));
+    const { SEGMENT_BACKFILL_STALE_MS, SEGMENT_CACHE_TTL_MS } = this.config;
+    const stale = await this.segments.staleBackfills(new Date(Date.now() - SEGMENT_BACKFILL_STALE_MS - SEGMENT_CACHE_TTL_MS));
     for (const run of stale) {
       if (this.stopped || !(await this.segments.claimBackfill(run))) continue;
       this.logger.log(`backfill of ${run.segmentId} v${run.version} had stopped moving: started again`);
@@ -85,42 +90,42 @@ export class BackfillService implements OnApplicationBootstrap, BeforeApplicatio
     }
   }
 
+  /** Waits SEGMENT_CACHE_TTL_MS; false when shutdown came first. */
+  private async settled(): Promise<boolean> {
+    try {
+      await sleep(this.config.SEGMENT_CACHE_TTL_MS, undefined, { signal: this.stopping.signal });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** The run after its first progress (stored by `start`). */
   private async run(workspaceId: string, segmentId: string, version: number, progress: BackfillProgress): Promise<void> {
-    const { startedAt } = progress;
     // Counting is a scan of its own: it runs alongside the pages (the total shows up in the
     // progress once known) instead of delaying the first one.
     void this.profiles
       .count(workspaceId)
       .then((total) => (progress.total = Math.max(total, progress.processed)))
       .catch(() => undefined);
+    // Other instances' consumers evaluate changes with catalogs up to SEGMENT_CACHE_TTL_MS old, so
+    // without this definition: a page read before then could hold a snapshot older than a change
+    // so evaluated. After it, a chunk that read its catalog earlier finds the definition when it
+    // looks again after saving its snapshots, and evaluates it itself (ProfileChangesConsumer).
+    if (!(await this.settled())) return;
+    const pagesFrom = Date.now();
     try {
       for await (const page of this.profiles.pages(workspaceId, this.config.SEGMENT_BACKFILL_BATCH)) {
+        if (this.stopped) return;
         const segments = await this.current(workspaceId, segmentId, version);
         if (!segments) return; // deleted or superseded: the newer run reports
-        const ids = page.map((p) => p.profileId);
-        const data = await this.evaluator.load(workspaceId, ids, segments.events, segmentIdsOf(segments), segments.traits);
-        const asOf = Date.now();
-        const changes = (
-          await Promise.all(
-            page.map((p) =>
-              this.evaluator.evaluate(
-                workspaceId,
-                segments,
-                snapshotState(p),
-                new Set([segmentId]),
-                { asOf, receivedAt: null },
-                data.get(p.profileId),
-              ),
-            ),
-          )
-        ).flat();
+        const changes = await this.evaluator.evaluateSnapshots(workspaceId, segments, page, new Set([segmentId]));
         await this.publisher.publish(changes);
         progress.processed += page.length;
         // 0 until the count is in (percent 0, not 100, meanwhile).
         if (progress.total > 0) progress.total = Math.max(progress.total, progress.processed);
         progress.entered += changes.filter((c) => c.segmentId === segmentId && c.change === 'entered').length;
-        progress.profilesPerSecond = Math.round(progress.processed / Math.max((Date.now() - startedAt.getTime()) / 1000, 0.001));
+        progress.profilesPerSecond = Math.round(progress.processed / Math.max((Date.now() - pagesFrom) / 1000, 0.001));
         if (!(await this.segments.saveBackfill(workspaceId, segmentId, progress))) return;
       }
       await this.segments.saveBackfill(workspaceId, segmentId, {

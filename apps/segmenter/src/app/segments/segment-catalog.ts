@@ -24,6 +24,10 @@ export interface WorkspaceSegments {
   traits: ReadonlySet<string>;
 }
 
+/** Ids of the segments `current` holds that `seen` (an earlier read of the catalog) lacks, or holds at another version. */
+export const changedSince = (seen: WorkspaceSegments, current: WorkspaceSegments): string[] =>
+  seen === current ? [] : current.ordered.filter((s) => seen.byId.get(s.segmentId)?.version !== s.version).map((s) => s.segmentId);
+
 interface Entry {
   loadedAt: number;
   segments: Promise<WorkspaceSegments>;
