@@ -65,6 +65,6 @@ it('creates a workspace whose write key and API key work, and fails clearly on a
     CDP_COLLECTOR_URL: collector.url,
   });
   expect(denied.code).toBe(1);
-  expect(denied.stderr).toContain('POST /v1/admin/workspaces (collector): 403 Forbidden: admin token is not valid');
+  expect(denied.stderr).toContain('POST /v1/admin/workspaces (collector): 401 Unauthorized: admin token is not valid');
   expect(denied.stdout + denied.stderr).not.toContain('wrong-token-0123456789');
 });

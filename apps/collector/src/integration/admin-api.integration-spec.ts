@@ -178,6 +178,7 @@ it('refuses bad requests with a 4xx that says what is wrong', async () => {
   expect((await call('POST', keys, null, { name: 'k', scopes: ['admin'] })).status).toBe(401);
   expect((await call('POST', keys, 'ak_not-a-key', { name: 'k', scopes: ['admin'] })).status).toBe(401);
   expect((await call('POST', '/v1/admin/workspaces', a.apiKey, { name: 'x' })).status).toBe(403);
+  expect((await call('POST', '/v1/admin/workspaces', 'not-the-admin-token', { name: 'x' })).status).toBe(401);
   expect((await call('POST', '/v1/admin/workspaces', ADMIN_TOKEN, { name: '' })).body['message']).toEqual([
     '"name" is required: a string of 1 to 200 characters',
   ]);

@@ -16,13 +16,19 @@ export class AdminAuth {
     private readonly config: CollectorConfig,
   ) {}
 
-  /** CDP_ADMIN_TOKEN only: creating workspaces is the operator's job. */
-  operator(header: string | undefined): void {
+  /**
+   * CDP_ADMIN_TOKEN only: creating workspaces is the operator's job. A wrong token is 401; a valid
+   * API key (even with the admin scope) is 403: it is known, but not allowed this.
+   */
+  async operator(header: string | undefined): Promise<void> {
     const expected = this.config.CDP_ADMIN_TOKEN;
     if (!expected) throw new NotFoundException('the admin API is disabled: set CDP_ADMIN_TOKEN to enable it');
     const token = bearerToken(header);
     if (!token) throw new UnauthorizedException('Authorization: Bearer <admin token> is required');
-    if (!this.isOperatorToken(token)) throw new ForbiddenException('admin token is not valid');
+    if (this.isOperatorToken(token)) return;
+    if (await this.access.verify(token, 'api'))
+      throw new ForbiddenException("creating a workspace needs the operator's admin token (CDP_ADMIN_TOKEN), not an API key");
+    throw new UnauthorizedException('admin token is not valid');
   }
 
   /**

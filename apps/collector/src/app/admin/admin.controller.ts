@@ -24,7 +24,7 @@ export class AdminController {
     @Headers('authorization') authorization: string | undefined,
     @Body(JsonBodyPipe, validateDto) body: CreateWorkspaceDto,
   ): Promise<{ workspaceId: string; sourceId: string; writeKey: string; apiKey: string }> {
-    this.auth.operator(authorization);
+    await this.auth.operator(authorization);
     const workspaceId = `ws_${randomBytes(9).toString('base64url')}`;
     await this.access.ensureWorkspace(workspaceId, body.name);
     const { source, writeKey } = await this.admin.createSource(workspaceId, 'default source');
