@@ -24,6 +24,19 @@ describe('resolveMapping', () => {
     expect(() => resolveMapping(['id'], { id: 'traits.$x' })).toThrow(MappingError);
     expect(() => resolveMapping(['plan', 'city'])).toThrow('no column maps to userId, anonymousId or email');
   });
+
+  it('refuses two columns that go to the same place, unless mapped apart', () => {
+    expect(() => resolveMapping(['id', 'Phone', 'Mobile'])).toThrow('"Phone" and "Mobile" both map to traits.phone');
+    expect(() => resolveMapping(['id', 'plan', 'plan'])).toThrow('"plan" and "plan" both map to traits.plan');
+    expect(() => resolveMapping(['user_id', 'Customer ID'])).toThrow('"user_id" and "Customer ID" both map to userId');
+    expect(resolveMapping(['id', 'Phone', 'Mobile', 'x', 'y'], { id: 'userId', Mobile: 'traits.mobile', x: '-', y: '-' })).toEqual([
+      'userId',
+      { trait: 'phone' },
+      { trait: 'mobile' },
+      'skip',
+      'skip',
+    ]);
+  });
 });
 
 describe('parseMapParam', () => {
@@ -106,6 +119,12 @@ describe('recordToIdentify (NDJSON)', () => {
       ok: false,
       reason: 'user_id (userId) must be a string or a number',
     });
+    expect(recordToIdentify({ user_id: 'u', phone: '1', mobile: '2' }, {}, 's')).toEqual({
+      ok: false,
+      reason: '"phone" and "mobile" both map to traits.phone',
+    });
+    // An empty field goes nowhere, so it clashes with nothing.
+    expect(recordToIdentify({ user_id: 'u', phone: '1', mobile: '' }, {}, 's')).toMatchObject({ ok: true });
     expect(recordToIdentify({ id: 'x', when: 'soon' }, { id: 'userId', when: 'timestamp' }, 's')).toEqual({
       ok: false,
       reason: 'timestamp "soon" is not a date',

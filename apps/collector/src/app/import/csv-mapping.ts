@@ -76,10 +76,27 @@ export function resolveMapping(header: string[], map: Record<string, string> = {
     if (!known.has(column)) throw new MappingError(`map names column "${column}", which is not in the header row`);
   }
   const mapping = header.map((raw) => targetFor(raw.trim(), map));
+  const clash = firstClash(header.map((raw, i) => [raw.trim(), mapping[i] as Target]));
+  if (clash) throw new MappingError(`${clash}; map one of them elsewhere (map=<column>:traits.<name>) or leave it out (map=<column>:-)`);
   if (!mapping.some((t) => t === 'userId' || t === 'anonymousId' || (typeof t === 'object' && t.trait === 'email'))) {
     throw new MappingError('no column maps to userId, anonymousId or email; name one with map=<column>:userId');
   }
   return mapping;
+}
+
+const targetName = (t: Exclude<Target, 'skip'>): string => (typeof t === 'object' ? `traits.${t.trait}` : t);
+
+/** The first two columns (or fields) going to the same place, said in words; null when none do. */
+function firstClash(columns: [string, Target][]): string | null {
+  const seen = new Map<string, string>();
+  for (const [column, target] of columns) {
+    if (target === 'skip') continue;
+    const name = targetName(target);
+    const first = seen.get(name);
+    if (first !== undefined) return `"${first}" and "${column}" both map to ${name}`;
+    seen.set(name, column);
+  }
+  return null;
 }
 
 /** `a:b,c:d` -> { a: 'b', c: 'd' }. */
@@ -121,10 +138,14 @@ export function recordToIdentify(record: unknown, map: Record<string, string>, s
   if (typeof record !== 'object' || record === null || Array.isArray(record)) return { ok: false, reason: 'line is not a JSON object' };
   const message: Record<string, unknown> = { type: 'identify' };
   const traits: Record<string, unknown> = {};
-  for (const [field, raw] of Object.entries(record as Record<string, unknown>)) {
-    const target = targetFor(field, map);
+  const fields = Object.entries(record as Record<string, unknown>).flatMap(([field, raw]): [string, Target, unknown][] => {
     const value = typeof raw === 'string' ? raw.trim() : raw;
-    if (target === 'skip' || value === null || value === '') continue;
+    return value === null || value === '' ? [] : [[field, targetFor(field, map), value]];
+  });
+  const clash = firstClash(fields.map(([field, target]) => [field, target]));
+  if (clash) return { ok: false, reason: clash };
+  for (const [field, target, value] of fields) {
+    if (target === 'skip') continue;
     if (typeof target === 'object') traits[target.trait] = value;
     else if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) message[target] = String(value);
     else return { ok: false, reason: `${field} (${target}) must be a string or a number` };
