@@ -1,7 +1,7 @@
 import type { RecordMetadata } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { type ProfileChange } from '@cdp/contracts';
-import { startService, testScope, waitFor } from '@cdp/testing';
+import { Topics, type ProfileChange, type SegmentChange } from '@cdp/contracts';
+import { startService, testScope, TopicReader, waitFor, type RunningService } from '@cdp/testing';
 import { AUTH, DEMO_WS, profileChange, randomPortBase, startSegmenterStack, type SegmenterStack } from './testing/segmenter-stack';
 
 /**
@@ -328,25 +328,36 @@ it('starts a backfill again when its progress stopped moving (its instance stopp
     expect(transitions(segmentId, p)).toEqual(['entered#1']);
   }));
 
-it('a segment created on another instance is entered by a change evaluated before this instance knew the segment', () =>
-  withLogs(async () => {
-    const p = `p-late-${scope.id}`;
-    const preview = async (definition: string): Promise<number> => {
-      const res = await fetch(`${stack.service.url}/v1/segments/preview`, {
-        method: 'POST',
-        headers: auth,
-        body: JSON.stringify({ definition }),
-      });
-      return ((await res.json()) as { count: number }).count;
-    };
-    // A write through this instance makes its next record reload the catalog: P's first change.
-    await createSegment('Late warm-up', `trait('late') = 'warm-up ${scope.id}'`);
-    await produce(change(p, 1, { traits: JSON.stringify({ late: `pending ${scope.id}` }) }));
-    await waitFor(async () => (await preview(`trait('late') = 'pending ${scope.id}'`)) === 1 || undefined, 'the first snapshot');
-    // The other instance (same database, its own topics): its backfill reads the snapshots at once
-    // unless it waits for this instance's catalog, which holds no 'Late' for SEGMENT_CACHE_TTL_MS.
-    const other = await startService('segmenter', PORT + 7, { ...scope.env, CDP_TOPIC_NAMESPACE: `${scope.namespace}other.` });
-    try {
+describe('with another instance on the same database (its own topics), whose writes this one sees only after SEGMENT_CACHE_TTL_MS', () => {
+  let other: RunningService;
+  let otherChanges: TopicReader<SegmentChange>;
+  beforeAll(async () => {
+    other = await startService('segmenter', PORT + 7, { ...scope.env, CDP_TOPIC_NAMESPACE: `${scope.namespace}other.` });
+    otherChanges = await new TopicReader<SegmentChange>(`${scope.namespace}other.${Topics.segmentChanges.name}`).start();
+  }, 120_000);
+  // Stopped before the later tests: its timer would fire this scope's schedule onto its own topics.
+  afterAll(async () => {
+    await otherChanges?.stop();
+    await other?.stop();
+  });
+
+  const preview = async (definition: string): Promise<number> => {
+    const res = await fetch(`${stack.service.url}/v1/segments/preview`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ definition }),
+    });
+    return ((await res.json()) as { count: number }).count;
+  };
+
+  it('a segment created there is entered by a change evaluated here before this instance knew the segment', () =>
+    withLogs(async () => {
+      const p = `p-late-${scope.id}`;
+      // A write through this instance makes its next record reload the catalog: P's first change.
+      await createSegment('Late warm-up', `trait('late') = 'warm-up ${scope.id}'`);
+      await produce(change(p, 1, { traits: JSON.stringify({ late: `pending ${scope.id}` }) }));
+      await waitFor(async () => (await preview(`trait('late') = 'pending ${scope.id}'`)) === 1 || undefined, 'the first snapshot');
+      // Its backfill reads the snapshots at once unless it waits for this instance's catalog.
       const res = await fetch(`${other.url}/v1/segments`, {
         method: 'POST',
         headers: auth,
@@ -365,10 +376,38 @@ it('a segment created on another instance is entered by a change evaluated befor
         'the profile in the segment',
         30_000,
       );
-    } finally {
-      await other.stop();
-    }
-  }));
+    }));
+
+  it('a segment deleted there keeps no member this instance entered while it still knew the segment', () =>
+    withLogs(async () => {
+      const [warm, p] = [`p-gone-warm-${scope.id}`, `p-gone-${scope.id}`];
+      const id = await createSegment('Gone', `trait('gone') = '${scope.id}'`);
+      // A write through this instance makes its next record reload the catalog, with 'Gone'.
+      await produce(change(warm, 1, { traits: JSON.stringify({ gone: scope.id }) }));
+      await waitForTransition(id, warm, 'entered#1');
+      const client = await MongoClient.connect(scope.mongoUrl);
+      try {
+        const segments = client.db().collection('segments');
+        const deleted = fetch(`${other.url}/v1/segments/${id}`, { method: 'DELETE', headers: auth });
+        // Marked (or already gone), then P qualifies: evaluated here with the catalog that still has it.
+        await waitFor(async () => ((await segments.findOne({ segmentId: id }))?.['deleting'] ?? true) || undefined, 'the mark');
+        await produce(change(p, 1, { traits: JSON.stringify({ gone: scope.id }) }));
+        await waitForTransition(id, p, 'entered#1');
+        expect((await deleted).status).toBe(204);
+        // Its deletion read the members after this instance had entered P: P exited (on the other
+        // instance's topic), and nothing is left behind.
+        await waitFor(
+          () =>
+            otherChanges.records.some((r) => r.value.segmentId === id && r.value.profileId === p && r.value.change === 'exited') ||
+            undefined,
+          "P's exit",
+        );
+        expect(await client.db().collection('segment_memberships').countDocuments({ segmentId: id })).toBe(0);
+      } finally {
+        await client.close();
+      }
+    }));
+});
 
 it('follows segment-of-segments and refuses unknown references and cycles', () =>
   withLogs(async () => {

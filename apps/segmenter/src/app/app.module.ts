@@ -17,6 +17,7 @@ import { BackfillService } from './segments/backfill.service';
 import { PreviewService } from './segments/preview.service';
 import { SegmentRemoval } from './segments/segment-removal';
 import { ProfileChangesConsumer } from './membership/profile-changes.consumer';
+import { ChunkCatalogCheck } from './membership/chunk-catalog-check';
 import { SegmentCatalog } from './segments/segment-catalog';
 import { SegmentsController } from './segments/segments.controller';
 import { SegmentsRepository } from './segments/segments.repository';
@@ -55,6 +56,7 @@ import { SegmentTopics } from './output/segment-topics';
     BackfillService,
     PreviewService,
     SegmentRemoval,
+    ChunkCatalogCheck,
     ProfileChangesConsumer,
     SegmentTimer,
     SegmentPredictionsRepository,

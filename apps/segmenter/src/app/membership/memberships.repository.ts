@@ -106,6 +106,12 @@ export class MembershipsRepository extends WorkspaceRepository<MembershipDocumen
     return this.find(workspaceId, filter, { projection: { _id: 0 }, sort: { profileId: 1 }, limit });
   }
 
+  /** Removes these profiles' memberships of one segment (by `_id`). */
+  async removeProfiles(workspaceId: string, segmentId: string, profileIds: string[]): Promise<void> {
+    if (profileIds.length === 0) return;
+    await this.deleteMany(workspaceId, { segmentId, profileId: { $in: [...new Set(profileIds)] } });
+  }
+
   async removeSegment(workspaceId: string, segmentId: string): Promise<void> {
     await this.deleteMany(workspaceId, { segmentId });
   }

@@ -12,7 +12,7 @@ import {
   type StoredBefore,
 } from '../history/segment-profiles.repository';
 import { ORDER_EVENT } from '../predictions/order-histories';
-import { changedSince, SegmentCatalog, type WorkspaceSegments } from '../segments/segment-catalog';
+import { SegmentCatalog, type WorkspaceSegments } from '../segments/segment-catalog';
 import {
   absorbedBy,
   absorbedIds,
@@ -24,6 +24,7 @@ import {
   type Decoded,
   type MovedEvent,
 } from './chunk-records';
+import { ChunkCatalogCheck } from './chunk-catalog-check';
 import { parseTraits, segmentsToEvaluate } from './transition';
 
 /**
@@ -34,7 +35,7 @@ import { parseTraits, segmentsToEvaluate } from './transition';
  * profile: the memberships are evaluated and written. Then the records are produced, and only
  * then the offsets committed; a redelivered record re-emits the transitions it caused (see README).
  * A merge's absorbed profiles leave every segment, and their events count for the survivor. A
- * definition that arrived while the chunk was in flight is evaluated on its saved snapshots.
+ * definition created, changed or deleted while the chunk was in flight is seen to (ChunkCatalogCheck).
  */
 @Injectable()
 export class ProfileChangesConsumer extends PipelineConsumer {
@@ -47,6 +48,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     private readonly profiles: SegmentProfilesRepository,
     private readonly events: SegmentEventsRepository,
     private readonly publisher: SegmentChangePublisher,
+    private readonly catalogCheck: ChunkCatalogCheck,
   ) {
     super(kafka, metrics, health, [Topics.profileChanges], 'segmenter');
   }
@@ -94,37 +96,19 @@ export class ProfileChangesConsumer extends PipelineConsumer {
         return changes;
       }),
     );
-    const late = await this.evaluateLate(decoded, absorbed);
+    const outgoing = [...outputs.flat(), ...(await this.catalogCheck.lateDefinitions(decoded, absorbed)).map((change) => ({ change }))];
     await awaitAll([
-      this.publisher.publishTraced([...outputs.flat(), ...late.map((change) => ({ change }))]),
+      this.publisher.publishTraced(outgoing).then(() =>
+        this.catalogCheck.deletedDefinitions(
+          decoded,
+          outgoing.map((o) => o.change),
+        ),
+      ),
       ...counted,
       this.markEvaluated(decoded, before),
       ...[...groupBy(absorbed, (m) => m.workspaceId)].map(([workspaceId, marks]) => this.profiles.markAbsorbed(workspaceId, marks)),
     ]);
     return rejections;
-  }
-
-  /**
-   * Segments created or changed after the chunk read its catalog (here, or up to
-   * SEGMENT_CACHE_TTL_MS before on another instance's write) were not evaluated on its changes, and
-   * their backfills may have read the snapshots from before the chunk saved them: they are
-   * evaluated on the saved snapshots. Backfill reads its first page SEGMENT_CACHE_TTL_MS after the
-   * write, so this read of the catalog, after the save, holds every definition whose backfill could
-   * have read an older snapshot.
-   */
-  private async evaluateLate(decoded: Decoded[], absorbed: AbsorbedMark[]): Promise<SegmentChange[]> {
-    const gone = new Set(absorbed.map((m) => stateKey(m.workspaceId, m.profileId)));
-    const changes = await Promise.all(
-      [...groupBy(decoded, (d) => d.change.workspaceId)].map(async ([workspaceId, list]) => {
-        const current = await this.catalog.forWorkspace(workspaceId);
-        const late = new Set(list.flatMap((d) => changedSince(d.segments, current)));
-        if (late.size === 0) return [];
-        const ids = [...new Set(list.map((d) => d.change.profileId))].filter((id) => !gone.has(stateKey(workspaceId, id)));
-        const snapshots = [...(await this.profiles.getMany(workspaceId, ids)).values()].filter((s) => !s.deleted);
-        return this.evaluator.evaluateSnapshots(workspaceId, current, snapshots, late);
-      }),
-    );
-    return changes.flat();
   }
 
   /**

@@ -1,9 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { SegmentChangePublisher } from '../evaluation/segment-change-publisher';
 import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
 import { MembershipsRepository } from '../membership/memberships.repository';
 import { parseTraits, pickTraits, toSegmentChange } from '../membership/transition';
 import { SegmentSizesRepository } from '../sizes/segment-sizes.repository';
+import { SegmenterConfig } from '../segmenter.config';
 import type { SegmentDocument } from './segments.repository';
 
 /** Members exited per page (one read of memberships, one of snapshots, one produce). */
@@ -14,7 +16,9 @@ const PAGE = 500;
  * one past its membership, as of now), so downstream consumers and the profile-store's read model
  * stop counting it; then the memberships and size counters go. The caller marks the segment
  * `deleting` first (so no evaluation of this instance enters anyone meanwhile) and removes the
- * definition after.
+ * definition after. The members are read SEGMENT_CACHE_TTL_MS after that mark, once every other
+ * instance's catalog has it too; a consumer chunk that evaluated the segment before then, and
+ * wrote after, exits what it entered itself (ChunkCatalogCheck).
  */
 @Injectable()
 export class SegmentRemoval {
@@ -23,6 +27,7 @@ export class SegmentRemoval {
     private readonly profiles: SegmentProfilesRepository,
     private readonly publisher: SegmentChangePublisher,
     private readonly sizes: SegmentSizesRepository,
+    private readonly config: SegmenterConfig,
   ) {}
 
   /** Exits the segment's members and removes its state; answers how many exited. */
@@ -30,6 +35,7 @@ export class SegmentRemoval {
     segment: Pick<SegmentDocument, 'workspaceId' | 'segmentId' | 'name' | 'version' | 'outputTraits' | 'outputTopic'>,
   ): Promise<number> {
     const { workspaceId, segmentId } = segment;
+    await sleep(this.config.SEGMENT_CACHE_TTL_MS);
     let exited = 0;
     for (let after: string | undefined; ; ) {
       const page = await this.memberships.members(workspaceId, segmentId, after, PAGE);
