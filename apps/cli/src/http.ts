@@ -6,6 +6,8 @@ export interface ApiRequest {
   url: string;
   headers: Record<string, string>;
   body?: unknown;
+  /** How long to wait for the answer [30 s]. */
+  timeoutMs?: number;
 }
 
 export interface ApiResponse {
@@ -36,7 +38,7 @@ export const fetchTransport: Transport = async (request) => {
         ...request.headers,
       },
       body: request.body === undefined ? undefined : JSON.stringify(request.body),
-      signal: AbortSignal.timeout(30_000),
+      signal: AbortSignal.timeout(request.timeoutMs ?? 30_000),
     });
   } catch (e) {
     const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : e instanceof Error ? e.message : String(e);

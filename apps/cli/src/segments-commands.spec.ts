@@ -132,3 +132,29 @@ describe('segments --help', () => {
     for (const sub of ['create', 'update']) expect((await cli(['segments', sub, '--help'])).out).toContain('--output-topic <name>');
   });
 });
+
+describe('cdp segments delete and preview', () => {
+  it('deletes with a long wait for the answer (every member exits first)', async () => {
+    expect((await cli(['segments', 'delete', 'a/b'], { answer: { status: 204, body: null } })).sent).toEqual([
+      { method: 'DELETE', service: 'segmenter', url: 'http://seg:1/v1/segments/a%2Fb', headers: auth, timeoutMs: 1_800_000 },
+    ]);
+  });
+
+  it('previews the text form or an AST file, and wants exactly one of them', async () => {
+    expect((await cli(['segments', 'preview', '-d', "trait('plan') = 'pro'"])).sent).toEqual([
+      {
+        method: 'POST',
+        service: 'segmenter',
+        url: 'http://seg:1/v1/segments/preview',
+        headers: auth,
+        body: { definition: "trait('plan') = 'pro'" },
+      },
+    ]);
+    const ast = { type: 'trait', name: 'plan', op: 'exists' };
+    const fromFile = await cli(['segments', 'preview', '-f', 'draft.json'], { files: { 'draft.json': JSON.stringify(ast) } });
+    expect(fromFile.sent[0]?.body).toEqual({ definition: ast });
+    const neither = await cli(['segments', 'preview']);
+    expect({ code: neither.code, sent: neither.sent.length }).toEqual({ code: 2, sent: 0 });
+    expect(neither.err).toContain('give exactly one of --definition and --file');
+  });
+});

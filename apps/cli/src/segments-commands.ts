@@ -61,6 +61,17 @@ export function addSegmentsCommands(program: Command, run: Run, readJson: (path:
       .argument('<name>', 'display name'),
   ).action(run(async (c, id: string, name: string, opts: DefinitionFlags) => requests.update(c, id, await fields(name, opts))));
   segments
+    .command('delete')
+    .description('delete a segment: every member exits first (on its changes topics), then it is gone')
+    .argument('<id>', 'segment id')
+    .action(run((c, id: string) => requests.remove(c, id)));
+  segments
+    .command('preview')
+    .description('how many profiles a draft definition matches, with a sample of them, without saving it')
+    .option('-d, --definition <text>', `text form, e.g. "trait('country') = 'DE'"`)
+    .option('-f, --file <path>', 'JSON file with the definition AST')
+    .action(run(async (c, opts: DefinitionFlags) => requests.preview(c, (await fields('preview', opts)).definition)));
+  segments
     .command('members')
     .description('a page of members')
     .argument('<id>', 'segment id')

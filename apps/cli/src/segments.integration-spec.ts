@@ -1,7 +1,7 @@
 import { startService, testScope, type RunningService } from '@cdp/testing';
 import { runCdp } from './cli-test-support';
 
-/** The real `cdp segments` (output topic, update, size history, schema) against the built segmenter on the real stack. */
+/** The real `cdp segments` (output topic, update, size history, schema, preview, delete) against the built segmenter on the real stack. */
 const scope = testScope('cliseg');
 const PORT = 15_000 + Math.floor(Math.random() * 900) * 10 + 5;
 
@@ -54,4 +54,15 @@ it('creates a segment with an output topic, updates it, prints its size history 
   const refused = await cdp('segments', 'create', 'X', '-d', "trait('a') = 1", '--output-topic', 'bad topic!');
   expect(refused.code).toBe(1);
   expect(refused.stderr).toContain('400 Bad Request: outputTopic may only contain');
+
+  const preview = await cdp('--json', 'segments', 'preview', '-d', "trait('country') = 'DE'");
+  expect({ code: preview.code, stderr: preview.stderr }).toMatchObject({ code: 0 });
+  expect(JSON.parse(preview.stdout)).toMatchObject({ text: "trait('country') = 'DE'", traitsRead: ['country'], count: 0, sample: [] });
+  const badDraft = await cdp('segments', 'preview', '-d', "trait('country') =");
+  expect(badDraft.code).toBe(1);
+  expect(badDraft.stderr).toContain('400 Bad Request');
+
+  const deleted = await cdp('segments', 'delete', segment.id);
+  expect({ code: deleted.code, stderr: deleted.stderr }).toMatchObject({ code: 0 });
+  expect((await cdp('segments', 'get', segment.id)).stderr).toContain('404 Not Found');
 }, 240_000);
