@@ -1,7 +1,7 @@
 import { repositoryUnderTest } from '../../testing/repository-under-test';
-import { SegmentEventsRepository, type StoredEvent } from './segment-events.repository';
+import { MAX_OCCURRENCES, SegmentEventsRepository, type StoredEvent } from './segment-events.repository';
 
-/** Event history records against the real store (FerretDB): concurrent records share a bulk, and each is stored once. */
+/** Event history records against the real store (FerretDB): concurrent records share a bulk, each is stored once, the newest are kept. */
 describe('SegmentEventsRepository.record (FerretDB)', () => {
   const workspaceId = 'ws-history';
   const repository = repositoryUnderTest('segment-events', (mongo) => new SegmentEventsRepository(mongo));
@@ -25,5 +25,22 @@ describe('SegmentEventsRepository.record (FerretDB)', () => {
     await Promise.all(batch.slice(0, 5).map((e) => events.record(workspaceId, e)));
     expect(await timestampsOf('p-0')).toEqual([1, 10]);
     for (let i = 1; i < 20; i++) expect(await timestampsOf(`p-${i}`)).toEqual([10 + i]);
+  });
+
+  it('keeps the newest MAX_OCCURRENCES occurrences of a profile and event name, however many arrive', async () => {
+    const events = repository();
+    const total = MAX_OCCURRENCES + 60;
+    for (let from = 0; from < total; from += 100)
+      await Promise.all(
+        Array.from({ length: Math.min(100, total - from) }, (_, i) =>
+          events.record(workspaceId, occurrence('p-busy', `m-busy-${from + i}`, from + i)),
+        ),
+      );
+    const kept = (await timestampsOf('p-busy')).sort((a, b) => a - b);
+    expect(kept).toHaveLength(MAX_OCCURRENCES);
+    expect([kept[0], kept.at(-1)]).toEqual([total - MAX_OCCURRENCES, total - 1]);
+    // A redelivery of a kept one is still recognised.
+    await events.record(workspaceId, occurrence('p-busy', `m-busy-${total - 1}`, total - 1));
+    expect((await timestampsOf('p-busy')).sort((a, b) => a - b)).toEqual(kept);
   });
 });

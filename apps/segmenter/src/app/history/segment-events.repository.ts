@@ -27,6 +27,14 @@ export type StoredEvent = EventOccurrence & { profileId: string; eventName: stri
 export type HistoryEvent = ProfileEvent & { messageId: string };
 
 /**
+ * Occurrences a history document keeps per profile and event name: the newest, by arrival. With
+ * occurrences of at most MAX_STORED_PROPERTIES_BYTES, a document stays far below MongoDB's 16 MB
+ * (a bot's endless page views would otherwise grow it until every write of it failed). Counts
+ * past it stay at it: `count() >= n` holds for any n up to it.
+ */
+export const MAX_OCCURRENCES = 1_000;
+
+/**
  * The events event conditions count (collection `segment_event_history`): one document per
  * workspace + profile + event name holding its occurrences, kept only for event names some
  * segment of the workspace reads. One document per name, not per event, so that a profile's
@@ -35,6 +43,7 @@ export type HistoryEvent = ProfileEvent & { messageId: string };
 @Injectable()
 export class SegmentEventsRepository extends WorkspaceRepository<SegmentEventsDocument> {
   private readonly writes = coalescedUpdates<SegmentEventsDocument>((ws, ops) => this.bulkWrite(ws, ops));
+  private readonly trims = coalescedUpdates<SegmentEventsDocument>((ws, ops) => this.bulkWrite(ws, ops));
 
   constructor(mongo: MongoConnection) {
     super(mongo.db, 'segment_event_history', ['profileId', 'eventName']);
@@ -47,9 +56,21 @@ export class SegmentEventsRepository extends WorkspaceRepository<SegmentEventsDo
   /**
    * Stores an event once; a redelivered messageId changes nothing. With the records of the
    * chunk's other profiles in one bulk; when that cannot tell (a redelivered messageId's
-   * duplicate key stops a FerretDB bulk), on its own.
+   * duplicate key stops a FerretDB bulk), on its own. Then the oldest occurrence goes when there
+   * are more than MAX_OCCURRENCES (FerretDB ignores `$push`'s `$slice`).
    */
-  async record(workspaceId: string, { profileId, eventName, ...occurrence }: StoredEvent): Promise<void> {
+  async record(workspaceId: string, event: StoredEvent): Promise<void> {
+    await this.push(workspaceId, event);
+    const { profileId, eventName } = event;
+    // Matches only a document past the cap: most trims change nothing (their answer is not needed).
+    const filter = { profileId, eventName, [`occurrences.${MAX_OCCURRENCES}`]: { $exists: true } };
+    const op = {
+      updateOne: { filter, update: { $pop: { occurrences: -1, messageIds: -1 } } },
+    } as AnyBulkWriteOperation<SegmentEventsDocument>;
+    await this.trims.run([{ ws: workspaceId, op }]);
+  }
+
+  private async push(workspaceId: string, { profileId, eventName, ...occurrence }: StoredEvent): Promise<void> {
     // `messageIds`, not `occurrences.messageId`: FerretDB's `$ne` on a path into an array of
     // documents matches when any element differs, so a redelivery would be pushed again.
     const filter = { profileId, eventName, messageIds: { $ne: occurrence.messageId } };

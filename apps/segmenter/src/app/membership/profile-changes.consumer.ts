@@ -4,6 +4,7 @@ import { awaitAll, DecodeError, KafkaGateway, PipelineConsumer, type InboundReco
 import { groupBy, HealthRegistry, Metrics } from '@cdp/platform';
 import { SegmentChangePublisher, type OutgoingChange } from '../evaluation/segment-change-publisher';
 import { eventsReadFrom, MembershipEvaluator } from '../evaluation/membership-evaluator';
+import { boundedProperties } from '../history/bounded-properties';
 import { SegmentEventsRepository, type HistoryEvent } from '../history/segment-events.repository';
 import {
   SegmentProfilesRepository,
@@ -197,9 +198,11 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     const kept = eventName !== null && (segments.events.has(eventName) || eventName === ORDER_EVENT);
     let properties: Record<string, unknown> | null = null;
     if (!deleted && eventName !== null && messageId !== null && eventTimestamp !== null && kept) {
-      properties = change.eventProperties === null ? {} : parseTraits(change.eventProperties);
-      if (properties === null)
+      const parsed = change.eventProperties === null ? {} : parseTraits(change.eventProperties);
+      if (parsed === null)
         return { record, workspaceId, reason: 'invalid_event_properties', message: 'eventProperties is not a JSON object' };
+      // As stored: the chunk evaluates what the timer and backfill will read later.
+      properties = boundedProperties(parsed);
     }
     const direct = new Set(segmentsToEvaluate(segments.ordered, change).map((s) => s.segmentId));
     return { record, change, segments, traits, computed, properties, direct };
