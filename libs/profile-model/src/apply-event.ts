@@ -6,7 +6,7 @@ import { CONSENT_TRAIT, consentFromContext } from './consent';
 import { parseJsonObject, sameJson } from './json';
 import { addStats, rememberMessages } from './profile';
 import { safeFieldName } from './safe-key';
-import { newerEntry } from './traits';
+import { newerEntry, traitFits } from './traits';
 import type { AccountEntry, JsonObject, Profile, TraitEntry } from './types';
 
 /** The fields of a resolved event a profile is built from (`context` only for its consent, `groupId` for its accounts). */
@@ -42,7 +42,8 @@ export const eventCountName = (event: Pick<ProfileEvent, 'type' | 'event'>): str
 
 /**
  * Applies one event to a profile. Pure. A trait takes the event's value only when the event is
- * newer than the one that set the current value, so any arrival order gives the same traits.
+ * newer than the one that set the current value, so any arrival order gives the same traits
+ * (below the limits of MAX_TRAITS: past them, which new traits got in depends on the order).
  */
 export function applyEvent(profile: Profile, event: ProfileEvent, now: number = event.timestamp): ApplyResult {
   if (profile.appliedMessageIds.includes(event.messageId)) return { profile, changedTraits: [], applied: false };
@@ -50,6 +51,7 @@ export function applyEvent(profile: Profile, event: ProfileEvent, now: number = 
   const traits: Record<string, TraitEntry> = { ...profile.traits };
   const changedTraits: string[] = [];
   const incoming = eventTraits(event);
+  let count = Object.keys(traits).length;
   for (const key of Object.keys(incoming).sort()) {
     const candidate: TraitEntry = {
       value: incoming[key] ?? null,
@@ -59,7 +61,8 @@ export function applyEvent(profile: Profile, event: ProfileEvent, now: number = 
     };
     const current = traits[key];
     const winner = newerEntry(current, candidate);
-    if (winner === current) continue;
+    if (winner === current || !traitFits(current !== undefined, count, winner.value)) continue;
+    if (!current) count++;
     traits[key] = winner;
     if (!current || !sameJson(current.value, winner.value)) changedTraits.push(key);
   }

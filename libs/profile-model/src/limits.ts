@@ -11,3 +11,11 @@ export const OTHER_EVENTS = '_other';
 
 /** Groups kept per profile (group calls): the most recently seen, so one runaway source cannot grow a profile without end. */
 export const MAX_ACCOUNTS = 100;
+
+/**
+ * Traits kept per profile, and the longest value (as JSON text) a trait may hold: a new trait past
+ * the count, or a value past the length, is not stored (the trait keeps what it had). Together
+ * they keep a profile document far below MongoDB's 16 MB, past which every write of it would fail.
+ */
+export const MAX_TRAITS = 1_000;
+export const MAX_TRAIT_VALUE_CHARS = 8_192;

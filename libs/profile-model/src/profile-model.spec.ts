@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { applyEvent, eventCountName, type ProfileEvent } from './apply-event';
-import { APPLIED_MESSAGE_WINDOW, MAX_EVENT_NAMES, OTHER_EVENTS } from './limits';
+import { APPLIED_MESSAGE_WINDOW, MAX_EVENT_NAMES, MAX_TRAIT_VALUE_CHARS, MAX_TRAITS, OTHER_EVENTS } from './limits';
 import { mergeProfiles } from './merge-profiles';
 import { emptyProfile, rememberMessages } from './profile';
 import { safeFieldName } from './safe-key';
@@ -169,6 +169,29 @@ describe('applyEvent', () => {
     const r = applyEvent(fresh(), event({ messageId: 'm1', traits: 'not json' }));
     expect(r.applied).toBe(true);
     expect(r.profile.traits).toEqual({});
+  });
+});
+
+describe('trait limits', () => {
+  const many = (from: number, n: number): string =>
+    JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`t${from + i}`, from + i])));
+
+  it('stores no new trait past MAX_TRAITS and no value past MAX_TRAIT_VALUE_CHARS; known traits still change', () => {
+    let p = applyEvent(fresh(), event({ messageId: 'm1', traits: many(0, MAX_TRAITS - 1) })).profile;
+    const r = applyEvent(p, event({ messageId: 'm2', timestamp: 2_000, traits: JSON.stringify({ t0: 'new', extra1: 1, extra2: 2 }) }));
+    p = r.profile;
+    expect(Object.keys(p.traits)).toHaveLength(MAX_TRAITS);
+    expect([p.traits['t0']?.value, p.traits['extra1']?.value, 'extra2' in p.traits]).toEqual(['new', 1, false]);
+    expect(r.changedTraits).toEqual(['extra1', 't0']);
+    const huge = 'x'.repeat(MAX_TRAIT_VALUE_CHARS);
+    const big = applyEvent(p, event({ messageId: 'm3', timestamp: 3_000, traits: JSON.stringify({ t1: huge, t2: huge.slice(2) }) }));
+    expect([big.profile.traits['t1']?.value, big.profile.traits['t2']?.value, big.changedTraits]).toEqual([1, huge.slice(2), ['t2']]);
+  });
+
+  it('keeps a merge within MAX_TRAITS', () => {
+    const a = applyEvent(fresh('a'), event({ messageId: 'a', traits: many(0, MAX_TRAITS - 5) })).profile;
+    const b = applyEvent(fresh('b'), event({ messageId: 'b', traits: many(MAX_TRAITS, 10) })).profile;
+    expect(Object.keys(mergeProfiles(a, b).profile.traits)).toHaveLength(MAX_TRAITS);
   });
 });
 

@@ -1,4 +1,5 @@
 import { canonicalJson } from './json';
+import { MAX_TRAIT_VALUE_CHARS, MAX_TRAITS } from './limits';
 import type { JsonValue, TraitEntry } from './types';
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -24,3 +25,10 @@ export function plainTraits(traits: Record<string, TraitEntry>): Record<string, 
   for (const key of Object.keys(traits).sort()) out[key] = (traits[key] as TraitEntry).value;
   return out;
 }
+
+/**
+ * Whether a winning observation may be stored: a known trait takes any value up to
+ * MAX_TRAIT_VALUE_CHARS; a new one also needs room under MAX_TRAITS (`count`: traits held now).
+ */
+export const traitFits = (known: boolean, count: number, value: unknown): boolean =>
+  (known || count < MAX_TRAITS) && JSON.stringify(value).length <= MAX_TRAIT_VALUE_CHARS;
