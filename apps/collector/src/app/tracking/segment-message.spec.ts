@@ -98,11 +98,21 @@ describe('enrich in place', () => {
     const [a, b] = [
       { type: 'track', userId: 'u', event: 'A' },
       { type: 'track', userId: 'u', event: 'B', context: { ip: '198.51.100.2' } },
-    ].map((m) => enrich(m, edge, batchContext));
+    ].map((m) => enrich(m, edge, { context: batchContext }));
     expect(a?.['context']).not.toBe(b?.['context']);
     expect(a?.['context']).toEqual({ ...batchContext, ip: '203.0.113.7', userAgent: 'UA/1' });
     expect(b?.['context']).toEqual({ ...batchContext, ip: '198.51.100.2', userAgent: 'UA/1' });
     expect(batchContext).toEqual({ library: { name: 'analytics-node', version: '3' }, locale: 'de-DE' });
+  });
+
+  it("gives each event of a batch the batch's sentAt unless it has its own", () => {
+    const batch = { sentAt: '2026-12-01T03:02:00.000Z' };
+    const [a, b] = [
+      { type: 'track', userId: 'u', event: 'A', timestamp: '2026-12-01T03:00:00.000Z' },
+      { type: 'track', userId: 'u', event: 'B', sentAt: '2026-12-01T03:05:00.000Z' },
+    ].map((m) => enrich(m, edge, batch));
+    expect([a?.['sentAt'], b?.['sentAt']]).toEqual(['2026-12-01T03:02:00.000Z', '2026-12-01T03:05:00.000Z']);
+    expect(enrich({ type: 'track', userId: 'u', event: 'C' }, edge)['sentAt']).toBeUndefined();
   });
 
   it('keeps the order of the fields, adding the new ones at the end', () => {
@@ -142,7 +152,7 @@ describe('prepareEvents', () => {
         const body = clean({ batch, context: batchContext });
         let prepared;
         try {
-          prepared = prepareEvents('batch', body, edge, body.context);
+          prepared = prepareEvents('batch', body, edge, { context: body.context });
         } catch (e) {
           expect(e).toBeInstanceOf(InvalidMessageError);
           const named = Number(/^batch\[(\d+)\]\. is \d+ bytes, over the 32 KB per-event limit$/.exec((e as Error).message)?.[1]);

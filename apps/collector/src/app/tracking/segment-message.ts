@@ -96,12 +96,18 @@ export class PreparedEvent {
  * serialized again when the enriched one is over. Events that enrich() may shrink (a write key or
  * a receivedAt of their own, a context.library that is not an object) are measured before.
  */
-export function prepareEvents(route: EventType | 'batch', body: unknown, edge: EdgeContext, batchContext?: unknown): PreparedEvent[] {
+/** What a batch request gives all its events: its `context` (under each event's own) and its `sentAt` (unless an event has one). */
+export interface BatchFields {
+  context?: unknown;
+  sentAt?: unknown;
+}
+
+export function prepareEvents(route: EventType | 'batch', body: unknown, edge: EdgeContext, batch?: BatchFields): PreparedEvent[] {
   const events = eventsOf(route, body).map(([m, at]) => ({ m, at, grows: onlyGrows(m) }));
   for (const { m, at, grows } of events) if (!grows) checkSize(JSON.stringify(m), at);
   return events.map(({ m, at, grows }) => {
     const sent = { context: m['context'], messageId: m['messageId'] };
-    const message = enrich(m, edge, batchContext);
+    const message = enrich(m, edge, batch);
     const json = JSON.stringify(message);
     // UTF-8 takes at most 3 bytes per UTF-16 unit, so most events need no count.
     if (grows && json.length * 3 > MAX_EVENT_BYTES && Buffer.byteLength(json) > MAX_EVENT_BYTES)
@@ -131,13 +137,16 @@ function asSent(message: SegmentMessage, sent: { context: unknown; messageId: un
  * from the request), and copying each event cost a tenth of the collector's CPU. The keys keep
  * their order (existing ones where they were, new ones at the end), as a copy would.
  */
-export function enrich(message: Record<string, unknown>, edge: EdgeContext, batchContext?: unknown): SegmentMessage {
+export function enrich(message: Record<string, unknown>, edge: EdgeContext, batch?: BatchFields): SegmentMessage {
   // A new object: the batch's context is shared by its events, and the event's own is kept as sent (see prepareEvents).
   const context: Record<string, unknown> = Object.assign(
     {},
-    isObject(batchContext) ? batchContext : undefined,
+    isObject(batch?.context) ? batch.context : undefined,
     isObject(message['context']) ? message['context'] : undefined,
   );
+  // SDKs that batch (analytics-node, analytics-next's batching) stamp sentAt on the batch only;
+  // the normalizer's clock-skew correction reads it from the event.
+  if (message['sentAt'] === undefined && batch?.sentAt !== undefined) message['sentAt'] = batch.sentAt;
   if (context['ip'] === undefined && edge.ip) context['ip'] = edge.ip;
   if (context['userAgent'] === undefined && edge.userAgent) context['userAgent'] = edge.userAgent;
   if (!isObject(context['library'])) context['library'] = { name: 'unknown', version: 'unknown' };

@@ -58,10 +58,12 @@ export class TrackingController {
 
     const edge = { receivedAt, ip: req.ip, userAgent: req.headers['user-agent'] };
     const batched = (call === 'batch' || call === 'import') && typeof body === 'object' && body !== null;
-    const batchContext = batched ? (body as Record<string, unknown>)['context'] : undefined;
+    const batch = batched
+      ? { context: (body as Record<string, unknown>)['context'], sentAt: (body as Record<string, unknown>)['sentAt'] }
+      : undefined;
     let events;
     try {
-      events = prepareEvents(call === 'import' ? 'batch' : call, body, edge, batchContext);
+      events = prepareEvents(call === 'import' ? 'batch' : call, body, edge, batch);
     } catch (e) {
       if (e instanceof InvalidMessageError) throw new BadRequestException(e.message);
       throw e;
