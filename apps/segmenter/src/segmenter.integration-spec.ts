@@ -173,6 +173,31 @@ it('on a merge, the absorbed profile leaves every segment, its events count for 
     await waitForTransition(threeOrders, survivor, 'entered#1');
   }));
 
+it('an erased person exits, and their stored events are forgotten', () =>
+  withLogs(async () => {
+    const segmentId = await createSegment('Two orders, erased', "event('Order Completed').count() >= 2");
+    const p = `p-erased-${scope.id}`;
+    const order = (version: number) =>
+      change(p, version, {
+        messageId: `o-erased-${version}`,
+        eventName: 'Order Completed',
+        eventTimestamp: Date.now(),
+        eventProperties: JSON.stringify({ total: 120, email: 'erased@example.com' }),
+      });
+    await produce(order(1), order(2));
+    await waitForTransition(segmentId, p, 'entered#1');
+    const client = await MongoClient.connect(scope.mongoUrl);
+    try {
+      const history = client.db().collection('segment_event_history');
+      expect(await history.countDocuments({ profileId: p })).toBe(1);
+      await produce(change(p, 3, { change: 'deleted', identifiers: [] }));
+      await waitForTransition(segmentId, p, 'exited#2');
+      await waitFor(async () => (await history.countDocuments({ profileId: p })) === 0 || undefined, 'the history forgotten');
+    } finally {
+      await client.close();
+    }
+  }));
+
 it('deleting a segment exits its members, then forgets them', () =>
   withLogs(async () => {
     const doomed = await createSegment('Doomed', `trait('doomed') = '${scope.id}'`, ['doomed']);

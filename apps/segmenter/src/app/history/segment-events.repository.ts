@@ -88,6 +88,12 @@ export class SegmentEventsRepository extends WorkspaceRepository<SegmentEventsDo
     }
   }
 
+  /** Forgets every stored event of these profiles (erased people: their properties are personal data). */
+  async removeProfiles(workspaceId: string, profileIds: string[]): Promise<void> {
+    if (profileIds.length === 0) return;
+    await this.deleteMany(workspaceId, { profileId: { $in: profileIds } });
+  }
+
   /** The stored events with these names of each profile, by profile id. */
   async forProfiles(workspaceId: string, profileIds: string[], names: readonly string[]): Promise<Map<string, HistoryEvent[]>> {
     const out = new Map<string, HistoryEvent[]>();

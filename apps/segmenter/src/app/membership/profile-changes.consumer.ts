@@ -107,6 +107,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       ),
       ...counted,
       this.markEvaluated(decoded, before),
+      this.forgetErased(decoded),
       ...[...groupBy(absorbed, (m) => m.workspaceId)].map(([workspaceId, marks]) => this.profiles.markAbsorbed(workspaceId, marks)),
     ]);
     return rejections;
@@ -133,6 +134,23 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       (p) => p.workspaceId,
     );
     await Promise.all([...byWorkspace].map(([workspaceId, marks]) => this.profiles.markEvaluated(workspaceId, marks)));
+  }
+
+  /**
+   * An erased person's stored events go (their memberships stay, exited and without personal
+   * data, so a late change cannot enter them again). Not a merge's absorbed profile: its events
+   * were copied to the survivor in this chunk.
+   */
+  private async forgetErased(decoded: Decoded[]): Promise<void> {
+    const erased = decoded.filter((d) => d.change.change === 'deleted' && d.absorbedInto === undefined);
+    await Promise.all(
+      [...groupBy(erased, (d) => d.change.workspaceId)].map(([workspaceId, list]) =>
+        this.events.removeProfiles(
+          workspaceId,
+          list.map((d) => d.change.profileId),
+        ),
+      ),
+    );
   }
 
   /**
