@@ -1,5 +1,6 @@
 import { runService } from '@cdp/platform';
+import { setupOpenApi } from '@cdp/platform/openapi';
 import { AppModule } from './app/app.module';
-import { setupOpenApi } from './app/openapi';
+import { PROFILE_STORE_OPENAPI } from './app/openapi';
 
-void runService(AppModule, { configure: setupOpenApi });
+void runService(AppModule, { configure: (app) => setupOpenApi(app, PROFILE_STORE_OPENAPI) });

@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -14,6 +15,7 @@ import {
 } from 'class-validator';
 import { Limits } from '@cdp/segment-language';
 import { OUTPUT_TOPIC } from '../output/segment-topics';
+import { DEFINITION_COMPONENT } from './definition-schema';
 
 /** The definition field: the text form (a string) or the JSON AST (an object); the lib checks the rest. */
 const IsDefinitionInput = (options?: ValidationOptions) =>
@@ -31,15 +33,34 @@ const IsDefinitionInput = (options?: ValidationOptions) =>
     options,
   );
 
+/** The OpenAPI form of the definition field (what IsDefinitionInput accepts). */
+const DEFINITION_INPUT = {
+  description:
+    "The text form (a string, e.g. `trait('country') = 'DE'`) or the JSON AST (an object, schema SegmentDefinition; " +
+    "as JSON Schema draft-07 at GET /v1/segments/schema). `segment('<name or id>')` is stored as the id.",
+  oneOf: [
+    { type: 'string', minLength: 1, maxLength: Limits.maxTextLength, example: "trait('country') = 'DE'" },
+    { $ref: getSchemaPath(DEFINITION_COMPONENT) },
+  ],
+};
+
 export class SegmentBody {
+  @ApiProperty({ minLength: 1, maxLength: 200, example: 'Germany' })
   @IsString()
   @Length(1, 200)
   name!: string;
 
+  @ApiProperty(DEFINITION_INPUT)
   @IsDefinitionInput()
   definition!: unknown;
 
   /** Traits to carry on every segment change, so a consumer can act without a lookup. */
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: 50,
+    example: ['country', 'plan'],
+    description: 'Traits (1 to 200 characters each) carried on every change of the segment, so a consumer can act without a lookup.',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(50)
@@ -48,6 +69,12 @@ export class SegmentBody {
   outputTraits?: string[];
 
   /** A topic its changes are also produced on (created on save; CDP_TOPIC_NAMESPACE is prefixed). */
+  @ApiPropertyOptional({
+    pattern: OUTPUT_TOPIC.source,
+    example: 'crm.germany',
+    description:
+      'A topic its changes also go to: created (and its schema registered) on save; CDP_TOPIC_NAMESPACE is prefixed. Not a platform topic.',
+  })
   @IsOptional()
   @IsString()
   @Matches(OUTPUT_TOPIC, { message: 'outputTopic may only contain letters, digits, ".", "_" and "-" (1 to 200 characters)' })
@@ -55,11 +82,13 @@ export class SegmentBody {
 }
 
 export class PreviewBody {
+  @ApiProperty(DEFINITION_INPUT)
   @IsDefinitionInput()
   definition!: unknown;
 }
 
 export class MembersQuery {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'Page size.' })
   @IsOptional()
   @Transform(({ value }) => (value === undefined ? undefined : Number(value)))
   @IsInt()
@@ -68,6 +97,7 @@ export class MembersQuery {
   limit?: number;
 
   /** The last profile id of the previous page. */
+  @ApiPropertyOptional({ minLength: 1, maxLength: 512, description: '`next` of the previous page (the last profile id on it).' })
   @IsOptional()
   @IsString()
   @Length(1, 512)
@@ -76,6 +106,7 @@ export class MembersQuery {
 
 export class SizeHistoryQuery {
   /** How many UTC days, ending today. */
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 366, default: 30, description: 'How many UTC days, ending today.' })
   @IsOptional()
   @Transform(({ value }) => (value === undefined ? undefined : Number(value)))
   @IsInt()

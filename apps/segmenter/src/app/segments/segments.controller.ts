@@ -15,6 +15,20 @@ import {
   UsePipes,
   ValidationPipe,
 } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { ApiKeyGuard, RequireScope, WorkspaceId, Audit } from '@cdp/access';
 import {
   eventsRead,
@@ -33,7 +47,18 @@ import { BackfillService } from './backfill.service';
 import { PreviewService } from './preview.service';
 import { readersOf, resolveReferences } from './segment-references';
 import { MembersQuery, PreviewBody, SegmentBody, SizeHistoryQuery } from './segment.dto';
-import { newSegmentId, pageSize, toView, type SegmentView } from './segment-view';
+import {
+  MembersPageDto,
+  newSegmentId,
+  pageSize,
+  PreviewDto,
+  SegmentBadRequestDto,
+  SegmentListDto,
+  SegmentViewDto,
+  SizeHistoryDto,
+  toView,
+  type SegmentView,
+} from './segment-view';
 import { SegmentCatalog } from './segment-catalog';
 import { SegmentRemoval } from './segment-removal';
 import { SegmentsRepository } from './segments.repository';
@@ -56,6 +81,17 @@ function definitionOrBadRequest(input: unknown): { definition: Condition; text: 
 const badRequest = (message: string) =>
   new BadRequestException({ statusCode: 400, error: 'Bad Request', message: `invalid definition: ${message}` });
 
+const ID_PARAM = { name: 'id', description: 'The segment id (seg_...).' };
+const NOT_FOUND = { description: 'No such segment in the workspace of the key.' };
+/** What a body's 400 covers (the definition's parser offset or validator paths are in the answer). */
+const INVALID_BODY =
+  'Invalid or unknown field, or a definition the parser or validator refused (with `offset` or `issues`) ' +
+  'or that names an unknown or ambiguous segment';
+
+@ApiTags('segments')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ description: 'No or an unknown API key.' })
+@ApiForbiddenResponse({ description: 'The key lacks the scope of the route.' })
 @Controller('v1/segments')
 @UseGuards(ApiKeyGuard)
 @UsePipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }))
@@ -97,6 +133,17 @@ export class SegmentsController {
   @Post()
   @Audit('segment.create')
   @RequireScope('write:segments')
+  @ApiOperation({
+    summary: 'Create a segment (scope write:segments)',
+    description:
+      'Evaluated on every profile change from now on; a backfill over the stored profiles starts at once (progress in `backfill`). ' +
+      'An `outputTopic` is created, and its schema registered, before the segment is stored.',
+  })
+  @ApiCreatedResponse({ type: SegmentViewDto })
+  @ApiBadRequestResponse({
+    type: SegmentBadRequestDto,
+    description: `${INVALID_BODY}, closes a reference cycle, or an outputTopic that is not allowed (a platform topic).`,
+  })
   async create(@WorkspaceId() workspaceId: string, @Body() body: SegmentBody): Promise<SegmentView> {
     const segmentId = newSegmentId();
     const read = await this.resolved(workspaceId, segmentId, body.definition);
@@ -108,6 +155,8 @@ export class SegmentsController {
 
   @Get()
   @RequireScope('read:segments')
+  @ApiOperation({ summary: "The workspace's segments, with their backfill progress" })
+  @ApiOkResponse({ type: SegmentListDto })
   async list(@WorkspaceId() workspaceId: string): Promise<{ items: SegmentView[] }> {
     return { items: (await this.segments.list(workspaceId)).map(toView) };
   }
@@ -115,6 +164,12 @@ export class SegmentsController {
   /** The JSON Schema of the definition AST (declared before `:id` so that it is not read as a segment id). */
   @Get('schema')
   @RequireScope('read:segments')
+  @ApiOperation({
+    summary: 'The JSON Schema (draft-07) of the definition AST',
+    description:
+      'The same schema as the SegmentDefinition component of this document, in JSON Schema draft-07 (for a client-side validator).',
+  })
+  @ApiOkResponse({ description: 'A JSON Schema draft-07 document.', schema: { type: 'object', additionalProperties: true } })
   schema(): typeof SEGMENT_DEFINITION_SCHEMA {
     return SEGMENT_DEFINITION_SCHEMA;
   }
@@ -123,6 +178,12 @@ export class SegmentsController {
   @Post('preview')
   @HttpCode(200)
   @RequireScope('read:segments')
+  @ApiOperation({
+    summary: 'Count and sample the profiles a draft definition matches now, without saving it',
+    description: 'Evaluates the draft on every stored profile of the workspace (a full scan) and answers once it is done.',
+  })
+  @ApiOkResponse({ type: PreviewDto })
+  @ApiBadRequestResponse({ type: SegmentBadRequestDto, description: `${INVALID_BODY}.` })
   async preview(
     @WorkspaceId() workspaceId: string,
     @Body() body: PreviewBody,
@@ -142,6 +203,10 @@ export class SegmentsController {
 
   @Get(':id')
   @RequireScope('read:segments')
+  @ApiOperation({ summary: 'A segment, with its backfill progress' })
+  @ApiParam(ID_PARAM)
+  @ApiOkResponse({ type: SegmentViewDto })
+  @ApiNotFoundResponse(NOT_FOUND)
   async get(@WorkspaceId() workspaceId: string, @Param('id') id: string): Promise<SegmentView> {
     const doc = await this.segments.get(workspaceId, id);
     if (!doc) throw new NotFoundException(`segment ${id} not found`);
@@ -151,6 +216,17 @@ export class SegmentsController {
   @Put(':id')
   @Audit('segment.update')
   @RequireScope('write:segments')
+  @ApiOperation({
+    summary: 'Replace a segment (scope write:segments)',
+    description: 'Same body as POST (an absent outputTraits or outputTopic clears it); bumps `version` and starts a backfill at it.',
+  })
+  @ApiParam(ID_PARAM)
+  @ApiOkResponse({ type: SegmentViewDto })
+  @ApiBadRequestResponse({
+    type: SegmentBadRequestDto,
+    description: `${INVALID_BODY}, closes a reference cycle, or an outputTopic that is not allowed (a platform topic).`,
+  })
+  @ApiNotFoundResponse(NOT_FOUND)
   async update(@WorkspaceId() workspaceId: string, @Param('id') id: string, @Body() body: SegmentBody): Promise<SegmentView> {
     if (!(await this.segments.get(workspaceId, id))) throw new NotFoundException(`segment ${id} not found`);
     const read = await this.resolved(workspaceId, id, body.definition);
@@ -165,6 +241,16 @@ export class SegmentsController {
   @Audit('segment.delete')
   @HttpCode(204)
   @RequireScope('write:segments')
+  @ApiOperation({
+    summary: 'Delete a segment (scope write:segments)',
+    description:
+      'Answers once every member has exited (an `exited` change each) and its memberships and counters are removed: ' +
+      'at least SEGMENT_CACHE_TTL_MS, longer for a large segment. A DELETE that failed half-way can be repeated.',
+  })
+  @ApiParam(ID_PARAM)
+  @ApiNoContentResponse({ description: 'Deleted; every member exited.' })
+  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiConflictResponse({ description: 'Another segment reads it (segment(...)); change those first.' })
   async remove(@WorkspaceId() workspaceId: string, @Param('id') id: string): Promise<void> {
     const readers = readersOf(id, await this.segments.list(workspaceId));
     if (readers.length > 0) throw new ConflictException(`segment ${id} is read by ${readers.join(', ')}; change those first`);
@@ -180,6 +266,11 @@ export class SegmentsController {
   /** Members at the end of each UTC day (default the last 30), from per-day transition counters. */
   @Get(':id/size-history')
   @RequireScope('read:segments')
+  @ApiOperation({ summary: 'Members at the end of each UTC day, with the entries and exits of the day' })
+  @ApiParam(ID_PARAM)
+  @ApiOkResponse({ type: SizeHistoryDto })
+  @ApiBadRequestResponse({ type: SegmentBadRequestDto, description: '`days` is not an integer in 1..366, or an unknown parameter.' })
+  @ApiNotFoundResponse(NOT_FOUND)
   async sizeHistory(
     @WorkspaceId() workspaceId: string,
     @Param('id') id: string,
@@ -191,6 +282,14 @@ export class SegmentsController {
 
   @Get(':id/members')
   @RequireScope('read:segments')
+  @ApiOperation({ summary: "A page of the segment's current members, by profile id" })
+  @ApiParam(ID_PARAM)
+  @ApiOkResponse({ type: MembersPageDto })
+  @ApiBadRequestResponse({
+    type: SegmentBadRequestDto,
+    description: '`limit` is not an integer in 1..1000, `after` is empty or longer than 512, or an unknown parameter.',
+  })
+  @ApiNotFoundResponse(NOT_FOUND)
   async members(
     @WorkspaceId() workspaceId: string,
     @Param('id') id: string,
