@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { identifierHash, recordKey, Topics } from '@cdp/contracts';
+import { AvroSerde } from '@cdp/kafka';
 import { startService, stackEndpoints, testScope, waitFor, type RunningService } from '@cdp/testing';
 import { AUTH, DEMO_WS, json, metricsOf, startNormalizerStack, type NormalizerStack } from './testing/normalizer-stack';
 
@@ -166,6 +167,46 @@ it('reads the suppressions from the beginning: a restarted normalizer still drop
     await stack.normalized.waitForRecord((e) => e.messageId === sentinel, 'the sentinel');
     expect(copies(dropped)).toHaveLength(0);
     expect(inDlq(dropped)).toBe(false);
+  }));
+
+it("drops an erased person's events while the erasure's window lasts, and not after it", () =>
+  stack.withLogs(async () => {
+    const [current, over] = [`erased.${scope.id}@example.com`, `erased.long.ago.${scope.id}@example.com`];
+    // As the profile-store's eraser writes them: the end of the window in `until`.
+    const codec = await AvroSerde.connect(stackEndpoints().registryUrl).codec(Topics.suppressions, stack.topic(Topics.suppressions));
+    const producer = new Kafka({ brokers: stackEndpoints().kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    try {
+      const record = async (email: string, until: number) => {
+        const hash = identifierHash(WS, 'email', email);
+        const value = await codec.encode({
+          workspaceId: WS,
+          identifierHash: hash,
+          regulationId: 'erasure',
+          suppressedAt: Date.now(),
+          until,
+        });
+        return { key: recordKey(WS, hash), value };
+      };
+      await producer.send({
+        topic: codec.topic,
+        acks: -1,
+        messages: [await record(current, Date.now() + 86_400_000), await record(over, Date.now() - 1)],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    const stored = stack.mongo.db().collection('normalizer_suppressions');
+    await waitFor(
+      async () => (await stored.countDocuments({ workspaceId: WS, regulationId: 'erasure' })) === 2 || undefined,
+      'both stored',
+    );
+    const key = `${WS}:erased-${scope.id}`;
+    const [dropped, passed] = [messageId('erased'), messageId('window-over')];
+    await stack.sendJson(key, { type: 'identify', userId: `e1-${scope.id}`, messageId: dropped, traits: { email: current } });
+    await stack.sendJson(key, { type: 'identify', userId: `e2-${scope.id}`, messageId: passed, traits: { email: over } });
+    await stack.normalized.waitForRecord((e) => e.messageId === passed, 'the event after its window');
+    expect(copies(dropped)).toHaveLength(0);
   }));
 
 it('purges the dead letters of a person once suppressed, and keeps everyone else’s', () =>

@@ -1,5 +1,5 @@
-import { Topics, recordKey, type ResolvedEvent } from '@cdp/contracts';
-import { testScope, waitFor } from '@cdp/testing';
+import { identifierHash, Topics, recordKey, type ResolvedEvent, type Suppression } from '@cdp/contracts';
+import { testScope, TopicReader, waitFor } from '@cdp/testing';
 import {
   AUTH,
   DEMO_WS,
@@ -12,19 +12,36 @@ import {
 /**
  * Suppression and its lifting in the built profile-store on the real stack: a redelivered event
  * that was applied before the suppression is not counted as suppressed; `unsuppress` lets the
- * identifier's events apply again, but never shortens the window of an erasure.
+ * identifier's events apply again, but never shortens the window of an erasure; an erasure tells
+ * the normalizer (cdp.privacy.suppressions.v1) to drop the person's identifiers for its window.
  */
 const scope = testScope('regulations');
 const WS = DEMO_WS;
 const auth = AUTH;
 
 let stack: ProfileStoreStack;
+let suppressions: TopicReader<Suppression>;
 
 beforeAll(async () => {
   stack = await startProfileStoreStack(scope, { port: randomPortBase() + 4, clientId: 'regulations-it' });
+  suppressions = await new TopicReader<Suppression>(`${scope.namespace}${Topics.suppressions.name}`).start();
 }, 120_000);
 
-afterAll(() => stack?.stop());
+afterAll(async () => {
+  await suppressions?.stop();
+  await stack?.stop();
+});
+
+const DAY_MS = 86_400_000;
+/** The `until` of the newest suppression record of an email (null: until lifted), once it is `expected`. */
+const suppressionOf = (email: string, expected: (until: number | null) => boolean, what: string): Promise<number | null> =>
+  waitFor(() => {
+    const hash = identifierHash(WS, 'email', email);
+    const last = suppressions.records.filter((r) => r.value.identifierHash === hash).at(-1);
+    return last && expected(last.value.until) ? { until: last.value.until } : undefined;
+  }, what).then((r) => r.until);
+/** Whether `until` ends an erasure window (PROFILE_ERASURE_SUPPRESSION_DAYS, 30) that began about now. */
+const erasureWindow = (until: number | null): boolean => until !== null && Math.abs(until - (Date.now() + 30 * DAY_MS)) < 60_000;
 
 const withLogs = (run: () => Promise<void>): Promise<void> => stack.withLogs(run);
 
@@ -116,11 +133,24 @@ it('unsuppress after an erasure leaves the erasure window in force', () =>
     await regulate('suppress', email);
     const erase = await fetch(`${stack.service.url}/v1/profiles/${encodeURIComponent(p)}`, { method: 'DELETE', headers: auth });
     expect(erase.status).toBe(202);
+    // The normalizer is told what holds: the regulation's "until lifted", then the erasure's window.
+    expect(await suppressionOf(email, (until) => until === null, 'the suppression record')).toBeNull();
     await regulate('unsuppress', email);
+    await suppressionOf(email, erasureWindow, "the erasure's window on the topic");
 
     const erasures = await suppressedCount('erasure');
     const q = `other-${scope.id}`;
     await sendThenMarker(q, [event(q, { identifiers: [{ type: 'email', value: email }], traits: '{"back":true}' })]);
     expect(await suppressedCount('erasure')).toBe(erasures + 1);
     expect((await fetch(`${stack.service.url}/v1/profiles/${encodeURIComponent(q)}`, { headers: auth })).status).toBe(404);
+  }));
+
+it("an erasure suppresses the person's identifiers at the normalizer too, for its window", () =>
+  withLogs(async () => {
+    const p = `erased-only-${scope.id}`;
+    const email = `erased.only.${scope.id}@example.com`;
+    await sendThenMarker(p, [event(p, { identifiers: [{ type: 'email', value: email }] })]);
+    const erase = await fetch(`${stack.service.url}/v1/profiles/${encodeURIComponent(p)}`, { method: 'DELETE', headers: auth });
+    expect(erase.status).toBe(202);
+    await suppressionOf(email, erasureWindow, "the erasure's suppression record");
   }));

@@ -67,6 +67,13 @@ export class ErasuresRepository extends WorkspaceRepository<ErasureDoc> {
     return new Map(docs.map((d) => [d.hash, d.sources ?? ['erasure']]));
   }
 
+  /** When each of these hashes stops being suppressed (SUPPRESS_FOREVER: when lifted); absent: not held. */
+  async untilOf(workspaceId: string, hashes: readonly string[]): Promise<Map<string, number>> {
+    if (hashes.length === 0) return new Map();
+    const docs = await this.find(workspaceId, { hash: { $in: [...new Set(hashes)] } }, { projection: { hash: 1, until: 1 } });
+    return new Map(docs.map((d) => [d.hash, d.until]));
+  }
+
   /**
    * Lifts the regulation suppression of these hashes (see liftPlan): records only a regulation
    * held are deleted, the others go back to their erasure window. Answers the hashes lifted.

@@ -1,20 +1,24 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { deletedChange, recordKey, Topics, type ProfileChange } from '@cdp/contracts';
 import { KafkaGateway, type TopicCodec } from '@cdp/kafka';
-import { erasureHash, identifierKey, type ErasureSubject, type Profile } from '@cdp/profile-model';
+import { erasureHash, identifierKey, type Profile } from '@cdp/profile-model';
 import { ErasuresRepository } from './erasures.repository';
 import { ProfileIdentifiersRepository } from './profile-identifiers.repository';
 import { ProfileSegmentsRepository } from './profile-segments.repository';
 import { ProfileStoreConfig } from './profile-store.config';
 import { ProfilesRepository } from './profiles.repository';
+import { RegulationSuppressions } from './regulation-suppressions';
 import { TimelineRepository } from './timeline.repository';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** The `regulationId` of the suppression records an erasure publishes. */
+const ERASURE = 'erasure';
+
 /**
- * Erases a person: suppression record first (so events arriving meanwhile are dropped), then a
- * 'deleted' change and a tombstone per profile id, then the timeline, memberships and absorbed
- * profiles, and the profile document last. Every step is idempotent and the profile stays
+ * Erases a person: suppression records first (so events arriving meanwhile are dropped, here and,
+ * for the identifiers, at the normalizer), then a 'deleted' change and a tombstone per profile id,
+ * then the timeline, memberships and absorbed profiles, and the profile document last. Every step is idempotent and the profile stays
  * findable until the end, so a failed erasure is completed by repeating the DELETE.
  */
 @Injectable()
@@ -30,6 +34,7 @@ export class ProfileEraser {
     private readonly segments: ProfileSegmentsRepository,
     private readonly erasures: ErasuresRepository,
     private readonly identifiers: ProfileIdentifiersRepository,
+    private readonly suppressions: RegulationSuppressions,
   ) {}
 
   async erase(profile: Profile): Promise<void> {
@@ -44,15 +49,18 @@ export class ProfileEraser {
 
     const days = this.config.PROFILE_ERASURE_SUPPRESSION_DAYS;
     if (days > 0) {
-      const subjects: ErasureSubject[] = [
-        ...ids.map((id): ErasureSubject => ({ kind: 'profile', profileId: id })),
-        ...all.flatMap((p) => p.identifiers.map((i): ErasureSubject => ({ kind: 'identifier', type: i.type, value: i.value }))),
-      ];
-      await this.erasures.remember(
+      const identifierHashes = all.flatMap((p) => p.identifiers.map((i) => erasureHash(workspaceId, { kind: 'identifier', ...i })));
+      const profileHashes = ids.map((id) => erasureHash(workspaceId, { kind: 'profile', profileId: id }));
+      await this.erasures.remember(workspaceId, [...profileHashes, ...identifierHashes], now, now + days * DAY_MS);
+      // The normalizer drops the identifiers' events too, so no stage after it (the identity graph
+      // above all) learns the person again while the window lasts. What is stored now (a
+      // regulation's "forever" outlasts the window).
+      await this.suppressions.mirror(
         workspaceId,
-        subjects.map((s) => erasureHash(workspaceId, s)),
+        identifierHashes,
+        await this.erasures.untilOf(workspaceId, identifierHashes),
+        ERASURE,
         now,
-        now + days * DAY_MS,
       );
     }
 

@@ -77,8 +77,9 @@ export class RegulationsService implements OnApplicationBootstrap, OnModuleDestr
     } else if (type === 'unsuppress') {
       const erasureWindow = now + this.config.PROFILE_ERASURE_SUPPRESSION_DAYS * DAY_MS;
       await this.erasures.lift(workspaceId, hashes, erasureWindow);
-      // Every identifier asked for, also those not held here: the normalizer's copy may hold more.
-      await this.suppressions.lifted(workspaceId, hashes);
+      // Every identifier asked for, also those not held here (the normalizer's copy may hold more):
+      // lifted, or back to an erasure's window where one holds it too.
+      await this.suppressions.mirror(workspaceId, hashes, await this.erasures.untilOf(workspaceId, hashes), regulationId, now);
     }
     // One lookup by _id (at most 1000 keys): the profiles the identifiers were first seen on.
     const profileIds = deletes(type)

@@ -60,7 +60,7 @@ export class SuppressionsConsumer implements OnApplicationBootstrap, BeforeAppli
       if (record.value !== null && record.value.length > 0) {
         try {
           const value = await this.kafka.decode<Suppression>(record.value, record.topic);
-          suppressed = { regulationId: value.regulationId, suppressedAt: value.suppressedAt };
+          suppressed = { regulationId: value.regulationId, suppressedAt: value.suppressedAt, until: value.until ?? null };
         } catch (e) {
           if (!(e instanceof DecodeError)) throw e;
           // Not dead-lettered (nothing to replay it into); a record we cannot read suppresses nothing.

@@ -7,10 +7,15 @@ export interface SuppressionDoc extends WorkspaceDocument {
   identifierHash: string;
   regulationId: string;
   suppressedAt: number;
+  /** When it ends by itself (an erased person's window); null or absent: until lifted. */
+  until?: number | null;
 }
 
 /** The latest state of one key of the topic: suppressed (a record) or lifted (a tombstone). */
-export type SuppressionChange = { identifierHash: string; suppressed: { regulationId: string; suppressedAt: number } | null };
+export type SuppressionChange = {
+  identifierHash: string;
+  suppressed: { regulationId: string; suppressedAt: number; until: number | null } | null;
+};
 
 /** Hashes per lookup: the repository turns at most 1000 key values into `_id`s; beyond that it would scan. */
 const LOOKUP_SLICE = 500;
@@ -38,17 +43,17 @@ export class SuppressionsRepository extends WorkspaceRepository<SuppressionDoc> 
     );
   }
 
-  /** Which of these hashes are suppressed: by `_id` only, in slices. */
-  async suppressed(workspaceId: string, hashes: readonly string[]): Promise<Set<string>> {
+  /** Which of these hashes are suppressed at `now` (one whose end has passed is not): by `_id` only, in slices. */
+  async suppressed(workspaceId: string, hashes: readonly string[], now = Date.now()): Promise<Set<string>> {
     const unique = [...new Set(hashes)];
     const found = new Set<string>();
     for (let i = 0; i < unique.length; i += LOOKUP_SLICE) {
       const docs = await this.find(
         workspaceId,
         { identifierHash: { $in: unique.slice(i, i + LOOKUP_SLICE) } },
-        { projection: { _id: 0, identifierHash: 1 } },
+        { projection: { _id: 0, identifierHash: 1, until: 1 } },
       );
-      for (const d of docs) found.add(d.identifierHash);
+      for (const d of docs) if (d.until === undefined || d.until === null || d.until > now) found.add(d.identifierHash);
     }
     return found;
   }
