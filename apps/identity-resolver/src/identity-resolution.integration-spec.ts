@@ -64,6 +64,12 @@ it('links an alias previousId to the userId as a merge with reason alias, and ex
 it('counts a windowed limit over the events’ time', () =>
   withLogs(async () => {
     expect((await putRules({ limits: { email: { max: 1, window: '30d' } } })).status).toBe(200);
+    // An array is no rules object: refused, not read as "every rule at its default".
+    const array = await putRules([]);
+    expect([array.status, ((await array.json()) as { message: string }).message]).toEqual([
+      400,
+      'the body must be a JSON object, not an array',
+    ]);
     try {
       const first = await resolve({ userId: id('w'), traits: JSON.stringify({ email: `${id('w1')}@x.io` }), timestamp: T0 });
       // Ten days later: a second email within 30 days is demoted.

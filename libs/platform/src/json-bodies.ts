@@ -26,6 +26,13 @@ export function useJsonBodies(app: INestApplication, limitBytes = JSON_BODY_LIMI
     next();
   });
   app.use(json({ limit: limitBytes }));
+  // Every API body is an object; a validation pipe reads an array as "no fields given", i.e.
+  // "all defaults" (`PUT /v1/identity-rules` with `[]` reset every rule).
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    Array.isArray(req.body)
+      ? void res.status(400).json({ statusCode: 400, message: 'the body must be a JSON object, not an array', error: 'Bad Request' })
+      : next(),
+  );
   app.use((err: BodyParserError | undefined, _req: Request, res: Response, next: NextFunction) => {
     const answer = err && bodyErrorAnswer(err, limitBytes);
     if (!answer) return next(err);
