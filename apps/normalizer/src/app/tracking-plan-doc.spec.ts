@@ -35,9 +35,19 @@ describe('workspacePlan', () => {
 });
 
 describe('parseEntry', () => {
-  it('accepts a schema ajv compiles, with the default mode when none is given', () => {
-    expect(parseEntry('E', { schema: JSON.parse(ORDER) }, 'flag')).toEqual({ ok: true, value: { schema: ORDER, mode: 'flag' } });
-    expect(parseEntry('E', { schema: {}, mode: 'block' }, 'flag')).toEqual({ ok: true, value: { schema: '{}', mode: 'block' } });
+  it('accepts a schema ajv compiles, with a mode of its own only when one is given', () => {
+    expect(parseEntry('E', { schema: JSON.parse(ORDER) })).toEqual({ ok: true, value: { schema: ORDER } });
+    expect(parseEntry('E', { schema: {}, mode: 'block' })).toEqual({ ok: true, value: { schema: '{}', mode: 'block' } });
+  });
+
+  it("leaves an event without a mode of its own to the plan's mode, also after that changes", () => {
+    const parsed = parseEntry('E', { schema: JSON.parse(ORDER) });
+    if (!parsed.ok) throw new Error(parsed.problem);
+    const doc = withEvent({ mode: 'flag', events: [] }, 'E', parsed.value);
+    expect(workspacePlan(doc).modeOf({ type: 'track', event: 'E' })).toBe('flag');
+    const blocking = { ...doc, mode: 'block' as const };
+    expect(workspacePlan(blocking).modeOf({ type: 'track', event: 'E' })).toBe('block');
+    expect(planView(blocking).events[0]?.mode).toBe('block');
   });
 
   it.each([
@@ -49,14 +59,14 @@ describe('parseEntry', () => {
     [{ schema: {}, extra: 1 }, '"extra"'],
     [[], 'JSON object'],
   ])('refuses %j naming the problem', (body, problem) => {
-    const parsed = parseEntry('E', body, 'flag');
+    const parsed = parseEntry('E', body);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.problem).toContain(problem);
   });
 
   it('never throws on any body', () => {
-    fc.assert(fc.property(fc.anything(), fc.string(), (body, name) => void parseEntry(name, body, 'flag')));
-    fc.assert(fc.property(fc.jsonValue(), (schema) => void parseEntry('E', { schema }, 'block')));
+    fc.assert(fc.property(fc.anything(), fc.string(), (body, name) => void parseEntry(name, body)));
+    fc.assert(fc.property(fc.jsonValue(), (schema) => void parseEntry('E', { schema })));
   });
 });
 

@@ -9,7 +9,8 @@ export interface PlanFields {
   mode: PlanMode;
   events?: { name: string; schema: string; mode?: PlanMode }[];
   traits?: string;
-  traitsMode?: PlanMode;
+  /** The traits schema's own mode; absent or null: the plan's. */
+  traitsMode?: PlanMode | null;
   allowUnplannedEvents?: boolean;
   /** Bumped by every API change: concurrent changes of one plan retry instead of overwriting each other. */
   version?: number;
@@ -82,24 +83,25 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /**
  * A PUT body for one event (or the traits): `{schema, mode?}`, the schema compiled with ajv so a
- * broken schema is refused now, with what is wrong, rather than ignored at event time.
+ * broken schema is refused now, with what is wrong, rather than ignored at event time. Without a
+ * mode of its own the entry follows the plan's, also when that changes later.
  */
-export function parseEntry(what: string, body: unknown, defaultMode: PlanMode): Parsed<{ schema: string; mode: PlanMode }> {
+export function parseEntry(what: string, body: unknown): Parsed<{ schema: string; mode?: PlanMode }> {
   if (!isObject(body)) return { ok: false, problem: 'the body must be a JSON object {"schema": {...}, "mode": "allow|flag|block"}' };
   const unknown = Object.keys(body).find((k) => k !== 'schema' && k !== 'mode');
   if (unknown !== undefined) return { ok: false, problem: `unknown field ${JSON.stringify(unknown)} (known: schema, mode)` };
-  const mode = body['mode'] ?? defaultMode;
-  if (!isPlanMode(mode)) return { ok: false, problem: 'mode must be one of allow, flag, block' };
+  const mode = body['mode'];
+  if (mode !== undefined && !isPlanMode(mode)) return { ok: false, problem: 'mode must be one of allow, flag, block' };
   const schema = body['schema'];
   if (!isObject(schema)) return { ok: false, problem: 'schema must be a JSON Schema object' };
   const text = JSON.stringify(schema);
   if (text.length > MAX_SCHEMA_CHARS) return { ok: false, problem: `schema is longer than ${MAX_SCHEMA_CHARS} characters as JSON` };
   try {
-    compilePlan({ mode, events: { [what]: schema } });
+    compilePlan({ mode: mode ?? EMPTY_PLAN.mode, events: { [what]: schema } });
   } catch (e) {
     return { ok: false, problem: `invalid JSON Schema: ${e instanceof Error ? e.message : String(e)}` };
   }
-  return { ok: true, value: { schema: text, mode } };
+  return { ok: true, value: mode === undefined ? { schema: text } : { schema: text, mode } };
 }
 
 /** A PUT body for the plan's own options: `{mode?, allowUnplannedEvents?}`; omitted fields take the defaults. */
@@ -122,7 +124,7 @@ export const eventNameProblem = (name: string): string | null =>
       : null;
 
 /** The plan with one event's entry set (added or replaced). */
-export function withEvent(doc: PlanFields | null, name: string, entry: { schema: string; mode: PlanMode }): PlanFields {
+export function withEvent(doc: PlanFields | null, name: string, entry: { schema: string; mode?: PlanMode }): PlanFields {
   const d = doc ?? EMPTY_PLAN;
   return { ...d, events: [...(d.events ?? []).filter((e) => e.name !== name), { name, ...entry }] };
 }

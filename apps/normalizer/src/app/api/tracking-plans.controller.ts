@@ -62,13 +62,12 @@ export class TrackingPlansController {
   @Put('identify/traits')
   @Audit('tracking_plan.update')
   async putTraits(@WorkspaceId() workspaceId: string, @Body() body: unknown): Promise<PlanEntryView> {
-    const stored = await this.plans.read(workspaceId);
-    const parsed = parseEntry('traits', body, stored?.mode ?? EMPTY_PLAN.mode);
+    const parsed = parseEntry('traits', body);
     if (!parsed.ok) throw new BadRequestException(parsed.problem);
     const doc = await this.change(workspaceId, (d) => ({
       ...(d ?? EMPTY_PLAN),
       traits: parsed.value.schema,
-      traitsMode: parsed.value.mode,
+      traitsMode: parsed.value.mode ?? null,
     }));
     return planView(doc).traits as PlanEntryView;
   }
@@ -98,8 +97,7 @@ export class TrackingPlansController {
   async putEvent(@WorkspaceId() workspaceId: string, @Param('eventName') name: string, @Body() body: unknown): Promise<PlanEntryView> {
     const problem = eventNameProblem(name);
     if (problem) throw new BadRequestException(problem);
-    const stored = await this.plans.read(workspaceId);
-    const parsed = parseEntry(name, body, stored?.mode ?? EMPTY_PLAN.mode);
+    const parsed = parseEntry(name, body);
     if (!parsed.ok) throw new BadRequestException(parsed.problem);
     const doc = await this.change(workspaceId, (d) => {
       if ((d?.events ?? []).length >= MAX_PLAN_EVENTS && !d?.events?.some((e) => e.name === name))
