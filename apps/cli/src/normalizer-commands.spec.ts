@@ -71,11 +71,18 @@ describe('cdp tracking-plans', () => {
   });
 
   it('sets the plan defaults', async () => {
-    expect((await cli(['tracking-plans', 'defaults', '--mode', 'block', '--allow-unplanned', 'false'])).sent[0]).toMatchObject({
-      method: 'PUT',
-      url: 'http://localhost:3002/v1/tracking-plans',
-      body: { mode: 'block', allowUnplannedEvents: false },
-    });
+    expect((await cli(['tracking-plans', 'defaults', '--mode', 'block', '--allow-unplanned', 'false'])).sent).toMatchObject([
+      { method: 'PUT', url: 'http://localhost:3002/v1/tracking-plans', body: { mode: 'block', allowUnplannedEvents: false } },
+    ]);
+  });
+
+  it('keeps the default not given as it is (the API replaces both)', async () => {
+    const stored = { status: 200, body: { mode: 'block', allowUnplannedEvents: true, events: [], traits: null } };
+    const r = await cli(['tracking-plans', 'defaults', '--allow-unplanned', 'false'], { answer: stored });
+    expect(r.sent).toMatchObject([
+      { method: 'GET', url: 'http://localhost:3002/v1/tracking-plans' },
+      { method: 'PUT', url: 'http://localhost:3002/v1/tracking-plans', body: { mode: 'block', allowUnplannedEvents: false } },
+    ]);
   });
 
   it.each([
@@ -86,6 +93,7 @@ describe('cdp tracking-plans', () => {
     [['tracking-plans', 'put', 'E', '--file', 'missing.json']],
     [['tracking-plans', 'put', 'E', '--file', 'bad.json']],
     [['tracking-plans', 'defaults', '--allow-unplanned', 'maybe']],
+    [['tracking-plans', 'defaults']],
   ])('refuses %j with exit 2 and sends nothing', async (argv) => {
     const r = await cli(argv, { files: { 'o.json': schema, 'bad.json': '{' } });
     expect(r.code).toBe(2);

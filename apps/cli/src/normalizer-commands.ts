@@ -36,7 +36,10 @@ const dlqFilters = (command: Command): Command =>
     .option('--until <time>', 'same forms as --since');
 
 /** `settings`, `tracking-plans` and `dlq`: the normalizer's API (admin API key). */
-export function addNormalizerCommands(program: Command, run: Run, readJson: (path: string) => Promise<unknown>): void {
+/** Sends a request and answers its body (a non-2xx answer throws CliError): for commands that read before they write. */
+export type Ask = (request: ApiRequest) => Promise<unknown>;
+
+export function addNormalizerCommands(program: Command, run: Run, readJson: (path: string) => Promise<unknown>, ask: Ask): void {
   const settings = program
     .command('settings')
     .description("the workspace's normalizer settings: phone region, IP anonymization, consent, PII");
@@ -59,16 +62,25 @@ export function addNormalizerCommands(program: Command, run: Run, readJson: (pat
     .action(run((c) => requests.listPlans(c)));
   plans
     .command('defaults')
-    .description("set the plan's default mode (also for unplanned events) and whether unplanned events are allowed")
+    .description(
+      "set the plan's default mode (also for events without a mode of their own, and unplanned events) and/or whether " +
+        'unplanned events are allowed; what is not given stays as it is',
+    )
     .addOption(new Option('--mode <mode>', 'default mode').choices(PLAN_MODES))
     .option('--allow-unplanned <bool>', 'true or false', bool)
     .action(
-      run((c, opts: { mode?: PlanMode; allowUnplanned?: boolean }) =>
-        requests.putPlanOptions(c, {
-          ...(opts.mode ? { mode: opts.mode } : {}),
-          ...(opts.allowUnplanned === undefined ? {} : { allowUnplannedEvents: opts.allowUnplanned }),
-        }),
-      ),
+      run(async (c, opts: { mode?: PlanMode; allowUnplanned?: boolean }) => {
+        if (opts.mode === undefined && opts.allowUnplanned === undefined) throw new CliError('give --mode and/or --allow-unplanned', 2);
+        // The API replaces both: the one not given is read first, so it stays.
+        const current =
+          opts.mode === undefined || opts.allowUnplanned === undefined
+            ? ((await ask(requests.listPlans(c))) as { mode?: PlanMode; allowUnplannedEvents?: boolean })
+            : {};
+        return requests.putPlanOptions(c, {
+          mode: opts.mode ?? current.mode ?? 'flag',
+          allowUnplannedEvents: opts.allowUnplanned ?? current.allowUnplannedEvents ?? true,
+        });
+      }),
     );
   plans
     .command('get')

@@ -142,7 +142,7 @@ export function buildProgram(io: CliIo): Command {
     .argument('<file>', 'JSON file, e.g. {"limits": {"email": 3}}')
     .action(run(async (c, file: string) => requests.putIdentityRules(c, await readJson(file))));
 
-  addNormalizerCommands(program, run, readJson);
+  addNormalizerCommands(program, run, readJson, (request) => call(io.transport, request));
 
   program
     .command('identities')
