@@ -28,6 +28,9 @@ const normalizer = (c: CliConfig, method: ApiRequest['method'], path: string, bo
 const planPath = (event: string | undefined): string => `/v1/tracking-plans/${event === undefined ? 'identify/traits' : seg(event)}`;
 
 export const normalizerRequests = {
+  /** What the workspace's PII policy stores instead of each identifier (see `regulations create`). */
+  piiHashes: (c: CliConfig, identifiers: readonly { type: string; value: string }[]): ApiRequest =>
+    normalizer(c, 'POST', '/v1/settings/pii/hashes', { identifiers }),
   getSettings: (c: CliConfig): ApiRequest => normalizer(c, 'GET', '/v1/settings'),
   putSettings: (c: CliConfig, settings: unknown): ApiRequest => normalizer(c, 'PUT', '/v1/settings', settings),
 

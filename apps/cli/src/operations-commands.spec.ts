@@ -77,7 +77,18 @@ describe('cdp computed-traits', () => {
 
 describe('cdp regulations', () => {
   it('creates one from repeated --identifier (any --type: the service validates) and gets it', async () => {
-    const r = await cli(['regulations', 'create', '--type', 'unsuppress', '-i', 'email:jane@example.com', '-i', 'user_id:a:b']);
+    const r = await cli([
+      'regulations',
+      'create',
+      '--type',
+      'unsuppress',
+      '-i',
+      'email:jane@example.com',
+      '-i',
+      'user_id:a:b',
+      '--no-pii-hashes',
+    ]);
+    expect(r.sent).toHaveLength(1);
     expect(r.sent[0]).toEqual({
       method: 'POST',
       service: 'profile-store',
@@ -98,9 +109,11 @@ describe('cdp regulations', () => {
   });
 
   it('takes the identifiers from a file; needs exactly one source of them and well-formed ones', async () => {
-    const files = { 'ids.json': '[{"type":"email","value":"a@b.c"}]' };
-    const r = await cli(['regulations', 'create', '--type', 'delete', '-f', 'ids.json'], { files });
-    expect(r.sent[0]?.body).toEqual({ type: 'delete', identifiers: [{ type: 'email', value: 'a@b.c' }] });
+    const files = { 'ids.json': '[{"type":"email","value":"a@b.c"}]', 'short.json': '["email:a@b.c"]' };
+    for (const file of ['ids.json', 'short.json']) {
+      const r = await cli(['regulations', 'create', '--type', 'delete', '-f', file, '--no-pii-hashes'], { files });
+      expect(r.sent[0]?.body).toEqual({ type: 'delete', identifiers: [{ type: 'email', value: 'a@b.c' }] });
+    }
     for (const argv of [
       ['regulations', 'create', '--type', 'delete'],
       ['regulations', 'create', '--type', 'delete', '-f', 'ids.json', '-i', 'email:x@y.z'],
@@ -110,6 +123,52 @@ describe('cdp regulations', () => {
       const bad = await cli(argv, { files });
       expect({ argv, code: bad.code, sent: bad.sent.length }).toEqual({ argv, code: 2, sent: 0 });
     }
+  });
+
+  it("adds the hashed values the workspace's PII policy stores, asked of the normalizer first", async () => {
+    const hashes = {
+      status: 200,
+      body: {
+        identifiers: [
+          { type: 'email', value: 'jane@example.com', hashed: 'f00d' },
+          { type: 'user_id', value: 'u', hashed: null },
+        ],
+      },
+    };
+    const r = await cli(['regulations', 'create', '--type', 'delete', '-i', 'email:jane@example.com', '-i', 'user_id:u'], {
+      answer: hashes,
+    });
+    expect(r.sent).toMatchObject([
+      {
+        method: 'POST',
+        service: 'normalizer',
+        url: 'http://localhost:3002/v1/settings/pii/hashes',
+        body: {
+          identifiers: [
+            { type: 'email', value: 'jane@example.com' },
+            { type: 'user_id', value: 'u' },
+          ],
+        },
+      },
+      {
+        method: 'POST',
+        url: 'http://localhost:3004/v1/regulations',
+        body: {
+          type: 'delete',
+          identifiers: [
+            { type: 'email', value: 'jane@example.com' },
+            { type: 'user_id', value: 'u' },
+            { type: 'email', value: 'f00d' },
+          ],
+        },
+      },
+    ]);
+    const refused = await cli(['regulations', 'create', '--type', 'delete', '-i', 'email:jane@example.com'], {
+      answer: { status: 403, body: { message: 'API key lacks the admin scope' } },
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.sent).toHaveLength(1);
+    expect(refused.err).toContain('--no-pii-hashes');
   });
 
   it('parses type:value identifiers', () => {

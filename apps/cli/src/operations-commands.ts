@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { CliError } from './http';
-import type { Run } from './normalizer-commands';
+import type { Ask, Run } from './normalizer-commands';
+import { normalizerRequests } from './normalizer-requests';
 import { operationsRequests as requests, parseIdentifier, type ReviewListOptions } from './operations-requests';
 
 const positiveInt = (value: string): number => {
@@ -47,7 +48,33 @@ export function traitDefinition(fromFile: unknown, flags: TraitFlags): Record<st
  * `computed-traits` and `regulations` (profile-store), `predictions` (segmenter) and
  * `identity-reviews` (identity-resolver). The services validate the values; the CLI only shapes them.
  */
-export function addOperationsCommands(program: Command, run: Run, readJson: (path: string) => Promise<unknown>): void {
+/** A regulation file's identifiers: `[{type, value}]`, or `["type:value"]`; anything else goes as it is (the service says what is wrong). */
+const identifiersIn = (json: unknown): unknown =>
+  Array.isArray(json) ? json.map((item) => (typeof item === 'string' ? (parseIdentifier(item) ?? item) : item)) : json;
+
+type Identifier = { type: string; value: string };
+
+/**
+ * The identifiers with, for each the workspace's PII policy hashes, the hashed value too: what the
+ * identity graph and the profiles hold instead, so a delete finds the person there.
+ */
+async function withPiiHashes(ask: Ask, c: Parameters<typeof normalizerRequests.piiHashes>[0], identifiers: unknown): Promise<unknown> {
+  if (!Array.isArray(identifiers)) return identifiers;
+  let answer: { identifiers?: { type: string; hashed: string | null }[] };
+  try {
+    answer = (await ask(normalizerRequests.piiHashes(c, identifiers as Identifier[]))) as typeof answer;
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new CliError(
+      `${why}\nthe workspace's PII policy may store some of these identifiers hashed, and a regulation naming only their values would miss them there; ` +
+        'run this with an admin API key, or add --no-pii-hashes to file it without looking',
+    );
+  }
+  const hashed = (answer.identifiers ?? []).flatMap((i): Identifier[] => (i.hashed ? [{ type: i.type, value: i.hashed }] : []));
+  return [...identifiers, ...hashed];
+}
+
+export function addOperationsCommands(program: Command, run: Run, readJson: (path: string) => Promise<unknown>, ask: Ask): void {
   const traits = program
     .command('computed-traits')
     .description("the workspace's user-defined computed traits (profile-store), with the progress of their backfill");
@@ -91,12 +118,17 @@ export function addOperationsCommands(program: Command, run: Run, readJson: (pat
     .description('file a regulation; the answer has its id (see regulations get)')
     .requiredOption('--type <type>', 'e.g. suppress, delete, suppress_with_delete, unsuppress (the service checks it)')
     .option('-i, --identifier <type:value>', 'an identifier, e.g. email:jane@example.com (repeat for more)', collectIdentifier)
-    .option('-f, --file <path>', 'JSON file with the identifiers: [{"type": "email", "value": "jane@example.com"}]')
+    .option(
+      '-f, --file <path>',
+      'JSON file with the identifiers: [{"type": "email", "value": "jane@example.com"}] or ["email:jane@example.com"]',
+    )
+    .option('--no-pii-hashes', "do not add the hashed values the workspace's PII policy stores (asked of the normalizer, admin scope)")
     .action(
-      run(async (c, opts: { type: string; identifier?: { type: string; value: string }[]; file?: string }) => {
+      run(async (c, opts: { type: string; identifier?: Identifier[]; file?: string; piiHashes: boolean }) => {
         if ((opts.identifier === undefined) === (opts.file === undefined))
           throw new CliError('give the identifiers with --identifier or --file, not both', 2);
-        return requests.createRegulation(c, opts.type, opts.identifier ?? (await readJson(opts.file as string)));
+        const identifiers = opts.identifier ?? identifiersIn(await readJson(opts.file as string));
+        return requests.createRegulation(c, opts.type, opts.piiHashes ? await withPiiHashes(ask, c, identifiers) : identifiers);
       }),
     );
   regulations

@@ -142,7 +142,8 @@ export function buildProgram(io: CliIo): Command {
     .argument('<file>', 'JSON file, e.g. {"limits": {"email": 3}}')
     .action(run(async (c, file: string) => requests.putIdentityRules(c, await readJson(file))));
 
-  addNormalizerCommands(program, run, readJson, (request) => call(io.transport, request));
+  const ask = (request: ApiRequest): Promise<unknown> => call(io.transport, request);
+  addNormalizerCommands(program, run, readJson, ask);
 
   program
     .command('identities')
@@ -163,7 +164,7 @@ export function buildProgram(io: CliIo): Command {
     .addOption(new Option('--section <name>', 'only one part of it').choices(PROFILE_SECTIONS))
     .action(run((c, id: string, opts: { section?: ProfileSection }) => requests.getProfile(c, id, opts.section)));
 
-  addOperationsCommands(program, run, readJson);
+  addOperationsCommands(program, run, readJson, ask);
 
   registerImportCommand(program, io);
 

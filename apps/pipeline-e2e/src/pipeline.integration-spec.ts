@@ -117,3 +117,50 @@ it('refuses a bad write key and a malformed event with clear 4xx answers', async
   expect(noEvent.status).toBe(400);
   expect(((await noEvent.json()) as { message: string }).message).toContain('event is required');
 });
+
+it('erases a person by email in a workspace that stores emails hashed, naming the hashed value too', () =>
+  withServiceLogs(
+    () => Object.values(services),
+    async () => {
+      const bearer = `Bearer ${API_KEY}`;
+      const put = await fetch(`${services.normalizer.url}/v1/settings`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: bearer },
+        body: JSON.stringify({ pii: [{ path: 'traits.email', action: 'hash' }] }),
+      });
+      expect(put.status).toBe(200);
+      const [userId, email] = [`hashed-${scope.id}`, `hashed.${scope.id}@example.com`];
+      expect((await post(`${services.collector.url}/v1/identify`, { userId, traits: { email } }, writeAuth)).status).toBe(200);
+      const profileUrl = `${services['profile-store'].url}/v1/profiles/user_id:${userId}`;
+      const stored = await waitFor(
+        async () => {
+          const res = await fetch(profileUrl, { headers: { authorization: bearer } });
+          return res.status === 200 ? ((await res.json()) as { traits: { email?: string } }) : undefined;
+        },
+        'the profile',
+        60_000,
+      );
+      expect(stored.traits.email).toMatch(/^[0-9a-f]{64}$/);
+
+      // What `cdp regulations create` does: ask the normalizer what the policy stores, name both.
+      const hashes = await post(
+        `${services.normalizer.url}/v1/settings/pii/hashes`,
+        { identifiers: [{ type: 'email', value: email }] },
+        bearer,
+      );
+      expect(hashes.status).toBe(200);
+      const [hashed] = ((await hashes.json()) as { identifiers: { hashed: string | null }[] }).identifiers;
+      expect(hashed?.hashed).toBe(stored.traits.email);
+      const identifiers = [
+        { type: 'email', value: email },
+        { type: 'email', value: hashed?.hashed },
+      ];
+      const regulation = await post(`${services['profile-store'].url}/v1/regulations`, { type: 'delete', identifiers }, bearer);
+      expect(regulation.status).toBe(202);
+      expect(await regulation.json()).toMatchObject({ profilesFound: 1 });
+      await waitFor(
+        async () => (await fetch(profileUrl, { headers: { authorization: bearer } })).status === 404 || undefined,
+        'the profile erased',
+      );
+    },
+  ));

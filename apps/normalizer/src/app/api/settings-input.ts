@@ -52,3 +52,25 @@ export function parseSettings(body: unknown, defaults: SettingsInput, canEncrypt
   }
   return { ok: true, value };
 }
+
+/** Identifiers one `pii/hashes` request may name (a regulation takes as many). */
+export const MAX_HASH_IDENTIFIERS = 1_000;
+
+/** `{identifiers: [{type, value}]}` (1 to MAX_HASH_IDENTIFIERS, non-empty strings), or the first problem. */
+export function parseIdentifierList(body: unknown): Parsed<{ type: string; value: string }[]> {
+  const list =
+    typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['identifiers'] : undefined;
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_HASH_IDENTIFIERS)
+    return {
+      ok: false,
+      problem: `the body must be {"identifiers": [{"type": "email", "value": "..."}]} with 1 to ${MAX_HASH_IDENTIFIERS} identifiers`,
+    };
+  const out: { type: string; value: string }[] = [];
+  for (const [i, item] of list.entries()) {
+    const { type, value } = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+    if (typeof type !== 'string' || type === '' || typeof value !== 'string' || value.trim() === '' || value.length > 1_000)
+      return { ok: false, problem: `identifiers[${i}] must be {"type": "<type>", "value": "<value>"} with non-empty strings` };
+    out.push({ type, value });
+  }
+  return { ok: true, value: out };
+}

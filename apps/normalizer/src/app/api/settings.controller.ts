@@ -1,8 +1,9 @@
-import { BadRequestException, Body, Controller, Get, Put, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Post, Put, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard, Audit, RequireScope, WorkspaceId } from '@cdp/access';
 import { NormalizerConfig } from '../normalizer.config';
 import { DEFAULT_SETTINGS, SettingsRepository } from '../settings.repository';
-import { parseSettings, type SettingsInput } from './settings-input';
+import { hashedIdentifiers } from '../privacy/pii';
+import { parseIdentifierList, parseSettings, type SettingsInput } from './settings-input';
 
 /** The workspace's cleaning and privacy settings, read and replaced with an admin API key. */
 @Controller('v1/settings')
@@ -17,6 +18,24 @@ export class SettingsController {
   @Get()
   get(@WorkspaceId() workspaceId: string): Promise<SettingsInput> {
     return this.settings.effective(workspaceId);
+  }
+
+  /**
+   * `{identifiers: [{type, value}]}` -> each with `hashed`: the value the workspace's PII policy
+   * stores instead of it (null when it does not hash that field). A regulation must name those too
+   * to find the person downstream; `cdp regulations create` adds them. Nothing is stored.
+   */
+  @Post('pii/hashes')
+  @HttpCode(200)
+  @Audit('normalizer_settings.pii_hashes')
+  async piiHashes(
+    @WorkspaceId() workspaceId: string,
+    @Body() body: unknown,
+  ): Promise<{ identifiers: ReturnType<typeof hashedIdentifiers> }> {
+    const parsed = parseIdentifierList(body);
+    if (!parsed.ok) throw new BadRequestException(parsed.problem);
+    const settings = await this.settings.settings(workspaceId);
+    return { identifiers: hashedIdentifiers(settings.pii, settings.piiSalt, parsed.value) };
   }
 
   /** Replaces the settings; omitted fields take the defaults. Applies to new events. */

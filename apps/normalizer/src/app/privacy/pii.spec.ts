@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { applyPii, hashValue, parsePiiRules, type EventFields, type PiiRule, type PiiSecrets } from './pii';
+import { applyPii, hashedIdentifiers, hashValue, parsePiiRules, type EventFields, type PiiRule, type PiiSecrets } from './pii';
 import { ENCRYPTED_PREFIX, keyIdOf, PiiCipher } from './pii-crypto';
 
 const SALT = 'salt-1';
@@ -148,6 +148,28 @@ describe('applyPii', () => {
         },
       ),
     );
+  });
+});
+
+describe('hashedIdentifiers', () => {
+  it('answers what applyPii stores for an identifier whose field the policy hashes, and null for the others', () => {
+    const rules: PiiRule[] = [
+      { path: 'traits.email', action: 'hash' },
+      { path: 'traits.phone', action: 'drop' },
+    ];
+    const stored = applyPii(rules, NO_KEY, fields()).traits['email'];
+    expect(
+      hashedIdentifiers(rules, SALT, [
+        { type: 'email', value: ' Jane@Example.com ' },
+        { type: 'phone', value: '+4915112345678' },
+        { type: 'user_id', value: 'u-1' },
+      ]),
+    ).toEqual([
+      { type: 'email', value: 'jane@example.com', hashed: stored },
+      { type: 'phone', value: '+4915112345678', hashed: null },
+      { type: 'user_id', value: 'u-1', hashed: null },
+    ]);
+    expect(hashedIdentifiers(rules, '', [{ type: 'email', value: 'jane@example.com' }])[0]?.hashed).toBeNull();
   });
 });
 

@@ -38,6 +38,33 @@ export function hashValue(salt: string, value: unknown): string {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Where an event carries each identifier type a PII rule can reach (ids at the top level it cannot). */
+const IDENTIFIER_PATHS: Readonly<Record<string, string>> = {
+  email: 'traits.email',
+  phone: 'traits.phone',
+  device_id: 'context.device.id',
+  advertising_id: 'context.device.advertisingId',
+};
+
+/**
+ * Each identifier as the workspace's policy stores it downstream when that hashes its field, else
+ * null: what the identity graph and the profiles hold instead of the value, and so what a
+ * regulation must name to find the person there. Values as cleaned (an email lower-cased, a phone
+ * in E.164); trimmed here.
+ */
+export function hashedIdentifiers(
+  rules: readonly PiiRule[],
+  salt: string,
+  identifiers: readonly { type: string; value: string }[],
+): { type: string; value: string; hashed: string | null }[] {
+  const hashedPaths = new Set(rules.filter((r) => r.action === 'hash').map((r) => r.path));
+  return identifiers.map(({ type, value }) => {
+    const clean = type === 'email' ? value.trim().toLowerCase() : value.trim();
+    const path = IDENTIFIER_PATHS[type];
+    return { type, value: clean, hashed: path !== undefined && hashedPaths.has(path) && salt !== '' ? hashValue(salt, clean) : null };
+  });
+}
+
 /** Applies one rule at `segments` below `root`, in place; a missing path is left alone. */
 function applyAt(root: unknown, segments: string[], action: PiiRule['action'], secrets: PiiSecrets): void {
   let node = root;
