@@ -50,3 +50,15 @@ it('puts, lists, gets (with the backfill status) and deletes a computed trait; a
   expect(gone.code).toBe(1);
   expect(gone.stderr).toContain('404 Not Found: computed trait not found');
 }, 240_000);
+
+it('sets and reads the profile settings, searches profiles and says when a profile is unknown', async () => {
+  const set = await cdp('--json', 'profile-settings', 'set', '--timeline-retention-days', '90');
+  expect({ code: set.code, stderr: set.stderr }).toMatchObject({ code: 0 });
+  expect(JSON.parse((await cdp('--json', 'profile-settings', 'get')).stdout)).toMatchObject({ timelineRetentionDays: 90 });
+  const search = await cdp('--json', 'profiles', 'search', '-t', `plan=${scope.id}`, '--limit', '5');
+  expect({ code: search.code, stderr: search.stderr }).toMatchObject({ code: 0 });
+  expect(JSON.parse(search.stdout)).toMatchObject({ profiles: [], next: null });
+  const missing = await cdp('profiles', 'export', `user_id:nobody-${scope.id}`);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toContain('404 Not Found');
+}, 120_000);

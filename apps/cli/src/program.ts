@@ -1,20 +1,12 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { call, CliError, type ApiRequest, type Transport } from './http';
 import { addNormalizerCommands } from './normalizer-commands';
 import { addOperationsCommands } from './operations-commands';
+import { addProfilesCommands } from './profiles-commands';
 import { addSegmentsCommands } from './segments-commands';
 import { registerImportCommand } from './import';
 import { render } from './render';
-import {
-  ENV,
-  parseScopes,
-  PROFILE_SECTIONS,
-  requests,
-  resolveConfig,
-  type CliConfig,
-  type GlobalFlags,
-  type ProfileSection,
-} from './requests';
+import { ENV, parseScopes, requests, resolveConfig, type CliConfig, type GlobalFlags } from './requests';
 
 /** Everything the CLI touches outside itself, so tests run it without a network, files or a real process. */
 export interface CliIo {
@@ -145,24 +137,8 @@ export function buildProgram(io: CliIo): Command {
   const ask = (request: ApiRequest): Promise<unknown> => call(io.transport, request);
   addNormalizerCommands(program, run, readJson, ask);
 
-  program
-    .command('identities')
-    .description('the identity graph (identity-resolver)')
-    .command('get')
-    .description('the profile of an identifier and the merges that led there')
-    .argument('<type:value>', 'e.g. email:jane@example.com')
-    .action(run((c, typeValue: string) => requests.getIdentity(c, typeValue)));
-
   addSegmentsCommands(program, run, readJson);
-
-  program
-    .command('profiles')
-    .description('profiles (profile-store)')
-    .command('get')
-    .description('a profile by id or type:value')
-    .argument('<id>', 'profile id, or e.g. email:jane@example.com, user_id:42')
-    .addOption(new Option('--section <name>', 'only one part of it').choices(PROFILE_SECTIONS))
-    .action(run((c, id: string, opts: { section?: ProfileSection }) => requests.getProfile(c, id, opts.section)));
+  addProfilesCommands(program, run);
 
   addOperationsCommands(program, run, readJson, ask);
 

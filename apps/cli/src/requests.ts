@@ -187,17 +187,7 @@ export const requests = {
     url: `${c.identityUrl}/v1/identities/${seg(typeValue)}`,
     headers: bearer(apiKey(c)),
   }),
-
-  getProfile: (c: CliConfig, id: string, section?: ProfileSection): ApiRequest => ({
-    method: 'GET',
-    service: 'profile-store',
-    url: `${c.profilesUrl}/v1/profiles/${seg(id)}${section ? `/${section}` : ''}`,
-    headers: bearer(apiKey(c)),
-  }),
 };
-
-export const PROFILE_SECTIONS = ['traits', 'events', 'identities', 'segments'] as const;
-export type ProfileSection = (typeof PROFILE_SECTIONS)[number];
 
 /** `read:profiles,admin` or `read:profiles admin` -> a de-duplicated list; the collector checks the names. */
 export function parseScopes(text: string): string[] {

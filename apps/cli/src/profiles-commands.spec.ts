@@ -1,0 +1,63 @@
+import { runWithFakes, type CliRunOptions } from './cli-test-support';
+import { parseTraitFilter } from './profiles-requests';
+
+const cli = (argv: string[], opts: CliRunOptions = {}) => runWithFakes(argv, opts, { CDP_API_KEY: 'ak' });
+const auth = { authorization: 'Bearer ak' };
+const ps = 'http://localhost:3004';
+
+describe('cdp profiles', () => {
+  it('reads verbose traits and pages of events', async () => {
+    expect((await cli(['profiles', 'get', 'user_id:42', '--section', 'traits', '--verbose'])).sent[0]?.url).toBe(
+      `${ps}/v1/profiles/user_id%3A42/traits?verbose=true`,
+    );
+    expect((await cli(['profiles', 'get', 'p_1', '--section', 'events', '--limit', '50', '--cursor', 'c/2'])).sent[0]?.url).toBe(
+      `${ps}/v1/profiles/p_1/events?limit=50&cursor=c%2F2`,
+    );
+  });
+
+  it('refuses options that do not go with the section, sending nothing', async () => {
+    for (const argv of [
+      ['profiles', 'get', 'p_1', '--verbose'],
+      ['profiles', 'get', 'p_1', '--section', 'events', '--verbose'],
+      ['profiles', 'get', 'p_1', '--limit', '5'],
+      ['profiles', 'get', 'p_1', '--section', 'events', '--limit', '0'],
+      ['profiles', 'search'],
+      ['profiles', 'search', '--trait', 'noequals'],
+    ]) {
+      const r = await cli(argv);
+      expect({ argv, code: r.code, sent: r.sent.length }).toEqual({ argv, code: 2, sent: 0 });
+    }
+  });
+
+  it('searches by traits, exports and erases', async () => {
+    expect((await cli(['profiles', 'search', '-t', 'plan=pro', '-t', 'note=a=b', '--limit', '10'])).sent[0]).toEqual({
+      method: 'GET',
+      service: 'profile-store',
+      url: `${ps}/v1/profiles?trait.plan=pro&trait.note=a%3Db&limit=10`,
+      headers: auth,
+    });
+    expect((await cli(['profiles', 'export', 'email:a@b.c'])).sent[0]).toMatchObject({
+      method: 'GET',
+      url: `${ps}/v1/profiles/email%3Aa%40b.c/export`,
+    });
+    expect((await cli(['profiles', 'erase', 'p_1'])).sent[0]).toMatchObject({ method: 'DELETE', url: `${ps}/v1/profiles/p_1` });
+    expect(parseTraitFilter('=x')).toBeNull();
+  });
+});
+
+describe('cdp profile-settings and identities', () => {
+  it('reads and sets the timeline retention; deletes an identifier from the graph', async () => {
+    expect((await cli(['profile-settings', 'get'])).sent[0]).toMatchObject({ method: 'GET', url: `${ps}/v1/profile-settings` });
+    expect((await cli(['profile-settings', 'set', '--timeline-retention-days', '0'])).sent[0]).toMatchObject({
+      method: 'PUT',
+      url: `${ps}/v1/profile-settings`,
+      body: { timelineRetentionDays: 0 },
+    });
+    expect((await cli(['profile-settings', 'set', '--timeline-retention-days', '-1'])).code).toBe(2);
+    expect((await cli(['identities', 'delete', 'email:shared@example.com'])).sent[0]).toMatchObject({
+      method: 'DELETE',
+      service: 'identity-resolver',
+      url: 'http://localhost:3003/v1/identities/email%3Ashared%40example.com',
+    });
+  });
+});

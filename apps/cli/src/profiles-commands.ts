@@ -1,0 +1,86 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { CliError } from './http';
+import type { Run } from './normalizer-commands';
+import { parseTraitFilter, PROFILE_SECTIONS, profilesRequests as requests, type Page, type ProfileSection } from './profiles-requests';
+import { requests as baseRequests } from './requests';
+
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+
+const nonNegativeInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+};
+
+/** Repeatable `--trait name=value`. */
+const collectTrait = (value: string, previous: Record<string, string> = {}): Record<string, string> => {
+  const pair = parseTraitFilter(value);
+  if (!pair) throw new InvalidArgumentError('must be name=value, e.g. plan=pro');
+  return { ...previous, [pair[0]]: pair[1] };
+};
+
+const pageOptions = (command: Command): Command =>
+  command.option('--limit <n>', 'page size (1-200)', positiveInt).option('--cursor <c>', 'the "next" value of the previous page');
+
+/** `profiles`, `profile-settings` (profile-store) and `identities` (identity-resolver). */
+export function addProfilesCommands(program: Command, run: Run): void {
+  const identities = program.command('identities').description('the identity graph (identity-resolver)');
+  identities
+    .command('get')
+    .description('the profile of an identifier and the merges that led there')
+    .argument('<type:value>', 'e.g. email:jane@example.com')
+    .action(run((c, typeValue: string) => baseRequests.getIdentity(c, typeValue)));
+  identities
+    .command('delete')
+    .description('remove an identifier from the graph (a wrong link); its profile keeps the rest (admin API key)')
+    .argument('<type:value>', 'e.g. email:shared@example.com')
+    .action(run((c, typeValue: string) => requests.deleteIdentity(c, typeValue)));
+
+  const profiles = program.command('profiles').description('profiles (profile-store)');
+  pageOptions(
+    profiles
+      .command('get')
+      .description('a profile by id or type:value, or one part of it')
+      .argument('<id>', 'profile id, or e.g. email:jane@example.com, user_id:42')
+      .addOption(new Option('--section <name>', 'only one part of it').choices(PROFILE_SECTIONS))
+      .option('--verbose', 'with --section traits: when, from where and by which event each trait was set'),
+  ).action(
+    run((c, id: string, opts: Page & { section?: ProfileSection; verbose?: boolean }) => {
+      if (opts.verbose && opts.section !== 'traits') throw new CliError('--verbose goes with --section traits', 2);
+      if ((opts.limit !== undefined || opts.cursor !== undefined) && opts.section !== 'events')
+        throw new CliError('--limit and --cursor go with --section events', 2);
+      return requests.get(c, id, opts.section, opts);
+    }),
+  );
+  pageOptions(
+    profiles
+      .command('search')
+      .description('profiles whose traits equal every --trait given (a scan: for lookups, not for per-event use)')
+      .requiredOption('-t, --trait <name=value>', 'e.g. plan=pro (repeat for more)', collectTrait),
+  ).action(run((c, opts: Page & { trait: Record<string, string> }) => requests.search(c, opts.trait, opts)));
+  profiles
+    .command('export')
+    .description('everything held about a person, as JSON (audited)')
+    .argument('<id>', 'profile id or type:value')
+    .action(run((c, id: string) => requests.exportProfile(c, id)));
+  profiles
+    .command('erase')
+    .description('erase a person: profile, identities, timeline, memberships (write:profiles API key)')
+    .argument('<id>', 'profile id or type:value')
+    .action(run((c, id: string) => requests.erase(c, id)));
+
+  const settings = program.command('profile-settings').description("the workspace's profile settings (profile-store)");
+  settings
+    .command('get')
+    .description('the timeline retention in force')
+    .action(run((c) => requests.getSettings(c)));
+  settings
+    .command('set')
+    .description("set the workspace's timeline retention (admin API key)")
+    .requiredOption('--timeline-retention-days <n>', 'days the timeline keeps events (0: forever)', nonNegativeInt)
+    .action(run((c, opts: { timelineRetentionDays: number }) => requests.putSettings(c, opts.timelineRetentionDays)));
+}
