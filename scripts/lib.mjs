@@ -4,13 +4,12 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export const root = join(import.meta.dirname, '..');
-export const SERVICES = [
-  { name: 'collector', port: 3001 },
-  { name: 'normalizer', port: 3002 },
-  { name: 'identity-resolver', port: 3003 },
-  { name: 'profile-store', port: 3004 },
-  { name: 'segmenter', port: 3005 },
-];
+/** The services' ports are CDP_PORT_BASE + 1 to + 5 (3001 to 3005), so a second `npm start` can sit beside the first. */
+const portBase = Number(process.env.CDP_PORT_BASE || 3000);
+export const SERVICES = ['collector', 'normalizer', 'identity-resolver', 'profile-store', 'segmenter'].map((name, i) => ({
+  name,
+  port: portBase + i + 1,
+}));
 export const stackHome = process.env.CDP_STACK_HOME || join(homedir(), '.cache', 'cdp-stack');
 
 /** Nx stays offline, prints plain lines and leaves no daemon behind. */

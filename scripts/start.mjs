@@ -88,19 +88,22 @@ for (const { name, port } of SERVICES) {
 
 const writeKey = process.env.CDP_DEMO_WRITE_KEY || 'dev-write-key';
 const apiKey = process.env.CDP_DEMO_API_KEY || 'dev-api-key';
+const url = Object.fromEntries(SERVICES.map(({ name, port }) => [name, `http://localhost:${port}`]));
 console.log(`
 CDP is running (Ctrl-C stops it).
-  collector          http://localhost:3001   POST /v1/identify|track|page|screen|group|alias|batch|import
-  normalizer         http://localhost:3002
-  identity-resolver  http://localhost:3003   GET  /v1/identities/{type:value}
-  profile-store      http://localhost:3004   GET  /v1/profiles/{id or type:value}
-  segmenter          http://localhost:3005   POST /v1/segments
+  collector          ${url.collector}   POST /v1/identify|track|page|screen|group|alias|batch|import
+  normalizer         ${url.normalizer}
+  identity-resolver  ${url['identity-resolver']}   GET  /v1/identities/{type:value}
+  profile-store      ${url['profile-store']}   GET  /v1/profiles/{id or type:value}   docs: /docs
+  segmenter          ${url.segmenter}   POST /v1/segments   docs: /docs
   every service:     /health/live  /health/ready  /metrics
   workspace: demo    write key: ${writeKey}    API key: ${apiKey}
+  admin API:         ${process.env.CDP_ADMIN_TOKEN ? 'on (CDP_ADMIN_TOKEN)' : 'off: set CDP_ADMIN_TOKEN (16+ characters) before npm start to create workspaces'}
+  KAFKA_BROKERS=${endpoints.KAFKA_BROKERS}  SCHEMA_REGISTRY_URL=${endpoints.SCHEMA_REGISTRY_URL}  MONGO_URL=${endpoints.MONGO_URL}
   service logs:      ${logDir}
 
 Try:
   curl -u ${writeKey}: -H 'content-type: application/json' \\
-    -d '{"userId":"42","traits":{"email":"Jane@Example.com","country":"DE"}}' http://localhost:3001/v1/identify
-  curl -H 'authorization: Bearer ${apiKey}' http://localhost:3004/v1/profiles/email:jane@example.com
+    -d '{"userId":"42","traits":{"email":"Jane@Example.com","country":"DE"}}' ${url.collector}/v1/identify
+  curl -H 'authorization: Bearer ${apiKey}' ${url['profile-store']}/v1/profiles/email:jane@example.com
 `);

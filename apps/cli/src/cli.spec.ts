@@ -146,6 +146,11 @@ describe('config helpers', () => {
       profilesUrl: 'http://p:1',
       segmenterUrl: 'http://localhost:3005',
     });
+    // Beside a second `npm start` (CDP_PORT_BASE=4000): its ports.
+    expect(resolveConfig({}, { CDP_PORT_BASE: '4000' })).toMatchObject({
+      collectorUrl: 'http://localhost:4001',
+      segmenterUrl: 'http://localhost:4005',
+    });
   });
 
   it('parses scope lists', () => {

@@ -34,21 +34,20 @@ export const ENV = {
   workspace: 'CDP_WORKSPACE_ID',
 } as const;
 
-const DEFAULT_URLS = {
-  collectorUrl: 'http://localhost:3001',
-  normalizerUrl: 'http://localhost:3002',
-  identityUrl: 'http://localhost:3003',
-  profilesUrl: 'http://localhost:3004',
-  segmenterUrl: 'http://localhost:3005',
-} as const;
+/** The services `npm start` runs: on CDP_PORT_BASE + 1 to + 5 (3001 to 3005). */
+const SERVICE_ORDER = ['collectorUrl', 'normalizerUrl', 'identityUrl', 'profilesUrl', 'segmenterUrl'] as const;
+const defaultUrl = (key: (typeof SERVICE_ORDER)[number], env: Record<string, string | undefined>): string => {
+  const base = Number(env['CDP_PORT_BASE'] || 3000);
+  return `http://localhost:${(Number.isInteger(base) ? base : 3000) + SERVICE_ORDER.indexOf(key) + 1}`;
+};
 
 export function resolveConfig(flags: GlobalFlags, env: Record<string, string | undefined>): CliConfig {
   const pick = (key: keyof typeof ENV): string | undefined => {
     const value = flags[key] ?? env[ENV[key]];
     return value === undefined || value.trim() === '' ? undefined : value.trim();
   };
-  const url = (key: keyof typeof DEFAULT_URLS): string => {
-    const value = pick(key) ?? DEFAULT_URLS[key];
+  const url = (key: (typeof SERVICE_ORDER)[number]): string => {
+    const value = pick(key) ?? defaultUrl(key, env);
     try {
       return new URL(value).toString().replace(/\/+$/, '');
     } catch {
