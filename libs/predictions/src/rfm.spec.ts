@@ -38,6 +38,12 @@ describe('quintile scores', () => {
     const scores = quintileScores(Array.from({ length: 100 }, (_, i) => i));
     for (let q = 1; q <= 5; q++) expect(scores.filter((s) => s === q)).toHaveLength(20);
   });
+
+  it('put a population of ties, or of one, in the middle', () => {
+    expect(quintileScores([7])).toEqual([3]);
+    expect(quintileScores([2, 2, 2, 2])).toEqual([3, 3, 3, 3]);
+    expect(rfmScores([{ recency: 0, frequency: 1, monetary: 10 }])[0]).toMatchObject({ code: '333', tier: 'need attention' });
+  });
 });
 
 describe('RFM', () => {

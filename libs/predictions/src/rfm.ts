@@ -1,29 +1,32 @@
-import { quantileSorted } from 'simple-statistics';
 import type { CustomerFeatures } from './history';
 
 export type Quintile = 1 | 2 | 3 | 4 | 5;
 
+/** The first index of `sorted` whose value is not below `value` (`strict`: above it). */
+function bound(sorted: readonly number[], value: number, strict: boolean): number {
+  let [lo, hi] = [0, sorted.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) < value || (strict && sorted[mid] === value)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
- * Quintile boundaries of a population (the 20th, 40th, 60th and 80th percentiles). A value scores
- * 1 + the number of boundaries strictly below it, so equal values always share a score (ties are
- * decided by value alone, never by input order) and the score never falls as the value rises.
+ * Quintile scores of every value against its own population, by mid-rank: a value's share of the
+ * population below it plus half of those equal to it, in fifths. Equal values share a score (decided
+ * by value alone, never by input order), the score never falls as the value rises, distinct values
+ * split into fifths, and a population of ties (or of one) sits in the middle, 3: not the bottom,
+ * which rated a lone customer who ordered a minute ago as "lost".
  */
-export function quintileBoundaries(values: readonly number[]): number[] {
-  if (values.length === 0) return [];
-  const sorted = [...values].sort((a, b) => a - b);
-  return [0.2, 0.4, 0.6, 0.8].map((p) => quantileSorted(sorted, p));
-}
-
-export function quintileScore(boundaries: readonly number[], value: number): Quintile {
-  let score = 1;
-  for (const b of boundaries) if (value > b) score++;
-  return score as Quintile;
-}
-
-/** Quintile scores of every value against its own population. */
 export function quintileScores(values: readonly number[]): Quintile[] {
-  const boundaries = quintileBoundaries(values);
-  return values.map((v) => quintileScore(boundaries, v));
+  const sorted = [...values].sort((a, b) => a - b);
+  return values.map((v) => {
+    const below = bound(sorted, v, false);
+    const midRank = (below + (bound(sorted, v, true) - below) / 2) / sorted.length;
+    return Math.min(5, Math.floor(midRank * 5) + 1) as Quintile;
+  });
 }
 
 export const RFM_TIERS = [
