@@ -125,6 +125,7 @@ describe('cdp dlq', () => {
       body: { reason: 'tracking_plan_violation', since: '2026-11-29T00:00:00Z' },
     });
     expect(r.out).toBe('replayed: 3\nskipped: 0\n');
+    expect((await cli(['dlq', 'replay', '--again'])).sent[0]?.body).toEqual({ again: true });
   });
 
   it('reports the service refusing a filter', async () => {

@@ -116,9 +116,11 @@ export function addNormalizerCommands(program: Command, run: Run, readJson: (pat
     dlq
       .command('replay')
       .description(
-        'write the original records of matching letters back to their topic (oldest first); a replayed event has its effect once',
+        'write the original records of matching letters back to their topic (oldest first), except those replayed before ' +
+          '(--again: those too); a replayed event has its effect once',
       ),
   )
     .option('--limit <n>', 'most letters to replay (1-10000) [1000]', positiveInt)
-    .action(run((c, opts: DlqOptions) => requests.replayDlq(c, opts)));
+    .option('--again', 'also the letters replayed before')
+    .action(run((c, opts: DlqOptions & { again?: boolean }) => requests.replayDlq(c, opts)));
 }

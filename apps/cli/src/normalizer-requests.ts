@@ -49,6 +49,6 @@ export const normalizerRequests = {
     const qs = query.toString();
     return normalizer(c, 'GET', `/v1/dlq${qs ? `?${qs}` : ''}`);
   },
-  replayDlq: (c: CliConfig, o: DlqOptions): ApiRequest =>
+  replayDlq: (c: CliConfig, o: DlqOptions & { again?: boolean }): ApiRequest =>
     normalizer(c, 'POST', '/v1/dlq/replay', Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))),
 };

@@ -78,7 +78,7 @@ it('manages a tracking plan, lists the dead letter it causes and replays it once
 
   expect((await cdp(['tracking-plans', 'put', 'Order Completed', '--file', schema, '--mode', 'flag'])).code).toBe(0);
   const replay = await cdp(['dlq', 'replay', '--reason', 'tracking_plan_violation', '--since', '1h']);
-  expect(replay).toMatchObject({ code: 0, stdout: 'replayed: 1\nskipped: 0\n' });
+  expect(replay).toMatchObject({ code: 0, stdout: 'replayed: 1\nskipped: 0\nreplayedBefore: 0\n' });
   const event = await normalized.waitForRecord((e) => e.messageId === id, 'the replayed event');
   expect(event.value.violations).toEqual(["properties must have required property 'total'"]);
 }, 240_000);

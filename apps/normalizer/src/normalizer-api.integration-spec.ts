@@ -124,11 +124,24 @@ it('dead-letters a blocked event, lists it by reason, and a replay after the fix
     expect(await json(await api('POST', '/v1/dlq/replay', { reason: 'tracking_plan_violation', since: '1h' }))).toEqual({
       replayed: 1,
       skipped: 0,
+      replayedBefore: 0,
     });
     const replayed = await stack.normalized.waitForRecord((e) => e.messageId === id, 'the replayed event');
     expect(replayed.value.violations).toEqual(["properties must have required property 'total'"]);
+    // Listed with its messageId, and as replayed; the next replay leaves it out unless asked again.
+    const after = await json<{ entries: Record<string, unknown>[] }>(await api('GET', '/v1/dlq?reason=tracking_plan_violation'));
+    expect(after.entries[0]).toMatchObject({ messageId: id, replayedAt: expect.any(String) });
+    expect(await json(await api('POST', '/v1/dlq/replay', { reason: 'tracking_plan_violation' }))).toEqual({
+      replayed: 0,
+      skipped: 0,
+      replayedBefore: 1,
+    });
 
-    expect(await json(await api('POST', '/v1/dlq/replay', { reason: 'tracking_plan_violation' }))).toEqual({ replayed: 1, skipped: 0 });
+    expect(await json(await api('POST', '/v1/dlq/replay', { reason: 'tracking_plan_violation', again: true }))).toEqual({
+      replayed: 1,
+      skipped: 0,
+      replayedBefore: 0,
+    });
     // Same key, same partition: once the sentinel is out, the second replay has been handled.
     const sentinel = `m-sentinel-${scope.id}`;
     await sendJson(key, { type: 'track', event: 'Other', userId: 'buyer', messageId: sentinel });
@@ -138,7 +151,12 @@ it('dead-letters a blocked event, lists it by reason, and a replay after the fix
     expect(metrics).toMatch(/cdp_normalizer_duplicates_total\{[^}]*\} 1\b/);
 
     // A filter that matches nothing replays nothing.
-    expect(await json(await api('POST', '/v1/dlq/replay', { reason: 'missing_event' }))).toEqual({ replayed: 0, skipped: 0 });
+    expect(await json(await api('POST', '/v1/dlq/replay', { reason: 'missing_event' }))).toEqual({
+      replayed: 0,
+      skipped: 0,
+      replayedBefore: 0,
+    });
+    expect((await api('POST', '/v1/dlq/replay', { again: 'yes' })).status).toBe(400);
     expect((await api('POST', '/v1/dlq/replay', { reason: 'x', limit: 0 })).status).toBe(400);
   }));
 

@@ -18,6 +18,10 @@ export interface DlqEntryDoc extends WorkspaceDocument {
   originalValue: Binary | null;
   /** Suppression hashes of the person the original record is about (letter-identifiers.ts): what a regulation purges by. */
   identifierHashes: string[];
+  /** The original record's messageId, when it has one (absent on letters indexed before it was kept). */
+  messageId?: string | null;
+  /** When a replay last wrote it back; a replay leaves it out after that unless asked `again`. */
+  replayedAt?: Date;
 }
 
 /** What the listing shows of a letter: never the original bytes (they may hold personal data). */
@@ -25,10 +29,12 @@ export interface DlqEntryView {
   reason: string;
   stage: string;
   message: string;
+  messageId: string | null;
   sourceTopic: string;
   sourcePartition: number;
   sourceOffset: string;
   failedAt: string;
+  replayedAt: string | null;
 }
 
 export interface DlqCount {
@@ -38,6 +44,9 @@ export interface DlqCount {
 }
 
 export interface DlqOriginal {
+  /** Where the letter is on the DLQ topic (its id here). */
+  dlqPartition: number;
+  dlqOffset: string;
   sourceTopic: string;
   sourcePartition: number;
   sourceOffset: string;
@@ -97,23 +106,44 @@ export class DlqIndexRepository extends WorkspaceRepository<DlqEntryDoc> {
       reason: d.reason,
       stage: d.stage,
       message: d.message,
+      messageId: d.messageId ?? null,
       sourceTopic: d.sourceTopic,
       sourcePartition: d.sourcePartition,
       sourceOffset: d.sourceOffset,
       failedAt: d.failedAt.toISOString(),
+      replayedAt: d.replayedAt ? d.replayedAt.toISOString() : null,
     }));
   }
 
-  /** The original records of matching letters, oldest first. */
-  async originals(workspaceId: string, filter: DlqFilter, limit: number): Promise<DlqOriginal[]> {
-    const docs = await this.find(workspaceId, this.conditions(filter), { sort: { failedAt: 1, dlqOffset: 1 }, limit });
+  /** The original records of matching letters, oldest first; `again`: those replayed before too. */
+  async originals(workspaceId: string, filter: DlqFilter, limit: number, again = false): Promise<DlqOriginal[]> {
+    const conditions = again ? this.conditions(filter) : { ...this.conditions(filter), replayedAt: { $exists: false } };
+    const docs = await this.find(workspaceId, conditions, { sort: { failedAt: 1, dlqOffset: 1 }, limit });
     return docs.map((d) => ({
+      dlqPartition: d.dlqPartition,
+      dlqOffset: d.dlqOffset,
       sourceTopic: d.sourceTopic,
       sourcePartition: d.sourcePartition,
       sourceOffset: d.sourceOffset,
       key: d.originalKey ? Buffer.from(d.originalKey.buffer).toString('utf8') : null,
       value: d.originalValue ? Buffer.from(d.originalValue.buffer) : null,
     }));
+  }
+
+  /** Matching letters a replay left out because they were replayed before. */
+  async countReplayed(workspaceId: string, filter: DlqFilter): Promise<number> {
+    return this.collection.countDocuments(this.scope(workspaceId, { ...this.conditions(filter), replayedAt: { $exists: true } }));
+  }
+
+  /** Notes that these letters were written back (by `_id`). */
+  async markReplayed(workspaceId: string, letters: readonly Pick<DlqOriginal, 'dlqPartition' | 'dlqOffset'>[], at: Date): Promise<void> {
+    if (letters.length === 0) return;
+    await this.bulkWrite(
+      workspaceId,
+      letters.map(({ dlqPartition, dlqOffset }) => ({
+        updateOne: { filter: { dlqPartition, dlqOffset }, update: { $set: { replayedAt: at } } },
+      })),
+    );
   }
 
   /** Deletes the letters about these identifiers (a regulation suppressed them); how many. Scans the workspace's letters on FerretDB: regulations are rare. */

@@ -5,7 +5,7 @@ import { ConsumerRunner, DecodeError, KafkaGateway, type InboundRecord } from '@
 import { HealthRegistry } from '@cdp/platform';
 import { SuppressionsRepository } from '../suppression/suppressions.repository';
 import { DLQ_INDEX_DAYS, DlqIndexRepository, type DlqEntryDoc } from './dlq-index.repository';
-import { letterIdentifierHashes } from './letter-identifiers';
+import { letterIdentifierHashes, letterMessageId } from './letter-identifiers';
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
 const DAY_MS = 86_400_000;
@@ -78,7 +78,7 @@ export class DlqIndexer implements OnApplicationBootstrap, BeforeApplicationShut
         failedAt: new Date(letter.failedAt),
         originalKey: letter.originalKey ? new Binary(letter.originalKey) : null,
         originalValue: letter.originalValue ? new Binary(letter.originalValue) : null,
-        identifierHashes: letterIdentifierHashes(letter.workspaceId, await this.readOriginal(letter.originalValue)),
+        ...(await this.aboutOriginal(letter.workspaceId, letter.originalValue)),
       });
       byWorkspace.set(letter.workspaceId, entries);
     }
@@ -90,6 +90,15 @@ export class DlqIndexer implements OnApplicationBootstrap, BeforeApplicationShut
         entries.filter((e) => !e.identifierHashes.some((h: string) => suppressed.has(h))),
       );
     }
+  }
+
+  /** Who and which event the letter's original record is about. */
+  private async aboutOriginal(
+    workspaceId: string,
+    value: Buffer | null,
+  ): Promise<{ identifierHashes: string[]; messageId: string | null }> {
+    const original = await this.readOriginal(value);
+    return { identifierHashes: letterIdentifierHashes(workspaceId, original), messageId: letterMessageId(original) };
   }
 
   /** The letter's original record: Avro of the registry, or JSON; null when neither. */

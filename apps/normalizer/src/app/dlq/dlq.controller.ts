@@ -45,18 +45,23 @@ export class DlqController {
 
   /**
    * Writes the original bytes of matching letters (oldest first) back to the topic they came
-   * from. Replaying twice has no second effect: the normalizer drops a messageId it has seen
-   * (and later stages are idempotent on their keys).
+   * from, and notes them replayed: the next replay leaves them out unless `again`. Replaying twice
+   * has no second effect anyway: the normalizer drops a messageId it has seen (and later stages are
+   * idempotent on their keys).
    */
   @Post('replay')
   @HttpCode(200)
   @Audit('dlq.replay')
-  async replay(@WorkspaceId() workspaceId: string, @Body() body: unknown): Promise<{ replayed: number; skipped: number }> {
+  async replay(
+    @WorkspaceId() workspaceId: string,
+    @Body() body: unknown,
+  ): Promise<{ replayed: number; skipped: number; replayedBefore: number }> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequestException('the body must be a JSON object');
-    const { limit, ...rest } = body as Record<string, unknown>;
+    const { limit, again, ...rest } = body as Record<string, unknown>;
     const filter = orBadRequest(parseFilter(rest, ['reason', 'stage', 'since', 'until'], Date.now()));
     const n = orBadRequest(parseLimit(limit, REPLAY_DEFAULT_LIMIT, REPLAY_MAX_LIMIT));
-    const originals = await this.index.originals(workspaceId, filter, n);
+    if (again !== undefined && typeof again !== 'boolean') throw new BadRequestException('again must be true or false');
+    const originals = await this.index.originals(workspaceId, filter, n, again === true);
     // Only back to this deployment's own pipeline topics, whatever a letter says.
     const allowed = new Set(ALL_TOPICS.map((t) => this.kafka.topic(t)));
     const records: OutboundRecord[] = [];
@@ -70,6 +75,13 @@ export class DlqController {
       });
     }
     for (let i = 0; i < records.length; i += PRODUCE_BATCH) await this.kafka.producer.send(records.slice(i, i + PRODUCE_BATCH));
-    return { replayed: records.length, skipped: originals.length - records.length };
+    // Counted before these are marked: the ones a replay before this one wrote back.
+    const replayedBefore = again === true ? 0 : await this.index.countReplayed(workspaceId, filter);
+    await this.index.markReplayed(
+      workspaceId,
+      originals.filter((o) => allowed.has(o.sourceTopic) && o.value !== null),
+      new Date(),
+    );
+    return { replayed: records.length, skipped: originals.length - records.length, replayedBefore };
   }
 }

@@ -27,3 +27,12 @@ export function letterIdentifierHashes(workspaceId: string, original: unknown): 
   };
   return eventIdentifierHashes(workspaceId, source);
 }
+
+/** The messageId of a dead letter's original record (a raw event's, a later stage's or a plain JSON message's), or null. */
+export function letterMessageId(original: unknown): string | null {
+  if (!isObject(original)) return null;
+  const own = original['messageId'];
+  if (typeof own === 'string' && own !== '') return own.slice(0, 200);
+  const payloadId = typeof original['payload'] === 'string' ? parseObject(original['payload'])['messageId'] : undefined;
+  return typeof payloadId === 'string' && payloadId !== '' ? payloadId.slice(0, 200) : null;
+}
