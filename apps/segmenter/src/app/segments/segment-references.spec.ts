@@ -34,6 +34,13 @@ describe('resolveReferences', () => {
     if (!r.ok) expect(r.message).toContain(message);
   });
 
+  it('says an update naming its own segment by name reads itself', () => {
+    expect(resolveReferences('s1', ast("segment('Churned')"), known)).toEqual({
+      ok: false,
+      message: "segment('Churned') is this segment itself",
+    });
+  });
+
   it('refuses a definition that closes a cycle, naming it', () => {
     const r = resolveReferences('s1', ast("segment('Not churned')"), known);
     expect(r).toEqual({ ok: false, message: 'segment references form a cycle: s1 -> s4 -> s1' });

@@ -16,14 +16,16 @@ export type ResolveResult = { ok: true; definition: Condition } | { ok: false; m
 export function resolveReferences(selfId: string, definition: Condition, known: readonly KnownSegment[]): ResolveResult {
   const others = known.filter((k) => k.segmentId !== selfId);
   const byId = new Map(others.map((k) => [k.segmentId, k]));
+  // Its stored name (an update): a reference by it reads the segment itself, unless another has it too.
+  const selfName = known.find((k) => k.segmentId === selfId)?.name;
   let problem: string | undefined;
   const resolve = (ref: string): string => {
-    if (ref === selfId) {
+    const named = others.filter((k) => k.name === ref);
+    if (ref === selfId || (ref === selfName && named.length === 0 && !byId.has(ref))) {
       problem ??= `segment('${ref}') is this segment itself`;
       return ref;
     }
     if (byId.has(ref)) return ref;
-    const named = others.filter((k) => k.name === ref);
     if (named.length === 1) return (named[0] as KnownSegment).segmentId;
     problem ??=
       named.length === 0
