@@ -173,6 +173,18 @@ describe('hashedIdentifiers', () => {
   });
 });
 
+describe('parsePiiRules: one rule per field', () => {
+  it('refuses a second rule on the same path, naming both', () => {
+    expect(
+      parsePiiRules([
+        { path: 'traits.email', action: 'hash' },
+        { path: 'traits.phone', action: 'drop' },
+        { path: 'traits.email', action: 'drop' },
+      ]),
+    ).toEqual({ ok: false, problem: 'pii[2].path traits.email has a rule already (pii[0]): one rule per field' });
+  });
+});
+
 describe('parsePiiRules', () => {
   it('accepts paths under traits, properties and context', () => {
     expect(parsePiiRules([{ path: 'traits.address.street', action: 'drop' }])).toEqual({

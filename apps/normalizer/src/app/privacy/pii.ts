@@ -113,6 +113,9 @@ export function parsePiiRules(input: unknown): Parsed<PiiRule[]> {
       };
     const action = r['action'];
     if (!PII_ACTIONS.includes(action as PiiRule['action'])) return { ok: false, problem: `pii[${i}].action must be hash, encrypt or drop` };
+    // Two rules on one field would both apply, in order (a hash of the hash, or a drop after it).
+    const earlier = rules.findIndex((e) => e.path === path);
+    if (earlier >= 0) return { ok: false, problem: `pii[${i}].path ${path} has a rule already (pii[${earlier}]): one rule per field` };
     rules.push({ path, action: action as PiiRule['action'] });
   }
   return { ok: true, value: rules };
