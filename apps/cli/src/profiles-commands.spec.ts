@@ -40,7 +40,10 @@ describe('cdp profiles', () => {
       method: 'GET',
       url: `${ps}/v1/profiles/email%3Aa%40b.c/export`,
     });
-    expect((await cli(['profiles', 'erase', 'p_1'])).sent[0]).toMatchObject({ method: 'DELETE', url: `${ps}/v1/profiles/p_1` });
+    const erased = await cli(['profiles', 'erase', 'p_1'], { answer: { status: 204, body: null } });
+    expect(erased.sent[0]).toMatchObject({ method: 'DELETE', url: `${ps}/v1/profiles/p_1` });
+    // A 204 says nothing; the CLI says it worked.
+    expect(erased.out).toBe('done\n');
     expect(parseTraitFilter('=x')).toBeNull();
   });
 });

@@ -3,6 +3,8 @@
  * Lists of objects print one block per item, so `sources list` and `keys list` stay readable.
  */
 export function render(value: unknown): string {
+  // An answer without a body (204: deleted, revoked) is a success with nothing to show.
+  if (value === null || value === undefined) return 'done\n';
   const lines: string[] = [];
   write(value, 0, lines);
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
