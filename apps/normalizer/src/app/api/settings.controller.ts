@@ -35,7 +35,7 @@ export class SettingsController {
     const parsed = parseIdentifierList(body);
     if (!parsed.ok) throw new BadRequestException(parsed.problem);
     const settings = await this.settings.settings(workspaceId);
-    return { identifiers: hashedIdentifiers(settings.pii, settings.piiSalt, parsed.value) };
+    return { identifiers: hashedIdentifiers(settings.pii, settings.piiSalt, parsed.value, settings.cleaning.defaultRegion) };
   }
 
   /** Replaces the settings; omitted fields take the defaults. Applies to new events. */

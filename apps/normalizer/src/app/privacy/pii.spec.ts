@@ -159,17 +159,28 @@ describe('hashedIdentifiers', () => {
     ];
     const stored = applyPii(rules, NO_KEY, fields()).traits['email'];
     expect(
-      hashedIdentifiers(rules, SALT, [
-        { type: 'email', value: ' Jane@Example.com ' },
-        { type: 'phone', value: '+4915112345678' },
-        { type: 'user_id', value: 'u-1' },
-      ]),
+      hashedIdentifiers(
+        rules,
+        SALT,
+        [
+          { type: 'email', value: ' Jane@Example.com ' },
+          { type: 'phone', value: '+4915112345678' },
+          { type: 'user_id', value: 'u-1' },
+        ],
+        'DE',
+      ),
     ).toEqual([
       { type: 'email', value: 'jane@example.com', hashed: stored },
       { type: 'phone', value: '+4915112345678', hashed: null },
       { type: 'user_id', value: 'u-1', hashed: null },
     ]);
-    expect(hashedIdentifiers(rules, '', [{ type: 'email', value: 'jane@example.com' }])[0]?.hashed).toBeNull();
+    expect(hashedIdentifiers(rules, '', [{ type: 'email', value: 'jane@example.com' }], 'DE')[0]?.hashed).toBeNull();
+  });
+
+  it('cleans a phone as events are (E.164 in the default region) before hashing it', () => {
+    const rules: PiiRule[] = [{ path: 'traits.phone', action: 'hash' }];
+    const [typed] = hashedIdentifiers(rules, SALT, [{ type: 'phone', value: '0151 12345678' }], 'DE');
+    expect(typed).toEqual({ type: 'phone', value: '+4915112345678', hashed: hashValue(SALT, '+4915112345678') });
   });
 });
 

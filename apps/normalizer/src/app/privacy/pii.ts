@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { cleanEmail, cleanPhone } from '@cdp/cleaning';
 
 /**
  * The PII policy of a workspace: named fields hashed (HMAC-SHA-256 keyed with the workspace's
@@ -49,17 +50,19 @@ const IDENTIFIER_PATHS: Readonly<Record<string, string>> = {
 /**
  * Each identifier as the workspace's policy stores it downstream when that hashes its field, else
  * null: what the identity graph and the profiles hold instead of the value, and so what a
- * regulation must name to find the person there. Values as cleaned (an email lower-cased, a phone
- * in E.164); trimmed here.
+ * regulation must name to find the person there. Values cleaned as events are (an email
+ * lower-cased, a phone in E.164 read in the workspace's default region).
  */
 export function hashedIdentifiers(
   rules: readonly PiiRule[],
   salt: string,
   identifiers: readonly { type: string; value: string }[],
+  defaultRegion: string,
 ): { type: string; value: string; hashed: string | null }[] {
   const hashedPaths = new Set(rules.filter((r) => r.action === 'hash').map((r) => r.path));
   return identifiers.map(({ type, value }) => {
-    const clean = type === 'email' ? value.trim().toLowerCase() : value.trim();
+    // Cleaned as events are before hashing: the same text, the same hash.
+    const clean = type === 'email' ? cleanEmail(value).value : type === 'phone' ? cleanPhone(value, defaultRegion).value : value.trim();
     const path = IDENTIFIER_PATHS[type];
     return { type, value: clean, hashed: path !== undefined && hashedPaths.has(path) && salt !== '' ? hashValue(salt, clean) : null };
   });
