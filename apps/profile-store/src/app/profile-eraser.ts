@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { deletedChange, recordKey, Topics, type ProfileChange } from '@cdp/contracts';
 import { KafkaGateway, type TopicCodec } from '@cdp/kafka';
 import { erasureHash, identifierKey, type Profile } from '@cdp/profile-model';
-import { ErasuresRepository } from './erasures.repository';
+import { ErasuresRepository, SUPPRESS_FOREVER } from './erasures.repository';
 import { ProfileIdentifiersRepository } from './profile-identifiers.repository';
 import { ProfileSegmentsRepository } from './profile-segments.repository';
 import { ProfileStoreConfig } from './profile-store.config';
@@ -53,15 +53,11 @@ export class ProfileEraser {
       const profileHashes = ids.map((id) => erasureHash(workspaceId, { kind: 'profile', profileId: id }));
       await this.erasures.remember(workspaceId, [...profileHashes, ...identifierHashes], now, now + days * DAY_MS);
       // The normalizer drops the identifiers' events too, so no stage after it (the identity graph
-      // above all) learns the person again while the window lasts. What is stored now (a
-      // regulation's "forever" outlasts the window).
-      await this.suppressions.mirror(
-        workspaceId,
-        identifierHashes,
-        await this.erasures.untilOf(workspaceId, identifierHashes),
-        ERASURE,
-        now,
-      );
+      // above all) learns the person again while the window lasts. Not those a regulation holds
+      // for good: their records say so already, under the regulation's id.
+      const held = await this.erasures.untilOf(workspaceId, identifierHashes);
+      const windowed = identifierHashes.filter((h) => (held.get(h) ?? 0) < SUPPRESS_FOREVER);
+      await this.suppressions.mirror(workspaceId, windowed, held, ERASURE, now);
     }
 
     // 'deleted' before the tombstones (separate acked sends), so consumers see why the key went away.
