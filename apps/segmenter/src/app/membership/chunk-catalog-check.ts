@@ -45,9 +45,17 @@ export class ChunkCatalogCheck {
     return changes.flat();
   }
 
-  /** Exits what the chunk entered (`produced`, already produced) in segments deleted since it read its catalog. */
+  /**
+   * Exits the members the chunk left in segments deleted since it read its catalog: per segment
+   * and profile, the last of its transitions (`produced`, already produced) when that entered.
+   */
   async deletedDefinitions(decoded: Decoded[], produced: readonly SegmentChange[]): Promise<void> {
-    const entered = produced.filter((c) => c.change === 'entered');
+    const last = new Map<string, SegmentChange>();
+    for (const c of produced) {
+      const key = `${stateKey(c.workspaceId, c.profileId)}\u0000${c.segmentId}`;
+      if ((last.get(key)?.membershipVersion ?? 0) < c.membershipVersion) last.set(key, c);
+    }
+    const entered = [...last.values()].filter((c) => c.change === 'entered');
     if (entered.length === 0) return;
     const evaluatedWith = new Map<string, CompiledSegment>();
     for (const d of decoded) for (const s of d.segments.ordered) evaluatedWith.set(stateKey(d.change.workspaceId, s.segmentId), s);

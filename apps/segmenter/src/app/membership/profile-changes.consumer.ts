@@ -107,7 +107,8 @@ export class ProfileChangesConsumer extends PipelineConsumer {
       ),
       ...counted,
       this.markEvaluated(decoded, before),
-      this.forgetErased(decoded),
+      // After the chunk's own event writes: one of them may be an absorbed profile's, moved to an erased survivor.
+      Promise.allSettled(counted).then(() => this.forgetErased(decoded)),
       ...[...groupBy(absorbed, (m) => m.workspaceId)].map(([workspaceId, marks]) => this.profiles.markAbsorbed(workspaceId, marks)),
     ]);
     return rejections;

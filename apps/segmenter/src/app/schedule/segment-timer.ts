@@ -3,7 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { MembershipEvaluator, snapshotState } from '../evaluation/membership-evaluator';
 import { SegmentChangePublisher } from '../evaluation/segment-change-publisher';
 import { SegmentProfilesRepository } from '../history/segment-profiles.repository';
+import type { SegmentChange } from '@cdp/contracts';
+import { MembershipsRepository } from '../membership/memberships.repository';
 import { SegmentCatalog } from '../segments/segment-catalog';
+import { SegmentsRepository } from '../segments/segments.repository';
 import { SegmenterConfig } from '../segmenter.config';
 import { DueEntries } from './due-entries';
 import { ScheduleRepository, type ScheduleDocument } from './schedule.repository';
@@ -32,6 +35,8 @@ export class SegmentTimer implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly evaluator: MembershipEvaluator,
     private readonly publisher: SegmentChangePublisher,
     private readonly config: SegmenterConfig,
+    private readonly segments: SegmentsRepository,
+    private readonly memberships: MembershipsRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -83,8 +88,27 @@ export class SegmentTimer implements OnApplicationBootstrap, BeforeApplicationSh
         // As of the due time, not of now: a retried entry evaluates, and decides, exactly the same.
         { asOf: entry.dueAt, receivedAt: null },
       );
-      await this.publisher.publish(changes);
+      await this.publisher.publish(await this.unlessDeleted(workspaceId, segmentId, profileId, changes));
     }
     await this.schedule.release(entry);
+  }
+
+  /**
+   * The changes, or, when they enter the profile into a segment that is being deleted (this
+   * instance's catalog can hold it for SEGMENT_CACHE_TTL_MS after the mark), none of that
+   * segment's: the entry is taken back before anyone hears of it, since the deletion may have read
+   * the members already. Read from the store only then: entries are rare, fires are not.
+   */
+  private async unlessDeleted(
+    workspaceId: string,
+    segmentId: string,
+    profileId: string,
+    changes: SegmentChange[],
+  ): Promise<SegmentChange[]> {
+    if (!changes.some((c) => c.segmentId === segmentId && c.change === 'entered')) return changes;
+    const stored = await this.segments.get(workspaceId, segmentId);
+    if (stored && !stored.deleting) return changes;
+    await this.memberships.removeProfiles(workspaceId, segmentId, [profileId]);
+    return changes.filter((c) => c.segmentId !== segmentId);
   }
 }

@@ -140,8 +140,15 @@ export class BackfillService implements OnApplicationBootstrap, BeforeApplicatio
     }
   }
 
-  /** The workspace's compiled segments if they hold this segment at this version (reloading once if the cache is behind). */
+  /**
+   * The workspace's compiled segments if they hold this segment at this version (reloading once
+   * if the cache is behind), and the stored segment is still that version, not being deleted: read
+   * per page, not from the cache, so a deletion (which reads the members SEGMENT_CACHE_TTL_MS after
+   * its mark) stops the run before a page could enter anyone it would not see.
+   */
   private async current(workspaceId: string, segmentId: string, version: number): Promise<WorkspaceSegments | null> {
+    const stored = await this.segments.get(workspaceId, segmentId);
+    if (!stored || stored.deleting || stored.version !== version) return null;
     let segments = await this.catalog.forWorkspace(workspaceId);
     if ((segments.byId.get(segmentId)?.version ?? -1) < version) {
       this.catalog.invalidate(workspaceId);
