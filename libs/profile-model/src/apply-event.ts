@@ -6,7 +6,7 @@ import { CONSENT_TRAIT, consentFromContext } from './consent';
 import { parseJsonObject, sameJson } from './json';
 import { addStats, rememberMessages } from './profile';
 import { safeFieldName } from './safe-key';
-import { newerEntry, traitFits } from './traits';
+import { newerEntry, TraitRoom } from './traits';
 import type { AccountEntry, JsonObject, Profile, TraitEntry } from './types';
 
 /** The fields of a resolved event a profile is built from (`context` only for its consent, `groupId` for its accounts). */
@@ -51,7 +51,7 @@ export function applyEvent(profile: Profile, event: ProfileEvent, now: number = 
   const traits: Record<string, TraitEntry> = { ...profile.traits };
   const changedTraits: string[] = [];
   const incoming = eventTraits(event);
-  let count = Object.keys(traits).length;
+  const room = new TraitRoom(traits);
   for (const key of Object.keys(incoming).sort()) {
     const candidate: TraitEntry = {
       value: incoming[key] ?? null,
@@ -61,8 +61,7 @@ export function applyEvent(profile: Profile, event: ProfileEvent, now: number = 
     };
     const current = traits[key];
     const winner = newerEntry(current, candidate);
-    if (winner === current || !traitFits(current !== undefined, count, winner.value)) continue;
-    if (!current) count++;
+    if (winner === current || !room.take(key, current, winner.value)) continue;
     traits[key] = winner;
     if (!current || !sameJson(current.value, winner.value)) changedTraits.push(key);
   }

@@ -13,9 +13,12 @@ export const OTHER_EVENTS = '_other';
 export const MAX_ACCOUNTS = 100;
 
 /**
- * Traits kept per profile, and the longest value (as JSON text) a trait may hold: a new trait past
- * the count, or a value past the length, is not stored (the trait keeps what it had). Together
- * they keep a profile document far below MongoDB's 16 MB, past which every write of it would fail.
+ * Traits kept per profile, the largest value a trait may hold and the most all of them may take
+ * (UTF-8 bytes of their names and values as JSON): a new trait past the count, or a value past
+ * either size, is not stored (the trait keeps what it had). Every profile change carries all the
+ * traits, so they must fit a Kafka record (1 MB by default) with room to spare, and a profile
+ * document far below MongoDB's 16 MB: past either, every write of the profile would fail.
  */
 export const MAX_TRAITS = 1_000;
-export const MAX_TRAIT_VALUE_CHARS = 8_192;
+export const MAX_TRAIT_VALUE_BYTES = 8_192;
+export const MAX_TRAITS_BYTES = 512 * 1024;

@@ -2,7 +2,7 @@ import { uniteAccounts } from './accounts';
 import { uniteIdentifiers } from './identifiers';
 import { sameJson } from './json';
 import { addStats, rememberMessages } from './profile';
-import { newerEntry, traitFits } from './traits';
+import { newerEntry, TraitRoom } from './traits';
 import type { Profile, TraitEntry } from './types';
 
 export interface MergeResult {
@@ -19,12 +19,11 @@ export interface MergeResult {
 export function mergeProfiles(survivor: Profile, absorbed: Profile, now: number = survivor.updatedAt): MergeResult {
   const traits: Record<string, TraitEntry> = { ...survivor.traits };
   const changedTraits: string[] = [];
-  let count = Object.keys(traits).length;
+  const room = new TraitRoom(traits);
   for (const key of Object.keys(absorbed.traits).sort()) {
     const current = traits[key];
     const winner = newerEntry(current, absorbed.traits[key] as TraitEntry);
-    if (winner === current || !traitFits(current !== undefined, count, winner.value)) continue;
-    if (!current) count++;
+    if (winner === current || !room.take(key, current, winner.value)) continue;
     traits[key] = winner;
     if (!current || !sameJson(current.value, winner.value)) changedTraits.push(key);
   }

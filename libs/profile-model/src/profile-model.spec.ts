@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { applyEvent, eventCountName, type ProfileEvent } from './apply-event';
-import { APPLIED_MESSAGE_WINDOW, MAX_EVENT_NAMES, MAX_TRAIT_VALUE_CHARS, MAX_TRAITS, OTHER_EVENTS } from './limits';
+import { APPLIED_MESSAGE_WINDOW, MAX_EVENT_NAMES, MAX_TRAIT_VALUE_BYTES, MAX_TRAITS, MAX_TRAITS_BYTES, OTHER_EVENTS } from './limits';
 import { mergeProfiles } from './merge-profiles';
 import { emptyProfile, rememberMessages } from './profile';
 import { safeFieldName } from './safe-key';
@@ -176,16 +176,32 @@ describe('trait limits', () => {
   const many = (from: number, n: number): string =>
     JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`t${from + i}`, from + i])));
 
-  it('stores no new trait past MAX_TRAITS and no value past MAX_TRAIT_VALUE_CHARS; known traits still change', () => {
+  it('stores no new trait past MAX_TRAITS and no value past MAX_TRAIT_VALUE_BYTES; known traits still change', () => {
     let p = applyEvent(fresh(), event({ messageId: 'm1', traits: many(0, MAX_TRAITS - 1) })).profile;
     const r = applyEvent(p, event({ messageId: 'm2', timestamp: 2_000, traits: JSON.stringify({ t0: 'new', extra1: 1, extra2: 2 }) }));
     p = r.profile;
     expect(Object.keys(p.traits)).toHaveLength(MAX_TRAITS);
     expect([p.traits['t0']?.value, p.traits['extra1']?.value, 'extra2' in p.traits]).toEqual(['new', 1, false]);
     expect(r.changedTraits).toEqual(['extra1', 't0']);
-    const huge = 'x'.repeat(MAX_TRAIT_VALUE_CHARS);
+    const huge = 'x'.repeat(MAX_TRAIT_VALUE_BYTES);
     const big = applyEvent(p, event({ messageId: 'm3', timestamp: 3_000, traits: JSON.stringify({ t1: huge, t2: huge.slice(2) }) }));
     expect([big.profile.traits['t1']?.value, big.profile.traits['t2']?.value, big.changedTraits]).toEqual([1, huge.slice(2), ['t2']]);
+    // Bytes, not characters: three bytes each in UTF-8.
+    const wide = applyEvent(p, event({ messageId: 'm4', timestamp: 4_000, traits: JSON.stringify({ t3: '語'.repeat(3_000) }) }));
+    expect(wide.profile.traits['t3']?.value).toBe(3);
+  });
+
+  it('stores no value that would take the traits past MAX_TRAITS_BYTES, whichever trait it is', () => {
+    const value = 'v'.repeat(MAX_TRAIT_VALUE_BYTES - 100);
+    let p = fresh();
+    for (let i = 0; i * MAX_TRAIT_VALUE_BYTES < MAX_TRAITS_BYTES + 4 * MAX_TRAIT_VALUE_BYTES; i++)
+      p = applyEvent(p, event({ messageId: `m${i}`, timestamp: i, traits: JSON.stringify({ [`big${i}`]: value }) })).profile;
+    const size = Object.entries(p.traits).reduce((n, [k, e]) => n + k.length + JSON.stringify(e.value).length, 0);
+    expect(size).toBeLessThanOrEqual(MAX_TRAITS_BYTES);
+    expect(size).toBeGreaterThan(MAX_TRAITS_BYTES - 2 * MAX_TRAIT_VALUE_BYTES);
+    // A known trait may still shrink, and a small new one may still fit in what is left.
+    const after = applyEvent(p, event({ messageId: 'small', timestamp: 10_000, traits: JSON.stringify({ big0: 's', plan: 'pro' }) }));
+    expect([after.profile.traits['big0']?.value, after.profile.traits['plan']?.value]).toEqual(['s', 'pro']);
   });
 
   it('keeps a merge within MAX_TRAITS', () => {

@@ -1,5 +1,5 @@
 import { canonicalJson } from './json';
-import { MAX_TRAIT_VALUE_CHARS, MAX_TRAITS } from './limits';
+import { MAX_TRAIT_VALUE_BYTES, MAX_TRAITS, MAX_TRAITS_BYTES } from './limits';
 import type { JsonValue, TraitEntry } from './types';
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -26,9 +26,31 @@ export function plainTraits(traits: Record<string, TraitEntry>): Record<string, 
   return out;
 }
 
+const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+const valueBytes = (value: unknown): number => bytes(JSON.stringify(value) ?? 'null');
+
 /**
- * Whether a winning observation may be stored: a known trait takes any value up to
- * MAX_TRAIT_VALUE_CHARS; a new one also needs room under MAX_TRAITS (`count`: traits held now).
+ * The room a profile's traits have left (MAX_TRAITS, MAX_TRAIT_VALUE_BYTES, MAX_TRAITS_BYTES),
+ * for one application of an event or merge: the total is measured once, when first needed.
  */
-export const traitFits = (known: boolean, count: number, value: unknown): boolean =>
-  (known || count < MAX_TRAITS) && JSON.stringify(value).length <= MAX_TRAIT_VALUE_CHARS;
+export class TraitRoom {
+  private count: number;
+  private total: number | undefined;
+
+  constructor(private readonly traits: Readonly<Record<string, TraitEntry>>) {
+    this.count = Object.keys(traits).length;
+  }
+
+  /** Whether `value` may take the place of `current` (undefined: a new trait); if so, its room is taken. */
+  take(key: string, current: TraitEntry | undefined, value: unknown): boolean {
+    if (!current && this.count >= MAX_TRAITS) return false;
+    const size = valueBytes(value);
+    if (size > MAX_TRAIT_VALUE_BYTES) return false;
+    this.total ??= Object.entries(this.traits).reduce((sum, [k, e]) => sum + bytes(k) + valueBytes(e.value), 0);
+    const grows = current ? size - valueBytes(current.value) : size + bytes(key);
+    if (grows > 0 && this.total + grows > MAX_TRAITS_BYTES) return false;
+    this.total += grows;
+    if (!current) this.count++;
+    return true;
+  }
+}
