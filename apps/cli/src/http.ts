@@ -6,7 +6,7 @@ export interface ApiRequest {
   url: string;
   headers: Record<string, string>;
   body?: unknown;
-  /** How long to wait for the answer [30 s]. */
+  /** How long to wait for the answer [30 s; at most 300 s]. */
   timeoutMs?: number;
 }
 
@@ -27,7 +27,11 @@ export class CliError extends Error {
   }
 }
 
+/** Node's fetch gives up on an answer's headers after 300 s whatever the signal says: no wait is longer. */
+const MAX_WAIT_MS = 300_000;
+
 export const fetchTransport: Transport = async (request) => {
+  const timeoutMs = Math.min(request.timeoutMs ?? 30_000, MAX_WAIT_MS);
   let res: Response;
   try {
     res = await fetch(request.url, {
@@ -38,9 +42,13 @@ export const fetchTransport: Transport = async (request) => {
         ...request.headers,
       },
       body: request.body === undefined ? undefined : JSON.stringify(request.body),
-      signal: AbortSignal.timeout(request.timeoutMs ?? 30_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
+    if (e instanceof Error && e.name === 'TimeoutError')
+      throw new CliError(
+        `no answer from the ${request.service} within ${Math.round(timeoutMs / 1000)} s: it may still be at work (a long delete goes on); look again later`,
+      );
     const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : e instanceof Error ? e.message : String(e);
     throw new CliError(`cannot reach the ${request.service} at ${new URL(request.url).origin}: ${cause}`);
   }

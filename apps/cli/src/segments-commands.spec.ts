@@ -136,7 +136,7 @@ describe('segments --help', () => {
 describe('cdp segments delete and preview', () => {
   it('deletes with a long wait for the answer (every member exits first)', async () => {
     expect((await cli(['segments', 'delete', 'a/b'], { answer: { status: 204, body: null } })).sent).toEqual([
-      { method: 'DELETE', service: 'segmenter', url: 'http://seg:1/v1/segments/a%2Fb', headers: auth, timeoutMs: 1_800_000 },
+      { method: 'DELETE', service: 'segmenter', url: 'http://seg:1/v1/segments/a%2Fb', headers: auth, timeoutMs: 300_000 },
     ]);
   });
 

@@ -39,8 +39,9 @@ export const segmentsRequests = {
   get: (c: CliConfig, id: string): ApiRequest => segmenter(c, 'GET', `/${seg(id)}`),
   create: (c: CliConfig, fields: SegmentFields): ApiRequest => segmenter(c, 'POST', '', segmentBody(fields)),
   update: (c: CliConfig, id: string, fields: SegmentFields): ApiRequest => segmenter(c, 'PUT', `/${seg(id)}`, segmentBody(fields)),
-  // The answer comes once every member has exited (a large segment takes a while).
-  remove: (c: CliConfig, id: string): ApiRequest => ({ ...segmenter(c, 'DELETE', `/${seg(id)}`), timeoutMs: 30 * 60_000 }),
+  // The answer comes once every member has exited (a large segment takes a while; past the wait
+  // the removal goes on in the service, and the segment answers 404 once it is done).
+  remove: (c: CliConfig, id: string): ApiRequest => ({ ...segmenter(c, 'DELETE', `/${seg(id)}`), timeoutMs: 300_000 }),
   preview: (c: CliConfig, definition: unknown): ApiRequest => segmenter(c, 'POST', '/preview', { definition }),
   members: (c: CliConfig, id: string, limit?: number, after?: string): ApiRequest =>
     segmenter(c, 'GET', withQuery(`/${seg(id)}/members`, { limit, after })),
