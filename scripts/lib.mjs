@@ -6,6 +6,10 @@ import { join } from 'node:path';
 export const root = join(import.meta.dirname, '..');
 /** The services' ports are CDP_PORT_BASE + 1 to + 5 (3001 to 3005), so a second `npm start` can sit beside the first. */
 const portBase = Number(process.env.CDP_PORT_BASE || 3000);
+if (!Number.isInteger(portBase) || portBase < 1 || portBase > 65_530) {
+  console.error(`CDP_PORT_BASE must be a port number from 1 to 65530 (got ${JSON.stringify(process.env.CDP_PORT_BASE)})`);
+  process.exit(2);
+}
 export const SERVICES = ['collector', 'normalizer', 'identity-resolver', 'profile-store', 'segmenter'].map((name, i) => ({
   name,
   port: portBase + i + 1,

@@ -38,7 +38,8 @@ export const ENV = {
 const SERVICE_ORDER = ['collectorUrl', 'normalizerUrl', 'identityUrl', 'profilesUrl', 'segmenterUrl'] as const;
 const defaultUrl = (key: (typeof SERVICE_ORDER)[number], env: Record<string, string | undefined>): string => {
   const base = Number(env['CDP_PORT_BASE'] || 3000);
-  return `http://localhost:${(Number.isInteger(base) ? base : 3000) + SERVICE_ORDER.indexOf(key) + 1}`;
+  if (!Number.isInteger(base) || base < 1 || base > 65_530) throw new CliError('CDP_PORT_BASE must be a port number from 1 to 65530', 2);
+  return `http://localhost:${base + SERVICE_ORDER.indexOf(key) + 1}`;
 };
 
 export function resolveConfig(flags: GlobalFlags, env: Record<string, string | undefined>): CliConfig {

@@ -27,7 +27,7 @@ describe('resolveMapping', () => {
 
   it('refuses two columns that go to the same place, unless mapped apart', () => {
     expect(() => resolveMapping(['id', 'Phone', 'Mobile'])).toThrow('"Phone" and "Mobile" both map to traits.phone');
-    expect(() => resolveMapping(['id', 'plan', 'plan'])).toThrow('"plan" and "plan" both map to traits.plan');
+    expect(() => resolveMapping(['id', 'plan', ' plan'])).toThrow('the header names "plan" twice; rename one of the columns in the file');
     expect(() => resolveMapping(['user_id', 'Customer ID'])).toThrow('"user_id" and "Customer ID" both map to userId');
     expect(resolveMapping(['id', 'Phone', 'Mobile', 'x', 'y'], { id: 'userId', Mobile: 'traits.mobile', x: '-', y: '-' })).toEqual([
       'userId',

@@ -76,7 +76,11 @@ export function resolveMapping(header: string[], map: Record<string, string> = {
     if (!known.has(column)) throw new MappingError(`map names column "${column}", which is not in the header row`);
   }
   const mapping = header.map((raw) => targetFor(raw.trim(), map));
-  const clash = firstClash(header.map((raw, i) => [raw.trim(), mapping[i] as Target]));
+  const names = header.map((raw) => raw.trim());
+  const twice = names.find((name, i) => names.indexOf(name) !== i);
+  // `map` names columns, so it cannot tell two of one name apart: the file has to.
+  if (twice !== undefined) throw new MappingError(`the header names "${twice}" twice; rename one of the columns in the file`);
+  const clash = firstClash(names.map((name, i) => [name, mapping[i] as Target]));
   if (clash) throw new MappingError(`${clash}; map one of them elsewhere (map=<column>:traits.<name>) or leave it out (map=<column>:-)`);
   if (!mapping.some((t) => t === 'userId' || t === 'anonymousId' || (typeof t === 'object' && t.trait === 'email'))) {
     throw new MappingError('no column maps to userId, anonymousId or email; name one with map=<column>:userId');
