@@ -349,10 +349,16 @@ async function repetition(rep, kafka, admin) {
   let watch;
   try {
     const headers = { authorization: `Bearer ${cfg.apiKey}`, 'content-type': 'application/json' };
+    const ids = [];
     for (const s of SEGMENTS) {
       const res = await fetch(`${segmenter.url}/v1/segments`, { method: 'POST', headers, body: JSON.stringify(s) });
       if (res.status !== 201) throw new Error(`creating ${s.name}: HTTP ${res.status} ${await res.text()}`);
+      ids.push((await res.json()).id);
     }
+    // Their backfills (over the empty store) start SEGMENT_CACHE_TTL_MS after the create: done before any change is sent.
+    for (const id of ids)
+      while ((await (await fetch(`${segmenter.url}/v1/segments/${id}`, { headers })).json()).backfill?.status === 'running')
+        await sleep(250);
     const topic = scope.namespace + TOPICS.profileChanges;
     const registry = new SchemaRegistry({ host: registryUrl });
     const schemaId = await registerSchema({ root, registryUrl, topic, contract: TOPICS.profileChanges });
