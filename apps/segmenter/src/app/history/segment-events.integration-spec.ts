@@ -1,5 +1,6 @@
 import { repositoryUnderTest } from '../../testing/repository-under-test';
-import { MAX_OCCURRENCES, SegmentEventsRepository, type StoredEvent } from './segment-events.repository';
+import { MAX_OCCURRENCES } from './history-limits';
+import { SegmentEventsRepository, type StoredEvent } from './segment-events.repository';
 
 /** Event history records against the real store (FerretDB): concurrent records share a bulk, each is stored once, the newest are kept. */
 describe('SegmentEventsRepository.record (FerretDB)', () => {

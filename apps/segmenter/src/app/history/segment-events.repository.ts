@@ -3,6 +3,7 @@ import type { AnyBulkWriteOperation, IndexDescription, UpdateFilter } from 'mong
 import type { ProfileEvent } from '@cdp/segment-language';
 import { coalescedUpdates, isDuplicateKey, MongoConnection, type WorkspaceDocument, WorkspaceRepository } from '@cdp/mongo';
 import { parseTraits } from '../membership/transition';
+import { MAX_OCCURRENCES } from './history-limits';
 
 /** One stored occurrence of an event. */
 export interface EventOccurrence {
@@ -25,14 +26,6 @@ export type StoredEvent = EventOccurrence & { profileId: string; eventName: stri
 
 /** An event as conditions count it, with the message id a redelivery is recognized by. */
 export type HistoryEvent = ProfileEvent & { messageId: string };
-
-/**
- * Occurrences a history document keeps per profile and event name: the newest, by arrival. With
- * occurrences of at most MAX_STORED_PROPERTIES_BYTES, a document stays far below MongoDB's 16 MB
- * (a bot's endless page views would otherwise grow it until every write of it failed). Counts
- * past it stay at it: `count() >= n` holds for any n up to it.
- */
-export const MAX_OCCURRENCES = 1_000;
 
 /**
  * The events event conditions count (collection `segment_event_history`): one document per

@@ -1,5 +1,6 @@
 import { deletedChange, type ProfileChange } from '@cdp/contracts';
 import type { ProfileData } from '../evaluation/membership-evaluator';
+import { MAX_OCCURRENCES } from '../history/history-limits';
 import type { HistoryEvent, StoredEvent } from '../history/segment-events.repository';
 import type { WorkspaceSegments } from '../segments/segment-catalog';
 import type { InboundRecord } from '@cdp/kafka';
@@ -70,3 +71,15 @@ export const identifiersOf = (change: ProfileChange): { type: string; value: str
   change.change === 'deleted' ? [] : change.identifiers.map(({ type, value }) => ({ type, value }));
 
 export const stateKey = (workspaceId: string, profileId: string): string => `${workspaceId}\u0000${profileId}`;
+
+/**
+ * Adds an event to a chunk's read of a profile's history unless it is there already, as the store
+ * keeps it: past MAX_OCCURRENCES of its name, the oldest of them goes, so the chunk counts what
+ * the timer and backfill will read later.
+ */
+export function addEvent(events: HistoryEvent[], event: HistoryEvent): void {
+  if (events.some((e) => e.messageId === event.messageId)) return;
+  events.push(event);
+  const same = events.filter((e) => e.name === event.name);
+  if (same.length > MAX_OCCURRENCES) events.splice(events.indexOf(same[0] as HistoryEvent), 1);
+}

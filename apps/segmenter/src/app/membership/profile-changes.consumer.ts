@@ -4,7 +4,7 @@ import { awaitAll, DecodeError, KafkaGateway, PipelineConsumer, type InboundReco
 import { groupBy, HealthRegistry, Metrics } from '@cdp/platform';
 import { SegmentChangePublisher, type OutgoingChange } from '../evaluation/segment-change-publisher';
 import { eventsReadFrom, MembershipEvaluator } from '../evaluation/membership-evaluator';
-import { boundedProperties } from '../history/bounded-properties';
+import { boundedProperties } from '../history/history-limits';
 import { SegmentEventsRepository, type HistoryEvent } from '../history/segment-events.repository';
 import {
   SegmentProfilesRepository,
@@ -16,6 +16,7 @@ import { ORDER_EVENT } from '../predictions/order-histories';
 import { SegmentCatalog, type WorkspaceSegments } from '../segments/segment-catalog';
 import {
   absorbedBy,
+  addEvent,
   absorbedIds,
   eventOf,
   identifiersOf,
@@ -313,13 +314,17 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     }
     const deleted = change.change === 'deleted' || absorbedInto !== null;
     const identifiers = deleted ? [] : identifiersOf(change);
-    for (const event of d.absorbedEvents ?? [])
-      if (state && !state.events.some((e) => e.messageId === event.messageId)) state.events.push(event);
+    for (const event of d.absorbedEvents ?? []) if (state) addEvent(state.events, event);
     // Stored with the chunk (recordEvents); added to the chunk's read unless already there (a
     // redelivery, or one event under two versions).
     const event = eventOf(d);
-    if (event && state && !state.events.some((e) => e.messageId === event.messageId))
-      state.events.push({ name: event.eventName, messageId: event.messageId, timestamp: event.timestamp, properties: event.properties });
+    if (event && state)
+      addEvent(state.events, {
+        name: event.eventName,
+        messageId: event.messageId,
+        timestamp: event.timestamp,
+        properties: event.properties,
+      });
     if (direct.size === 0) return [];
     const mark = prior?.evaluated;
     const redelivered =

@@ -1,3 +1,11 @@
+/**
+ * Occurrences a history document keeps per profile and event name: the newest, by arrival. With
+ * occurrences of at most MAX_STORED_PROPERTIES_BYTES, a document stays far below MongoDB's 16 MB
+ * (a bot's endless page views would otherwise grow it until every write of it failed). Counts
+ * past it stay at it: `count() >= n` holds for any n up to it.
+ */
+export const MAX_OCCURRENCES = 1_000;
+
 /** Most bytes of an event's properties (as JSON text) the history keeps per occurrence. */
 export const MAX_STORED_PROPERTIES_BYTES = 4_096;
 

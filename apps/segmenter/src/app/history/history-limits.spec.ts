@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { boundedProperties, MAX_STORED_PROPERTIES_BYTES } from './bounded-properties';
+import { boundedProperties, MAX_STORED_PROPERTIES_BYTES } from './history-limits';
 
 const size = (v: unknown): number => Buffer.byteLength(JSON.stringify(v), 'utf8');
 
