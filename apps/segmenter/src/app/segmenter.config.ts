@@ -3,7 +3,10 @@ import { IsInt, Min } from 'class-validator';
 import { PlatformConfig } from '@cdp/platform';
 
 export class SegmenterConfig extends PlatformConfig {
-  /** How long a workspace's compiled definitions are reused before reloading (other instances may have written). */
+  /**
+   * How long a workspace's compiled definitions are reused before reloading (other instances may
+   * have written); so also how long a backfill and a deletion wait before they read (see README).
+   */
   @Transform(({ value }) => Number(value))
   @IsInt()
   @Min(0)
