@@ -18,8 +18,9 @@ const ERASURE = 'erasure';
 /**
  * Erases a person: suppression records first (so events arriving meanwhile are dropped, here and,
  * for the identifiers, at the normalizer), then a 'deleted' change and a tombstone per profile id,
- * then the timeline, memberships and absorbed profiles, and the profile document last. Every step is idempotent and the profile stays
- * findable until the end, so a failed erasure is completed by repeating the DELETE.
+ * then the timeline, memberships and absorbed profiles, and the profile document last. Every step
+ * is idempotent and the profile stays findable until the end, so a failed erasure is completed by
+ * repeating the DELETE.
  */
 @Injectable()
 export class ProfileEraser {
