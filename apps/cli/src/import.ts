@@ -1,11 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { CliError, serviceMessage } from './http';
 import { csvChunks, ndjsonChunks, type ChunkItem, type ImportChunk, type LocalReject } from './import-chunks';
 import { fetchChunkTransport, fileError, type ChunkTransport } from './import-transport';
 import { resolveConfig, type GlobalFlags } from './requests';
+import { positiveInt } from './arguments';
 
 /** What `cdp import` needs from outside: the CLI's printing and env, and (for tests) a fake network, files and clock. */
 export interface ImportIo {
@@ -165,12 +166,6 @@ export async function runImport(path: string, options: ImportOptions, io: Import
   errors.sort((a, b) => a.line - b.line);
   return { ...totals, errors, seconds, rowsPerSecond: Math.round(totals.rows / Math.max(seconds, 0.001)) };
 }
-
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
 
 const formatOf = (path: string, flag: string | undefined): 'csv' | 'ndjson' => {
   if (flag === 'csv' || flag === 'ndjson') return flag;

@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, type ApiRequest } from './http';
 import { normalizerRequests as requests, PLAN_MODES, type DlqOptions, type PlanMode } from './normalizer-requests';
 import type { CliConfig } from './requests';
+import { positiveInt } from './arguments';
 
 /** The program's request runner (see buildProgram). */
 export type Run = <A extends unknown[]>(
@@ -9,12 +10,6 @@ export type Run = <A extends unknown[]>(
   note?: string,
   show?: (body: unknown) => string,
 ) => (...args: [...A, ...unknown[]]) => Promise<void>;
-
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
 
 const bool = (value: string): boolean => {
   if (value === 'true' || value === 'false') return value === 'true';

@@ -3,18 +3,7 @@ import { CliError } from './http';
 import type { Ask, Run } from './normalizer-commands';
 import { normalizerRequests } from './normalizer-requests';
 import { operationsRequests as requests, parseIdentifier, type ReviewListOptions } from './operations-requests';
-
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
-
-const nonNegativeInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
-};
+import { nonNegativeInt, positiveInt } from './arguments';
 
 /** Repeatable `--identifier type:value`. */
 const collectIdentifier = (value: string, previous: { type: string; value: string }[] = []) => {

@@ -3,18 +3,7 @@ import { CliError } from './http';
 import type { Run } from './normalizer-commands';
 import { parseTraitFilter, PROFILE_SECTIONS, profilesRequests as requests, type Page, type ProfileSection } from './profiles-requests';
 import { requests as baseRequests } from './requests';
-
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
-
-const nonNegativeInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
-};
+import { nonNegativeInt, positiveInt } from './arguments';
 
 /** Repeatable `--trait name=value`. */
 const collectTrait = (value: string, previous: Record<string, string> = {}): Record<string, string> => {

@@ -1,14 +1,9 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command } from 'commander';
 import { CliError } from './http';
 import type { Run } from './normalizer-commands';
 import { parseTraitList, segmentsRequests as requests, type SegmentFields } from './segments-requests';
 import { renderSizeHistory } from './size-history';
-
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
+import { positiveInt } from './arguments';
 
 interface DefinitionFlags {
   definition?: string;
