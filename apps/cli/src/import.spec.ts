@@ -118,17 +118,23 @@ describe('runImport (CSV)', () => {
     expect(printed.err).toMatch(/\r\[#{30}\] 100% 36 rows, \d+ rows\/s, 4 rejected\n$/);
   });
 
-  it('retries a part the collector could not store yet, waiting as told, and passes the map along', async () => {
+  it('retries a part the collector could not store yet, waiting as told, and passes the map and types along', async () => {
     const collector = fakeCollector({ failFirst: 2 });
     const waits: number[] = [];
-    const summary = await runImport('crm.csv', options('csv', { chunkBytes: 1_000_000, map: 'Note:traits.note' }), io().io, {
-      send: collector.send,
-      open: file(CSV),
-      sleep: async (ms) => void waits.push(ms),
-    });
+    const summary = await runImport(
+      'crm.csv',
+      options('csv', { chunkBytes: 1_000_000, map: 'Note:traits.note', types: 'LTV:number' }),
+      io().io,
+      {
+        send: collector.send,
+        open: file(CSV),
+        sleep: async (ms) => void waits.push(ms),
+      },
+    );
     expect(waits).toEqual([3_000, 3_000]);
     expect(collector.requests).toHaveLength(3);
     expect(new URL(collector.requests[0]?.url ?? '').searchParams.get('map')).toBe('Note:traits.note');
+    expect(new URL(collector.requests[0]?.url ?? '').searchParams.get('types')).toBe('LTV:number');
     expect(summary.imported).toBe(32);
   });
 

@@ -30,6 +30,8 @@ export interface ImportOptions {
   credentials: ImportCredentials;
   format: 'csv' | 'ndjson';
   map?: string;
+  /** `<column>:<type>,...`: string (the default), number or boolean. */
+  types?: string;
   chunkBytes: number;
   concurrency: number;
   retries: number;
@@ -107,6 +109,7 @@ export async function runImport(path: string, options: ImportOptions, io: Import
     const query = new URLSearchParams({
       lineOffset: String(chunk.lineOffset),
       ...(options.map ? { map: options.map } : {}),
+      ...(options.types ? { types: options.types } : {}),
       ...('source' in credentials ? { source: credentials.source } : {}),
     });
     for (let attempt = 0; ; attempt++) {
@@ -194,6 +197,7 @@ type ImportFlags = GlobalFlags & {
   source?: string;
   format?: string;
   map?: string;
+  types?: string;
   chunkBytes: number;
   concurrency: number;
   retries: number;
@@ -216,6 +220,7 @@ export function registerImportCommand(program: Command, io: ImportIo, deps: Impo
       '--map <pairs>',
       'column mapping: <column>:<target>,... with targets userId, anonymousId, timestamp, email, traits.<name>, - (drop)',
     )
+    .option('--types <pairs>', 'trait column types: <column>:<type>,... with types string (the default), number, boolean (yes/no, 1/0 too)')
     .option('--chunk-bytes <n>', 'bytes per part posted to the collector', positiveInt, 1024 * 1024)
     .option('--concurrency <n>', 'parts in flight', positiveInt, 2)
     .option('--retries <n>', 'retries of a part the collector could not store yet (503/429)', positiveInt, 8)
@@ -234,6 +239,7 @@ export function registerImportCommand(program: Command, io: ImportIo, deps: Impo
           credentials: importCredentials(flags, config.apiKey, io.env),
           format: formatOf(file, flags.format),
           map: flags.map,
+          types: flags.types,
           chunkBytes: flags.chunkBytes,
           concurrency: flags.concurrency,
           retries: flags.retries,

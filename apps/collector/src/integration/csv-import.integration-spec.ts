@@ -141,3 +141,12 @@ it('imports into a source named by an admin API key, and refuses keys that may n
     [400, 'the write key belongs to another source'],
   ]);
 });
+
+it('types trait columns as asked (types=<column>:<type>), and rejects a row whose cell is not of its type', async () => {
+  const csv = `user_id,LTV,Opt In,Zip\ntyped-${scope.id}-1,120.5,yes,01234\ntyped-${scope.id}-2,lots,no,99999\n`;
+  const res = await importCsv(csv, `?types=${encodeURIComponent('LTV:number,Opt In:boolean')}`);
+  expect(await res.json()).toMatchObject({ rows: 2, imported: 1, errors: [{ line: 3, reason: 'traits.LTV: "lots" is not a number' }] });
+  const row = await raw.waitForRecord((v) => v.payload.includes(`typed-${scope.id}-1`), 'the typed row');
+  expect(JSON.parse(row.value.payload).traits).toEqual({ LTV: 120.5, 'Opt In': true, Zip: '01234' });
+  expect((await importCsv(csv, '?types=LTV:float')).status).toBe(400);
+});

@@ -1,7 +1,7 @@
 import { BadRequestException, Controller, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import { parse } from 'csv-parse';
 import type { Request, Response } from 'express';
-import { checkMap, parseMapParam, resolveMapping, rowToIdentify, type Mapping } from './csv-mapping';
+import { checkMap, parseMapParam, parseTypesParam, resolveMapping, rowToIdentify, type Mapping } from './csv-mapping';
 import { ImportRunner, type ImportReport } from './import-runner';
 
 export type { ImportReport } from './import-runner';
@@ -22,6 +22,7 @@ export class CsvImportController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
     @Query('map') map?: unknown,
+    @Query('types') types?: unknown,
     @Query('lineOffset') lineOffset?: unknown,
     @Query('source') source?: unknown,
   ): Promise<ImportReport> {
@@ -41,8 +42,9 @@ export class CsvImportController {
     try {
       const explicit = parseMapParam(typeof map === 'string' ? map : undefined);
       checkMap(explicit);
+      const typed = parseTypesParam(typeof types === 'string' ? types : undefined);
       for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        if (!mapping) mapping = resolveMapping(item.record, explicit);
+        if (!mapping) mapping = resolveMapping(item.record, explicit, typed);
         else await session.row(item.info.lines, rowToIdentify(mapping, item.record, session.sourceKey));
       }
       await session.flush();

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { MappingError, parseMapParam, recordToIdentify, resolveMapping, rowToIdentify } from './csv-mapping';
+import { typedValue } from './column-types';
+import { MappingError, parseMapParam, parseTypesParam, recordToIdentify, resolveMapping, rowToIdentify } from './csv-mapping';
 
 describe('resolveMapping', () => {
   it('knows common CRM column names and keeps the rest as traits', () => {
@@ -155,5 +156,45 @@ describe('recordToIdentify (NDJSON)', () => {
         },
       ),
     );
+  });
+});
+
+describe('column types', () => {
+  it('reads numbers and booleans, and says why a cell is neither', () => {
+    expect(['35', '-1.5', '2e3', '.5'].map((t) => typedValue('number', t))).toEqual(
+      [35, -1.5, 2000, 0.5].map((value) => ({ ok: true, value })),
+    );
+    expect(['TRUE', 'no', 'Y', '0'].map((t) => typedValue('boolean', t))).toEqual(
+      [true, false, true, false].map((value) => ({ ok: true, value })),
+    );
+    expect(typedValue('number', '1,5')).toEqual({ ok: false, reason: '"1,5" is not a number' });
+    expect(typedValue('number', 'Infinity')).toMatchObject({ ok: false });
+    expect(typedValue('boolean', 'maybe')).toMatchObject({ ok: false, reason: expect.stringContaining('not true or false') });
+    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (n) => typedValue('number', String(n)).ok));
+  });
+
+  it('types trait columns of a CSV; a cell that is not of its type rejects the row, naming it', () => {
+    const types = parseTypesParam('age:number,vip:boolean,a:b:number');
+    expect(types).toEqual({ age: 'number', vip: 'boolean', 'a:b': 'number' });
+    const mapping = resolveMapping(['user_id', 'age', 'vip', 'zip'], {}, { age: 'number', vip: 'boolean' });
+    expect(rowToIdentify(mapping, ['u1', '35', 'yes', '01234'], 's')).toMatchObject({
+      ok: true,
+      message: { userId: 'u1', traits: { age: 35, vip: true, zip: '01234' } },
+    });
+    expect(rowToIdentify(mapping, ['u1', 'old', 'yes', ''], 's')).toEqual({ ok: false, reason: 'traits.age: "old" is not a number' });
+    expect(() => parseTypesParam('age:float')).toThrow('must be <column>:<type>');
+    expect(() => resolveMapping(['user_id'], {}, { age: 'number' })).toThrow('types names column "age", which is not in the header row');
+    expect(() => resolveMapping(['user_id'], {}, { user_id: 'number' })).toThrow('only a trait takes a type');
+  });
+
+  it('reads the text of a typed NDJSON field as its type, and keeps JSON values as they are', () => {
+    expect(recordToIdentify({ user_id: 'u', age: '35', score: 7 }, {}, 's', { age: 'number', score: 'number' })).toMatchObject({
+      ok: true,
+      message: { traits: { age: 35, score: 7 } },
+    });
+    expect(recordToIdentify({ user_id: 'u', age: 'x' }, {}, 's', { age: 'number' })).toEqual({
+      ok: false,
+      reason: 'age: "x" is not a number',
+    });
   });
 });

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import { COLUMN_TYPES, typedValue, type ColumnType } from './column-types';
 
 /**
  * How CSV columns become an identify call: each column goes to `userId`, `anonymousId`,
  * `timestamp`, a trait (`traits.<name>`) or nowhere (`-`). Pure; the controller does the I/O.
  */
-export type Target = 'userId' | 'anonymousId' | 'timestamp' | 'skip' | { trait: string };
+export type Target = 'userId' | 'anonymousId' | 'timestamp' | 'skip' | { trait: string; type?: ColumnType };
 export type Mapping = Target[];
 
 export class MappingError extends Error {}
@@ -70,12 +71,16 @@ export function checkMap(map: Record<string, string>): void {
  * The mapping for a header row: `map` (column -> target, from `?map=col:target,...`) first,
  * then the defaults for common names, else the column becomes a trait of the same name.
  */
-export function resolveMapping(header: string[], map: Record<string, string> = {}): Mapping {
+export function resolveMapping(header: string[], map: Record<string, string> = {}, types: Record<string, ColumnType> = {}): Mapping {
   const known = new Set(header.map((h) => h.trim()));
-  for (const column of Object.keys(map)) {
-    if (!known.has(column)) throw new MappingError(`map names column "${column}", which is not in the header row`);
+  for (const [param, columns] of [
+    ['map', map],
+    ['types', types],
+  ] as const) {
+    for (const column of Object.keys(columns))
+      if (!known.has(column)) throw new MappingError(`${param} names column "${column}", which is not in the header row`);
   }
-  const mapping = header.map((raw) => targetFor(raw.trim(), map));
+  const mapping = header.map((raw) => typedTarget(raw.trim(), targetFor(raw.trim(), map), types));
   const names = header.map((raw) => raw.trim());
   const twice = names.find((name, i) => names.indexOf(name) !== i);
   // `map` names columns, so it cannot tell two of one name apart: the file has to.
@@ -86,6 +91,15 @@ export function resolveMapping(header: string[], map: Record<string, string> = {
     throw new MappingError('no column maps to userId, anonymousId or email; name one with map=<column>:userId');
   }
   return mapping;
+}
+
+/** A column's target with the type `types` gives it: only a trait takes one. */
+function typedTarget(column: string, target: Target, types: Record<string, ColumnType>): Target {
+  const type = Object.hasOwn(types, column) ? types[column] : undefined;
+  if (type === undefined || type === 'string') return target;
+  if (typeof target !== 'object')
+    throw new MappingError(`types names column "${column}", which goes to ${target}: only a trait takes a type`);
+  return { ...target, type };
 }
 
 const targetName = (t: Exclude<Target, 'skip'>): string => (typeof t === 'object' ? `traits.${t.trait}` : t);
@@ -114,6 +128,19 @@ export function parseMapParam(param: string | undefined): Record<string, string>
   return map;
 }
 
+/** `a:number,b:boolean` -> { a: 'number', b: 'boolean' } (a column may contain colons). */
+export function parseTypesParam(param: string | undefined): Record<string, ColumnType> {
+  const types: Record<string, ColumnType> = {};
+  for (const pair of (param ?? '').split(',').filter((p) => p.trim() !== '')) {
+    const at = pair.lastIndexOf(':');
+    const type = pair.slice(at + 1).trim();
+    if (at <= 0 || !(COLUMN_TYPES as readonly string[]).includes(type))
+      throw new MappingError(`types entry "${pair}" must be <column>:<type> with a type of ${COLUMN_TYPES.join(', ')}`);
+    types[pair.slice(0, at).trim()] = type as ColumnType;
+  }
+  return types;
+}
+
 export type RowResult = { ok: true; message: Record<string, unknown> } | { ok: false; reason: string };
 
 /**
@@ -124,13 +151,17 @@ export type RowResult = { ok: true; message: Record<string, unknown> } | { ok: f
 export function rowToIdentify(mapping: Mapping, row: string[], sourceKey: string): RowResult {
   if (row.length !== mapping.length) return { ok: false, reason: `has ${row.length} fields, the header has ${mapping.length}` };
   const message: Record<string, unknown> = { type: 'identify' };
-  const traits: Record<string, string> = {};
-  mapping.forEach((target, i) => {
+  const traits: Record<string, unknown> = {};
+  for (const [i, target] of mapping.entries()) {
     const value = (row[i] ?? '').trim();
-    if (value === '' || target === 'skip') return;
-    if (typeof target === 'object') traits[target.trait] = value;
-    else message[target] = value;
-  });
+    if (value === '' || target === 'skip') continue;
+    if (typeof target !== 'object') message[target] = value;
+    else {
+      const typed = typedValue(target.type ?? 'string', value);
+      if (!typed.ok) return { ok: false, reason: `traits.${target.trait}: ${typed.reason}` };
+      traits[target.trait] = typed.value;
+    }
+  }
   return finishIdentify(message, traits, JSON.stringify(row), sourceKey);
 }
 
@@ -138,7 +169,12 @@ export function rowToIdentify(mapping: Mapping, row: string[], sourceKey: string
  * One NDJSON record as an identify: each field mapped like a CSV column, values keep their JSON
  * types in traits; ids and the timestamp must be strings or numbers. Same messageId rule as CSV.
  */
-export function recordToIdentify(record: unknown, map: Record<string, string>, sourceKey: string): RowResult {
+export function recordToIdentify(
+  record: unknown,
+  map: Record<string, string>,
+  sourceKey: string,
+  types: Record<string, ColumnType> = {},
+): RowResult {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) return { ok: false, reason: 'line is not a JSON object' };
   const message: Record<string, unknown> = { type: 'identify' };
   const traits: Record<string, unknown> = {};
@@ -146,6 +182,14 @@ export function recordToIdentify(record: unknown, map: Record<string, string>, s
     const value = typeof raw === 'string' ? raw.trim() : raw;
     return value === null || value === '' ? [] : [[field, targetFor(field, map), value]];
   });
+  for (const [i, [field, target, value]] of fields.entries()) {
+    const type = Object.hasOwn(types, field) ? types[field] : undefined;
+    // A JSON value keeps its own type; text is read as the one `types` names.
+    if (type === undefined || typeof target !== 'object' || typeof value !== 'string') continue;
+    const typed = typedValue(type, value);
+    if (!typed.ok) return { ok: false, reason: `${field}: ${typed.reason}` };
+    fields[i] = [field, target, typed.value];
+  }
   const clash = firstClash(fields.map(([field, target]) => [field, target]));
   if (clash) return { ok: false, reason: clash };
   for (const [field, target, value] of fields) {

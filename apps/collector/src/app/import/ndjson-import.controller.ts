@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { MAX_EVENT_BYTES } from '../tracking/segment-message';
-import { checkMap, parseMapParam, recordToIdentify } from './csv-mapping';
+import { checkMap, parseMapParam, parseTypesParam, recordToIdentify } from './csv-mapping';
 import { ImportRunner, type ImportReport } from './import-runner';
 import { ndjsonLines } from './ndjson-lines';
 
@@ -20,6 +20,7 @@ export class NdjsonImportController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
     @Query('map') map?: unknown,
+    @Query('types') types?: unknown,
     @Query('lineOffset') lineOffset?: unknown,
     @Query('source') source?: unknown,
   ): Promise<ImportReport> {
@@ -27,6 +28,7 @@ export class NdjsonImportController {
     try {
       const explicit = parseMapParam(typeof map === 'string' ? map : undefined);
       checkMap(explicit);
+      const typed = parseTypesParam(typeof types === 'string' ? types : undefined);
       for await (const item of ndjsonLines(body, MAX_EVENT_BYTES)) {
         if ('tooLong' in item) {
           await session.row(item.line, { ok: false, reason: `line is over the ${MAX_EVENT_BYTES / 1024} KB per-event limit` });
@@ -39,7 +41,7 @@ export class NdjsonImportController {
           await session.row(item.line, { ok: false, reason: `not valid JSON: ${e instanceof Error ? e.message : 'parse error'}` });
           continue;
         }
-        await session.row(item.line, recordToIdentify(record, explicit, session.sourceKey));
+        await session.row(item.line, recordToIdentify(record, explicit, session.sourceKey, typed));
       }
       await session.flush();
     } catch (e) {
