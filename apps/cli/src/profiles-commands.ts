@@ -25,7 +25,10 @@ export function addProfilesCommands(program: Command, run: Run): void {
     .action(run((c, typeValue: string) => baseRequests.getIdentity(c, typeValue)));
   identities
     .command('delete')
-    .description('remove an identifier from the graph (a wrong link); its profile keeps the rest (admin API key)')
+    .description(
+      'remove an identifier from the identity graph (a wrong link): later events carrying it go elsewhere; ' +
+        'the profile-store still shows it on the profile (admin API key)',
+    )
     .argument('<type:value>', 'e.g. email:shared@example.com')
     .action(run((c, typeValue: string) => requests.deleteIdentity(c, typeValue)));
 
@@ -53,7 +56,7 @@ export function addProfilesCommands(program: Command, run: Run): void {
   ).action(run((c, opts: Page & { trait: Record<string, string> }) => requests.search(c, opts.trait, opts)));
   profiles
     .command('export')
-    .description('everything held about a person, as JSON (audited)')
+    .description('everything held about a person (audited; --json for JSON)')
     .argument('<id>', 'profile id or type:value')
     .action(run((c, id: string) => requests.exportProfile(c, id)));
   profiles

@@ -86,7 +86,10 @@ export function resolveMapping(header: string[], map: Record<string, string> = {
   // `map` names columns, so it cannot tell two of one name apart: the file has to.
   if (twice !== undefined) throw new MappingError(`the header names "${twice}" twice; rename one of the columns in the file`);
   const clash = firstClash(names.map((name, i) => [name, mapping[i] as Target]));
-  if (clash) throw new MappingError(`${clash}; map one of them elsewhere (map=<column>:traits.<name>) or leave it out (map=<column>:-)`);
+  if (clash)
+    throw new MappingError(
+      `${clash}; map one of them elsewhere (map=<column>:traits.<name>, cdp import --map) or leave it out (map=<column>:-)`,
+    );
   if (!mapping.some((t) => t === 'userId' || t === 'anonymousId' || (typeof t === 'object' && t.trait === 'email'))) {
     throw new MappingError('no column maps to userId, anonymousId or email; name one with map=<column>:userId');
   }
