@@ -71,7 +71,7 @@ describe('cdp request building', () => {
 
   it('gets a profile by type:value, optionally one section', async () => {
     const r = await cli(['profiles', 'get', 'email:jane+x@example.com', '--section', 'traits'], { env: { CDP_API_KEY: 'ak' } });
-    expect(r.sent[0]?.url).toBe('http://localhost:3004/v1/profiles/email%3Ajane%2Bx%40example.com/traits');
+    expect(r.sent.at(-1)?.url).toBe('http://localhost:3004/v1/profiles/email%3Ajane%2Bx%40example.com/traits');
   });
 });
 

@@ -36,7 +36,7 @@ describe('cdp profiles', () => {
       url: `${ps}/v1/profiles?trait.plan=pro&trait.note=a%3Db&limit=10`,
       headers: auth,
     });
-    expect((await cli(['profiles', 'export', 'email:a@b.c'])).sent[0]).toMatchObject({
+    expect((await cli(['profiles', 'export', 'email:a@b.c'])).sent.at(-1)).toMatchObject({
       method: 'GET',
       url: `${ps}/v1/profiles/email%3Aa%40b.c/export`,
     });
@@ -45,6 +45,28 @@ describe('cdp profiles', () => {
     // A 204 says nothing; the CLI says it worked.
     expect(erased.out).toBe('done\n');
     expect(parseTraitFilter('=x')).toBeNull();
+  });
+});
+
+describe('cdp profiles in a workspace that stores emails hashed', () => {
+  it('looks the person up by the hashed value the normalizer names, and by the value as given when it names none', async () => {
+    const hashed = { status: 200, body: { identifiers: [{ type: 'email', value: 'jane@example.com', hashed: 'f00d' }] } };
+    const r = await cli(['profiles', 'erase', 'email:Jane@Example.com'], { answer: hashed });
+    expect(r.sent).toMatchObject([
+      {
+        method: 'POST',
+        service: 'normalizer',
+        url: 'http://localhost:3002/v1/settings/pii/hashes',
+        body: { identifiers: [{ type: 'email', value: 'Jane@Example.com' }] },
+      },
+      { method: 'DELETE', url: `${ps}/v1/profiles/email%3Af00d` },
+    ]);
+    const refused = await cli(['profiles', 'get', 'email:jane@example.com'], { answer: { status: 403, body: { message: 'lacks admin' } } });
+    expect(refused.sent.map((s) => s.url)).toEqual([
+      'http://localhost:3002/v1/settings/pii/hashes',
+      `${ps}/v1/profiles/email%3Ajane%40example.com`,
+    ]);
+    expect((await cli(['profiles', 'get', 'p_1'])).sent).toHaveLength(1);
   });
 });
 

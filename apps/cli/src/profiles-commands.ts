@@ -1,8 +1,9 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './http';
-import type { Run } from './normalizer-commands';
+import type { Ask, Run } from './normalizer-commands';
+import { normalizerRequests } from './normalizer-requests';
 import { parseTraitFilter, PROFILE_SECTIONS, profilesRequests as requests, type Page, type ProfileSection } from './profiles-requests';
-import { requests as baseRequests } from './requests';
+import { requests as baseRequests, type CliConfig } from './requests';
 import { nonNegativeInt, positiveInt } from './arguments';
 
 /** Repeatable `--trait name=value`. */
@@ -15,8 +16,31 @@ const collectTrait = (value: string, previous: Record<string, string> = {}): Rec
 const pageOptions = (command: Command): Command =>
   command.option('--limit <n>', 'page size (1-200)', positiveInt).option('--cursor <c>', 'the "next" value of the previous page');
 
+/** Identifier types a workspace's PII policy can store hashed (see the normalizer's `pii/hashes`). */
+const HASHABLE = new Set(['email', 'phone', 'device_id', 'advertising_id']);
+
+/**
+ * A `type:value` id as the profile-store holds it: the hashed value where the workspace's PII
+ * policy stores it hashed (asked of the normalizer; when that cannot answer, e.g. without the admin
+ * scope, the id as given). A profile id, or another type, is left as it is.
+ */
+async function storedId(ask: Ask, c: CliConfig, id: string): Promise<string> {
+  const at = id.indexOf(':');
+  const type = id.slice(0, at);
+  if (at <= 0 || !HASHABLE.has(type)) return id;
+  try {
+    const answer = (await ask(normalizerRequests.piiHashes(c, [{ type, value: id.slice(at + 1) }]))) as {
+      identifiers?: { hashed: string | null }[];
+    };
+    const hashed = answer.identifiers?.[0]?.hashed;
+    return hashed ? `${type}:${hashed}` : id;
+  } catch {
+    return id;
+  }
+}
+
 /** `profiles`, `profile-settings` (profile-store) and `identities` (identity-resolver). */
-export function addProfilesCommands(program: Command, run: Run): void {
+export function addProfilesCommands(program: Command, run: Run, ask: Ask): void {
   const identities = program.command('identities').description('the identity graph (identity-resolver)');
   identities
     .command('get')
@@ -41,11 +65,11 @@ export function addProfilesCommands(program: Command, run: Run): void {
       .addOption(new Option('--section <name>', 'only one part of it').choices(PROFILE_SECTIONS))
       .option('--verbose', 'with --section traits: when, from where and by which event each trait was set'),
   ).action(
-    run((c, id: string, opts: Page & { section?: ProfileSection; verbose?: boolean }) => {
+    run(async (c, id: string, opts: Page & { section?: ProfileSection; verbose?: boolean }) => {
       if (opts.verbose && opts.section !== 'traits') throw new CliError('--verbose goes with --section traits', 2);
       if ((opts.limit !== undefined || opts.cursor !== undefined) && opts.section !== 'events')
         throw new CliError('--limit and --cursor go with --section events', 2);
-      return requests.get(c, id, opts.section, opts);
+      return requests.get(c, await storedId(ask, c, id), opts.section, opts);
     }),
   );
   pageOptions(
@@ -58,12 +82,12 @@ export function addProfilesCommands(program: Command, run: Run): void {
     .command('export')
     .description('everything held about a person (audited; --json for JSON)')
     .argument('<id>', 'profile id or type:value')
-    .action(run((c, id: string) => requests.exportProfile(c, id)));
+    .action(run(async (c, id: string) => requests.exportProfile(c, await storedId(ask, c, id))));
   profiles
     .command('erase')
     .description('erase a person: profile, identities, timeline, memberships (write:profiles API key)')
     .argument('<id>', 'profile id or type:value')
-    .action(run((c, id: string) => requests.erase(c, id)));
+    .action(run(async (c, id: string) => requests.erase(c, await storedId(ask, c, id))));
 
   const settings = program.command('profile-settings').description("the workspace's profile settings (profile-store)");
   settings

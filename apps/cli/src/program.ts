@@ -138,7 +138,7 @@ export function buildProgram(io: CliIo): Command {
   addNormalizerCommands(program, run, readJson, ask);
 
   addSegmentsCommands(program, run, readJson);
-  addProfilesCommands(program, run);
+  addProfilesCommands(program, run, ask);
 
   addOperationsCommands(program, run, readJson, ask);
 
