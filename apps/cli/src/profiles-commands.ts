@@ -97,6 +97,6 @@ export function addProfilesCommands(program: Command, run: Run, ask: Ask): void 
   settings
     .command('set')
     .description("set the workspace's timeline retention (admin API key)")
-    .requiredOption('--timeline-retention-days <n>', 'days the timeline keeps events (0: forever)', nonNegativeInt)
+    .requiredOption('--timeline-retention-days <n>', 'days the timeline keeps events (0: forever; at most 36500)', nonNegativeInt)
     .action(run((c, opts: { timelineRetentionDays: number }) => requests.putSettings(c, opts.timelineRetentionDays)));
 }
