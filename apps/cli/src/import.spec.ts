@@ -138,13 +138,17 @@ describe('runImport (CSV)', () => {
     expect(summary.imported).toBe(32);
   });
 
-  it('stops at a part the collector refuses, with its message', async () => {
+  it("stops at a part the collector refuses, with its message, ending the bar's line once", async () => {
     const collector = fakeCollector({ status: 400, message: 'no column maps to userId, anonymousId or email' });
-    await expect(runImport('crm.csv', options('csv'), io().io, { send: collector.send, open: file(CSV) })).rejects.toThrow(
+    const printed = io();
+    await expect(runImport('crm.csv', options('csv'), printed.io, { send: collector.send, open: file(CSV) })).rejects.toThrow(
       new CliError(
         'import stopped at line 1: 400 no column maps to userId, anonymousId or email (0 rows imported so far; re-running the file is safe)',
       ),
     );
+    // The bar once, then its own line ends: the error follows on a line of its own.
+    expect(printed.printed.err.match(/\r\[/g)).toHaveLength(1);
+    expect(printed.printed.err.endsWith('\n')).toBe(true);
   });
 });
 

@@ -162,9 +162,13 @@ export async function runImport(path: string, options: ImportOptions, io: Import
     stream.destroy();
   }
   await Promise.all(inFlight);
+  // A stopped import ends its bar's line as it is (the error follows on a line of its own): no final bar.
+  if (failure) {
+    if (lastProgress > 0) io.err('\n');
+    throw failure;
+  }
   bytesRead = size;
   progress(true);
-  if (failure) throw failure;
   const seconds = (now() - started) / 1000;
   errors.sort((a, b) => a.line - b.line);
   return { ...totals, errors, seconds, rowsPerSecond: Math.round(totals.rows / Math.max(seconds, 0.001)) };
