@@ -2,7 +2,7 @@ import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query, UseG
 import { ApiKeyGuard, Audit, RequireScope, WorkspaceId } from '@cdp/access';
 import { ALL_TOPICS } from '@cdp/contracts';
 import { KafkaGateway, type OutboundRecord } from '@cdp/kafka';
-import { DlqIndexRepository, type DlqCount, type DlqEntryView } from './dlq-index.repository';
+import { DlqIndexRepository, type DlqCount, type DlqEntryView, type DlqOriginal } from './dlq-index.repository';
 import {
   LIST_DEFAULT_LIMIT,
   LIST_MAX_LIMIT,
@@ -64,24 +64,17 @@ export class DlqController {
     const originals = await this.index.originals(workspaceId, filter, n, again === true);
     // Only back to this deployment's own pipeline topics, whatever a letter says.
     const allowed = new Set(ALL_TOPICS.map((t) => this.kafka.topic(t)));
-    const records: OutboundRecord[] = [];
-    for (const o of originals) {
-      if (!allowed.has(o.sourceTopic) || o.value === null) continue;
-      records.push({
-        topic: o.sourceTopic,
-        key: o.key ?? '',
-        value: o.value,
-        headers: { [REPLAY_OF_HEADER]: `${o.sourceTopic}/${o.sourcePartition}/${o.sourceOffset}` },
-      });
-    }
+    const sendable = originals.filter((o): o is DlqOriginal & { value: Buffer } => allowed.has(o.sourceTopic) && o.value !== null);
+    const records: OutboundRecord[] = sendable.map((o) => ({
+      topic: o.sourceTopic,
+      key: o.key ?? '',
+      value: o.value,
+      headers: { [REPLAY_OF_HEADER]: `${o.sourceTopic}/${o.sourcePartition}/${o.sourceOffset}` },
+    }));
     for (let i = 0; i < records.length; i += PRODUCE_BATCH) await this.kafka.producer.send(records.slice(i, i + PRODUCE_BATCH));
     // Counted before these are marked: the ones a replay before this one wrote back.
     const replayedBefore = again === true ? 0 : await this.index.countReplayed(workspaceId, filter);
-    await this.index.markReplayed(
-      workspaceId,
-      originals.filter((o) => allowed.has(o.sourceTopic) && o.value !== null),
-      new Date(),
-    );
+    await this.index.markReplayed(workspaceId, sendable, new Date());
     return { replayed: records.length, skipped: originals.length - records.length, replayedBefore };
   }
 }

@@ -35,7 +35,8 @@ export class ChunkCatalogCheck {
     const changes = await Promise.all(
       [...groupBy(decoded, (d) => d.change.workspaceId)].map(async ([workspaceId, list]) => {
         const current = await this.catalog.forWorkspace(workspaceId);
-        const late = new Set(list.flatMap((d) => changedSince(d.segments, current)));
+        // Records decoded with one catalog share its object: each catalog compared once.
+        const late = new Set([...new Set(list.map((d) => d.segments))].flatMap((seen) => changedSince(seen, current)));
         if (late.size === 0) return [];
         const ids = [...new Set(list.map((d) => d.change.profileId))].filter((id) => !gone.has(stateKey(workspaceId, id)));
         const snapshots = [...(await this.profiles.getMany(workspaceId, ids)).values()].filter((s) => !s.deleted);
@@ -57,8 +58,9 @@ export class ChunkCatalogCheck {
     }
     const entered = [...last.values()].filter((c) => c.change === 'entered');
     if (entered.length === 0) return;
-    const evaluatedWith = new Map<string, CompiledSegment>();
-    for (const d of decoded) for (const s of d.segments.ordered) evaluatedWith.set(stateKey(d.change.workspaceId, s.segmentId), s);
+    // The definition the chunk evaluated, for a segment the catalog no longer has.
+    const evaluated = (workspaceId: string, segmentId: string): CompiledSegment | undefined =>
+      decoded.find((d) => d.change.workspaceId === workspaceId && d.segments.byId.has(segmentId))?.segments.byId.get(segmentId);
     await Promise.all(
       [...groupBy(entered, (c) => c.workspaceId)].map(async ([workspaceId, changes]) => {
         const current = await this.catalog.forWorkspace(workspaceId);
@@ -78,7 +80,7 @@ export class ChunkCatalogCheck {
             }),
           );
           // Its own topic from the definition the chunk evaluated: the catalog no longer has it.
-          await this.publisher.publish(exits, evaluatedWith.get(stateKey(workspaceId, segmentId))?.outputTopic ?? null);
+          await this.publisher.publish(exits, evaluated(workspaceId, segmentId)?.outputTopic ?? null);
           await this.memberships.removeProfiles(
             workspaceId,
             segmentId,
