@@ -1,7 +1,8 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { CliError } from './http';
 import type { Ask, Run } from './normalizer-commands';
-import { normalizerRequests } from './normalizer-requests';
+import { storedHashes } from './pii-hashes';
+import type { CliConfig } from './requests';
 import { operationsRequests as requests, parseIdentifier, type ReviewListOptions } from './operations-requests';
 import { nonNegativeInt, positiveInt } from './arguments';
 
@@ -47,11 +48,11 @@ type Identifier = { type: string; value: string };
  * The identifiers with, for each the workspace's PII policy hashes, the hashed value too: what the
  * identity graph and the profiles hold instead, so a delete finds the person there.
  */
-async function withPiiHashes(ask: Ask, c: Parameters<typeof normalizerRequests.piiHashes>[0], identifiers: unknown): Promise<unknown> {
+async function withPiiHashes(ask: Ask, c: CliConfig, identifiers: unknown): Promise<unknown> {
   if (!Array.isArray(identifiers)) return identifiers;
-  let answer: { identifiers?: { type: string; hashed: string | null }[] };
+  let hashed: (string | null)[];
   try {
-    answer = (await ask(normalizerRequests.piiHashes(c, identifiers as Identifier[]))) as typeof answer;
+    hashed = await storedHashes(ask, c, identifiers as Identifier[]);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new CliError(
@@ -59,8 +60,11 @@ async function withPiiHashes(ask: Ask, c: Parameters<typeof normalizerRequests.p
         'run this with an admin API key, or add --no-pii-hashes to file it without looking',
     );
   }
-  const hashed = (answer.identifiers ?? []).flatMap((i): Identifier[] => (i.hashed ? [{ type: i.type, value: i.hashed }] : []));
-  return [...identifiers, ...hashed];
+  const added = (identifiers as Identifier[]).flatMap(({ type }, i): Identifier[] => {
+    const value = hashed[i];
+    return value ? [{ type, value }] : [];
+  });
+  return [...identifiers, ...added];
 }
 
 export function addOperationsCommands(program: Command, run: Run, readJson: (path: string) => Promise<unknown>, ask: Ask): void {

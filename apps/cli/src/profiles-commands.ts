@@ -1,7 +1,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './http';
 import type { Ask, Run } from './normalizer-commands';
-import { normalizerRequests } from './normalizer-requests';
+import { parseIdentifier } from './operations-requests';
+import { storedHashes } from './pii-hashes';
 import { parseTraitFilter, PROFILE_SECTIONS, profilesRequests as requests, type Page, type ProfileSection } from './profiles-requests';
 import { requests as baseRequests, type CliConfig } from './requests';
 import { nonNegativeInt, positiveInt } from './arguments';
@@ -25,15 +26,11 @@ const HASHABLE = new Set(['email', 'phone', 'device_id', 'advertising_id']);
  * scope, the id as given). A profile id, or another type, is left as it is.
  */
 async function storedId(ask: Ask, c: CliConfig, id: string): Promise<string> {
-  const at = id.indexOf(':');
-  const type = id.slice(0, at);
-  if (at <= 0 || !HASHABLE.has(type)) return id;
+  const ref = parseIdentifier(id);
+  if (!ref || !HASHABLE.has(ref.type)) return id;
   try {
-    const answer = (await ask(normalizerRequests.piiHashes(c, [{ type, value: id.slice(at + 1) }]))) as {
-      identifiers?: { hashed: string | null }[];
-    };
-    const hashed = answer.identifiers?.[0]?.hashed;
-    return hashed ? `${type}:${hashed}` : id;
+    const [hashed] = await storedHashes(ask, c, [ref]);
+    return hashed ? `${ref.type}:${hashed}` : id;
   } catch {
     return id;
   }
