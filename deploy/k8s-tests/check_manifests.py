@@ -34,6 +34,7 @@ TOPICS = {
     "cdp.events.normalized.v1",
     "cdp.events.dlq.v1",
     "cdp.identity.merges.v1",
+    "cdp.identity.removals.v1",
     "cdp.events.resolved.v1",
     "cdp.profiles.changes.v1",
     "cdp.segments.changes.v1",

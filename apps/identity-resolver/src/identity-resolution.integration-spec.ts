@@ -93,6 +93,10 @@ it('removes an identifier from its profile (admin, audited): later events carryi
     const del = await identity(`anonymous_id:${id('shared-kiosk')}`, { method: 'DELETE' });
     expect(del.status).toBe(200);
     expect(await del.json()).toMatchObject({ removed: true, profileId: first.profileId });
+    // The profile-store learns of it from cdp.identity.removals.v1, keyed like the profile's events.
+    const removal = await stack.removals.waitForRecord((r) => r.identifier.value === id('shared-kiosk'), 'the removal record');
+    expect(removal.key).toBe(`${first.workspaceId}:${first.profileId}`);
+    expect(removal.value).toMatchObject({ profileId: first.profileId, identifier: { type: 'anonymous_id', value: id('shared-kiosk') } });
     expect((await identity(`anonymous_id:${id('shared-kiosk')}`)).status).toBe(404);
     expect((await identity(`anonymous_id:${id('shared-kiosk')}`, { method: 'DELETE' })).status).toBe(404);
     expect((await identity('no-colon', { method: 'DELETE' })).status).toBe(400);

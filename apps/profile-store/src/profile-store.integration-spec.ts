@@ -1,5 +1,13 @@
 import { type Consumer } from 'kafkajs';
-import { Topics, recordKey, type IdentityMerge, type ResolvedEvent, type SegmentChange, type TopicDef } from '@cdp/contracts';
+import {
+  Topics,
+  recordKey,
+  type IdentityMerge,
+  type IdentityRemoval,
+  type ResolvedEvent,
+  type SegmentChange,
+  type TopicDef,
+} from '@cdp/contracts';
 import { testScope, waitFor } from '@cdp/testing';
 import {
   AUTH,
@@ -191,6 +199,47 @@ it('folds a chunk of merges: a chain in order, independent ones alongside', () =
     expect(viaA.profileId).toBe(c);
     const viaD = await profileWhen(d, (x) => x.profileId === e, 'd redirected to e');
     expect(viaD.stats.eventCount).toBe(2);
+  }));
+
+it("takes a removed identifier off its person, through a merge, and leaves a later person's pointer alone", () =>
+  withLogs(async () => {
+    const [from, into, later] = ['rm-from', 'rm-into', 'rm-later'].map(pid);
+    const kiosk = { type: 'anonymous_id', value: pid('kiosk') };
+    const userId = { type: 'user_id', value: pid('user') };
+    await sendEvents(from, [event(from, { identifiers: [kiosk] })]);
+    await sendEvents(into, [event(into, { identifiers: [userId] })]);
+    await profileWhen(from, (b) => b.stats.eventCount === 1, 'the first profile');
+    await profileWhen(into, (b) => b.stats.eventCount === 1, 'the second profile');
+    await produce(Topics.identityMerges, recordKey(WS, into), [mergeOf(from, into, `merge-rm-${scope.id}`)]);
+    await profileWhen(`anonymous_id:${kiosk.value}`, (b) => b.profileId === into, 'the kiosk id leading to the survivor');
+
+    // The resolver names the canonical profile; the pointer was written for the absorbed one.
+    const removal = (profileId: string, n: number): IdentityRemoval => ({
+      workspaceId: WS,
+      removalId: `rm-${n}-${scope.id}`,
+      profileId,
+      identifier: kiosk,
+      removedAt: Date.now(),
+    });
+    await produce(Topics.identityRemovals, recordKey(WS, into), [removal(into, 1)]);
+    const change = await stack.changes.waitForRecord(
+      (c) =>
+        c.profileId === into && c.change === 'updated' && c.messageId === null && !c.identifiers.some((i) => i.type === 'anonymous_id'),
+      'the change without the kiosk id',
+    );
+    expect(change.value.identifiers).toEqual([userId]);
+    await waitFor(async () => (await get(`anonymous_id:${kiosk.value}`)).status === 404 || undefined, 'the pointer gone', 30_000);
+    const identities = (await (await get(`${into}/identities`)).json()) as { identifiers: { type: string }[] };
+    expect(identities.identifiers.map((i) => i.type)).toEqual(['user_id']);
+
+    // A later person with the same id keeps its pointer when the removal is delivered again.
+    await sendEvents(later, [event(later, { identifiers: [kiosk] })]);
+    await profileWhen(`anonymous_id:${kiosk.value}`, (b) => b.profileId === later, 'the kiosk id on the later person');
+    await produce(Topics.identityRemovals, recordKey(WS, into), [removal(into, 2)]);
+    const sameVersion = () => stack.changes.records.filter((r) => r.value.profileId === into && r.value.version === change.value.version);
+    // Re-emitted with the state as it is (a change lost in a crash comes again), nothing written.
+    await waitFor(async () => sameVersion().length >= 2 || undefined, 'the redelivered removal', 30_000);
+    expect(((await (await get(`anonymous_id:${kiosk.value}`)).json()) as ProfileBody).profileId).toBe(later);
   }));
 
 it('reflects segment changes in /segments, whatever their order', () =>

@@ -1,4 +1,4 @@
-import type { IdentifierEntry } from './types';
+import type { IdentifierEntry, Profile } from './types';
 
 /** `type:value`, the form identifiers are looked up by. */
 export const identifierKey = (type: string, value: string): string => `${type}:${value}`;
@@ -20,4 +20,14 @@ export function uniteIdentifiers(a: readonly IdentifierEntry[], b: readonly Iden
     );
   }
   return [...byKey.values()].sort(order);
+}
+
+/**
+ * The profile without one identifier, as a new version (the identity-resolver took it off the
+ * person), or the same object when the profile does not hold it: re-applying a removal is a no-op.
+ */
+export function withoutIdentifier(profile: Profile, type: string, value: string, now: number): Profile {
+  const identifiers = profile.identifiers.filter((i) => i.type !== type || i.value !== value);
+  if (identifiers.length === profile.identifiers.length) return profile;
+  return { ...profile, identifiers, version: profile.version + 1, updatedAt: Math.max(profile.updatedAt, now) };
 }

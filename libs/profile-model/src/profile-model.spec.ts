@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { applyEvent, eventCountName, type ProfileEvent } from './apply-event';
 import { APPLIED_MESSAGE_WINDOW, MAX_EVENT_NAMES, MAX_TRAIT_VALUE_BYTES, MAX_TRAITS, MAX_TRAITS_BYTES, OTHER_EVENTS } from './limits';
+import { withoutIdentifier } from './identifiers';
 import { mergeProfiles } from './merge-profiles';
 import { emptyProfile, rememberMessages } from './profile';
 import { safeFieldName } from './safe-key';
@@ -252,6 +253,22 @@ describe('mergeProfiles', () => {
     expect(r.profile.absorbedProfileIds).toEqual(['b', 'x', 'y']);
     expect(r.profile.version).toBe(4);
     expect(r.changedTraits).toEqual(['plan']);
+  });
+});
+
+describe('withoutIdentifier', () => {
+  it('takes exactly that identifier off, once, and leaves the rest of the profile as it was', () => {
+    fc.assert(
+      fc.property(eventsArb, fc.constantFrom('email', 'user_id'), fc.constantFrom('a', 'b'), (events, type, value) => {
+        const before = applyAll(fresh(), events);
+        const after = withoutIdentifier(before, type, value, 10);
+        const held = before.identifiers.some((i) => i.type === type && i.value === value);
+        expect(after.identifiers).toEqual(before.identifiers.filter((i) => i.type !== type || i.value !== value));
+        expect(after.version).toBe(before.version + (held ? 1 : 0));
+        expect({ ...after, identifiers: [], version: 0, updatedAt: 0 }).toEqual({ ...before, identifiers: [], version: 0, updatedAt: 0 });
+        expect(withoutIdentifier(after, type, value, 20)).toBe(after);
+      }),
+    );
   });
 });
 

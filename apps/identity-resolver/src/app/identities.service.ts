@@ -1,12 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { recordKey, Topics, type IdentityRemoval } from '@cdp/contracts';
 import type { Identifier } from '@cdp/identity-graph';
+import { KafkaGateway } from '@cdp/kafka';
 import { IdentitiesRepository } from './identities.repository';
 import { IdentityProfilesRepository, type IdentityProfileDoc } from './identity-profiles.repository';
 import { describeMerge } from './outputs';
 import { ProfileGraph } from './profile-graph';
 
 export type Lookup =
-  | { found: false; why: 'unknown' | 'profile_missing' }
+  | { found: false; why: 'unknown' }
+  | { found: false; why: 'profile_missing'; attachedTo: string }
   | { found: true; profile: IdentityProfileDoc; attachedTo: string; chain: IdentityProfileDoc[] };
 
 /** Explanations and removals of identifiers (the API's side of the graph). */
@@ -15,6 +19,7 @@ export class IdentitiesService {
   constructor(
     private readonly identities: IdentitiesRepository,
     private readonly profiles: IdentityProfilesRepository,
+    private readonly kafka: KafkaGateway,
   ) {}
 
   /** The identifier's canonical profile and the profiles from the one it was attached to up to it. */
@@ -24,7 +29,7 @@ export class IdentitiesService {
     const graph = await ProfileGraph.load([identity.profileId], (ids) => this.profiles.findMany(workspaceId, ids));
     const chain = graph.chain(identity.profileId);
     const canonical = chain.at(-1);
-    if (!canonical || canonical.mergedInto) return { found: false, why: 'profile_missing' };
+    if (!canonical || canonical.mergedInto) return { found: false, why: 'profile_missing', attachedTo: identity.profileId };
     return { found: true, profile: canonical, attachedTo: identity.profileId, chain };
   }
 
@@ -51,18 +56,33 @@ export class IdentitiesService {
 
   /**
    * Removes an identifier from its profile (like Segment's delete-external-ids): later events
-   * carrying it create or attach elsewhere. The merges it caused stay (history). The identity is
-   * deleted first: a failure before the counts are lowered leaves them too high, which can only
-   * make a limit stricter.
+   * carrying it create or attach elsewhere. The merges it caused stay (history). The removal is
+   * published first (cdp.identity.removals.v1, so the profile-store drops it from the profile and
+   * its lookup): a failure after that leaves the graph as it was, and a retry repeats both. The
+   * identity is deleted before the counts are lowered: a failure in between leaves them too high,
+   * which can only make a limit stricter.
    */
   async remove(workspaceId: string, id: Identifier): Promise<{ removed: boolean; profileId?: string }> {
     const found = await this.lookup(workspaceId, id);
-    if (!found.found) {
-      // An identity whose profile document is missing is still removable.
-      return { removed: found.why === 'profile_missing' && (await this.identities.remove(workspaceId, id)) };
-    }
+    if (!found.found && found.why === 'unknown') return { removed: false };
+    const profileId = found.found ? found.profile.profileId : found.attachedTo;
+    await this.publishRemoval(workspaceId, profileId, id);
     if (!(await this.identities.remove(workspaceId, id))) return { removed: false };
+    // An identity whose profile document is missing has no counts to lower.
+    if (!found.found) return { removed: true };
     await this.profiles.uncountIdentifier(workspaceId, found.profile.profileId, found.attachedTo, id);
     return { removed: true, profileId: found.profile.profileId };
+  }
+
+  private async publishRemoval(workspaceId: string, profileId: string, identifier: Identifier): Promise<void> {
+    const codec = await this.kafka.codec(Topics.identityRemovals);
+    const removal: IdentityRemoval = {
+      workspaceId,
+      removalId: randomUUID(),
+      profileId,
+      identifier: { type: identifier.type, value: identifier.value },
+      removedAt: Date.now(),
+    };
+    await this.kafka.producer.send([{ topic: codec.topic, key: recordKey(workspaceId, profileId), value: await codec.encode(removal) }]);
   }
 }

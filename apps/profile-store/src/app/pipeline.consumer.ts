@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { Topics, type IdentityMerge, type ProfileChange, type ResolvedEvent, type SegmentChange } from '@cdp/contracts';
+import {
+  Topics,
+  type IdentityMerge,
+  type IdentityRemoval,
+  type ProfileChange,
+  type ResolvedEvent,
+  type SegmentChange,
+} from '@cdp/contracts';
 import {
   awaitAll,
   type ChunkContext,
@@ -43,8 +50,8 @@ type Suppressed = { hashes: Map<Decoded<ResolvedEvent>, string[]>; sources: Map<
 type Traced<T> = { change: T; source: InboundRecord | undefined };
 
 /**
- * cdp.events.resolved.v1 and cdp.identity.merges.v1 -> profiles, timeline -> cdp.profiles.changes.v1;
- * cdp.segments.changes.v1 -> the `profile_segments` read model.
+ * cdp.events.resolved.v1, cdp.identity.merges.v1 and cdp.identity.removals.v1 -> profiles, timeline
+ * -> cdp.profiles.changes.v1; cdp.segments.changes.v1 -> the `profile_segments` read model.
  * Per chunk: profile writes (CAS), then the changes (acked), then the timeline, which marks
  * events as fully processed. A crash anywhere replays only what is missing.
  */
@@ -64,8 +71,14 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
     private readonly owners: EventOwnersRepository,
     private readonly publisher: ProfileChangePublisher,
   ) {
-    // One consumer group for all three topics (the base class names the group after the service).
-    super(kafka, metrics, health, [Topics.resolvedEvents, Topics.identityMerges, Topics.segmentChanges], 'profile-store');
+    // One consumer group for all four topics (the base class names the group after the service).
+    super(
+      kafka,
+      metrics,
+      health,
+      [Topics.resolvedEvents, Topics.identityMerges, Topics.identityRemovals, Topics.segmentChanges],
+      'profile-store',
+    );
     this.suppressedEvents = new Counter({
       name: 'cdp_profile_events_suppressed_total',
       help: 'Resolved events dropped because their profile id or an identifier is suppressed, by reason (erasure, regulation).',
@@ -80,14 +93,16 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
 
   protected async handle(records: InboundRecord[], context: ChunkContext): Promise<Rejection[]> {
     const rejections: Rejection[] = [];
-    const decoded: Decoded<ResolvedEvent | IdentityMerge | SegmentChange>[] = [];
+    const decoded: Decoded<ResolvedEvent | IdentityMerge | IdentityRemoval | SegmentChange>[] = [];
     for (const record of records) {
-      const result = await this.decode<ResolvedEvent | IdentityMerge | SegmentChange>(record);
+      const result = await this.decode<ResolvedEvent | IdentityMerge | IdentityRemoval | SegmentChange>(record);
       if ('reason' in result) rejections.push(result);
       else decoded.push(result);
     }
     if (context.topic === this.kafka.topic(Topics.identityMerges)) {
       await this.handleMerges(decoded as Decoded<IdentityMerge>[], rejections);
+    } else if (context.topic === this.kafka.topic(Topics.identityRemovals)) {
+      await this.handleRemovals(decoded as Decoded<IdentityRemoval>[], rejections);
     } else if (context.topic === this.kafka.topic(Topics.segmentChanges)) {
       await this.handleSegmentChanges(decoded as Decoded<SegmentChange>[], rejections);
     } else {
@@ -253,6 +268,22 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
       );
     }
     await this.emit(changes.filter((c): c is Traced<ProfileChange> => c !== null));
+  }
+
+  /** Identifiers taken off their person by the identity-resolver's API: rare, so one at a time, in order. */
+  private async handleRemovals(removals: Decoded<IdentityRemoval>[], rejections: Rejection[]): Promise<void> {
+    const valid = checked(
+      removals,
+      (r) => !!(r.workspaceId && r.profileId && r.identifier.type && r.identifier.value),
+      { reason: 'invalid_removal', message: 'identifier removal needs workspaceId, profileId and the identifier' },
+      rejections,
+    );
+    const changes: Traced<ProfileChange>[] = [];
+    for (const { record, value } of valid) {
+      const change = await this.writer.removeIdentifier(value, await this.definitions.cached(value.workspaceId));
+      if (change) changes.push({ change, source: record });
+    }
+    await this.emit(changes);
   }
 
   private emit(changes: Traced<ProfileChange>[]): Promise<void> {

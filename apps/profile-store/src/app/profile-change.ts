@@ -4,8 +4,9 @@ import { computedTraits, plainTraits, type JsonValue, type Profile } from '@cdp/
 export type ChangeCause =
   | { kind: 'event'; event: ResolvedEvent; created: boolean; changedTraits: string[] }
   | { kind: 'merge'; absorbedProfileIds: string[]; changedTraits: string[]; messageId: string | null; receivedAt: number | null }
-  /** A computed trait backfilled over stored events: an update with no event of its own. */
-  | { kind: 'recomputed' };
+  /** Updates with no event of their own: a computed trait backfilled over stored events, an identifier removed. */
+  | { kind: 'recomputed' }
+  | { kind: 'identifier_removed' };
 
 /**
  * The ProfileChange record for a profile's state after a change (full current traits); `custom`
@@ -22,13 +23,13 @@ export function profileChange(
     profileId: profile.profileId,
     version: profile.version,
     changedAt,
-    changedTraits: cause.kind === 'recomputed' ? [] : cause.changedTraits,
+    changedTraits: 'changedTraits' in cause ? cause.changedTraits : [],
     traits: JSON.stringify(plainTraits(profile.traits)),
     computedTraits: JSON.stringify({ ...custom, ...computedTraits(profile) }),
     identifiers: profile.identifiers.map(({ type, value }) => ({ type, value })),
   };
   const noEvent = { eventName: null, eventTimestamp: null, eventProperties: null };
-  if (cause.kind === 'recomputed') {
+  if (cause.kind === 'recomputed' || cause.kind === 'identifier_removed') {
     return { ...base, ...noEvent, change: 'updated', absorbedProfileIds: [], messageId: null, receivedAt: null };
   }
   if (cause.kind === 'merge') {

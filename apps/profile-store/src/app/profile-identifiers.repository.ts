@@ -12,6 +12,7 @@ export interface ProfileIdentifierDoc extends WorkspaceDocument {
  * `profile_identifiers`: the lookup behind `GET /v1/profiles/{type:value}`, one document per
  * workspace and identifier, read by `_id`. A pointer is written once and never moved: an
  * absorbed profile redirects to its survivor, so the first profile stays a valid entry point.
+ * It is deleted when the identifier is removed from its person (cdp.identity.removals.v1).
  */
 @Injectable()
 export class ProfileIdentifiersRepository extends WorkspaceRepository<ProfileIdentifierDoc> {
@@ -50,6 +51,11 @@ export class ProfileIdentifiersRepository extends WorkspaceRepository<ProfileIde
     if (idKeys.length === 0) return [];
     const docs = await this.find(workspaceId, { idKey: { $in: idKeys } }, { projection: { profileId: 1 } });
     return [...new Set(docs.map((d) => d.profileId))];
+  }
+
+  /** Deletes the identifier's pointer only if it still points at `profileId` (a later one stays). */
+  async forgetIfAt(workspaceId: string, idKey: string, profileId: string): Promise<void> {
+    await this.deleteMany(workspaceId, { idKey, profileId });
   }
 
   async forget(workspaceId: string, idKeys: string[]): Promise<void> {

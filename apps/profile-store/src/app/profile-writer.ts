@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { IdentityMerge, ProfileChange, ResolvedEvent } from '@cdp/contracts';
+import type { IdentityMerge, IdentityRemoval, ProfileChange, ResolvedEvent } from '@cdp/contracts';
 import { awaitAll } from '@cdp/kafka';
-import { applyEvent, emptyProfile, identifierKey, mergeProfiles, type Profile } from '@cdp/profile-model';
+import { applyEvent, emptyProfile, identifierKey, mergeProfiles, withoutIdentifier, type Profile } from '@cdp/profile-model';
 import { profileChange } from './profile-change';
 import { ProfileIdentifiersRepository } from './profile-identifiers.repository';
 import { ProfilesRepository, type ProfileWrite, type ProfileWithState } from './profiles.repository';
@@ -242,6 +242,37 @@ export class ProfileWriter {
         return changes.get(p.merge) ?? this.merge(p.merge, defs);
       }),
     );
+  }
+
+  /**
+   * Takes an identifier off the profile it was removed from (following redirects) and drops its
+   * `type:value` pointer if that still leads to this profile; a pointer that a later event set to
+   * another profile stays. A profile never stored (or erased) is left alone. Re-running is safe and
+   * re-emits the change, so a change lost in a crash is still produced.
+   */
+  async removeIdentifier(removal: IdentityRemoval, defs: readonly ComputedTraitDefinition[] = []): Promise<ProfileChange | null> {
+    const { workspaceId, identifier } = removal;
+    for (let attempt = 1; ; attempt++) {
+      const loaded = await this.loadForWrite(workspaceId, removal.profileId);
+      const current = loaded.profile;
+      if (current.version === 0) return null;
+      const now = Date.now();
+      const profile = withoutIdentifier(current, identifier.type, identifier.value, now);
+      if (profile === current || (await this.profiles.compareAndSet(profile, current.version))) {
+        await this.forgetPointer(workspaceId, identifierKey(identifier.type, identifier.value), profile.profileId);
+        return profileChange(profile, { kind: 'identifier_removed' }, now, traitValues(defs, loaded.custom, now));
+      }
+      if (attempt >= MAX_ATTEMPTS) throw new Error(`profile ${current.profileId}: version conflict after ${attempt} attempts`);
+    }
+  }
+
+  /** Deletes the identifier's pointer when it leads (through redirects) to `profileId`. */
+  private async forgetPointer(workspaceId: string, idKey: string, profileId: string): Promise<void> {
+    const pointer = await this.identifiers.lookup(workspaceId, idKey);
+    if (pointer === null) return;
+    if (pointer === profileId || (await this.loadForWrite(workspaceId, pointer)).profile.profileId === profileId) {
+      await this.identifiers.forgetIfAt(workspaceId, idKey, pointer);
+    }
   }
 
   /**

@@ -1,5 +1,13 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { recordKey, Topics, type IdentityMerge, type NormalizedEvent, type ResolvedEvent, type TopicDef } from '@cdp/contracts';
+import {
+  recordKey,
+  Topics,
+  type IdentityMerge,
+  type IdentityRemoval,
+  type NormalizedEvent,
+  type ResolvedEvent,
+  type TopicDef,
+} from '@cdp/contracts';
 import { AvroSerde } from '@cdp/kafka';
 // Test support, imported only by the integration specs (the lint rule allows @cdp/testing in *spec.ts files only).
 import { stackEndpoints, startServices, testScope, TopicReader, withServiceLogs, type RunningService, type TestScope } from '@cdp/testing';
@@ -7,7 +15,7 @@ import { stackEndpoints, startServices, testScope, TopicReader, withServiceLogs,
 /**
  * The setup the identity-resolver's integration specs share: built resolver instance(s) on the
  * real stack (Kafka, registry, FerretDB) in a private scope, a producer of normalized events
- * (Avro) and readers of the resolved events and merges.
+ * (Avro) and readers of the resolved events, merges and identifier removals.
  */
 export const WS = 'demo';
 export const T0 = Date.UTC(2026, 0, 1);
@@ -21,6 +29,7 @@ export interface ResolverStack {
   producer: Producer;
   resolved: TopicReader<ResolvedEvent>;
   merges: TopicReader<IdentityMerge>;
+  removals: TopicReader<IdentityRemoval>;
   /** The scoped name of a topic. */
   topic: (def: TopicDef<unknown>) => string;
   /** `<tag>-<scope id>`: a value no other test run uses. */
@@ -66,6 +75,7 @@ export async function startResolverStack(label: string, { instances = 1, env = {
   const serde = AvroSerde.connect(registryUrl);
   const resolved = await new TopicReader<ResolvedEvent>(topic(Topics.resolvedEvents)).start();
   const merges = await new TopicReader<IdentityMerge>(topic(Topics.identityMerges)).start();
+  const removals = await new TopicReader<IdentityRemoval>(topic(Topics.identityRemovals)).start();
   const service = services[0] as RunningService;
 
   let seq = 0;
@@ -105,6 +115,7 @@ export async function startResolverStack(label: string, { instances = 1, env = {
     producer,
     resolved,
     merges,
+    removals,
     topic,
     id: (tag) => `${tag}-${scope.id}`,
     event,
@@ -119,6 +130,7 @@ export async function startResolverStack(label: string, { instances = 1, env = {
     stop: async () => {
       await resolved.stop();
       await merges.stop();
+      await removals.stop();
       await producer.disconnect();
       await Promise.all(services.map((s) => s.stop()));
     },
