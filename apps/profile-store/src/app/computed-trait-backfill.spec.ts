@@ -129,7 +129,8 @@ describe('computed-trait backfill with the live path', () => {
       owner: null,
       leaseUntil: 0,
     };
-    expect(backfillView(p)).toMatchObject({ status: 'running', percent: 99, profilesPerSecond: 5 });
+    expect(backfillView(p)).toMatchObject({ status: 'running', percent: 99, profilesPerSecond: 5, startedAt: '1970-01-01T00:00:00.001Z' });
+    expect(backfillView({ ...p, finishedAt: Date.UTC(2026, 0, 2) }).finishedAt).toBe('2026-01-02T00:00:00.000Z');
     expect(backfillView({ ...p, eventsScanned: 25 }).percent).toBe(25);
     expect(backfillView({ ...p, status: 'done' }).percent).toBe(100);
     expect(backfillView({ ...p, eventsTotal: null, busyMs: 0 })).toMatchObject({ percent: 0, profilesPerSecond: 0 });

@@ -38,10 +38,13 @@ export interface BackfillView {
   eventsTotal: number | null;
   profilesUpdated: number;
   profilesPerSecond: number;
-  startedAt: number | null;
-  finishedAt: number | null;
+  startedAt: string | null;
+  finishedAt: string | null;
   error: string | null;
 }
+
+/** ISO 8601, as every other time the API answers (the progress document keeps epoch ms). */
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** Progress as a view (pure). Percent stays below 100 until done: the timeline grows while it runs. */
 export function backfillView(p: BackfillProgress): BackfillView {
@@ -54,8 +57,8 @@ export function backfillView(p: BackfillProgress): BackfillView {
     eventsTotal: p.eventsTotal,
     profilesUpdated: p.profilesUpdated,
     profilesPerSecond: p.busyMs > 0 ? Math.round((p.profilesUpdated / p.busyMs) * 1000 * 10) / 10 : 0,
-    startedAt: p.startedAt,
-    finishedAt: p.finishedAt,
+    startedAt: iso(p.startedAt),
+    finishedAt: iso(p.finishedAt),
     error: p.error,
   };
 }

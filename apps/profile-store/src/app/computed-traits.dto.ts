@@ -40,8 +40,8 @@ export class BackfillProgressView {
   @ApiProperty({ nullable: true, type: Number }) eventsTotal!: number | null;
   @ApiProperty({ description: 'Profiles whose state the backfill changed.' }) profilesUpdated!: number;
   @ApiProperty() profilesPerSecond!: number;
-  @ApiProperty({ nullable: true, type: Number }) startedAt!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) finishedAt!: number | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) startedAt!: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) finishedAt!: string | null;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
 }
 
