@@ -1,4 +1,6 @@
 import { InvalidArgumentError } from 'commander';
+import { DLQ_REASONS, isDlqReason } from '@cdp/contracts';
+import { parseIdentifier } from './operations-requests';
 
 // Parsers of option values shared by the commands: a bad value stops the CLI (exit 2) before anything is sent.
 
@@ -8,8 +10,42 @@ export const positiveInt = (value: string): number => {
   return n;
 };
 
-export const nonNegativeInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
+/** An integer from `min` to `max`: the bounds of the service it goes to, so a value out of them is not sent. */
+export const intInRange =
+  (min: number, max: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
+    return n;
+  };
+
+/** An identifier argument, `type:value`; kept as typed (the service cleans the value). */
+export const identifierArg = (value: string): string => {
+  if (!parseIdentifier(value)) throw new InvalidArgumentError('must be type:value, e.g. email:jane@example.com');
+  return value;
+};
+
+/** The types the collector gives an imported column (its `types` parameter). */
+const COLUMN_TYPES = ['string', 'number', 'boolean'];
+
+/**
+ * `--types <column>:<type>,...` as the collector reads it (the column is what comes before the last
+ * colon, so it may contain colons); kept as typed, only its form is checked.
+ */
+export const columnTypes = (value: string): string => {
+  for (const pair of value.split(',').filter((p) => p.trim() !== '')) {
+    const at = pair.lastIndexOf(':');
+    if (at <= 0 || !COLUMN_TYPES.includes(pair.slice(at + 1).trim()))
+      throw new InvalidArgumentError(
+        `"${pair}" must be <column>:<type> with a type of ${COLUMN_TYPES.join(', ')}, e.g. ltv:number,vip:boolean`,
+      );
+  }
+  return value;
+};
+
+/** A DLQ reason code: one the stages write (a filter on any other would answer nothing). */
+export const dlqReason = (value: string): string => {
+  if (!isDlqReason(value)) throw new InvalidArgumentError(`must be a DLQ reason code: ${DLQ_REASONS.join(', ')}`);
+  return value;
 };

@@ -6,7 +6,7 @@ import { CliError, serviceMessage } from './http';
 import { csvChunks, ndjsonChunks, type ChunkItem, type ImportChunk, type LocalReject } from './import-chunks';
 import { fetchChunkTransport, fileError, type ChunkTransport } from './import-transport';
 import { resolveConfig, type GlobalFlags } from './requests';
-import { positiveInt } from './arguments';
+import { columnTypes, positiveInt } from './arguments';
 
 /** What `cdp import` needs from outside: the CLI's printing and env, and (for tests) a fake network, files and clock. */
 export interface ImportIo {
@@ -224,7 +224,11 @@ export function registerImportCommand(program: Command, io: ImportIo, deps: Impo
       '--map <pairs>',
       'column mapping: <column>:<target>,... with targets userId, anonymousId, timestamp, email, traits.<name>, - (drop)',
     )
-    .option('--types <pairs>', 'trait column types: <column>:<type>,... with types string (the default), number, boolean (yes/no, 1/0 too)')
+    .option(
+      '--types <pairs>',
+      'trait column types: <column>:<type>,... with types string (the default), number, boolean (yes/no, 1/0 too)',
+      columnTypes,
+    )
     .option('--chunk-bytes <n>', 'bytes per part posted to the collector', positiveInt, 1024 * 1024)
     .option('--concurrency <n>', 'parts in flight', positiveInt, 2)
     .option('--retries <n>', 'retries of a part the collector could not store yet (503/429)', positiveInt, 8)

@@ -52,6 +52,18 @@ describe('cdp tracking-plans', () => {
     });
   });
 
+  it('prints a JSON object for a delete with --json (the service answers 204 without a body)', async () => {
+    const answer = { status: 204, body: null };
+    expect(JSON.parse((await cli(['--json', 'tracking-plans', 'delete', 'Order Completed'], { answer })).out)).toEqual({
+      event: 'Order Completed',
+      deleted: true,
+    });
+    expect(JSON.parse((await cli(['--json', 'tracking-plans', 'delete', '--traits'], { answer })).out)).toEqual({
+      traits: true,
+      deleted: true,
+    });
+  });
+
   it('puts a schema file with a mode', async () => {
     const r = await cli(['tracking-plans', 'put', 'Order Completed', '--file', 'o.json', '--mode', 'block'], {
       files: { 'o.json': schema },
@@ -126,6 +138,16 @@ describe('cdp dlq', () => {
     });
     expect(r.out).toBe('replayed: 3\nskipped: 0\n');
     expect((await cli(['dlq', 'replay', '--again'])).sent[0]?.body).toEqual({ again: true });
+  });
+
+  it('refuses a reason code no stage writes before sending, and lists the codes in --help', async () => {
+    const r = await cli(['dlq', 'list', '--reason', 'bogus']);
+    expect({ code: r.code, sent: r.sent }).toEqual({ code: 2, sent: [] });
+    expect(r.err).toContain("option '--reason <code>' argument 'bogus' is invalid. must be a DLQ reason code: empty_value,");
+    for (const sub of ['list', 'replay'])
+      expect((await cli(['dlq', sub, '--help'])).out).toMatch(
+        /DLQ reason codes: empty_value, .*tracking_plan_violation, .*invalid_event_properties\./s,
+      );
   });
 
   it('reports the service refusing a filter', async () => {

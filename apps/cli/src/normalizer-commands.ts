@@ -1,14 +1,16 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { DLQ_REASONS } from '@cdp/contracts';
 import { CliError, type ApiRequest } from './http';
 import { normalizerRequests as requests, PLAN_MODES, type DlqOptions, type PlanMode } from './normalizer-requests';
 import type { CliConfig } from './requests';
-import { positiveInt } from './arguments';
+import { dlqReason, intInRange } from './arguments';
 
 /** The program's request runner (see buildProgram). */
 export type Run = <A extends unknown[]>(
   build: (config: CliConfig, ...args: A) => ApiRequest | Promise<ApiRequest>,
   note?: string,
   show?: (body: unknown) => string,
+  noContent?: (...args: A) => Record<string, unknown>,
 ) => (...args: [...A, ...unknown[]]) => Promise<void>;
 
 const bool = (value: string): boolean => {
@@ -25,10 +27,11 @@ const target = (event: string | undefined, opts: { traits?: boolean }): string |
 
 const dlqFilters = (command: Command): Command =>
   command
-    .option('--reason <code>', 'a DLQ reason code, e.g. tracking_plan_violation')
+    .option('--reason <code>', 'a DLQ reason code, e.g. tracking_plan_violation (all of them below)', dlqReason)
     .option('--stage <name>', 'the stage that rejected them, e.g. normalizer')
     .option('--since <time>', 'ISO 8601 time, or a duration back from now: 30m, 24h, 7d')
-    .option('--until <time>', 'same forms as --since');
+    .option('--until <time>', 'same forms as --since')
+    .addHelpText('after', `\nDLQ reason codes: ${DLQ_REASONS.join(', ')}.`);
 
 /** `settings`, `tracking-plans` and `dlq`: the normalizer's API (admin API key). */
 /** Sends a request and answers its body (a non-2xx answer throws CliError): for commands that read before they write. */
@@ -101,11 +104,18 @@ export function addNormalizerCommands(program: Command, run: Run, readJson: (pat
     .description("remove one event's schema (or --traits) from the plan")
     .argument('[event]', 'track event name')
     .option('--traits', 'the identify traits schema')
-    .action(run((c, event: string | undefined, opts: { traits?: boolean }) => requests.deletePlan(c, target(event, opts))));
+    .action(
+      run(
+        (c, event: string | undefined, opts: { traits?: boolean }) => requests.deletePlan(c, target(event, opts)),
+        undefined,
+        undefined,
+        (event) => (event === undefined ? { traits: true, deleted: true } : { event, deleted: true }),
+      ),
+    );
 
   const dlq = program.command('dlq').description("the workspace's dead letters (every stage)");
   dlqFilters(dlq.command('list').description('counts by reason and stage, and the most recent letters (never their contents)'))
-    .option('--limit <n>', 'recent letters to show (1-500) [50]', positiveInt)
+    .option('--limit <n>', 'recent letters to show (1-500) [50]', intInRange(1, 500))
     .action(run((c, opts: DlqOptions) => requests.listDlq(c, opts)));
   dlqFilters(
     dlq
@@ -115,7 +125,7 @@ export function addNormalizerCommands(program: Command, run: Run, readJson: (pat
           '(--again: those too); a replayed event has its effect once',
       ),
   )
-    .option('--limit <n>', 'most letters to replay (1-10000) [1000]', positiveInt)
+    .option('--limit <n>', 'most letters to replay (1-10000) [1000]', intInRange(1, 10_000))
     .option('--again', 'also the letters replayed before')
     .action(run((c, opts: DlqOptions & { again?: boolean }) => requests.replayDlq(c, opts)));
 }

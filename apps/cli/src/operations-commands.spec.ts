@@ -18,6 +18,8 @@ describe('cdp computed-traits', () => {
     });
     const del = await cli(['computed-traits', 'delete', 'a b'], { env: { CDP_API_KEY: 'ak', CDP_PROFILE_STORE_URL: 'http://q:1' } });
     expect(del.sent[0]).toMatchObject({ method: 'DELETE', url: 'http://q:1/v1/computed-traits/a%20b' });
+    const json = await cli(['--json', 'computed-traits', 'delete', 'spent'], { answer: { status: 204, body: null } });
+    expect(JSON.parse(json.out)).toEqual({ name: 'spent', deleted: true });
   });
 
   it('puts a definition from flags, from a file, or from a file with flags on top', async () => {

@@ -4,7 +4,7 @@ import type { Ask, Run } from './normalizer-commands';
 import { storedHashes } from './pii-hashes';
 import type { CliConfig } from './requests';
 import { operationsRequests as requests, parseIdentifier, type ReviewListOptions } from './operations-requests';
-import { nonNegativeInt, positiveInt } from './arguments';
+import { intInRange } from './arguments';
 
 /** Repeatable `--identifier type:value`. */
 const collectIdentifier = (value: string, previous: { type: string; value: string }[] = []) => {
@@ -91,7 +91,7 @@ export function addOperationsCommands(program: Command, run: Run, readJson: (pat
     .option('--event <name>', 'the track event aggregated')
     .option('--aggregation <kind>', 'count, sum, min, max, average, first, last, most_frequent or distinct_count')
     .option('--property <name>', 'top-level event property (all but count)')
-    .option('--window-days <n>', 'sliding window in UTC days (1-365) [all time]', positiveInt)
+    .option('--window-days <n>', 'sliding window in UTC days (1-365) [all time]', intInRange(1, 365))
     .action(
       run(async (c, name: string, opts: TraitFlags) =>
         requests.putComputedTrait(c, name, traitDefinition(opts.file === undefined ? undefined : await readJson(opts.file), opts)),
@@ -101,7 +101,14 @@ export function addOperationsCommands(program: Command, run: Run, readJson: (pat
     .command('delete')
     .description('delete a definition (its values go with it)')
     .argument('<name>', 'trait name')
-    .action(run((c, name: string) => requests.deleteComputedTrait(c, name)));
+    .action(
+      run(
+        (c, name: string) => requests.deleteComputedTrait(c, name),
+        undefined,
+        undefined,
+        (name) => ({ name, deleted: true }),
+      ),
+    );
 
   const regulations = program
     .command('regulations')
@@ -145,8 +152,8 @@ export function addOperationsCommands(program: Command, run: Run, readJson: (pat
     .command('list')
     .description('reviews, newest first')
     .option('--status <status>', 'pending, accepted or rejected [pending]')
-    .option('--limit <n>', 'page size (1-200) [50]', positiveInt)
-    .option('--offset <n>', 'reviews to skip', nonNegativeInt)
+    .option('--limit <n>', 'page size (1-200) [50]', intInRange(1, 200))
+    .option('--offset <n>', 'reviews to skip (0-1000000)', intInRange(0, 1_000_000))
     .action(run((c, opts: ReviewListOptions) => requests.listIdentityReviews(c, opts)));
   reviews
     .command('accept')

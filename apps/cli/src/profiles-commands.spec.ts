@@ -48,6 +48,44 @@ describe('cdp profiles', () => {
   });
 });
 
+describe('cdp profiles output', () => {
+  const t1 = Date.parse('2026-11-29T20:00:00Z');
+  const t2 = Date.parse('2026-11-30T08:30:00.250Z');
+  const identifiers = [{ type: 'email', value: 'jane@example.com', firstSeen: t1, lastSeen: t2 }];
+  const profile = {
+    profileId: 'p_1',
+    traits: { firstSeen: 5 },
+    identifiers,
+    stats: { firstSeen: t1, lastSeen: t2, eventCount: 2 },
+    createdAt: '2026-11-29T20:00:00.000Z',
+  };
+  const ok = (body: unknown) => ({ answer: { status: 200, body } });
+
+  it('prints identifier and stats times as ISO 8601 (traits as they are)', async () => {
+    const r = await cli(['profiles', 'get', 'p_1'], ok(profile));
+    expect(r.out).toContain(
+      '  - type: email\n    value: jane@example.com\n    firstSeen: 2026-11-29T20:00:00.000Z\n    lastSeen: 2026-11-30T08:30:00.250Z\n',
+    );
+    expect(r.out).toContain('stats:\n  firstSeen: 2026-11-29T20:00:00.000Z\n  lastSeen: 2026-11-30T08:30:00.250Z\n  eventCount: 2\n');
+    expect(r.out).toContain('traits:\n  firstSeen: 5\n');
+    expect(r.out).not.toContain(String(t1));
+    const section = await cli(['profiles', 'get', 'p_1', '--section', 'identities'], ok({ profileId: 'p_1', identifiers }));
+    expect(section.out).toContain('firstSeen: 2026-11-29T20:00:00.000Z');
+    const search = await cli(['profiles', 'search', '-t', 'plan=pro'], ok({ profiles: [profile], next: null }));
+    expect(search.out).toContain('      lastSeen: 2026-11-30T08:30:00.250Z');
+    const exported = await cli(['profiles', 'export', 'p_1'], ok({ profile, identifiers: [{ ...identifiers[0], firstSeen: 'as text' }] }));
+    expect(exported.out).toContain('stats:\n    firstSeen: 2026-11-29T20:00:00.000Z');
+    expect(exported.out).toContain('firstSeen: as text');
+    const unseen = await cli(['profiles', 'get', 'p_1'], ok({ ...profile, stats: { firstSeen: null, lastSeen: null } }));
+    expect(unseen.out).toContain('stats:\n  firstSeen: -\n  lastSeen: -\n');
+  });
+
+  it('prints the answer as it is with --json', async () => {
+    const r = await cli(['--json', 'profiles', 'get', 'p_1'], ok(profile));
+    expect(JSON.parse(r.out)).toEqual(profile);
+  });
+});
+
 describe('cdp profiles in a workspace that stores emails hashed', () => {
   it('looks the person up by the hashed value the normalizer names, and by the value as given when it names none', async () => {
     const hashed = { status: 200, body: { identifiers: [{ type: 'email', value: 'jane@example.com', hashed: 'f00d' }] } };
@@ -79,10 +117,26 @@ describe('cdp profile-settings and identities', () => {
       body: { timelineRetentionDays: 0 },
     });
     expect((await cli(['profile-settings', 'set', '--timeline-retention-days', '-1'])).code).toBe(2);
+    expect((await cli(['profile-settings', 'set', '--timeline-retention-days', '36500'])).sent[0]?.body).toEqual({
+      timelineRetentionDays: 36_500,
+    });
+    const over = await cli(['profile-settings', 'set', '--timeline-retention-days', '36501']);
+    expect({ code: over.code, sent: over.sent }).toEqual({ code: 2, sent: [] });
+    expect((await cli(['profile-settings', 'set', '--help'])).out).toMatch(
+      /--timeline-retention-days <n>\s+days the timeline keeps events \(0-36500;/,
+    );
     expect((await cli(['identities', 'delete', 'email:shared@example.com'])).sent[0]).toMatchObject({
       method: 'DELETE',
       service: 'identity-resolver',
       url: 'http://localhost:3003/v1/identities/email%3Ashared%40example.com',
     });
+    for (const argv of [
+      ['identities', 'delete', 'bogus'],
+      ['identities', 'get', 'email:'],
+    ]) {
+      const r = await cli(argv);
+      expect({ argv, code: r.code, sent: r.sent }).toEqual({ argv, code: 2, sent: [] });
+      expect(r.err).toContain('must be type:value, e.g. email:jane@example.com');
+    }
   });
 });

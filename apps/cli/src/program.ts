@@ -39,20 +39,26 @@ export function buildProgram(io: CliIo): Command {
     .option('--api-key <key>', `a workspace's API key (Bearer) (env ${ENV.apiKey})`)
     .option('-w, --workspace <id>', `workspace id for the admin commands (env ${ENV.workspace})`);
 
-  /** Runs one request built from the config and prints its answer (`show` for a command's own readable form). */
+  /**
+   * Runs one request built from the config and prints its answer (`show` for a command's own
+   * readable form; `noContent` for what `--json` prints when the answer has no body, e.g. a 204).
+   */
   const run =
     <A extends unknown[]>(
       build: (config: CliConfig, ...args: A) => ApiRequest | Promise<ApiRequest>,
       note?: string,
       show: (body: unknown) => string = render,
+      noContent: (...args: A) => Record<string, unknown> = () => ({ done: true }),
     ) =>
     async (...args: [...A, ...unknown[]]): Promise<void> => {
       // Commander passes the positional arguments, the command's options, then the command.
       const command = args[args.length - 1] as Command;
       const flags = command.optsWithGlobals<Flags>();
       const config = resolveConfig(flags, io.env);
-      const body = await call(io.transport, await build(config, ...(args.slice(0, -1) as A)));
-      if (flags.json) io.out(`${JSON.stringify(body, null, 2)}\n`);
+      const given = args.slice(0, -1) as A;
+      const body = await call(io.transport, await build(config, ...given));
+      // `null` would tell a script nothing; the readable form of the same answer is `done`.
+      if (flags.json) io.out(`${JSON.stringify(body ?? noContent(...given), null, 2)}\n`);
       else {
         io.out(show(body));
         if (note) io.err(`${note}\n`);

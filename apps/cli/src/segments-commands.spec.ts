@@ -140,6 +140,13 @@ describe('cdp segments delete and preview', () => {
     ]);
   });
 
+  it('says what it deleted: done, or with --json an object (the service answers 204 without a body)', async () => {
+    const answer = { status: 204, body: null };
+    expect((await cli(['segments', 'delete', 'seg_1'], { answer })).out).toBe('done\n');
+    const json = await cli(['--json', 'segments', 'delete', 'seg_1'], { answer });
+    expect(JSON.parse(json.out)).toEqual({ id: 'seg_1', deleted: true });
+  });
+
   it('previews the text form or an AST file, and wants exactly one of them', async () => {
     expect((await cli(['segments', 'preview', '-d', "trait('plan') = 'pro'"])).sent).toEqual([
       {

@@ -3,7 +3,7 @@ import { CliError } from './http';
 import type { Run } from './normalizer-commands';
 import { parseTraitList, segmentsRequests as requests, type SegmentFields } from './segments-requests';
 import { renderSizeHistory } from './size-history';
-import { positiveInt } from './arguments';
+import { intInRange } from './arguments';
 
 interface DefinitionFlags {
   definition?: string;
@@ -59,7 +59,14 @@ export function addSegmentsCommands(program: Command, run: Run, readJson: (path:
     .command('delete')
     .description('delete a segment: every member exits first (on its changes topics), then it is gone')
     .argument('<id>', 'segment id')
-    .action(run((c, id: string) => requests.remove(c, id)));
+    .action(
+      run(
+        (c, id: string) => requests.remove(c, id),
+        undefined,
+        undefined,
+        (id) => ({ id, deleted: true }),
+      ),
+    );
   segments
     .command('preview')
     .description('how many profiles a draft definition matches, with a sample of them, without saving it')
@@ -70,14 +77,14 @@ export function addSegmentsCommands(program: Command, run: Run, readJson: (path:
     .command('members')
     .description('a page of members')
     .argument('<id>', 'segment id')
-    .option('--limit <n>', 'page size (1-1000)', positiveInt)
+    .option('--limit <n>', 'page size (1-1000)', intInRange(1, 1000))
     .option('--after <profileId>', 'the "next" value of the previous page')
     .action(run((c, id: string, opts: { limit?: number; after?: string }) => requests.members(c, id, opts.limit, opts.after)));
   segments
     .command('size-history')
     .description('members at the end of each UTC day, with the entries and exits of the day, oldest first')
     .argument('<id>', 'segment id')
-    .option('--days <n>', 'days ending today (1-366) [30]', positiveInt)
+    .option('--days <n>', 'days ending today (1-366) [30]', intInRange(1, 366))
     .action(run((c, id: string, opts: { days?: number }) => requests.sizeHistory(c, id, opts.days), undefined, renderSizeHistory));
   segments
     .command('schema')

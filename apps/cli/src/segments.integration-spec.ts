@@ -62,7 +62,9 @@ it('creates a segment with an output topic, updates it, prints its size history 
   expect(badDraft.code).toBe(1);
   expect(badDraft.stderr).toContain('400 Bad Request');
 
-  const deleted = await cdp('segments', 'delete', segment.id);
+  // The segmenter answers 204 without a body: --json says what was deleted.
+  const deleted = await cdp('--json', 'segments', 'delete', segment.id);
   expect({ code: deleted.code, stderr: deleted.stderr }).toMatchObject({ code: 0 });
+  expect(JSON.parse(deleted.stdout)).toEqual({ id: segment.id, deleted: true });
   expect((await cdp('segments', 'get', segment.id)).stderr).toContain('404 Not Found');
 }, 240_000);

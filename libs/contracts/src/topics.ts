@@ -70,6 +70,47 @@ export const Topics = {
   ),
 } as const;
 
+/**
+ * Every reason code a stage writes on cdp.events.dlq.v1 (`DeadLetter.reason`; the table in
+ * libs/contracts/README.md says what each means). The writers check theirs against it and the
+ * DLQ API and the CLI refuse a filter on any other code: add a new code here first.
+ */
+export const DLQ_REASONS = [
+  // decoding, any stage (libs/kafka)
+  'empty_value',
+  'not_confluent_avro',
+  'unknown_schema_id',
+  'wrong_schema',
+  'undecodable',
+  // normalizer
+  'missing_workspace',
+  'invalid_json',
+  'invalid_type',
+  'missing_identity',
+  'missing_event',
+  'missing_group_id',
+  'missing_previous_id',
+  'too_deep',
+  'too_many_keys',
+  'tracking_plan_violation',
+  // identity-resolver
+  'no_identifiers',
+  // profile-store
+  'missing_ids',
+  'invalid_merge',
+  'invalid_segment_change',
+  'invalid_removal',
+  // segmenter
+  'invalid_traits',
+  'invalid_computed_traits',
+  'invalid_event_properties',
+] as const;
+
+export type DlqReason = (typeof DLQ_REASONS)[number];
+
+export const isDlqReason = (value: unknown): value is DlqReason =>
+  typeof value === 'string' && (DLQ_REASONS as readonly string[]).includes(value);
+
 export type TopicId = keyof typeof Topics;
 export const ALL_TOPICS: readonly TopicDef<unknown>[] = Object.values(Topics);
 

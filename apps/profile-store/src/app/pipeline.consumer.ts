@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   Topics,
+  type DlqReason,
   type IdentityMerge,
   type IdentityRemoval,
   type ProfileChange,
@@ -33,7 +34,7 @@ type Decoded<T> = { record: InboundRecord; value: T };
 function checked<T extends { workspaceId: string }>(
   items: Decoded<T>[],
   check: (value: T) => boolean,
-  why: { reason: string; message: string },
+  why: { reason: DlqReason; message: string },
   rejections: Rejection[],
 ): Decoded<T>[] {
   return items.filter(({ record, value }) => {

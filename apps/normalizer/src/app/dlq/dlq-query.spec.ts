@@ -1,4 +1,7 @@
 import fc from 'fast-check';
+import type { RejectReason } from '@cdp/cleaning';
+import { DLQ_REASONS, type DlqReason } from '@cdp/contracts';
+import type { DecodeFailure } from '@cdp/kafka';
 import { parseFilter, parseLimit, parseTime } from './dlq-query';
 
 const NOW = Date.parse('2026-11-29T20:00:00Z');
@@ -44,6 +47,22 @@ describe('parseFilter', () => {
     expect(parseFilter({ reason: { $ne: 'x' } }, FIELDS, NOW).ok).toBe(false);
     expect(parseFilter({ reason: 'A B' }, FIELDS, NOW).ok).toBe(false);
     expect(parseFilter({ since: '1h', until: '2h' }, FIELDS, NOW)).toEqual({ ok: false, problem: 'since is after until' });
+  });
+
+  it('refuses a reason code no stage writes, naming the codes', () => {
+    const parsed = parseFilter({ reason: 'bogus' }, FIELDS, NOW);
+    expect(parsed).toEqual({
+      ok: false,
+      problem: expect.stringContaining('reason must be a DLQ reason code (got "bogus"): empty_value, '),
+    });
+    if (!parsed.ok) for (const code of DLQ_REASONS) expect(parsed.problem).toContain(code);
+    for (const code of DLQ_REASONS) expect(parseFilter({ reason: code }, FIELDS, NOW)).toEqual({ ok: true, value: { reason: code } });
+  });
+
+  it('knows every code the shared decoding and cleaning stages write (checked by the compiler)', () => {
+    // Fails to compile when libs/kafka or libs/cleaning writes a code missing from DLQ_REASONS.
+    const written: readonly DlqReason[] = [] as (DecodeFailure | RejectReason)[];
+    expect(written).toEqual([]);
   });
 
   it('never lets anything but strings and dates into the filter', () => {

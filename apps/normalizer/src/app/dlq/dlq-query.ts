@@ -1,6 +1,8 @@
+import { DLQ_REASONS, isDlqReason, type DlqReason } from '@cdp/contracts';
+
 /** Filters of the DLQ listing and replay, parsed from query strings and bodies. */
 export interface DlqFilter {
-  reason?: string;
+  reason?: DlqReason;
   stage?: string;
   since?: Date;
   until?: Date;
@@ -39,11 +41,18 @@ export function parseFilter(input: Record<string, unknown>, allowed: readonly st
   const unknown = Object.keys(input).find((k) => !allowed.includes(k));
   if (unknown !== undefined) return { ok: false, problem: `unknown field ${JSON.stringify(unknown)} (known: ${allowed.join(', ')})` };
   const filter: DlqFilter = {};
-  for (const field of ['reason', 'stage'] as const) {
-    const v = input[field];
-    if (v === undefined) continue;
-    if (typeof v !== 'string' || !CODE.test(v)) return { ok: false, problem: `${field} must be a code such as tracking_plan_violation` };
-    filter[field] = v;
+  const { reason, stage } = input;
+  // An unknown reason would match no letter and answer nothing, as if there were none: refused, with the codes.
+  if (reason !== undefined) {
+    if (!isDlqReason(reason)) {
+      const got = typeof reason === 'string' ? ` (got ${JSON.stringify(reason.slice(0, 40))})` : '';
+      return { ok: false, problem: `reason must be a DLQ reason code${got}: ${DLQ_REASONS.join(', ')}` };
+    }
+    filter.reason = reason;
+  }
+  if (stage !== undefined) {
+    if (typeof stage !== 'string' || !CODE.test(stage)) return { ok: false, problem: 'stage must be a code such as normalizer' };
+    filter.stage = stage;
   }
   for (const field of ['since', 'until'] as const) {
     if (input[field] === undefined) continue;
