@@ -6,6 +6,7 @@ import { PlatformModule } from '@cdp/platform';
 import { NormalizerConfig } from './normalizer.config';
 import { SettingsController } from './api/settings.controller';
 import { TrackingPlansController } from './api/tracking-plans.controller';
+import { ViolationsController } from './api/violations.controller';
 import { DedupeRepository } from './dedupe.repository';
 import { DlqController } from './dlq/dlq.controller';
 import { DlqIndexRepository } from './dlq/dlq-index.repository';
@@ -15,6 +16,7 @@ import { SettingsRepository } from './settings.repository';
 import { SuppressionsConsumer } from './suppression/suppressions.consumer';
 import { SuppressionsRepository } from './suppression/suppressions.repository';
 import { TrackingPlansRepository } from './tracking-plans.repository';
+import { ViolationsRepository } from './violations/violations.repository';
 
 @Module({
   imports: [
@@ -23,11 +25,13 @@ import { TrackingPlansRepository } from './tracking-plans.repository';
     MongoModule.forRoot(),
     AccessModule,
   ],
-  controllers: [SettingsController, TrackingPlansController, DlqController],
+  // ViolationsController before TrackingPlansController: its path would otherwise be read as an event name.
+  controllers: [SettingsController, ViolationsController, TrackingPlansController, DlqController],
   providers: [
     DedupeRepository,
     SettingsRepository,
     TrackingPlansRepository,
+    ViolationsRepository,
     DlqIndexRepository,
     DlqIndexer,
     SuppressionsRepository,

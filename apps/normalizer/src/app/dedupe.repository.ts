@@ -10,6 +10,12 @@ export interface DedupeDoc extends WorkspaceDocument {
   seenAt: Date;
 }
 
+/** A chunk's claims in one workspace: who holds each messageId, and which were held before the chunk claimed them. */
+export interface ClaimResult {
+  holders: Map<string, string>;
+  earlier: Set<string>;
+}
+
 /** At least the brief's 24 hours. */
 export const DEDUPE_WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -46,12 +52,14 @@ export class DedupeRepository extends WorkspaceRepository<DedupeDoc> {
 
   /**
    * Claims each messageId for the given record position unless someone claimed it before, and
-   * returns who holds each claim (messageId -> position). One bulk insert per workspace and chunk;
-   * only the messageIds already taken are read back.
+   * returns who holds each claim (messageId -> position) and which were claimed before this call
+   * (by another record, or by the same one in an earlier delivery). One bulk insert per workspace
+   * and chunk; only the messageIds already taken are read back.
    */
-  async claim(workspaceId: string, claims: Map<string, string>, now: Date): Promise<Map<string, string>> {
+  async claim(workspaceId: string, claims: Map<string, string>, now: Date): Promise<ClaimResult> {
     const entries = [...claims];
     const holders = new Map(claims);
+    const earlier = new Set<string>();
     try {
       await this.bulkWrite(
         workspaceId,
@@ -60,10 +68,11 @@ export class DedupeRepository extends WorkspaceRepository<DedupeDoc> {
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
       const taken = duplicateKeyIndexes(e).map((i) => entries[i][0]);
+      for (const messageId of taken) earlier.add(messageId);
       const docs = await this.find(workspaceId, { messageId: { $in: taken } }, { projection: { _id: 0, messageId: 1, claimedBy: 1 } });
       for (const d of docs) holders.set(d.messageId, d.claimedBy);
     }
-    return holders;
+    return { holders, earlier };
   }
 
   /**

@@ -30,3 +30,13 @@ export function isDuplicate(candidate: Candidate, holders: Map<string, Map<strin
   const holder = holders.get(candidate.workspaceId)?.get(candidate.messageId);
   return holder !== undefined && holder !== candidate.position;
 }
+
+/**
+ * Whether this delivery of a record is the one whose claim of its messageId was new: not a
+ * duplicate, nor a redelivery of a record that claimed it before. What is counted once per event
+ * (tracking-plan violations) counts only these; a crash between the claim and the count loses the
+ * event's count instead of doubling it.
+ */
+export function claimedNow(candidate: Candidate, holders: Map<string, Map<string, string>>, earlier: Map<string, Set<string>>): boolean {
+  return !isDuplicate(candidate, holders) && earlier.get(candidate.workspaceId)?.has(candidate.messageId) !== true;
+}

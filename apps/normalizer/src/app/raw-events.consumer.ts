@@ -12,7 +12,7 @@ import {
   type TopicCodec,
 } from '@cdp/kafka';
 import { HealthRegistry, Metrics } from '@cdp/platform';
-import { claimsOf, isDuplicate, positionOf, type Candidate } from './dedupe';
+import { claimedNow, claimsOf, isDuplicate, positionOf, type Candidate } from './dedupe';
 import { DEDUPE_WINDOW_MS, DedupeRepository } from './dedupe.repository';
 import { hasConsent } from './privacy/consent';
 import { NormalizerConfig } from './normalizer.config';
@@ -24,6 +24,8 @@ import { eventIdentifierHashes, type IdentifierSource } from './suppression/supp
 import { SuppressionsRepository } from './suppression/suppressions.repository';
 import type { WorkspacePlan } from './tracking-plan-doc';
 import { TrackingPlansRepository } from './tracking-plans.repository';
+import { summarize, type FlaggedEvent } from './violations/violation-summary';
+import { VIOLATION_RETENTION_DAYS, ViolationsRepository } from './violations/violations.repository';
 
 /**
  * A record after decoding, cleaning and the workspace's policies, with the hashes of its
@@ -38,8 +40,9 @@ type Screened = { workspaceId: string | null; hashes: string[] } & (
 /** A workspace's settings and compiled tracking plan (none: undefined). */
 type Policies = [WorkspaceSettings, WorkspacePlan | undefined];
 
-/** How often expired dedupe entries are swept. */
+/** How often expired dedupe entries and violation rows are swept. */
 const SWEEP_EVERY_MS = 10 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * cdp.events.raw.v1 -> cleaning -> suppression, consent -> tracking plan -> PII -> dedupe -> cdp.events.normalized.v1 (or the DLQ with a reason).
@@ -64,6 +67,7 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
     private readonly settings: SettingsRepository,
     private readonly plans: TrackingPlansRepository,
     private readonly suppressions: SuppressionsRepository,
+    private readonly violations: ViolationsRepository,
     config: NormalizerConfig,
   ) {
     super(kafka, metrics, health, [Topics.rawEvents], 'normalizer');
@@ -108,6 +112,12 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
       // The next sweep catches up; dedupe stays correct with entries kept longer.
       this.logger.warn(`dedupe sweep failed: ${e instanceof Error ? e.message : String(e)}`);
     }
+    try {
+      const deleted = await this.violations.sweep(new Date(Date.now() - VIOLATION_RETENTION_DAYS * DAY_MS));
+      if (deleted > 0) this.logger.log(`swept ${deleted} tracking-plan violation rows not seen in ${VIOLATION_RETENTION_DAYS} days`);
+    } catch (e) {
+      this.logger.warn(`violation sweep failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   protected async handle(records: InboundRecord[]): Promise<Rejection[]> {
@@ -130,7 +140,7 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
     // its claim back below, so suppression leaves no trace of it.
     const accepted = screened.flatMap((s) => (s.kind === 'accepted' ? [s] : []));
     const now = new Date();
-    const [suppressed, holders] = await Promise.all([
+    const [suppressed, { holders, earlier }] = await Promise.all([
       this.timed('suppress', () => this.suppressedOf(screened)),
       this.timed('dedupe', () =>
         this.claim(
@@ -146,6 +156,7 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
     const rejections: Rejection[] = [];
     const outbound: OutboundRecord[] = [];
     const released: Candidate[] = [];
+    const flagged: FlaggedEvent[] = [];
     // Counted per chunk: a labelled counter's inc costs a label lookup each time.
     const counts = { suppressed: 0, consent_dropped: 0, deduped: 0, flagged: 0, ok: 0 };
     for (const item of screened) {
@@ -168,8 +179,12 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
         counts.deduped++;
         continue;
       }
-      if (e.violations.length > 0) counts.flagged++;
-      else counts.ok++;
+      if (e.violations.length > 0) {
+        counts.flagged++;
+        // Only the delivery that claimed the messageId: a redelivered chunk or a copy adds nothing.
+        if (claimedNow(candidate, holders, earlier))
+          flagged.push({ workspaceId: e.workspaceId, type: e.type, event: e.event, messageId: e.messageId, violations: e.violations });
+      } else counts.ok++;
       outbound.push({
         topic: this.out.topic,
         key: recordKey(e.workspaceId, e.anonymousId ?? e.userId ?? e.messageId),
@@ -180,7 +195,7 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
     // Counts and positions only: the identifiers are what the person asked to be forgotten by.
     if (counts.suppressed > 0)
       this.logger.log(`dropped ${counts.suppressed} events of suppressed identifiers from ${records[0]?.topic}[${records[0]?.partition}]`);
-    await awaitAll([this.kafka.producer.send(outbound), this.release(released)]);
+    await awaitAll([this.kafka.producer.send(outbound), this.release(released), this.recordViolations(flagged, now)]);
     producing();
     for (const [outcome, n] of Object.entries(counts)) if (n > 0) this.outcomes.inc({ outcome, reason: '' }, n);
     if (counts.deduped > 0) this.duplicates.inc({ topic: records[0]?.topic ?? '' }, counts.deduped);
@@ -197,11 +212,34 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
     }
   }
 
-  /** Claims the chunk's messageIds: one bulk insert per workspace (all at once); who holds each. */
-  private async claim(candidates: Candidate[], now: Date): Promise<Map<string, Map<string, string>>> {
+  /**
+   * Claims the chunk's messageIds: one bulk insert per workspace (all at once); who holds each,
+   * and which were claimed before.
+   */
+  private async claim(
+    candidates: Candidate[],
+    now: Date,
+  ): Promise<{ holders: Map<string, Map<string, string>>; earlier: Map<string, Set<string>> }> {
     const claims = [...claimsOf(candidates)];
     const held = await awaitAll(claims.map(([workspaceId, c]) => this.dedupe.claim(workspaceId, c, now)));
-    return new Map(claims.map(([workspaceId], i) => [workspaceId, held[i] as Map<string, string>]));
+    return {
+      holders: new Map(claims.map(([workspaceId], i) => [workspaceId, held[i]?.holders ?? new Map<string, string>()])),
+      earlier: new Map(claims.map(([workspaceId], i) => [workspaceId, held[i]?.earlier ?? new Set<string>()])),
+    };
+  }
+
+  /**
+   * Adds the chunk's flagged events to the violation summary: one bulk per workspace, shared with
+   * concurrent chunks. A failure is logged, not retried: a redelivery would not count these
+   * events (their claims are taken), so failing the chunk would only hold the pipeline up.
+   */
+  private async recordViolations(flagged: FlaggedEvent[], now: Date): Promise<void> {
+    if (flagged.length === 0) return;
+    try {
+      await this.violations.record(summarize(flagged), now);
+    } catch (e) {
+      this.logger.warn(`violations of ${flagged.length} flagged events not recorded: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   /** Gives back the claims of suppressed events (rare: only chunks with such events pay the round trip). */

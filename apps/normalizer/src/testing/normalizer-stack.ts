@@ -39,8 +39,8 @@ export interface NormalizerStack {
   api: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>;
   /** The port base: the normalizer runs on base + 2 (the brief's order: collector 1 ... segmenter 5). */
   portBase: number;
-  /** Stops the normalizer and starts it again on its port (a restart). */
-  restart: () => Promise<void>;
+  /** Stops the normalizer and starts it again on its port (a restart), doing `between` while it is down. */
+  restart: (between?: () => Promise<void>) => Promise<void>;
   /** Runs a test body; a failure carries the services' recent warnings and errors. */
   withLogs: (run: () => Promise<void>) => Promise<void>;
   stop: () => Promise<void>;
@@ -117,8 +117,9 @@ export async function startNormalizerStack(scope: TestScope, options: Normalizer
           headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
           body: body === undefined ? undefined : JSON.stringify(body),
         }),
-      restart: async () => {
+      restart: async (between) => {
         await stack.normalizer.stop();
+        await between?.();
         stack.normalizer = normalizer = await startService('normalizer', port, env);
         stack.services[0] = stack.normalizer;
       },

@@ -1,0 +1,26 @@
+import { BadRequestException, Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { ApiKeyGuard, RequireScope, WorkspaceId } from '@cdp/access';
+import { parseViolationsQuery } from '../violations/violations-query';
+import { ViolationsRepository, type ViolationView } from '../violations/violations.repository';
+
+/**
+ * What the workspace's flagged events violated in its tracking plan, one row per kind (event,
+ * path, what is wrong). Registered before TrackingPlansController, whose `GET :eventName` would
+ * otherwise take this path (an event named `violations` is still in `GET /v1/tracking-plans`).
+ */
+@Controller('v1/tracking-plans/violations')
+@UseGuards(ApiKeyGuard)
+@RequireScope('admin')
+export class ViolationsController {
+  constructor(private readonly violations: ViolationsRepository) {}
+
+  @Get()
+  async list(
+    @WorkspaceId() workspaceId: string,
+    @Query() query: Record<string, unknown>,
+  ): Promise<{ violations: ViolationView[]; total: number }> {
+    const parsed = parseViolationsQuery(query, Date.now());
+    if (!parsed.ok) throw new BadRequestException(parsed.problem);
+    return this.violations.list(workspaceId, parsed.value);
+  }
+}
