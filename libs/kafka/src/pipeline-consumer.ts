@@ -1,5 +1,5 @@
 import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { Topics, recordKey, workspaceOfKey, type DeadLetter, type TopicDef } from '@cdp/contracts';
+import { Topics, recordKey, workspaceOfKey, type DeadLetter, type DlqReason, type TopicDef } from '@cdp/contracts';
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { ConsumerRunner, type ChunkContext } from './consumer-runner';
 import { KafkaGateway } from './kafka.module';
@@ -7,11 +7,11 @@ import type { InboundRecord, OutboundRecord } from './port';
 import { DecodeError, type TopicCodec } from './avro-serde';
 import { StageTracer, traceIdOf, type KafkaHeaders } from './tracing';
 
-/** A record set aside: the DLQ reason code and a message for a human. */
+/** A record set aside: the DLQ reason code (one of the documented list) and a message for a human. */
 export interface Rejection {
   record: InboundRecord;
   workspaceId: string | null;
-  reason: string;
+  reason: DlqReason;
   message: string;
   /** The event's messageId, when the record could be read that far (for the log line). */
   messageId?: string;

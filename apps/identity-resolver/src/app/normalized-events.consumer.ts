@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { recordKey, Topics, type DlqReason, type IdentityMerge, type NormalizedEvent, type ResolvedEvent } from '@cdp/contracts';
+import { recordKey, Topics, type IdentityMerge, type NormalizedEvent, type ResolvedEvent } from '@cdp/contracts';
 import {
   KafkaGateway,
   mapLimit,
@@ -103,7 +103,7 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
           record,
           workspaceId: event.workspaceId,
           messageId: event.messageId,
-          reason: result.reason satisfies DlqReason,
+          reason: result.reason,
           message: result.message,
         });
         continue;

@@ -259,7 +259,7 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
     try {
       message = JSON.parse(raw.payload);
     } catch {
-      const rejection = { record, workspaceId: raw.workspaceId, reason: 'invalid_json', message: 'payload is not valid JSON' };
+      const rejection: Rejection = { record, workspaceId: raw.workspaceId, reason: 'invalid_json', message: 'payload is not valid JSON' };
       return { kind: 'rejected', rejection, workspaceId: raw.workspaceId, hashes: [] };
     }
     const known = policiesOf(raw.workspaceId);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Topics, workspaceOfKey, type DlqReason, type ProfileChange, type SegmentChange } from '@cdp/contracts';
+import { Topics, workspaceOfKey, type ProfileChange, type SegmentChange } from '@cdp/contracts';
 import { awaitAll, DecodeError, KafkaGateway, PipelineConsumer, type InboundRecord, type Rejection } from '@cdp/kafka';
 import { groupBy, HealthRegistry, Metrics } from '@cdp/platform';
 import { SegmentChangePublisher, type OutgoingChange } from '../evaluation/segment-change-publisher';
@@ -208,11 +208,10 @@ export class ProfileChangesConsumer extends PipelineConsumer {
     const { workspaceId } = change;
     const deleted = change.change === 'deleted';
     const traits = deleted ? {} : parseTraits(change.traits);
-    if (traits === null)
-      return { record, workspaceId, reason: 'invalid_traits' satisfies DlqReason, message: 'traits is not a JSON object' };
+    if (traits === null) return { record, workspaceId, reason: 'invalid_traits', message: 'traits is not a JSON object' };
     const computed = deleted ? {} : parseTraits(change.computedTraits);
     if (computed === null)
-      return { record, workspaceId, reason: 'invalid_computed_traits' satisfies DlqReason, message: 'computedTraits is not a JSON object' };
+      return { record, workspaceId, reason: 'invalid_computed_traits', message: 'computedTraits is not a JSON object' };
     const segments = await this.catalog.forWorkspace(workspaceId);
     const { eventName, messageId, eventTimestamp } = change;
     // Orders are kept even when no segment counts them: the predictions read them (RFM, churn, clusters).
@@ -224,7 +223,7 @@ export class ProfileChangesConsumer extends PipelineConsumer {
         return {
           record,
           workspaceId,
-          reason: 'invalid_event_properties' satisfies DlqReason,
+          reason: 'invalid_event_properties',
           message: 'eventProperties is not a JSON object',
         };
       // As stored: the chunk evaluates what the timer and backfill will read later.
