@@ -2,6 +2,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { identifierHash, recordKey, Topics } from '@cdp/contracts';
 import { AvroSerde } from '@cdp/kafka';
 import { startService, stackEndpoints, testScope, waitFor, type RunningService } from '@cdp/testing';
+import { hashValue } from './app/privacy/pii';
 import { AUTH, DEMO_WS, json, metricsOf, startNormalizerStack, type NormalizerStack } from './testing/normalizer-stack';
 
 /**
@@ -169,43 +170,70 @@ it('reads the suppressions from the beginning: a restarted normalizer still drop
     expect(inDlq(dropped)).toBe(false);
   }));
 
+/** Erasure suppressions as the profile-store's eraser writes them: the end of the window in `until`. */
+async function sendErasures(entries: { workspaceId: string; identifierHash: string; until: number }[]): Promise<void> {
+  const codec = await AvroSerde.connect(stackEndpoints().registryUrl).codec(Topics.suppressions, stack.topic(Topics.suppressions));
+  const producer = new Kafka({ brokers: stackEndpoints().kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  try {
+    const messages = await Promise.all(
+      entries.map(async (e) => ({
+        key: recordKey(e.workspaceId, e.identifierHash),
+        value: await codec.encode({ ...e, regulationId: 'erasure', suppressedAt: Date.now() }),
+      })),
+    );
+    await producer.send({ topic: codec.topic, acks: -1, messages });
+  } finally {
+    await producer.disconnect();
+  }
+  const stored = stack.mongo.db().collection('normalizer_suppressions');
+  await waitFor(
+    async () =>
+      (
+        await Promise.all(entries.map((e) => stored.countDocuments({ workspaceId: e.workspaceId, identifierHash: e.identifierHash })))
+      ).every((n) => n === 1) || undefined,
+    'the erasures stored',
+  );
+}
+
 it("drops an erased person's events while the erasure's window lasts, and not after it", () =>
   stack.withLogs(async () => {
     const [current, over] = [`erased.${scope.id}@example.com`, `erased.long.ago.${scope.id}@example.com`];
-    // As the profile-store's eraser writes them: the end of the window in `until`.
-    const codec = await AvroSerde.connect(stackEndpoints().registryUrl).codec(Topics.suppressions, stack.topic(Topics.suppressions));
-    const producer = new Kafka({ brokers: stackEndpoints().kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).producer();
-    await producer.connect();
-    try {
-      const record = async (email: string, until: number) => {
-        const hash = identifierHash(WS, 'email', email);
-        const value = await codec.encode({
-          workspaceId: WS,
-          identifierHash: hash,
-          regulationId: 'erasure',
-          suppressedAt: Date.now(),
-          until,
-        });
-        return { key: recordKey(WS, hash), value };
-      };
-      await producer.send({
-        topic: codec.topic,
-        acks: -1,
-        messages: [await record(current, Date.now() + 86_400_000), await record(over, Date.now() - 1)],
-      });
-    } finally {
-      await producer.disconnect();
-    }
-    const stored = stack.mongo.db().collection('normalizer_suppressions');
-    await waitFor(
-      async () => (await stored.countDocuments({ workspaceId: WS, regulationId: 'erasure' })) === 2 || undefined,
-      'both stored',
-    );
+    await sendErasures([
+      { workspaceId: WS, identifierHash: identifierHash(WS, 'email', current), until: Date.now() + 86_400_000 },
+      { workspaceId: WS, identifierHash: identifierHash(WS, 'email', over), until: Date.now() - 1 },
+    ]);
     const key = `${WS}:erased-${scope.id}`;
     const [dropped, passed] = [messageId('erased'), messageId('window-over')];
     await stack.sendJson(key, { type: 'identify', userId: `e1-${scope.id}`, messageId: dropped, traits: { email: current } });
     await stack.sendJson(key, { type: 'identify', userId: `e2-${scope.id}`, messageId: passed, traits: { email: over } });
     await stack.normalized.waitForRecord((e) => e.messageId === passed, 'the event after its window');
+    expect(copies(dropped)).toHaveLength(0);
+  }));
+
+it("drops an erased person's events in a workspace that hashes emails: the erasure names the email as stored", () =>
+  stack.withLogs(async () => {
+    // The profile-store only ever saw the hash, so its erasure suppresses ('email', hash).
+    const ws = `wspii${scope.id}`;
+    const salt = `salt-${scope.id}`;
+    await stack.mongo
+      .db()
+      .collection('normalizer_settings')
+      .insertOne({ workspaceId: ws, pii: [{ path: 'traits.email', action: 'hash' }], piiSalt: salt });
+    const [erased, other] = [`Hashed.${scope.id}@Example.com`, `other.${scope.id}@example.com`];
+    await sendErasures([
+      {
+        workspaceId: ws,
+        identifierHash: identifierHash(ws, 'email', hashValue(salt, erased.toLowerCase())),
+        until: Date.now() + 86_400_000,
+      },
+    ]);
+    const key = `${ws}:hashed-${scope.id}`;
+    const [dropped, passed] = [messageId('hashed-erased'), messageId('hashed-other')];
+    await stack.sendJson(key, { type: 'identify', userId: `h1-${scope.id}`, messageId: dropped, traits: { email: erased } });
+    await stack.sendJson(key, { type: 'identify', userId: `h2-${scope.id}`, messageId: passed, traits: { email: other } });
+    const kept = await stack.normalized.waitForRecord((e) => e.messageId === passed, 'the other person');
+    expect(JSON.parse(kept.value.traits)).toMatchObject({ email: hashValue(salt, other) });
     expect(copies(dropped)).toHaveLength(0);
   }));
 

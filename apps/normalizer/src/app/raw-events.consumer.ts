@@ -298,7 +298,10 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
       e.context = f.context as NormalizedFields['context'];
     }
     const candidate = { workspaceId, messageId: e.messageId, position: positionOf(record) };
-    return { kind: 'accepted', event: e, record, candidate, workspaceId, hashes };
+    // An erased person is suppressed by the identifiers the profile-store held, which are hashed
+    // where the policy hashes their field: checked as stored too.
+    const stored = settings.pii.length > 0 ? eventIdentifierHashes(workspaceId, e) : [];
+    return { kind: 'accepted', event: e, record, candidate, workspaceId, hashes: union(hashes, stored) };
   }
 
   /** The suppressed hashes among the chunk's, per workspace: one lookup by `_id` per workspace. */
@@ -322,3 +325,6 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
     return decoded.ok ? decoded.value : decoded.rejection;
   }
 }
+
+/** The hashes of both lists, each once (the second is usually empty or the same). */
+const union = (a: string[], b: string[]): string[] => (b.length === 0 ? a : [...new Set([...a, ...b])]);
