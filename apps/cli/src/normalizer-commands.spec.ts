@@ -52,6 +52,17 @@ describe('cdp tracking-plans', () => {
     });
   });
 
+  it('lists the violations of flagged events with their filters, and refuses a limit past 200', async () => {
+    const r = await cli(['tracking-plans', 'violations', '--event', 'Order Completed', '--since', '24h', '--limit', '10']);
+    expect(r.sent[0]).toMatchObject({
+      method: 'GET',
+      url: 'http://localhost:3002/v1/tracking-plans/violations?event=Order+Completed&since=24h&limit=10',
+    });
+    expect((await cli(['tracking-plans', 'violations'])).sent[0]?.url).toBe('http://localhost:3002/v1/tracking-plans/violations');
+    const tooMany = await cli(['tracking-plans', 'violations', '--limit', '201']);
+    expect({ code: tooMany.code, sent: tooMany.sent }).toEqual({ code: 2, sent: [] });
+  });
+
   it('prints a JSON object for a delete with --json (the service answers 204 without a body)', async () => {
     const answer = { status: 204, body: null };
     expect(JSON.parse((await cli(['--json', 'tracking-plans', 'delete', 'Order Completed'], { answer })).out)).toEqual({

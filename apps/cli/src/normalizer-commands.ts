@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DLQ_REASONS } from '@cdp/contracts';
 import { CliError, type ApiRequest } from './http';
-import { normalizerRequests as requests, PLAN_MODES, type DlqOptions, type PlanMode } from './normalizer-requests';
+import { normalizerRequests as requests, PLAN_MODES, type DlqOptions, type PlanMode, type ViolationOptions } from './normalizer-requests';
 import type { CliConfig } from './requests';
 import { dlqReason, intInRange } from './arguments';
 
@@ -112,6 +112,16 @@ export function addNormalizerCommands(program: Command, run: Run, readJson: (pat
         (event) => (event === undefined ? { traits: true, deleted: true } : { event, deleted: true }),
       ),
     );
+  plans
+    .command('violations')
+    .description(
+      'the kinds of violations of flagged events (flag mode): per event and field, how often, first and last seen, ' +
+        'and an example; newest first',
+    )
+    .option('--event <name>', 'only this event')
+    .option('--since <time>', 'last seen since: ISO 8601 time, or a duration back from now: 30m, 24h, 7d')
+    .option('--limit <n>', 'kinds to show (1-200) [50]', intInRange(1, 200))
+    .action(run((c, opts: ViolationOptions) => requests.listViolations(c, opts)));
 
   const dlq = program.command('dlq').description("the workspace's dead letters (every stage)");
   dlqFilters(dlq.command('list').description('counts by reason and stage, and the most recent letters (never their contents)'))

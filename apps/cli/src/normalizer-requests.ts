@@ -16,6 +16,21 @@ export interface DlqOptions {
   limit?: number;
 }
 
+/** Filters of `tracking-plans violations`. */
+export interface ViolationOptions {
+  event?: string;
+  since?: string;
+  limit?: number;
+}
+
+/** A query string of the options given (none: empty). */
+const queryOf = (o: object): string => {
+  const query = new URLSearchParams();
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) query.set(k, String(v));
+  const qs = query.toString();
+  return qs ? `?${qs}` : '';
+};
+
 const normalizer = (c: CliConfig, method: ApiRequest['method'], path: string, body?: unknown): ApiRequest => ({
   method,
   service: 'normalizer',
@@ -42,13 +57,9 @@ export const normalizerRequests = {
   putPlan: (c: CliConfig, event: string | undefined, schema: unknown, mode?: PlanMode): ApiRequest =>
     normalizer(c, 'PUT', planPath(event), mode === undefined ? { schema } : { schema, mode }),
   deletePlan: (c: CliConfig, event: string | undefined): ApiRequest => normalizer(c, 'DELETE', planPath(event)),
+  listViolations: (c: CliConfig, o: ViolationOptions): ApiRequest => normalizer(c, 'GET', `/v1/tracking-plans/violations${queryOf(o)}`),
 
-  listDlq: (c: CliConfig, o: DlqOptions): ApiRequest => {
-    const query = new URLSearchParams();
-    for (const [k, v] of Object.entries(o)) if (v !== undefined) query.set(k, String(v));
-    const qs = query.toString();
-    return normalizer(c, 'GET', `/v1/dlq${qs ? `?${qs}` : ''}`);
-  },
+  listDlq: (c: CliConfig, o: DlqOptions): ApiRequest => normalizer(c, 'GET', `/v1/dlq${queryOf(o)}`),
   replayDlq: (c: CliConfig, o: DlqOptions & { again?: boolean }): ApiRequest =>
     normalizer(c, 'POST', '/v1/dlq/replay', Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))),
 };
