@@ -26,7 +26,7 @@ PORTS = {"collector": 3001, "normalizer": 3002, "identity-resolver": 3003, "prof
 CONSUMES = {
     "normalizer": ["cdp.events.raw.v1"],
     "identity-resolver": ["cdp.events.normalized.v1"],
-    "profile-store": ["cdp.events.resolved.v1", "cdp.identity.merges.v1"],
+    "profile-store": ["cdp.events.resolved.v1", "cdp.identity.merges.v1", "cdp.identity.removals.v1"],
     "segmenter": ["cdp.profiles.changes.v1"],
 }
 TOPICS = {

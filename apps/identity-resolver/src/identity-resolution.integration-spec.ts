@@ -96,7 +96,11 @@ it('removes an identifier from its profile (admin, audited): later events carryi
     // The profile-store learns of it from cdp.identity.removals.v1, keyed like the profile's events.
     const removal = await stack.removals.waitForRecord((r) => r.identifier.value === id('shared-kiosk'), 'the removal record');
     expect(removal.key).toBe(`${first.workspaceId}:${first.profileId}`);
-    expect(removal.value).toMatchObject({ profileId: first.profileId, identifier: { type: 'anonymous_id', value: id('shared-kiosk') } });
+    expect(removal.value).toMatchObject({
+      profileId: first.profileId,
+      attachedTo: first.profileId,
+      identifier: { type: 'anonymous_id', value: id('shared-kiosk') },
+    });
     expect((await identity(`anonymous_id:${id('shared-kiosk')}`)).status).toBe(404);
     expect((await identity(`anonymous_id:${id('shared-kiosk')}`, { method: 'DELETE' })).status).toBe(404);
     expect((await identity('no-colon', { method: 'DELETE' })).status).toBe(400);

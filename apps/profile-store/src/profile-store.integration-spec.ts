@@ -201,7 +201,24 @@ it('folds a chunk of merges: a chain in order, independent ones alongside', () =
     expect(viaD.stats.eventCount).toBe(2);
   }));
 
-it("takes a removed identifier off its person, through a merge, and leaves a later person's pointer alone", () =>
+/** A removal record as the identity-resolver writes it. */
+const removalOf = (profileId: string, attachedTo: string, identifier: { type: string; value: string }, n: number): IdentityRemoval => ({
+  workspaceId: WS,
+  removalId: `rm-${n}-${scope.id}`,
+  profileId,
+  attachedTo,
+  identifier,
+  removedAt: Date.now(),
+});
+
+const removedChange = (profileId: string, what: string) =>
+  stack.changes.waitForRecord(
+    (c) =>
+      c.profileId === profileId && c.change === 'updated' && c.messageId === null && !c.identifiers.some((i) => i.type === 'anonymous_id'),
+    what,
+  );
+
+it("takes a removed identifier off its person once, through a merge, and leaves a later person's pointer alone", () =>
   withLogs(async () => {
     const [from, into, later] = ['rm-from', 'rm-into', 'rm-later'].map(pid);
     const kiosk = { type: 'anonymous_id', value: pid('kiosk') };
@@ -214,32 +231,48 @@ it("takes a removed identifier off its person, through a merge, and leaves a lat
     await profileWhen(`anonymous_id:${kiosk.value}`, (b) => b.profileId === into, 'the kiosk id leading to the survivor');
 
     // The resolver names the canonical profile; the pointer was written for the absorbed one.
-    const removal = (profileId: string, n: number): IdentityRemoval => ({
-      workspaceId: WS,
-      removalId: `rm-${n}-${scope.id}`,
-      profileId,
-      identifier: kiosk,
-      removedAt: Date.now(),
-    });
-    await produce(Topics.identityRemovals, recordKey(WS, into), [removal(into, 1)]);
-    const change = await stack.changes.waitForRecord(
-      (c) =>
-        c.profileId === into && c.change === 'updated' && c.messageId === null && !c.identifiers.some((i) => i.type === 'anonymous_id'),
-      'the change without the kiosk id',
-    );
+    const removal = removalOf(into, from, kiosk, 1);
+    await produce(Topics.identityRemovals, recordKey(WS, into), [removal]);
+    const change = await removedChange(into, 'the change without the kiosk id');
     expect(change.value.identifiers).toEqual([userId]);
     await waitFor(async () => (await get(`anonymous_id:${kiosk.value}`)).status === 404 || undefined, 'the pointer gone', 30_000);
     const identities = (await (await get(`${into}/identities`)).json()) as { identifiers: { type: string }[] };
     expect(identities.identifiers.map((i) => i.type)).toEqual(['user_id']);
 
-    // A later person with the same id keeps its pointer when the removal is delivered again.
+    // A later person with the same id, merged into this one: the kiosk id is theirs now, and the
+    // same removal delivered again takes neither it nor the pointer.
     await sendEvents(later, [event(later, { identifiers: [kiosk] })]);
     await profileWhen(`anonymous_id:${kiosk.value}`, (b) => b.profileId === later, 'the kiosk id on the later person');
-    await produce(Topics.identityRemovals, recordKey(WS, into), [removal(into, 2)]);
-    const sameVersion = () => stack.changes.records.filter((r) => r.value.profileId === into && r.value.version === change.value.version);
+    await produce(Topics.identityMerges, recordKey(WS, into), [mergeOf(later, into, `merge-rm-later-${scope.id}`)]);
+    const merged = await stack.changes.waitForRecord(
+      (c) => c.profileId === into && c.change === 'merged' && c.version > change.value.version,
+      'the later merge',
+    );
+    await produce(Topics.identityRemovals, recordKey(WS, into), [removal]);
     // Re-emitted with the state as it is (a change lost in a crash comes again), nothing written.
-    await waitFor(async () => sameVersion().length >= 2 || undefined, 'the redelivered removal', 30_000);
-    expect(((await (await get(`anonymous_id:${kiosk.value}`)).json()) as ProfileBody).profileId).toBe(later);
+    const again = await stack.changes.waitForRecord(
+      (c) => c.profileId === into && c.change === 'updated' && c.version === merged.value.version,
+      'the redelivered removal',
+    );
+    expect(again.value.identifiers).toEqual(expect.arrayContaining([kiosk, userId]));
+    expect(((await (await get(`anonymous_id:${kiosk.value}`)).json()) as ProfileBody).profileId).toBe(into);
+  }));
+
+it('takes a removed identifier off the profile it was attached to when their merge comes after the removal', () =>
+  withLogs(async () => {
+    const [from, into] = ['rm-early-from', 'rm-early-into'].map(pid);
+    const kiosk = { type: 'anonymous_id', value: pid('early-kiosk') };
+    await sendEvents(from, [event(from, { identifiers: [kiosk] })]);
+    await sendEvents(into, [event(into, { identifiers: [{ type: 'user_id', value: pid('early-user') }] })]);
+    await profileWhen(from, (b) => b.stats.eventCount === 1, 'the first profile');
+    await profileWhen(into, (b) => b.stats.eventCount === 1, 'the second profile');
+    // The resolver merged them and then removed the id; the merge record is still on its way here.
+    await produce(Topics.identityRemovals, recordKey(WS, into), [removalOf(into, from, kiosk, 3)]);
+    await removedChange(from, 'the kiosk id off the profile it was attached to');
+    await waitFor(async () => (await get(`anonymous_id:${kiosk.value}`)).status === 404 || undefined, 'the pointer gone', 30_000);
+    await produce(Topics.identityMerges, recordKey(WS, into), [mergeOf(from, into, `merge-rm-early-${scope.id}`)]);
+    const merged = await stack.changes.waitForRecord((c) => c.profileId === into && c.change === 'merged', 'the merge');
+    expect(merged.value.identifiers.map((i) => i.type)).toEqual(['user_id']);
   }));
 
 it('reflects segment changes in /segments, whatever their order', () =>

@@ -1,3 +1,4 @@
+import { rememberMessages } from './profile';
 import type { IdentifierEntry, Profile } from './types';
 
 /** `type:value`, the form identifiers are looked up by. */
@@ -23,11 +24,27 @@ export function uniteIdentifiers(a: readonly IdentifierEntry[], b: readonly Iden
 }
 
 /**
- * The profile without one identifier, as a new version (the identity-resolver took it off the
- * person), or the same object when the profile does not hold it: re-applying a removal is a no-op.
+ * The profile after an identifier removal (`removalId` unique per removal): without that
+ * identifier, as a new version that remembers the removal among its applied messages. A removal
+ * applied before leaves the profile as it is (`applied` false): delivered again, it must not take
+ * off an identifier the person got back legitimately since (a later profile merged in).
  */
-export function withoutIdentifier(profile: Profile, type: string, value: string, now: number): Profile {
-  const identifiers = profile.identifiers.filter((i) => i.type !== type || i.value !== value);
-  if (identifiers.length === profile.identifiers.length) return profile;
-  return { ...profile, identifiers, version: profile.version + 1, updatedAt: Math.max(profile.updatedAt, now) };
+export function removeIdentifier(
+  profile: Profile,
+  removalId: string,
+  type: string,
+  value: string,
+  now: number,
+): { profile: Profile; applied: boolean } {
+  if (profile.appliedMessageIds.includes(removalId)) return { profile, applied: false };
+  return {
+    applied: true,
+    profile: {
+      ...profile,
+      identifiers: profile.identifiers.filter((i) => i.type !== type || i.value !== value),
+      version: profile.version + 1,
+      updatedAt: Math.max(profile.updatedAt, now),
+      appliedMessageIds: rememberMessages(profile.appliedMessageIds, [removalId]),
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { applyEvent, eventCountName, type ProfileEvent } from './apply-event';
 import { APPLIED_MESSAGE_WINDOW, MAX_EVENT_NAMES, MAX_TRAIT_VALUE_BYTES, MAX_TRAITS, MAX_TRAITS_BYTES, OTHER_EVENTS } from './limits';
-import { withoutIdentifier } from './identifiers';
+import { removeIdentifier } from './identifiers';
 import { mergeProfiles } from './merge-profiles';
 import { emptyProfile, rememberMessages } from './profile';
 import { safeFieldName } from './safe-key';
@@ -256,17 +256,21 @@ describe('mergeProfiles', () => {
   });
 });
 
-describe('withoutIdentifier', () => {
-  it('takes exactly that identifier off, once, and leaves the rest of the profile as it was', () => {
+describe('removeIdentifier', () => {
+  it('takes exactly that identifier off, once per removal, and leaves the rest of the person as it was', () => {
     fc.assert(
       fc.property(eventsArb, fc.constantFrom('email', 'user_id'), fc.constantFrom('a', 'b'), (events, type, value) => {
         const before = applyAll(fresh(), events);
-        const after = withoutIdentifier(before, type, value, 10);
-        const held = before.identifiers.some((i) => i.type === type && i.value === value);
+        const { profile: after, applied } = removeIdentifier(before, 'removal-1', type, value, 10);
+        expect(applied).toBe(true);
         expect(after.identifiers).toEqual(before.identifiers.filter((i) => i.type !== type || i.value !== value));
-        expect(after.version).toBe(before.version + (held ? 1 : 0));
-        expect({ ...after, identifiers: [], version: 0, updatedAt: 0 }).toEqual({ ...before, identifiers: [], version: 0, updatedAt: 0 });
-        expect(withoutIdentifier(after, type, value, 20)).toBe(after);
+        expect(after.version).toBe(before.version + 1);
+        expect(after.appliedMessageIds).toEqual([...before.appliedMessageIds, 'removal-1'].slice(-APPLIED_MESSAGE_WINDOW));
+        const rest = (p: Profile) => ({ ...p, identifiers: [], version: 0, updatedAt: 0, appliedMessageIds: [] });
+        expect(rest(after)).toEqual(rest(before));
+        // The identifier back on the person (a later profile merged in): the same removal again keeps it.
+        const back = applyAll(after, [event({ messageId: 'later', identifiers: [{ type, value }] })]);
+        expect(removeIdentifier(back, 'removal-1', type, value, 20)).toEqual({ profile: back, applied: false });
       }),
     );
   });

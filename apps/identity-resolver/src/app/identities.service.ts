@@ -66,7 +66,7 @@ export class IdentitiesService {
     const found = await this.lookup(workspaceId, id);
     if (!found.found && found.why === 'unknown') return { removed: false };
     const profileId = found.found ? found.profile.profileId : found.attachedTo;
-    await this.publishRemoval(workspaceId, profileId, id);
+    await this.publishRemoval(workspaceId, profileId, found.attachedTo, id);
     if (!(await this.identities.remove(workspaceId, id))) return { removed: false };
     // An identity whose profile document is missing has no counts to lower.
     if (!found.found) return { removed: true };
@@ -74,12 +74,13 @@ export class IdentitiesService {
     return { removed: true, profileId: found.profile.profileId };
   }
 
-  private async publishRemoval(workspaceId: string, profileId: string, identifier: Identifier): Promise<void> {
+  private async publishRemoval(workspaceId: string, profileId: string, attachedTo: string, identifier: Identifier): Promise<void> {
     const codec = await this.kafka.codec(Topics.identityRemovals);
     const removal: IdentityRemoval = {
       workspaceId,
       removalId: randomUUID(),
       profileId,
+      attachedTo,
       identifier: { type: identifier.type, value: identifier.value },
       removedAt: Date.now(),
     };

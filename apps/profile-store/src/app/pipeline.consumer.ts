@@ -271,7 +271,11 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
     await this.emit(changes.filter((c): c is Traced<ProfileChange> => c !== null));
   }
 
-  /** Identifiers taken off their person by the identity-resolver's API: rare, so one at a time, in order. */
+  /**
+   * Identifiers taken off their person by the identity-resolver's API: rare, so one at a time, in
+   * order. Not for an erased person: a removal arriving while the eraser runs must not write the
+   * profile again (an `updated` change after its tombstone would bring the person back).
+   */
   private async handleRemovals(removals: Decoded<IdentityRemoval>[], rejections: Rejection[]): Promise<void> {
     const valid = checked(
       removals,
@@ -281,8 +285,13 @@ export class ProfilePipelineConsumer extends PipelineConsumer {
     );
     const changes: Traced<ProfileChange>[] = [];
     for (const { record, value } of valid) {
-      const change = await this.writer.removeIdentifier(value, await this.definitions.cached(value.workspaceId));
-      if (change) changes.push({ change, source: record });
+      const { workspaceId } = value;
+      const hashes = [value.profileId, value.attachedTo ?? value.profileId].map((profileId) =>
+        erasureHash(workspaceId, { kind: 'profile', profileId }),
+      );
+      if ((await this.erasures.suppressed(workspaceId, hashes, Date.now())).size > 0) continue;
+      const applied = await this.writer.removeIdentifier(value, await this.definitions.cached(workspaceId));
+      changes.push(...applied.map((change) => ({ change, source: record })));
     }
     await this.emit(changes);
   }

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { IdentityMerge, IdentityRemoval, ProfileChange, ResolvedEvent } from '@cdp/contracts';
 import { awaitAll } from '@cdp/kafka';
-import { applyEvent, emptyProfile, identifierKey, mergeProfiles, withoutIdentifier, type Profile } from '@cdp/profile-model';
+import { applyEvent, emptyProfile, identifierKey, mergeProfiles, removeIdentifier, type Profile } from '@cdp/profile-model';
 import { profileChange } from './profile-change';
 import { ProfileIdentifiersRepository } from './profile-identifiers.repository';
 import { ProfilesRepository, type ProfileWrite, type ProfileWithState } from './profiles.repository';
@@ -245,32 +245,53 @@ export class ProfileWriter {
   }
 
   /**
-   * Takes an identifier off the profile it was removed from (following redirects) and drops its
-   * `type:value` pointer if that still leads to this profile; a pointer that a later event set to
-   * another profile stays. A profile never stored (or erased) is left alone. Re-running is safe and
-   * re-emits the change, so a change lost in a crash is still produced.
+   * Takes a removed identifier off the person: off the profile the resolver named (canonical
+   * there) and off the one the identifier was first attached to, which does not redirect there yet
+   * while a merge between them is still on its way here; each followed through redirects. Then, on
+   * the removal's first application, its `type:value` pointer goes if it leads to one of them (a
+   * pointer a later person's event set stays). A profile remembers the removal among its applied
+   * messages, so a redelivery only re-emits the change. A profile not stored (or erased) is left
+   * alone. One change per profile reached.
    */
-  async removeIdentifier(removal: IdentityRemoval, defs: readonly ComputedTraitDefinition[] = []): Promise<ProfileChange | null> {
+  async removeIdentifier(removal: IdentityRemoval, defs: readonly ComputedTraitDefinition[] = []): Promise<ProfileChange[]> {
     const { workspaceId, identifier } = removal;
+    const changes = new Map<string, ProfileChange>();
+    let firstTime = false;
+    for (const id of new Set([removal.profileId, removal.attachedTo ?? removal.profileId])) {
+      const result = await this.applyRemoval(removal, id, defs);
+      if (!result) continue;
+      firstTime ||= result.applied;
+      changes.set(result.change.profileId, result.change);
+    }
+    if (firstTime) await this.forgetPointer(workspaceId, identifierKey(identifier.type, identifier.value), new Set(changes.keys()));
+    return [...changes.values()];
+  }
+
+  private async applyRemoval(
+    removal: IdentityRemoval,
+    profileId: string,
+    defs: readonly ComputedTraitDefinition[],
+  ): Promise<{ change: ProfileChange; applied: boolean } | null> {
+    const { type, value } = removal.identifier;
     for (let attempt = 1; ; attempt++) {
-      const loaded = await this.loadForWrite(workspaceId, removal.profileId);
+      const loaded = await this.loadForWrite(removal.workspaceId, profileId);
       const current = loaded.profile;
       if (current.version === 0) return null;
       const now = Date.now();
-      const profile = withoutIdentifier(current, identifier.type, identifier.value, now);
-      if (profile === current || (await this.profiles.compareAndSet(profile, current.version))) {
-        await this.forgetPointer(workspaceId, identifierKey(identifier.type, identifier.value), profile.profileId);
-        return profileChange(profile, { kind: 'identifier_removed' }, now, traitValues(defs, loaded.custom, now));
+      const { profile, applied } = removeIdentifier(current, removal.removalId, type, value, now);
+      if (!applied || (await this.profiles.compareAndSet(profile, current.version))) {
+        const change = profileChange(profile, { kind: 'identifier_removed' }, now, traitValues(defs, loaded.custom, now));
+        return { change, applied };
       }
       if (attempt >= MAX_ATTEMPTS) throw new Error(`profile ${current.profileId}: version conflict after ${attempt} attempts`);
     }
   }
 
-  /** Deletes the identifier's pointer when it leads (through redirects) to `profileId`. */
-  private async forgetPointer(workspaceId: string, idKey: string, profileId: string): Promise<void> {
+  /** Deletes the identifier's pointer when it leads (through redirects) to one of `profileIds`. */
+  private async forgetPointer(workspaceId: string, idKey: string, profileIds: ReadonlySet<string>): Promise<void> {
     const pointer = await this.identifiers.lookup(workspaceId, idKey);
     if (pointer === null) return;
-    if (pointer === profileId || (await this.loadForWrite(workspaceId, pointer)).profile.profileId === profileId) {
+    if (profileIds.has(pointer) || profileIds.has((await this.loadForWrite(workspaceId, pointer)).profile.profileId)) {
       await this.identifiers.forgetIfAt(workspaceId, idKey, pointer);
     }
   }
