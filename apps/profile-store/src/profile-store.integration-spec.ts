@@ -1,4 +1,6 @@
 import { type Consumer } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { erasureHash } from '@cdp/profile-model';
 import {
   Topics,
   recordKey,
@@ -273,6 +275,35 @@ it('takes a removed identifier off the profile it was attached to when their mer
     await produce(Topics.identityMerges, recordKey(WS, into), [mergeOf(from, into, `merge-rm-early-${scope.id}`)]);
     const merged = await stack.changes.waitForRecord((c) => c.profileId === into && c.change === 'merged', 'the merge');
     expect(merged.value.identifiers.map((i) => i.type)).toEqual(['user_id']);
+  }));
+
+it("leaves a person being erased alone: a removal in the eraser's window writes and emits nothing", () =>
+  withLogs(async () => {
+    const p = pid('rm-erasing');
+    const kiosk = { type: 'anonymous_id', value: pid('erasing-kiosk') };
+    await sendEvents(p, [event(p, { identifiers: [kiosk] })]);
+    await profileWhen(p, (b) => b.stats.eventCount === 1, 'the profile');
+    // As the eraser leaves it between the tombstone and deleting the profile document.
+    const mongo = await new MongoClient(scope.mongoUrl).connect();
+    try {
+      const hash = erasureHash(WS, { kind: 'profile', profileId: p });
+      await mongo
+        .db()
+        .collection<{ _id: string } & Record<string, unknown>>('profile_erasures')
+        .insertOne({ _id: `${WS}:${hash}`, workspaceId: WS, hash, erasedAt: Date.now(), until: Date.now() + 86_400_000 });
+    } finally {
+      await mongo.close();
+    }
+    await produce(Topics.identityRemovals, recordKey(WS, p), [removalOf(p, p, kiosk, 4)]);
+    // A later removal on the same partition shows the first one was handled.
+    const [other, otherKiosk] = [pid('rm-after-erasing'), { type: 'anonymous_id', value: pid('after-erasing-kiosk') }];
+    await sendEvents(other, [event(other, { identifiers: [otherKiosk] })]);
+    await profileWhen(other, (b) => b.stats.eventCount === 1, 'the other profile');
+    await produce(Topics.identityRemovals, recordKey(WS, p), [removalOf(other, other, otherKiosk, 5)]);
+    await removedChange(other, 'the removal after it');
+    expect(
+      stack.changes.records.filter((r) => r.value.profileId === p && r.value.change === 'updated' && r.value.messageId === null),
+    ).toEqual([]);
   }));
 
 it('reflects segment changes in /segments, whatever their order', () =>
