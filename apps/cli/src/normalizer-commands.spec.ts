@@ -56,9 +56,9 @@ describe('cdp tracking-plans', () => {
     const r = await cli(['tracking-plans', 'violations', '--event', 'Order Completed', '--since', '24h', '--limit', '10']);
     expect(r.sent[0]).toMatchObject({
       method: 'GET',
-      url: 'http://localhost:3002/v1/tracking-plans/violations?event=Order+Completed&since=24h&limit=10',
+      url: 'http://localhost:3002/v1/tracking-plan-violations?event=Order+Completed&since=24h&limit=10',
     });
-    expect((await cli(['tracking-plans', 'violations'])).sent[0]?.url).toBe('http://localhost:3002/v1/tracking-plans/violations');
+    expect((await cli(['tracking-plans', 'violations'])).sent[0]?.url).toBe('http://localhost:3002/v1/tracking-plan-violations');
     const tooMany = await cli(['tracking-plans', 'violations', '--limit', '201']);
     expect({ code: tooMany.code, sent: tooMany.sent }).toEqual({ code: 2, sent: [] });
   });

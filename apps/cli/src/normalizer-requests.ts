@@ -57,7 +57,7 @@ export const normalizerRequests = {
   putPlan: (c: CliConfig, event: string | undefined, schema: unknown, mode?: PlanMode): ApiRequest =>
     normalizer(c, 'PUT', planPath(event), mode === undefined ? { schema } : { schema, mode }),
   deletePlan: (c: CliConfig, event: string | undefined): ApiRequest => normalizer(c, 'DELETE', planPath(event)),
-  listViolations: (c: CliConfig, o: ViolationOptions): ApiRequest => normalizer(c, 'GET', `/v1/tracking-plans/violations${queryOf(o)}`),
+  listViolations: (c: CliConfig, o: ViolationOptions): ApiRequest => normalizer(c, 'GET', `/v1/tracking-plan-violations${queryOf(o)}`),
 
   listDlq: (c: CliConfig, o: DlqOptions): ApiRequest => normalizer(c, 'GET', `/v1/dlq${queryOf(o)}`),
   replayDlq: (c: CliConfig, o: DlqOptions & { again?: boolean }): ApiRequest =>

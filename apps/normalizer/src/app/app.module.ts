@@ -25,8 +25,7 @@ import { ViolationsRepository } from './violations/violations.repository';
     MongoModule.forRoot(),
     AccessModule,
   ],
-  // ViolationsController before TrackingPlansController: its path would otherwise be read as an event name.
-  controllers: [SettingsController, ViolationsController, TrackingPlansController, DlqController],
+  controllers: [SettingsController, TrackingPlansController, ViolationsController, DlqController],
   providers: [
     DedupeRepository,
     SettingsRepository,

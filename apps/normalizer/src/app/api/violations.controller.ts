@@ -5,10 +5,10 @@ import { ViolationsRepository, type ViolationView } from '../violations/violatio
 
 /**
  * What the workspace's flagged events violated in its tracking plan, one row per kind (event,
- * path, what is wrong). Registered before TrackingPlansController, whose `GET :eventName` would
- * otherwise take this path (an event named `violations` is still in `GET /v1/tracking-plans`).
+ * path, what is wrong). A path of its own: under `/v1/tracking-plans/` it would hide an event
+ * named `violations`.
  */
-@Controller('v1/tracking-plans/violations')
+@Controller('v1/tracking-plan-violations')
 @UseGuards(ApiKeyGuard)
 @RequireScope('admin')
 export class ViolationsController {
