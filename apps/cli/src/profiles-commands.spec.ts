@@ -61,25 +61,6 @@ describe('cdp profiles output', () => {
   };
   const ok = (body: unknown) => ({ answer: { status: 200, body } });
 
-  it('prints identifier and stats times as ISO 8601 (traits as they are)', async () => {
-    const r = await cli(['profiles', 'get', 'p_1'], ok(profile));
-    expect(r.out).toContain(
-      '  - type: email\n    value: jane@example.com\n    firstSeen: 2026-11-29T20:00:00.000Z\n    lastSeen: 2026-11-30T08:30:00.250Z\n',
-    );
-    expect(r.out).toContain('stats:\n  firstSeen: 2026-11-29T20:00:00.000Z\n  lastSeen: 2026-11-30T08:30:00.250Z\n  eventCount: 2\n');
-    expect(r.out).toContain('traits:\n  firstSeen: 5\n');
-    expect(r.out).not.toContain(String(t1));
-    const section = await cli(['profiles', 'get', 'p_1', '--section', 'identities'], ok({ profileId: 'p_1', identifiers }));
-    expect(section.out).toContain('firstSeen: 2026-11-29T20:00:00.000Z');
-    const search = await cli(['profiles', 'search', '-t', 'plan=pro'], ok({ profiles: [profile], next: null }));
-    expect(search.out).toContain('      lastSeen: 2026-11-30T08:30:00.250Z');
-    const exported = await cli(['profiles', 'export', 'p_1'], ok({ profile, identifiers: [{ ...identifiers[0], firstSeen: 'as text' }] }));
-    expect(exported.out).toContain('stats:\n    firstSeen: 2026-11-29T20:00:00.000Z');
-    expect(exported.out).toContain('firstSeen: as text');
-    const unseen = await cli(['profiles', 'get', 'p_1'], ok({ ...profile, stats: { firstSeen: null, lastSeen: null } }));
-    expect(unseen.out).toContain('stats:\n  firstSeen: -\n  lastSeen: -\n');
-  });
-
   it('prints the answer as it is with --json', async () => {
     const r = await cli(['--json', 'profiles', 'get', 'p_1'], ok(profile));
     expect(JSON.parse(r.out)).toEqual(profile);

@@ -6,7 +6,6 @@ import { storedHashes } from './pii-hashes';
 import { parseTraitFilter, PROFILE_SECTIONS, profilesRequests as requests, type Page, type ProfileSection } from './profiles-requests';
 import { requests as baseRequests, type CliConfig } from './requests';
 import { identifierArg, intInRange } from './arguments';
-import { render } from './render';
 
 /** Repeatable `--trait name=value`. */
 const collectTrait = (value: string, previous: Record<string, string> = {}): Record<string, string> => {
@@ -25,38 +24,6 @@ const pageOptions = (command: Command): Command =>
 
 /** The profile-store's bound on the timeline retention. */
 const MAX_RETENTION_DAYS = 36_500;
-
-const isoOf = (v: unknown): unknown => (typeof v === 'number' ? new Date(v).toISOString() : v);
-
-/** firstSeen and lastSeen of an identifier or of the stats: epoch milliseconds in the API, ISO 8601 to read. */
-const seenAsIso = (o: unknown): unknown => {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return o;
-  const { firstSeen, lastSeen } = o as { firstSeen?: unknown; lastSeen?: unknown };
-  return {
-    ...o,
-    ...(firstSeen === undefined ? {} : { firstSeen: isoOf(firstSeen) }),
-    ...(lastSeen === undefined ? {} : { lastSeen: isoOf(lastSeen) }),
-  };
-};
-
-/**
- * A profile-store answer with its epoch-millisecond times as ISO 8601, for the readable output
- * (`--json` prints the answer as it is): a profile's `identifiers` and `stats`, also inside a
- * search page's `profiles` and an export's `profile`. Other fields (traits) are left alone.
- */
-export function withIsoTimes(body: unknown): unknown {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
-  const b = body as Record<string, unknown>;
-  return {
-    ...b,
-    ...(Array.isArray(b['identifiers']) ? { identifiers: b['identifiers'].map(seenAsIso) } : {}),
-    ...(b['stats'] === undefined ? {} : { stats: seenAsIso(b['stats']) }),
-    ...(Array.isArray(b['profiles']) ? { profiles: b['profiles'].map(withIsoTimes) } : {}),
-    ...(b['profile'] === undefined ? {} : { profile: withIsoTimes(b['profile']) }),
-  };
-}
-
-const showProfile = (body: unknown): string => render(withIsoTimes(body));
 
 /** Identifier types a workspace's PII policy can store hashed (see the normalizer's `pii/hashes`). */
 const HASHABLE = new Set(['email', 'phone', 'device_id', 'advertising_id']);
@@ -103,28 +70,24 @@ export function addProfilesCommands(program: Command, run: Run, ask: Ask): void 
       .addOption(new Option('--section <name>', 'only one part of it').choices(PROFILE_SECTIONS))
       .option('--verbose', 'with --section traits: when, from where and by which event each trait was set'),
   ).action(
-    run(
-      async (c, id: string, opts: Page & { section?: ProfileSection; verbose?: boolean }) => {
-        if (opts.verbose && opts.section !== 'traits') throw new CliError('--verbose goes with --section traits', 2);
-        if ((opts.limit !== undefined || opts.cursor !== undefined) && opts.section !== 'events')
-          throw new CliError('--limit and --cursor go with --section events', 2);
-        return requests.get(c, await storedId(ask, c, id), opts.section, opts);
-      },
-      undefined,
-      showProfile,
-    ),
+    run(async (c, id: string, opts: Page & { section?: ProfileSection; verbose?: boolean }) => {
+      if (opts.verbose && opts.section !== 'traits') throw new CliError('--verbose goes with --section traits', 2);
+      if ((opts.limit !== undefined || opts.cursor !== undefined) && opts.section !== 'events')
+        throw new CliError('--limit and --cursor go with --section events', 2);
+      return requests.get(c, await storedId(ask, c, id), opts.section, opts);
+    }),
   );
   pageOptions(
     profiles
       .command('search')
       .description('profiles whose traits equal every --trait given (a scan: for lookups, not for per-event use)')
       .requiredOption('-t, --trait <name=value>', 'e.g. plan=pro (repeat for more)', collectTrait),
-  ).action(run((c, opts: Page & { trait: Record<string, string> }) => requests.search(c, opts.trait, opts), undefined, showProfile));
+  ).action(run((c, opts: Page & { trait: Record<string, string> }) => requests.search(c, opts.trait, opts)));
   profiles
     .command('export')
     .description('everything held about a person (audited; --json for JSON)')
     .argument('<id>', 'profile id or type:value')
-    .action(run(async (c, id: string) => requests.exportProfile(c, await storedId(ask, c, id)), undefined, showProfile));
+    .action(run(async (c, id: string) => requests.exportProfile(c, await storedId(ask, c, id))));
   profiles
     .command('erase')
     .description('erase a person: profile, identities, timeline, memberships (write:profiles API key)')

@@ -109,6 +109,21 @@ it('keeps the newer trait value when events arrive out of order', () =>
     expect(profile.traits).toEqual({ plan: 'pro', name: 'Jane' });
   }));
 
+it('answers every time of a profile in ISO 8601: its identifiers, stats and accounts', () =>
+  withLogs(async () => {
+    const p = pid('iso');
+    const userId = { type: 'user_id', value: pid('iso-user') };
+    await sendEvents(p, [event(p, { timestamp: 1_000, identifiers: [userId] }), event(p, { timestamp: 3_000, identifiers: [userId] })]);
+    const profile = (await profileWhen(p, (b) => b.stats.eventCount === 2, 'both events applied')) as ProfileBody & {
+      identifiers: unknown[];
+      stats: { firstSeen: string; lastSeen: string };
+    };
+    const [first, last] = [new Date(1_000).toISOString(), new Date(3_000).toISOString()];
+    expect(profile.identifiers).toEqual([{ ...userId, firstSeen: first, lastSeen: last }]);
+    expect(profile.stats).toMatchObject({ firstSeen: first, lastSeen: last });
+    expect(((await (await get(`${p}/identities`)).json()) as { identifiers: unknown[] }).identifiers).toEqual(profile.identifiers);
+  }));
+
 it("keeps a group call's group as an account of the person, not as the person's traits", () =>
   withLogs(async () => {
     const p = pid('group');

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Profile } from '@cdp/profile-model';
 import { ProfileSegmentsRepository } from './profile-segments.repository';
-import { profileView, timelineView, traitsView } from './profile-views';
+import { identifiersView, profileView, timelineView, traitsView } from './profile-views';
 import { TimelineRepository } from './timeline.repository';
 
 /** Most timeline entries in one export (a person with more gets the newest and `timeline.truncated`). */
@@ -43,11 +43,7 @@ export class ProfileExporter {
       workspaceId,
       profile: profileView(profile),
       traits: traitsView(profile, true),
-      identifiers: profile.identifiers.map((i) => ({
-        ...i,
-        firstSeen: new Date(i.firstSeen).toISOString(),
-        lastSeen: new Date(i.lastSeen).toISOString(),
-      })),
+      identifiers: identifiersView(profile.identifiers),
       absorbedProfileIds: profile.absorbedProfileIds,
       timeline: { events, truncated, limit: maxEvents },
       segments: memberships.map((m) => ({

@@ -1,6 +1,26 @@
-import { computedTraits, parseJsonObject, plainTraits, type JsonValue, type Profile } from '@cdp/profile-model';
+import {
+  computedTraits,
+  parseJsonObject,
+  plainTraits,
+  type IdentifierEntry,
+  type JsonValue,
+  type Profile,
+  type ProfileStats,
+} from '@cdp/profile-model';
 import type { ProfileSegmentDoc } from './profile-segments.repository';
 import type { TimelineDoc } from './timeline.repository';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A profile's identifiers as the API answers them: times in ISO 8601, like every other time it answers. */
+export const identifiersView = (identifiers: readonly IdentifierEntry[]) =>
+  identifiers.map(({ type, value, firstSeen, lastSeen }) => ({ type, value, firstSeen: iso(firstSeen), lastSeen: iso(lastSeen) }));
+
+const statsView = (s: ProfileStats) => ({
+  ...s,
+  firstSeen: s.firstSeen === null ? null : iso(s.firstSeen),
+  lastSeen: s.lastSeen === null ? null : iso(s.lastSeen),
+});
 
 /** The public JSON of a profile (no internal bookkeeping such as appliedMessageIds). */
 export function profileView(p: Profile) {
@@ -8,17 +28,17 @@ export function profileView(p: Profile) {
     profileId: p.profileId,
     traits: plainTraits(p.traits),
     computedTraits: computedTraits(p),
-    identifiers: p.identifiers,
+    identifiers: identifiersView(p.identifiers),
     accounts: p.accounts.map(({ groupId, traits, firstSeen, lastSeen }) => ({
       groupId,
       traits,
-      firstSeen: new Date(firstSeen).toISOString(),
-      lastSeen: new Date(lastSeen).toISOString(),
+      firstSeen: iso(firstSeen),
+      lastSeen: iso(lastSeen),
     })),
-    stats: p.stats,
+    stats: statsView(p.stats),
     version: p.version,
-    createdAt: new Date(p.createdAt).toISOString(),
-    updatedAt: new Date(p.updatedAt).toISOString(),
+    createdAt: iso(p.createdAt),
+    updatedAt: iso(p.updatedAt),
   };
 }
 

@@ -47,7 +47,7 @@ import {
 import { parseProfileRef } from './profile-ref';
 import { ProfileEraser } from './profile-eraser';
 import { ProfileSegmentsRepository } from './profile-segments.repository';
-import { profileView, segmentView, timelineView, traitsView } from './profile-views';
+import { identifiersView, profileView, segmentView, timelineView, traitsView } from './profile-views';
 import { ProfileIdentifiersRepository } from './profile-identifiers.repository';
 import { ProfilesRepository } from './profiles.repository';
 import { decodeCursor, encodeCursor } from './timeline-cursor';
@@ -154,7 +154,11 @@ export class ProfilesController {
   @ApiNotFoundResponse({ description: 'Unknown profile.' })
   async identities(@WorkspaceId() workspaceId: string, @Param('id') id: string) {
     const profile = await this.resolve(workspaceId, id);
-    return { profileId: profile.profileId, identifiers: profile.identifiers, absorbedProfileIds: profile.absorbedProfileIds };
+    return {
+      profileId: profile.profileId,
+      identifiers: identifiersView(profile.identifiers),
+      absorbedProfileIds: profile.absorbedProfileIds,
+    };
   }
 
   @Get(':id/events')

@@ -37,8 +37,8 @@ export class EventsQuery {
 export class IdentifierDto {
   @ApiProperty({ example: 'email' }) type!: string;
   @ApiProperty({ example: 'jane@example.com' }) value!: string;
-  @ApiProperty({ description: 'Epoch milliseconds (ISO text in an export).' }) firstSeen!: number;
-  @ApiProperty({ description: 'Epoch milliseconds (ISO text in an export).' }) lastSeen!: number;
+  @ApiProperty({ format: 'date-time' }) firstSeen!: string;
+  @ApiProperty({ format: 'date-time' }) lastSeen!: string;
 }
 
 export class AccountDto {
@@ -55,8 +55,8 @@ export class AccountDto {
 }
 
 export class ProfileStatsDto {
-  @ApiProperty({ nullable: true, type: Number }) firstSeen!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) lastSeen!: number | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) firstSeen!: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastSeen!: string | null;
   @ApiProperty() eventCount!: number;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, description: 'Event counts by event name.' })
   eventCounts!: Record<string, number>;
