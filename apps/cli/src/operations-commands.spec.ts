@@ -173,6 +173,20 @@ describe('cdp regulations', () => {
     expect(refused.err).toContain('--no-pii-hashes');
   });
 
+  it('refuses a regulation the hashed values take past 1000 identifiers, before filing it', async () => {
+    const emails = Array.from({ length: 501 }, (_, i) => `email:p${i}@example.com`);
+    const hashed = {
+      status: 200,
+      body: { identifiers: emails.map((e, i) => ({ type: 'email', value: e.slice(6), hashed: `h${i}` })) },
+    };
+    const r = await cli(['regulations', 'create', '--type', 'delete', '-f', 'many.json'], {
+      files: { 'many.json': JSON.stringify(emails) },
+      answer: hashed,
+    });
+    expect({ code: r.code, sent: r.sent.map((s) => s.url) }).toEqual({ code: 2, sent: ['http://localhost:3002/v1/settings/pii/hashes'] });
+    expect(r.err).toContain('names 1002 identifiers, more than the 1000 a regulation takes');
+  });
+
   it('parses type:value identifiers', () => {
     expect(parseIdentifier('email:a@b.c')).toEqual({ type: 'email', value: 'a@b.c' });
     expect(parseIdentifier(':x')).toBeNull();

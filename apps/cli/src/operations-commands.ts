@@ -44,6 +44,9 @@ const identifiersIn = (json: unknown): unknown =>
 
 type Identifier = { type: string; value: string };
 
+/** The profile-store's bound on the identifiers of one regulation. */
+const MAX_REGULATION_IDENTIFIERS = 1_000;
+
 /**
  * The identifiers with, for each the workspace's PII policy hashes, the hashed value too: what the
  * identity graph and the profiles hold instead, so a delete finds the person there.
@@ -64,7 +67,14 @@ async function withPiiHashes(ask: Ask, c: CliConfig, identifiers: unknown): Prom
     const value = hashed[i];
     return value ? [{ type, value }] : [];
   });
-  return [...identifiers, ...added];
+  const all = [...identifiers, ...added];
+  if (all.length > MAX_REGULATION_IDENTIFIERS)
+    throw new CliError(
+      `with the hashed values the workspace's PII policy stores, this regulation names ${all.length} identifiers, ` +
+        `more than the ${MAX_REGULATION_IDENTIFIERS} a regulation takes: split it (e.g. files of ${MAX_REGULATION_IDENTIFIERS / 2})`,
+      2,
+    );
+  return all;
 }
 
 export function addOperationsCommands(program: Command, run: Run, readJson: (path: string) => Promise<unknown>, ask: Ask): void {
