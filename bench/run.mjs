@@ -33,6 +33,9 @@ const cfg = {
   sessions: num('sessions', 100, 100),
   rate: args.rate ? Number(args.rate) : undefined,
   portBase: num('port-base', 3300, 3300),
+  // V8 old-space cap of each service, MB, as the Helm chart sets it (maxOldSpaceSizeMb); 0: Node's
+  // default, which on a machine with a lot of memory lets the heap grow long before it collects.
+  heapMb: num('heap-mb', 0, 0),
   // People already in the store before the load (issue 8 item 4: cost as the data grows).
   store: num('store', 0, 0),
   storeMemberships: args['store-memberships'] !== 'false',
@@ -79,9 +82,9 @@ async function repetition(rep, kafka) {
     const starting = await Promise.allSettled(
       SERVICES.map((name, i) =>
         // One retry: concurrent first registrations of a subject can race in the registry.
-        startService(root, name, cfg.portBase + i + 1, scope.env).catch((e) => {
+        startService(root, name, cfg.portBase + i + 1, scope.env, { heapMb: cfg.heapMb }).catch((e) => {
           log(`rep ${rep}: ${name} failed to start (${String(e.message).split('\n')[0]}); retrying once`);
-          return startService(root, name, cfg.portBase + i + 1, scope.env);
+          return startService(root, name, cfg.portBase + i + 1, scope.env, { heapMb: cfg.heapMb });
         }),
       ),
     );

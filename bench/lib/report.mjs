@@ -170,7 +170,7 @@ function markdown(res, previous) {
   const lines = [
     `# Benchmark ${res.startedAt} (${res.mode}, ${res.config.reps} repetition(s), medians)`,
     '',
-    `Machine: ${res.machine.cpus} cores (${res.machine.cpuModel}), Node ${res.machine.node}; ${res.config.partitions} partitions per topic, acks=all.`,
+    `Machine: ${res.machine.cpus} cores (${res.machine.cpuModel}), Node ${res.machine.node}; ${res.config.partitions} partitions per topic, acks=all; services with ${res.config.heapMb ? `a ${res.config.heapMb} MB V8 heap (--max-old-space-size)` : "Node's default heap"}.`,
     `Workload: ${fmt(res.workload.people)} people, ${fmt(res.workload.events)} events per repetition, ${fmt(res.workload.avgRecordBytes)} bytes per raw record;`,
     `batches of ${res.config.batchSize} over ${res.config.concurrency} concurrent requests; warm-up ${res.config.warmupSec} s, maximum-rate window ${res.config.maxSec} s (consumer lag capped at ${res.config.lagCap ? fmt(res.config.lagCap) : 'two seconds of the finishing rate'}), latency window ${res.config.halfSec} s at half the sustained rate.`,
     '',

@@ -66,12 +66,15 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Starts dist/apps/<name>/main.js and waits for /health/ready. With CDP_BENCH_PROFILE_DIR set,
- * each service writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
+ * each service writes a V8 CPU profile there when it stops (open it in Chrome DevTools). `heapMb`
+ * caps V8's old space (`--max-old-space-size`) as a deployment does (the Helm chart's
+ * `maxOldSpaceSizeMb`); 0 or absent: Node's default, sized from the machine's memory.
  */
-export async function startService(root, name, port, env) {
+export async function startService(root, name, port, env, { heapMb = 0 } = {}) {
   const profileDir = process.env.CDP_BENCH_PROFILE_DIR;
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`] : [];
-  const child = spawn(process.execPath, [...profile, join(root, 'dist', 'apps', name, 'main.js')], {
+  const heap = heapMb > 0 ? [`--max-old-space-size=${heapMb}`] : [];
+  const child = spawn(process.execPath, [...heap, ...profile, join(root, 'dist', 'apps', name, 'main.js')], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
