@@ -292,6 +292,23 @@ it('takes a removed identifier off the profile it was attached to when their mer
     expect(merged.value.identifiers.map((i) => i.type)).toEqual(['user_id']);
   }));
 
+it('keeps a removed identifier off against an event resolved before the removal and applied after it', () =>
+  withLogs(async () => {
+    const p = pid('rm-backlog');
+    const kiosk = { type: 'anonymous_id', value: pid('backlog-kiosk') };
+    await sendEvents(p, [event(p, { identifiers: [kiosk], receivedAt: 1_000 })]);
+    await profileWhen(p, (b) => b.stats.eventCount === 1, 'the profile');
+    await produce(Topics.identityRemovals, recordKey(WS, p), [{ ...removalOf(p, p, kiosk, 6), removedAt: 5_000 }]);
+    await removedChange(p, 'the removal');
+    // Received (and resolved) before the removal, applied after it: a backlog.
+    await sendEvents(p, [event(p, { identifiers: [kiosk], receivedAt: 4_000 })]);
+    const after = (await profileWhen(p, (b) => b.stats.eventCount === 2, 'the late event')) as ProfileBody & {
+      identifiers: { type: string }[];
+    };
+    expect(after.identifiers).toEqual([]);
+    expect((await get(`anonymous_id:${kiosk.value}`)).status).toBe(404);
+  }));
+
 it("leaves a person being erased alone: a removal in the eraser's window writes and emits nothing", () =>
   withLogs(async () => {
     const p = pid('rm-erasing');

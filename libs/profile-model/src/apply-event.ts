@@ -1,6 +1,6 @@
 import type { ResolvedEvent } from '@cdp/contracts';
 import { uniteAccounts } from './accounts';
-import { uniteIdentifiers } from './identifiers';
+import { removedSince, uniteIdentifiers } from './identifiers';
 import { orderRevenueMicros } from './computed-traits';
 import { CONSENT_TRAIT, consentFromContext } from './consent';
 import { parseJsonObject, sameJson } from './json';
@@ -14,7 +14,7 @@ export type ProfileEvent = Pick<
   ResolvedEvent,
   'messageId' | 'type' | 'event' | 'timestamp' | 'sourceId' | 'identifiers' | 'traits' | 'properties'
 > &
-  Partial<Pick<ResolvedEvent, 'context' | 'groupId'>>;
+  Partial<Pick<ResolvedEvent, 'context' | 'groupId' | 'receivedAt'>>;
 
 /**
  * The traits an event sets: its own (identify) traits, plus `consent` from the context's
@@ -67,7 +67,11 @@ export function applyEvent(profile: Profile, event: ProfileEvent, now: number = 
   }
 
   const account = groupOf(event);
-  const seen = event.identifiers.map((i) => ({ type: i.type, value: i.value, firstSeen: event.timestamp, lastSeen: event.timestamp }));
+  // An identifier removed from the person after this event was received stays off (the event was resolved before the removal).
+  const receivedAt = event.receivedAt ?? event.timestamp;
+  const seen = event.identifiers
+    .filter((i) => !removedSince(profile, i.type, i.value, receivedAt))
+    .map((i) => ({ type: i.type, value: i.value, firstSeen: event.timestamp, lastSeen: event.timestamp }));
   const stats = addStats(profile.stats, {
     firstSeen: event.timestamp,
     lastSeen: event.timestamp,

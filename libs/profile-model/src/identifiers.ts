@@ -1,5 +1,6 @@
+import { MAX_REMOVED_IDENTIFIERS } from './limits';
 import { rememberMessages } from './profile';
-import type { IdentifierEntry, Profile } from './types';
+import type { IdentifierEntry, Profile, RemovedIdentifier } from './types';
 
 /** `type:value`, the form identifiers are looked up by. */
 export const identifierKey = (type: string, value: string): string => `${type}:${value}`;
@@ -25,17 +26,18 @@ export function uniteIdentifiers(a: readonly IdentifierEntry[], b: readonly Iden
 
 /**
  * The profile after an identifier removal (`removalId` unique per removal): without that
- * identifier, as a new version that remembers the removal among its applied messages. A removal
- * applied before leaves the profile as it is (`applied` false): delivered again, it must not take
- * off an identifier the person got back legitimately since (a later profile merged in).
+ * identifier, as a new version that remembers the removal among its applied messages and the
+ * identifier among its removed ones (so an event received before `removedAt` but applied after
+ * does not bring it back). A removal applied before leaves the profile as it is (`applied`
+ * false): delivered again, it must not take off an identifier the person got back legitimately
+ * since (a later profile merged in).
  */
 export function removeIdentifier(
   profile: Profile,
-  removalId: string,
-  type: string,
-  value: string,
+  removal: { removalId: string; type: string; value: string; removedAt: number },
   now: number,
 ): { profile: Profile; applied: boolean } {
+  const { removalId, type, value, removedAt } = removal;
   if (profile.appliedMessageIds.includes(removalId)) return { profile, applied: false };
   return {
     applied: true,
@@ -45,6 +47,22 @@ export function removeIdentifier(
       version: profile.version + 1,
       updatedAt: Math.max(profile.updatedAt, now),
       appliedMessageIds: rememberMessages(profile.appliedMessageIds, [removalId]),
+      removedIdentifiers: uniteRemoved(profile.removedIdentifiers ?? [], [{ type, value, removedAt }]),
     },
   };
 }
+
+/** Both lists of removed identifiers: one entry per identifier (its latest removal), the newest MAX_REMOVED_IDENTIFIERS. */
+export function uniteRemoved(a: readonly RemovedIdentifier[], b: readonly RemovedIdentifier[]): RemovedIdentifier[] {
+  const byKey = new Map<string, RemovedIdentifier>();
+  for (const r of [...a, ...b]) {
+    const key = identifierKey(r.type, r.value);
+    const seen = byKey.get(key);
+    if (!seen || r.removedAt > seen.removedAt) byKey.set(key, r);
+  }
+  return [...byKey.values()].sort((x, y) => x.removedAt - y.removedAt).slice(-MAX_REMOVED_IDENTIFIERS);
+}
+
+/** Whether an event received at `receivedAt` was on its way before the identifier's removal from this profile. */
+export const removedSince = (profile: Profile, type: string, value: string, receivedAt: number): boolean =>
+  (profile.removedIdentifiers ?? []).some((r) => r.type === type && r.value === value && receivedAt < r.removedAt);

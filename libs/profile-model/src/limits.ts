@@ -12,6 +12,9 @@ export const OTHER_EVENTS = '_other';
 /** Groups kept per profile (group calls): the most recently seen, so one runaway source cannot grow a profile without end. */
 export const MAX_ACCOUNTS = 100;
 
+/** Removed identifiers a profile remembers (the newest): removals are rare repairs. */
+export const MAX_REMOVED_IDENTIFIERS = 20;
+
 /**
  * Traits kept per profile, the largest value a trait may hold and the most all of them may take
  * (UTF-8 bytes of their names and values as JSON): a new trait past the count, or a value past

@@ -1,5 +1,5 @@
 import { uniteAccounts } from './accounts';
-import { uniteIdentifiers } from './identifiers';
+import { uniteIdentifiers, uniteRemoved } from './identifiers';
 import { sameJson } from './json';
 import { addStats, rememberMessages } from './profile';
 import { newerEntry, TraitRoom } from './traits';
@@ -41,7 +41,14 @@ export function mergeProfiles(survivor: Profile, absorbed: Profile, now: number 
       updatedAt: Math.max(survivor.updatedAt, now),
       appliedMessageIds: rememberMessages(absorbed.appliedMessageIds, survivor.appliedMessageIds),
       absorbedProfileIds: [...absorbedIds].sort(),
+      ...removedOf(survivor, absorbed),
     },
     changedTraits,
   };
+}
+
+/** The removed identifiers of both, when either has some (a profile without any stays without the field). */
+function removedOf(a: Profile, b: Profile): Pick<Profile, 'removedIdentifiers'> {
+  if (!a.removedIdentifiers?.length && !b.removedIdentifiers?.length) return {};
+  return { removedIdentifiers: uniteRemoved(a.removedIdentifiers ?? [], b.removedIdentifiers ?? []) };
 }

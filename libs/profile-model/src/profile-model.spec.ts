@@ -257,20 +257,43 @@ describe('mergeProfiles', () => {
 });
 
 describe('removeIdentifier', () => {
+  const removal = (type: string, value: string) => ({ removalId: 'removal-1', type, value, removedAt: 100 });
+
   it('takes exactly that identifier off, once per removal, and leaves the rest of the person as it was', () => {
     fc.assert(
       fc.property(eventsArb, fc.constantFrom('email', 'user_id'), fc.constantFrom('a', 'b'), (events, type, value) => {
         const before = applyAll(fresh(), events);
-        const { profile: after, applied } = removeIdentifier(before, 'removal-1', type, value, 10);
+        const { profile: after, applied } = removeIdentifier(before, removal(type, value), 10);
         expect(applied).toBe(true);
         expect(after.identifiers).toEqual(before.identifiers.filter((i) => i.type !== type || i.value !== value));
         expect(after.version).toBe(before.version + 1);
         expect(after.appliedMessageIds).toEqual([...before.appliedMessageIds, 'removal-1'].slice(-APPLIED_MESSAGE_WINDOW));
-        const rest = (p: Profile) => ({ ...p, identifiers: [], version: 0, updatedAt: 0, appliedMessageIds: [] });
+        expect(after.removedIdentifiers).toEqual([{ type, value, removedAt: 100 }]);
+        const rest = (p: Profile) => ({ ...p, identifiers: [], version: 0, updatedAt: 0, appliedMessageIds: [], removedIdentifiers: [] });
         expect(rest(after)).toEqual(rest(before));
-        // The identifier back on the person (a later profile merged in): the same removal again keeps it.
-        const back = applyAll(after, [event({ messageId: 'later', identifiers: [{ type, value }] })]);
-        expect(removeIdentifier(back, 'removal-1', type, value, 20)).toEqual({ profile: back, applied: false });
+        // Back on the person through a later profile merged in: the same removal again keeps it.
+        const later = applyAll(fresh('p2'), [event({ messageId: 'later', receivedAt: 200, identifiers: [{ type, value }] })]);
+        const back = mergeProfiles(after, later, 300).profile;
+        expect(back.identifiers.some((i) => i.type === type && i.value === value)).toBe(true);
+        expect(removeIdentifier(back, removal(type, value), 400)).toEqual({ profile: back, applied: false });
+      }),
+    );
+  });
+
+  it('keeps it off against events received before the removal, whatever order they are applied in', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 6 }), (receipts) => {
+        const id = { type: 'anonymous_id', value: 'kiosk' };
+        const start = applyAll(fresh(), [event({ messageId: 'first', receivedAt: 0, identifiers: [id] })]);
+        const removed = removeIdentifier(start, removal(id.type, id.value), 100).profile;
+        const late = receipts.map((receivedAt, i) => event({ messageId: `late-${i}`, receivedAt, identifiers: [id] }));
+        const after = applyAll(removed, late);
+        // Only an event received after the removal (the resolver linked it again) brings it back.
+        expect(after.identifiers.some((i) => i.value === 'kiosk')).toBe(receipts.some((r) => r >= 100));
+        expect(after.stats.eventCount).toBe(1 + receipts.length);
+        // A merge keeps the survivor's removals, so a late event sent to the absorbed id is held too.
+        const merged = mergeProfiles(applyAll(fresh('p0'), []), removed, 150).profile;
+        expect(merged.removedIdentifiers).toEqual(removed.removedIdentifiers);
       }),
     );
   });

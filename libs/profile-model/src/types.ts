@@ -61,4 +61,17 @@ export interface Profile {
   absorbedProfileIds: string[];
   /** Its groups, sorted by groupId (at most MAX_ACCOUNTS, the most recently seen). */
   accounts: AccountEntry[];
+  /**
+   * Identifiers taken off the person (identity-resolver API), newest last, at most
+   * MAX_REMOVED_IDENTIFIERS: an event received before the removal does not bring one back.
+   * Absent: none.
+   */
+  removedIdentifiers?: RemovedIdentifier[];
+}
+
+/** An identifier removed from a profile, and when (the resolver's clock). */
+export interface RemovedIdentifier {
+  type: string;
+  value: string;
+  removedAt: number;
 }

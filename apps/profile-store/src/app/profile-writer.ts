@@ -272,13 +272,13 @@ export class ProfileWriter {
     profileId: string,
     defs: readonly ComputedTraitDefinition[],
   ): Promise<{ change: ProfileChange; applied: boolean } | null> {
-    const { type, value } = removal.identifier;
+    const { removalId, removedAt, identifier } = removal;
     for (let attempt = 1; ; attempt++) {
       const loaded = await this.loadForWrite(removal.workspaceId, profileId);
       const current = loaded.profile;
       if (current.version === 0) return null;
       const now = Date.now();
-      const { profile, applied } = removeIdentifier(current, removal.removalId, type, value, now);
+      const { profile, applied } = removeIdentifier(current, { removalId, removedAt, ...identifier }, now);
       if (!applied || (await this.profiles.compareAndSet(profile, current.version))) {
         const change = profileChange(profile, { kind: 'identifier_removed' }, now, traitValues(defs, loaded.custom, now));
         return { change, applied };

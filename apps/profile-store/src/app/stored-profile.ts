@@ -5,6 +5,7 @@ import {
   type JsonValue,
   type Profile,
   type ProfileStats,
+  type RemovedIdentifier,
   type TraitEntry,
 } from '@cdp/profile-model';
 import type { WorkspaceDocument } from '@cdp/mongo';
@@ -39,6 +40,8 @@ export interface ProfileDoc extends WorkspaceDocument {
   customTraits?: TraitStates;
   /** The token of the bulk write that wrote it last (ProfilesRepository.compareAndSetMany). */
   writeId?: string;
+  /** Identifiers removed from the person (absent: none). */
+  removedIdentifiers?: RemovedIdentifier[];
 }
 
 export type StoredAccount = Omit<AccountEntry, 'traits'> & { traits: string };
@@ -75,6 +78,7 @@ export function toDoc(p: Profile): ProfileDoc {
     mergedInto: p.mergedInto,
     absorbedProfileIds: p.absorbedProfileIds,
     accounts: p.accounts.map((a) => ({ ...a, traits: JSON.stringify(a.traits) })),
+    ...(p.removedIdentifiers?.length ? { removedIdentifiers: p.removedIdentifiers } : {}),
   };
 }
 
@@ -107,5 +111,8 @@ export function fromDoc(d: ProfileDoc): Profile {
       firstSeen,
       lastSeen,
     })),
+    ...(d.removedIdentifiers?.length
+      ? { removedIdentifiers: d.removedIdentifiers.map(({ type, value, removedAt }) => ({ type, value, removedAt })) }
+      : {}),
   };
 }
