@@ -51,4 +51,14 @@ describe('ProfileExporter', () => {
       { numRuns: 40 },
     );
   });
+
+  it('exports the identifiers taken off the person too, with when', async () => {
+    const profile = {
+      ...emptyProfile('ws', 'p', 0),
+      removedIdentifiers: [{ type: 'anonymous_id', value: 'kiosk', removedAt: Date.UTC(2026, 0, 2) }],
+    };
+    const out = await new ProfileExporter(timelineOf([]), segments).export(profile);
+    expect(out.removedIdentifiers).toEqual([{ type: 'anonymous_id', value: 'kiosk', removedAt: '2026-01-02T00:00:00.000Z' }]);
+    expect((await new ProfileExporter(timelineOf([]), segments).export(emptyProfile('ws', 'p', 0))).removedIdentifiers).toEqual([]);
+  });
 });

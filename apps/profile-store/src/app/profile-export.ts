@@ -44,6 +44,8 @@ export class ProfileExporter {
       profile: profileView(profile),
       traits: traitsView(profile, true),
       identifiers: identifiersView(profile.identifiers),
+      // Held too (so a late event cannot bring them back): part of what the person can see.
+      removedIdentifiers: (profile.removedIdentifiers ?? []).map((r) => ({ ...r, removedAt: new Date(r.removedAt).toISOString() })),
       absorbedProfileIds: profile.absorbedProfileIds,
       timeline: { events, truncated, limit: maxEvents },
       segments: memberships.map((m) => ({

@@ -149,6 +149,12 @@ export class ExportMembershipDto {
   @ApiProperty() profileId!: string;
 }
 
+export class RemovedIdentifierDto {
+  @ApiProperty() type!: string;
+  @ApiProperty() value!: string;
+  @ApiProperty({ format: 'date-time' }) removedAt!: string;
+}
+
 export class ExportDto {
   @ApiProperty({ format: 'date-time' }) exportedAt!: string;
   @ApiProperty() workspaceId!: string;
@@ -156,6 +162,11 @@ export class ExportDto {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'Every trait with value, updatedAt, source, messageId.' })
   traits!: Record<string, unknown>;
   @ApiProperty({ type: [IdentifierDto] }) identifiers!: IdentifierDto[];
+  @ApiProperty({
+    type: [RemovedIdentifierDto],
+    description: 'Identifiers taken off the person, kept so late events cannot bring them back.',
+  })
+  removedIdentifiers!: RemovedIdentifierDto[];
   @ApiProperty({ type: [String] }) absorbedProfileIds!: string[];
   @ApiProperty({ type: ExportTimelineDto }) timeline!: ExportTimelineDto;
   @ApiProperty({ type: [ExportMembershipDto] }) segments!: ExportMembershipDto[];
