@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { stackEndpoints, testScope, waitFor } from '@cdp/testing';
 import { violationKey } from './app/violations/violation-summary';
-import { MAX_ROWS_PER_WORKSPACE } from './app/violations/violations.repository';
+import { MAX_ROWS_PER_WORKSPACE, type ViolationView } from './app/violations/violations.repository';
 import { DEMO_WS, json, startNormalizerStack, type NormalizerStack } from './testing/normalizer-stack';
 
 /**
@@ -18,16 +18,8 @@ const KEY = `${WS}:u`;
 const ORDER = 'Order Completed';
 const ORDER_SCHEMA = { type: 'object', required: ['total'], properties: { total: { type: 'number' } } };
 
-interface Row {
-  eventType: string;
-  event: string | null;
-  path: string;
-  kind: string;
-  count: number;
-  firstSeenAt: string;
-  lastSeenAt: string;
-  example: { messageId: string; message: string };
-}
+/** The listing as the API answers it (JSON: the repository's view). */
+type Row = ViolationView;
 type Listing = { violations: Row[]; total: number };
 
 let stack: NormalizerStack;
