@@ -56,7 +56,7 @@ export function addProfilesCommands(program: Command, run: Run, ask: Ask): void 
     .command('delete')
     .description(
       'remove an identifier from its person (a wrong link): the identity graph, then the profile and its ' +
-        'type:value lookup; later events carrying it go elsewhere (admin API key)',
+        'type:value lookup; it stands for a new person from then on (admin API key)',
     )
     .argument('<type:value>', 'e.g. email:shared@example.com', identifierArg)
     .action(run((c, typeValue: string) => requests.deleteIdentity(c, typeValue)));

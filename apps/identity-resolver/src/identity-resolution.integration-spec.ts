@@ -92,7 +92,9 @@ it('removes an identifier from its profile (admin, audited): later events carryi
     expect((await identity(`anonymous_id:${id('shared-kiosk')}`, { method: 'DELETE', headers: { authorization: '' } })).status).toBe(401);
     const del = await identity(`anonymous_id:${id('shared-kiosk')}`, { method: 'DELETE' });
     expect(del.status).toBe(200);
-    expect(await del.json()).toMatchObject({ removed: true, profileId: first.profileId });
+    const removed = (await del.json()) as { removed: boolean; profileId: string; newProfileId: string };
+    expect(removed).toMatchObject({ removed: true, profileId: first.profileId });
+    expect(removed.newProfileId).not.toBe(first.profileId);
     // The profile-store learns of it from cdp.identity.removals.v1, keyed like the profile's events.
     const removal = await stack.removals.waitForRecord((r) => r.identifier.value === id('shared-kiosk'), 'the removal record');
     expect(removal.key).toBe(`${first.workspaceId}:${first.profileId}`);
@@ -101,13 +103,24 @@ it('removes an identifier from its profile (admin, audited): later events carryi
       attachedTo: first.profileId,
       identifier: { type: 'anonymous_id', value: id('shared-kiosk') },
     });
-    expect((await identity(`anonymous_id:${id('shared-kiosk')}`)).status).toBe(404);
-    expect((await identity(`anonymous_id:${id('shared-kiosk')}`, { method: 'DELETE' })).status).toBe(404);
+    // It stands for a new person of its own now.
+    expect(await (await identity(`anonymous_id:${id('shared-kiosk')}`)).json()).toMatchObject({ profileId: removed.newProfileId });
+    expect((await identity(`anonymous_id:${id('nobody')}`, { method: 'DELETE' })).status).toBe(404);
     expect((await identity('no-colon', { method: 'DELETE' })).status).toBe(400);
     // The user id stays; the kiosk's next visitor gets a profile of their own.
     expect(await (await identity(`user_id:${id('d')}`)).json()).toMatchObject({ profileId: first.profileId });
     const next = await resolve({ anonymousId: id('shared-kiosk'), traits: JSON.stringify({ email: `${id('kiosk')}@x.io` }) });
-    expect(next.profileId).not.toBe(first.profileId);
+    expect(next.profileId).toBe(removed.newProfileId);
+
+    // The identifier a profile was created from (its id derives from it): the next event carrying
+    // it must not derive that profile again.
+    const visitor = await resolve({ anonymousId: id('first-visit') });
+    const known = await resolve({ anonymousId: id('first-visit'), userId: id('v') });
+    expect(known.profileId).toBe(visitor.profileId);
+    expect((await identity(`anonymous_id:${id('first-visit')}`, { method: 'DELETE' })).status).toBe(200);
+    const again = await resolve({ anonymousId: id('first-visit') });
+    expect(again.profileId).not.toBe(visitor.profileId);
+    expect(again.identifiers).toEqual([{ type: 'anonymous_id', value: id('first-visit') }]);
     // Audited: action, outcome and route, never the identifier itself.
     const audit = stack.service
       .output()

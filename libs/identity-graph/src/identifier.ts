@@ -48,6 +48,13 @@ const hex24 = (parts: string[]): string => createHash('sha256').update(JSON.stri
  */
 export const profileIdFor = (workspaceId: string, id: Identifier): string => `p_${hex24([workspaceId, id.type, id.value])}`;
 
+/**
+ * The profile an identifier starts once it was removed from its person: not `profileIdFor`, which
+ * may be the very profile it was removed from (the one it created).
+ */
+export const profileIdAfterRemoval = (workspaceId: string, id: Identifier, removalId: string): string =>
+  `p_${hex24([workspaceId, id.type, id.value, removalId])}`;
+
 /** The same merge always has the same id, whoever performs it and however often. */
 export const mergeIdFor = (workspaceId: string, fromProfileId: string, intoProfileId: string): string =>
   `m_${hex24([workspaceId, fromProfileId, intoProfileId])}`;

@@ -29,7 +29,7 @@ export class IdentitiesController {
     return result.body;
   }
 
-  /** Removes an identifier from its profile; later events carrying it create or attach elsewhere. */
+  /** Removes an identifier from its person; it stands for a new person of its own (`newProfileId`) from then on. */
   @Delete('identities/:typeValue')
   @RequireScope('admin')
   @Audit('identities.delete')
@@ -37,6 +37,6 @@ export class IdentitiesController {
     const id = parse(typeValue);
     const result = await this.identities.remove(workspaceId, id);
     if (!result.removed) throw new NotFoundException(`no profile has the ${id.type} identifier`);
-    return { identifier: id, removed: true, profileId: result.profileId ?? null };
+    return { identifier: id, removed: true, profileId: result.profileId ?? null, newProfileId: result.newProfileId ?? null };
   }
 }

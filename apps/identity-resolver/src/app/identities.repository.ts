@@ -133,6 +133,16 @@ export class IdentitiesRepository extends WorkspaceRepository<IdentityDoc> {
     return (await this.deleteMany(workspaceId, { type: id.type, value: id.value })).deletedCount > 0;
   }
 
+  /** Points the identifier at another profile if it still points at `from` (compare-and-set). */
+  async repoint(workspaceId: string, id: Identifier, from: string, to: string, at: Date): Promise<boolean> {
+    const result = await this.updateOne(
+      workspaceId,
+      { type: id.type, value: id.value, profileId: from },
+      { $set: { profileId: to, createdAt: at } },
+    );
+    return result.modifiedCount > 0;
+  }
+
   /**
    * Removes the identifiers first attached to any of the profiles, no later than `before` (a
    * collection scan on FerretDB: for erasures, not per event).

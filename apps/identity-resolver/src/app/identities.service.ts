@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { recordKey, Topics, type IdentityRemoval } from '@cdp/contracts';
-import type { Identifier } from '@cdp/identity-graph';
+import { profileIdAfterRemoval, type Identifier } from '@cdp/identity-graph';
 import { KafkaGateway } from '@cdp/kafka';
 import { IdentitiesRepository } from './identities.repository';
 import { IdentityProfilesRepository, type IdentityProfileDoc } from './identity-profiles.repository';
@@ -55,26 +55,36 @@ export class IdentitiesService {
   }
 
   /**
-   * Removes an identifier from its profile (like Segment's delete-external-ids): later events
-   * carrying it create or attach elsewhere. The merges it caused stay (history). The removal is
-   * published first (cdp.identity.removals.v1, so the profile-store drops it from the profile and
-   * its lookup): a failure after that leaves the graph as it was, and a retry repeats both. The
-   * identity is deleted before the counts are lowered: a failure in between leaves them too high,
-   * which can only make a limit stricter.
+   * Removes an identifier from its person (like Segment's delete-external-ids): from now on it
+   * stands for a new person of its own, so later events carrying it go there. Deleting the
+   * identity would not do: the next event would derive the profile it created at first
+   * (`profileIdFor`), often the very one it is removed from. The merges it caused stay (history).
+   * Steps, each safe to repeat: the removal is published (cdp.identity.removals.v1, so the
+   * profile-store drops it from the profile and its lookup); the new profile is made and counts
+   * it; the identity is moved there (compare-and-set); the old profile's counts are lowered. A
+   * failure leaves counts too high at worst, which only makes a limit stricter.
    */
-  async remove(workspaceId: string, id: Identifier): Promise<{ removed: boolean; profileId?: string }> {
+  async remove(workspaceId: string, id: Identifier): Promise<{ removed: boolean; profileId?: string; newProfileId?: string }> {
     const found = await this.lookup(workspaceId, id);
     if (!found.found && found.why === 'unknown') return { removed: false };
     const profileId = found.found ? found.profile.profileId : found.attachedTo;
-    await this.publishRemoval(workspaceId, profileId, found.attachedTo, id);
-    if (!(await this.identities.remove(workspaceId, id))) return { removed: false };
+    const removal = await this.publishRemoval(workspaceId, profileId, found.attachedTo, id);
+    const fresh = profileIdAfterRemoval(workspaceId, id, removal.removalId);
+    await this.profiles.ensure(workspaceId, fresh, new Date(removal.removedAt));
+    await this.profiles.reserveCounts(workspaceId, fresh, [id], removal.removedAt, {});
+    if (!(await this.identities.repoint(workspaceId, id, found.attachedTo, fresh, new Date(removal.removedAt)))) return { removed: false };
     // An identity whose profile document is missing has no counts to lower.
-    if (!found.found) return { removed: true };
+    if (!found.found) return { removed: true, newProfileId: fresh };
     await this.profiles.uncountIdentifier(workspaceId, found.profile.profileId, found.attachedTo, id);
-    return { removed: true, profileId: found.profile.profileId };
+    return { removed: true, profileId: found.profile.profileId, newProfileId: fresh };
   }
 
-  private async publishRemoval(workspaceId: string, profileId: string, attachedTo: string, identifier: Identifier): Promise<void> {
+  private async publishRemoval(
+    workspaceId: string,
+    profileId: string,
+    attachedTo: string,
+    identifier: Identifier,
+  ): Promise<IdentityRemoval> {
     const codec = await this.kafka.codec(Topics.identityRemovals);
     const removal: IdentityRemoval = {
       workspaceId,
@@ -85,5 +95,6 @@ export class IdentitiesService {
       removedAt: Date.now(),
     };
     await this.kafka.producer.send([{ topic: codec.topic, key: recordKey(workspaceId, profileId), value: await codec.encode(removal) }]);
+    return removal;
   }
 }
