@@ -5,7 +5,7 @@ import { parseIdentifier } from './operations-requests';
 // Parsers of option values shared by the commands: a bad value stops the CLI (exit 2) before anything is sent.
 
 export const positiveInt = (value: string): number => {
-  const n = Number(value);
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
   return n;
 };
@@ -14,9 +14,9 @@ export const positiveInt = (value: string): number => {
 export const intInRange =
   (min: number, max: number) =>
   (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
+    // Digits only: Number() would also take 1e2, 0x10, +3 and ' 5'.
+    const n = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
     return n;
   };
 
@@ -34,12 +34,16 @@ const COLUMN_TYPES = ['string', 'number', 'boolean'];
  * colon, so it may contain colons); kept as typed, only its form is checked.
  */
 export const columnTypes = (value: string): string => {
+  const seen = new Set<string>();
   for (const pair of value.split(',').filter((p) => p.trim() !== '')) {
     const at = pair.lastIndexOf(':');
     if (at <= 0 || !COLUMN_TYPES.includes(pair.slice(at + 1).trim()))
       throw new InvalidArgumentError(
         `"${pair}" must be <column>:<type> with a type of ${COLUMN_TYPES.join(', ')}, e.g. ltv:number,vip:boolean`,
       );
+    const column = pair.slice(0, at).trim();
+    if (seen.has(column)) throw new InvalidArgumentError(`column "${column}" is given two types`);
+    seen.add(column);
   }
   return value;
 };
@@ -49,3 +53,14 @@ export const dlqReason = (value: string): string => {
   if (!isDlqReason(value)) throw new InvalidArgumentError(`must be a DLQ reason code: ${DLQ_REASONS.join(', ')}`);
   return value;
 };
+
+/** `--since`/`--until` as the services read them: a duration back from now (30m, 24h, 7d) or an ISO 8601 time; kept as typed. */
+export const timeArg = (value: string): string => {
+  const v = value.trim();
+  const iso = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && Number.isFinite(Date.parse(v));
+  if (!/^\d{1,9}[smhd]$/.test(v) && !iso) throw new InvalidArgumentError('must be an ISO 8601 time or a duration like 30m, 24h, 7d');
+  return value;
+};
+
+/** The stages that write dead letters (DeadLetter.stage). */
+export const DLQ_STAGES = ['normalizer', 'identity-resolver', 'profile-store', 'segmenter'];

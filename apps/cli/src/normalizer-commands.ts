@@ -3,7 +3,7 @@ import { DLQ_REASONS } from '@cdp/contracts';
 import { CliError, type ApiRequest } from './http';
 import { normalizerRequests as requests, PLAN_MODES, type DlqOptions, type PlanMode, type ViolationOptions } from './normalizer-requests';
 import type { CliConfig } from './requests';
-import { dlqReason, intInRange } from './arguments';
+import { DLQ_STAGES, dlqReason, intInRange, timeArg } from './arguments';
 
 /** The program's request runner (see buildProgram). */
 export type Run = <A extends unknown[]>(
@@ -28,9 +28,9 @@ const target = (event: string | undefined, opts: { traits?: boolean }): string |
 const dlqFilters = (command: Command): Command =>
   command
     .option('--reason <code>', 'a DLQ reason code, e.g. tracking_plan_violation (all of them below)', dlqReason)
-    .option('--stage <name>', 'the stage that rejected them, e.g. normalizer')
-    .option('--since <time>', 'ISO 8601 time, or a duration back from now: 30m, 24h, 7d')
-    .option('--until <time>', 'same forms as --since')
+    .addOption(new Option('--stage <name>', 'the stage that rejected them').choices(DLQ_STAGES))
+    .option('--since <time>', 'ISO 8601 time, or a duration back from now: 30m, 24h, 7d', timeArg)
+    .option('--until <time>', 'same forms as --since', timeArg)
     .addHelpText('after', `\nDLQ reason codes: ${DLQ_REASONS.join(', ')}.`);
 
 /** `settings`, `tracking-plans` and `dlq`: the normalizer's API (admin API key). */
@@ -119,7 +119,7 @@ export function addNormalizerCommands(program: Command, run: Run, readJson: (pat
         'and an example; newest first',
     )
     .option('--event <name>', 'only this event')
-    .option('--since <time>', 'last seen since: ISO 8601 time, or a duration back from now: 30m, 24h, 7d')
+    .option('--since <time>', 'last seen since: ISO 8601 time, or a duration back from now: 30m, 24h, 7d', timeArg)
     .option('--limit <n>', 'kinds to show (1-200) [50]', intInRange(1, 200))
     .action(run((c, opts: ViolationOptions) => requests.listViolations(c, opts)));
 

@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './http';
 import type { Ask, Run } from './normalizer-commands';
 import { storedHashes } from './pii-hashes';
@@ -161,7 +161,7 @@ export function addOperationsCommands(program: Command, run: Run, readJson: (pat
   reviews
     .command('list')
     .description('reviews, newest first')
-    .option('--status <status>', 'pending, accepted or rejected [pending]')
+    .addOption(new Option('--status <status>', 'which reviews [pending]').choices(['pending', 'accepted', 'rejected']))
     .option('--limit <n>', 'page size (1-200) [50]', intInRange(1, 200))
     .option('--offset <n>', 'reviews to skip (0-1000000)', intInRange(0, 1_000_000))
     .action(run((c, opts: ReviewListOptions) => requests.listIdentityReviews(c, opts)));

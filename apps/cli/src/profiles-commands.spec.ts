@@ -86,6 +86,12 @@ describe('cdp profiles in a workspace that stores emails hashed', () => {
       `${ps}/v1/profiles/email%3Ajane%40example.com`,
     ]);
     expect((await cli(['profiles', 'get', 'p_1'])).sent).toHaveLength(1);
+    // The identity graph holds the hashed value too.
+    const graph = await cli(['identities', 'delete', 'email:Jane@Example.com'], { answer: hashed });
+    expect(graph.sent.map((s) => s.url)).toEqual([
+      'http://localhost:3002/v1/settings/pii/hashes',
+      'http://localhost:3003/v1/identities/email%3Af00d',
+    ]);
   });
 });
 
@@ -106,10 +112,10 @@ describe('cdp profile-settings and identities', () => {
     expect((await cli(['profile-settings', 'set', '--help'])).out).toMatch(
       /--timeline-retention-days <n>\s+days the timeline keeps events \(0-36500;/,
     );
-    expect((await cli(['identities', 'delete', 'email:shared@example.com'])).sent[0]).toMatchObject({
+    expect((await cli(['identities', 'delete', 'user_id:shared'])).sent[0]).toMatchObject({
       method: 'DELETE',
       service: 'identity-resolver',
-      url: 'http://localhost:3003/v1/identities/email%3Ashared%40example.com',
+      url: 'http://localhost:3003/v1/identities/user_id%3Ashared',
     });
     for (const argv of [
       ['identities', 'delete', 'bogus'],

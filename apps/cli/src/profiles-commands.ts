@@ -29,7 +29,7 @@ const MAX_RETENTION_DAYS = 36_500;
 const HASHABLE = new Set(['email', 'phone', 'device_id', 'advertising_id']);
 
 /**
- * A `type:value` id as the profile-store holds it: the hashed value where the workspace's PII
+ * A `type:value` id as the profile-store and the identity graph hold it: the hashed value where the workspace's PII
  * policy stores it hashed (asked of the normalizer; when that cannot answer, e.g. without the admin
  * scope, the id as given). A profile id, or another type, is left as it is.
  */
@@ -51,7 +51,7 @@ export function addProfilesCommands(program: Command, run: Run, ask: Ask): void 
     .command('get')
     .description('the profile of an identifier and the merges that led there')
     .argument('<type:value>', 'e.g. email:jane@example.com', identifierArg)
-    .action(run((c, typeValue: string) => baseRequests.getIdentity(c, typeValue)));
+    .action(run(async (c, typeValue: string) => baseRequests.getIdentity(c, await storedId(ask, c, typeValue))));
   identities
     .command('delete')
     .description(
@@ -59,7 +59,7 @@ export function addProfilesCommands(program: Command, run: Run, ask: Ask): void 
         'type:value lookup; it stands for a new person from then on (admin API key)',
     )
     .argument('<type:value>', 'e.g. email:shared@example.com', identifierArg)
-    .action(run((c, typeValue: string) => requests.deleteIdentity(c, typeValue)));
+    .action(run(async (c, typeValue: string) => requests.deleteIdentity(c, await storedId(ask, c, typeValue))));
 
   const profiles = program.command('profiles').description('profiles (profile-store)');
   pageOptions(
