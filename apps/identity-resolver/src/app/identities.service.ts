@@ -44,7 +44,12 @@ export class IdentitiesService {
         profileId: profile.profileId,
         identifier: id,
         attachedTo,
-        profile: { profileId: profile.profileId, createdAt: profile.createdAt.toISOString(), identifierCounts: profile.counts ?? {} },
+        profile: {
+          profileId: profile.profileId,
+          createdAt: profile.createdAt.toISOString(),
+          // A type whose identifiers were all removed counts 0: not listed.
+          identifierCounts: Object.fromEntries(Object.entries(profile.counts ?? {}).filter(([, n]) => n > 0)),
+        },
         merges: chain.flatMap((node) =>
           node.mergedInto && node.merge
             ? [describeMerge({ fromProfileId: node.profileId, intoProfileId: node.mergedInto, merge: node.merge })]
