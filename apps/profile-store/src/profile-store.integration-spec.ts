@@ -309,6 +309,32 @@ it('keeps a removed identifier off against an event resolved before the removal 
     expect((await get(`anonymous_id:${kiosk.value}`)).status).toBe(404);
   }));
 
+it('drops the pointer when a removal is delivered again after a crash between the profile write and the pointer', () =>
+  withLogs(async () => {
+    const p = pid('rm-crash');
+    const kiosk = { type: 'anonymous_id', value: pid('crash-kiosk') };
+    await sendEvents(p, [event(p, { identifiers: [kiosk] })]);
+    await profileWhen(p, (b) => b.stats.eventCount === 1, 'the profile');
+    const removal = removalOf(p, p, kiosk, 7);
+    await produce(Topics.identityRemovals, recordKey(WS, p), [removal]);
+    await removedChange(p, 'the removal');
+    await waitFor(async () => (await get(`anonymous_id:${kiosk.value}`)).status === 404 || undefined, 'the pointer gone', 30_000);
+    // As a crash after the profile write would leave it: the pointer still there.
+    const mongo = await new MongoClient(scope.mongoUrl).connect();
+    try {
+      const idKey = `${kiosk.type}:${kiosk.value}`;
+      await mongo
+        .db()
+        .collection<{ _id: string } & Record<string, unknown>>('profile_identifiers')
+        .insertOne({ _id: `${encodeURIComponent(WS)}:${encodeURIComponent(idKey)}`, workspaceId: WS, idKey, profileId: p });
+    } finally {
+      await mongo.close();
+    }
+    expect((await get(`anonymous_id:${kiosk.value}`)).status).toBe(200);
+    await produce(Topics.identityRemovals, recordKey(WS, p), [removal]);
+    await waitFor(async () => (await get(`anonymous_id:${kiosk.value}`)).status === 404 || undefined, 'the pointer gone again', 30_000);
+  }));
+
 it("leaves a person being erased alone: a removal in the eraser's window writes and emits nothing", () =>
   withLogs(async () => {
     const p = pid('rm-erasing');

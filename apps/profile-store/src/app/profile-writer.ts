@@ -247,23 +247,23 @@ export class ProfileWriter {
   /**
    * Takes a removed identifier off the person: off the profile the resolver named (canonical
    * there) and off the one the identifier was first attached to, which does not redirect there yet
-   * while a merge between them is still on its way here; each followed through redirects. Then, on
-   * the removal's first application, its `type:value` pointer goes if it leads to one of them (a
-   * pointer a later person's event set stays). A profile remembers the removal among its applied
+   * while a merge between them is still on its way here; each followed through redirects. Then its
+   * `type:value` pointer goes if it leads to one of them (a pointer a later person's event set
+   * stays). A profile remembers the removal among its applied
    * messages, so a redelivery only re-emits the change. A profile not stored (or erased) is left
    * alone. One change per profile reached.
    */
   async removeIdentifier(removal: IdentityRemoval, defs: readonly ComputedTraitDefinition[] = []): Promise<ProfileChange[]> {
     const { workspaceId, identifier } = removal;
     const changes = new Map<string, ProfileChange>();
-    let firstTime = false;
     for (const id of new Set([removal.profileId, removal.attachedTo ?? removal.profileId])) {
-      const result = await this.applyRemoval(removal, id, defs);
-      if (!result) continue;
-      firstTime ||= result.applied;
-      changes.set(result.change.profileId, result.change);
+      const change = await this.applyRemoval(removal, id, defs);
+      if (change) changes.set(change.profileId, change);
     }
-    if (firstTime) await this.forgetPointer(workspaceId, identifierKey(identifier.type, identifier.value), new Set(changes.keys()));
+    // Also on a redelivery (a crash may have come between the write and this), unless the person
+    // holds the identifier again by then: its pointer is theirs.
+    const holds = [...changes.values()].some((c) => c.identifiers.some((i) => i.type === identifier.type && i.value === identifier.value));
+    if (!holds) await this.forgetPointer(workspaceId, identifierKey(identifier.type, identifier.value), new Set(changes.keys()));
     return [...changes.values()];
   }
 
@@ -271,7 +271,7 @@ export class ProfileWriter {
     removal: IdentityRemoval,
     profileId: string,
     defs: readonly ComputedTraitDefinition[],
-  ): Promise<{ change: ProfileChange; applied: boolean } | null> {
+  ): Promise<ProfileChange | null> {
     const { removalId, removedAt, identifier } = removal;
     for (let attempt = 1; ; attempt++) {
       const loaded = await this.loadForWrite(removal.workspaceId, profileId);
@@ -280,8 +280,7 @@ export class ProfileWriter {
       const now = Date.now();
       const { profile, applied } = removeIdentifier(current, { removalId, removedAt, ...identifier }, now);
       if (!applied || (await this.profiles.compareAndSet(profile, current.version))) {
-        const change = profileChange(profile, { kind: 'identifier_removed' }, now, traitValues(defs, loaded.custom, now));
-        return { change, applied };
+        return profileChange(profile, { kind: 'identifier_removed' }, now, traitValues(defs, loaded.custom, now));
       }
       if (attempt >= MAX_ATTEMPTS) throw new Error(`profile ${current.profileId}: version conflict after ${attempt} attempts`);
     }
