@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Profile } from '@cdp/profile-model';
 import { ProfileSegmentsRepository } from './profile-segments.repository';
-import { identifiersView, profileView, timelineView, traitsView } from './profile-views';
+import { identifiersView, profileView, removedIdentifiersView, timelineView, traitsView } from './profile-views';
 import { TimelineRepository } from './timeline.repository';
 
 /** Most timeline entries in one export (a person with more gets the newest and `timeline.truncated`). */
@@ -44,8 +44,7 @@ export class ProfileExporter {
       profile: profileView(profile),
       traits: traitsView(profile, true),
       identifiers: identifiersView(profile.identifiers),
-      // Held too (so a late event cannot bring them back): part of what the person can see.
-      removedIdentifiers: (profile.removedIdentifiers ?? []).map((r) => ({ ...r, removedAt: new Date(r.removedAt).toISOString() })),
+      removedIdentifiers: removedIdentifiersView(profile),
       absorbedProfileIds: profile.absorbedProfileIds,
       timeline: { events, truncated, limit: maxEvents },
       segments: memberships.map((m) => ({

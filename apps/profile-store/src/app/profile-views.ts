@@ -16,6 +16,10 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 export const identifiersView = (identifiers: readonly IdentifierEntry[]) =>
   identifiers.map(({ type, value, firstSeen, lastSeen }) => ({ type, value, firstSeen: iso(firstSeen), lastSeen: iso(lastSeen) }));
 
+/** Identifiers taken off the person (held so late events cannot bring them back), times in ISO 8601. */
+export const removedIdentifiersView = (p: Profile) =>
+  (p.removedIdentifiers ?? []).map(({ type, value, removedAt }) => ({ type, value, removedAt: iso(removedAt) }));
+
 const statsView = (s: ProfileStats) => ({
   ...s,
   firstSeen: s.firstSeen === null ? null : iso(s.firstSeen),
