@@ -86,6 +86,15 @@ for (const { name, port } of SERVICES) {
   }
 }
 
+/** The database the services use: the URL's path, `cdp` without one (as databaseName of @cdp/platform). */
+function databaseOf(mongoUrl) {
+  const match = /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]*)/.exec(mongoUrl ?? '');
+  return match?.[1] ? decodeURIComponent(match[1]) : 'cdp';
+}
+
+/** The URL with its user info masked: the banner is often pasted into chats and tickets. */
+const withoutPassword = (url) => String(url).replace(/\/\/[^/@]*@/, '//***@');
+
 const writeKey = process.env.CDP_DEMO_WRITE_KEY || 'dev-write-key';
 const apiKey = process.env.CDP_DEMO_API_KEY || 'dev-api-key';
 const url = Object.fromEntries(SERVICES.map(({ name, port }) => [name, `http://localhost:${port}`]));
@@ -99,7 +108,8 @@ CDP is running (Ctrl-C stops it).
   every service:     /health/live  /health/ready  /metrics
   workspace: demo    write key: ${writeKey}    API key: ${apiKey}
   admin API:         ${process.env.CDP_ADMIN_TOKEN ? 'on (CDP_ADMIN_TOKEN)' : 'off: set CDP_ADMIN_TOKEN (16+ characters) before npm start to create workspaces'}
-  KAFKA_BROKERS=${endpoints.KAFKA_BROKERS}  SCHEMA_REGISTRY_URL=${endpoints.SCHEMA_REGISTRY_URL}  MONGO_URL=${endpoints.MONGO_URL}
+  KAFKA_BROKERS=${endpoints.KAFKA_BROKERS}  SCHEMA_REGISTRY_URL=${endpoints.SCHEMA_REGISTRY_URL}
+  MONGO_URL=${withoutPassword(endpoints.MONGO_URL)}   database: ${databaseOf(endpoints.MONGO_URL)}
   service logs:      ${logDir}
 
 Try:
