@@ -38,8 +38,11 @@ TOPICS = {
     "cdp.events.resolved.v1",
     "cdp.profiles.changes.v1",
     "cdp.segments.changes.v1",
+    "cdp.segments.definitions.v1",
     "cdp.privacy.suppressions.v1",
 }
+# Changelogs: the latest record per key is the state (libs/contracts/src/topics.ts, cleanupPolicy).
+COMPACTED = {"cdp.profiles.changes.v1", "cdp.segments.definitions.v1", "cdp.privacy.suppressions.v1"}
 CONFIG_KEYS = {"KAFKA_BROKERS", "SCHEMA_REGISTRY_URL", "CDP_TOPIC_NAMESPACE", "CDP_TOPIC_PARTITIONS", "CDP_TOPIC_REPLICATION", "LOG_LEVEL"}
 SECRET_ENV = {"MONGO_URL", "CDP_ADMIN_TOKEN", "CDP_PII_ENCRYPTION_KEY", "CDP_PII_PREVIOUS_KEYS", "CDP_DEMO_WRITE_KEY", "CDP_DEMO_API_KEY", "KAFKA_SASL_PASSWORD", "SCHEMA_REGISTRY_PASSWORD"}
 CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "ServiceMonitor"}
@@ -262,7 +265,7 @@ def check(scenario: dict) -> Checks:
                     c.that(hooked or ref_secret["name"] == expect.get("existingSecret"), f"setup Job reads Secret {ref_secret['name']}, which does not exist at pre-install")
         c.that({t["name"] for t in plan["topics"]} == TOPICS, f"plan topics {sorted(t['name'] for t in plan['topics'])}")
         for t in plan["topics"]:
-            want = "compact" if t["name"] in ("cdp.profiles.changes.v1", "cdp.privacy.suppressions.v1") else "delete"
+            want = "compact" if t["name"] in COMPACTED else "delete"
             c.that(t["cleanupPolicy"] == want, f"{t['name']}: cleanup.policy {t['cleanupPolicy']}, want {want}")
             c.that(t["minInsyncReplicas"] <= t["replicationFactor"], f"{t['name']}: min.insync.replicas > replication")
             schema = setup_cms[0]["data"].get(f"{t['name']}.avsc", "")

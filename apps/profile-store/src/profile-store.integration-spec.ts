@@ -8,6 +8,7 @@ import {
   type IdentityRemoval,
   type ResolvedEvent,
   type SegmentChange,
+  type SegmentDefinition,
   type TopicDef,
 } from '@cdp/contracts';
 import { testScope, waitFor } from '@cdp/testing';
@@ -52,7 +53,7 @@ afterAll(async () => {
 
 /** On failure, the service's warnings and errors. */
 const withLogs = (run: () => Promise<void>): Promise<void> => stack.withLogs(run);
-const produce = <T>(def: TopicDef<T>, key: string, values: T[]): Promise<void> => stack.produce(def, key, values);
+const produce = <T>(def: TopicDef<T>, key: string, values: (T | null)[]): Promise<void> => stack.produce(def, key, values);
 
 let seq = 0;
 const event = (profileId: string, over: Partial<ResolvedEvent> = {}): ResolvedEvent =>
@@ -405,6 +406,64 @@ it('reflects segment changes in /segments, whatever their order', () =>
       ['s1', 1],
       ['s3', 1],
     ]);
+  }));
+
+it("shows a segment under its current name from cdp.segments.definitions.v1; a deleted one under its last transition's", () =>
+  withLogs(async () => {
+    const p = pid('seg-names');
+    await sendEvents(p, [event(p)]);
+    await profileWhen(p, () => true, 'the profile');
+    const [renamed, deleted, unknown] = ['n1', 'n2', 'n3'].map((s) => `${s}-${scope.id}`) as [string, string, string];
+    const entered = (segmentId: string): SegmentChange => ({
+      workspaceId: WS,
+      segmentId,
+      segmentName: `Before ${segmentId}`,
+      profileId: p,
+      change: 'entered',
+      membershipVersion: 1,
+      occurredAt: 10_000,
+      profileVersion: null,
+      receivedAt: null,
+      segmentVersion: 1,
+      identifiers: [],
+      traits: null,
+    });
+    await produce(Topics.segmentChanges, recordKey(WS, p), [entered(renamed), entered(deleted), entered(unknown)]);
+    const definition = (segmentId: string, name: string, version: number): SegmentDefinition => ({
+      workspaceId: WS,
+      segmentId,
+      name,
+      version,
+      definition: "trait('plan') = 'pro'",
+      outputTraits: [],
+      outputTopic: null,
+      updatedAt: 20_000 + version,
+    });
+    // Renamed twice, then the first name again at an older version (a late repair): the newest stays.
+    await produce(Topics.segmentDefinitions, recordKey(WS, renamed), [
+      definition(renamed, 'Middle', 2),
+      definition(renamed, 'After', 3),
+      definition(renamed, 'Middle', 2),
+    ]);
+    // Deleted: a record after its tombstone does not bring its name back.
+    await produce(Topics.segmentDefinitions, recordKey(WS, deleted), [
+      definition(deleted, 'Gone', 2),
+      null,
+      definition(deleted, 'Gone', 3),
+    ]);
+    const names = async (path: string, pick: (b: never) => { segmentId: string; segmentName: string }[]) =>
+      pick((await (await get(`${encodeURIComponent(p)}${path}`)).json()) as never).map((s) => [s.segmentId, s.segmentName]);
+    const expected = [
+      [renamed, 'After'],
+      [deleted, `Before ${deleted}`],
+      [unknown, `Before ${unknown}`],
+    ];
+    await waitFor(
+      async () => JSON.stringify(await names('/segments', (b: { segments: [] }) => b.segments)) === JSON.stringify(expected) || undefined,
+      'the current names on /segments',
+      30_000,
+    );
+    expect(await names('/export', (b: { segments: [] }) => b.segments)).toEqual(expected);
   }));
 
 it('erases a person: profile, absorbed ids, timeline; a deleted change then a tombstone; late events stay out', () =>

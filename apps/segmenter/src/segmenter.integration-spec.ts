@@ -1,6 +1,6 @@
 import type { RecordMetadata } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { Topics, type ProfileChange, type SegmentChange } from '@cdp/contracts';
+import { Topics, type ProfileChange, type SegmentChange, type SegmentDefinition } from '@cdp/contracts';
 import { startService, testScope, TopicReader, waitFor, type RunningService } from '@cdp/testing';
 import { AUTH, DEMO_WS, profileChange, randomPortBase, startSegmenterStack, type SegmenterStack } from './testing/segmenter-stack';
 
@@ -221,6 +221,56 @@ it('deleting a segment exits its members, then forgets them', () =>
     }
     expect(recordsOf(doomed, outsider)).toEqual([]);
     expect((await fetch(`${stack.service.url}/v1/segments/${doomed}/members`, { headers: auth })).status).toBe(404);
+  }));
+
+it('publishes every version of a segment on cdp.segments.definitions.v1, a tombstone once it is deleted, and at start-up what is not there yet', () =>
+  withLogs(async () => {
+    const definitions = await new TopicReader<SegmentDefinition>(`${scope.namespace}${Topics.segmentDefinitions.name}`).start();
+    try {
+      const id = await createSegment('Defined', `trait('defined') = '${scope.id}'`, ['defined']);
+      const first = await definitions.waitForRecord((d) => d.segmentId === id, 'the created definition');
+      expect(first.key).toBe(`${WS}:${id}`);
+      expect(first.value).toMatchObject({
+        workspaceId: WS,
+        name: 'Defined',
+        version: 1,
+        definition: `trait('defined') = '${scope.id}'`,
+        outputTraits: ['defined'],
+        outputTopic: null,
+      });
+      const put = await fetch(`${stack.service.url}/v1/segments/${id}`, {
+        method: 'PUT',
+        headers: auth,
+        body: JSON.stringify({ name: 'Redefined', definition: `trait('defined') = 'x${scope.id}'` }),
+      });
+      expect(put.status).toBe(200);
+      await definitions.waitForRecord((d) => d.segmentId === id && d.version === 2 && d.name === 'Redefined', 'the changed definition');
+
+      // A version stored but not on the topic (its publish failed, or it predates the topic) goes out at start-up.
+      const later = await createSegment('Later', `trait('later') = '${scope.id}'`);
+      await definitions.waitForRecord((d) => d.segmentId === later, 'the second definition');
+      const client = await MongoClient.connect(scope.mongoUrl);
+      try {
+        await client
+          .db()
+          .collection('segments')
+          .updateOne({ segmentId: later }, { $set: { name: 'Renamed offline' }, $inc: { version: 1 } });
+      } finally {
+        await client.close();
+      }
+      await stack.restart();
+      await definitions.waitForRecord(
+        (d) => d.segmentId === later && d.version === 2 && d.name === 'Renamed offline',
+        'the repaired definition',
+      );
+
+      const res = await fetch(`${stack.service.url}/v1/segments/${id}`, { method: 'DELETE', headers: auth });
+      expect(res.status).toBe(204);
+      await waitFor(async () => definitions.tombstones.includes(`${WS}:${id}`) || undefined, 'the tombstone of the deleted segment');
+      expect(definitions.records.filter((r) => r.value.segmentId === id).map((r) => r.value.version)).toEqual([1, 2]);
+    } finally {
+      await definitions.stop();
+    }
   }));
 
 it('does not decide again on the stale traits of a record it evaluated before, when Kafka delivers it again', () =>

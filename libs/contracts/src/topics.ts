@@ -9,6 +9,7 @@ import {
   CdpProfilesChangesV1,
   CdpPrivacySuppressionsV1,
   CdpSegmentsChangesV1,
+  CdpSegmentsDefinitionsV1,
   type DeadLetter,
   type IdentityMerge,
   type IdentityRemoval,
@@ -17,6 +18,7 @@ import {
   type RawEvent,
   type ResolvedEvent,
   type SegmentChange,
+  type SegmentDefinition,
   type Suppression,
 } from './generated';
 
@@ -62,6 +64,12 @@ export const Topics = {
     'compact',
   ),
   segmentChanges: topic<SegmentChange>('cdp.segments.changes.v1', CdpSegmentsChangesV1.SegmentChangeSchema, '<workspaceId>:<profileId>'),
+  segmentDefinitions: topic<SegmentDefinition>(
+    'cdp.segments.definitions.v1',
+    CdpSegmentsDefinitionsV1.SegmentDefinitionSchema,
+    '<workspaceId>:<segmentId>',
+    'compact',
+  ),
   suppressions: topic<Suppression>(
     'cdp.privacy.suppressions.v1',
     CdpPrivacySuppressionsV1.SuppressionSchema,

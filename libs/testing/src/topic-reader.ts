@@ -15,6 +15,8 @@ export interface ReadRecord<T> {
 /** Reads a topic from the beginning, decoding Avro through the registry, for assertions. */
 export class TopicReader<T> {
   readonly records: ReadRecord<T>[] = [];
+  /** The keys of the tombstones (null values) read, in order. */
+  readonly tombstones: string[] = [];
   private consumer: Consumer | undefined;
 
   constructor(private readonly topic: string) {}
@@ -29,7 +31,10 @@ export class TopicReader<T> {
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await this.consumer.run({
       eachMessage: async ({ message, partition }) => {
-        if (!message.value) return;
+        if (!message.value) {
+          this.tombstones.push(message.key?.toString('utf8') ?? '');
+          return;
+        }
         this.records.push({
           key: message.key?.toString('utf8') ?? null,
           value: (await registry.decode(message.value)) as T,

@@ -25,6 +25,8 @@ import { ComputedTraitBackfill } from './computed-trait-backfill';
 import { RegulationsService } from './regulations.service';
 import { TimelineRepository } from './timeline.repository';
 import { EventOwnersRepository } from './event-owners.repository';
+import { SegmentDefinitionsConsumer } from './segment-definitions.consumer';
+import { SegmentNamesRepository } from './segment-names.repository';
 import { TimelineSweeper } from './timeline-sweeper';
 
 @Module({
@@ -41,6 +43,7 @@ import { TimelineSweeper } from './timeline-sweeper';
     TimelineRepository,
     EventOwnersRepository,
     ProfileSegmentsRepository,
+    SegmentNamesRepository,
     ErasuresRepository,
     ComputedTraitsRepository,
     ProfileWriter,
@@ -53,6 +56,7 @@ import { TimelineSweeper } from './timeline-sweeper';
     ProfileSettingsRepository,
     TimelineSweeper,
     ProfilePipelineConsumer,
+    SegmentDefinitionsConsumer,
     ProfileChangePublisher,
   ],
 })

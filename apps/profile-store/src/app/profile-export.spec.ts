@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { emptyProfile } from '@cdp/profile-model';
 import { ProfileExporter } from './profile-export';
 import type { ProfileSegmentsRepository } from './profile-segments.repository';
+import type { SegmentNamesRepository } from './segment-names.repository';
 import type { TimelineCursor } from './timeline-cursor';
 import type { TimelineDoc, TimelineRepository } from './timeline.repository';
 
@@ -17,6 +18,7 @@ function timelineOf(docs: TimelineDoc[]): TimelineRepository {
 }
 
 const segments = { allOf: async () => [] } as unknown as ProfileSegmentsRepository;
+const names = { withCurrentNames: async <D>(_ws: string, docs: D[]) => docs } as unknown as SegmentNamesRepository;
 
 const doc = (i: number, timestamp: number): TimelineDoc => ({
   workspaceId: 'ws',
@@ -40,7 +42,7 @@ describe('ProfileExporter', () => {
         fc.integer({ min: 1, max: 1200 }),
         async (times, max) => {
           const docs = times.map((t, i) => doc(i, t));
-          const out = await new ProfileExporter(timelineOf(docs), segments).export(emptyProfile('ws', 'p', 0), max);
+          const out = await new ProfileExporter(timelineOf(docs), segments, names).export(emptyProfile('ws', 'p', 0), max);
           expect(out.timeline.events).toHaveLength(Math.min(docs.length, max));
           expect(out.timeline.truncated).toBe(docs.length > max);
           expect(new Set(out.timeline.events.map((e) => e.messageId)).size).toBe(out.timeline.events.length);
@@ -57,8 +59,8 @@ describe('ProfileExporter', () => {
       ...emptyProfile('ws', 'p', 0),
       removedIdentifiers: [{ type: 'anonymous_id', value: 'kiosk', removedAt: Date.UTC(2026, 0, 2) }],
     };
-    const out = await new ProfileExporter(timelineOf([]), segments).export(profile);
+    const out = await new ProfileExporter(timelineOf([]), segments, names).export(profile);
     expect(out.removedIdentifiers).toEqual([{ type: 'anonymous_id', value: 'kiosk', removedAt: '2026-01-02T00:00:00.000Z' }]);
-    expect((await new ProfileExporter(timelineOf([]), segments).export(emptyProfile('ws', 'p', 0))).removedIdentifiers).toEqual([]);
+    expect((await new ProfileExporter(timelineOf([]), segments, names).export(emptyProfile('ws', 'p', 0))).removedIdentifiers).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Profile } from '@cdp/profile-model';
 import { ProfileSegmentsRepository } from './profile-segments.repository';
+import { SegmentNamesRepository } from './segment-names.repository';
 import { identifiersView, profileView, removedIdentifiersView, timelineView, traitsView } from './profile-views';
 import { TimelineRepository } from './timeline.repository';
 
@@ -14,6 +15,7 @@ export class ProfileExporter {
   constructor(
     private readonly timeline: TimelineRepository,
     private readonly segments: ProfileSegmentsRepository,
+    private readonly segmentNames: SegmentNamesRepository,
   ) {}
 
   async export(profile: Profile, maxEvents = MAX_EXPORT_EVENTS) {
@@ -37,7 +39,7 @@ export class ProfileExporter {
       if (truncated || !last || page.length < want) break;
       after = { timestamp: last.timestamp, messageId: last.messageId };
     }
-    const memberships = await this.segments.allOf(workspaceId, ids);
+    const memberships = await this.segmentNames.withCurrentNames(workspaceId, await this.segments.allOf(workspaceId, ids));
     return {
       exportedAt: new Date().toISOString(),
       workspaceId,

@@ -47,6 +47,7 @@ import {
 import { parseProfileRef } from './profile-ref';
 import { ProfileEraser } from './profile-eraser';
 import { ProfileSegmentsRepository } from './profile-segments.repository';
+import { SegmentNamesRepository } from './segment-names.repository';
 import { identifiersView, profileView, segmentView, timelineView, traitsView } from './profile-views';
 import { ProfileIdentifiersRepository } from './profile-identifiers.repository';
 import { ProfilesRepository } from './profiles.repository';
@@ -77,6 +78,7 @@ export class ProfilesController {
     private readonly identifiers: ProfileIdentifiersRepository,
     private readonly timeline: TimelineRepository,
     private readonly segments: ProfileSegmentsRepository,
+    private readonly segmentNames: SegmentNamesRepository,
     private readonly eraser: ProfileEraser,
     private readonly exporter: ProfileExporter,
     private readonly definitions: ComputedTraitsRepository,
@@ -192,7 +194,7 @@ export class ProfilesController {
   @ApiNotFoundResponse({ description: 'Unknown profile.' })
   async profileSegments(@WorkspaceId() workspaceId: string, @Param('id') id: string) {
     const profile = await this.resolve(workspaceId, id);
-    const docs = await this.segments.memberOf(workspaceId, profile.profileId);
+    const docs = await this.segmentNames.withCurrentNames(workspaceId, await this.segments.memberOf(workspaceId, profile.profileId));
     return { profileId: profile.profileId, segments: docs.map(segmentView) };
   }
 

@@ -36,7 +36,8 @@ export interface ProfileStoreStack {
   /** The scoped name of a topic. */
   topic: (def: TopicDef<unknown>) => string;
   /** Avro records with one key on the scope's topic of `def`. */
-  produce: <T>(def: TopicDef<T>, key: string, values: T[]) => Promise<void>;
+  /** Records under one key; null: a tombstone. */
+  produce: <T>(def: TopicDef<T>, key: string, values: (T | null)[]) => Promise<void>;
   /** Resolved events of one profile of the demo workspace (its key, so in order). */
   sendEvents: (profileId: string, events: ResolvedEvent[]) => Promise<void>;
   /** Stops the profile-store and starts it again on its port. */
@@ -80,9 +81,9 @@ export async function startProfileStoreStack(scope: TestScope, options: ProfileS
     const serde = AvroSerde.connect(registryUrl);
     if (options.readChanges) changes = await new TopicReader<ProfileChange>(topic(Topics.profileChanges)).start();
     const p = producer;
-    const produce = async <T>(def: TopicDef<T>, key: string, values: T[]): Promise<void> => {
+    const produce = async <T>(def: TopicDef<T>, key: string, values: (T | null)[]): Promise<void> => {
       const codec = await serde.codec(def, topic(def));
-      const messages = await Promise.all(values.map(async (v) => ({ key, value: await codec.encode(v) })));
+      const messages = await Promise.all(values.map(async (v) => ({ key, value: v === null ? null : await codec.encode(v) })));
       await p.send({ topic: codec.topic, acks: -1, messages });
     };
     const reader = changes;

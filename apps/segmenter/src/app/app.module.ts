@@ -30,6 +30,7 @@ import { PredictionWorkspacesRepository } from './predictions/prediction-workspa
 import { PredictedSegmentsRefresher } from './predictions/predicted-segments.refresher';
 import { SegmentSizesRepository } from './sizes/segment-sizes.repository';
 import { SegmentTopics } from './output/segment-topics';
+import { SegmentDefinitionPublisher } from './output/segment-definitions.publisher';
 
 @Module({
   imports: [
@@ -51,6 +52,7 @@ import { SegmentTopics } from './output/segment-topics';
     SegmentSizesRepository,
     SegmentCatalog,
     SegmentTopics,
+    SegmentDefinitionPublisher,
     SegmentChangePublisher,
     MembershipEvaluator,
     BackfillService,

@@ -41,6 +41,7 @@ import {
 } from '@cdp/segment-language';
 import { MembershipsRepository } from '../membership/memberships.repository';
 import { SegmentSizesRepository } from '../sizes/segment-sizes.repository';
+import { SegmentDefinitionPublisher } from '../output/segment-definitions.publisher';
 import { outputTopicProblem, SegmentTopics } from '../output/segment-topics';
 import type { SizeDay } from '../sizes/size-history';
 import { BackfillService } from './backfill.service';
@@ -105,6 +106,7 @@ export class SegmentsController {
     private readonly sizes: SegmentSizesRepository,
     private readonly topics: SegmentTopics,
     private readonly removal: SegmentRemoval,
+    private readonly definitions: SegmentDefinitionPublisher,
   ) {}
 
   /** The stored fields of a body; its outputTopic is created (and its schema registered) before anything is stored. */
@@ -149,6 +151,7 @@ export class SegmentsController {
     const read = await this.resolved(workspaceId, segmentId, body.definition);
     const doc = await this.segments.create(workspaceId, segmentId, await this.fields(body, read), new Date());
     this.catalog.invalidate(workspaceId);
+    await this.definitions.publish(doc);
     const backfill = await this.backfill.start(workspaceId, segmentId, doc.version);
     return toView(backfill ? { ...doc, backfill } : doc);
   }
@@ -233,6 +236,7 @@ export class SegmentsController {
     const doc = await this.segments.update(workspaceId, id, await this.fields(body, read), new Date());
     if (!doc) throw new NotFoundException(`segment ${id} not found`);
     this.catalog.invalidate(workspaceId);
+    await this.definitions.publish(doc);
     const backfill = await this.backfill.start(workspaceId, id, doc.version);
     return toView(backfill ? { ...doc, backfill } : doc);
   }
@@ -244,7 +248,8 @@ export class SegmentsController {
   @ApiOperation({
     summary: 'Delete a segment (scope write:segments)',
     description:
-      'Answers once every member has exited (an `exited` change each) and its memberships and counters are removed: ' +
+      'Answers once every member has exited (an `exited` change each), its memberships and counters are removed and ' +
+      'its tombstone is on cdp.segments.definitions.v1: ' +
       'at least SEGMENT_CACHE_TTL_MS, longer for a large segment. A DELETE that failed half-way can be repeated.',
   })
   @ApiParam(ID_PARAM)
@@ -260,6 +265,7 @@ export class SegmentsController {
     if (!segment) throw new NotFoundException(`segment ${id} not found`);
     this.catalog.invalidate(workspaceId);
     await this.removal.remove({ ...segment, workspaceId });
+    await this.definitions.retract(workspaceId, id);
     await this.segments.remove(workspaceId, id);
   }
 

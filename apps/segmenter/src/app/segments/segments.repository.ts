@@ -18,6 +18,8 @@ export interface SegmentDocument extends WorkspaceDocument {
   backfill?: BackfillProgress;
   /** Set while a DELETE exits its members: not evaluated any more, removed last (a failed DELETE can be repeated). */
   deleting?: boolean;
+  /** The version last published on cdp.segments.definitions.v1 (absent: none yet). */
+  publishedVersion?: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -121,6 +123,21 @@ export class SegmentsRepository extends WorkspaceRepository<SegmentDocument> {
       { $set: { 'backfill.savedAt': new Date() } },
     );
     return r.matchedCount === 1;
+  }
+
+  /**
+   * Segments, of every workspace, whose current version is not on cdp.segments.definitions.v1 yet
+   * (a publish failed, or they predate the topic). Across workspaces on purpose: the repair
+   * belongs to no request. A whole scan, as the definitions are few.
+   */
+  async unpublished(): Promise<SegmentDocument[]> {
+    const docs = await this.collection.find({ deleting: { $ne: true } }, { projection: { _id: 0 } }).toArray();
+    return docs.filter((d) => d.publishedVersion !== d.version);
+  }
+
+  /** Records that `version` is on the topic, unless the segment has moved past it meanwhile. */
+  async markPublished(workspaceId: string, segmentId: string, version: number): Promise<void> {
+    await this.updateOne(workspaceId, { segmentId, version }, { $set: { publishedVersion: version } });
   }
 
   /** Marks the segment as being deleted; the segment as it was, or null when there is none. */
