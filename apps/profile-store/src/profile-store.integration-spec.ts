@@ -435,6 +435,7 @@ it("shows a segment under its current name from cdp.segments.definitions.v1; a d
       name,
       version,
       definition: "trait('plan') = 'pro'",
+      computedTraitsRead: [],
       outputTraits: [],
       outputTopic: null,
       updatedAt: 20_000 + version,
@@ -804,5 +805,33 @@ describe('user-defined computed traits', () => {
       const del = await fetch(`${stack.service.url}/v1/computed-traits/tmp_trait`, { method: 'DELETE', headers: auth });
       expect(del.status).toBe(204);
       expect((await fetch(`${stack.service.url}/v1/computed-traits/tmp_trait`, { headers: auth })).status).toBe(404);
+    }));
+
+  it('refuses to delete one that a segment reads, until the segment no longer reads it', () =>
+    withLogs(async () => {
+      const segmentId = `reads-${scope.id}`;
+      expect((await put('read_trait', { event: 'E', aggregation: 'count' })).status).toBe(200);
+      const definition = (version: number, computedTraitsRead: string[]): SegmentDefinition => ({
+        workspaceId: WS,
+        segmentId,
+        name: 'Frequent',
+        version,
+        definition: computedTraitsRead.length > 0 ? "computed('read_trait') >= 3" : "trait('plan') = 'pro'",
+        computedTraitsRead,
+        outputTraits: [],
+        outputTopic: null,
+        updatedAt: 30_000 + version,
+      });
+      const remove = (name: string) => fetch(`${stack.service.url}/v1/computed-traits/${name}`, { method: 'DELETE', headers: auth });
+      // The segment also reads a trait that does not exist: its DELETE is a 404 until the definition is here, then a 409.
+      await produce(Topics.segmentDefinitions, recordKey(WS, segmentId), [definition(1, ['read_trait', 'absent_trait'])]);
+      await waitFor(async () => (await remove('absent_trait')).status === 409 || undefined, 'the definition stored', 30_000);
+      const refused = await remove('read_trait');
+      expect(refused.status).toBe(409);
+      expect(((await refused.json()) as { message: string }).message).toBe(
+        `computed trait read_trait is read by segment Frequent (${segmentId}); change those first`,
+      );
+      await produce(Topics.segmentDefinitions, recordKey(WS, segmentId), [definition(2, [])]);
+      await waitFor(async () => (await remove('read_trait')).status === 204 || undefined, 'the delete once the segment changed', 30_000);
     }));
 });

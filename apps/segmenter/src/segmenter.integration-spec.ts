@@ -235,16 +235,18 @@ it('publishes every version of a segment on cdp.segments.definitions.v1, a tombs
         name: 'Defined',
         version: 1,
         definition: `trait('defined') = '${scope.id}'`,
+        computedTraitsRead: [],
         outputTraits: ['defined'],
         outputTopic: null,
       });
       const put = await fetch(`${stack.service.url}/v1/segments/${id}`, {
         method: 'PUT',
         headers: auth,
-        body: JSON.stringify({ name: 'Redefined', definition: `trait('defined') = 'x${scope.id}'` }),
+        body: JSON.stringify({ name: 'Redefined', definition: `trait('defined') = 'x${scope.id}' and computed('visits') >= 2` }),
       });
       expect(put.status).toBe(200);
-      await definitions.waitForRecord((d) => d.segmentId === id && d.version === 2 && d.name === 'Redefined', 'the changed definition');
+      const second = await definitions.waitForRecord((d) => d.segmentId === id && d.version === 2, 'the changed definition');
+      expect(second.value).toMatchObject({ name: 'Redefined', computedTraitsRead: ['visits'], outputTraits: [] });
 
       // A version stored but not on the topic (its publish failed, or it predates the topic) goes out at start-up.
       const later = await createSegment('Later', `trait('later') = '${scope.id}'`);

@@ -1,6 +1,7 @@
 import {
   BadRequestException,
   Body,
+  ConflictException,
   Controller,
   Delete,
   Get,
@@ -12,11 +13,20 @@ import {
   UsePipes,
   ValidationPipe,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ApiKeyGuard, Audit, RequireScope, WorkspaceId } from '@cdp/access';
 import { backfillView, type BackfillView } from './computed-trait-backfill';
 import { BUILT_IN_NAMES, ComputedTraitBody, ComputedTraitView, NameParam } from './computed-traits.dto';
 import { ComputedTraitsRepository, MAX_DEFINITIONS, type BackfillProgress } from './computed-traits.repository';
+import { SegmentNamesRepository } from './segment-names.repository';
 import type { ComputedTraitDefinition } from './user-computed-traits';
 
 type DefinitionWithBackfill = ComputedTraitDefinition & { backfill: BackfillView | null };
@@ -35,7 +45,10 @@ const withBackfill = ({ def, backfill }: { def: ComputedTraitDefinition; backfil
 @UseGuards(ApiKeyGuard)
 @UsePipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }))
 export class ComputedTraitsController {
-  constructor(private readonly definitions: ComputedTraitsRepository) {}
+  constructor(
+    private readonly definitions: ComputedTraitsRepository,
+    private readonly segments: SegmentNamesRepository,
+  ) {}
 
   @Get()
   @RequireScope('read:profiles')
@@ -94,7 +107,11 @@ export class ComputedTraitsController {
   @ApiOperation({ summary: 'Delete a computed trait (scope write:profiles)' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'A segment reads it (as cdp.segments.definitions.v1 last said); change that segment first.' })
   async remove(@WorkspaceId() workspaceId: string, @Param() { name }: NameParam): Promise<void> {
+    const readers = await this.segments.readersOf(workspaceId, name);
+    if (readers.length > 0)
+      throw new ConflictException(`computed trait ${name} is read by segment ${readers.join(', ')}; change those first`);
     if (!(await this.definitions.remove(workspaceId, name))) throw new NotFoundException('computed trait not found');
   }
 }

@@ -54,7 +54,7 @@ export class SegmentDefinitionsConsumer implements OnApplicationBootstrap, Befor
       if (record.value !== null && record.value.length > 0) {
         try {
           const value = await this.kafka.decode<SegmentDefinition>(record.value, record.topic);
-          definition = { name: value.name, version: value.version };
+          definition = { name: value.name, version: value.version, computedTraitsRead: value.computedTraitsRead };
         } catch (e) {
           if (!(e instanceof DecodeError)) throw e;
           // Not dead-lettered (nothing to replay it into): the names stay as they were.

@@ -2,10 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
 import { MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
 
-/** A segment's current name, from cdp.segments.definitions.v1. */
+/** A segment's current name and the computed traits it reads, from cdp.segments.definitions.v1. */
 export interface SegmentNameDoc extends WorkspaceDocument {
   segmentId: string;
   name: string;
+  computedTraitsRead: string[];
   /** The definition's version; a deleted segment's is DELETED, above any record's. */
   version: number;
   deleted: boolean;
@@ -15,11 +16,15 @@ export interface SegmentNameDoc extends WorkspaceDocument {
 const DELETED = Number.MAX_SAFE_INTEGER;
 
 /** The latest state of one key of the topic: a definition, or a tombstone (null). */
-export type SegmentDefinitionChange = { segmentId: string; definition: { name: string; version: number } | null };
+export type SegmentDefinitionChange = {
+  segmentId: string;
+  definition: Pick<SegmentNameDoc, 'name' | 'version' | 'computedTraitsRead'> | null;
+};
 
 /**
- * `profile_segment_names`: the segmenter's segment names, so that `/segments` and the export show
- * a segment's current name, not the one of the profile's last transition in it.
+ * `profile_segment_names`: the segmenter's segments, so that `/segments` and the export show a
+ * segment's current name, not the one of the profile's last transition in it, and a computed
+ * trait that a segment reads is not deleted from under it.
  */
 @Injectable()
 export class SegmentNamesRepository extends WorkspaceRepository<SegmentNameDoc> {
@@ -36,7 +41,9 @@ export class SegmentNamesRepository extends WorkspaceRepository<SegmentNameDoc> 
     await this.saveNewest(
       workspaceId,
       changes.map(({ segmentId, definition }) =>
-        definition ? { segmentId, ...definition, deleted: false } : { segmentId, name: '', version: DELETED, deleted: true },
+        definition
+          ? { segmentId, ...definition, deleted: false }
+          : { segmentId, name: '', version: DELETED, computedTraitsRead: [], deleted: true },
       ),
       'version',
     );
@@ -54,6 +61,16 @@ export class SegmentNamesRepository extends WorkspaceRepository<SegmentNameDoc> 
     return docs
       .map((d) => ({ ...d, segmentName: names.get(d.segmentId) ?? d.segmentName }))
       .sort((a, b) => compare(a.segmentName, b.segmentName) || compare(a.segmentId, b.segmentId));
+  }
+
+  /** The segments (as `name (id)`) whose definition reads this computed trait. A scan: a workspace has few segments. */
+  async readersOf(workspaceId: string, computedTrait: string): Promise<string[]> {
+    const docs = await this.find(
+      workspaceId,
+      { computedTraitsRead: computedTrait, deleted: false },
+      { projection: { _id: 0, segmentId: 1, name: 1 } },
+    );
+    return docs.map((d) => `${d.name} (${d.segmentId})`).sort();
   }
 
   /** The current names of these segments (a deleted or unknown one has none). */

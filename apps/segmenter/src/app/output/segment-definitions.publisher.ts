@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { recordKey, Topics, type SegmentDefinition } from '@cdp/contracts';
 import { KafkaGateway } from '@cdp/kafka';
+import { computedRead } from '@cdp/segment-language';
 import { SegmentsRepository, type SegmentDocument } from '../segments/segments.repository';
 
 /** How often segments whose current version is not on the topic yet are published again. */
@@ -13,6 +14,7 @@ export const definitionRecord = (d: SegmentDocument): SegmentDefinition => ({
   name: d.name,
   version: d.version,
   definition: d.text,
+  computedTraitsRead: computedRead(d.definition),
   outputTraits: d.outputTraits ?? [],
   outputTopic: d.outputTopic ?? null,
   updatedAt: d.updatedAt.getTime(),
