@@ -265,6 +265,23 @@ it('publishes every version of a segment on cdp.segments.definitions.v1, a tombs
         (d) => d.segmentId === later && d.version === 2 && d.name === 'Renamed offline',
         'the repaired definition',
       );
+      // A segment being deleted takes no new version: its tombstone stays the last word.
+      const mongo = await MongoClient.connect(scope.mongoUrl);
+      try {
+        await mongo
+          .db()
+          .collection('segments')
+          .updateOne({ segmentId: later }, { $set: { deleting: true } });
+      } finally {
+        await mongo.close();
+      }
+      const refused = await fetch(`${stack.service.url}/v1/segments/${later}`, {
+        method: 'PUT',
+        headers: auth,
+        body: JSON.stringify({ name: 'Too late', definition: `trait('later') = 'x'` }),
+      });
+      expect(refused.status).toBe(409);
+      expect(((await refused.json()) as { message: string }).message).toBe(`segment ${later} is being deleted`);
 
       const res = await fetch(`${stack.service.url}/v1/segments/${id}`, { method: 'DELETE', headers: auth });
       expect(res.status).toBe(204);

@@ -51,9 +51,16 @@ export class SegmentDefinitionsConsumer implements OnApplicationBootstrap, Befor
       }
       const [workspaceId, segmentId] = [key.slice(0, at), key.slice(at + 1)];
       let definition: SegmentDefinitionChange['definition'] = null;
-      if (record.value !== null && record.value.length > 0) {
+      // Only a real tombstone (null) deletes: for good, so an empty value is not read as one.
+      if (record.value !== null) {
         try {
           const value = await this.kafka.decode<SegmentDefinition>(record.value, record.topic);
+          if (value.workspaceId !== workspaceId || value.segmentId !== segmentId) {
+            this.logger.warn(
+              `segment definition ${record.partition}@${record.offset} skipped: its value names another segment than its key`,
+            );
+            continue;
+          }
           definition = { name: value.name, version: value.version, computedTraitsRead: value.computedTraitsRead };
         } catch (e) {
           if (!(e instanceof DecodeError)) throw e;

@@ -151,7 +151,7 @@ export class SegmentsController {
     const read = await this.resolved(workspaceId, segmentId, body.definition);
     const doc = await this.segments.create(workspaceId, segmentId, await this.fields(body, read), new Date());
     this.catalog.invalidate(workspaceId);
-    await this.definitions.publish(doc);
+    this.definitions.changed();
     const backfill = await this.backfill.start(workspaceId, segmentId, doc.version);
     return toView(backfill ? { ...doc, backfill } : doc);
   }
@@ -230,13 +230,17 @@ export class SegmentsController {
     description: `${INVALID_BODY}, closes a reference cycle, or an outputTopic that is not allowed (a platform topic).`,
   })
   @ApiNotFoundResponse(NOT_FOUND)
+  @ApiConflictResponse({ description: 'The segment is being deleted.' })
   async update(@WorkspaceId() workspaceId: string, @Param('id') id: string, @Body() body: SegmentBody): Promise<SegmentView> {
-    if (!(await this.segments.get(workspaceId, id))) throw new NotFoundException(`segment ${id} not found`);
+    const existing = await this.segments.get(workspaceId, id);
+    if (!existing) throw new NotFoundException(`segment ${id} not found`);
+    if (existing.deleting) throw new ConflictException(`segment ${id} is being deleted`);
     const read = await this.resolved(workspaceId, id, body.definition);
+    // Null also when a DELETE began meanwhile: its members are exiting, and its tombstone must stay the last word.
     const doc = await this.segments.update(workspaceId, id, await this.fields(body, read), new Date());
     if (!doc) throw new NotFoundException(`segment ${id} not found`);
     this.catalog.invalidate(workspaceId);
-    await this.definitions.publish(doc);
+    this.definitions.changed();
     const backfill = await this.backfill.start(workspaceId, id, doc.version);
     return toView(backfill ? { ...doc, backfill } : doc);
   }

@@ -68,10 +68,11 @@ export class SegmentsRepository extends WorkspaceRepository<SegmentDocument> {
     return this.find(workspaceId, {}, { projection: { _id: 0 }, sort: { segmentId: 1 } });
   }
 
+  /** The segment after the update; null when there is none, or it is being deleted. */
   async update(workspaceId: string, segmentId: string, fields: SegmentFields, now: Date): Promise<SegmentDocument | null> {
     return this.findOneAndUpdate(
       workspaceId,
-      { segmentId },
+      { segmentId, deleting: { $ne: true } },
       { $set: { ...fields, updatedAt: now }, $inc: { version: 1 } },
       // No projection: FerretDB refuses it on findOneAndUpdate.
       { returnDocument: 'after' },
@@ -132,12 +133,14 @@ export class SegmentsRepository extends WorkspaceRepository<SegmentDocument> {
    */
   async unpublished(): Promise<SegmentDocument[]> {
     const docs = await this.collection.find({ deleting: { $ne: true } }, { projection: { _id: 0 } }).toArray();
-    return docs.filter((d) => d.publishedVersion !== d.version);
+    // A segment stored before versions existed reads as version 1 (as in its API view).
+    return docs.map((d) => ({ ...d, version: d.version ?? 1 })).filter((d) => d.publishedVersion !== d.version);
   }
 
   /** Records that `version` is on the topic, unless the segment has moved past it meanwhile. */
   async markPublished(workspaceId: string, segmentId: string, version: number): Promise<void> {
-    await this.updateOne(workspaceId, { segmentId, version }, { $set: { publishedVersion: version } });
+    const stored = version === 1 ? { $in: [1, null] } : version;
+    await this.updateOne(workspaceId, { segmentId, version: stored }, { $set: { publishedVersion: version, version } });
   }
 
   /** Marks the segment as being deleted; the segment as it was, or null when there is none. */
