@@ -1,5 +1,5 @@
 import { DLQ_REASONS } from '@cdp/contracts';
-import { columnTypes, dlqReason, identifierArg, intInRange, timeArg } from './arguments';
+import { columnTypes, dlqReason, eventName, identifierArg, intInRange, timeArg } from './arguments';
 import { runWithFakes } from './cli-test-support';
 
 const cli = (argv: string[]) => runWithFakes(argv, {}, { CDP_API_KEY: 'ak', CDP_WRITE_KEY: 'wk' });
@@ -25,6 +25,11 @@ describe('option parsers', () => {
     for (const bad of ['ltv', 'ltv:int', ':number', 'ltv:number,vip', 'ltv:Number'])
       expect(() => columnTypes(bad)).toThrow('must be <column>:<type> with a type of string, number, boolean');
     expect(() => columnTypes('a:number, a :string')).toThrow('column "a" is given two types');
+  });
+
+  it('takes --event as the collector does: 1 to 200 characters once trimmed', () => {
+    expect(eventName(' Order Completed ')).toBe('Order Completed');
+    for (const bad of ['', '   ', 'x'.repeat(201)]) expect(() => eventName(bad)).toThrow('must be an event name of 1 to 200 characters');
   });
 
   it('takes times as the services read them: a duration back from now or an ISO 8601 time', () => {

@@ -48,6 +48,13 @@ export const columnTypes = (value: string): string => {
   return value;
 };
 
+/** `import --event`: an event name as the collector takes it, 1 to 200 characters once trimmed. */
+export const eventName = (value: string): string => {
+  const name = value.trim();
+  if (name === '' || name.length > 200) throw new InvalidArgumentError('must be an event name of 1 to 200 characters');
+  return name;
+};
+
 /** A DLQ reason code: one the stages write (a filter on any other would answer nothing). */
 export const dlqReason = (value: string): string => {
   if (!isDlqReason(value)) throw new InvalidArgumentError(`must be a DLQ reason code: ${DLQ_REASONS.join(', ')}`);

@@ -118,12 +118,12 @@ describe('runImport (CSV)', () => {
     expect(printed.err).toMatch(/\r\[#{30}\] 100% 36 rows, \d+ rows\/s, 4 rejected\n$/);
   });
 
-  it('retries a part the collector could not store yet, waiting as told, and passes the map and types along', async () => {
+  it('retries a part the collector could not store yet, waiting as told, and passes the map, types and event along', async () => {
     const collector = fakeCollector({ failFirst: 2 });
     const waits: number[] = [];
     const summary = await runImport(
       'crm.csv',
-      options('csv', { chunkBytes: 1_000_000, map: 'Note:traits.note', types: 'LTV:number' }),
+      options('csv', { chunkBytes: 1_000_000, map: 'Note:traits.note', types: 'LTV:number', event: 'Order Completed' }),
       io().io,
       {
         send: collector.send,
@@ -135,6 +135,7 @@ describe('runImport (CSV)', () => {
     expect(collector.requests).toHaveLength(3);
     expect(new URL(collector.requests[0]?.url ?? '').searchParams.get('map')).toBe('Note:traits.note');
     expect(new URL(collector.requests[0]?.url ?? '').searchParams.get('types')).toBe('LTV:number');
+    expect(new URL(collector.requests[0]?.url ?? '').searchParams.get('event')).toBe('Order Completed');
     expect(summary.imported).toBe(32);
   });
 

@@ -6,7 +6,7 @@ import { CliError, serviceMessage } from './http';
 import { csvChunks, ndjsonChunks, type ChunkItem, type ImportChunk, type LocalReject } from './import-chunks';
 import { fetchChunkTransport, fileError, type ChunkTransport } from './import-transport';
 import { resolveConfig, type GlobalFlags } from './requests';
-import { columnTypes, positiveInt } from './arguments';
+import { columnTypes, eventName, positiveInt } from './arguments';
 
 /** What `cdp import` needs from outside: the CLI's printing and env, and (for tests) a fake network, files and clock. */
 export interface ImportIo {
@@ -32,6 +32,8 @@ export interface ImportOptions {
   map?: string;
   /** `<column>:<type>,...`: string (the default), number or boolean. */
   types?: string;
+  /** Each row also a track of this name, with the `properties.<name>` columns. */
+  event?: string;
   chunkBytes: number;
   concurrency: number;
   retries: number;
@@ -110,6 +112,7 @@ export async function runImport(path: string, options: ImportOptions, io: Import
       lineOffset: String(chunk.lineOffset),
       ...(options.map ? { map: options.map } : {}),
       ...(options.types ? { types: options.types } : {}),
+      ...(options.event !== undefined ? { event: options.event } : {}),
       ...('source' in credentials ? { source: credentials.source } : {}),
     });
     for (let attempt = 0; ; attempt++) {
@@ -202,6 +205,7 @@ type ImportFlags = GlobalFlags & {
   format?: string;
   map?: string;
   types?: string;
+  event?: string;
   chunkBytes: number;
   concurrency: number;
   retries: number;
@@ -215,14 +219,21 @@ type ImportFlags = GlobalFlags & {
 export function registerImportCommand(program: Command, io: ImportIo, deps: ImportDeps = {}): Command {
   return program
     .command('import')
-    .description('import a CSV or NDJSON file of customer records (each row an identify), streamed in parts to the collector')
+    .description(
+      'import a CSV or NDJSON file of customer records (each row an identify, and a track with --event), streamed in parts to the collector',
+    )
     .argument('<file>', 'a .csv or .ndjson/.jsonl file, any size')
     .option('--write-key <key>', `write key of the source to import into (env ${WRITE_KEY_ENV})`)
     .option('--source <source>', 'or: the id or name of a source to import into, with an API key of its workspace with the admin scope')
     .addOption(new Option('--format <format>', 'file format [by the file name]').choices(['csv', 'ndjson']))
     .option(
       '--map <pairs>',
-      'column mapping: <column>:<target>,... with targets userId, anonymousId, timestamp, email, traits.<name>, - (drop)',
+      'column mapping: <column>:<target>,... with targets userId, anonymousId, timestamp, email, traits.<name>, properties.<name> (the track, with --event), - (drop)',
+    )
+    .option(
+      '--event <name>',
+      "each row also a track of this name (e.g. 'Order Completed') carrying its properties.<name> columns",
+      eventName,
     )
     .option(
       '--types <pairs>',
@@ -248,6 +259,7 @@ export function registerImportCommand(program: Command, io: ImportIo, deps: Impo
           format: formatOf(file, flags.format),
           map: flags.map,
           types: flags.types,
+          event: flags.event,
           chunkBytes: flags.chunkBytes,
           concurrency: flags.concurrency,
           retries: flags.retries,

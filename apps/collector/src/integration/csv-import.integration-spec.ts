@@ -150,3 +150,38 @@ it('types trait columns as asked (types=<column>:<type>), and rejects a row whos
   expect(JSON.parse(row.value.payload).traits).toEqual({ LTV: 120.5, 'Opt In': true, Zip: '01234' });
   expect((await importCsv(csv, '?types=LTV:float')).status).toBe(400);
 });
+
+it('with event=<name>, makes each row also a track carrying its properties.<name> columns; a re-send adds nothing', async () => {
+  const user = `orders-${scope.id}`;
+  const csv = `user_id,Email,Order ID,Total,Placed\n${user},o@example.com,o-1,99.5,2026-01-02T00:00:00Z\n${user},o@example.com,o-2,lots,2026-01-03T00:00:00Z\n`;
+  const query = `?event=${encodeURIComponent('Order Completed')}&map=${encodeURIComponent('Order ID:properties.orderId,Total:properties.total,Placed:timestamp')}&types=Total:number`;
+  const res = await importCsv(csv, query);
+  expect(await res.json()).toEqual({
+    success: true,
+    rows: 2,
+    imported: 1,
+    rejected: 1,
+    errors: [{ line: 3, reason: 'properties.total: "lots" is not a number' }],
+  });
+  const ofUser = () => raw.records.map((r) => JSON.parse(r.value.payload) as Record<string, unknown>).filter((m) => m['userId'] === user);
+  await waitFor(() => ofUser().length >= 2 || undefined, 'the identify and the track of the row');
+  const [identify, track] = [ofUser().find((m) => m['type'] === 'identify'), ofUser().find((m) => m['type'] === 'track')];
+  expect(identify).toMatchObject({ traits: { email: 'o@example.com' }, timestamp: '2026-01-02T00:00:00Z' });
+  expect(track).toMatchObject({
+    event: 'Order Completed',
+    properties: { orderId: 'o-1', total: 99.5 },
+    timestamp: '2026-01-02T00:00:00Z',
+  });
+  expect(track?.['messageId']).not.toBe(identify?.['messageId']);
+  // The same file again: the same two messageIds (the pipeline dedupes them).
+  expect((await importCsv(csv, query)).status).toBe(200);
+  await waitFor(() => ofUser().length >= 4 || undefined, 'the re-sent row');
+  expect(new Set(ofUser().map((m) => m['messageId'])).size).toBe(2);
+
+  const refused = await importCsv(csv, `?map=${encodeURIComponent('Total:properties.total')}`);
+  expect(refused.status).toBe(400);
+  expect(((await refused.json()) as { message: string }).message).toBe(
+    'map sends column "Total" to properties.total, which needs event=<name> (each row then also a track)',
+  );
+  expect((await importCsv(csv, '?event=')).status).toBe(400);
+});

@@ -98,7 +98,10 @@ it('applies a map, and refuses what cannot be imported with a 4xx that says why'
     }),
   ]);
   const bodies = await Promise.all(answers.map(async (r) => [r.status, ((await r.json()) as { message: string }).message] as const));
-  expect(bodies[0]).toEqual([400, 'map for column "a": "nowhere" is not one of userId, anonymousId, timestamp, email, traits.<name>, -']);
+  expect(bodies[0]).toEqual([
+    400,
+    'map for column "a": "nowhere" is not one of userId, anonymousId, timestamp, email, traits.<name>, properties.<name>, -',
+  ]);
   expect(bodies[1]).toEqual([400, 'lineOffset must be a whole number >= 0']);
   expect(bodies[2]).toEqual([401, 'write key is not valid']);
   expect(bodies[3][0]).toBe(400);

@@ -1,14 +1,14 @@
 import { BadRequestException, Controller, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import { parse } from 'csv-parse';
 import type { Request, Response } from 'express';
-import { checkMap, parseMapParam, parseTypesParam, resolveMapping, rowToIdentify, type Mapping } from './csv-mapping';
+import { resolveMapping, rowToIdentify, type Mapping } from './csv-mapping';
 import { ImportRunner, type ImportReport } from './import-runner';
 
 export type { ImportReport } from './import-runner';
 
 /**
  * Bulk CRM import over HTTP: a CSV body (gzip/deflate allowed), header row first, each row an
- * identify. Streamed: rows are parsed and written in chunks of 500 as the body arrives, so memory
+ * identify (and a track, with `event`). Streamed: rows are parsed and written in chunks of 500 as the body arrives, so memory
  * stays flat. A 200 means every imported row is acknowledged by Kafka; re-sending the same file
  * is safe (messageIds derive from the rows).
  */
@@ -25,8 +25,10 @@ export class CsvImportController {
     @Query('types') types?: unknown,
     @Query('lineOffset') lineOffset?: unknown,
     @Query('source') source?: unknown,
+    @Query('event') event?: unknown,
   ): Promise<ImportReport> {
-    const { session, body } = await this.runner.open(req, res, 'CSV', 'cdp-csv-import', { lineOffset, source });
+    const opened = await this.runner.open(req, res, 'CSV', 'cdp-csv-import', { lineOffset, source, map, types, event });
+    const { session, body } = opened;
     const parser = parse({ info: true, bom: true, skip_empty_lines: true, relax_column_count: true, skip_records_with_error: true });
     let lastSkipped = 0;
     parser.on('skip', (err: Error & { lines?: number }) => {
@@ -40,11 +42,8 @@ export class CsvImportController {
 
     let mapping: Mapping | undefined;
     try {
-      const explicit = parseMapParam(typeof map === 'string' ? map : undefined);
-      checkMap(explicit);
-      const typed = parseTypesParam(typeof types === 'string' ? types : undefined);
       for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        if (!mapping) mapping = resolveMapping(item.record, explicit, typed);
+        if (!mapping) mapping = resolveMapping(item.record, opened.map, opened.types);
         else await session.row(item.info.lines, rowToIdentify(mapping, item.record, session.sourceKey));
       }
       await session.flush();

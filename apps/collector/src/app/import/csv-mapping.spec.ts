@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { typedValue } from './column-types';
-import { MappingError, parseMapParam, parseTypesParam, recordToIdentify, resolveMapping, rowToIdentify } from './csv-mapping';
+import {
+  importEvent,
+  MappingError,
+  parseMapParam,
+  parseTypesParam,
+  recordToIdentify,
+  resolveMapping,
+  rowToIdentify,
+  rowTrack,
+} from './csv-mapping';
 
 describe('resolveMapping', () => {
   it('knows common CRM column names and keeps the rest as traits', () => {
@@ -62,6 +71,7 @@ describe('rowToIdentify', () => {
         traits: { email: 'jane@example.com' },
         messageId: expect.stringMatching(/^import-[0-9a-f]{32}$/),
       },
+      properties: {},
     });
   });
 
@@ -95,6 +105,75 @@ describe('rowToIdentify', () => {
   });
 });
 
+describe('an import with an event: each row also a track', () => {
+  const orders = resolveMapping(
+    ['email', 'order id', 'total', 'placed'],
+    {
+      'order id': 'properties.orderId',
+      total: 'properties.total',
+      placed: 'timestamp',
+    },
+    { total: 'number' },
+  );
+
+  it('sends properties.<name> columns to the track only, with the identify ids and timestamp', () => {
+    const r = rowToIdentify(orders, ['Jane@example.com', 'o-1', '99.5', '2026-01-02T00:00:00Z'], 'ws/src');
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.message['traits']).toEqual({ email: 'Jane@example.com' });
+    expect(rowTrack(r, 'Order Completed')).toEqual({
+      type: 'track',
+      event: 'Order Completed',
+      anonymousId: r.message['anonymousId'],
+      timestamp: '2026-01-02T00:00:00Z',
+      properties: { orderId: 'o-1', total: 99.5 },
+      messageId: expect.stringMatching(/^import-[0-9a-f]{32}$/),
+    });
+    expect(rowToIdentify(orders, ['a@b.co', 'o-2', 'lots', ''], 's')).toEqual({
+      ok: false,
+      reason: 'properties.total: "lots" is not a number',
+    });
+    expect(() => resolveMapping(['id', 'a', 'b'], { a: 'properties.x', b: 'properties.x' })).toThrow(
+      '"a" and "b" both map to properties.x',
+    );
+  });
+
+  it('derives a track messageId per row and event, stable and never the identify one', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string(), { minLength: 4, maxLength: 4 }),
+        fc.string({ minLength: 1 }),
+        fc.string({ minLength: 1 }),
+        (row, e1, e2) => {
+          const r = rowToIdentify(orders, ['a@b.co', ...row.slice(1, 3), ''], 's');
+          if (!r.ok) return;
+          const t = rowTrack(r, e1);
+          expect(rowTrack(r, e1)).toEqual(t);
+          expect(t['messageId']).not.toBe(r.message['messageId']);
+          if (e1 !== e2) expect(rowTrack(r, e2)['messageId']).not.toBe(t['messageId']);
+        },
+      ),
+    );
+  });
+
+  it('reads the event parameter, and refuses properties without one', () => {
+    expect(importEvent(undefined, {})).toBeNull();
+    expect(importEvent(' Order Completed ', {})).toBe('Order Completed');
+    expect(() => importEvent('', {})).toThrow('event must be an event name of 1 to 200 characters');
+    expect(() => importEvent('x'.repeat(201), {})).toThrow(MappingError);
+    expect(() => importEvent(['a', 'b'], {})).toThrow(MappingError);
+    expect(() => importEvent(undefined, { total: 'properties.total' })).toThrow(
+      'map sends column "total" to properties.total, which needs event=<name> (each row then also a track)',
+    );
+  });
+
+  it('maps NDJSON fields to properties too', () => {
+    const r = recordToIdentify({ userId: 'u1', sku: 'A-1', qty: '3' }, { sku: 'properties.sku', qty: 'properties.qty' }, 's', {
+      qty: 'number',
+    });
+    expect(r).toMatchObject({ ok: true, message: { userId: 'u1', traits: {} }, properties: { sku: 'A-1', qty: 3 } });
+  });
+});
+
 describe('recordToIdentify (NDJSON)', () => {
   it('maps fields like CSV columns, keeping JSON types in traits', () => {
     const result = recordToIdentify(
@@ -110,6 +189,7 @@ describe('recordToIdentify (NDJSON)', () => {
         traits: { email: 'a@b.c', seats: 3, vip: true, address: { city: 'Berlin' } },
         messageId: expect.stringMatching(/^import-[0-9a-f]{32}$/),
       },
+      properties: {},
     });
   });
 
@@ -184,7 +264,7 @@ describe('column types', () => {
     expect(rowToIdentify(mapping, ['u1', 'old', 'yes', ''], 's')).toEqual({ ok: false, reason: 'traits.age: "old" is not a number' });
     expect(() => parseTypesParam('age:float')).toThrow('must be <column>:<type>');
     expect(() => resolveMapping(['user_id'], {}, { age: 'number' })).toThrow('types names column "age", which is not in the header row');
-    expect(() => resolveMapping(['user_id'], {}, { user_id: 'number' })).toThrow('only a trait takes a type');
+    expect(() => resolveMapping(['user_id'], {}, { user_id: 'number' })).toThrow('only a trait or a property takes a type');
   });
 
   it('reads the text of a typed NDJSON field as its type, and keeps JSON values as they are', () => {

@@ -2,10 +2,17 @@ import { createHash } from 'node:crypto';
 import { COLUMN_TYPES, typedValue, type ColumnType } from './column-types';
 
 /**
- * How CSV columns become an identify call: each column goes to `userId`, `anonymousId`,
- * `timestamp`, a trait (`traits.<name>`) or nowhere (`-`). Pure; the controller does the I/O.
+ * How CSV columns become an identify call (and, with an event name, a track): each column goes to
+ * `userId`, `anonymousId`, `timestamp`, a trait (`traits.<name>`), a property of the track
+ * (`properties.<name>`) or nowhere (`-`). Pure; the controller does the I/O.
  */
-export type Target = 'userId' | 'anonymousId' | 'timestamp' | 'skip' | { trait: string; type?: ColumnType };
+export type Target =
+  | 'userId'
+  | 'anonymousId'
+  | 'timestamp'
+  | 'skip'
+  | { trait: string; type?: ColumnType }
+  | { property: string; type?: ColumnType };
 export type Mapping = Target[];
 
 export class MappingError extends Error {}
@@ -41,7 +48,7 @@ const DEFAULTS: Record<string, Target> = {
 };
 
 const squash = (header: string): string => header.toLowerCase().replace(/[^a-z0-9]/g, '');
-/** Trait names become Mongo field names downstream: no '.', no leading '$'. */
+/** Trait and property names become Mongo field names downstream: no '.', no leading '$'. */
 const TRAIT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_ -]{0,99}$/;
 
 function parseTarget(spec: string, column: string): Target {
@@ -49,7 +56,30 @@ function parseTarget(spec: string, column: string): Target {
   if (spec === 'userId' || spec === 'anonymousId' || spec === 'timestamp') return spec;
   const trait = spec.startsWith('traits.') ? spec.slice('traits.'.length) : spec === 'email' ? 'email' : undefined;
   if (trait !== undefined && TRAIT_NAME.test(trait)) return { trait };
-  throw new MappingError(`map for column "${column}": "${spec}" is not one of userId, anonymousId, timestamp, email, traits.<name>, -`);
+  const property = spec.startsWith('properties.') ? spec.slice('properties.'.length) : undefined;
+  if (property !== undefined && TRAIT_NAME.test(property)) return { property };
+  throw new MappingError(
+    `map for column "${column}": "${spec}" is not one of userId, anonymousId, timestamp, email, traits.<name>, properties.<name>, -`,
+  );
+}
+
+/** Longest event name an import's track calls may carry. */
+const MAX_EVENT_NAME = 200;
+
+/**
+ * The import's `event` parameter (each row also a track of that name), checked against `map`: a
+ * `properties.<name>` target has nowhere to go without one.
+ */
+export function importEvent(event: unknown, map: Record<string, string>): string | null {
+  const name = typeof event === 'string' ? event.trim() : '';
+  if (event !== undefined && (name === '' || name.length > MAX_EVENT_NAME))
+    throw new MappingError(`event must be an event name of 1 to ${MAX_EVENT_NAME} characters`);
+  const property = Object.entries(map).find(([, spec]) => spec.trim().startsWith('properties.'));
+  if (event === undefined && property)
+    throw new MappingError(
+      `map sends column "${property[0]}" to ${property[1].trim()}, which needs event=<name> (each row then also a track)`,
+    );
+  return event === undefined ? null : name;
 }
 
 /** Where one column (or NDJSON field) goes: `map` first, then the defaults, else a trait of its name. */
@@ -90,22 +120,23 @@ export function resolveMapping(header: string[], map: Record<string, string> = {
     throw new MappingError(
       `${clash}; map one of them elsewhere (map=<column>:traits.<name>, cdp import --map) or leave it out (map=<column>:-)`,
     );
-  if (!mapping.some((t) => t === 'userId' || t === 'anonymousId' || (typeof t === 'object' && t.trait === 'email'))) {
+  if (!mapping.some((t) => t === 'userId' || t === 'anonymousId' || (typeof t === 'object' && 'trait' in t && t.trait === 'email'))) {
     throw new MappingError('no column maps to userId, anonymousId or email; name one with map=<column>:userId');
   }
   return mapping;
 }
 
-/** A column's target with the type `types` gives it: only a trait takes one. */
+/** A column's target with the type `types` gives it: only a trait or a property takes one. */
 function typedTarget(column: string, target: Target, types: Record<string, ColumnType>): Target {
   const type = Object.hasOwn(types, column) ? types[column] : undefined;
   if (type === undefined || type === 'string') return target;
   if (typeof target !== 'object')
-    throw new MappingError(`types names column "${column}", which goes to ${target}: only a trait takes a type`);
+    throw new MappingError(`types names column "${column}", which goes to ${target}: only a trait or a property takes a type`);
   return { ...target, type };
 }
 
-const targetName = (t: Exclude<Target, 'skip'>): string => (typeof t === 'object' ? `traits.${t.trait}` : t);
+const targetName = (t: Exclude<Target, 'skip'>): string =>
+  typeof t !== 'object' ? t : 'trait' in t ? `traits.${t.trait}` : `properties.${t.property}`;
 
 /** The first two columns (or fields) going to the same place, said in words; null when none do. */
 function firstClash(columns: [string, Target][]): string | null {
@@ -144,7 +175,8 @@ export function parseTypesParam(param: string | undefined): Record<string, Colum
   return types;
 }
 
-export type RowResult = { ok: true; message: Record<string, unknown> } | { ok: false; reason: string };
+/** A row as an identify message, and the properties of its track (if the import names an event). */
+export type RowResult = { ok: true; message: Record<string, unknown>; properties: Record<string, unknown> } | { ok: false; reason: string };
 
 /**
  * One row as an identify. The messageId is derived from the source and the row's content, so
@@ -155,17 +187,19 @@ export function rowToIdentify(mapping: Mapping, row: string[], sourceKey: string
   if (row.length !== mapping.length) return { ok: false, reason: `has ${row.length} fields, the header has ${mapping.length}` };
   const message: Record<string, unknown> = { type: 'identify' };
   const traits: Record<string, unknown> = {};
+  const properties: Record<string, unknown> = {};
   for (const [i, target] of mapping.entries()) {
     const value = (row[i] ?? '').trim();
     if (value === '' || target === 'skip') continue;
     if (typeof target !== 'object') message[target] = value;
     else {
       const typed = typedValue(target.type ?? 'string', value);
-      if (!typed.ok) return { ok: false, reason: `traits.${target.trait}: ${typed.reason}` };
-      traits[target.trait] = typed.value;
+      if (!typed.ok) return { ok: false, reason: `${targetName(target)}: ${typed.reason}` };
+      if ('trait' in target) traits[target.trait] = typed.value;
+      else properties[target.property] = typed.value;
     }
   }
-  return finishIdentify(message, traits, JSON.stringify(row), sourceKey);
+  return finishIdentify(message, traits, properties, JSON.stringify(row), sourceKey);
 }
 
 /**
@@ -195,16 +229,25 @@ export function recordToIdentify(
   }
   const clash = firstClash(fields.map(([field, target]) => [field, target]));
   if (clash) return { ok: false, reason: clash };
+  const properties: Record<string, unknown> = {};
   for (const [field, target, value] of fields) {
     if (target === 'skip') continue;
-    if (typeof target === 'object') traits[target.trait] = value;
-    else if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) message[target] = String(value);
+    if (typeof target === 'object') {
+      if ('trait' in target) traits[target.trait] = value;
+      else properties[target.property] = value;
+    } else if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) message[target] = String(value);
     else return { ok: false, reason: `${field} (${target}) must be a string or a number` };
   }
-  return finishIdentify(message, traits, JSON.stringify(record), sourceKey);
+  return finishIdentify(message, traits, properties, JSON.stringify(record), sourceKey);
 }
 
-function finishIdentify(message: Record<string, unknown>, traits: Record<string, unknown>, rowKey: string, sourceKey: string): RowResult {
+function finishIdentify(
+  message: Record<string, unknown>,
+  traits: Record<string, unknown>,
+  properties: Record<string, unknown>,
+  rowKey: string,
+  sourceKey: string,
+): RowResult {
   if (message['timestamp'] !== undefined && Number.isNaN(Date.parse(String(message['timestamp']))))
     return { ok: false, reason: `timestamp "${String(message['timestamp']).slice(0, 40)}" is not a date` };
   if (message['userId'] === undefined && message['anonymousId'] === undefined) {
@@ -214,7 +257,27 @@ function finishIdentify(message: Record<string, unknown>, traits: Record<string,
   }
   message['traits'] = traits;
   message['messageId'] = `import-${digest(`${sourceKey}\n${rowKey}`).slice(0, 32)}`;
-  return { ok: true, message };
+  return { ok: true, message, properties };
+}
+
+/**
+ * The track of an imported row: its identify's ids and timestamp, the row's `properties.<name>`
+ * columns, and a messageId derived from the identify's and the event name (stable, as the row's).
+ */
+export function rowTrack(
+  row: { message: Record<string, unknown>; properties: Record<string, unknown> },
+  event: string,
+): Record<string, unknown> {
+  const { userId, anonymousId, timestamp, messageId } = row.message;
+  return {
+    type: 'track',
+    event,
+    ...(userId !== undefined ? { userId } : {}),
+    ...(anonymousId !== undefined ? { anonymousId } : {}),
+    ...(timestamp !== undefined ? { timestamp } : {}),
+    properties: row.properties,
+    messageId: `import-${digest(`${String(messageId)}\n${event}`).slice(0, 32)}`,
+  };
 }
 
 const digest = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');

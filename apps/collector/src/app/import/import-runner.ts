@@ -16,7 +16,8 @@ import { AccessService, basicAuthUser, bearerToken, KeyAdminService, type Princi
 import { CollectorConfig } from '../collector.config';
 import { EventWriter } from '../tracking/event-writer';
 import { enrich, InvalidMessageError, messagesOf, type EdgeContext, type SegmentMessage } from '../tracking/segment-message';
-import { MappingError, type RowResult } from './csv-mapping';
+import type { ColumnType } from './column-types';
+import { checkMap, importEvent, MappingError, parseMapParam, parseTypesParam, rowTrack, type RowResult } from './csv-mapping';
 
 const CHUNK_ROWS = 500;
 const MAX_REPORTED_ERRORS = 1_000;
@@ -37,6 +38,8 @@ export class TooLarge extends Error {}
 export class ImportSession {
   readonly report: ImportReport = { success: true, rows: 0, imported: 0, rejected: 0, errors: [] };
   private chunk: SegmentMessage[] = [];
+  /** Rows whose messages (an identify, and a track with an event) are in `chunk`. */
+  private chunkRows = 0;
 
   constructor(
     private readonly runner: ImportRunner,
@@ -46,6 +49,8 @@ export class ImportSession {
     /** Added to reported line numbers: a client sending a big file in parts says where each part starts. */
     private readonly lineOffset: number,
     private readonly res: Response,
+    /** Each row also a track of this name (the import's `event`); null: identifies only. */
+    private readonly event: string | null,
   ) {}
 
   get sourceKey(): string {
@@ -67,20 +72,28 @@ export class ImportSession {
   async row(line: number, result: RowResult): Promise<void> {
     this.report.rows++;
     if (!result.ok) return this.reject(line, result.reason);
+    let messages: Record<string, unknown>[];
     try {
-      const [checked] = messagesOf('identify', result.message);
-      if (checked) this.chunk.push(enrich({ ...checked, context: { library: this.library } }, this.edge));
+      // Both checked before either is kept: a row goes in whole or not at all.
+      messages = [
+        ...messagesOf('identify', result.message),
+        ...(this.event === null ? [] : messagesOf('track', rowTrack(result, this.event))),
+      ];
     } catch (e) {
       if (!(e instanceof InvalidMessageError)) throw e;
       return this.reject(line, e.message);
     }
-    if (this.chunk.length >= CHUNK_ROWS) await this.flush();
+    for (const m of messages) this.chunk.push(enrich({ ...m, context: { library: this.library } }, this.edge));
+    this.chunkRows++;
+    if (this.chunkRows >= CHUNK_ROWS) await this.flush();
   }
 
   async flush(): Promise<void> {
-    const chunk = this.chunk;
+    const [chunk, rows] = [this.chunk, this.chunkRows];
     this.chunk = [];
+    this.chunkRows = 0;
     await this.runner.write(this.principal, this.edge.receivedAt, chunk, this.report, this.res);
+    this.report.imported += rows;
   }
 }
 
@@ -103,25 +116,38 @@ export class ImportRunner {
     return `${kind} body is over the ${Math.round(this.config.CDP_IMPORT_MAX_BYTES / (1024 * 1024))} MB import limit; use the CLI for larger files`;
   }
 
-  /** Authenticates and checks the declared size; then the body may be read. */
+  /**
+   * Authenticates, reads the parameters (`map` and `types` as the rows will apply them) and checks
+   * the declared size; then the body may be read.
+   */
   async open(
     req: Request,
     res: Response,
     kind: string,
     library: string,
-    query: { lineOffset?: unknown; source?: unknown },
-  ): Promise<{ session: ImportSession; body: Readable }> {
+    query: { lineOffset?: unknown; source?: unknown; map?: unknown; types?: unknown; event?: unknown },
+  ): Promise<{ session: ImportSession; body: Readable; map: Record<string, string>; types: Record<string, ColumnType> }> {
     const principal = await this.importer(req, query.source);
     const line = query.lineOffset;
     const lineOffset = line === undefined ? 0 : Number(line);
     if (!Number.isInteger(lineOffset) || lineOffset < 0) throw new BadRequestException('lineOffset must be a whole number >= 0');
+    let params: { map: Record<string, string>; types: Record<string, ColumnType>; event: string | null };
+    try {
+      const map = parseMapParam(typeof query.map === 'string' ? query.map : undefined);
+      checkMap(map);
+      const types = parseTypesParam(typeof query.types === 'string' ? query.types : undefined);
+      params = { map, types, event: importEvent(query.event, map) };
+    } catch (e) {
+      if (e instanceof MappingError) throw new BadRequestException(e.message);
+      throw e;
+    }
     if (Number(req.headers['content-length'] ?? 0) > this.config.CDP_IMPORT_MAX_BYTES) {
       res.setHeader('Connection', 'close');
       throw new BadRequestException(this.limitMessage(kind));
     }
     const edge = { receivedAt: new Date(), ip: req.ip, userAgent: req.headers['user-agent'] };
-    const session = new ImportSession(this, principal, edge, { name: library, version: '1' }, lineOffset, res);
-    return { session, body: this.decoded(req, this.config.CDP_IMPORT_MAX_BYTES) };
+    const session = new ImportSession(this, principal, edge, { name: library, version: '1' }, lineOffset, res, params.event);
+    return { session, body: this.decoded(req, this.config.CDP_IMPORT_MAX_BYTES), map: params.map, types: params.types };
   }
 
   /**
@@ -175,7 +201,6 @@ export class ImportRunner {
       res.setHeader('Retry-After', '5');
       throw new ServiceUnavailableException(`events could not be stored after ${report.imported} rows; retry later (re-sending is safe)`);
     }
-    report.imported += chunk.length;
   }
 
   /** The body, decompressed, failing with TooLarge past `max` decoded bytes (a gzip bomb stops there). */

@@ -1,13 +1,14 @@
 import { Controller, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { MAX_EVENT_BYTES } from '../tracking/segment-message';
-import { checkMap, parseMapParam, parseTypesParam, recordToIdentify } from './csv-mapping';
+import { recordToIdentify } from './csv-mapping';
 import { ImportRunner, type ImportReport } from './import-runner';
 import { ndjsonLines } from './ndjson-lines';
 
 /**
- * Bulk import of NDJSON (one JSON object per line, gzip/deflate allowed): each line an identify,
- * its fields mapped like CSV columns (same defaults, same `map`, same stable messageIds).
+ * Bulk import of NDJSON (one JSON object per line, gzip/deflate allowed): each line an identify
+ * (and a track with `event`), its fields mapped like CSV columns (same defaults, same `map`, same
+ * stable messageIds).
  * Streamed line by line; the same limits and answers as the CSV import.
  */
 @Controller('v1/import')
@@ -23,12 +24,11 @@ export class NdjsonImportController {
     @Query('types') types?: unknown,
     @Query('lineOffset') lineOffset?: unknown,
     @Query('source') source?: unknown,
+    @Query('event') event?: unknown,
   ): Promise<ImportReport> {
-    const { session, body } = await this.runner.open(req, res, 'NDJSON', 'cdp-ndjson-import', { lineOffset, source });
+    const opened = await this.runner.open(req, res, 'NDJSON', 'cdp-ndjson-import', { lineOffset, source, map, types, event });
+    const { session, body } = opened;
     try {
-      const explicit = parseMapParam(typeof map === 'string' ? map : undefined);
-      checkMap(explicit);
-      const typed = parseTypesParam(typeof types === 'string' ? types : undefined);
       for await (const item of ndjsonLines(body, MAX_EVENT_BYTES)) {
         if ('tooLong' in item) {
           await session.row(item.line, { ok: false, reason: `line is over the ${MAX_EVENT_BYTES / 1024} KB per-event limit` });
@@ -41,7 +41,7 @@ export class NdjsonImportController {
           await session.row(item.line, { ok: false, reason: `not valid JSON: ${e instanceof Error ? e.message : 'parse error'}` });
           continue;
         }
-        await session.row(item.line, recordToIdentify(record, explicit, session.sourceKey, typed));
+        await session.row(item.line, recordToIdentify(record, opened.map, session.sourceKey, opened.types));
       }
       await session.flush();
     } catch (e) {
