@@ -833,5 +833,16 @@ describe('user-defined computed traits', () => {
       );
       await produce(Topics.segmentDefinitions, recordKey(WS, segmentId), [definition(2, [])]);
       await waitFor(async () => (await remove('read_trait')).status === 204 || undefined, 'the delete once the segment changed', 30_000);
+
+      // A deleted segment (its tombstone) reads nothing any more.
+      expect((await put('tomb_trait', { event: 'E', aggregation: 'count' })).status).toBe(200);
+      const doomed = `reads-doomed-${scope.id}`;
+      await produce(Topics.segmentDefinitions, recordKey(WS, doomed), [
+        { ...definition(1, ['tomb_trait', 'absent_trait']), segmentId: doomed },
+      ]);
+      await waitFor(async () => (await remove('absent_trait')).status === 409 || undefined, 'the doomed definition stored', 30_000);
+      expect((await remove('tomb_trait')).status).toBe(409);
+      await produce(Topics.segmentDefinitions, recordKey(WS, doomed), [null]);
+      await waitFor(async () => (await remove('tomb_trait')).status === 204 || undefined, 'the delete once the segment is gone', 30_000);
     }));
 });
