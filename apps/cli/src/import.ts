@@ -246,7 +246,7 @@ export function registerImportCommand(program: Command, io: ImportIo, deps: Impo
     .addHelpText(
       'after',
       '\nColumns map by name (user_id, customer id, email, first name, phone, ...); other columns become traits.\n' +
-        'Re-running the same file has no second effect: messageIds derive from the rows.',
+        'Re-running the same file has no second effect (messageIds derive from the rows as mapped); with a corrected --map or --types it sets the corrected traits.',
     )
     .action(async (file: string, _opts: unknown, command: Command) => {
       const flags = command.optsWithGlobals<ImportFlags>();

@@ -185,3 +185,18 @@ it('with event=<name>, makes each row also a track carrying its properties.<name
   );
   expect((await importCsv(csv, '?event=')).status).toBe(400);
 });
+
+it('imports a file again with corrected types as new identifies (the same file as it was adds nothing)', async () => {
+  const user = `retype-${scope.id}`;
+  const csv = `user_id,email,ltv\n${user},rt@example.com,250\n`;
+  const identifies = () =>
+    raw.records.map((r) => JSON.parse(r.value.payload) as Record<string, unknown>).filter((m) => m['userId'] === user);
+  expect((await importCsv(csv)).status).toBe(200);
+  expect((await importCsv(csv)).status).toBe(200);
+  expect((await importCsv(csv, '?types=ltv:number')).status).toBe(200);
+  await waitFor(() => identifies().some((m) => (m['traits'] as { ltv?: unknown }).ltv === 250) || undefined, 'the typed identify');
+  await waitFor(() => identifies().length >= 3 || undefined, 'all three imports on the raw topic');
+  const ids = identifies().map((m) => [m['messageId'], (m['traits'] as { ltv?: unknown }).ltv]);
+  expect(new Set(ids.map(([id]) => id)).size).toBe(2);
+  expect(ids.filter(([, ltv]) => ltv === '250')).toHaveLength(2);
+});

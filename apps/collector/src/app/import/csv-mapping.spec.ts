@@ -72,6 +72,7 @@ describe('rowToIdentify', () => {
         messageId: expect.stringMatching(/^import-[0-9a-f]{32}$/),
       },
       properties: {},
+      rowId: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
   });
 
@@ -155,6 +156,21 @@ describe('an import with an event: each row also a track', () => {
     );
   });
 
+  it('gives a row imported again with other types a new identify messageId but the same track messageId', () => {
+    const row = ['a@b.co', 'o-1', '12', ''];
+    const asText = resolveMapping(['email', 'order id', 'total', 'placed'], { 'order id': 'properties.orderId', total: 'traits.total' });
+    const asNumber = resolveMapping(
+      ['email', 'order id', 'total', 'placed'],
+      { 'order id': 'properties.orderId', total: 'traits.total' },
+      { total: 'number' },
+    );
+    const [a, b] = [rowToIdentify(asText, row, 's'), rowToIdentify(asNumber, row, 's')];
+    if (!a.ok || !b.ok) throw new Error('rows refused');
+    expect(b.message['traits']).toEqual({ email: 'a@b.co', total: 12 });
+    expect(b.message['messageId']).not.toBe(a.message['messageId']);
+    expect(rowTrack(b, 'Order Completed')['messageId']).toBe(rowTrack(a, 'Order Completed')['messageId']);
+  });
+
   it('reads the event parameter, and refuses properties without one', () => {
     expect(importEvent(undefined, {})).toBeNull();
     expect(importEvent(' Order Completed ', {})).toBe('Order Completed');
@@ -190,6 +206,7 @@ describe('recordToIdentify (NDJSON)', () => {
         messageId: expect.stringMatching(/^import-[0-9a-f]{32}$/),
       },
       properties: {},
+      rowId: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
   });
 

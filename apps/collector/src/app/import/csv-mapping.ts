@@ -175,13 +175,19 @@ export function parseTypesParam(param: string | undefined): Record<string, Colum
   return types;
 }
 
-/** A row as an identify message, and the properties of its track (if the import names an event). */
-export type RowResult = { ok: true; message: Record<string, unknown>; properties: Record<string, unknown> } | { ok: false; reason: string };
+/**
+ * A row as an identify message, the properties of its track (if the import names an event), and
+ * the row's own id (source and row text: what its track's messageId derives from).
+ */
+export type RowResult =
+  | { ok: true; message: Record<string, unknown>; properties: Record<string, unknown>; rowId: string }
+  | { ok: false; reason: string };
 
 /**
- * One row as an identify. The messageId is derived from the source and the row's content, so
- * importing the same file again produces the same ids, which the pipeline dedupes. A row with
- * only an email gets an anonymousId derived from it (the Tracking API needs one of the two ids).
+ * One row as an identify. Its messageId derives from the source and the identify as mapped, so
+ * importing the same file again produces the same ids, which the pipeline dedupes, while a file
+ * imported again with a corrected `map` or `types` changes the traits it sets. A row with only an
+ * email gets an anonymousId derived from it (the Tracking API needs one of the two ids).
  */
 export function rowToIdentify(mapping: Mapping, row: string[], sourceKey: string): RowResult {
   if (row.length !== mapping.length) return { ok: false, reason: `has ${row.length} fields, the header has ${mapping.length}` };
@@ -256,19 +262,20 @@ function finishIdentify(
     message['anonymousId'] = `import-${digest(email.toLowerCase()).slice(0, 24)}`;
   }
   message['traits'] = traits;
-  message['messageId'] = `import-${digest(`${sourceKey}\n${rowKey}`).slice(0, 32)}`;
-  return { ok: true, message, properties };
+  message['messageId'] = `import-${digest(`${sourceKey}\n${JSON.stringify(message)}`).slice(0, 32)}`;
+  return { ok: true, message, properties, rowId: digest(`${sourceKey}\n${rowKey}`) };
 }
 
 /**
  * The track of an imported row: its identify's ids and timestamp, the row's `properties.<name>`
- * columns, and a messageId derived from the identify's and the event name (stable, as the row's).
+ * columns, and a messageId derived from the row and the event name. Not from the mapping: a file
+ * imported again with another `map` must not count its orders twice.
  */
 export function rowTrack(
-  row: { message: Record<string, unknown>; properties: Record<string, unknown> },
+  row: { message: Record<string, unknown>; properties: Record<string, unknown>; rowId: string },
   event: string,
 ): Record<string, unknown> {
-  const { userId, anonymousId, timestamp, messageId } = row.message;
+  const { userId, anonymousId, timestamp } = row.message;
   return {
     type: 'track',
     event,
@@ -276,7 +283,7 @@ export function rowTrack(
     ...(anonymousId !== undefined ? { anonymousId } : {}),
     ...(timestamp !== undefined ? { timestamp } : {}),
     properties: row.properties,
-    messageId: `import-${digest(`${String(messageId)}\n${event}`).slice(0, 32)}`,
+    messageId: `import-${digest(`${row.rowId}\n${event}`).slice(0, 32)}`,
   };
 }
 
