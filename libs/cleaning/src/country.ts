@@ -35,7 +35,8 @@ export function countryCode(raw: string): string | undefined {
   const value = raw.normalize('NFC').replace(/\s+/gu, ' ').trim();
   if (value.length < 2 || value.length > 80) return undefined;
   const upper = value.toUpperCase();
-  if (/^[A-Z]{2}$/.test(upper)) return countries.isValid(upper) ? upper : undefined;
+  // Not every two letters are a code: "UK" is a common name of GB, found below.
+  if (/^[A-Z]{2}$/.test(upper) && countries.isValid(upper)) return upper;
   if (/^[A-Z]{3}$/.test(upper)) {
     const alpha2 = countries.alpha3ToAlpha2(upper);
     if (alpha2) return alpha2;

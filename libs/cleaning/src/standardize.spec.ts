@@ -80,6 +80,8 @@ describe('countries', () => {
     ['Espagne', 'ES'],
     ['Vereinigtes Königreich', 'GB'],
     ['England', 'GB'],
+    ['UK', 'GB'],
+    ['uk', 'GB'],
     ['Nederland', 'NL'],
     ['Brasil', 'BR'],
   ])('%s -> %s', (raw, code) => {
