@@ -7,7 +7,7 @@ import {
   type PropertyFilter,
   type Scalar,
 } from './ast';
-import { consentGranted, ownValue } from './evaluate';
+import { consentGranted, ownValue, traitValue } from './evaluate';
 import { patternTest } from '@cdp/safe-regex';
 
 /** A compiled condition: the same answer as `evaluate`, with the per-node decisions taken once. */
@@ -42,7 +42,7 @@ export function compilePredicate(condition: Condition): Predicate {
     case 'trait': {
       const { key } = condition;
       const test = compileValueTest(condition);
-      return (ctx) => test(Object.hasOwn(ctx.traits, key) ? ctx.traits[key] : undefined);
+      return (ctx) => test(traitValue(ctx.traits, key));
     }
     case 'computed': {
       const { key } = condition;

@@ -1,5 +1,5 @@
 import type { Condition, EvaluationContext } from './ast';
-import { computedRead, consentsRead, eventsRead, hasWindow, nextChangeAt, segmentsRead, traitsRead } from './evaluate';
+import { computedRead, consentsRead, eventsRead, hasWindow, nextChangeAt, segmentsRead, topLevelTrait, traitsRead } from './evaluate';
 import { compilePredicate } from './compile';
 import { parseSegment, printSegment } from './text';
 import { formatIssues, validateDefinition, type ValidationIssue } from './validate';
@@ -43,7 +43,8 @@ export interface CompiledDefinition {
 }
 
 export function compileDefinition(definition: Condition): CompiledDefinition {
-  const traits = new Set(traitsRead(definition));
+  // A path (`address.city`) changes when its top-level trait does.
+  const traits = new Set(traitsRead(definition).flatMap((k) => [k, topLevelTrait(k)]));
   const matches = compilePredicate(definition);
   return {
     definition,

@@ -25,7 +25,10 @@ export function evaluate(condition: Condition, context: EvaluationContext): bool
       return !evaluate(condition.of, context);
     case 'trait':
     case 'computed':
-      return matchValue(condition, ownValue(condition.op === 'trait' ? context.traits : context.computed, condition.key));
+      return matchValue(
+        condition,
+        condition.op === 'trait' ? traitValue(context.traits, condition.key) : ownValue(context.computed, condition.key),
+      );
     case 'event':
       return compareCount(condition.count.cmp, countEvents(condition, context), condition.count.value);
     case 'segment':
@@ -38,6 +41,21 @@ export function evaluate(condition: Condition, context: EvaluationContext): bool
 /** A record's own value at `key` (never an inherited one like `constructor`); undefined when missing, or when there is no record. */
 export const ownValue = (record: Record<string, unknown> | undefined, key: string): unknown =>
   record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+
+/**
+ * A trait's value: the trait named `key`, else, for a dotted key, the path into object traits
+ * (`address.city` in `{address: {city}}`: the normalizer gathers city, postal code and street
+ * there). Stored trait names never contain a '.', so a dotted key can only mean a path.
+ */
+export function traitValue(traits: Record<string, unknown>, key: string): unknown {
+  if (Object.hasOwn(traits, key) || !key.includes('.')) return ownValue(traits, key);
+  let value: unknown = traits;
+  for (const part of key.split('.')) value = isObject(value) ? ownValue(value, part) : undefined;
+  return value;
+}
+
+/** The trait a key reads: `address` for `address.city` (what a profile change names as changed). */
+export const topLevelTrait = (key: string): string => key.split('.', 1)[0] ?? key;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Limits, durationMs, type Condition, type EventCondition } from './ast';
 import { compilePredicate } from './compile';
 import { compileDefinition, readDefinition } from './definition';
-import { evaluate, traitsRead } from './evaluate';
+import { evaluate, topLevelTrait, traitsRead } from './evaluate';
 import { parseSegment, printSegment } from './text';
 import { validateDefinition } from './validate';
 import { condition, event, key, NOW, profile, scalar, expectSyntaxError } from './test-arbitraries';
@@ -186,7 +186,8 @@ describe('evaluate', () => {
   it('depends only on the traits it reads', () => {
     fc.assert(
       fc.property(condition, profile, profile, (x, p, q) => {
-        const read = new Set(traitsRead(x));
+        // A key reads its own trait and, as a path, its top-level one.
+        const read = new Set(traitsRead(x).flatMap((k) => [k, topLevelTrait(k)]));
         // q's unread traits replace p's: the result must not move.
         const mixed: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(q.traits)) if (!read.has(k)) mixed[k] = v;
@@ -220,6 +221,17 @@ describe('evaluate', () => {
     expect(matches(`trait('email') exists`, { email: null })).toBe(false);
     expect(matches(`trait('country') != 'DE'`, {})).toBe(true);
     expect(matches(`trait('constructor') exists`, {})).toBe(false);
+  });
+
+  it('reads a dotted key as a path into object traits (the address the normalizer gathers)', () => {
+    const traits = { address: { city: 'Hamburg', postalCode: '20095' }, country: 'DE' };
+    expect(matches(`trait('address.city') = 'Hamburg'`, traits)).toBe(true);
+    expect(matches(`trait('address.postalCode') starts_with '200'`, traits)).toBe(true);
+    expect(matches(`trait('address.street') exists`, traits)).toBe(false);
+    expect(matches(`trait('country.code') exists`, traits)).toBe(false);
+    expect(matches(`trait('address.constructor') exists`, traits)).toBe(false);
+    const r = parseSegment(`trait('address.city') = 'Hamburg'`);
+    expect(r.ok && compileDefinition(r.definition).readsAny(['address'])).toBe(true);
   });
 });
 
@@ -262,7 +274,7 @@ describe('traitsRead and compileDefinition', () => {
   it('readsAny is true exactly when a changed key is read', () => {
     fc.assert(
       fc.property(condition, fc.array(key, { maxLength: 4 }), (x, changed) => {
-        const read = traitsRead(x);
+        const read = traitsRead(x).flatMap((k) => [k, topLevelTrait(k)]);
         expect(compileDefinition(x).readsAny(changed)).toBe(changed.some((k) => read.includes(k)));
       }),
     );
