@@ -6,7 +6,7 @@ import { CONSENT_TRAIT, consentFromContext } from './consent';
 import { parseJsonObject, sameJson } from './json';
 import { addStats, rememberMessages } from './profile';
 import { safeFieldName } from './safe-key';
-import { newerEntry, TraitRoom } from './traits';
+import { combineEntries, TraitRoom } from './traits';
 import type { AccountEntry, JsonObject, Profile, TraitEntry } from './types';
 
 /** The fields of a resolved event a profile is built from (`context` only for its consent, `groupId` for its accounts). */
@@ -60,7 +60,7 @@ export function applyEvent(profile: Profile, event: ProfileEvent, now: number = 
       messageId: event.messageId,
     };
     const current = traits[key];
-    const winner = newerEntry(current, candidate);
+    const winner = combineEntries(key, current, candidate);
     if (winner === current || !room.take(key, current, winner.value)) continue;
     traits[key] = winner;
     if (!current || !sameJson(current.value, winner.value)) changedTraits.push(key);

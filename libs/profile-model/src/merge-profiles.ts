@@ -2,7 +2,7 @@ import { uniteAccounts } from './accounts';
 import { uniteIdentifiers, uniteRemoved } from './identifiers';
 import { sameJson } from './json';
 import { addStats, rememberMessages } from './profile';
-import { newerEntry, TraitRoom } from './traits';
+import { combineEntries, TraitRoom } from './traits';
 import type { Profile, TraitEntry } from './types';
 
 export interface MergeResult {
@@ -22,7 +22,7 @@ export function mergeProfiles(survivor: Profile, absorbed: Profile, now: number 
   const room = new TraitRoom(traits);
   for (const key of Object.keys(absorbed.traits).sort()) {
     const current = traits[key];
-    const winner = newerEntry(current, absorbed.traits[key] as TraitEntry);
+    const winner = combineEntries(key, current, absorbed.traits[key] as TraitEntry);
     if (winner === current || !room.take(key, current, winner.value)) continue;
     traits[key] = winner;
     if (!current || !sameJson(current.value, winner.value)) changedTraits.push(key);

@@ -29,7 +29,14 @@ const traitValue = fc.oneof(
   fc.constant(null),
   fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 2 }),
 );
-const traitsArb = fc.dictionary(fc.constantFrom('name', 'plan', 'country', 'age'), traitValue, { maxKeys: 4 });
+// `address` is kept field by field: parts of it, or a whole non-object value (a reset).
+const addressArb = fc.oneof(fc.dictionary(fc.constantFrom('city', 'postalCode', 'street'), traitValue, { maxKeys: 3 }), traitValue);
+const traitsArb = fc
+  .tuple(
+    fc.dictionary(fc.constantFrom('name', 'plan', 'country', 'age'), traitValue, { maxKeys: 4 }),
+    fc.option(addressArb, { nil: undefined }),
+  )
+  .map(([traits, address]) => (address === undefined ? traits : { ...traits, address }));
 const eventsArb = fc
   .uniqueArray(
     fc.record({
@@ -119,6 +126,21 @@ describe('applyEvent', () => {
         },
       ),
     );
+  });
+
+  it('keeps address parts sent in separate calls, the newest of each, until a newer non-object address', () => {
+    const at = (messageId: string, timestamp: number, address: unknown) =>
+      event({ messageId, timestamp, traits: JSON.stringify({ address }) });
+    const p = applyAll(fresh(), [
+      at('m1', 1, { city: 'Berlin' }),
+      at('m3', 3, { postalCode: '10115' }),
+      at('m2', 2, { city: 'Hamburg', street: 'X' }),
+    ]);
+    expect(plainTraits(p.traits)['address']).toEqual({ city: 'Hamburg', postalCode: '10115', street: 'X' });
+    expect(p.traits['address']).toMatchObject({ updatedAt: 3, messageId: 'm3' });
+    const cleared = applyAll(p, [at('m4', 4, null), at('m5', 5, { city: 'Munich' })]);
+    expect(plainTraits(cleared.traits)['address']).toEqual({ city: 'Munich' });
+    expect(plainTraits(applyAll(p, [at('m6', 6, 'Main St 1')]).traits)['address']).toBe('Main St 1');
   });
 
   it('changes nothing when an event is delivered again', () => {

@@ -19,6 +19,59 @@ export function compareTraitEntries(a: TraitEntry, b: TraitEntry): number {
 export const newerEntry = (current: TraitEntry | undefined, candidate: TraitEntry): TraitEntry =>
   current === undefined || compareTraitEntries(candidate, current) > 0 ? candidate : current;
 
+/**
+ * Object traits kept field by field: the normalizer gathers `city`, `zip`, `street`, ... sent as
+ * separate traits, often in separate calls, into `address`; replacing it whole would keep only
+ * the last call's part.
+ */
+export const FIELDWISE_TRAITS: ReadonlySet<string> = new Set(['address']);
+
+const isPlainObject = (v: unknown): v is Record<string, JsonValue> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** An observation without the fieldwise bookkeeping. */
+const bare = ({ value, updatedAt, source, messageId }: TraitEntry): TraitEntry => ({ value, updatedAt, source, messageId });
+
+/**
+ * A fieldwise trait's observations: the newest of each field (from objects), and the newest
+ * non-object or empty value (`reset`: a string address, null, {}), which hides the fields observed before it.
+ */
+function observations(e: TraitEntry): { parts: Record<string, TraitEntry>; reset?: TraitEntry } {
+  if (e.parts || e.reset) return { parts: e.parts ?? {}, ...(e.reset ? { reset: e.reset } : {}) };
+  // An empty object says no more than null: the address is cleared.
+  if (!isPlainObject(e.value) || Object.keys(e.value).length === 0) return { parts: {}, reset: bare(e) };
+  const parts = Object.fromEntries(
+    Object.entries(e.value).map(([field, value]) => [field, { value, updatedAt: e.updatedAt, source: e.source, messageId: e.messageId }]),
+  );
+  return { parts };
+}
+
+/**
+ * The observation a trait keeps: the newer one (newerEntry), or for a FIELDWISE_TRAITS trait the
+ * newer observation of each field, less the fields older than the newest non-object value. Each
+ * is a maximum over the observations, so any order of events and merges gives the same entry.
+ */
+export function combineEntries(key: string, current: TraitEntry | undefined, candidate: TraitEntry): TraitEntry {
+  if (!FIELDWISE_TRAITS.has(key)) return newerEntry(current, candidate);
+  const mine = current ? observations(current) : { parts: {} };
+  const theirs = observations(candidate);
+  const reset = mine.reset && theirs.reset ? newerEntry(mine.reset, theirs.reset) : (mine.reset ?? theirs.reset);
+  const parts: Record<string, TraitEntry> = {};
+  for (const field of [...new Set([...Object.keys(mine.parts), ...Object.keys(theirs.parts)])].sort()) {
+    const [a, b] = [mine.parts[field], theirs.parts[field]];
+    const part = a && b ? newerEntry(a, b) : ((a ?? b) as TraitEntry);
+    if (!reset || compareTraitEntries(part, reset) > 0) parts[field] = part;
+  }
+  const seen = [...Object.values(parts), ...(reset ? [reset] : [])];
+  const newest = seen.reduce((x, y) => (compareTraitEntries(y, x) > 0 ? y : x));
+  const value =
+    Object.keys(parts).length > 0 ? Object.fromEntries(Object.entries(parts).map(([f, p]) => [f, p.value])) : (reset as TraitEntry).value;
+  return {
+    ...bare({ ...newest, value }),
+    ...(Object.keys(parts).length > 0 ? { parts } : {}),
+    ...(reset ? { reset } : {}),
+  };
+}
+
 /** Trait values without their metadata. */
 export function plainTraits(traits: Record<string, TraitEntry>): Record<string, JsonValue> {
   const out: Record<string, JsonValue> = {};

@@ -11,6 +11,10 @@ export interface TraitEntry {
   source: string;
   /** The event that set the value; breaks ties between events with the same timestamp. */
   messageId: string;
+  /** Of a trait kept field by field (FIELDWISE_TRAITS): each field's newest observation... */
+  parts?: Record<string, TraitEntry>;
+  /** ...and its newest non-object value (null, or a string address), which hides older fields. */
+  reset?: TraitEntry;
 }
 
 export interface IdentifierEntry {

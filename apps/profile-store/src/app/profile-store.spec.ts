@@ -82,6 +82,15 @@ describe('stored profile', () => {
     expect(storeTrait({ value: { a: [1, { b: [[2]] }] }, ...meta })).toHaveProperty('json');
     expect(storeTrait({ value: [1, { a: [2] }], ...meta })).toEqual({ value: [1, { a: [2] }], ...meta });
   });
+  it('round-trips a fieldwise trait with its observations (parts, reset)', () => {
+    const at = (messageId: string, timestamp: number, address: unknown) =>
+      ({ ...resolved, messageId, timestamp, traits: JSON.stringify({ address }) }) as typeof resolved;
+    let profile = emptyProfile('ws', 'p1', 0);
+    for (const e of [at('a1', 1, 'Old St 1'), at('a2', 2, { city: 'Berlin', street: [['x']] }), at('a3', 3, { postalCode: '10115' })])
+      profile = applyEvent(profile, e, 5_000).profile;
+    expect(profile.traits['address']).toMatchObject({ parts: { city: {}, street: {}, postalCode: {} }, reset: { value: 'Old St 1' } });
+    expect(fromDoc(toDoc(profile))).toEqual(profile);
+  });
   it('round-trips a profile', () => {
     const { profile } = applyEvent(emptyProfile('ws', 'p1', 0), resolved, 2_000);
     expect(fromDoc(toDoc(profile))).toEqual(profile);

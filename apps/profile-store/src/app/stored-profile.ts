@@ -21,6 +21,9 @@ export interface StoredTrait {
   updatedAt: number;
   source: string;
   messageId: string;
+  /** A fieldwise trait's observations (TraitEntry.parts, .reset), stored the same way. */
+  parts?: Record<string, StoredTrait>;
+  reset?: StoredTrait;
 }
 
 export interface ProfileDoc extends WorkspaceDocument {
@@ -53,14 +56,30 @@ const hasNestedArray = (v: JsonValue, inArray = false): boolean => {
 };
 
 export function storeTrait(t: TraitEntry): StoredTrait {
-  const meta = { updatedAt: t.updatedAt, source: t.source, messageId: t.messageId };
+  const meta = {
+    updatedAt: t.updatedAt,
+    source: t.source,
+    messageId: t.messageId,
+    ...(t.parts ? { parts: mapValues(t.parts, storeTrait) } : {}),
+    ...(t.reset ? { reset: storeTrait(t.reset) } : {}),
+  };
   return hasNestedArray(t.value) ? { json: JSON.stringify(t.value), ...meta } : { value: t.value, ...meta };
 }
 
 export function loadTrait(s: StoredTrait): TraitEntry {
   const value = s.json !== undefined ? (JSON.parse(s.json) as JsonValue) : (s.value ?? null);
-  return { value, updatedAt: s.updatedAt, source: s.source, messageId: s.messageId };
+  return {
+    value,
+    updatedAt: s.updatedAt,
+    source: s.source,
+    messageId: s.messageId,
+    ...(s.parts ? { parts: mapValues(s.parts, loadTrait) } : {}),
+    ...(s.reset ? { reset: loadTrait(s.reset) } : {}),
+  };
 }
+
+const mapValues = <A, B>(o: Record<string, A>, f: (a: A) => B): Record<string, B> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
 
 export function toDoc(p: Profile): ProfileDoc {
   const traits: Record<string, StoredTrait> = {};
