@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { cleanEmail } from './email';
 import { normalizeEvent, type Envelope } from './normalize-event';
-import { safeKey, sanitize } from './safe-json';
+import { OBJECT_LIMITS, safeKey, sanitize, sanitizeBudget, sanitizeObject, UnsafeInputError } from './safe-json';
 import { correctedTimestamp, MAX_FUTURE_MS } from './time';
 
 const envelope: Envelope = { workspaceId: 'ws', sourceId: 'src', messageId: 'm1', receivedAt: 1_700_000_010_000 };
@@ -43,6 +43,133 @@ describe('safe keys', () => {
       ok: false,
       reason: 'too_deep',
     });
+  });
+});
+
+describe('size limit', () => {
+  const { maxBytes } = OBJECT_LIMITS;
+  const bytesOf = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
+  /** What a call answers: the value, or the code and message it was refused with. */
+  const outcome = (run: () => unknown) => {
+    try {
+      return { value: run() };
+    } catch (e) {
+      if (e instanceof UnsafeInputError) return { code: e.code, message: e.message };
+      throw e;
+    }
+  };
+  /** Characters of every UTF-8/JSON width: 1, 2, 3, 4 (a pair) and 6 bytes (escaped, a lone surrogate). */
+  const unit = fc.constantFrom('x', 'é', '€', '😀', '\u0001', '"', '\ud800');
+  /** Objects around the limit: a few random fields and a pad of one kind of character. */
+  const nearLimit = fc
+    .tuple(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }), unit, fc.integer({ min: -300, max: 300 }))
+    .map(([fields, char, delta]) => ({ ...fields, pad: char.repeat(Math.max(0, Math.floor((maxBytes + delta) / bytesOf(char)))) }));
+
+  it('is twice the collector limit of 32 KB per event', () => {
+    expect(maxBytes).toBe(2 * 32 * 1024);
+  });
+
+  it('bounds the JSON size of what sanitize copies', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), nearLimit, fc.anything()), (value) => {
+        const budget = sanitizeBudget();
+        const r = outcome(() => sanitize(value, 0, budget));
+        if ('value' in r) expect(budget.bytes).toBeGreaterThanOrEqual(bytesOf(r.value));
+      }),
+    );
+  });
+
+  it('passes an object within the limit unchanged, refuses one over it with too_large', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(nearLimit, fc.dictionary(fc.string(), fc.jsonValue())),
+        fc.constantFrom('traits', 'properties', 'context'),
+        (value, field) => {
+          const sanitized = sanitize(value);
+          const size = bytesOf(sanitized);
+          const r = outcome(() => sanitizeObject(value, field));
+          if (size <= maxBytes) expect(r).toEqual({ value: sanitized });
+          else expect(r).toEqual({ code: 'too_large', message: `${field} is ${size} bytes as JSON, over the ${maxBytes}-byte limit` });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('never throws on arbitrary JSON in traits, properties and context', () => {
+    const field = fc.oneof(fc.jsonValue(), nearLimit);
+    fc.assert(
+      fc.property(fc.constantFrom('identify', 'track', 'page', 'group'), field, field, field, (type, traits, properties, context) => {
+        const result = normalizeEvent({ type, event: 'E', groupId: 'g', userId: 'u', traits, properties, context }, envelope);
+        if (!result.ok) expect(['too_deep', 'too_many_keys', 'too_large']).toContain(result.reason);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('measures the limit exactly, on the keys as made safe', () => {
+    const exactly = (n: number) => ({ p: 'x'.repeat(n - bytesOf({ p: '' })) });
+    expect(bytesOf(exactly(maxBytes))).toBe(maxBytes);
+    expect(sanitizeObject(exactly(maxBytes))).toEqual(exactly(maxBytes));
+    expect(() => sanitizeObject(exactly(maxBytes + 1), 'traits')).toThrow(
+      `traits is ${maxBytes + 1} bytes as JSON, over the ${maxBytes}-byte limit`,
+    );
+    // `__proto__` is stored as `___proto__`: one byte more.
+    const proto = JSON.parse(`{"__proto__": "${'x'.repeat(maxBytes - bytesOf({ __proto__x: '' }) + 1)}"}`);
+    expect(bytesOf(proto)).toBe(maxBytes);
+    expect(outcome(() => sanitizeObject(proto))).toMatchObject({ code: 'too_large' });
+  });
+
+  it('dead-letters an event with a too large object as too_large, naming it', () => {
+    const big = { pad: '€'.repeat(maxBytes / 3) };
+    for (const [message, field] of [
+      [{ type: 'identify', userId: 'u', traits: big }, 'traits'],
+      [{ type: 'track', event: 'E', userId: 'u', properties: big }, 'properties'],
+      [{ type: 'page', userId: 'u', context: big }, 'context'],
+    ] as const) {
+      const result = normalizeEvent(message, envelope);
+      expect(result).toMatchObject({ ok: false, reason: 'too_large' });
+      expect(!result.ok && result.message).toMatch(
+        new RegExp(`^${field} is ${bytesOf(big)} bytes as JSON, over the ${maxBytes}-byte limit$`),
+      );
+    }
+  });
+
+  it('accepts what the collector lets through: a 32 KB event, and the context it adds', () => {
+    const MAX_EVENT_BYTES = 32 * 1024; // apps/collector's per-event limit, on the event as sent
+    // The collector adds ip, userAgent (a header: Node takes 16 KB of them) and library to context.
+    const edge = {
+      ip: '2001:db8:ffff:ffff:ffff:ffff:ffff:ffff',
+      userAgent: 'Mozilla/5.0 '.repeat(1365),
+      library: { name: 'unknown', version: 'unknown' },
+    };
+    /** `at` (a path of objects) filled so that the event as sent is MAX_EVENT_BYTES, in escaped control characters. */
+    const filled = (message: Record<string, unknown>, at: string[]) => {
+      const fill = (n: number) => {
+        const copy = structuredClone(message);
+        let o: Record<string, unknown> = copy;
+        for (const k of at) o = (o[k] ??= {}) as Record<string, unknown>;
+        o['pad'] = '\u0001'.repeat(n);
+        return copy;
+      };
+      const n = Math.floor((MAX_EVENT_BYTES - bytesOf(fill(0))) / 6);
+      expect(bytesOf(fill(n))).toBeLessThanOrEqual(MAX_EVENT_BYTES);
+      expect(bytesOf(fill(n + 1))).toBeGreaterThan(MAX_EVENT_BYTES);
+      const event = fill(n);
+      return { ...event, context: { ...(event['context'] as object), ...edge } };
+    };
+    for (const message of [
+      filled({ type: 'identify', userId: 'u' }, ['traits']),
+      filled({ type: 'track', event: 'E', userId: 'u' }, ['properties']),
+      filled({ type: 'track', event: 'E', userId: 'u' }, ['context', 'traits']),
+      filled({ type: 'page', userId: 'u', properties: { path: '/' } }, ['context']),
+    ]) {
+      const result = normalizeEvent(message, envelope);
+      expect(result).toMatchObject({ ok: true });
+      // Each has an object of about the whole event (the context ones more, with the userAgent).
+      const sizes = result.ok ? [result.event.traits, result.event.properties, result.event.context].map((j) => Buffer.byteLength(j)) : [];
+      expect(Math.max(...sizes)).toBeGreaterThan(MAX_EVENT_BYTES - 100);
+    }
   });
 });
 

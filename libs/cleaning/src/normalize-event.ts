@@ -12,7 +12,8 @@ export type RejectReason =
   | 'missing_group_id'
   | 'missing_previous_id'
   | 'too_deep'
-  | 'too_many_keys';
+  | 'too_many_keys'
+  | 'too_large';
 
 export type CleanResult = { ok: true; event: NormalizedEvent } | { ok: false; reason: RejectReason; message: string };
 
@@ -87,10 +88,10 @@ export function normalizeFields(message: unknown, envelope: Envelope, options: C
   if (type === 'alias' && !previousId) return reject('missing_previous_id', 'alias needs "previousId"');
 
   try {
-    const context = cleanContext(sanitizeObject(m['context']), options);
+    const context = cleanContext(sanitizeObject(m['context'], 'context'), options);
     // identify carries traits at the top level; other calls may carry them in context.traits.
     const rawTraits = type === 'identify' || type === 'group' ? m['traits'] : (context['traits'] ?? m['traits']);
-    const traits = cleanTraits(sanitizeObject(rawTraits), options);
+    const traits = cleanTraits(sanitizeObject(rawTraits, 'traits'), options);
     return {
       ok: true,
       event: {
@@ -107,7 +108,7 @@ export function normalizeFields(message: unknown, envelope: Envelope, options: C
         timestamp: correctedTimestamp(m, envelope.receivedAt),
         receivedAt: envelope.receivedAt,
         traits,
-        properties: cleanProperties(sanitizeObject(m['properties'])),
+        properties: cleanProperties(sanitizeObject(m['properties'], 'properties')),
         context,
         violations: [],
       },

@@ -100,6 +100,7 @@ export const DLQ_REASONS = [
   'missing_previous_id',
   'too_deep',
   'too_many_keys',
+  'too_large',
   'tracking_plan_violation',
   // identity-resolver
   'no_identifiers',

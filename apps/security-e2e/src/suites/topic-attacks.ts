@@ -23,6 +23,7 @@ const CONSUMED: { def: TopicDef<unknown>; stage: string; reasons: string[] }[] =
       'missing_previous_id',
       'too_deep',
       'too_many_keys',
+      'too_large',
       'tracking_plan_violation',
     ],
   },
