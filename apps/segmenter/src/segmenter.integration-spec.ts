@@ -532,6 +532,7 @@ it('follows segment-of-segments and refuses unknown references and cycles', () =
     expect(unknown.status).toBe(400);
     const inUse = await fetch(`${stack.service.url}/v1/segments/${vip}`, { method: 'DELETE', headers: auth });
     expect(inUse.status).toBe(409);
+    expect(((await inUse.json()) as { message: string }).message).toBe(`segment ${vip} is read by Not VIP (${notVip}); change those first`);
   }));
 
 it('expires a windowed membership after a restart, from the persisted schedule', () =>
@@ -567,13 +568,32 @@ it('runs predictions from stored orders and moves segments that read a predicted
     const run = async () => {
       const res = await fetch(`${stack.service.url}/v1/predictions/run`, { method: 'POST', headers: auth });
       expect(res.status).toBe(200);
-      return (await res.json()) as { predicted: number; refreshedSegments: string[] };
+      return (await res.json()) as {
+        predicted: number;
+        refreshedSegments: string[];
+        startedAt: string;
+        finishedAt: string;
+        report: { asOf: string };
+      };
     };
     const done = await waitFor(async () => {
       const r = await run();
       return r.predicted >= people.length ? r : undefined;
     }, 'predictions for every buyer');
     expect(done.refreshedSegments).toContain(segmentId);
+    // Times in ISO 8601, like every other API (epoch milliseconds before 2026-12-01).
+    const isoTime = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+    expect(done).toMatchObject({ startedAt: expect.stringMatching(isoTime), finishedAt: expect.stringMatching(isoTime) });
+    expect(done.report.asOf).toMatch(isoTime);
+    const latest = await fetch(`${stack.service.url}/v1/predictions/report`, { headers: auth });
+    expect(latest.status).toBe(200);
+    expect(await latest.json()).toMatchObject({
+      startedAt: expect.stringMatching(isoTime),
+      report: { asOf: expect.stringMatching(isoTime) },
+    });
+    const one = await fetch(`${stack.service.url}/v1/predictions/profiles/${encodeURIComponent(people[0] ?? '')}`, { headers: auth });
+    expect(one.status).toBe(200);
+    expect(await one.json()).toMatchObject({ profileId: people[0], computedAt: expect.stringMatching(isoTime) });
     for (const p of people) await waitForTransition(segmentId, p, 'entered#1');
     const tiers = people.map((p) => JSON.parse(recordsOf(segmentId, p)[0]?.traits ?? 'null') as { predicted_rfm_tier?: unknown });
     for (const t of tiers) expect(typeof t.predicted_rfm_tier).toBe('string');

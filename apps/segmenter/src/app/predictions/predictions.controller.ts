@@ -12,8 +12,16 @@ import {
 } from '@nestjs/swagger';
 import { ApiKeyGuard, Audit, RequireScope, WorkspaceId } from '@cdp/access';
 import { LatestReportDto, PredictionRunDto, REPORT_VARIANTS, SegmentPredictionDto } from './predictions.dto';
-import { PredictionsService, type PredictionRun } from './predictions.service';
-import { SegmentPredictionsRepository, type SegmentPredictionDocument } from './segment-predictions.repository';
+import {
+  latestReportView,
+  runView,
+  segmentPredictionView,
+  type LatestReportView,
+  type PredictionRunView,
+  type SegmentPredictionView,
+} from './prediction-views';
+import { PredictionsService } from './predictions.service';
+import { SegmentPredictionsRepository } from './segment-predictions.repository';
 
 /** Runs the workspace's predictions and serves their report and per-profile results. */
 @ApiTags('predictions')
@@ -41,8 +49,8 @@ export class PredictionsController {
       'reading a predicted trait are re-evaluated. A run in progress is joined, not repeated.',
   })
   @ApiOkResponse({ type: PredictionRunDto })
-  run(@WorkspaceId() workspaceId: string): Promise<PredictionRun> {
-    return this.service.run(workspaceId);
+  async run(@WorkspaceId() workspaceId: string): Promise<PredictionRunView> {
+    return runView(await this.service.run(workspaceId));
   }
 
   @Get('report')
@@ -50,10 +58,10 @@ export class PredictionsController {
   @ApiOperation({ summary: "The model report of the workspace's latest run" })
   @ApiOkResponse({ type: LatestReportDto })
   @ApiNotFoundResponse({ description: 'No run yet for this workspace (POST /v1/predictions/run).' })
-  async report(@WorkspaceId() workspaceId: string) {
+  async report(@WorkspaceId() workspaceId: string): Promise<LatestReportView> {
     const latest = await this.service.report(workspaceId);
     if (!latest) throw new NotFoundException('no predictions run yet for this workspace (POST /v1/predictions/run)');
-    return latest;
+    return latestReportView(latest);
   }
 
   @Get('profiles/:profileId')
@@ -62,9 +70,9 @@ export class PredictionsController {
   @ApiParam({ name: 'profileId', description: 'The profile id (as in the segment changes).' })
   @ApiOkResponse({ type: SegmentPredictionDto })
   @ApiNotFoundResponse({ description: 'No prediction for this profile: not a customer (no order), or not computed yet.' })
-  async profile(@WorkspaceId() workspaceId: string, @Param('profileId') profileId: string): Promise<SegmentPredictionDocument> {
+  async profile(@WorkspaceId() workspaceId: string, @Param('profileId') profileId: string): Promise<SegmentPredictionView> {
     const found = await this.predictions.get(workspaceId, profileId);
     if (!found) throw new NotFoundException('no prediction for this profile (not a customer, or not computed yet)');
-    return found;
+    return segmentPredictionView(found);
   }
 }

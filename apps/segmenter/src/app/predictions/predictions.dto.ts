@@ -3,15 +3,20 @@ import {
   CLUSTER_FEATURES,
   FEATURE_NAMES,
   RFM_TIERS,
-  type ChurnEvaluation,
   type ClusterSummary,
   type CustomerFeatures,
   type PredictionReport,
   type ReliabilityBin,
   type RfmTier,
 } from '@cdp/predictions';
-import type { PredictedTraits } from './order-histories';
-import type { PredictionRun } from './predictions.service';
+import type {
+  ChurnEvaluationView,
+  LatestReportView,
+  PredictionReportView,
+  PredictionRunView,
+  SegmentPredictionView,
+  TrainedChurnView,
+} from './prediction-views';
 
 // Response shapes of /v1/predictions, for the OpenAPI document. Each implements the type the
 // controller returns (or a branch of it), so they cannot drift apart.
@@ -25,7 +30,6 @@ const numbersBy = (names: readonly string[], description: string): ApiPropertyOp
   description,
 });
 
-type TrainedChurn = Extract<PredictionReport['churn'], { status: 'trained' }>;
 type UntrainedChurn = Extract<PredictionReport['churn'], { status: 'insufficient_history' }>;
 type Clustered = Extract<PredictionReport['clusters'], { status: 'clustered' }>;
 type Unclustered = Extract<PredictionReport['clusters'], { status: 'too_few_customers' }>;
@@ -46,8 +50,9 @@ export class ReliabilityBinDto implements ReliabilityBin {
   @ApiProperty({ nullable: true, type: Number }) observedRate!: number | null;
 }
 
-export class ChurnEvaluationDto implements ChurnEvaluation {
-  @ApiProperty({ description: 'Epoch ms the features were taken at; the label is "no order in the horizon after it".' }) cutoff!: number;
+export class ChurnEvaluationDto implements ChurnEvaluationView {
+  @ApiProperty({ format: 'date-time', description: 'When the features were taken; the label is "no order in the horizon after it".' })
+  cutoff!: string;
   @ApiProperty() trainSize!: number;
   @ApiProperty() testSize!: number;
   @ApiProperty() churnRate!: number;
@@ -59,10 +64,10 @@ export class ChurnEvaluationDto implements ChurnEvaluation {
   @ApiProperty({ type: [ReliabilityBinDto] }) reliability!: ReliabilityBinDto[];
 }
 
-export class TrainedChurnDto implements TrainedChurn {
+export class TrainedChurnDto implements TrainedChurnView {
   @ApiProperty({ enum: ['trained'] }) status!: 'trained';
   @ApiProperty() horizonDays!: number;
-  @ApiProperty(numbersBy(FEATURE_NAMES, 'Weight per standardized feature.')) coefficients!: TrainedChurn['coefficients'];
+  @ApiProperty(numbersBy(FEATURE_NAMES, 'Weight per standardized feature.')) coefficients!: TrainedChurnView['coefficients'];
   @ApiProperty({ type: ChurnEvaluationDto }) evaluation!: ChurnEvaluationDto;
 }
 
@@ -98,33 +103,33 @@ export class UnclusteredDto implements Unclustered {
 /** The variants of the report, referenced by `oneOf` (registered with @ApiExtraModels). */
 export const REPORT_VARIANTS = [TrainedChurnDto, UntrainedChurnDto, ClusteredDto, UnclusteredDto];
 
-export class PredictionReportDto implements PredictionReport {
-  @ApiProperty({ description: 'Epoch ms the predictions are as of.' }) asOf!: number;
+export class PredictionReportDto implements PredictionReportView {
+  @ApiProperty({ format: 'date-time', description: 'When the predictions are as of.' }) asOf!: string;
   @ApiProperty() profiles!: number;
   @ApiProperty({ description: 'Profiles with an order before asOf (the population of every prediction).' }) customers!: number;
   @ApiProperty(numbersBy(RFM_TIERS, 'Customers per RFM tier.')) rfmTiers!: Record<RfmTier, number>;
   @ApiProperty({ oneOf: [{ $ref: getSchemaPath(TrainedChurnDto) }, { $ref: getSchemaPath(UntrainedChurnDto) }] })
-  churn!: PredictionReport['churn'];
+  churn!: PredictionReportView['churn'];
   @ApiProperty({ oneOf: [{ $ref: getSchemaPath(ClusteredDto) }, { $ref: getSchemaPath(UnclusteredDto) }] })
   clusters!: PredictionReport['clusters'];
 }
 
-export class PredictionRunDto implements PredictionRun {
+export class PredictionRunDto implements PredictionRunView {
   @ApiProperty() workspaceId!: string;
-  @ApiProperty({ description: 'Epoch ms.' }) startedAt!: number;
-  @ApiProperty({ description: 'Epoch ms.' }) finishedAt!: number;
+  @ApiProperty({ format: 'date-time' }) startedAt!: string;
+  @ApiProperty({ format: 'date-time' }) finishedAt!: string;
   @ApiProperty({ description: 'Profiles given predictions.' }) predicted!: number;
   @ApiProperty({ type: [String], description: 'Segments re-evaluated because they read a predicted trait.' }) refreshedSegments!: string[];
   @ApiProperty({ type: PredictionReportDto }) report!: PredictionReportDto;
 }
 
-export class LatestReportDto {
+export class LatestReportDto implements LatestReportView {
   @ApiProperty({ type: PredictionReportDto }) report!: PredictionReportDto;
-  @ApiProperty({ description: 'Epoch ms.' }) startedAt!: number;
-  @ApiProperty({ description: 'Epoch ms.' }) finishedAt!: number;
+  @ApiProperty({ format: 'date-time' }) startedAt!: string;
+  @ApiProperty({ format: 'date-time' }) finishedAt!: string;
 }
 
-export class SegmentPredictionDto implements PredictedTraits {
+export class SegmentPredictionDto implements SegmentPredictionView {
   @ApiProperty() workspaceId!: string;
   @ApiProperty() profileId!: string;
   @ApiProperty({ example: '545', description: 'Recency, frequency and monetary quintiles (1..5) over the customers.' })
@@ -135,5 +140,5 @@ export class SegmentPredictionDto implements PredictedTraits {
   @ApiProperty({ nullable: true, type: Number, description: 'Behavioural cluster; null when the customers could not be clustered.' })
   predicted_cluster!: number | null;
   @ApiProperty({ type: CustomerFeaturesDto, description: 'What the predictions were made from.' }) features!: CustomerFeaturesDto;
-  @ApiProperty({ description: 'Epoch ms: asOf of the run that wrote it.' }) computedAt!: number;
+  @ApiProperty({ format: 'date-time', description: 'asOf of the run that wrote it.' }) computedAt!: string;
 }

@@ -47,7 +47,7 @@ describe('resolveReferences', () => {
   });
 
   it('lists the segments that read a segment', () => {
-    expect(readersOf('s1', known)).toEqual(['s4']);
+    expect(readersOf('s1', known)).toEqual([{ segmentId: 's4', name: 'Not churned' }]);
     expect(readersOf('s2', known)).toEqual([]);
   });
 });

@@ -56,6 +56,11 @@ export function resolveReferences(selfId: string, definition: Condition, known: 
   return { ok: true, definition: resolved };
 }
 
-/** Segments whose definitions read `segmentId` (deleting it would silently empty their conditions). */
-export const readersOf = (segmentId: string, known: readonly KnownSegment[]): string[] =>
-  known.filter((k) => k.segmentId !== segmentId && segmentsRead(k.definition).includes(segmentId)).map((k) => k.segmentId);
+/**
+ * Segments whose definitions read `segmentId` (deleting it would silently empty their conditions),
+ * with their names, so a refusal can say which segments a person knows by name.
+ */
+export const readersOf = (segmentId: string, known: readonly KnownSegment[]): { segmentId: string; name: string }[] =>
+  known
+    .filter((k) => k.segmentId !== segmentId && segmentsRead(k.definition).includes(segmentId))
+    .map(({ segmentId: id, name }) => ({ segmentId: id, name }));

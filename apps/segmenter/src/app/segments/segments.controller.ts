@@ -262,7 +262,11 @@ export class SegmentsController {
   @ApiConflictResponse({ description: 'Another segment reads it (segment(...)); change those first.' })
   async remove(@WorkspaceId() workspaceId: string, @Param('id') id: string): Promise<void> {
     const readers = readersOf(id, await this.segments.list(workspaceId));
-    if (readers.length > 0) throw new ConflictException(`segment ${id} is read by ${readers.join(', ')}; change those first`);
+    // Named like the profile-store's computed-trait 409: `<name> (<id>)`, names for people, ids to act on.
+    if (readers.length > 0)
+      throw new ConflictException(
+        `segment ${id} is read by ${readers.map((r) => `${r.name} (${r.segmentId})`).join(', ')}; change those first`,
+      );
     // Marked first (no evaluation here enters anyone meanwhile), removed last: a DELETE that fails
     // half-way can be repeated, and exits the members left.
     const segment = await this.segments.markDeleting(workspaceId, id);
