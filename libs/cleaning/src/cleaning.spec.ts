@@ -228,6 +228,20 @@ describe('normalizeEvent', () => {
     expect(JSON.parse(result.event.traits)).toEqual({ email: 'jane@example.com', a_b: 1 });
   });
 
+  it("keeps a page or screen call's category as properties.category, unless the properties name one", () => {
+    const props = (m: Record<string, unknown>) => {
+      const r = normalizeEvent({ userId: 'u', ...m }, envelope);
+      return r.ok ? JSON.parse(r.event.properties) : r.message;
+    };
+    expect(props({ type: 'page', name: 'Home', category: 'Landing', properties: { path: '/' } })).toEqual({
+      path: '/',
+      category: 'Landing',
+    });
+    expect(props({ type: 'screen', category: 'Onboarding' })).toEqual({ category: 'Onboarding' });
+    expect(props({ type: 'page', category: 'Landing', properties: { category: 'Own' } })).toEqual({ category: 'Own' });
+    expect(props({ type: 'track', event: 'E', category: 'Landing' })).toEqual({});
+  });
+
   it('keeps an invalid email as a trait but not as email', () => {
     const result = normalizeEvent({ type: 'identify', anonymousId: 'a', traits: { email: 'nope' } }, envelope);
     expect(result.ok && JSON.parse(result.event.traits)).toEqual({ invalidEmail: 'nope' });

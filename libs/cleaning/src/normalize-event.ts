@@ -1,4 +1,4 @@
-import { isEventType, type NormalizedEvent } from '@cdp/contracts';
+import { isEventType, type EventType, type NormalizedEvent } from '@cdp/contracts';
 import { cleanContext, cleanProperties, cleanTraits, type CleaningOptions } from './clean-fields';
 import { sanitizeObject, UnsafeInputError, type JsonObject } from './safe-json';
 import { correctedTimestamp } from './time';
@@ -108,7 +108,7 @@ export function normalizeFields(message: unknown, envelope: Envelope, options: C
         timestamp: correctedTimestamp(m, envelope.receivedAt),
         receivedAt: envelope.receivedAt,
         traits,
-        properties: cleanProperties(sanitizeObject(m['properties'], 'properties')),
+        properties: withCategory(cleanProperties(sanitizeObject(m['properties'], 'properties')), type, text(m['category'])),
         context,
         violations: [],
       },
@@ -117,4 +117,13 @@ export function normalizeFields(message: unknown, envelope: Envelope, options: C
     if (e instanceof UnsafeInputError) return reject(e.code, e.message);
     throw e;
   }
+}
+
+/**
+ * A page or screen call's `category` (a top-level field of the Segment spec, with no field of its
+ * own downstream) kept as `properties.category`, unless the properties name one already.
+ */
+function withCategory(properties: JsonObject, type: EventType, category: string | null): JsonObject {
+  if ((type !== 'page' && type !== 'screen') || category === null || Object.hasOwn(properties, 'category')) return properties;
+  return { ...properties, category };
 }
