@@ -48,7 +48,7 @@ export const columnTypes = (value: string): string => {
   return value;
 };
 
-/** `import --event`: an event name as the collector takes it, 1 to 200 characters once trimmed. */
+/** `import --event` and `profiles get --event`: an event name as the collector and the profile-store take it, 1 to 200 characters once trimmed. */
 export const eventName = (value: string): string => {
   const name = value.trim();
   if (name === '' || name.length > 200) throw new InvalidArgumentError('must be an event name of 1 to 200 characters');
@@ -67,6 +67,51 @@ export const timeArg = (value: string): string => {
   const iso = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && Number.isFinite(Date.parse(v));
   if (!/^\d{1,9}[smhd]$/.test(v) && !iso) throw new InvalidArgumentError('must be an ISO 8601 time or a duration like 30m, 24h, 7d');
   return value;
+};
+
+const DURATION_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Date.parse rolls 2026-02-30 over into March: the day must exist. */
+const calendarDay = (ymd: string): boolean => {
+  const [y, m, d] = ymd.split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(2000, m - 1, d));
+  date.setUTCFullYear(y);
+  return date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+};
+
+/**
+ * A `--since`/`--until` form of timeArg as an ISO 8601 UTC time, for a service that reads only
+ * those (the profile-store): a duration back from `now`; a time without a zone is this machine's
+ * local time. Null when it is not one of those forms or not a day of the calendar (2026-02-30).
+ */
+export function isoTime(value: string, now: number): string | null {
+  const v = value.trim();
+  const duration = /^(\d{1,9})([smhd])$/.exec(v);
+  const ms = duration
+    ? now - Number(duration[1]) * (DURATION_MS[duration[2] as string] as number)
+    : /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && calendarDay(v.slice(0, 10))
+      ? Date.parse(v)
+      : NaN;
+  // Past the range of a Date (a duration of 999999999d), toISOString would throw.
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : null;
+}
+
+/** `profiles get --since/--until`: timeArg's forms, sent as ISO 8601 UTC (the profile-store takes no durations). */
+export const isoTimeArg = (value: string): string => {
+  const iso = isoTime(value, Date.now());
+  if (iso === null) throw new InvalidArgumentError('must be an ISO 8601 time or a duration like 30m, 24h, 7d');
+  return iso;
+};
+
+/** The profile-store's bound on `include`. */
+export const MAX_INCLUDED_TRAITS = 100;
+
+/** `profiles get --include`: trait names, comma-separated (trimmed, repeats dropped), 1 to 100 of them; sent joined by commas. */
+export const traitNames = (value: string): string => {
+  const names = [...new Set(value.split(',').map((n) => n.trim()))].filter((n) => n !== '');
+  if (names.length === 0 || names.length > MAX_INCLUDED_TRAITS)
+    throw new InvalidArgumentError(`must be 1 to ${MAX_INCLUDED_TRAITS} comma-separated trait names, e.g. plan,country`);
+  return names.join(',');
 };
 
 /** The stages that write dead letters (DeadLetter.stage). */

@@ -1,4 +1,5 @@
 import { runWithFakes, type CliRunOptions } from './cli-test-support';
+import { isoTime, traitNames } from './arguments';
 import { parseTraitFilter } from './profiles-requests';
 
 const cli = (argv: string[], opts: CliRunOptions = {}) => runWithFakes(argv, opts, { CDP_API_KEY: 'ak' });
@@ -13,6 +14,52 @@ describe('cdp profiles', () => {
     expect((await cli(['profiles', 'get', 'p_1', '--section', 'events', '--limit', '50', '--cursor', 'c/2'])).sent[0]?.url).toBe(
       `${ps}/v1/profiles/p_1/events?limit=50&cursor=c%2F2`,
     );
+  });
+
+  it('reads only the included traits, and events filtered by name and time', async () => {
+    expect(
+      (await cli(['profiles', 'get', 'p_1', '--section', 'traits', '--include', ' plan, country,plan', '--verbose'])).sent[0]?.url,
+    ).toBe(`${ps}/v1/profiles/p_1/traits?verbose=true&include=plan%2Ccountry`);
+    const filtered = await cli([
+      'profiles',
+      'get',
+      'p_1',
+      '--section',
+      'events',
+      '--event',
+      ' Order Completed ',
+      '--since',
+      '2026-11-01',
+      '--until',
+      '2026-12-01T10:00:00+01:00',
+      '--limit',
+      '20',
+    ]);
+    expect(filtered.sent[0]?.url).toBe(
+      `${ps}/v1/profiles/p_1/events?limit=20&event=Order+Completed&since=2026-11-01T00%3A00%3A00.000Z&until=2026-12-01T09%3A00%3A00.000Z`,
+    );
+    // A duration is sent as the time it names (the profile-store takes ISO 8601 only).
+    const before = Date.now();
+    const recent = await cli(['profiles', 'get', 'p_1', '--section', 'events', '--since', '7d']);
+    const since = Date.parse(new URL(recent.sent[0]?.url ?? '').searchParams.get('since') ?? '');
+    expect(since).toBeGreaterThanOrEqual(before - 7 * 86_400_000);
+    expect(since).toBeLessThanOrEqual(Date.now() - 7 * 86_400_000);
+  });
+
+  it.each([
+    [['--section', 'events', '--include', 'plan'], '--verbose and --include go with --section traits'],
+    [['--include', 'plan'], '--verbose and --include go with --section traits'],
+    [['--section', 'traits', '--event', 'E'], '--limit, --cursor, --event, --since and --until go with --section events'],
+    [['--since', '7d'], '--limit, --cursor, --event, --since and --until go with --section events'],
+    [['--section', 'traits', '--include', ' , '], 'must be 1 to 100 comma-separated trait names'],
+    [['--section', 'events', '--event', '  '], 'must be an event name of 1 to 200 characters'],
+    [['--section', 'events', '--since', 'yesterday'], 'must be an ISO 8601 time or a duration like 30m, 24h, 7d'],
+    [['--section', 'events', '--until', '2026-02-30'], 'must be an ISO 8601 time or a duration like 30m, 24h, 7d'],
+    [['--section', 'events', '--since', '2026-12-01', '--until', '2026-11-01'], '--until must be after --since'],
+  ])('profiles get p_1 %j exits 2 with a message, sending nothing', async (args, message) => {
+    const r = await cli(['profiles', 'get', 'p_1', ...args]);
+    expect({ code: r.code, sent: r.sent.length }).toEqual({ code: 2, sent: 0 });
+    expect(r.err).toContain(message);
   });
 
   it('refuses options that do not go with the section, sending nothing', async () => {
@@ -125,5 +172,26 @@ describe('cdp profile-settings and identities', () => {
       expect({ argv, code: r.code, sent: r.sent }).toEqual({ argv, code: 2, sent: [] });
       expect(r.err).toContain('must be type:value, e.g. email:jane@example.com');
     }
+  });
+});
+
+describe('profiles get option parsers', () => {
+  it('turns the time forms into ISO 8601 UTC for the profile-store', () => {
+    const now = Date.parse('2026-12-01T12:00:00Z');
+    expect(isoTime('30m', now)).toBe('2026-12-01T11:30:00.000Z');
+    expect(isoTime('7d', now)).toBe('2026-11-24T12:00:00.000Z');
+    expect(isoTime('2026-11-29', now)).toBe('2026-11-29T00:00:00.000Z');
+    expect(isoTime(' 2026-11-29T20:00:00.5+01:00 ', now)).toBe('2026-11-29T19:00:00.500Z');
+    // Without a zone: this machine's local time.
+    expect(isoTime('2026-11-29T20:00:00', now)).toBe(new Date(2026, 10, 29, 20).toISOString());
+    for (const bad of ['yesterday', '1w', '', '2026-02-30', '2026-13-01', '2026-11-29T25:00:00Z', '999999999d'])
+      expect(isoTime(bad, now)).toBeNull();
+  });
+
+  it('takes 1 to 100 trait names, trimmed and without repeats', () => {
+    expect(traitNames(' plan, country,,plan')).toBe('plan,country');
+    expect(traitNames(Array.from({ length: 100 }, (_, i) => `t${i}`).join(','))).toHaveLength(389);
+    for (const bad of ['', ' , ', Array.from({ length: 101 }, (_, i) => `t${i}`).join(',')])
+      expect(() => traitNames(bad)).toThrow('must be 1 to 100 comma-separated trait names, e.g. plan,country');
   });
 });

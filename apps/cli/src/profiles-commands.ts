@@ -3,9 +3,17 @@ import { CliError } from './http';
 import type { Ask, Run } from './normalizer-commands';
 import { parseIdentifier } from './operations-requests';
 import { storedHashes } from './pii-hashes';
-import { parseTraitFilter, PROFILE_SECTIONS, profilesRequests as requests, type Page, type ProfileSection } from './profiles-requests';
+import {
+  parseTraitFilter,
+  PROFILE_SECTIONS,
+  profilesRequests as requests,
+  type EventFilter,
+  type Page,
+  type ProfileSection,
+  type TraitsOptions,
+} from './profiles-requests';
 import { requests as baseRequests, type CliConfig } from './requests';
-import { identifierArg, intInRange } from './arguments';
+import { eventName, identifierArg, intInRange, isoTimeArg, traitNames } from './arguments';
 
 /** Repeatable `--trait name=value`. */
 const collectTrait = (value: string, previous: Record<string, string> = {}): Record<string, string> => {
@@ -68,12 +76,25 @@ export function addProfilesCommands(program: Command, run: Run, ask: Ask): void 
       .description('a profile by id or type:value, or one part of it')
       .argument('<id>', 'profile id, or e.g. email:jane@example.com, user_id:42')
       .addOption(new Option('--section <name>', 'only one part of it').choices(PROFILE_SECTIONS))
-      .option('--verbose', 'with --section traits: when, from where and by which event each trait was set'),
+      .option('--verbose', 'with --section traits: when, from where and by which event each trait was set')
+      .option('--include <names>', 'with --section traits: only these traits, comma-separated (up to 100), e.g. plan,country', traitNames)
+      .option('--event <name>', 'with --section events: only track events of this name, and page and screen calls of this name', eventName)
+      .option(
+        '--since <time>',
+        'with --section events: events at or after: ISO 8601 time, or a duration back from now: 30m, 24h, 7d',
+        isoTimeArg,
+      )
+      .option('--until <time>', 'with --section events: events before; same forms as --since', isoTimeArg),
   ).action(
-    run(async (c, id: string, opts: Page & { section?: ProfileSection; verbose?: boolean }) => {
-      if (opts.verbose && opts.section !== 'traits') throw new CliError('--verbose goes with --section traits', 2);
-      if ((opts.limit !== undefined || opts.cursor !== undefined) && opts.section !== 'events')
-        throw new CliError('--limit and --cursor go with --section events', 2);
+    run(async (c, id: string, opts: Page & TraitsOptions & EventFilter & { section?: ProfileSection }) => {
+      if ((opts.verbose || opts.include !== undefined) && opts.section !== 'traits')
+        throw new CliError('--verbose and --include go with --section traits', 2);
+      const eventOptions = [opts.limit, opts.cursor, opts.event, opts.since, opts.until];
+      if (eventOptions.some((o) => o !== undefined) && opts.section !== 'events')
+        throw new CliError('--limit, --cursor, --event, --since and --until go with --section events', 2);
+      // Both are ISO 8601 UTC by now; the API would refuse the empty range too.
+      if (opts.since !== undefined && opts.until !== undefined && Date.parse(opts.until) <= Date.parse(opts.since))
+        throw new CliError('--until must be after --since', 2);
       return requests.get(c, await storedId(ask, c, id), opts.section, opts);
     }),
   );

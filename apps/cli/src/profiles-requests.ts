@@ -36,17 +36,30 @@ export interface Page {
   cursor?: string;
 }
 
+/** Filters of `/events`: an event name, and ISO 8601 times (since inclusive, until exclusive). */
+export interface EventFilter {
+  event?: string;
+  since?: string;
+  until?: string;
+}
+
+/** Options of `/traits`: metadata, and only the comma-separated trait names of `include`. */
+export interface TraitsOptions {
+  verbose?: boolean;
+  include?: string;
+}
+
 export const profilesRequests = {
-  /** `verbose` only changes `traits`; the page only `events`. */
-  get: (c: CliConfig, id: string, section?: ProfileSection, opts: Page & { verbose?: boolean } = {}): ApiRequest =>
+  /** `verbose` and `include` only change `traits`; the page and the filters only `events`. */
+  get: (c: CliConfig, id: string, section?: ProfileSection, opts: Page & TraitsOptions & EventFilter = {}): ApiRequest =>
     profileStore(
       c,
       'GET',
       `/v1/profiles/${seg(id)}${section ? `/${section}` : ''}`,
       section === 'traits'
-        ? { verbose: opts.verbose || undefined }
+        ? { verbose: opts.verbose || undefined, include: opts.include }
         : section === 'events'
-          ? { limit: opts.limit, cursor: opts.cursor }
+          ? { limit: opts.limit, cursor: opts.cursor, event: opts.event, since: opts.since, until: opts.until }
           : {},
     ),
   exportProfile: (c: CliConfig, id: string): ApiRequest => profileStore(c, 'GET', `/v1/profiles/${seg(id)}/export`),

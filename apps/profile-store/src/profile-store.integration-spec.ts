@@ -523,6 +523,108 @@ it('erases a person: profile, absorbed ids, timeline; a deleted change then a to
     expect((await get(`email:${encodeURIComponent(email)}`)).status).toBe(404);
   }));
 
+it('answers only the traits /traits?include= names, plain or verbose; an unknown name is absent', () =>
+  withLogs(async () => {
+    const p = pid('include');
+    await sendEvents(p, [event(p, { traits: '{"plan":"pro","country":"DE","age":42}', timestamp: 1_000 })]);
+    await profileWhen(p, (b) => b.stats.eventCount === 1, 'the event applied');
+    const traits = async (qs: string) => {
+      const res = await get(`${encodeURIComponent(p)}/traits?${qs}`);
+      return { status: res.status, body: (await res.json()) as { profileId?: string; traits?: unknown; message?: unknown } };
+    };
+    expect(await traits('include=plan,%20age,missing,constructor')).toEqual({
+      status: 200,
+      body: { profileId: p, traits: { age: 42, plan: 'pro' } },
+    });
+    expect((await traits('include=plan&verbose=true')).body.traits).toEqual({
+      plan: { value: 'pro', updatedAt: new Date(1_000).toISOString(), source: 'src', messageId: expect.any(String) },
+    });
+    expect((await traits('include=missing')).body.traits).toEqual({});
+    for (const [qs, message] of [
+      ['include=%20,', /include must name at least one trait/],
+      ['include=a&include=b', /include must be one comma-separated list/],
+      [`include=${Array.from({ length: 101 }, (_, i) => `t${i}`).join(',')}`, /include names 101 traits; at most 100/],
+    ] as const) {
+      const res = await traits(qs);
+      expect({ qs, status: res.status }).toEqual({ qs, status: 400 });
+      expect(JSON.stringify(res.body.message)).toMatch(message);
+    }
+  }));
+
+it('filters /events by event name (track event, page and screen name) and since/until, paged with the cursor', () =>
+  withLogs(async () => {
+    const p = pid('events-filter');
+    const order = 'Order Completed';
+    await sendEvents(p, [
+      event(p, { type: 'track', event: order, timestamp: 1_000 }),
+      event(p, { type: 'page', name: 'Pricing', timestamp: 2_000 }),
+      event(p, { type: 'track', event: order, timestamp: 3_000 }),
+      event(p, { type: 'screen', name: order, timestamp: 4_000 }),
+      event(p, { type: 'track', event: 'Viewed', timestamp: 5_000 }),
+      event(p, { timestamp: 6_000 }),
+      event(p, { type: 'track', event: order, timestamp: 7_000 }),
+      // A page's stray `event` field is not its name.
+      event(p, { type: 'page', event: order, name: 'Home', timestamp: 8_000 }),
+    ]);
+    type Page = { events?: { type: string; timestamp: string }[]; next?: string | null; message?: unknown };
+    const events = async (qs: string): Promise<{ status: number; body: Page }> => {
+      const res = await get(`${encodeURIComponent(p)}/events?${qs}`);
+      return { status: res.status, body: (await res.json()) as Page };
+    };
+    await waitFor(async () => ((await events('limit=200')).body.events?.length === 8 ? true : undefined), 'the whole timeline', 30_000);
+    /** Event times (seconds) of every page from `qs`, following `next`. */
+    const pages = async (qs: string): Promise<number[][]> => {
+      const out: number[][] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await events(`${qs}${cursor === null ? '' : `&cursor=${cursor}`}`);
+        expect(res.status).toBe(200);
+        out.push((res.body.events ?? []).map((e) => Date.parse(e.timestamp) / 1_000));
+        cursor = res.body.next ?? null;
+      } while (cursor !== null && out.length < 10);
+      return out;
+    };
+    const at = (s: number) => encodeURIComponent(new Date(s * 1_000).toISOString());
+
+    expect(await pages(`event=${encodeURIComponent(order)}&limit=2`)).toEqual([
+      [7, 4],
+      [3, 1],
+    ]);
+    expect(await pages('event=Pricing')).toEqual([[2]]);
+    expect(await pages('event=Home')).toEqual([[8]]);
+    expect(await pages('event=identify')).toEqual([[]]);
+    // since inclusive, until exclusive; combined with the name and the paging.
+    expect(await pages(`event=${encodeURIComponent(order)}&since=${at(3)}&until=${at(7)}&limit=1`)).toEqual([[4], [3]]);
+    expect(await pages(`since=${at(3)}&until=${at(6)}&limit=2`)).toEqual([[5, 4], [3]]);
+    expect(await pages(`since=${at(7)}`)).toEqual([[8, 7]]);
+    expect(await pages(`until=${encodeURIComponent('1970-01-01T01:00:02+01:00')}`)).toEqual([[1]]);
+
+    for (const [qs, message] of [
+      ['since=yesterday', /since must be an ISO 8601 date or date-time with a zone/],
+      ['until=2026-02-30', /until must be an ISO 8601 date or date-time with a zone/],
+      ['since=2026-11-29T20:00:00', /since must be an ISO 8601/],
+      [`since=${at(5)}&until=${at(5)}`, /until must be after since/],
+      ['event=', /event must not be empty/],
+      [`event=${'x'.repeat(201)}`, /event must be at most 200 characters/],
+    ] as const) {
+      const res = await events(qs);
+      expect({ qs, status: res.status }).toEqual({ qs, status: 400 });
+      expect(JSON.stringify(res.body.message)).toMatch(message);
+    }
+  }));
+
+it('describes include, event, since and until as query parameters in its OpenAPI document', async () => {
+  const doc = (await (await fetch(`${stack.service.url}/openapi.json`)).json()) as {
+    paths: Record<string, { get?: { parameters?: { name: string; in: string; schema?: { format?: string } }[] } }>;
+  };
+  const query = (path: string) =>
+    Object.fromEntries((doc.paths[path]?.get?.parameters ?? []).filter((q) => q.in === 'query').map((q) => [q.name, q.schema]));
+  expect(Object.keys(query('/v1/profiles/{id}/traits')).sort()).toEqual(['include', 'verbose']);
+  const events = query('/v1/profiles/{id}/events');
+  expect(Object.keys(events).sort()).toEqual(['cursor', 'event', 'limit', 'since', 'until']);
+  expect([events['since']?.format, events['until']?.format]).toEqual(['date-time', 'date-time']);
+});
+
 it('refuses DELETE without a key', async () => {
   const res = await fetch(`${stack.service.url}/v1/profiles/${pid('x')}`, { method: 'DELETE' });
   expect(res.status).toBe(401);
@@ -614,6 +716,20 @@ describe('regulations', () => {
         [{ type: 'forget', identifiers: [{ type: 'email', value: 'a@b.c' }] }, /type must be one of/],
         [{ type: 'suppress', identifiers: [] }, /must not be empty/],
         [{ type: 'suppress', identifiers: [{ type: 'Email!', value: 'x' }] }, /identifier type/],
+        [
+          {
+            type: 'suppress',
+            identifiers: [
+              { type: 'email', value: 'a@b.c' },
+              { type: 'email', value: '  ' },
+            ],
+          },
+          /identifiers\.1\.value \\" {2}\\" \(type \\"email\\"\) is empty once trimmed/,
+        ],
+        [
+          { type: 'delete', identifiers: [{ type: 'mail', value: 'a@b.c' }] },
+          /identifiers\.0\.type \\"mail\\" is not an identifier type: did you mean email\?/,
+        ],
         [{ type: 'suppress', identifiers: Array.from({ length: 1001 }, (_, i) => ({ type: 'user_id', value: `u${i}` })) }, /at most 1000/],
       ];
       for (const [body, message] of cases) {
@@ -701,6 +817,17 @@ it('searches profiles by trait equality, paged', () =>
     expect((await search(`trait.plan=${plan}&sort=x`)).status).toBe(400);
     expect((await search('limit=5')).status).toBe(400);
     expect((await search(`trait.plan=${plan}&cursor=!!`)).status).toBe(400);
+
+    // The address, sent in parts by separate calls (the later one first), is kept field by field and searched by path.
+    const mover = pid('search-address');
+    const city = `City ${scope.id}`;
+    await sendEvents(mover, [
+      event(mover, { messageId: `${mover}-zip`, timestamp: 3_000, traits: JSON.stringify({ address: { postalCode: '20095' } }) }),
+      event(mover, { messageId: `${mover}-city`, timestamp: 2_000, traits: JSON.stringify({ address: { city } }) }),
+    ]);
+    await profileWhen(mover, (b) => b.stats.eventCount >= 2, 'both parts applied');
+    const found = await search(`trait.address.city=${encodeURIComponent(city)}&trait.address.postalCode=20095`);
+    expect(found.body.profiles.map((p) => [p.profileId, p.traits['address']])).toEqual([[mover, { city, postalCode: '20095' }]]);
   }));
 
 it('serves its OpenAPI document and the docs UI without external assets', async () => {
@@ -795,6 +922,9 @@ describe('user-defined computed traits', () => {
         ['x', { event: 'E', aggregation: 'count', windowDays: 0 }, /windowDays must be at least 1/],
         ['Bad-Name', { event: 'E', aggregation: 'count' }, /name must be/],
         ['revenue', { event: 'E', aggregation: 'count' }, /built-in/],
+        ['x', { event: 'E', aggregation: 'sum', property: 'a.b' }, /property must be a property name as stored: no '\.'/],
+        ['x', { event: 'E', aggregation: 'max', property: '$total' }, /not starting with '\$'/],
+        ['x', { event: 'E', aggregation: 'count', property: 'total' }, /count takes no property/],
       ];
       for (const [name, body, message] of bad) {
         const res = await put(name, body);

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateBy, ValidateIf } from 'class-validator';
+import { safeKey } from '@cdp/cleaning';
 import { AGGREGATIONS, type Aggregation } from './user-computed-traits';
 
 export const MAX_WINDOW_DAYS = 365;
@@ -18,11 +19,33 @@ export class ComputedTraitBody {
   @IsIn(AGGREGATIONS, { message: `aggregation must be one of ${AGGREGATIONS.join(', ')}` })
   aggregation!: Aggregation;
 
-  @ApiPropertyOptional({ example: 'total', description: 'Top-level event property; required except for count.' })
-  @ValidateIf((o: ComputedTraitBody) => o.aggregation !== 'count' || o.property !== undefined)
+  @ApiPropertyOptional({
+    example: 'total',
+    description: "Top-level event property as stored (no '.', not starting with '$'); required except for count, which takes none.",
+  })
+  // null is "no property" (what GET answers for count), so a definition read back can be put again.
+  @ValidateIf((o: ComputedTraitBody) => o.aggregation !== 'count' || (o.property !== undefined && o.property !== null))
+  @ValidateBy({
+    name: 'noPropertyForCount',
+    validator: {
+      // count adds up events (contribution ignores the property): a property would filter nothing.
+      validate: (_v: unknown, args) => (args?.object as ComputedTraitBody).aggregation !== 'count',
+      defaultMessage: () => 'count takes no property: it counts every event named by event',
+    },
+  })
   @IsString({ message: 'property is required (a top-level event property) except for count' })
   @MinLength(1, { message: 'property must not be empty' })
-  @MaxLength(200)
+  @MaxLength(200, { message: 'property must be at most 200 characters' })
+  @ValidateBy({
+    name: 'storedPropertyName',
+    validator: {
+      // The normalizer rewrites such keys (safeKey), so a trait on the raw name would never match.
+      validate: (v: unknown) => typeof v !== 'string' || v === '' || safeKey(v) === v,
+      defaultMessage: (args) =>
+        `property must be a property name as stored: no '.', not starting with '$', not __proto__/constructor/prototype ` +
+        `(the normalizer stores ${JSON.stringify(args?.value)} as ${JSON.stringify(safeKey(String(args?.value)))}; nested properties cannot be aggregated)`,
+    },
+  })
   property?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_WINDOW_DAYS, description: 'Sliding window in days (UTC days); absent: all time.' })

@@ -8,17 +8,18 @@ describe('parseProfileSearch', () => {
     const cursor = encodeSearchCursor('p-9');
     expect(parseProfileSearch({ 'trait.plan': 'pro', 'trait.age': '42', limit: '10', cursor })).toEqual({
       conditions: [
-        { key: 'plan', values: ['pro'] },
-        { key: 'age', values: ['42', 42] },
+        { key: 'plan', path: [], values: ['pro'] },
+        { key: 'age', path: [], values: ['42', 42] },
       ],
       limit: 10,
       after: 'p-9',
     });
   });
 
-  it('maps trait names like the normalizer (no "." or leading "$" in a field name)', () => {
-    expect(parseProfileSearch({ 'trait.address.city': 'Berlin' })).toMatchObject({ conditions: [{ key: 'address_city' }] });
-    expect(parseProfileSearch({ 'trait.$where': 'x' })).toMatchObject({ conditions: [{ key: '_where' }] });
+  it('makes trait names safe like the normalizer (no leading "$"), and reads a dotted name as a path into an object trait', () => {
+    expect(parseProfileSearch({ 'trait.address.city': 'Berlin' })).toMatchObject({ conditions: [{ key: 'address', path: ['city'] }] });
+    expect(parseProfileSearch({ 'trait.$where': 'x' })).toMatchObject({ conditions: [{ key: '_where', path: [] }] });
+    expect(parseProfileSearch({ 'trait.a.$b': 'x' })).toMatchObject({ conditions: [{ key: 'a', path: ['_b'] }] });
   });
 
   it.each([
@@ -30,6 +31,8 @@ describe('parseProfileSearch', () => {
     [{ 'trait.a': 'x', cursor: '!!' }, /cursor/],
     [{ 'trait.a': ['x', 'y'] }, /once/],
     [{ 'trait.': 'x' }, /unknown parameter/],
+    [{ 'trait.address.': 'x' }, /empty part/],
+    [{ 'trait..city': 'x' }, /empty part/],
     [{ 'trait.a': 'x', sort: 'name' }, /unknown parameter/],
     [Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`trait.t${i}`, 'x'])), /at most 10/],
   ])('refuses %j', (query, message) => {

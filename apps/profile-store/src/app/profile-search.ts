@@ -6,8 +6,10 @@ export const DEFAULT_SEARCH_PAGE = 50;
 export const MAX_SEARCH_TRAITS = 10;
 
 export interface TraitCondition {
-  /** The trait key as stored (same mapping as the normalizer applies). */
+  /** The trait key as stored (made safe as the normalizer makes keys safe). */
   key: string;
+  /** A path into an object trait (`trait.address.city`: key `address`, path `['city']`); usually empty. */
+  path: string[];
   /** The query value as text and, when it reads as one, as a JSON number, boolean or null. */
   values: (string | number | boolean | null)[];
 }
@@ -54,7 +56,10 @@ export function parseProfileSearch(query: Record<string, unknown>): ProfileSearc
       if (after === null) return 'cursor is not valid; use the "next" value of a previous page';
     } else if (param.startsWith('trait.') && param.length > 'trait.'.length && param.length <= 'trait.'.length + 200) {
       if (raw.length > 1024) return 'a trait value must be at most 1024 characters';
-      conditions.push({ key: safeFieldName(param.slice('trait.'.length)), values: candidateValues(raw) });
+      // Stored trait names hold no '.', so one is a path into an object trait (the address).
+      const [key = '', ...path] = param.slice('trait.'.length).split('.');
+      if (key === '' || path.includes('')) return `${param.slice(0, 100)} has an empty part: trait.<name> or trait.<name>.<field>`;
+      conditions.push({ key: safeFieldName(key), path: path.map(safeFieldName), values: candidateValues(raw) });
     } else {
       return `unknown parameter ${param.slice(0, 100)}: search with trait.<name>=<value>, limit and cursor`;
     }

@@ -46,14 +46,18 @@ export function profileView(p: Profile) {
   };
 }
 
+/** The profile's traits, plain or with their metadata; with `include`, only the traits it names (unknown names are absent). */
 export function traitsView(
   p: Profile,
   verbose: boolean,
+  include?: ReadonlySet<string>,
 ): Record<string, JsonValue | { value: JsonValue; updatedAt: string; source: string; messageId: string }> {
-  if (!verbose) return plainTraits(p.traits);
+  // Own keys only: a name such as `constructor` must not reach Object.prototype.
+  const traits = include ? Object.fromEntries(Object.entries(p.traits).filter(([key]) => include.has(key))) : p.traits;
+  if (!verbose) return plainTraits(traits);
   const out: Record<string, { value: JsonValue; updatedAt: string; source: string; messageId: string }> = {};
-  for (const key of Object.keys(p.traits).sort()) {
-    const t = p.traits[key];
+  for (const key of Object.keys(traits).sort()) {
+    const t = traits[key];
     if (t) out[key] = { value: t.value, updatedAt: new Date(t.updatedAt).toISOString(), source: t.source, messageId: t.messageId };
   }
   return out;

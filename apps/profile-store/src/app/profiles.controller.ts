@@ -37,7 +37,9 @@ import {
   ErasedDto,
   ExportDto,
   IdentitiesDto,
+  includedTraits,
   MAX_EVENTS_PAGE,
+  parseIsoTime,
   ProfileDto,
   SearchPageDto,
   SegmentsDto,
@@ -139,13 +141,15 @@ export class ProfilesController {
 
   @Get(':id/traits')
   @Audit('profile.read')
-  @ApiOperation({ summary: "The profile's traits" })
+  @ApiOperation({ summary: "The profile's traits (all, or only those named by `include`)" })
   @ApiParam(ID_PARAM)
   @ApiOkResponse({ type: TraitsDto })
+  @ApiBadRequestResponse({ description: 'Invalid verbose, or an include list that is empty or too long.' })
   @ApiNotFoundResponse({ description: 'Unknown profile.' })
   async traits(@WorkspaceId() workspaceId: string, @Param('id') id: string, @Query() query: TraitsQuery) {
     const profile = await this.resolve(workspaceId, id);
-    return { profileId: profile.profileId, traits: traitsView(profile, query.verbose === true) };
+    const include = query.include === undefined ? undefined : new Set(includedTraits(query.include));
+    return { profileId: profile.profileId, traits: traitsView(profile, query.verbose === true, include) };
   }
 
   @Get(':id/identities')
@@ -165,17 +169,30 @@ export class ProfilesController {
 
   @Get(':id/events')
   @Audit('profile.read')
-  @ApiOperation({ summary: "A page of the profile's timeline, newest first" })
+  @ApiOperation({
+    summary: "A page of the profile's timeline, newest first",
+    description:
+      'Filters combine (all must hold) and page with the cursor like the whole timeline; keep them the same from page to page. ' +
+      '`event` matches a track event by its event name and a page or screen call by its name.',
+  })
   @ApiParam(ID_PARAM)
   @ApiOkResponse({ type: EventsPageDto })
+  @ApiBadRequestResponse({ description: 'Invalid limit, cursor, event, since or until, or until not after since.' })
   @ApiNotFoundResponse({ description: 'Unknown profile.' })
   async events(@WorkspaceId() workspaceId: string, @Param('id') id: string, @Query() query: EventsQuery) {
     const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !after) throw new BadRequestException('cursor is not valid; use the "next" value of a previous page');
+    // The DTO has checked both times: parsed here into epoch ms.
+    const since = query.since === undefined ? undefined : (parseIsoTime(query.since) ?? undefined);
+    const until = query.until === undefined ? undefined : (parseIsoTime(query.until) ?? undefined);
+    // An empty range is a mistake rather than a question with no answer.
+    if (since !== undefined && until !== undefined && until <= since)
+      throw new BadRequestException('until must be after since (since is inclusive, until exclusive)');
     const profile = await this.resolve(workspaceId, id);
     const limit = Math.min(query.limit ?? DEFAULT_EVENTS_PAGE, MAX_EVENTS_PAGE);
+    const ids = [profile.profileId, ...profile.absorbedProfileIds];
     // One extra row tells whether another page exists.
-    const docs = await this.timeline.page(workspaceId, [profile.profileId, ...profile.absorbedProfileIds], limit + 1, after);
+    const docs = await this.timeline.page(workspaceId, ids, limit + 1, after, { event: query.event, since, until });
     const page = docs.slice(0, limit);
     const last = page[page.length - 1];
     return {

@@ -135,13 +135,13 @@ export class ProfilesRepository extends WorkspaceRepository<ProfileDoc> {
    */
   async searchByTraits(
     workspaceId: string,
-    conditions: { key: string; values: unknown[] }[],
+    conditions: { key: string; path: string[]; values: unknown[] }[],
     after: string | null,
     limit: number,
     maxTimeMs: number,
   ): Promise<Profile[]> {
     const filter: Record<string, unknown> = { mergedInto: null };
-    for (const c of conditions) filter[`traits.${c.key}.value`] = { $in: c.values };
+    for (const c of conditions) filter[['traits', c.key, 'value', ...c.path].join('.')] = { $in: c.values };
     if (after !== null) filter['profileId'] = { $gt: after };
     const docs = await this.find(workspaceId, filter as ScopedFilter<ProfileDoc>, {
       sort: { profileId: 1 },

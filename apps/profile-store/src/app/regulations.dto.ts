@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, MaxLength, ValidateBy, ValidateNested } from 'class-validator';
+import { IdentifierTypes } from '@cdp/contracts';
 
 export const REGULATION_TYPES = ['suppress', 'delete', 'suppress_with_delete', 'unsuppress'] as const;
 export type RegulationType = (typeof REGULATION_TYPES)[number];
@@ -8,16 +9,87 @@ export type RegulationType = (typeof REGULATION_TYPES)[number];
 /** Most identifiers in one regulation request: enough for a batch of requests, small enough to resolve in one call. */
 export const MAX_REGULATION_IDENTIFIERS = 1000;
 
+/** The identifier types events carry by name; custom ones are named by context.externalIds. */
+export const BUILT_IN_IDENTIFIER_TYPES: readonly string[] = Object.values(IdentifierTypes);
+
+/**
+ * Identifier types as the identity-resolver names them: the externalIds type trimmed and
+ * lower-cased, then only these characters (the same pattern as @cdp/identity-graph's IDENTIFIER_TYPE,
+ * which this service may not import). Anything else never names an identifier.
+ */
+export const IDENTIFIER_TYPE = /^[a-z0-9_-]{1,64}$/;
+
+/** Whether two strings are at most one insertion, deletion, substitution or adjacent swap apart. */
+function withinOneEdit(a: string, b: string): boolean {
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  const restA = a.length - head - tail;
+  const restB = b.length - head - tail;
+  if (restA <= 1 && restB <= 1) return true;
+  return restA === 2 && restB === 2 && a[head] === b[head + 1] && a[head + 1] === b[head];
+}
+
+const squash = (type: string): string => type.replace(/[-_]/g, '');
+
+/**
+ * The built-in type that `type` most likely misspells (mail, e-mail, userid, phnoe), or null.
+ * Custom types cannot be told from typos by their form, and a misspelled built-in type would make a
+ * regulation silently match nothing, so only near misses of the built-in names are refused;
+ * numbered variants (email2, phone_2) are taken as deliberate custom types.
+ */
+export function misspelledIdentifierType(type: string): string | null {
+  if (BUILT_IN_IDENTIFIER_TYPES.includes(type) || BUILT_IN_IDENTIFIER_TYPES.includes(type.replace(/[-_]?\d+$/, ''))) return null;
+  return BUILT_IN_IDENTIFIER_TYPES.find((b) => squash(b) === squash(type) || withinOneEdit(b, type)) ?? null;
+}
+
+// The pipe prefixes each message with the entry's path (identifiers.<index>.), so messages start with the field.
+const quoted = (v: unknown): string => JSON.stringify(v) ?? String(v);
+
 export class RegulationIdentifier {
-  @ApiProperty({ example: 'email', description: 'Identifier type: lower-case letters, digits and _ (user_id, email, anonymous_id, ...).' })
-  @IsString()
-  @Matches(/^[a-z][a-z0-9_]{0,63}$/, { message: 'identifier type must be lower-case letters, digits and _ (e.g. email, user_id)' })
+  @ApiProperty({
+    example: 'email',
+    description:
+      `Identifier type: ${BUILT_IN_IDENTIFIER_TYPES.join(', ')}, or a custom type as context.externalIds names it ` +
+      '(trimmed and lower-cased like the identity-resolver does; a-z, 0-9, _ and -, at most 64). ' +
+      'A near miss of a built-in name (mail, userid) is refused as a misspelling.',
+  })
+  // Named the way the identity-resolver names an externalIds type, so the same identifier is meant.
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @IsString({ message: 'type must be a string' })
+  @ValidateBy({
+    name: 'identifierType',
+    validator: {
+      validate: (v: unknown) => typeof v !== 'string' || IDENTIFIER_TYPE.test(v),
+      defaultMessage: (args) =>
+        `type ${quoted(args?.value)} is not an identifier type: lower-case letters, digits, _ and - (at most 64), e.g. email, user_id`,
+    },
+  })
+  @ValidateBy({
+    name: 'notMisspelledType',
+    validator: {
+      validate: (v: unknown) => typeof v !== 'string' || !IDENTIFIER_TYPE.test(v) || misspelledIdentifierType(v) === null,
+      defaultMessage: (args) =>
+        `type ${quoted(args?.value)} is not an identifier type: did you mean ${misspelledIdentifierType(String(args?.value))}? ` +
+        `(built in: ${BUILT_IN_IDENTIFIER_TYPES.join(', ')}; a custom type as context.externalIds names it)`,
+    },
+  })
   type!: string;
 
-  @ApiProperty({ example: 'jane@example.com', description: 'The value; emails are compared lower-cased.' })
-  @IsString()
-  @MinLength(1, { message: 'identifier value must not be empty' })
-  @MaxLength(1024, { message: 'identifier value must be at most 1024 characters' })
+  @ApiProperty({ example: 'jane@example.com', description: 'The value, not blank; trimmed, emails compared lower-cased.' })
+  @IsString({ message: 'value must be a string' })
+  @ValidateBy({
+    name: 'notBlank',
+    validator: {
+      // Events never carry a blank identifier: such an entry would name nobody.
+      validate: (v: unknown) => typeof v !== 'string' || v.trim() !== '',
+      defaultMessage: (args) =>
+        `value ${quoted(args?.value)} (type ${quoted((args?.object as RegulationIdentifier).type)}) is empty once trimmed`,
+    },
+  })
+  @MaxLength(1024, { message: 'value must be at most 1024 characters' })
   value!: string;
 }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { AnyBulkWriteOperation, IndexDescription } from 'mongodb';
+import type { AnyBulkWriteOperation, Filter, IndexDescription } from 'mongodb';
 import type { ResolvedEvent } from '@cdp/contracts';
 import { MongoConnection, WorkspaceRepository, isDuplicateKey, type WorkspaceDocument } from '@cdp/mongo';
 import type { TimelineCursor } from './timeline-cursor';
@@ -17,6 +17,16 @@ export interface TimelineDoc extends WorkspaceDocument {
   receivedAt: number;
   properties: string;
   traits: string;
+}
+
+/** Which events a timeline page holds; every given condition must hold. */
+export interface TimelineFilter {
+  /** Track events of this name, and page and screen calls of this name (a track's `event`, a page's or screen's `name`). */
+  event?: string;
+  /** Event timestamp at or after (epoch ms). */
+  since?: number;
+  /** Event timestamp before (epoch ms). */
+  until?: number;
 }
 
 /** `profile_events`: one document per workspace and messageId; its presence marks an event as fully processed. */
@@ -66,14 +76,35 @@ export class TimelineRepository extends WorkspaceRepository<TimelineDoc> {
     }
   }
 
-  /** A page of the timeline of these profile ids, newest first (timestamp, then messageId). */
-  page(workspaceId: string, profileIds: string[], limit: number, after: TimelineCursor | null): Promise<TimelineDoc[]> {
-    const filter = after
-      ? {
-          profileId: { $in: profileIds },
-          $or: [{ timestamp: { $lt: after.timestamp } }, { timestamp: after.timestamp, messageId: { $lt: after.messageId } }],
-        }
-      : { profileId: { $in: profileIds } };
+  /**
+   * A page of the timeline of these profile ids, newest first (timestamp, then messageId), of the
+   * events `only` lets through. Not index-backed beyond what the profile ids narrow (only `_id`
+   * conditions use an index on the local FerretDB): the filters are evaluated over the profile's events.
+   */
+  page(
+    workspaceId: string,
+    profileIds: string[],
+    limit: number,
+    after: TimelineCursor | null,
+    only: TimelineFilter = {},
+  ): Promise<TimelineDoc[]> {
+    const filter: Filter<TimelineDoc> = { profileId: { $in: profileIds } };
+    const range: { $gte?: number; $lt?: number } = {};
+    if (only.since !== undefined) range.$gte = only.since;
+    if (only.until !== undefined) range.$lt = only.until;
+    if (Object.keys(range).length > 0) filter.timestamp = range;
+    const alternatives: Filter<TimelineDoc>[][] = [];
+    if (after)
+      alternatives.push([{ timestamp: { $lt: after.timestamp } }, { timestamp: after.timestamp, messageId: { $lt: after.messageId } }]);
+    if (only.event !== undefined)
+      // $eq: the name is a value to compare, whatever it looks like.
+      alternatives.push([
+        { type: 'track', event: { $eq: only.event } },
+        { type: { $in: ['page', 'screen'] }, name: { $eq: only.event } },
+      ]);
+    // One $or as before; two (cursor and name) must both hold.
+    if (alternatives.length === 1) filter.$or = alternatives[0];
+    else if (alternatives.length > 1) filter.$and = alternatives.map(($or) => ({ $or }));
     return this.find(workspaceId, filter, { sort: { timestamp: -1, messageId: -1 }, limit, projection: { _id: 0 } });
   }
 

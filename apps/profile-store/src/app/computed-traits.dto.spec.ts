@@ -1,0 +1,51 @@
+import 'reflect-metadata';
+import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { ComputedTraitBody } from './computed-traits.dto';
+
+// The controller's pipe, so the messages are the ones the API answers.
+const pipe = new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true });
+
+/** The 400 messages for a body, or [] when it is accepted. */
+async function problems(body: unknown): Promise<string[]> {
+  try {
+    await pipe.transform(body, { type: 'body', metatype: ComputedTraitBody });
+    return [];
+  } catch (e) {
+    if (!(e instanceof BadRequestException)) throw e;
+    return (e.getResponse() as { message: string[] }).message;
+  }
+}
+
+describe('ComputedTraitBody', () => {
+  it('accepts properties as the normalizer stores them, and count without a property', async () => {
+    expect(await problems({ event: 'Order Completed', aggregation: 'sum', property: 'total' })).toEqual([]);
+    expect(await problems({ event: 'E', aggregation: 'last', property: '_a_b' })).toEqual([]);
+    expect(await problems({ event: 'E', aggregation: 'count' })).toEqual([]);
+    // What GET answers for a count, put back as it is.
+    expect(await problems({ event: 'E', aggregation: 'count', property: null, windowDays: 7 })).toEqual([]);
+  });
+
+  it.each([
+    ['a.b', '"a_b"'],
+    ['$total', '"_total"'],
+    ['__proto__', '"___proto__"'],
+  ])('refuses the property %s, which the normalizer rewrites, naming the stored form', async (property, stored) => {
+    const messages = await problems({ event: 'E', aggregation: 'sum', property });
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/^property must be a property name as stored: no '\.', not starting with '\$'/);
+    expect(messages[0]).toContain(`as ${stored}`);
+  });
+
+  it('refuses a property with count, which counts events whatever their properties', async () => {
+    expect(await problems({ event: 'E', aggregation: 'count', property: 'total' })).toEqual([
+      'count takes no property: it counts every event named by event',
+    ]);
+  });
+
+  it('still requires a property for the other aggregations', async () => {
+    expect(await problems({ event: 'E', aggregation: 'sum' })).toContain(
+      'property is required (a top-level event property) except for count',
+    );
+    expect(await problems({ event: 'E', aggregation: 'max', property: '' })).toEqual(['property must not be empty']);
+  });
+});
