@@ -33,6 +33,11 @@ describe('resolveMapping', () => {
     expect(() => resolveMapping(['id'], { nope: 'userId' })).toThrow('not in the header row');
     expect(() => resolveMapping(['id'], { id: 'traits.$x' })).toThrow(MappingError);
     expect(() => resolveMapping(['plan', 'city'])).toThrow('no column maps to userId, anonymousId or email');
+    expect(() => resolveMapping(['user_id;email;plan'])).toThrow(
+      'the header row is one column split by ";": send the file comma-separated',
+    );
+    expect(() => resolveMapping(['user_id\temail'])).toThrow('split by "\\t"');
+    expect(resolveMapping(['email'])).toEqual([{ trait: 'email' }]);
   });
 
   it('refuses two columns that go to the same place, unless mapped apart', () => {

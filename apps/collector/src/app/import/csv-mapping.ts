@@ -102,6 +102,10 @@ export function checkMap(map: Record<string, string>): void {
  * then the defaults for common names, else the column becomes a trait of the same name.
  */
 export function resolveMapping(header: string[], map: Record<string, string> = {}, types: Record<string, ColumnType> = {}): Mapping {
+  // Spreadsheets in many locales export `;` or tab-separated files: say so, rather than name no id column.
+  const other = header.length === 1 ? [';', '\t', '|'].find((d) => (header[0] ?? '').includes(d)) : undefined;
+  if (other !== undefined)
+    throw new MappingError(`the header row is one column split by ${JSON.stringify(other)}: send the file comma-separated`);
   const known = new Set(header.map((h) => h.trim()));
   for (const [param, columns] of [
     ['map', map],
