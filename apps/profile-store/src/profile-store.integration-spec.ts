@@ -185,6 +185,17 @@ it('counts an event once when a redelivery names another profile, also after the
     expect(merged.stats.eventCount).toBe(3);
   }));
 
+it('finds a person by a custom identifier type as the identity-resolver names it (crm-id)', () =>
+  withLogs(async () => {
+    const p = pid('custom-type');
+    const value = `C-${scope.id}`;
+    await sendEvents(p, [event(p, { identifiers: [{ type: 'crm-id', value }] })]);
+    await profileWhen(p, () => true, 'the profile');
+    const res = await get(`crm-id:${encodeURIComponent(value)}`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as ProfileBody).profileId).toBe(p);
+  }));
+
 it('answers an absorbed id with the survivor and summed counts', () =>
   withLogs(async () => {
     const into = pid('into');

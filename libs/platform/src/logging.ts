@@ -24,17 +24,19 @@ export const REDACTED_PATHS = [
 
 /**
  * A request path as it may be logged: identifiers in it (`/v1/profiles/email:jane@example.com`,
- * `/v1/identities/phone:%2B49...`) keep their type, lose their value; any other segment with an
- * `@` goes whole. The query string is dropped (it may carry anything).
+ * `/v1/identities/phone:%2B49...`, custom types such as `crm-id:...`) keep their type, lose their
+ * value; any other segment with a `:` or an `@` goes whole. The query string is dropped (it may
+ * carry anything).
  */
 export function redactPath(url: string | undefined): string | undefined {
   return url
     ?.split('?')[0]
     ?.split('/')
     .map((segment) => {
-      const identifier = /^([a-z][a-z0-9_]{0,63})(?::|%3a)/i.exec(segment);
+      // The identity-resolver's identifier types (IDENTIFIER_TYPE): letters, digits, '_', '-'.
+      const identifier = /^([a-z0-9_-]{1,64})(?::|%3a)/i.exec(segment);
       if (identifier) return `${identifier[1]}:[redacted]`;
-      return /@|%40/.test(segment) ? '[redacted]' : segment;
+      return /@|%40|:|%3a/i.test(segment) ? '[redacted]' : segment;
     })
     .join('/');
 }

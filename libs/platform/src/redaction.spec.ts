@@ -6,6 +6,9 @@ describe('redactPath', () => {
     expect(redactPath('/v1/profiles/email:jane@example.com/traits?verbose=true')).toBe('/v1/profiles/email:[redacted]/traits');
     expect(redactPath('/v1/identities/phone%3A%2B4915123456789')).toBe('/v1/identities/phone:[redacted]');
     expect(redactPath('/v1/profiles/jane%40example.com')).toBe('/v1/profiles/[redacted]');
+    expect(redactPath('/v1/profiles/crm-id:C-77/export')).toBe('/v1/profiles/crm-id:[redacted]/export');
+    expect(redactPath('/v1/identities/2fa_id%3A123456')).toBe('/v1/identities/2fa_id:[redacted]');
+    expect(redactPath('/v1/profiles/we%20ird:value')).toBe('/v1/profiles/[redacted]');
   });
 
   it('leaves ids and routes alone', () => {

@@ -4,8 +4,11 @@ import { identifierKey } from '@cdp/profile-model';
 /** What a `/v1/profiles/:id` path names: a profile id, or an identifier `type:value`. */
 export type ProfileRef = { kind: 'profile'; profileId: string } | { kind: 'identifier'; type: string; value: string; idKey: string };
 
-/** An identifier type: lower-case letters, digits and '_' (user_id, email, a custom external id type). */
-const IDENTIFIER = /^([a-z][a-z0-9_]{0,63}):(.*)$/s;
+/**
+ * An identifier type as the identity-resolver names one (IDENTIFIER_TYPE of @cdp/identity-graph):
+ * lower-case letters, digits, '_' and '-' (user_id, email, a custom externalIds type like crm-id).
+ */
+const IDENTIFIER = /^([a-z0-9_-]{1,64}):(.*)$/s;
 
 /**
  * Parses the id of a profile route. Everything after the first ':' is the value, so values may

@@ -35,6 +35,9 @@ describe('parseProfileRef', () => {
     });
     expect(parseProfileRef('user_id:42')).toMatchObject({ type: 'user_id', value: '42' });
     expect(parseProfileRef('anonymous_id:a:b@c')).toMatchObject({ type: 'anonymous_id', value: 'a:b@c' });
+    // Custom externalIds types as the identity-resolver names them, hyphens and leading digits too.
+    expect(parseProfileRef('crm-id:C-77')).toMatchObject({ kind: 'identifier', type: 'crm-id', value: 'C-77' });
+    expect(parseProfileRef('2fa_id:x')).toMatchObject({ kind: 'identifier', type: '2fa_id' });
   });
   it('reads anything else as a profile id', () => {
     expect(parseProfileRef('6f1c2a9e-1b0e-4d8e-9d5a-0c1f2e3d4b5a')).toEqual({
