@@ -73,6 +73,7 @@ it('answers the defaults, refuses bad rules naming the field, and stores good on
         [{ blocked: { patterns: ['[unclosed'] } }, 'blocked.patterns[0]'],
         [{ limits: { email: { max: 2, window: 'soon' } } }, 'limits.email.window'],
         [{ priority: 'email' }, 'priority'],
+        [{ maxMerges: 0 }, 'maxMerges'],
       ] as const) {
         const res = await putRules(body);
         expect(res.status).toBe(400);
@@ -121,5 +122,26 @@ it('applies a lowered limit to new events: the second email no longer merges two
         30_000,
       );
       expect(again.first).toBe(again.second);
+    },
+  ));
+
+it('stops merging into a profile at maxMerges, and still resolves its events (Segment: event resolution continues)', () =>
+  withServiceLogs(
+    () => Object.values(services),
+    async () => {
+      expect((await putRules({ maxMerges: 1 })).status).toBe(200);
+      const once = await linkTwoPeople('m');
+      expect(once.first).toBe(once.second);
+      // A third person, then an event joining them to the merged profile: a second merge is refused,
+      // the weakest identifier (the anonymous id) is demoted and the event goes to the third.
+      const id = `${scope.id}m`;
+      await identify(`m4-${id}`, `a3-${id}`, `three.${id}@example.com`);
+      const last = await identify(`m5-${id}`, `a1-${id}`, `three.${id}@example.com`);
+      const third = await profileOf(`email:three.${id}@example.com`);
+      expect(third).not.toBe(once.first);
+      expect(last.profileId).toBe(third);
+      expect(last.identifiers.map((i) => i.type)).toEqual(['email']);
+      expect(await profileOf(`anonymous_id:a1-${id}`)).toBe(once.first);
+      expect((await putRules({})).status).toBe(200);
     },
   ));

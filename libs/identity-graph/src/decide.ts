@@ -8,6 +8,8 @@ export interface ProfileState {
   createdAt: number;
   /** How many identifiers of each type the profile holds. */
   counts: Record<string, number>;
+  /** How many profiles were merged into it, with the ones they had absorbed (0 when absent). */
+  merges?: number;
 }
 
 /** An identifier of the event that is already known, and the canonical profile it belongs to. */
@@ -65,8 +67,8 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /**
  * Flat matching (brief section 4): the event's identifiers match no profile (create), one
  * (attach) or several (merge into the oldest). If the resulting profile would hold more
- * identifiers of a type than the rules allow, the event's lowest-priority identifier is demoted
- * and matching retried. Pure and order-independent: the same facts give the same decision.
+ * identifiers of a type than the rules allow, or more identifiers or merges in all, the event's
+ * lowest-priority identifier is demoted and matching retried. Pure and order-independent: the same facts give the same decision.
  */
 export function decide(input: ResolutionInput): Decision {
   const { rules } = input;
@@ -122,17 +124,29 @@ export function combinedCounts(profiles: ProfileState[], attach: Identifier[]): 
 }
 
 /**
- * A type is broken when the result is over its limit and larger than any profile already is:
- * a profile that is over its limit already (a race, or a lowered limit) may still receive
- * events, it just may not grow in that type.
+ * A limit is broken when the result is over it and larger than any profile already is: a
+ * profile that is over a limit already (a race, or a lowered limit) may still receive events,
+ * it just may not grow in that respect. The limits: identifiers per type, identifiers in all,
+ * and profiles merged into one.
  */
 function breaksLimit(profiles: ProfileState[], attach: Identifier[], rules: IdentityRules): boolean {
   const total = combinedCounts(profiles, attach);
-  return Object.entries(total).some(([type, n]) => {
+  const perType = Object.entries(total).some(([type, n]) => {
     const largest = Math.max(0, ...profiles.map((p) => p.counts[type] ?? 0));
     return n > limitOf(rules, type) && n > largest;
   });
+  const identifiers = sum(Object.values(total));
+  const merges = profiles.length - 1 + sum(profiles.map(mergesOf));
+  return (
+    perType ||
+    (identifiers > rules.maxIdentifiers && identifiers > Math.max(0, ...profiles.map((p) => sum(Object.values(p.counts))))) ||
+    // A merge always grows the survivor's merges: no profile may take one past the limit.
+    (profiles.length > 1 && merges > rules.maxMerges)
+  );
 }
+
+const mergesOf = (p: ProfileState): number => p.merges ?? 0;
+const sum = (ns: number[]): number => ns.reduce((a, b) => a + b, 0);
 
 function dedupe(ids: Identifier[]): Identifier[] {
   return [...new Map(ids.map((id) => [identifierKey(id), id])).values()];

@@ -20,6 +20,8 @@ const rules: fc.Arbitrary<IdentityRules> = fc.record({
   priority: fc.shuffledSubarray([...TYPES]),
   limits: fc.dictionary(fc.constantFrom(...TYPES), fc.integer({ min: 1, max: 3 })),
   defaultLimit: fc.integer({ min: 1, max: 4 }),
+  maxIdentifiers: fc.integer({ min: 1, max: 12 }),
+  maxMerges: fc.integer({ min: 1, max: 4 }),
   blocked: fc.record({
     values: fc.array(fc.constantFrom('1', '2', 'x', 'NULL', ' 3 '), { maxLength: 3 }),
     patterns: fc.array(fc.constantFrom('^4', '5$', '^[0-]*$', '^x'), { maxLength: 2 }),
@@ -39,6 +41,7 @@ const inputs = (r: IdentityRules) =>
           profileId: fc.constantFrom('pa', 'pb', 'pc', 'pd'),
           createdAt: fc.integer({ min: 0, max: 3 }),
           counts: fc.dictionary(fc.constantFrom(...TYPES), fc.integer({ min: 0, max: 3 })),
+          merges: fc.integer({ min: 0, max: 3 }),
         }),
         { maxLength: 4, selector: (p) => p.profileId },
       ),
@@ -73,6 +76,8 @@ const event = (userId: string, anonymousId: string, email: string, externalIds: 
   violations: [],
 });
 
+const sum = (ns: number[]): number => ns.reduce((a, b) => a + b, 0);
+
 describe('flat matching under random rules', () => {
   it('never extracts a blocked value', () => {
     const value = fc.constantFrom('1', '2', ' 3 ', '45', '5', 'x1', 'null', 'NULL', '00', 'ok');
@@ -103,9 +108,17 @@ describe('flat matching under random rules', () => {
           const involved = input.profiles.filter(
             (p) => p.profileId === d.profileId || d.merges.some((m) => m.fromProfileId === p.profileId),
           );
-          for (const [type, n] of Object.entries(combinedCounts(involved, d.attach))) {
+          const counts = combinedCounts(involved, d.attach);
+          for (const [type, n] of Object.entries(counts)) {
             const before = Math.max(0, ...involved.map((p) => p.counts[type] ?? 0));
             expect(n <= limitOf(input.rules, type) || n === before).toBe(true);
+          }
+          const identifiers = sum(Object.values(counts));
+          const identifiersBefore = Math.max(0, ...involved.map((p) => sum(Object.values(p.counts))));
+          expect(identifiers <= input.rules.maxIdentifiers || identifiers === identifiersBefore).toBe(true);
+          if (d.merges.length > 0) {
+            const merges = d.merges.length + sum(involved.map((p) => p.merges ?? 0));
+            expect(merges).toBeLessThanOrEqual(input.rules.maxMerges);
           }
         },
       ),
@@ -113,7 +126,13 @@ describe('flat matching under random rules', () => {
   });
 
   it('without limits, joins every profile the identifiers match and keeps every identifier (a connected-components step)', () => {
-    const unlimited: IdentityRules = { ...DEFAULT_IDENTITY_RULES, limits: {}, defaultLimit: Number.POSITIVE_INFINITY };
+    const unlimited: IdentityRules = {
+      ...DEFAULT_IDENTITY_RULES,
+      limits: {},
+      defaultLimit: Number.POSITIVE_INFINITY,
+      maxIdentifiers: Number.POSITIVE_INFINITY,
+      maxMerges: Number.POSITIVE_INFINITY,
+    };
     fc.assert(
       fc.property(inputs(unlimited), (input) => {
         const d = decide(input);

@@ -195,6 +195,52 @@ describe('decide: examples', () => {
     });
   });
 
+  it('keeps a profile at its merge limit apart, yet gives it the event (Segment: "event resolution continues")', () => {
+    const d = decide(
+      base({
+        identifiers: [user, anon],
+        matches: [
+          { identifier: user, profileId: 'p1' },
+          { identifier: anon, profileId: 'p2' },
+        ],
+        profiles: [
+          { profileId: 'p1', createdAt: 1, counts: { user_id: 1 }, merges: 2 },
+          { profileId: 'p2', createdAt: 2, counts: { anonymous_id: 1 } },
+        ],
+        rules: { ...rules, maxMerges: 2 },
+      }),
+    );
+    expect(d).toMatchObject({ action: 'attach', profileId: 'p1', identifiers: [user], merges: [], demoted: [anon] });
+    // One merge below the limit, the same event merges (the absorbed profile's own merges count too).
+    const under = decide(
+      base({
+        identifiers: [user, anon],
+        matches: [
+          { identifier: user, profileId: 'p1' },
+          { identifier: anon, profileId: 'p2' },
+        ],
+        profiles: [
+          { profileId: 'p1', createdAt: 1, counts: { user_id: 1 }, merges: 1 },
+          { profileId: 'p2', createdAt: 2, counts: { anonymous_id: 1 }, merges: 1 },
+        ],
+        rules: { ...rules, maxMerges: 3 },
+      }),
+    );
+    expect(under).toMatchObject({ action: 'merge', profileId: 'p1', demoted: [] });
+  });
+
+  it('adds no identifier to a profile holding maxIdentifiers of them, whatever their types', () => {
+    const d = decide(
+      base({
+        identifiers: [user, email, anon],
+        matches: [{ identifier: user, profileId: 'p1' }],
+        profiles: [{ profileId: 'p1', createdAt: 1, counts: { user_id: 1, email: 1, anonymous_id: 1 } }],
+        rules: { ...rules, maxIdentifiers: 4 },
+      }),
+    );
+    expect(d).toMatchObject({ action: 'attach', profileId: 'p1', attach: [email], demoted: [anon] });
+  });
+
   it('says so when nothing identifies the event', () => {
     expect(decide(base({}))).toEqual({ action: 'none', reason: 'no_identifiers' });
   });

@@ -10,6 +10,10 @@ export interface IdentityRules {
   /** Most values of one type a profile may hold; types not listed use defaultLimit. */
   limits: Record<string, number>;
   defaultLimit: number;
+  /** Most identifiers of all types together one profile may hold (Segment's "identity mappings"). */
+  maxIdentifiers: number;
+  /** Most profiles that may be merged into one, counting the ones they absorbed (Segment's "identity merges"). */
+  maxMerges: number;
   /** Values never used as identifiers. */
   blocked: {
     /** Compared after trimming, case-insensitively. */
@@ -30,6 +34,9 @@ export const DEFAULT_IDENTITY_RULES: IdentityRules = {
   ],
   limits: { [IdentifierTypes.userId]: 1 },
   defaultLimit: 5,
+  // Segment's per-profile guardrails: a bad shared key stops growing a profile long before it swallows thousands.
+  maxIdentifiers: 1000,
+  maxMerges: 100,
   blocked: { values: ['-1', 'null', 'anonymous', 'undefined', '[object Object]'], patterns: ['^[0-]*$'] },
 };
 

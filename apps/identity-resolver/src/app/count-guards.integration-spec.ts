@@ -160,6 +160,35 @@ describe('identity limit guards (real FerretDB)', () => {
     expect((await read('p-absorber')).absorbed).toEqual([]);
   });
 
+  it('counts the merges a profile took in, with the ones they had absorbed, and takes a lost one back out', async () => {
+    const anon = (n: number): Identifier => ({ type: 'anonymous_id', value: `a-${n}` });
+    for (const n of [1, 2, 3, 4, 5]) {
+      await profiles.ensure(WS, `p-m${n}`, new Date());
+      expect(await reserve(`p-m${n}`, [anon(n)])).toBe(true);
+    }
+    const merge = async (from: string, into: string) =>
+      (await mergeWithinLimits(profiles, WS, await read(from), into, mergeInfo(`m-${from}`), RULES)).status;
+    expect(await merge('p-m2', 'p-m3')).toBe('merged');
+    expect(await merge('p-m3', 'p-m1')).toBe('merged');
+    expect((await read('p-m1')).merges).toBe(2);
+    // p-m4 absorbed as read, then it takes in p-m5: the same merge from a newer read adds the difference.
+    const staleM4 = await read('p-m4');
+    expect(await profiles.absorbCounts(WS, 'p-m1', staleM4, countCaps(RULES, staleM4.counts))).toBe(true);
+    expect((await read('p-m1')).merges).toBe(3);
+    expect(await merge('p-m5', 'p-m4')).toBe('merged');
+    expect(await merge('p-m4', 'p-m1')).toBe('merged');
+    expect((await read('p-m1')).merges).toBe(4);
+    // A merge whose pointer was lost takes its merges back out with its counts.
+    await profiles.ensure(WS, 'p-m6', new Date());
+    const m6 = await read('p-m6');
+    expect(await profiles.absorbCounts(WS, 'p-m1', m6, {})).toBe(true);
+    expect((await read('p-m1')).merges).toBe(5);
+    await profiles.unabsorbCounts(WS, 'p-m1', m6);
+    const m1 = await read('p-m1');
+    expect(m1.merges).toBe(4);
+    expect(m1.counts).toEqual({ anonymous_id: 5 });
+  });
+
   it('keeps the newest read when two instances make the same merge, whichever absorbed first', async () => {
     for (const p of ['p-twice', 'p-keeper']) await profiles.ensure(WS, p, new Date());
     expect(await reserve('p-twice', [email(20)])).toBe(true);

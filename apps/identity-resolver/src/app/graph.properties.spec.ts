@@ -8,7 +8,7 @@ import { mapLimit } from '@cdp/kafka';
 import { ResolverService, type Resolution } from './resolver.service';
 import type { IdentitiesRepository } from './identities.repository';
 import type { IdentityProfilesRepository } from './identity-profiles.repository';
-import { inMemoryResolver, normalizedEvent } from './testing/in-memory-graph';
+import { inMemoryResolver, normalizedEvent, type FakeProfiles } from './testing/in-memory-graph';
 import { maxInWindow } from './windowed-limits';
 
 /**
@@ -75,7 +75,17 @@ const UNLIMITED: ResolverRules = {
   ...DEFAULT_IDENTITY_RULES,
   limits: {},
   defaultLimit: Number.POSITIVE_INFINITY,
+  maxIdentifiers: Number.POSITIVE_INFINITY,
+  maxMerges: Number.POSITIVE_INFINITY,
   blocked: { values: [], patterns: [] },
+};
+/** Per-profile caps bind before the per-type limits do. */
+const CAPPED: ResolverRules = {
+  ...DEFAULT_IDENTITY_RULES,
+  limits: { user_id: 1 },
+  defaultLimit: Number.POSITIVE_INFINITY,
+  maxIdentifiers: 4,
+  maxMerges: 2,
 };
 /** One email per 30 days: windows bind often, so demotions and late-dated events meet. */
 const TIGHT: ResolverRules = {
@@ -86,7 +96,12 @@ const TIGHT: ResolverRules = {
 /** Lifetime limits only (windowed limits are checked when an event is decided, not guarded when it is written). */
 const LIFETIME: ResolverRules = { ...DEFAULT_IDENTITY_RULES, limits: { user_id: 1, email: 2, phone: 1 } };
 const lifetimeRuleSets = fc.constantFrom<[string, ResolverRules]>(['defaults', DEFAULT_IDENTITY_RULES], ['lifetime', LIFETIME]);
-const ruleSets = fc.constantFrom<[string, ResolverRules]>(['defaults', DEFAULT_IDENTITY_RULES], ['windowed', WINDOWED], ['tight', TIGHT]);
+const ruleSets = fc.constantFrom<[string, ResolverRules]>(
+  ['defaults', DEFAULT_IDENTITY_RULES],
+  ['windowed', WINDOWED],
+  ['tight', TIGHT],
+  ['capped', CAPPED],
+);
 
 /** Resolves the events in order; checks each answer and records when each identifier was attached (event time). */
 async function run(stream: NormalizedEvent[], rules: ResolverRules) {
@@ -124,6 +139,17 @@ const countsOf = (partition: Map<string, string>): Map<string, Record<string, nu
     counts.set(profileId, c);
   }
   return counts;
+};
+
+/** Per live profile: its merges as counted, and the profiles the graph holds merged into it. */
+const mergesPerProfile = (profiles: FakeProfiles): [number, number][] => {
+  const docs = [...profiles.docs.values()];
+  return docs
+    .filter((d) => d.mergedInto === null)
+    .map((live) => [
+      live.merges ?? 0,
+      docs.filter((d) => d.mergedInto !== null && profiles.canonical(live.workspaceId, d.profileId) === live.profileId).length,
+    ]);
 };
 
 /** The oracle: union-find over the identifiers each event carries. */
@@ -208,6 +234,11 @@ describe('identity graph properties (ResolverService over random streams)', () =
             if (window) expect(maxInWindow(times, window.windowMs)).toBeLessThanOrEqual(window.max);
             else expect(times.length).toBeLessThanOrEqual(limitOf(rules, type));
           }
+          expect(group.length).toBeLessThanOrEqual(rules.maxIdentifiers);
+        }
+        for (const [counted, merged] of mergesPerProfile(profiles)) {
+          expect(merged).toBeLessThanOrEqual(rules.maxMerges);
+          expect(counted).toBe(merged);
         }
       }),
       { numRuns: 100 },
@@ -309,6 +340,7 @@ describe('identity graph properties (ResolverService over random streams)', () =
           }
           // The counts the limits are decided on match what is attached (no reservation left behind).
           for (const [profileId, n] of countsOf(live)) expect(nonZero(profiles.docs.get(`ws/${profileId}`)?.counts ?? {})).toEqual(n);
+          for (const [counted, merged] of mergesPerProfile(profiles)) expect(counted).toBe(merged);
         },
       ),
       { numRuns: 300, examples: [RESERVED_THEN_MERGED] },

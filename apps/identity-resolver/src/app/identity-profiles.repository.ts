@@ -53,6 +53,12 @@ export interface IdentityProfileDoc extends WorkspaceDocument {
   counted: string[];
   /** Profiles whose counts were added here, for the same reason. */
   absorbed: string[];
+  /**
+   * Profiles merged into this one, with the ones they had absorbed (absent: none since it was
+   * kept). Goes with the counts (added and taken out with them) for the `maxMerges` rule; where
+   * counts are taken out of a later survivor it stays (stricter).
+   */
+  merges?: number;
   /** Event times of the identifiers held (own and absorbed), for windowed limits; absent on old documents. */
   stamps?: StampMap;
   /**
@@ -60,15 +66,17 @@ export interface IdentityProfileDoc extends WorkspaceDocument {
    * can tell that the counts it is about to add to the survivor are still this profile's counts.
    */
   countsVersion?: number;
-  /** Per absorbed profile: the counts version absorbed and its counts then (absent on merges stored before). */
-  absorbedFrom?: Record<string, { version: number; counts: Record<string, number> }>;
+  /** Per absorbed profile: the counts version absorbed, its counts and merges then (absent on merges stored before). */
+  absorbedFrom?: Record<string, AbsorbedSlot>;
 }
+
+type AbsorbedSlot = { version: number; counts: Record<string, number>; merges?: number };
 
 /** What comes out of the canonical profile when counts are taken out of one merged into it: counts, stamps by digest. */
 type SurvivorPart = { counts: Record<string, number>; stamps: string[] };
 
 /** What a merge adds to the survivor: the absorbed profile's counts as read. */
-export type AbsorbedProfile = Pick<IdentityProfileDoc, 'profileId' | 'counts' | 'stamps' | 'countsVersion'>;
+export type AbsorbedProfile = Pick<IdentityProfileDoc, 'profileId' | 'counts' | 'stamps' | 'countsVersion' | 'merges'>;
 
 export type MergeOutcome = { status: 'merged' | 'already'; merge: MergeInfo } | { status: 'conflict' };
 
@@ -148,12 +156,11 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
     const slot = `absorbedFrom.${from.profileId}`;
     const set = {
       ...Object.fromEntries(Object.entries(from.stamps ?? {}).map(([digest, stamp]) => [`stamps.${digest}`, stamp])),
-      [slot]: { version, counts: from.counts },
+      [slot]: { version, counts: from.counts, merges: from.merges ?? 0 },
     };
-    const inc = countIncrements(from.counts, 1);
     const update = {
       $addToSet: { absorbed: from.profileId },
-      ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}),
+      $inc: { ...countIncrements(from.counts, 1), merges: 1 + (from.merges ?? 0) },
       $set: set,
     } as UpdateFilter<IdentityProfileDoc>;
     const filter = { profileId: into, mergedInto: null, absorbed: { $ne: from.profileId }, ...capsFilter(caps) };
@@ -174,19 +181,20 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
     workspaceId: string,
     into: string,
     from: AbsorbedProfile,
-    before: { version: number; counts: Record<string, number> },
+    before: AbsorbedSlot,
     caps: CountCaps,
     set: Record<string, unknown>,
   ): Promise<boolean> {
     const types = new Set([...Object.keys(from.counts), ...Object.keys(before.counts)]);
     const delta = Object.fromEntries([...types].map((type) => [type, (from.counts[type] ?? 0) - (before.counts[type] ?? 0)]));
-    const inc = countIncrements(delta, 1);
+    // A slot stored before merges were kept counts as none: the survivor may be over-counted (stricter).
+    const inc = { ...countIncrements(delta, 1), merges: (from.merges ?? 0) - (before.merges ?? 0) };
     // The caps were set for all of `from`'s counts; the survivor already holds `before`'s.
     const widened = Object.fromEntries(Object.entries(caps).map(([type, cap]) => [type, cap + (before.counts[type] ?? 0)]));
     const result = await this.updateOne(
       workspaceId,
       { profileId: into, mergedInto: null, [`absorbedFrom.${from.profileId}.version`]: before.version, ...capsFilter(widened) },
-      { ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}), $set: set } as UpdateFilter<IdentityProfileDoc>,
+      { $inc: inc, $set: set } as UpdateFilter<IdentityProfileDoc>,
     );
     return result.matchedCount === 1;
   }
@@ -198,11 +206,11 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
   async unabsorbCounts(workspaceId: string, into: string, from: AbsorbedProfile): Promise<void> {
     const { profileId, counts } = from;
     const stamps = Object.keys(from.stamps ?? {});
-    const inc = countIncrements(counts, -1);
+    const inc = { ...countIncrements(counts, -1), merges: -1 - (from.merges ?? 0) };
     const unset = Object.fromEntries([`absorbedFrom.${profileId}`, ...stamps.map((digest) => `stamps.${digest}`)].map((f) => [f, '']));
     const update = {
       $pull: { absorbed: profileId },
-      ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}),
+      $inc: inc,
       $unset: unset,
     } as unknown as UpdateFilter<IdentityProfileDoc>;
     const guard = { absorbed: profileId, [`absorbedFrom.${profileId}.version`]: from.countsVersion ?? 0 };

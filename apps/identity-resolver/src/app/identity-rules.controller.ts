@@ -31,6 +31,8 @@ function toInput(body: IdentityRulesDto): IdentityRulesInput {
   if (body.priority !== undefined) input.priority = body.priority;
   if (body.limits !== undefined) input.limits = body.limits;
   if (body.defaultLimit !== undefined) input.defaultLimit = body.defaultLimit;
+  if (body.maxIdentifiers !== undefined) input.maxIdentifiers = body.maxIdentifiers;
+  if (body.maxMerges !== undefined) input.maxMerges = body.maxMerges;
   if (body.blocked !== undefined) {
     input.blocked = {};
     if (body.blocked.values !== undefined) input.blocked.values = body.blocked.values;

@@ -123,6 +123,18 @@ export class IdentityRulesDto {
   defaultLimit?: number;
 
   @IsOptional()
+  @IsInt({ message: `maxIdentifiers must be an integer from 1 to ${RULE_BOUNDS.maxLimit}` })
+  @Min(1, { message: `maxIdentifiers must be an integer from 1 to ${RULE_BOUNDS.maxLimit}` })
+  @Max(RULE_BOUNDS.maxLimit, { message: `maxIdentifiers must be an integer from 1 to ${RULE_BOUNDS.maxLimit}` })
+  maxIdentifiers?: number;
+
+  @IsOptional()
+  @IsInt({ message: `maxMerges must be an integer from 1 to ${RULE_BOUNDS.maxLimit}` })
+  @Min(1, { message: `maxMerges must be an integer from 1 to ${RULE_BOUNDS.maxLimit}` })
+  @Max(RULE_BOUNDS.maxLimit, { message: `maxMerges must be an integer from 1 to ${RULE_BOUNDS.maxLimit}` })
+  maxMerges?: number;
+
+  @IsOptional()
   @IsObject({ message: 'blocked must be an object {values?, patterns?}' })
   @ValidateNested()
   @Type(() => BlockedValuesDto)

@@ -15,6 +15,8 @@ export interface IdentityRulesInput {
   priority?: string[];
   limits?: Record<string, LimitSetting>;
   defaultLimit?: number;
+  maxIdentifiers?: number;
+  maxMerges?: number;
   blocked?: { values?: string[]; patterns?: string[] };
   /** Probabilistic matching (`fuzzy-rules.ts`); omitted settings take the defaults. */
   fuzzy?: FuzzyRulesInput;
@@ -25,6 +27,8 @@ export interface EffectiveIdentityRules {
   priority: string[];
   limits: Record<string, LimitSetting>;
   defaultLimit: number;
+  maxIdentifiers: number;
+  maxMerges: number;
   blocked: { values: string[]; patterns: string[] };
   fuzzy: EffectiveFuzzyRules;
 }
@@ -95,6 +99,8 @@ export function withDefaults(
     priority: [...(set.priority ?? defaults.priority)],
     limits: { ...defaults.limits, ...(set.limits ?? {}) },
     defaultLimit: set.defaultLimit ?? defaults.defaultLimit,
+    maxIdentifiers: set.maxIdentifiers ?? defaults.maxIdentifiers,
+    maxMerges: set.maxMerges ?? defaults.maxMerges,
     blocked: {
       values: [...(set.blocked?.values ?? defaults.blocked.values)],
       patterns: [...(set.blocked?.patterns ?? defaults.blocked.patterns)],
@@ -131,5 +137,6 @@ export function toResolverRules(rules: EffectiveIdentityRules): ResolverRules {
   }
   // A pattern stored before the current safety bound was accepted is not run (the API refuses it now).
   const blocked = { ...rules.blocked, patterns: rules.blocked.patterns.filter((p) => regexProblem(p) === null) };
-  return { priority: rules.priority, limits, defaultLimit: rules.defaultLimit, blocked, windows };
+  const { priority, defaultLimit, maxIdentifiers, maxMerges } = rules;
+  return { priority, limits, defaultLimit, maxIdentifiers, maxMerges, blocked, windows };
 }

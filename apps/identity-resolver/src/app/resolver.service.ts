@@ -267,5 +267,6 @@ export const toState = (doc: IdentityProfileDoc): WindowedProfileState => ({
   profileId: doc.profileId,
   createdAt: doc.createdAt.getTime(),
   counts: doc.counts ?? {},
+  merges: doc.merges ?? 0,
   stamps: Object.entries(doc.stamps ?? {}).map(([key, { type, at }]) => ({ key, type, at })),
 });

@@ -97,8 +97,9 @@ export class FakeProfiles {
     );
     for (const [t, n] of Object.entries(delta)) doc.counts[t] = (doc.counts[t] ?? 0) + n;
     bump(doc, delta);
+    doc.merges = (doc.merges ?? 0) + (before ? 0 : 1) + (from.merges ?? 0) - (before?.merges ?? 0);
     doc.stamps = { ...doc.stamps, ...from.stamps };
-    doc.absorbedFrom = { ...doc.absorbedFrom, [from.profileId]: { version, counts: { ...from.counts } } };
+    doc.absorbedFrom = { ...doc.absorbedFrom, [from.profileId]: { version, counts: { ...from.counts }, merges: from.merges ?? 0 } };
     return true;
   }
   async unabsorbCounts(ws: string, into: string, from: AbsorbedProfile): Promise<void> {
@@ -106,6 +107,7 @@ export class FakeProfiles {
     const doc = this.docs.get(`${ws}/${into}`);
     if (!doc?.absorbed.includes(from.profileId) || doc.absorbedFrom?.[from.profileId]?.version !== (from.countsVersion ?? 0)) return;
     doc.absorbed = doc.absorbed.filter((p) => p !== from.profileId);
+    doc.merges = (doc.merges ?? 0) - 1 - (from.merges ?? 0);
     const { [from.profileId]: _, ...rest } = doc.absorbedFrom ?? {};
     doc.absorbedFrom = rest;
     this.takeOut(ws, doc, from.counts, Object.keys(from.stamps ?? {}), () => false);
