@@ -7,3 +7,4 @@ export * from './bootstrap';
 export * from './json-depth';
 export * from './json-bodies';
 export * from './group-by';
+export * from './dto-validation';

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Put, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
+import { Body, Controller, Get, Put, UseGuards, UsePipes } from '@nestjs/common';
+import { DtoValidationPipe } from '@cdp/platform';
 import { ApiKeyGuard, RequireScope, WorkspaceId, Audit } from '@cdp/access';
 import type { EffectiveIdentityRules, IdentityRulesInput } from './identity-rules';
 import { IdentityRulesDto } from './identity-rules.dto';
@@ -8,7 +9,7 @@ import { IdentityRulesService } from './identity-rules.service';
 @Controller('v1/identity-rules')
 @UseGuards(ApiKeyGuard)
 @RequireScope('admin')
-@UsePipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }))
+@UsePipes(new DtoValidationPipe())
 export class IdentityRulesController {
   constructor(private readonly rules: IdentityRulesService) {}
 

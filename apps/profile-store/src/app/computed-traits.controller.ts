@@ -11,8 +11,8 @@ import {
   Put,
   UseGuards,
   UsePipes,
-  ValidationPipe,
 } from '@nestjs/common';
+import { DtoValidationPipe } from '@cdp/platform';
 import {
   ApiBearerAuth,
   ApiConflictResponse,
@@ -43,7 +43,7 @@ const withBackfill = ({ def, backfill }: { def: ComputedTraitDefinition; backfil
 @ApiBearerAuth()
 @Controller('v1/computed-traits')
 @UseGuards(ApiKeyGuard)
-@UsePipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }))
+@UsePipes(new DtoValidationPipe())
 export class ComputedTraitsController {
   constructor(
     private readonly definitions: ComputedTraitsRepository,

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Put, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
+import { Body, Controller, Get, Put, UseGuards, UsePipes } from '@nestjs/common';
+import { DtoValidationPipe } from '@cdp/platform';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
 import { ApiKeyGuard, Audit, RequireScope, WorkspaceId } from '@cdp/access';
@@ -23,7 +24,7 @@ export class ProfileSettingsView extends ProfileSettingsBody {
 @ApiBearerAuth()
 @Controller('v1/profile-settings')
 @UseGuards(ApiKeyGuard)
-@UsePipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }))
+@UsePipes(new DtoValidationPipe())
 export class ProfileSettingsController {
   constructor(
     private readonly settings: ProfileSettingsRepository,

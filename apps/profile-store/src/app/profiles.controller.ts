@@ -10,8 +10,8 @@ import {
   ServiceUnavailableException,
   UseGuards,
   UsePipes,
-  ValidationPipe,
 } from '@nestjs/common';
+import { DtoValidationPipe } from '@cdp/platform';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -73,7 +73,7 @@ const ID_PARAM = {
 @Controller('v1/profiles')
 @UseGuards(ApiKeyGuard)
 @RequireScope('read:profiles')
-@UsePipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }))
+@UsePipes(new DtoValidationPipe())
 export class ProfilesController {
   constructor(
     private readonly profiles: ProfilesRepository,

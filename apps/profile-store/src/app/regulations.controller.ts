@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, UseGuards, UsePipes } from '@nestjs/common';
+import { DtoValidationPipe } from '@cdp/platform';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard, Audit, RequireScope, WorkspaceId } from '@cdp/access';
 import { CreateRegulationBody, RegulationView } from './regulations.dto';
@@ -10,7 +11,7 @@ import { RegulationsService, regulationView } from './regulations.service';
 @Controller('v1/regulations')
 @UseGuards(ApiKeyGuard)
 @RequireScope('write:profiles')
-@UsePipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }))
+@UsePipes(new DtoValidationPipe())
 export class RegulationsController {
   constructor(private readonly regulations: RegulationsService) {}
 

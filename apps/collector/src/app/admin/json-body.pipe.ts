@@ -1,5 +1,5 @@
-import { BadRequestException, Injectable, type PipeTransform, ValidationPipe } from '@nestjs/common';
-import { MAX_BODY_DEPTH, nestsDeeperThan } from '@cdp/platform';
+import { BadRequestException, Injectable, type PipeTransform } from '@nestjs/common';
+import { DtoValidationPipe, MAX_BODY_DEPTH, nestsDeeperThan } from '@cdp/platform';
 import { parseJsonBody } from '../tracking/body';
 
 /** The collector reads raw bodies (see http-setup); admin routes want them as JSON. */
@@ -13,5 +13,5 @@ export class JsonBodyPipe implements PipeTransform<unknown, unknown> {
   }
 }
 
-/** class-validator DTOs: unknown fields refused, each problem named in the 400's message list. */
-export const validateDto = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
+/** class-validator DTOs: unknown fields refused, each wrong field named once in the 400's message list. */
+export const validateDto = new DtoValidationPipe();

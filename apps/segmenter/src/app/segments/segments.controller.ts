@@ -13,8 +13,8 @@ import {
   Query,
   UseGuards,
   UsePipes,
-  ValidationPipe,
 } from '@nestjs/common';
+import { DtoValidationPipe } from '@cdp/platform';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -95,7 +95,7 @@ const INVALID_BODY =
 @ApiForbiddenResponse({ description: 'The key lacks the scope of the route.' })
 @Controller('v1/segments')
 @UseGuards(ApiKeyGuard)
-@UsePipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }))
+@UsePipes(new DtoValidationPipe())
 export class SegmentsController {
   constructor(
     private readonly segments: SegmentsRepository,
