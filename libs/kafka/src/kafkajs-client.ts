@@ -1,4 +1,13 @@
-import { CompressionTypes, Kafka, logLevel, Partitioners, type Consumer, type Producer, type SASLOptions } from 'kafkajs';
+import {
+  CompressionTypes,
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Consumer,
+  type ISocketFactory,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
 import { groupBy } from '@cdp/platform';
 import type {
   AdminPort,
@@ -20,6 +29,8 @@ export interface KafkaJsOptions {
   sasl?: SASLOptions;
   /** Receives kafkajs warnings and errors (never message contents). */
   log?: (level: 'error' | 'warn', message: string, extra: Record<string, unknown>) => void;
+  /** How broker connections are opened (kafkajs' net/tls by default): through a proxy, or cut by a test. */
+  socketFactory?: ISocketFactory;
 }
 
 /** The Kafka port on kafkajs. */
@@ -32,6 +43,7 @@ export class KafkaJsClient implements KafkaClientPort {
       brokers: options.brokers,
       ssl: options.ssl,
       sasl: options.sasl,
+      socketFactory: options.socketFactory,
       logLevel: logLevel.WARN,
       retry: { initialRetryTime: 100, retries: 8 },
       logCreator:
