@@ -154,9 +154,9 @@ describe('identity limit guards (real FerretDB)', () => {
     const late = await read('p-late');
     expect(await profiles.absorbCounts(WS, 'p-absorber', late, {})).toBe(true);
     expect((await mergeWithinLimits(profiles, WS, await read('p-absorber'), 'p-winner', mergeInfo('m-a'), RULES)).status).toBe('merged');
-    expect((await read('p-winner')).counts).toEqual({ email: 2, user_id: 0 });
+    expect(await read('p-winner')).toMatchObject({ counts: { email: 2, user_id: 0 }, merges: 3 });
     await profiles.unabsorbCounts(WS, 'p-absorber', late);
-    expect((await read('p-winner')).counts).toEqual({ email: 1, user_id: 0 });
+    expect(await read('p-winner')).toMatchObject({ counts: { email: 1, user_id: 0 }, merges: 2 });
     expect((await read('p-absorber')).absorbed).toEqual([]);
   });
 
@@ -181,12 +181,49 @@ describe('identity limit guards (real FerretDB)', () => {
     // A merge whose pointer was lost takes its merges back out with its counts.
     await profiles.ensure(WS, 'p-m6', new Date());
     const m6 = await read('p-m6');
+    const staleM1 = await read('p-m1');
     expect(await profiles.absorbCounts(WS, 'p-m1', m6, {})).toBe(true);
     expect((await read('p-m1')).merges).toBe(5);
+    // Only its merges changed, and a merge of p-m1 from the read before that is refused.
+    expect((await profiles.markMerged(WS, 'p-m1', 'p-m2', mergeInfo('m-stale'), staleM1.countsVersion)).status).toBe('conflict');
     await profiles.unabsorbCounts(WS, 'p-m1', m6);
     const m1 = await read('p-m1');
     expect(m1.merges).toBe(4);
     expect(m1.counts).toEqual({ anonymous_id: 5 });
+    // At maxMerges, a merge decided on a stale read is refused when written (and decided again).
+    await profiles.ensure(WS, 'p-m7', new Date());
+    const mergeM7 = async (maxMerges: number) =>
+      (await mergeWithinLimits(profiles, WS, await read('p-m7'), 'p-m1', mergeInfo('m-p-m7'), { ...RULES, maxMerges })).status;
+    expect(await mergeM7(4)).toBe('survivor_changed');
+    expect((await read('p-m1')).merges).toBe(4);
+    expect(await mergeM7(5)).toBe('merged');
+    expect((await read('p-m1')).merges).toBe(5);
+  });
+
+  it('takes an absorbed profile stored before merges were counted as having added none', async () => {
+    for (const p of ['p-legacy', 'p-old1', 'p-old2']) await profiles.ensure(WS, p, new Date());
+    for (const [p, n] of [
+      ['p-old1', 31],
+      ['p-old2', 32],
+    ] as const)
+      expect(await reserve(p, [email(n)])).toBe(true);
+    const [old1, old2] = [await read('p-old1'), await read('p-old2')];
+    for (const old of [old1, old2]) expect(await profiles.absorbCounts(WS, 'p-legacy', old, {})).toBe(true);
+    // As a version before merges were counted left it: no merges on the survivor nor in its slots.
+    await client
+      .db(scope.database)
+      .collection('identity_profiles')
+      .updateOne(
+        { workspaceId: WS, profileId: 'p-legacy' },
+        { $unset: { merges: '', 'absorbedFrom.p-old1.merges': '', 'absorbedFrom.p-old2.merges': '' } },
+      );
+    // A lost pointer takes the counts out and no merges...
+    await profiles.unabsorbCounts(WS, 'p-legacy', old1);
+    expect((await read('p-legacy')).merges ?? 0).toBe(0);
+    // ...and a newer read of the other counts its merge from then on.
+    expect(await reserve('p-old2', [email(33)])).toBe(true);
+    expect(await profiles.absorbCounts(WS, 'p-legacy', await read('p-old2'), {})).toBe(true);
+    expect(await read('p-legacy')).toMatchObject({ counts: { email: 2 }, merges: 1 });
   });
 
   it('keeps the newest read when two instances make the same merge, whichever absorbed first', async () => {

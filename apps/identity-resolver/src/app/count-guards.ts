@@ -35,16 +35,28 @@ export const withinCaps = (counts: Record<string, number>, caps: CountCaps): boo
 export const capsFilter = (caps: CountCaps): Record<string, unknown> =>
   Object.fromEntries(Object.entries(caps).map(([type, cap]) => [`counts.${type}`, { $not: { $gt: cap } }]));
 
+/**
+ * The most merges a survivor may already hold for taking in `from` (1 merge, and the ones `from`
+ * took in) to keep it within maxMerges: the merges' counterpart of the caps.
+ */
+export const mergesCap = (rules: IdentityRules, from: AbsorbedProfile): number => rules.maxMerges - 1 - (from.merges ?? 0);
+
+/** `mergesCap` as a filter on an identity profile document ({} when unlimited). */
+export const mergesCapFilter = (cap: number): Record<string, unknown> => (Number.isFinite(cap) ? { merges: { $not: { $gt: cap } } } : {});
+
+/** What an absorbed profile's slot added to the survivor's merges: none for one stored before merges were counted. */
+export const mergesAddedBy = (slot: { merges?: number }): number => (slot.merges === undefined ? 0 : 1 + slot.merges);
+
 /** The writes of a merge, as IdentityProfilesRepository has them. */
 export interface MergeWrites {
-  absorbCounts(ws: string, into: string, from: AbsorbedProfile, caps: CountCaps): Promise<boolean>;
+  absorbCounts(ws: string, into: string, from: AbsorbedProfile, caps: CountCaps, mergesCap?: number): Promise<boolean>;
   unabsorbCounts(ws: string, into: string, from: AbsorbedProfile): Promise<void>;
   markMerged(ws: string, from: string, into: string, merge: MergeInfo, countsVersion: number | undefined): Promise<MergeOutcome>;
 }
 
 /**
- * Merges `from` into `into` within the survivor's lifetime limits. The absorbed counts go to the
- * survivor first, while it is live and within the caps ('survivor_changed' when a concurrent merge
+ * Merges `from` into `into` within the survivor's lifetime limits and maxMerges. The absorbed
+ * counts go to the survivor first, while it is live and within the caps ('survivor_changed' when a concurrent merge
  * or attach got there first, or the same merge absorbed a newer read), then the absorbed pointer's
  * compare-and-set, which also fails when the absorbed profile's counts changed since they were
  * read (they would be added stale); a lost pointer ('conflict') takes the counts back out. A crash
@@ -59,7 +71,8 @@ export async function mergeWithinLimits(
   merge: MergeInfo,
   rules: IdentityRules,
 ): Promise<MergeOutcome | { status: 'survivor_changed' }> {
-  if (!(await writes.absorbCounts(ws, into, from, countCaps(rules, from.counts)))) return { status: 'survivor_changed' };
+  const absorbed = await writes.absorbCounts(ws, into, from, countCaps(rules, from.counts), mergesCap(rules, from));
+  if (!absorbed) return { status: 'survivor_changed' };
   const outcome = await writes.markMerged(ws, from.profileId, into, merge, from.countsVersion);
   if (outcome.status === 'conflict') await writes.unabsorbCounts(ws, into, from);
   return outcome;

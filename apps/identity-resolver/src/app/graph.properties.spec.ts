@@ -43,6 +43,19 @@ const events = fc
     ),
   );
 
+/** Anonymous visits, some of which give one of a few emails: profiles made apart, then merged. */
+const visits = fc
+  .array(fc.record({ anonymousId: fc.constantFrom('a1', 'a2', 'a3', 'a4', 'a5', 'a6'), email: pick(['e1@x.io', 'e2@x.io']) }), {
+    minLength: 2,
+    maxLength: 24,
+  })
+  .map((list) =>
+    list.map(
+      (e, i): NormalizedEvent =>
+        normalizedEvent(`m${i}`, { anonymousId: e.anonymousId, traits: JSON.stringify(e.email ? { email: e.email } : {}), timestamp: 0 }),
+    ),
+  );
+
 /** Few people, far-apart days: the same identifiers meet often, at times in and out of a window. */
 const sparseEvents = fc
   .array(
@@ -192,6 +205,35 @@ async function resolveInChunks(resolver: ResolverService, stream: NormalizedEven
 }
 
 const chunkSizes = fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 4 });
+/**
+ * Found by the maxMerges property: the two instances each merge a profile into the one holding
+ * e1@x.io, each having read it with no merges yet. Only the write-time cap keeps it at one.
+ */
+const MERGED_AT_ONCE: [NormalizedEvent[], number, boolean[]] = [
+  [['a2'], ['a1'], ['a1'], ['a3'], ['a3', 'e1@x.io'], ['a2', 'e1@x.io'], ['a1', 'e1@x.io'], ['a1']].map(([anonymousId, email], i) =>
+    normalizedEvent(`m${i}`, { anonymousId: anonymousId ?? null, traits: JSON.stringify(email ? { email } : {}), timestamp: 0 }),
+  ),
+  1,
+  [false, true, true, false, false, true, true, false, ...new Array<boolean>(16).fill(false)],
+];
+
+/** Which of two instances resolves each event of a stream (of up to 24). */
+const sides = fc.array(fc.boolean(), { minLength: 24, maxLength: 24 });
+
+/** Two instances over one graph, each resolving its side of the stream (in chunks of `sizes` if given), at the same time. */
+async function runTwoInstances(stream: NormalizedEvent[], split: boolean[], rules: ResolverRules, sizes: number[] | null = null) {
+  const graph = inMemoryResolver();
+  const instance = () =>
+    new ResolverService(graph.identities as unknown as IdentitiesRepository, graph.profiles as unknown as IdentityProfilesRepository);
+  const partitions = [stream.filter((_, i) => split[i]), stream.filter((_, i) => !split[i])];
+  await Promise.all(
+    [instance(), instance()].map(async (resolver, i) => {
+      if (sizes) return resolveInChunks(resolver, partitions[i] ?? [], rules, sizes);
+      for (const e of partitions[i] ?? []) await resolver.resolve(e, rules);
+    }),
+  );
+  return graph;
+}
 
 /**
  * Found by the property below: one instance reserves a2 for a profile that the other then merges
@@ -244,6 +286,20 @@ describe('identity graph properties (ResolverService over random streams)', () =
       { numRuns: 100 },
     ));
 
+  it('merges no more profiles into one than maxMerges allows, and counts each merge once (one instance or two at once)', () =>
+    fc.assert(
+      fc.asyncProperty(visits, fc.integer({ min: 1, max: 3 }), fc.option(sides, { nil: null }), async (stream, maxMerges, split) => {
+        const rules = { ...UNLIMITED, maxMerges };
+        const { identities, profiles, partition } = split ? await runTwoInstances(stream, split, rules) : await run(stream, rules);
+        expect(partition().size).toBe(identities.docs.size);
+        for (const [counted, merged] of mergesPerProfile(profiles)) {
+          expect(merged).toBeLessThanOrEqual(maxMerges);
+          expect(counted).toBe(merged);
+        }
+      }),
+      { numRuns: 100, examples: [MERGED_AT_ONCE] },
+    ));
+
   it('with no limits and no blocked values, makes the connected components of the identifiers', () =>
     fc.assert(
       fc.asyncProperty(events, async (stream) => {
@@ -268,17 +324,8 @@ describe('identity graph properties (ResolverService over random streams)', () =
 
   it('converges when two instances resolve shuffled partitions of the stream at the same time (no limits: the components)', () =>
     fc.assert(
-      fc.asyncProperty(events, fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }), async (stream, sides) => {
-        const { identities, profiles, partition } = inMemoryResolver();
-        const instance = () =>
-          new ResolverService(identities as unknown as IdentitiesRepository, profiles as unknown as IdentityProfilesRepository);
-        const [one, two] = [instance(), instance()];
-        const partitions = [stream.filter((_, i) => sides[i]), stream.filter((_, i) => !sides[i])];
-        await Promise.all(
-          [one, two].map(async (resolver, i) => {
-            for (const e of partitions[i] ?? []) await resolver.resolve(e, UNLIMITED);
-          }),
-        );
+      fc.asyncProperty(events, sides, async (stream, split) => {
+        const { partition } = await runTwoInstances(stream, split, UNLIMITED);
         expect(groups(partition())).toEqual(groups(connectedComponents(stream)));
       }),
       { numRuns: 100 },
@@ -315,45 +362,26 @@ describe('identity graph properties (ResolverService over random streams)', () =
 
   it('never breaks a lifetime limit when two instances resolve shuffled partitions at the same time (one by one or in chunks)', () =>
     fc.assert(
-      fc.asyncProperty(
-        events,
-        fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }),
-        lifetimeRuleSets,
-        fc.option(chunkSizes, { nil: null }),
-        async (stream, sides, [, rules], sizes) => {
-          const { identities, profiles, partition } = inMemoryResolver();
-          const instance = () =>
-            new ResolverService(identities as unknown as IdentitiesRepository, profiles as unknown as IdentityProfilesRepository);
-          const partitions = [stream.filter((_, i) => sides[i]), stream.filter((_, i) => !sides[i])];
-          await Promise.all(
-            [instance(), instance()].map(async (resolver, i) => {
-              if (sizes) return resolveInChunks(resolver, partitions[i] ?? [], rules, sizes);
-              for (const e of partitions[i] ?? []) await resolver.resolve(e, rules);
-            }),
-          );
-          const live = partition();
-          expect(live.size).toBe(identities.docs.size);
-          for (const group of groups(live)) {
-            const perType = new Map<string, number>();
-            for (const key of group) perType.set(key.slice(0, key.indexOf(':')), (perType.get(key.slice(0, key.indexOf(':'))) ?? 0) + 1);
-            for (const [type, n] of perType) expect(n).toBeLessThanOrEqual(limitOf(rules, type));
-          }
-          // The counts the limits are decided on match what is attached (no reservation left behind).
-          for (const [profileId, n] of countsOf(live)) expect(nonZero(profiles.docs.get(`ws/${profileId}`)?.counts ?? {})).toEqual(n);
-          for (const [counted, merged] of mergesPerProfile(profiles)) expect(counted).toBe(merged);
-        },
-      ),
+      fc.asyncProperty(events, sides, lifetimeRuleSets, fc.option(chunkSizes, { nil: null }), async (stream, split, [, rules], sizes) => {
+        const { identities, profiles, partition } = await runTwoInstances(stream, split, rules, sizes);
+        const live = partition();
+        expect(live.size).toBe(identities.docs.size);
+        for (const group of groups(live)) {
+          const perType = new Map<string, number>();
+          for (const key of group) perType.set(key.slice(0, key.indexOf(':')), (perType.get(key.slice(0, key.indexOf(':'))) ?? 0) + 1);
+          for (const [type, n] of perType) expect(n).toBeLessThanOrEqual(limitOf(rules, type));
+        }
+        // The counts the limits are decided on match what is attached (no reservation left behind).
+        for (const [profileId, n] of countsOf(live)) expect(nonZero(profiles.docs.get(`ws/${profileId}`)?.counts ?? {})).toEqual(n);
+        for (const [counted, merged] of mergesPerProfile(profiles)) expect(counted).toBe(merged);
+      }),
       { numRuns: 300, examples: [RESERVED_THEN_MERGED] },
     ));
 
   it('converges when two instances resolve shuffled partitions in chunks at the same time (no limits: the components)', () =>
     fc.assert(
-      fc.asyncProperty(events, fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }), chunkSizes, async (stream, sides, sizes) => {
-        const { identities, profiles, partition } = inMemoryResolver();
-        const instance = () =>
-          new ResolverService(identities as unknown as IdentitiesRepository, profiles as unknown as IdentityProfilesRepository);
-        const partitions = [stream.filter((_, i) => sides[i]), stream.filter((_, i) => !sides[i])];
-        await Promise.all([instance(), instance()].map((resolver, i) => resolveInChunks(resolver, partitions[i] ?? [], UNLIMITED, sizes)));
+      fc.asyncProperty(events, sides, chunkSizes, async (stream, split, sizes) => {
+        const { profiles, partition } = await runTwoInstances(stream, split, UNLIMITED, sizes);
         expect(groups(partition())).toEqual(groups(connectedComponents(stream)));
         for (const profileId of partition().values()) expect(profiles.docs.get(`ws/${profileId}`)?.mergedInto).toBeNull();
       }),

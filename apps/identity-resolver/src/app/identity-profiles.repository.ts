@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { AnyBulkWriteOperation, IndexDescription, UpdateFilter } from 'mongodb';
 import { identifierDigest, type Identifier } from '@cdp/identity-graph';
 import { coalescedUpdates, MongoConnection, WorkspaceRepository, type WorkspaceDocument } from '@cdp/mongo';
-import { capsFilter, countByType, type CountCaps } from './count-guards';
+import { capsFilter, countByType, mergesAddedBy, mergesCapFilter, type CountCaps } from './count-guards';
 import { MAX_CHAIN, ProfileGraph } from './profile-graph';
 
 /** Why two profiles were merged: the rule that linked them. */
@@ -72,8 +72,8 @@ export interface IdentityProfileDoc extends WorkspaceDocument {
 
 type AbsorbedSlot = { version: number; counts: Record<string, number>; merges?: number };
 
-/** What comes out of the canonical profile when counts are taken out of one merged into it: counts, stamps by digest. */
-type SurvivorPart = { counts: Record<string, number>; stamps: string[] };
+/** What comes out of the canonical profile when counts are taken out of one merged into it: counts, stamps by digest, merges. */
+type SurvivorPart = { counts: Record<string, number>; stamps: string[]; merges: number };
 
 /** What a merge adds to the survivor: the absorbed profile's counts as read. */
 export type AbsorbedProfile = Pick<IdentityProfileDoc, 'profileId' | 'counts' | 'stamps' | 'countsVersion' | 'merges'>;
@@ -144,14 +144,20 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
   }
 
   /**
-   * Adds an absorbed profile's counts and stamps (as read, at its counts version) to the survivor,
-   * once per absorbed profile, while the survivor is live and its counts are within `caps` (see
-   * count-guards): false when not. The survivor keeps which version it absorbed: the same merge by
+   * Adds an absorbed profile's counts, stamps and merges (as read, at its counts version) to the
+   * survivor, once per absorbed profile, while the survivor is live, its counts within `caps` and
+   * its merges within `mergesCap` (see count-guards): false when not. The survivor keeps which version it absorbed: the same merge by
    * another instance, or a redelivery, with a newer read of `from` takes the older one's place
    * (only the newest can still win the pointer's compare-and-set), and one with an older read is
    * refused (decided again).
    */
-  async absorbCounts(workspaceId: string, into: string, from: AbsorbedProfile, caps: CountCaps): Promise<boolean> {
+  async absorbCounts(
+    workspaceId: string,
+    into: string,
+    from: AbsorbedProfile,
+    caps: CountCaps,
+    mergesCap = Number.POSITIVE_INFINITY,
+  ): Promise<boolean> {
     const version = from.countsVersion ?? 0;
     const slot = `absorbedFrom.${from.profileId}`;
     const set = {
@@ -160,10 +166,16 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
     };
     const update = {
       $addToSet: { absorbed: from.profileId },
-      $inc: { ...countIncrements(from.counts, 1), merges: 1 + (from.merges ?? 0) },
+      $inc: countIncrements(from.counts, 1, 1 + (from.merges ?? 0)),
       $set: set,
     } as UpdateFilter<IdentityProfileDoc>;
-    const filter = { profileId: into, mergedInto: null, absorbed: { $ne: from.profileId }, ...capsFilter(caps) };
+    const filter = {
+      profileId: into,
+      mergedInto: null,
+      absorbed: { $ne: from.profileId },
+      ...capsFilter(caps),
+      ...mergesCapFilter(mergesCap),
+    };
     if (await this.coalesced(workspaceId, filter, update)) return true;
     if ((await this.updateOne(workspaceId, filter, update)).matchedCount === 1) return true;
     // Absorbed before (a redelivery, or the same merge by another instance), merged elsewhere, or over a cap.
@@ -173,7 +185,7 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
     const before = survivor.absorbedFrom?.[from.profileId];
     // Absorbed before versions were kept, or at this very version.
     if (!before || before.version === version) return true;
-    return before.version < version && this.replaceAbsorbed(workspaceId, into, from, before, caps, set);
+    return before.version < version && this.replaceAbsorbed(workspaceId, into, from, before, caps, mergesCap, set);
   }
 
   /** Our read of `from` is newer than the one absorbed: the difference replaces it, within the same limits. */
@@ -183,19 +195,22 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
     from: AbsorbedProfile,
     before: AbsorbedSlot,
     caps: CountCaps,
+    mergesCap: number,
     set: Record<string, unknown>,
   ): Promise<boolean> {
     const types = new Set([...Object.keys(from.counts), ...Object.keys(before.counts)]);
     const delta = Object.fromEntries([...types].map((type) => [type, (from.counts[type] ?? 0) - (before.counts[type] ?? 0)]));
-    // A slot stored before merges were kept counts as none: the survivor may be over-counted (stricter).
-    const inc = { ...countIncrements(delta, 1), merges: (from.merges ?? 0) - (before.merges ?? 0) };
-    // The caps were set for all of `from`'s counts; the survivor already holds `before`'s.
+    const inc = countIncrements(delta, 1, 1 + (from.merges ?? 0) - mergesAddedBy(before));
+    // The caps were set for all of `from`'s counts and merges; the survivor already holds `before`'s.
     const widened = Object.fromEntries(Object.entries(caps).map(([type, cap]) => [type, cap + (before.counts[type] ?? 0)]));
-    const result = await this.updateOne(
-      workspaceId,
-      { profileId: into, mergedInto: null, [`absorbedFrom.${from.profileId}.version`]: before.version, ...capsFilter(widened) },
-      { $inc: inc, $set: set } as UpdateFilter<IdentityProfileDoc>,
-    );
+    const filter = {
+      profileId: into,
+      mergedInto: null,
+      [`absorbedFrom.${from.profileId}.version`]: before.version,
+      ...capsFilter(widened),
+      ...mergesCapFilter(mergesCap + mergesAddedBy(before)),
+    };
+    const result = await this.updateOne(workspaceId, filter, { $inc: inc, $set: set } as UpdateFilter<IdentityProfileDoc>);
     return result.matchedCount === 1;
   }
 
@@ -206,15 +221,22 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
   async unabsorbCounts(workspaceId: string, into: string, from: AbsorbedProfile): Promise<void> {
     const { profileId, counts } = from;
     const stamps = Object.keys(from.stamps ?? {});
-    const inc = { ...countIncrements(counts, -1), merges: -1 - (from.merges ?? 0) };
+    const version = from.countsVersion ?? 0;
+    // What the absorb added to the survivor's merges. A slot only ever gives way to a newer
+    // version, so this read of it stays true for the version guarded below.
+    const [survivor] = await this.findMany(workspaceId, [into]);
+    const slot = survivor?.absorbedFrom?.[profileId];
+    if (slot?.version !== version) return;
+    const merges = mergesAddedBy(slot);
+    const inc = countIncrements(counts, -1, merges);
     const unset = Object.fromEntries([`absorbedFrom.${profileId}`, ...stamps.map((digest) => `stamps.${digest}`)].map((f) => [f, '']));
     const update = {
       $pull: { absorbed: profileId },
       $inc: inc,
       $unset: unset,
     } as unknown as UpdateFilter<IdentityProfileDoc>;
-    const guard = { absorbed: profileId, [`absorbedFrom.${profileId}.version`]: from.countsVersion ?? 0 };
-    await this.takeOut(workspaceId, into, guard, update, () => ({ counts, stamps }));
+    const guard = { absorbed: profileId, [`absorbedFrom.${profileId}.version`]: version };
+    await this.takeOut(workspaceId, into, guard, update, () => ({ counts, stamps, merges }));
   }
 
   /**
@@ -280,7 +302,7 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
         await this.takeOut(workspaceId, profileId, { counted: digest }, update, async (canonical) => {
           const owner = owners[i];
           const keepStamp = owner !== undefined && (await this.canonicalOf(workspaceId, owner)) === canonical;
-          return { counts: { [id.type]: 1 }, stamps: keepStamp ? [] : [digest] };
+          return { counts: { [id.type]: 1 }, stamps: keepStamp ? [] : [digest], merges: 0 };
         });
       }),
     );
@@ -308,8 +330,8 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
     for (let attempt = 0; attempt < MAX_CHAIN; attempt++) {
       const canonical = await this.canonicalOf(workspaceId, profileId);
       if (canonical === undefined) return; // erased meanwhile
-      const { counts, stamps } = await survivorPart(canonical);
-      const inc = countIncrements(counts, -1);
+      const { counts, stamps, merges } = await survivorPart(canonical);
+      const inc = countIncrements(counts, -1, merges);
       const unset = Object.fromEntries(stamps.map((digest) => [`stamps.${digest}`, '']));
       if (Object.keys(inc).length === 0 && stamps.length === 0) return;
       const result = await this.updateOne(workspaceId, { profileId: canonical, mergedInto: null }, {
@@ -357,11 +379,14 @@ export class IdentityProfilesRepository extends WorkspaceRepository<IdentityProf
   }
 }
 
-/** `counts` as `$inc` fields, times `sign`, with the version bump; zero counts left out ({} when all are). */
-function countIncrements(counts: Record<string, number>, sign: 1 | -1): Record<string, number> {
-  const inc = Object.entries(counts)
+/**
+ * `counts` and `merges` as `$inc` fields, times `sign`, with the version bump (a merge's
+ * compare-and-set must see every change of either); zeros left out ({} when all are).
+ */
+function countIncrements(counts: Record<string, number>, sign: 1 | -1, merges = 0): Record<string, number> {
+  const inc = [...Object.entries(counts).map(([type, n]) => [`counts.${type}`, n] as const), ['merges', merges] as const]
     .filter(([, n]) => n !== 0)
-    .map(([type, n]) => [`counts.${type}`, sign * n]);
+    .map(([field, n]) => [field, sign * n]);
   return inc.length > 0 ? Object.fromEntries([...inc, ['countsVersion', 1]]) : {};
 }
 

@@ -8,7 +8,7 @@ import type {
   MergeInfo,
   MergeOutcome,
 } from '../identity-profiles.repository';
-import { countByType, withinCaps, type CountCaps } from '../count-guards';
+import { countByType, mergesAddedBy, withinCaps, type CountCaps } from '../count-guards';
 import { ResolverService } from '../resolver.service';
 
 /**
@@ -18,8 +18,8 @@ import { ResolverService } from '../resolver.service';
  */
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** As the repository's `$inc` of countsVersion: only when some count changes. */
-const bump = (doc: IdentityProfileDoc, counts: Record<string, number>) => {
-  if (Object.values(counts).some((n) => n !== 0)) doc.countsVersion = (doc.countsVersion ?? 0) + 1;
+const bump = (doc: IdentityProfileDoc, counts: Record<string, number>, merges = 0) => {
+  if (merges !== 0 || Object.values(counts).some((n) => n !== 0)) doc.countsVersion = (doc.countsVersion ?? 0) + 1;
 };
 
 export class FakeIdentities {
@@ -76,7 +76,7 @@ export class FakeProfiles {
     }
     return doc?.mergedInto === into && doc.merge ? { status: 'already', merge: doc.merge } : { status: 'conflict' };
   }
-  async absorbCounts(ws: string, into: string, from: AbsorbedProfile, caps: CountCaps): Promise<boolean> {
+  async absorbCounts(ws: string, into: string, from: AbsorbedProfile, caps: CountCaps, mergesCap = Infinity): Promise<boolean> {
     await tick();
     const doc = this.docs.get(`${ws}/${into}`);
     if (!doc) return true;
@@ -90,14 +90,16 @@ export class FakeProfiles {
     // Absorbed at an older version: ours replaces it (the caps widened by what it had added).
     const replaced = before?.counts ?? {};
     const widened = Object.fromEntries(Object.entries(caps).map(([t, cap]) => [t, cap + (replaced[t] ?? 0)]));
-    if (doc.mergedInto !== null || !withinCaps(doc.counts, widened)) return false;
+    const mergesBefore = before ? mergesAddedBy(before) : 0;
+    if (doc.mergedInto !== null || !withinCaps(doc.counts, widened) || (doc.merges ?? 0) > mergesCap + mergesBefore) return false;
     if (!before) doc.absorbed.push(from.profileId);
     const delta = Object.fromEntries(
       [...new Set([...Object.keys(from.counts), ...Object.keys(replaced)])].map((t) => [t, (from.counts[t] ?? 0) - (replaced[t] ?? 0)]),
     );
     for (const [t, n] of Object.entries(delta)) doc.counts[t] = (doc.counts[t] ?? 0) + n;
-    bump(doc, delta);
-    doc.merges = (doc.merges ?? 0) + (before ? 0 : 1) + (from.merges ?? 0) - (before?.merges ?? 0);
+    const merges = 1 + (from.merges ?? 0) - mergesBefore;
+    doc.merges = (doc.merges ?? 0) + merges;
+    bump(doc, delta, merges);
     doc.stamps = { ...doc.stamps, ...from.stamps };
     doc.absorbedFrom = { ...doc.absorbedFrom, [from.profileId]: { version, counts: { ...from.counts }, merges: from.merges ?? 0 } };
     return true;
@@ -105,12 +107,12 @@ export class FakeProfiles {
   async unabsorbCounts(ws: string, into: string, from: AbsorbedProfile): Promise<void> {
     await tick();
     const doc = this.docs.get(`${ws}/${into}`);
-    if (!doc?.absorbed.includes(from.profileId) || doc.absorbedFrom?.[from.profileId]?.version !== (from.countsVersion ?? 0)) return;
+    const slot = doc?.absorbedFrom?.[from.profileId];
+    if (!doc?.absorbed.includes(from.profileId) || slot?.version !== (from.countsVersion ?? 0)) return;
     doc.absorbed = doc.absorbed.filter((p) => p !== from.profileId);
-    doc.merges = (doc.merges ?? 0) - 1 - (from.merges ?? 0);
     const { [from.profileId]: _, ...rest } = doc.absorbedFrom ?? {};
     doc.absorbedFrom = rest;
-    this.takeOut(ws, doc, from.counts, Object.keys(from.stamps ?? {}), () => false);
+    this.takeOut(ws, doc, from.counts, Object.keys(from.stamps ?? {}), () => false, mergesAddedBy(slot));
   }
   async reserveCounts(ws: string, profileId: string, ids: Identifier[], at: number, caps: CountCaps): Promise<boolean> {
     await tick();
@@ -148,11 +150,13 @@ export class FakeProfiles {
     counts: Record<string, number>,
     digests: string[],
     keepStamps: (canonical: string) => boolean,
+    merges = 0,
   ) {
     const survivor = doc.mergedInto ? this.docs.get(`${ws}/${this.canonical(ws, doc.profileId)}`) : undefined;
     for (const target of survivor ? [doc, survivor] : [doc]) {
       for (const [t, n] of Object.entries(counts)) target.counts[t] = (target.counts[t] ?? 0) - n;
-      bump(target, counts);
+      target.merges = (target.merges ?? 0) - merges;
+      bump(target, counts, merges);
       if (target === survivor && keepStamps(survivor.profileId)) continue;
       target.stamps = Object.fromEntries(Object.entries(target.stamps ?? {}).filter(([digest]) => !digests.includes(digest)));
     }
