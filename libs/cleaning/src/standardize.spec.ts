@@ -154,11 +154,27 @@ describe('money', () => {
   ])('%j -> %j', (raw, out) => {
     expect(cleanAmount(raw)).toEqual(out);
   });
-  it('upper-cases ISO 4217 codes and keeps the rest', () => {
-    expect(cleanCurrency(' eur ')).toBe('EUR');
-    expect(cleanCurrency('usd')).toBe('USD');
-    expect(cleanCurrency('ABC')).toBe('ABC');
-    expect(cleanCurrency('euro')).toBe('euro');
+  it.each([
+    [' eur ', 'EUR'],
+    ['usd', 'USD'],
+    ['€', 'EUR'],
+    [' £ ', 'GBP'],
+    ['us$', 'USD'],
+    ['R$', 'BRL'],
+    ['Euro', 'EUR'],
+    ['euros', 'EUR'],
+    ['US  Dollar', 'USD'],
+    ['pound sterling', 'GBP'],
+    ['Swiss Francs', 'CHF'],
+    ['yen', 'JPY'],
+    // Several currencies use these: kept as given.
+    ['$', '$'],
+    ['¥', '¥'],
+    ['kr', 'kr'],
+    ['dollar', 'dollar'],
+    ['ABC', 'ABC'],
+  ])('currency %j -> %j (ISO 4217 from codes, names and symbols of one currency)', (raw, out) => {
+    expect(cleanCurrency(raw)).toBe(out);
   });
   it('amounts: numbers stay numbers, idempotent', () => {
     fc.assert(
