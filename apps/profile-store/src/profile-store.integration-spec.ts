@@ -839,6 +839,12 @@ it('searches profiles by trait equality, paged', () =>
     await profileWhen(mover, (b) => b.stats.eventCount >= 2, 'both parts applied');
     const found = await search(`trait.address.city=${encodeURIComponent(city)}&trait.address.postalCode=20095`);
     expect(found.body.profiles.map((p) => [p.profileId, p.traits['address']])).toEqual([[mover, { city, postalCode: '20095' }]]);
+    // Searched by the names and the email as the app sent them: found where the normalizer filed them.
+    const email = `${scope.id}@example.com`;
+    await sendEvents(mover, [event(mover, { messageId: `${mover}-email`, timestamp: 4_000, traits: JSON.stringify({ email }) })]);
+    await profileWhen(mover, (b) => b.stats.eventCount >= 3, 'the email applied');
+    const byAlias = await search(`trait.zip=20095&trait.E-Mail=${encodeURIComponent(` ${email.toUpperCase()}`)}`);
+    expect(byAlias.body.profiles.map((p) => p.profileId)).toEqual([mover]);
   }));
 
 it('serves its OpenAPI document and the docs UI without external assets', async () => {

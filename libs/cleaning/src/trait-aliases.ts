@@ -56,6 +56,18 @@ const ADDRESS_ALIASES = new Map<string, (typeof ADDRESS_FIELDS)[number]>(
   } as const),
 );
 
+/**
+ * Where `canonicalTraitKeys` puts a top-level trait sent as `key` when it is an alias of a reserved
+ * trait (`first_name` -> ['firstName'], `zip` -> ['address', 'postalCode']); undefined when it is
+ * none, or is the reserved name itself.
+ */
+export function reservedTraitPath(key: string): string[] | undefined {
+  const trait = TRAIT_ALIASES.get(spelling(key));
+  if (trait) return trait === key ? undefined : [trait];
+  const part = ADDRESS_ALIASES.get(spelling(key));
+  return part ? ['address', part] : undefined;
+}
+
 /** A trait whose invalid value was set aside (cleanTraits) still holds its name against aliases. */
 const SET_ASIDE = new Map([
   ['email', 'invalidEmail'],

@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { candidateValues, decodeSearchCursor, encodeSearchCursor, MAX_SEARCH_PAGE, parseProfileSearch } from './profile-search';
+import {
+  candidateValues,
+  decodeSearchCursor,
+  encodeSearchCursor,
+  MAX_SEARCH_PAGE,
+  parseProfileSearch,
+  type ProfileSearch,
+} from './profile-search';
 import { normalizeRegulationIdentifiers } from './regulation-identifiers';
 import { retentionPlan } from './timeline-sweeper';
 
@@ -8,8 +15,8 @@ describe('parseProfileSearch', () => {
     const cursor = encodeSearchCursor('p-9');
     expect(parseProfileSearch({ 'trait.plan': 'pro', 'trait.age': '42', limit: '10', cursor })).toEqual({
       conditions: [
-        { key: 'plan', path: [], values: ['pro'] },
-        { key: 'age', path: [], values: ['42', 42] },
+        { fields: [{ key: 'plan', path: [] }], values: ['pro'] },
+        { fields: [{ key: 'age', path: [] }], values: ['42', 42] },
       ],
       limit: 10,
       after: 'p-9',
@@ -17,9 +24,42 @@ describe('parseProfileSearch', () => {
   });
 
   it('makes trait names safe like the normalizer (no leading "$"), and reads a dotted name as a path into an object trait', () => {
-    expect(parseProfileSearch({ 'trait.address.city': 'Berlin' })).toMatchObject({ conditions: [{ key: 'address', path: ['city'] }] });
-    expect(parseProfileSearch({ 'trait.$where': 'x' })).toMatchObject({ conditions: [{ key: '_where', path: [] }] });
-    expect(parseProfileSearch({ 'trait.a.$b': 'x' })).toMatchObject({ conditions: [{ key: 'a', path: ['_b'] }] });
+    const fieldsOf = (query: Record<string, string>) => (parseProfileSearch(query) as ProfileSearch).conditions[0]?.fields;
+    expect(fieldsOf({ 'trait.address.city': 'Berlin' })).toEqual([{ key: 'address', path: ['city'] }]);
+    expect(fieldsOf({ 'trait.$where': 'x' })).toEqual([{ key: '_where', path: [] }]);
+    expect(fieldsOf({ 'trait.a.$b': 'x' })).toEqual([{ key: 'a', path: ['_b'] }]);
+  });
+
+  it('finds a trait sent under an alias where the normalizer filed it, and an email as it was cleaned', () => {
+    expect(parseProfileSearch({ 'trait.first_name': 'Ann', 'trait.zip': '20095', 'trait.E-Mail': ' Ann@X.io' })).toMatchObject({
+      conditions: [
+        {
+          fields: [
+            { key: 'first_name', path: [] },
+            { key: 'firstName', path: [] },
+          ],
+          values: ['Ann'],
+        },
+        {
+          fields: [
+            { key: 'zip', path: [] },
+            { key: 'address', path: ['postalCode'] },
+          ],
+          values: ['20095', 20095],
+        },
+        {
+          fields: [
+            { key: 'E-Mail', path: [] },
+            { key: 'email', path: [] },
+          ],
+          values: [' Ann@X.io', 'ann@x.io'],
+        },
+      ],
+    });
+    // Reserved names and dotted paths are searched as given.
+    expect(parseProfileSearch({ 'trait.firstName': 'Ann', 'trait.address.zip': '1' })).toMatchObject({
+      conditions: [{ fields: [{ key: 'firstName', path: [] }] }, { fields: [{ key: 'address', path: ['zip'] }] }],
+    });
   });
 
   it.each([

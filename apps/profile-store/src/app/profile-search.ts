@@ -1,3 +1,4 @@
+import { cleanEmail, reservedTraitPath } from '@cdp/cleaning';
 import { safeFieldName } from '@cdp/profile-model';
 
 export const MAX_SEARCH_PAGE = 200;
@@ -5,12 +6,17 @@ export const DEFAULT_SEARCH_PAGE = 50;
 /** Most trait conditions in one search. */
 export const MAX_SEARCH_TRAITS = 10;
 
-export interface TraitCondition {
-  /** The trait key as stored (made safe as the normalizer makes keys safe). */
+/** Where a trait is stored: its key (made safe as the normalizer makes keys safe) and a path into an object trait. */
+export interface TraitField {
   key: string;
-  /** A path into an object trait (`trait.address.city`: key `address`, path `['city']`); usually empty. */
+  /** `trait.address.city`: key `address`, path `['city']`; usually empty. */
   path: string[];
-  /** The query value as text and, when it reads as one, as a JSON number, boolean or null. */
+}
+
+export interface TraitCondition {
+  /** The trait as named, then the reserved trait the normalizer files that name under (`first_name`: `firstName`), if any: either may hold it. */
+  fields: TraitField[];
+  /** The query value as text and, when it reads as one, as a JSON number, boolean or null; an email also as the normalizer cleans it. */
   values: (string | number | boolean | null)[];
 }
 
@@ -41,6 +47,21 @@ export function decodeSearchCursor(cursor: string): string | null {
   return id !== '' && encodeSearchCursor(id) === cursor ? id : null;
 }
 
+/**
+ * The fields and values one `trait.<name>=<value>` matches. The normalizer renames aliases to the
+ * reserved traits (keeping the alias only when the reserved one was also sent) and lower-cases
+ * emails, so a search by what the app sent finds what was stored.
+ */
+function traitCondition(key: string, path: string[], raw: string): TraitCondition {
+  const sent = { key: safeFieldName(key), path: path.map(safeFieldName) };
+  const [reservedKey, ...reservedPath] = (path.length === 0 && reservedTraitPath(key)) || [];
+  const fields = reservedKey ? [sent, { key: reservedKey, path: reservedPath }] : [sent];
+  const values = candidateValues(raw);
+  const email = cleanEmail(raw).value;
+  if (fields.some((f) => f.key === 'email' && f.path.length === 0) && !values.includes(email)) values.push(email);
+  return { fields, values };
+}
+
 /** Reads `?trait.<name>=<value>&limit=&cursor=`; a string is the error message for a 400. */
 export function parseProfileSearch(query: Record<string, unknown>): ProfileSearch | string {
   const conditions: TraitCondition[] = [];
@@ -59,7 +80,7 @@ export function parseProfileSearch(query: Record<string, unknown>): ProfileSearc
       // Stored trait names hold no '.', so one is a path into an object trait (the address).
       const [key = '', ...path] = param.slice('trait.'.length).split('.');
       if (key === '' || path.includes('')) return `${param.slice(0, 100)} has an empty part: trait.<name> or trait.<name>.<field>`;
-      conditions.push({ key: safeFieldName(key), path: path.map(safeFieldName), values: candidateValues(raw) });
+      conditions.push(traitCondition(key, path, raw));
     } else {
       return `unknown parameter ${param.slice(0, 100)}: search with trait.<name>=<value>, limit and cursor`;
     }

@@ -135,13 +135,16 @@ export class ProfilesRepository extends WorkspaceRepository<ProfileDoc> {
    */
   async searchByTraits(
     workspaceId: string,
-    conditions: { key: string; path: string[]; values: unknown[] }[],
+    conditions: { fields: { key: string; path: string[] }[]; values: unknown[] }[],
     after: string | null,
     limit: number,
     maxTimeMs: number,
   ): Promise<Profile[]> {
-    const filter: Record<string, unknown> = { mergedInto: null };
-    for (const c of conditions) filter[['traits', c.key, 'value', ...c.path].join('.')] = { $in: c.values };
+    const matches = conditions.map(({ fields, values }) => {
+      const alternatives = fields.map((f) => ({ [['traits', f.key, 'value', ...f.path].join('.')]: { $in: values } }));
+      return alternatives.length === 1 ? alternatives[0] : { $or: alternatives };
+    });
+    const filter: Record<string, unknown> = { mergedInto: null, $and: matches };
     if (after !== null) filter['profileId'] = { $gt: after };
     const docs = await this.find(workspaceId, filter as ScopedFilter<ProfileDoc>, {
       sort: { profileId: 1 },
