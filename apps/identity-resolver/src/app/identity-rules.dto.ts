@@ -107,8 +107,8 @@ export class IdentityRulesDto {
   @IsOptional()
   @IsArray({ message: 'priority must be an array of identifier types, strongest first' })
   @ArrayMaxSize(RULE_BOUNDS.maxTypes, { message: `priority has at most ${RULE_BOUNDS.maxTypes} types` })
-  @ArrayUnique({ message: 'priority must not name a type twice' })
   @IsString({ each: true, message: 'priority must be an array of identifier types, strongest first' })
+  @ArrayUnique({ message: 'priority must not name a type twice' })
   @Matches(IDENTIFIER_TYPE, { each: true, message: `each type in priority may only contain ${TYPE_RULE}` })
   priority?: string[];
 
