@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { IsArray, IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+import { IsArray, IsInt, IsObject, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
 import { DtoValidationPipe } from './dto-validation';
 
 class Inner {
@@ -23,9 +23,16 @@ class Body {
   limit?: number;
 
   @IsOptional()
+  @IsObject({ message: 'inner must be an object {values?}' })
   @ValidateNested()
   @Type(() => Inner)
   inner?: Inner;
+
+  @IsOptional()
+  @IsArray({ message: 'items must be an array of {values?}' })
+  @ValidateNested({ each: true })
+  @Type(() => Inner)
+  items?: Inner[];
 }
 
 async function messages(body: unknown): Promise<string[]> {
@@ -44,6 +51,21 @@ describe('DtoValidationPipe', () => {
       'name must be a string',
       'limit must be an integer from 1 to 9',
       'inner.values must be an array of strings',
+    ]);
+  });
+
+  it('names a nested field of the wrong type by its own type check, not by what is inside', async () => {
+    expect(await messages({ name: 'ok', inner: 5, items: 'str' })).toEqual([
+      'inner must be an object {values?}',
+      'items must be an array of {values?}',
+    ]);
+    expect(await messages({ name: 'ok', inner: [1], items: { a: 1 } })).toEqual([
+      'inner must be an object {values?}',
+      'items must be an array of {values?}',
+    ]);
+    expect(await messages({ name: 'ok', items: [{ values: ['ok'] }, { values: 'x' }, 7] })).toEqual([
+      'items.1.values must be an array of strings',
+      'items.each value in nested property items must be either object or array',
     ]);
   });
 

@@ -14,8 +14,21 @@ export class DtoValidationPipe extends ValidationPipe {
   }
 
   protected override flattenValidationErrors(errors: ValidationError[]): string[] {
-    return errors
-      .flatMap((error) => this.mapChildrenToValidationErrors(error))
-      .flatMap((item) => Object.values(item.constraints ?? {}).slice(-1));
+    return errors.flatMap((error) => messagesOf(error, ''));
   }
+}
+
+/**
+ * A field's own failure, else its nested fields' (paths like `identifiers.0.type`). The check of
+ * a nested field always runs last and says only "nested property x must be either object or
+ * array": a field of the wrong type is named by its own type check instead, and its children
+ * (read from a value of the wrong shape) are not listed.
+ */
+function messagesOf(error: ValidationError, parentPath: string): string[] {
+  const prefix = parentPath ? `${parentPath}.` : '';
+  const constraints = Object.entries(error.constraints ?? {});
+  const own = constraints.filter(([name]) => name !== 'nestedValidation');
+  if (own.length > 0) return own.slice(-1).map(([, message]) => prefix + message);
+  if (error.children?.length) return error.children.flatMap((child) => messagesOf(child, prefix + error.property));
+  return constraints.slice(-1).map(([, message]) => prefix + message);
 }
