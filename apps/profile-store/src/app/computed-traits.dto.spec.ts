@@ -1,9 +1,10 @@
 import 'reflect-metadata';
-import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { BadRequestException } from '@nestjs/common';
+import { DtoValidationPipe } from '@cdp/platform';
 import { ComputedTraitBody } from './computed-traits.dto';
 
 // The controller's pipe, so the messages are the ones the API answers.
-const pipe = new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true });
+const pipe = new DtoValidationPipe();
 
 /** The 400 messages for a body, or [] when it is accepted. */
 async function problems(body: unknown): Promise<string[]> {
@@ -44,8 +45,11 @@ describe('ComputedTraitBody', () => {
 
   it('still requires a property for the other aggregations', async () => {
     expect(await problems({ event: 'E', aggregation: 'sum' })).toContain(
-      'property is required (a top-level event property) except for count',
+      'property must name a top-level event property (a string); only count takes none',
     );
     expect(await problems({ event: 'E', aggregation: 'max', property: '' })).toEqual(['property must not be empty']);
+    expect(await problems({ event: 'E', aggregation: 'max', property: 5 })).toEqual([
+      'property must name a top-level event property (a string); only count takes none',
+    ]);
   });
 });

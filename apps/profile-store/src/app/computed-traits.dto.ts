@@ -33,7 +33,7 @@ export class ComputedTraitBody {
       defaultMessage: () => 'count takes no property: it counts every event named by event',
     },
   })
-  @IsString({ message: 'property is required (a top-level event property) except for count' })
+  @IsString({ message: 'property must name a top-level event property (a string); only count takes none' })
   @MinLength(1, { message: 'property must not be empty' })
   @MaxLength(200, { message: 'property must be at most 200 characters' })
   @ValidateBy({

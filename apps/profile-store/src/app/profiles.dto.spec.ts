@@ -1,9 +1,10 @@
 import 'reflect-metadata';
-import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { BadRequestException } from '@nestjs/common';
+import { DtoValidationPipe } from '@cdp/platform';
 import { EventsQuery, includedTraits, MAX_INCLUDED_TRAITS, parseIsoTime, TraitsQuery } from './profiles.dto';
 
 // The controller's pipe, so the messages are the ones the API answers.
-const pipe = new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true });
+const pipe = new DtoValidationPipe();
 
 /** The 400 messages for a query string's values, or [] when it is accepted. */
 async function problems(metatype: typeof TraitsQuery | typeof EventsQuery, query: Record<string, unknown>): Promise<string[]> {

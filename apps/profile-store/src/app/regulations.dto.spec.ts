@@ -1,9 +1,10 @@
 import 'reflect-metadata';
-import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { BadRequestException } from '@nestjs/common';
+import { DtoValidationPipe } from '@cdp/platform';
 import { CreateRegulationBody, misspelledIdentifierType } from './regulations.dto';
 
 // The controller's pipe, so the messages are the ones the API answers.
-const pipe = new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true });
+const pipe = new DtoValidationPipe();
 
 /** The accepted body, or the 400 messages. */
 async function check(body: unknown): Promise<CreateRegulationBody | string[]> {
