@@ -56,6 +56,17 @@ describe('parseProfileSearch', () => {
         },
       ],
     });
+    expect(parseProfileSearch({ 'trait.mobile': '+49 151 2345 6789' })).toMatchObject({
+      conditions: [
+        {
+          fields: [
+            { key: 'mobile', path: [] },
+            { key: 'phone', path: [] },
+          ],
+          values: ['+49 151 2345 6789', '+4915123456789'],
+        },
+      ],
+    });
     // Reserved names and dotted paths are searched as given.
     expect(parseProfileSearch({ 'trait.firstName': 'Ann', 'trait.address.zip': '1' })).toMatchObject({
       conditions: [{ fields: [{ key: 'firstName', path: [] }] }, { fields: [{ key: 'address', path: ['zip'] }] }],

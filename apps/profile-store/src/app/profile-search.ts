@@ -1,4 +1,4 @@
-import { cleanEmail, reservedTraitPath } from '@cdp/cleaning';
+import { cleanEmail, cleanPhone, reservedTraitPath } from '@cdp/cleaning';
 import { safeFieldName } from '@cdp/profile-model';
 
 export const MAX_SEARCH_PAGE = 200;
@@ -16,7 +16,7 @@ export interface TraitField {
 export interface TraitCondition {
   /** The trait as named, then the reserved trait the normalizer files that name under (`first_name`: `firstName`), if any: either may hold it. */
   fields: TraitField[];
-  /** The query value as text and, when it reads as one, as a JSON number, boolean or null; an email also as the normalizer cleans it. */
+  /** The query value as text and, when it reads as one, as a JSON number, boolean or null; an email or phone also as cleaned. */
   values: (string | number | boolean | null)[];
 }
 
@@ -49,16 +49,19 @@ export function decodeSearchCursor(cursor: string): string | null {
 
 /**
  * The fields and values one `trait.<name>=<value>` matches. The normalizer renames aliases to the
- * reserved traits (keeping the alias only when the reserved one was also sent) and lower-cases
- * emails, so a search by what the app sent finds what was stored.
+ * reserved traits (keeping the alias only when the reserved one was also sent), lower-cases
+ * emails and writes phones in E.164, so a search by what the app sent finds what was stored. A
+ * phone without a country code is read as a US one (the default region), as regulations read it.
  */
 function traitCondition(key: string, path: string[], raw: string): TraitCondition {
   const sent = { key: safeFieldName(key), path: path.map(safeFieldName) };
   const [reservedKey, ...reservedPath] = (path.length === 0 && reservedTraitPath(key)) || [];
   const fields = reservedKey ? [sent, { key: reservedKey, path: reservedPath }] : [sent];
   const values = candidateValues(raw);
-  const email = cleanEmail(raw).value;
-  if (fields.some((f) => f.key === 'email' && f.path.length === 0) && !values.includes(email)) values.push(email);
+  const named = (key: string) => fields.some((f) => f.key === key && f.path.length === 0);
+  const phone = cleanPhone(raw);
+  const cleaned = [named('email') ? cleanEmail(raw).value : null, named('phone') && phone.valid ? phone.value : null];
+  for (const value of cleaned) if (value !== null && !values.includes(value)) values.push(value);
   return { fields, values };
 }
 
