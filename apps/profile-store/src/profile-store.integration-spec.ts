@@ -935,7 +935,7 @@ describe('user-defined computed traits', () => {
     withLogs(async () => {
       const bad: [string, unknown, RegExp][] = [
         ['x', { event: 'E', aggregation: 'median', property: 'p' }, /aggregation must be one of/],
-        ['x', { event: 'E', aggregation: 'sum' }, /property is required/],
+        ['x', { event: 'E', aggregation: 'sum' }, /property must name a top-level event property/],
         ['x', { event: 'E', aggregation: 'count', windowDays: 0 }, /windowDays must be at least 1/],
         ['Bad-Name', { event: 'E', aggregation: 'count' }, /name must be/],
         ['revenue', { event: 'E', aggregation: 'count' }, /built-in/],
