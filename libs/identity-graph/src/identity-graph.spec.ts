@@ -196,37 +196,26 @@ describe('decide: examples', () => {
   });
 
   it('keeps a profile at its merge limit apart, yet gives it the event (Segment: "event resolution continues")', () => {
-    const d = decide(
-      base({
-        identifiers: [user, anon],
-        matches: [
-          { identifier: user, profileId: 'p1' },
-          { identifier: anon, profileId: 'p2' },
-        ],
-        profiles: [
-          { profileId: 'p1', createdAt: 1, counts: { user_id: 1 }, merges: 2 },
-          { profileId: 'p2', createdAt: 2, counts: { anonymous_id: 1 } },
-        ],
-        rules: { ...rules, maxMerges: 2 },
-      }),
-    );
-    expect(d).toMatchObject({ action: 'attach', profileId: 'p1', identifiers: [user], merges: [], demoted: [anon] });
+    // The user's profile p1 meets the anonymous visitor's p2, each having absorbed some before.
+    const meet = (merges: [number, number], maxMerges: number) =>
+      decide(
+        base({
+          identifiers: [user, anon],
+          matches: [
+            { identifier: user, profileId: 'p1' },
+            { identifier: anon, profileId: 'p2' },
+          ],
+          profiles: [
+            { profileId: 'p1', createdAt: 1, counts: { user_id: 1 }, merges: merges[0] },
+            { profileId: 'p2', createdAt: 2, counts: { anonymous_id: 1 }, merges: merges[1] },
+          ],
+          rules: { ...rules, maxMerges },
+        }),
+      );
+    expect(meet([2, 0], 2)).toMatchObject({ action: 'attach', profileId: 'p1', identifiers: [user], merges: [], demoted: [anon] });
     // One merge below the limit, the same event merges (the absorbed profile's own merges count too).
-    const under = decide(
-      base({
-        identifiers: [user, anon],
-        matches: [
-          { identifier: user, profileId: 'p1' },
-          { identifier: anon, profileId: 'p2' },
-        ],
-        profiles: [
-          { profileId: 'p1', createdAt: 1, counts: { user_id: 1 }, merges: 1 },
-          { profileId: 'p2', createdAt: 2, counts: { anonymous_id: 1 }, merges: 1 },
-        ],
-        rules: { ...rules, maxMerges: 3 },
-      }),
-    );
-    expect(under).toMatchObject({ action: 'merge', profileId: 'p1', demoted: [] });
+    expect(meet([1, 1], 3)).toMatchObject({ action: 'merge', profileId: 'p1', demoted: [] });
+    expect(meet([1, 1], 2)).toMatchObject({ action: 'attach', demoted: [anon] });
   });
 
   it('adds no identifier to a profile holding maxIdentifiers of them, whatever their types', () => {

@@ -1,18 +1,8 @@
 import 'reflect-metadata';
-import { BadRequestException } from '@nestjs/common';
-import { DtoValidationPipe } from '@cdp/platform';
+import { dtoProblems } from '@cdp/testing';
 import { IdentityRulesDto } from './identity-rules.dto';
 
-/** The 400 messages for a body, or [] when it is accepted. */
-async function messages(body: unknown): Promise<string[]> {
-  try {
-    await new DtoValidationPipe().transform(body, { type: 'body', metatype: IdentityRulesDto });
-    return [];
-  } catch (e) {
-    if (!(e instanceof BadRequestException)) throw e;
-    return (e.getResponse() as { message: string[] }).message;
-  }
-}
+const messages = (body: unknown) => dtoProblems(IdentityRulesDto, body);
 
 describe('IdentityRulesDto', () => {
   it('names priority entries of the wrong type by the type check, even when repeated', async () => {

@@ -1,21 +1,8 @@
 import 'reflect-metadata';
-import { BadRequestException } from '@nestjs/common';
-import { DtoValidationPipe } from '@cdp/platform';
+import { dtoProblems } from '@cdp/testing';
 import { ComputedTraitBody } from './computed-traits.dto';
 
-// The controller's pipe, so the messages are the ones the API answers.
-const pipe = new DtoValidationPipe();
-
-/** The 400 messages for a body, or [] when it is accepted. */
-async function problems(body: unknown): Promise<string[]> {
-  try {
-    await pipe.transform(body, { type: 'body', metatype: ComputedTraitBody });
-    return [];
-  } catch (e) {
-    if (!(e instanceof BadRequestException)) throw e;
-    return (e.getResponse() as { message: string[] }).message;
-  }
-}
+const problems = (body: unknown) => dtoProblems(ComputedTraitBody, body);
 
 describe('ComputedTraitBody', () => {
   it('accepts properties as the normalizer stores them, and count without a property', async () => {

@@ -1,21 +1,10 @@
 import 'reflect-metadata';
-import { BadRequestException } from '@nestjs/common';
 import { DtoValidationPipe } from '@cdp/platform';
+import { dtoProblems } from '@cdp/testing';
 import { EventsQuery, includedTraits, MAX_INCLUDED_TRAITS, parseIsoTime, TraitsQuery } from './profiles.dto';
 
-// The controller's pipe, so the messages are the ones the API answers.
-const pipe = new DtoValidationPipe();
-
-/** The 400 messages for a query string's values, or [] when it is accepted. */
-async function problems(metatype: typeof TraitsQuery | typeof EventsQuery, query: Record<string, unknown>): Promise<string[]> {
-  try {
-    await pipe.transform(query, { type: 'query', metatype });
-    return [];
-  } catch (e) {
-    if (!(e instanceof BadRequestException)) throw e;
-    return (e.getResponse() as { message: string[] }).message;
-  }
-}
+const problems = (metatype: typeof TraitsQuery | typeof EventsQuery, query: Record<string, unknown>) =>
+  dtoProblems(metatype, query, 'query');
 
 describe('parseIsoTime', () => {
   it('reads dates as UTC midnight and date-times with their zone', () => {
@@ -79,7 +68,7 @@ describe('EventsQuery', () => {
   it('accepts an event name, since and until, and trims the name', async () => {
     const query = { event: ' Order Completed ', since: '2026-11-01', until: '2026-12-01T00:00:00+01:00', limit: '10' };
     expect(await problems(EventsQuery, query)).toEqual([]);
-    const parsed = (await pipe.transform(query, { type: 'query', metatype: EventsQuery })) as EventsQuery;
+    const parsed = (await new DtoValidationPipe().transform(query, { type: 'query', metatype: EventsQuery })) as EventsQuery;
     expect(parsed).toMatchObject({ event: 'Order Completed', since: '2026-11-01', limit: 10 });
     // A name that looks like an operator is just a name.
     expect(await problems(EventsQuery, { event: '$ne' })).toEqual([]);
