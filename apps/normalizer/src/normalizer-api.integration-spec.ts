@@ -71,6 +71,10 @@ it('manages tracking plans per event and for identify traits, refusing schemas a
     const broken = await json<{ message: string }>(await api('PUT', '/v1/tracking-plans/Broken', { schema: { type: 'nonsense' } }), 400);
     expect(broken.message).toMatch(/invalid JSON Schema: .*type/);
     expect((await api('PUT', '/v1/tracking-plans/Broken', { schema: ORDER_SCHEMA, mode: 'reject' })).status).toBe(400);
+    // A pattern any write key could stall the pipeline with: refused, saying where it is.
+    const slow = { type: 'object', properties: { a: { type: 'string', pattern: '^(a+)+$' } } };
+    const redos = await json<{ message: string }>(await api('PUT', '/v1/tracking-plans/Broken', { schema: slow }), 400);
+    expect(redos.message).toMatch(/pattern at #\/properties\/a\/pattern/);
     expect((await api('GET', '/v1/tracking-plans/Broken')).status).toBe(404);
 
     const put = await json(await api('PUT', `/v1/tracking-plans/${encodeURIComponent('Signed Up')}`, { schema: { type: 'object' } }));

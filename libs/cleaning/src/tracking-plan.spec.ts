@@ -44,6 +44,23 @@ describe('tracking plans', () => {
     expect(() => compilePlan({ mode: 'flag', events: { E: 'x' } })).toThrow('event "E": a schema must be a JSON object');
   });
 
+  it('refuses a pattern that can backtrack badly, wherever the schema holds one, and not a value that looks like one', () => {
+    const refused = (schema: object) => () => compilePlan({ mode: 'flag', events: { E: schema } });
+    expect(refused({ properties: { a: { type: 'string', pattern: '^(a+)+$' } } })).toThrow(
+      /event "E": the pattern at #\/properties\/a\/pattern .*\(at offset \d+\)/,
+    );
+    expect(refused({ items: [{ anyOf: [{ pattern: 'a*a*a*b' }] }] })).toThrow(PlanError);
+    expect(refused({ patternProperties: { '^(x|xy)*$': {} } })).toThrow(/patternProperties/);
+    expect(() => compilePlan({ mode: 'flag', events: {}, traits: { properties: { p: { pattern: '(a*)*' } } } })).toThrow(/^traits: /);
+    expect(refused({ properties: { p: { const: { pattern: '(a+)+' } }, pattern: { type: 'string' } } })).not.toThrow();
+  });
+
+  it('does not match a string longer than the bound the pattern checks assume (a violation, not a long run)', () => {
+    const bounded = compilePlan({ mode: 'flag', events: { E: { properties: { a: { type: 'string', pattern: '^a+$' } } } } });
+    expect(planViolations(bounded, track('E', { a: 'a'.repeat(512) }))).toEqual([]);
+    expect(planViolations(bounded, track('E', { a: 'a'.repeat(513) }))).toEqual(['properties/a must match pattern "^a+$"']);
+  });
+
   it('never throws on any event and bounds the violations', () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), fc.jsonValue(), fc.jsonValue(), (type, event, properties, traits) => {
