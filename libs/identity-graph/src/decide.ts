@@ -68,7 +68,8 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
  * Flat matching (brief section 4): the event's identifiers match no profile (create), one
  * (attach) or several (merge into the oldest). If the resulting profile would hold more
  * identifiers of a type than the rules allow, or more identifiers or merges in all, the event's
- * lowest-priority identifier is demoted and matching retried. Pure and order-independent: the same facts give the same decision.
+ * lowest-priority identifier is demoted and matching retried. Pure and order-independent: the
+ * same facts give the same decision.
  */
 export function decide(input: ResolutionInput): Decision {
   const { rules } = input;
