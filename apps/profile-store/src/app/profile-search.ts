@@ -58,9 +58,9 @@ function traitCondition(key: string, path: string[], raw: string): TraitConditio
   const [reservedKey, ...reservedPath] = (path.length === 0 && reservedTraitPath(key)) || [];
   const fields = reservedKey ? [sent, { key: reservedKey, path: reservedPath }] : [sent];
   const values = candidateValues(raw);
-  const named = (key: string) => fields.some((f) => f.key === key && f.path.length === 0);
-  const phone = cleanPhone(raw);
-  const cleaned = [named('email') ? cleanEmail(raw).value : null, named('phone') && phone.valid ? phone.value : null];
+  const names = (trait: string) => fields.some((f) => f.key === trait && f.path.length === 0);
+  const phone = names('phone') ? cleanPhone(raw) : undefined;
+  const cleaned = [names('email') ? cleanEmail(raw).value : null, phone?.valid ? phone.value : null];
   for (const value of cleaned) if (value !== null && !values.includes(value)) values.push(value);
   return { fields, values };
 }
