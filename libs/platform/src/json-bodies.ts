@@ -58,7 +58,7 @@ export function bodyErrorAnswer(
     case 'entity.too.large':
       return { statusCode: 413, message: `request body is over the ${limitBytes} byte limit`, error: 'Payload Too Large' };
     case 'encoding.unsupported':
-      return { statusCode: 415, message: 'unsupported Content-Encoding; send gzip, deflate or none', error: 'Unsupported Media Type' };
+      return { statusCode: 415, message: 'unsupported Content-Encoding; send gzip, deflate, br or none', error: 'Unsupported Media Type' };
     case 'charset.unsupported':
       return { statusCode: 415, message: 'unsupported charset; send UTF-8 JSON', error: 'Unsupported Media Type' };
     case 'entity.parse.failed':

@@ -10,7 +10,7 @@ const STREAMED_PATHS = new Set(['/import/csv', '/import/ndjson']);
 
 /**
  * The collector reads bodies itself: any content type (analytics.js sends text/plain,
- * sendBeacon sends whatever the page chose), gzip or deflate encoded, 500 KB at most.
+ * sendBeacon sends whatever the page chose), gzip, deflate or br encoded, 500 KB at most.
  */
 export function configureHttp(app: INestApplication): void {
   const config = app.get(CollectorConfig);
@@ -75,13 +75,17 @@ function readBodyWithin(ms: number, readBody: Middleware, req: Request, res: Res
 }
 
 /** Body-parser failures as the Tracking API's 4xx answers, with a message that says what is wrong. */
-function bodyErrors(err: { type?: string; message?: string } | undefined, _req: Request, res: Response, next: NextFunction): void {
+function bodyErrors(err: { type?: string; message?: string } | undefined, req: Request, res: Response, next: NextFunction): void {
   if (!err) return next();
+  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
   const [status, message] =
     err.type === 'entity.too.large'
       ? [400, TOO_LARGE]
       : err.type === 'encoding.unsupported'
-        ? [415, 'unsupported Content-Encoding; send gzip, deflate or none']
-        : [400, `request body could not be read: ${err.message ?? 'bad body'}`];
+        ? [415, 'unsupported Content-Encoding; send gzip, deflate, br or none']
+        : // Untyped failures of an encoded body come from zlib: the bytes are not what the header says.
+          err.type === undefined && encoding !== 'identity'
+          ? [400, `request body is not valid ${encoding} data (as its Content-Encoding says): ${err.message ?? 'bad data'}`]
+          : [400, `request body could not be read: ${err.message ?? 'bad body'}`];
   res.status(status).json({ statusCode: status, message, error: status === 415 ? 'Unsupported Media Type' : 'Bad Request' });
 }

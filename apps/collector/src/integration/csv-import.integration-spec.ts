@@ -1,4 +1,4 @@
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { Topics, type RawEvent } from '@cdp/contracts';
 import { startService, testScope, TopicReader, waitFor, type RunningService } from '@cdp/testing';
 
@@ -71,8 +71,8 @@ it('imports each good row as an identify, reports the bad ones by line, and has 
     traits: { firstName: 'Doe, Jane' },
   });
 
-  // The same file again: the same messageIds, which the pipeline dedupes.
-  const again = await importCsv(csv);
+  // The same file again (brotli this time): the same messageIds, which the pipeline dedupes.
+  const again = await importCsv(brotliCompressSync(csv), '', { 'content-encoding': 'br' });
   expect(((await again.json()) as Report).imported).toBe(ROWS - 13);
   await waitFor(() => imported().length >= 2 * (ROWS - 13), 'the second import on the raw topic', 60_000);
   const ids = imported().map((r) => r.value.messageId);

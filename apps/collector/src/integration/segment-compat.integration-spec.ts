@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { Topics, type RawEvent } from '@cdp/contracts';
 import { startService, testScope, TopicReader, type RunningService } from '@cdp/testing';
 
@@ -161,6 +161,24 @@ describe('a server-side SDK', () => {
         userAgent: 'analytics-node-next/2.1.0',
       });
     }
+  });
+});
+
+describe('bodies as other clients send them', () => {
+  const auth = { authorization: basic(WRITE_KEY), 'content-type': 'application/json' };
+
+  it('takes a brotli body, and a body that starts with a UTF-8 byte order mark', async () => {
+    const brotli = { userId: uid('user'), messageId: uid('m'), event: 'Compressed' };
+    expect((await send('/v1/track', brotliCompressSync(JSON.stringify(brotli)), { ...auth, 'content-encoding': 'br' })).status).toBe(200);
+    const bom = { userId: uid('user'), messageId: uid('m'), event: 'From Windows' };
+    expect((await send('/v1/track', Buffer.from(`\uFEFF${JSON.stringify(bom)}`, 'utf8'), auth)).status).toBe(200);
+    for (const sent of [brotli, bom]) expect(payloadOf(await onTopic(sent.messageId))).toMatchObject(sent);
+  });
+
+  it('names the encoding a body does not decode as, and refuses encodings it cannot read', async () => {
+    const body = JSON.stringify({ userId: 'u', event: 'E' });
+    await expectError(await send('/v1/track', body, { ...auth, 'content-encoding': 'gzip' }), 400, /^request body is not valid gzip data/);
+    await expectError(await send('/v1/track', body, { ...auth, 'content-encoding': 'compress' }), 415, 'send gzip, deflate, br or none');
   });
 });
 

@@ -1,5 +1,5 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { createGunzip, createInflate } from 'node:zlib';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import {
   BadRequestException,
   ForbiddenException,
@@ -20,6 +20,12 @@ import type { ColumnType } from './column-types';
 import { checkMap, importEvent, MappingError, parseMapParam, parseTypesParam, rowTrack, type RowResult } from './csv-mapping';
 
 const CHUNK_ROWS = 500;
+/** The Content-Encodings an import body may have, as the tracking routes accept them. */
+const DECODERS = new Map<string, () => Transform>([
+  ['gzip', createGunzip],
+  ['deflate', createInflate],
+  ['br', createBrotliDecompress],
+]);
 const MAX_REPORTED_ERRORS = 1_000;
 
 export interface ImportReport {
@@ -206,10 +212,9 @@ export class ImportRunner {
   /** The body, decompressed, failing with TooLarge past `max` decoded bytes (a gzip bomb stops there). */
   private decoded(req: Request, max: number): Readable {
     const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
-    const decoder =
-      encoding === 'gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'identity' ? null : undefined;
+    const decoder = DECODERS.get(encoding)?.() ?? (encoding === 'identity' ? null : undefined);
     if (decoder === undefined)
-      throw new HttpException('unsupported Content-Encoding; send gzip, deflate or none', HttpStatus.UNSUPPORTED_MEDIA_TYPE);
+      throw new HttpException('unsupported Content-Encoding; send gzip, deflate, br or none', HttpStatus.UNSUPPORTED_MEDIA_TYPE);
     let seen = 0;
     const counter = new Transform({
       transform(data: Buffer, _enc: BufferEncoding, done: TransformCallback) {

@@ -1,11 +1,18 @@
 import { BadRequestException } from '@nestjs/common';
 import type { Request } from 'express';
 
+/** Strict: invalid bytes are an error, not U+FFFD; a leading byte order mark (Windows tools write one) is dropped. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Parses a raw request body as JSON (analytics.js sends it as text/plain), with a clear 400. */
 export function parseJsonBody(body: unknown): unknown {
   if (!Buffer.isBuffer(body) || body.length === 0) throw new BadRequestException('request body is empty; send a JSON object');
-  const text = body.toString('utf8');
-  if (text.includes('\uFFFD')) throw new BadRequestException('request body is not valid UTF-8');
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new BadRequestException('request body is not valid UTF-8');
+  }
   try {
     return JSON.parse(text);
   } catch (e) {

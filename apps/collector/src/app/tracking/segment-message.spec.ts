@@ -36,6 +36,8 @@ describe('messagesOf', () => {
       },
       'batch[1].type must be one of',
     ],
+    ['batch', { batch: [{ type: 'track', userId: 'u', event: 'E' }, 'x'] }, /^batch\[1\] must be a JSON object$/],
+    ['track', [], /^body must be a JSON object$/],
   ] as const)('%s %j -> %s', (route, body, message) => {
     expect(() => messagesOf(route, body)).toThrow(message);
   });
@@ -155,7 +157,7 @@ describe('prepareEvents', () => {
           prepared = prepareEvents('batch', body, edge, { context: body.context });
         } catch (e) {
           expect(e).toBeInstanceOf(InvalidMessageError);
-          const named = Number(/^batch\[(\d+)\]\. is \d+ bytes, over the 32 KB per-event limit$/.exec((e as Error).message)?.[1]);
+          const named = Number(/^batch\[(\d+)\] is \d+ bytes, over the 32 KB per-event limit$/.exec((e as Error).message)?.[1]);
           expect(over).toContain(named);
           return;
         }

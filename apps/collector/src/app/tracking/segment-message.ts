@@ -40,8 +40,11 @@ function eventsOf(route: EventType | 'batch', body: unknown): [Record<string, un
   return batch.map((m, i) => [checkFields(m, `batch[${i}].`), `batch[${i}].`]);
 }
 
+/** The event `at` (`batch[3].` or '') names, for messages about the event as a whole. */
+const eventAt = (at: string): string => at.replace(/\.$/, '') || 'event';
+
 function checkFields(message: unknown, at: string): Record<string, unknown> {
-  if (!isObject(message)) throw new InvalidMessageError(`${at || 'event'} must be a JSON object`);
+  if (!isObject(message)) throw new InvalidMessageError(`${eventAt(at)} must be a JSON object`);
   const type = message['type'];
   if (!isEventType(type)) throw new InvalidMessageError(`${at}type must be one of identify, track, page, screen, group, alias`);
   if (!hasId(message['userId']) && !hasId(message['anonymousId'])) {
@@ -78,7 +81,7 @@ function wrongType(message: Record<string, unknown>, field: string, at: string):
 /** The per-event limit, on the event's JSON as the sender sent it. */
 function checkSize(json: string, at: string): void {
   const size = Buffer.byteLength(json);
-  if (size > MAX_EVENT_BYTES) throw new InvalidMessageError(`${at || 'event'} is ${size} bytes, over the 32 KB per-event limit`);
+  if (size > MAX_EVENT_BYTES) throw new InvalidMessageError(`${eventAt(at)} is ${size} bytes, over the 32 KB per-event limit`);
 }
 
 /** An enriched event and its JSON (the raw record's payload), serialized once. */

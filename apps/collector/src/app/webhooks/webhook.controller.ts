@@ -24,6 +24,8 @@ import { WebhookMappingRepository } from './webhook-mapping.repository';
 const LIBRARY = { name: 'cdp-webhook', version: '1' };
 const MAX_EVENTS = 500;
 
+const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /**
  * Webhook sources: tools that can only send their own JSON post it here; the source's mapping
  * (admin API) turns it into Segment calls. A JSON array is a list of payloads, all or nothing.
@@ -68,7 +70,8 @@ export class WebhookController {
     const messages: SegmentMessage[] = payloads.map((payload, i) => {
       const at = Array.isArray(body) ? `[${i}] ` : '';
       const mapped = mapPayload(stored.mapping, payload, sourceKey, Buffer.from(JSON.stringify(payload)));
-      if (!mapped.ok) throw new BadRequestException(`${at}${mapped.reason}`);
+      // Pointers read fields of an object: for a bare "x" the cause is the payload, not a missing userId.
+      if (!mapped.ok) throw new BadRequestException(`${at}${isObject(payload) ? '' : `payload is not a JSON object, so `}${mapped.reason}`);
       const type = mapped.message['type'];
       try {
         const [checked] = messagesOf(isEventType(type) ? type : 'track', mapped.message);
