@@ -202,6 +202,11 @@ it('does not merge relatives sharing a last name and an address; a rejected pair
     const listed = (await (await api('/v1/identity-reviews?status=rejected')).json()) as { items: Review[] };
     expect(listed.items.filter((r) => [r.profileId, r.candidateProfileId].sort().join() === pair)).toHaveLength(1);
     expect((await api('/v1/identity-reviews?status=nope')).status).toBe(400);
+    for (const limit of ['0', '5000'])
+      expect(await (await api(`/v1/identity-reviews?limit=${limit}`)).json()).toMatchObject({
+        statusCode: 400,
+        message: 'limit must be an integer from 1 to 200',
+      });
   }));
 
 it('reads and validates the fuzzy section of the identity rules', () =>

@@ -6,11 +6,12 @@ import { IdentityReviewsService } from './identity-reviews.service';
 const STATUSES: readonly ReviewStatus[] = ['pending', 'accepted', 'rejected'];
 const MAX_LIMIT = 200;
 
-/** Parses a non-negative integer query parameter within bounds, or answers 400. */
-function intParam(name: string, raw: string | undefined, fallback: number, max: number): number {
+/** Parses an integer query parameter within [min, max], or answers 400. */
+function intParam(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d{1,9}$/.test(raw) || Number(raw) > max) throw new BadRequestException(`${name} must be an integer from 0 to ${max}`);
-  return Number(raw);
+  const n = Number(raw);
+  if (!/^\d{1,9}$/.test(raw) || n < min || n > max) throw new BadRequestException(`${name} must be an integer from ${min} to ${max}`);
+  return n;
 }
 
 /** The review queue of fuzzy matching (pairs scored between the review and auto-merge thresholds). */
@@ -30,12 +31,7 @@ export class IdentityReviewsController {
   ) {
     const s = (status ?? 'pending') as ReviewStatus;
     if (!STATUSES.includes(s)) throw new BadRequestException(`status must be one of ${STATUSES.join(', ')}`);
-    return this.reviews.list(
-      workspaceId,
-      s,
-      Math.max(1, intParam('limit', limit, 50, MAX_LIMIT)),
-      intParam('offset', offset, 0, 1_000_000),
-    );
+    return this.reviews.list(workspaceId, s, intParam('limit', limit, 50, 1, MAX_LIMIT), intParam('offset', offset, 0, 0, 1_000_000));
   }
 
   @Post(':id/accept')

@@ -6,9 +6,10 @@ export type ProfileRef = { kind: 'profile'; profileId: string } | { kind: 'ident
 
 /**
  * An identifier type as the identity-resolver names one (IDENTIFIER_TYPE of @cdp/identity-graph):
- * lower-case letters, digits, '_' and '-' (user_id, email, a custom externalIds type like crm-id).
+ * letters, digits, '_' and '-' (user_id, email, a custom externalIds type like crm-id). Read
+ * case-insensitively, as `GET /v1/identities/{type:value}` reads it, so `Email:x` is `email:x`.
  */
-const IDENTIFIER = /^([a-z0-9_-]{1,64}):(.*)$/s;
+const IDENTIFIER = /^([a-z0-9_-]{1,64}):(.*)$/is;
 
 /**
  * Parses the id of a profile route. Everything after the first ':' is the value, so values may
@@ -19,7 +20,7 @@ export function parseProfileRef(raw: string): ProfileRef | null {
   if (id === '' || id.length > 1024) return null;
   const match = IDENTIFIER.exec(id);
   if (!match) return { kind: 'profile', profileId: id };
-  const type = match[1] as string;
+  const type = (match[1] as string).toLowerCase();
   let value = (match[2] as string).trim();
   if (type === IdentifierTypes.email) value = value.toLowerCase();
   if (value === '') return null;

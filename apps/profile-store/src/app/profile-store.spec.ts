@@ -44,7 +44,10 @@ describe('parseProfileRef', () => {
       kind: 'profile',
       profileId: '6f1c2a9e-1b0e-4d8e-9d5a-0c1f2e3d4b5a',
     });
-    expect(parseProfileRef('Email:x')).toEqual({ kind: 'profile', profileId: 'Email:x' });
+  });
+  it('reads the type case-insensitively, as the identity-resolver does', () => {
+    expect(parseProfileRef('Email:Jane@Example.com')).toMatchObject({ type: 'email', idKey: 'email:jane@example.com' });
+    expect(parseProfileRef('USER_ID:Ab')).toMatchObject({ type: 'user_id', value: 'Ab', idKey: 'user_id:Ab' });
   });
   it('refuses empty ids and empty values', () => {
     expect(parseProfileRef('  ')).toBeNull();
