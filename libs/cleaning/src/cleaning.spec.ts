@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { cleanEmail } from './email';
 import { normalizeEvent, type Envelope } from './normalize-event';
-import { OBJECT_LIMITS, safeKey, sanitize, sanitizeBudget, sanitizeObject, UnsafeInputError } from './safe-json';
+import { OBJECT_LIMITS, objectLimitError, safeKey, sanitize, sanitizeBudget, sanitizeObject, UnsafeInputError } from './safe-json';
 import { correctedTimestamp, MAX_FUTURE_MS } from './time';
 
 const envelope: Envelope = { workspaceId: 'ws', sourceId: 'src', messageId: 'm1', receivedAt: 1_700_000_010_000 };
@@ -36,13 +36,48 @@ describe('safe keys', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(out).toEqual({ ___proto__: { polluted: true }, a_b: 1, _where: 2 });
   });
-  it('refuses objects nested too deep', () => {
+  it('refuses objects nested too deep or with too many keys, naming the object', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 50; i++) deep = { d: deep };
-    expect(normalizeEvent({ type: 'track', event: 'E', userId: 'u', properties: deep }, envelope)).toMatchObject({
+    expect(normalizeEvent({ type: 'track', event: 'E', userId: 'u', properties: deep }, envelope)).toEqual({
       ok: false,
       reason: 'too_deep',
+      message: 'properties is nested deeper than 10 levels',
     });
+    const wide = { nested: Object.fromEntries(Array.from({ length: OBJECT_LIMITS.maxKeys }, (_, i) => [`k${i}`, i])) };
+    expect(normalizeEvent({ type: 'identify', userId: 'u', traits: wide }, envelope)).toEqual({
+      ok: false,
+      reason: 'too_many_keys',
+      message: 'traits has more than 1000 keys (nested ones included)',
+    });
+  });
+});
+
+describe('objectLimitError', () => {
+  /** Values around both limits: deep chains, wide objects, and arbitrary JSON. */
+  const chain = fc
+    .tuple(fc.integer({ min: 0, max: 14 }), fc.jsonValue({ maxDepth: 2 }), fc.boolean())
+    .map(([n, leaf, arrays]) => Array.from({ length: n }).reduce<unknown>((v) => (arrays ? [v] : { d: v }), leaf));
+  const wide = fc
+    .tuple(fc.integer({ min: 990, max: 1_010 }), fc.integer({ min: 0, max: 3 }))
+    .map(([n, at]) => ({ head: { ...Object.fromEntries(Array.from({ length: n - at }, (_, i) => [`k${i}`, null])) }, tail: at }));
+  const outcome = (run: () => unknown) => {
+    try {
+      run();
+      return null;
+    } catch (e) {
+      return e instanceof UnsafeInputError && e.code !== 'too_large' ? { code: e.code, message: e.message } : null;
+    }
+  };
+
+  it('finds exactly the depth and key-count errors sanitizeObject throws', () => {
+    fc.assert(
+      fc.property(fc.oneof(chain, wide, fc.jsonValue(), fc.anything()), fc.constantFrom('traits', 'context'), (value, field) => {
+        const found = objectLimitError(value, field);
+        expect(found && { code: found.code, message: found.message }).toEqual(outcome(() => sanitizeObject(value, field)));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

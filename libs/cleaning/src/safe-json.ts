@@ -19,6 +19,10 @@ export class UnsafeInputError extends Error {
   }
 }
 
+const tooDeep = (field: string) => new UnsafeInputError('too_deep', `${field} is nested deeper than ${OBJECT_LIMITS.maxDepth} levels`);
+const tooManyKeys = (field: string) =>
+  new UnsafeInputError('too_many_keys', `${field} has more than ${OBJECT_LIMITS.maxKeys} keys (nested ones included)`);
+
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
@@ -63,7 +67,7 @@ const SCALAR_BYTES_AT_MOST = 25;
  * are queried, but they are stored as given).
  */
 export function sanitize(value: unknown, depth = 0, budget: SanitizeBudget = sanitizeBudget()): JsonValue {
-  if (depth > OBJECT_LIMITS.maxDepth) throw new UnsafeInputError('too_deep', `nested deeper than ${OBJECT_LIMITS.maxDepth} levels`);
+  if (depth > OBJECT_LIMITS.maxDepth) throw tooDeep('value');
   if (typeof value === 'string') {
     budget.bytes += stringBytesAtMost(value);
     return value;
@@ -85,7 +89,7 @@ export function sanitize(value: unknown, depth = 0, budget: SanitizeBudget = san
       if (!Object.hasOwn(value, k)) continue;
       const v = value[k];
       if (v === undefined) continue;
-      if (--budget.keys < 0) throw new UnsafeInputError('too_many_keys', `more than ${OBJECT_LIMITS.maxKeys} keys`);
+      if (--budget.keys < 0) throw tooManyKeys('value');
       const key = safeKey(k);
       // The key, its colon and a comma.
       budget.bytes += stringBytesAtMost(key) + 2;
@@ -100,12 +104,18 @@ export function sanitize(value: unknown, depth = 0, budget: SanitizeBudget = san
 
 /**
  * sanitize() for a user-supplied object (anything else is `{}`), within OBJECT_LIMITS.maxBytes
- * too: `field` names it in the error (`properties is 70000 bytes ...`). Only an object whose
- * bound is over the limit is serialized to be measured.
+ * too: `field` names it in the error (`properties is 70000 bytes ...`, `traits has more than
+ * 1000 keys ...`). Only an object whose bound is over the limit is serialized to be measured.
  */
 export const sanitizeObject = (value: unknown, field = 'object'): JsonObject => {
   const budget = sanitizeBudget();
-  const out = sanitize(isPlainObject(value) ? value : {}, 0, budget) as JsonObject;
+  let out: JsonObject;
+  try {
+    out = sanitize(isPlainObject(value) ? value : {}, 0, budget) as JsonObject;
+  } catch (e) {
+    if (!(e instanceof UnsafeInputError)) throw e;
+    throw e.code === 'too_deep' ? tooDeep(field) : tooManyKeys(field);
+  }
   if (budget.bytes > OBJECT_LIMITS.maxBytes) {
     const bytes = Buffer.byteLength(JSON.stringify(out));
     if (bytes > OBJECT_LIMITS.maxBytes)
@@ -113,3 +123,30 @@ export const sanitizeObject = (value: unknown, field = 'object'): JsonObject => 
   }
   return out;
 };
+
+/**
+ * The depth or key-count error sanitizeObject() would throw for `value`, found without copying it:
+ * the collector answers it as a 400 rather than accept an event the normalizer must dead-letter.
+ * The same walk in the same order, so the same error (sizes are the collector's own 32 KB check).
+ */
+export function objectLimitError(value: unknown, field: string): UnsafeInputError | null {
+  let keys = OBJECT_LIMITS.maxKeys;
+  const walk = (v: unknown, depth: number): UnsafeInputError | null => {
+    if (depth > OBJECT_LIMITS.maxDepth) return tooDeep(field);
+    if (Array.isArray(v)) {
+      for (const item of v) {
+        const error = walk(item, depth + 1);
+        if (error) return error;
+      }
+    } else if (isPlainObject(v)) {
+      for (const k in v) {
+        if (!Object.hasOwn(v, k) || v[k] === undefined) continue;
+        if (--keys < 0) return tooManyKeys(field);
+        const error = walk(v[k], depth + 1);
+        if (error) return error;
+      }
+    }
+    return null;
+  };
+  return walk(isPlainObject(value) ? value : {}, 0);
+}

@@ -190,6 +190,13 @@ describe('bad requests', () => {
     await expectError(await send('/v1/track', body, auth), 400, /over the 32 KB per-event limit/);
   });
 
+  it("names the normalizer's depth and key limits rather than accept an event it would dead-letter", async () => {
+    const deep = JSON.stringify({ userId: 'u', event: 'Deep', properties: JSON.parse(`${'{"a":'.repeat(11)}1${'}'.repeat(11)}`) });
+    await expectError(await send('/v1/track', deep, auth), 400, 'properties is nested deeper than 10 levels');
+    const wide = JSON.stringify({ userId: 'u', traits: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`t${i}`, i])) });
+    await expectError(await send('/v1/identify', wide, auth), 400, 'traits has more than 1000 keys (nested ones included)');
+  });
+
   it('names the 500 KB per-request limit, plain and as a gzip bomb', async () => {
     const events = Array.from({ length: 26 }, (_, i) => ({
       type: 'track',

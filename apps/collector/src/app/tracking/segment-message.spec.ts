@@ -38,6 +38,16 @@ describe('messagesOf', () => {
     ],
     ['batch', { batch: [{ type: 'track', userId: 'u', event: 'E' }, 'x'] }, /^batch\[1\] must be a JSON object$/],
     ['track', [], /^body must be a JSON object$/],
+    [
+      'batch',
+      { batch: [{ type: 'track', userId: 'u', event: 'E', properties: { a: [[[[[[[[[[[1]]]]]]]]]]] } }] },
+      /^batch\[0\]\.properties is nested deeper than 10 levels$/,
+    ],
+    [
+      'identify',
+      { userId: 'u', traits: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`t${i}`, 1])) },
+      /^traits has more than 1000 keys \(nested ones included\)$/,
+    ],
   ] as const)('%s %j -> %s', (route, body, message) => {
     expect(() => messagesOf(route, body)).toThrow(message);
   });

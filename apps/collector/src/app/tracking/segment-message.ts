@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isEventType, type EventType } from '@cdp/contracts';
+import { objectLimitError } from '@cdp/cleaning';
 
 /** Segment's limits: 32 KB per event, 500 KB per request. */
 export const MAX_EVENT_BYTES = 32 * 1024;
@@ -65,6 +66,11 @@ function checkFields(message: unknown, at: string): Record<string, unknown> {
     if (message[field] !== undefined && message[field] !== null && !isObject(message[field])) {
       throw new InvalidMessageError(`${at}${field} must be an object`);
     }
+  }
+  // The normalizer's depth and key limits, answered here rather than dead-lettered after a 200.
+  for (const field of ['properties', 'traits', 'context'] as const) {
+    const error = objectLimitError(message[field], field);
+    if (error) throw new InvalidMessageError(`${at}${error.message}`);
   }
   if (message['messageId'] !== undefined && typeof message['messageId'] !== 'string')
     throw new InvalidMessageError(`${at}messageId must be a string`);
