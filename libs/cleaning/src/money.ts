@@ -50,14 +50,35 @@ export function cleanCurrency(raw: string): string {
   return SYMBOLS[upper] ?? NAMES.get(trimmed.toLowerCase().replace(/\s+/g, ' ')) ?? trimmed;
 }
 
-/** `12.50`, ` 1,234.5 `, `-3` and `+7` (thousands separators only in groups of three). */
-const AMOUNT = /^[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?$/;
+/**
+ * Amounts as apps and CRM exports write them. A comma is a thousands separator when it is
+ * followed by groups of three digits after a leading group without a leading zero (`1,234.5`,
+ * as before), else a decimal comma (`10,50`, `0,125`); dots grouping thousands before a decimal
+ * comma or in two groups or more is the German form (`1.234,56`, `1.234.567`). A lone dot is
+ * always a decimal point (`1.234` is 1.234).
+ */
+const POINT_DECIMAL = /^[+-]?(?:\d+|[1-9]\d{0,2}(?:,\d{3})+)(?:\.\d+)?$/;
+const COMMA_DECIMAL = /^[+-]?\d+,\d+$/;
+const DOT_THOUSANDS = /^[+-]?[1-9]\d{0,2}(?:(?:\.\d{3})+,\d+|(?:\.\d{3}){2,})$/;
+/** Scientific notation (`1e3`, `2.5E-2`), as JSON writes large and small numbers. */
+const EXPONENT = /^[+-]?\d+(?:\.\d+)?[eE][+-]?\d{1,3}$/;
 
-/** A number from a numeric string ("12.50" -> 12.5); anything else is returned unchanged. */
+/** The number an amount string writes, or null. */
+function amountOf(text: string): number | null {
+  const n = POINT_DECIMAL.test(text)
+    ? Number(text.replace(/,/g, ''))
+    : COMMA_DECIMAL.test(text)
+      ? Number(text.replace(',', '.'))
+      : DOT_THOUSANDS.test(text)
+        ? Number(text.replace(/\./g, '').replace(',', '.'))
+        : EXPONENT.test(text)
+          ? Number(text)
+          : NaN;
+  return Number.isFinite(n) ? n : null;
+}
+
+/** A number from a numeric string ("12.50" -> 12.5, "10,50" -> 10.5); anything else is returned unchanged. */
 export function cleanAmount(raw: unknown): unknown {
   if (typeof raw !== 'string') return raw;
-  const trimmed = raw.trim();
-  if (!AMOUNT.test(trimmed)) return raw;
-  const n = Number(trimmed.replace(/,/g, ''));
-  return Number.isFinite(n) ? n : raw;
+  return amountOf(raw.trim()) ?? raw;
 }

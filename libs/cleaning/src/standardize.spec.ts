@@ -146,9 +146,22 @@ describe('money', () => {
     [' 1,234.5 ', 1234.5],
     ['-3', -3],
     ['+7', 7],
-    ['12,5', '12,5'],
+    // A decimal comma, unless groups of three follow a leading group (then thousands, as above).
+    ['12,5', 12.5],
+    ['10,50', 10.5],
+    ['0,125', 0.125],
+    ['1,234', 1234],
+    ['1.234', 1.234],
+    ['1.234,56', 1234.56],
+    ['-1.234.567', -1234567],
+    ['1e3', 1000],
+    ['2.5E-2', 0.025],
     ['$12', '$12'],
-    ['1e3', '1e3'],
+    ['1,2,3', '1,2,3'],
+    ['1.2.3', '1.2.3'],
+    ['1e999', '1e999'],
+    ['0x10', '0x10'],
+    ['', ''],
     [12.5, 12.5],
     [null, null],
   ])('%j -> %j', (raw, out) => {
@@ -182,6 +195,16 @@ describe('money', () => {
         const once = cleanAmount(v);
         expect(cleanAmount(once)).toEqual(once);
         if (typeof v === 'string' && /^-?\d{1,9}(\.\d{1,4})?$/.test(v)) expect(once).toBe(Number(v));
+      }),
+    );
+    // Any amount written with a decimal comma (two decimals, as money is) reads as the same number.
+    fc.assert(
+      fc.property(fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: 0, max: 99 }), (units, cents) => {
+        const sign = units < 0 ? '-' : '';
+        const written = `${sign}${Math.abs(units)},${String(cents).padStart(2, '0')}`;
+        expect(cleanAmount(written)).toBe(Number(`${sign}${Math.abs(units)}.${String(cents).padStart(2, '0')}`));
+        const grouped = `${sign}${Math.abs(units).toLocaleString('de-DE')},${String(cents).padStart(2, '0')}`;
+        expect(cleanAmount(grouped)).toBe(cleanAmount(written));
       }),
     );
     fc.assert(fc.property(anyString, (s) => expect(cleanCurrency(cleanCurrency(s))).toBe(cleanCurrency(s))));
