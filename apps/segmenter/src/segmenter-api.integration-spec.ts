@@ -58,7 +58,7 @@ it('its OpenAPI document describes every segment and prediction route: methods, 
   });
   const op = (path: string, method: string) => doc.paths[path]?.[method] as Operation;
   const statuses = (path: string, method: string) => Object.keys(op(path, method).responses).sort();
-  expect(statuses('/v1/segments', 'post')).toEqual(['201', '400', '401', '403']);
+  expect(statuses('/v1/segments', 'post')).toEqual(['201', '400', '401', '403', '409']);
   expect(statuses('/v1/segments/{id}', 'put')).toEqual(['200', '400', '401', '403', '404', '409']);
   expect(statuses('/v1/segments/{id}', 'delete')).toEqual(['204', '401', '403', '404', '409']);
   expect(statuses('/v1/segments/{id}/members', 'get')).toEqual(['200', '400', '401', '403', '404']);

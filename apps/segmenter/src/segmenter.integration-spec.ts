@@ -533,6 +533,21 @@ it('follows segment-of-segments and refuses unknown references and cycles', () =
     const inUse = await fetch(`${stack.service.url}/v1/segments/${vip}`, { method: 'DELETE', headers: auth });
     expect(inUse.status).toBe(409);
     expect(((await inUse.json()) as { message: string }).message).toBe(`segment ${vip} is read by Not VIP (${notVip}); change those first`);
+
+    // One name, one segment: a second segment (or a rename) cannot take a name in use.
+    const taken = { status: 409, message: `segment ${vip} is already named '${vipName}'; segment names are unique in a workspace` };
+    const twin = await fetch(`${stack.service.url}/v1/segments`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: vipName, definition: "trait('vip') exists" }),
+    });
+    expect({ status: twin.status, message: ((await twin.json()) as { message: string }).message }).toEqual(taken);
+    const rename = await fetch(`${stack.service.url}/v1/segments/${notVip}`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ name: vipName, definition: "trait('country') exists" }),
+    });
+    expect({ status: rename.status, message: ((await rename.json()) as { message: string }).message }).toEqual(taken);
   }));
 
 it('expires a windowed membership after a restart, from the persisted schedule', () =>

@@ -109,14 +109,26 @@ export class SegmentsController {
     private readonly definitions: SegmentDefinitionPublisher,
   ) {}
 
-  /** The stored fields of a body; its outputTopic is created (and its schema registered) before anything is stored. */
-  private async fields(body: SegmentBody, read: { definition: Condition; text: string }) {
-    if (body.outputTopic !== undefined) {
-      const problem = outputTopicProblem(body.outputTopic);
-      if (problem) throw new BadRequestException(problem);
-      await this.topics.ensure(body.outputTopic);
-    }
+  /**
+   * The stored fields of a body (of segment `selfId`), once the body is known good (400) and its
+   * name free (409); its outputTopic is created (and its schema registered) before anything is stored.
+   */
+  private async fields(workspaceId: string, selfId: string, body: SegmentBody, read: { definition: Condition; text: string }) {
+    const problem = body.outputTopic === undefined ? null : outputTopicProblem(body.outputTopic);
+    if (problem) throw new BadRequestException(problem);
+    await this.nameFree(workspaceId, body.name, selfId);
+    if (body.outputTopic !== undefined) await this.topics.ensure(body.outputTopic);
     return { name: body.name, ...read, outputTraits: body.outputTraits ?? [], outputTopic: body.outputTopic ?? null };
+  }
+
+  /**
+   * Names are how people (and `segment('<name>')`) tell segments apart, so one name is one segment.
+   * Checked, not indexed: two concurrent writes could still share a name, which references then
+   * refuse as ambiguous.
+   */
+  private async nameFree(workspaceId: string, name: string, selfId: string): Promise<void> {
+    const other = await this.segments.namedOtherThan(workspaceId, name, selfId);
+    if (other) throw new ConflictException(`segment ${other} is already named '${name}'; segment names are unique in a workspace`);
   }
 
   /**
@@ -146,10 +158,11 @@ export class SegmentsController {
     type: SegmentBadRequestDto,
     description: `${INVALID_BODY}, closes a reference cycle, or an outputTopic that is not allowed (a platform topic).`,
   })
+  @ApiConflictResponse({ description: 'Another segment has the name.' })
   async create(@WorkspaceId() workspaceId: string, @Body() body: SegmentBody): Promise<SegmentView> {
     const segmentId = newSegmentId();
     const read = await this.resolved(workspaceId, segmentId, body.definition);
-    const doc = await this.segments.create(workspaceId, segmentId, await this.fields(body, read), new Date());
+    const doc = await this.segments.create(workspaceId, segmentId, await this.fields(workspaceId, segmentId, body, read), new Date());
     this.catalog.invalidate(workspaceId);
     this.definitions.changed();
     const backfill = await this.backfill.start(workspaceId, segmentId, doc.version);
@@ -230,14 +243,14 @@ export class SegmentsController {
     description: `${INVALID_BODY}, closes a reference cycle, or an outputTopic that is not allowed (a platform topic).`,
   })
   @ApiNotFoundResponse(NOT_FOUND)
-  @ApiConflictResponse({ description: 'The segment is being deleted.' })
+  @ApiConflictResponse({ description: 'The segment is being deleted, or another segment has the name.' })
   async update(@WorkspaceId() workspaceId: string, @Param('id') id: string, @Body() body: SegmentBody): Promise<SegmentView> {
     const existing = await this.segments.get(workspaceId, id);
     if (!existing) throw new NotFoundException(`segment ${id} not found`);
     if (existing.deleting) throw new ConflictException(`segment ${id} is being deleted`);
     const read = await this.resolved(workspaceId, id, body.definition);
     // Null also when a DELETE began meanwhile: its members are exiting, and its tombstone must stay the last word.
-    const doc = await this.segments.update(workspaceId, id, await this.fields(body, read), new Date());
+    const doc = await this.segments.update(workspaceId, id, await this.fields(workspaceId, id, body, read), new Date());
     if (!doc) throw new NotFoundException(`segment ${id} not found`);
     this.catalog.invalidate(workspaceId);
     this.definitions.changed();

@@ -64,6 +64,16 @@ export class SegmentsRepository extends WorkspaceRepository<SegmentDocument> {
     return this.findOne(workspaceId, { segmentId }, { projection: { _id: 0 } });
   }
 
+  /** The id of another segment of the workspace (not `exceptId`, not being deleted) with this name, or null. */
+  async namedOtherThan(workspaceId: string, name: string, exceptId: string): Promise<string | null> {
+    const other = await this.findOne(
+      workspaceId,
+      { name, segmentId: { $ne: exceptId }, deleting: { $ne: true } },
+      { projection: { _id: 0, segmentId: 1 } },
+    );
+    return other?.segmentId ?? null;
+  }
+
   list(workspaceId: string): Promise<SegmentDocument[]> {
     return this.find(workspaceId, {}, { projection: { _id: 0 }, sort: { segmentId: 1 } });
   }
