@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { cleanEmail } from './email';
 import { normalizeEvent, type Envelope } from './normalize-event';
 import { OBJECT_LIMITS, objectLimitError, safeKey, sanitize, sanitizeBudget, sanitizeObject, UnsafeInputError } from './safe-json';
-import { correctedTimestamp, MAX_FUTURE_MS } from './time';
+import { correctedTimestamp, MAX_FUTURE_MS, parseTime } from './time';
 
 const envelope: Envelope = { workspaceId: 'ws', sourceId: 'src', messageId: 'm1', receivedAt: 1_700_000_010_000 };
 
@@ -205,6 +205,44 @@ describe('size limit', () => {
       const sizes = result.ok ? [result.event.traits, result.event.properties, result.event.context].map((j) => Buffer.byteLength(j)) : [];
       expect(Math.max(...sizes)).toBeGreaterThan(MAX_EVENT_BYTES - 100);
     }
+  });
+});
+
+describe('parseTime', () => {
+  const at = Date.parse('2026-12-01T10:00:00Z');
+  it.each([
+    ['2026-12-01T10:00:00Z', at],
+    ['2026-12-01T11:00:00+01:00', at],
+    ['Tue, 01 Dec 2026 10:00:00 GMT', at],
+    [at, at],
+    [at / 1000, at],
+    [String(at / 1000), at],
+    [` ${at} `, at],
+    [at / 1000 + 0.25, at + 250],
+    ['Dec 12', undefined],
+    ['yesterday', undefined],
+    ['', undefined],
+    [1e20, undefined],
+    [Number.NaN, undefined],
+    [true, undefined],
+  ])('%j -> %j', (raw, ms) => {
+    expect(parseTime(raw)).toBe(ms);
+  });
+  it('reads epoch seconds and millis of the same moment alike, as whole millis', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1e11, max: 4e12 }), fc.boolean(), (ms, asString) => {
+        const seconds = ms / 1000;
+        const read = (v: number) => parseTime(asString ? String(v) : v);
+        expect(read(ms)).toBe(ms);
+        expect(read(seconds)).toBe(ms);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.anything(), (v) => {
+        const ms = parseTime(v);
+        if (ms !== undefined) expect(Number.isSafeInteger(ms)).toBe(true);
+      }),
+    );
   });
 });
 
