@@ -1,4 +1,4 @@
-// Small helpers shared by the root scripts (start, test). Plain Node, no dependencies.
+// Small helpers shared by the root scripts (start, stop, test). Plain Node, no dependencies.
 import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,11 @@ export const SERVICES = ['collector', 'normalizer', 'identity-resolver', 'profil
   port: portBase + i + 1,
 }));
 export const stackHome = process.env.CDP_STACK_HOME || join(homedir(), '.cache', 'cdp-stack');
+/** The stack's run folder, beside whose logs `npm start` keeps its own (a second stack, CDP_STACK_PORT_OFFSET, has its own). */
+const stackOffset = Number(process.env.CDP_STACK_PORT_OFFSET || 0);
+export const runDir = join(stackHome, stackOffset > 0 ? `run-${stackOffset}` : 'run');
+/** Where a running `npm start` writes its pid, for `npm stop`. */
+export const startPidFile = join(runDir, 'npm-start.pid');
 
 /** Nx stays offline, prints plain lines and leaves no daemon behind. */
 export const toolEnv = { ...process.env, NX_NO_CLOUD: 'true', NX_DAEMON: 'false', NX_TUI: 'false', SCARF_ANALYTICS: 'false' };

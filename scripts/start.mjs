@@ -1,14 +1,14 @@
 // `npm start`: the whole platform on one machine. Uses KAFKA_BROKERS, SCHEMA_REGISTRY_URL and
 // MONGO_URL when they point at reachable servers, otherwise starts the local stack; builds and
-// runs the five services; Ctrl-C stops everything this command started.
+// runs the five services; Ctrl-C (or `npm stop`) stops everything this command started.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { root, run, SERVICES, stackHome, toolEnv } from './lib.mjs';
+import { root, run, runDir, SERVICES, startPidFile, toolEnv } from './lib.mjs';
 
-// Beside the stack's own logs (a second stack, CDP_STACK_PORT_OFFSET, has its own run folder).
-const offset = Number(process.env.CDP_STACK_PORT_OFFSET || 0);
-const logDir = join(stackHome, offset > 0 ? `run-${offset}` : 'run', 'logs');
+const logDir = join(runDir, 'logs');
+mkdirSync(logDir, { recursive: true });
+writeFileSync(startPidFile, String(process.pid));
 const stackWasUp = spawnSync('bash', ['deploy/local/stack.sh', 'status'], { cwd: root, stdio: 'ignore', env: toolEnv }).status === 0;
 const children = [];
 let stopping = false;
@@ -29,6 +29,7 @@ async function stop(code) {
     ),
   );
   if (!stackWasUp) await run('bash', ['deploy/local/stack.sh', 'down']);
+  rmSync(startPidFile, { force: true });
   process.exit(code);
 }
 process.on('SIGINT', () => void stop(0));
@@ -51,7 +52,6 @@ if ((await run('npx', ['nx', 'run-many', '-t', 'build', '--parallel=2', `--proje
   await stop(1);
 }
 
-mkdirSync(logDir, { recursive: true });
 for (const { name, port } of SERVICES) {
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
   const child = spawn(process.execPath, [join(root, 'dist', 'apps', name, 'main.js')], {
@@ -99,7 +99,7 @@ const writeKey = process.env.CDP_DEMO_WRITE_KEY || 'dev-write-key';
 const apiKey = process.env.CDP_DEMO_API_KEY || 'dev-api-key';
 const url = Object.fromEntries(SERVICES.map(({ name, port }) => [name, `http://localhost:${port}`]));
 console.log(`
-CDP is running (Ctrl-C stops it).
+CDP is running (Ctrl-C or \`npm stop\` stops it).
   collector          ${url.collector}   POST /v1/identify|track|page|screen|group|alias|batch|import
   normalizer         ${url.normalizer}
   identity-resolver  ${url['identity-resolver']}   GET  /v1/identities/{type:value}
