@@ -58,10 +58,11 @@ export interface MergeWrites {
  * Merges `from` into `into` within the survivor's lifetime limits and maxMerges. The absorbed
  * counts go to the survivor first, while it is live and within the caps ('survivor_changed' when
  * a concurrent merge or attach got there first, or the same merge absorbed a newer read), then
- * the absorbed pointer's compare-and-set, which also fails when the absorbed profile's counts changed since they were
- * read (they would be added stale); a lost pointer ('conflict') takes the counts back out. A crash
- * between the two leaves the survivor over-counted (stricter, never looser) until the event's
- * redelivery makes the same merge (its newer read replacing the counts), or leaves it.
+ * the absorbed pointer's compare-and-set, which also fails when the absorbed profile's counts
+ * changed since they were read (they would be added stale); a lost pointer ('conflict') takes the
+ * counts back out. A crash between the two leaves the survivor over-counted (stricter, never
+ * looser) until the event's redelivery makes the same merge (its newer read replacing the
+ * counts), or leaves it.
  */
 export async function mergeWithinLimits(
   writes: MergeWrites,
