@@ -7,7 +7,7 @@ import { ImportRunner, type ImportReport } from './import-runner';
 export type { ImportReport } from './import-runner';
 
 /**
- * Bulk CRM import over HTTP: a CSV body (gzip/deflate allowed), header row first, each row an
+ * Bulk CRM import over HTTP: a CSV body (gzip, deflate or br allowed), header row first, each row an
  * identify (and a track, with `event`). Streamed: rows are parsed and written in chunks of 500 as the body arrives, so memory
  * stays flat. A 200 means every imported row is acknowledged by Kafka; re-sending the same file
  * is safe (messageIds derive from the rows as mapped).

@@ -6,7 +6,7 @@ import { ImportRunner, type ImportReport } from './import-runner';
 import { ndjsonLines } from './ndjson-lines';
 
 /**
- * Bulk import of NDJSON (one JSON object per line, gzip/deflate allowed): each line an identify
+ * Bulk import of NDJSON (one JSON object per line, gzip, deflate or br allowed): each line an identify
  * (and a track with `event`), its fields mapped like CSV columns (same defaults, same `map`, same
  * stable messageIds).
  * Streamed line by line; the same limits and answers as the CSV import.
