@@ -2,7 +2,7 @@ import { BadRequestException, Controller, HttpCode, Post, Query, Req, Res } from
 import { parse } from 'csv-parse';
 import type { Request, Response } from 'express';
 import { resolveMapping, rowToIdentify, type Mapping } from './csv-mapping';
-import { ImportRunner, type ImportReport } from './import-runner';
+import { ImportRunner, type ImportQuery, type ImportReport } from './import-runner';
 
 export type { ImportReport } from './import-runner';
 
@@ -18,16 +18,8 @@ export class CsvImportController {
 
   @Post('csv')
   @HttpCode(200)
-  async importCsv(
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-    @Query('map') map?: unknown,
-    @Query('types') types?: unknown,
-    @Query('lineOffset') lineOffset?: unknown,
-    @Query('source') source?: unknown,
-    @Query('event') event?: unknown,
-  ): Promise<ImportReport> {
-    const opened = await this.runner.open(req, res, 'CSV', 'cdp-csv-import', { lineOffset, source, map, types, event });
+  async importCsv(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Query() query: ImportQuery): Promise<ImportReport> {
+    const opened = await this.runner.open(req, res, 'CSV', 'cdp-csv-import', query);
     const { session, body } = opened;
     const parser = parse({ info: true, bom: true, skip_empty_lines: true, relax_column_count: true, skip_records_with_error: true });
     let lastSkipped = 0;

@@ -28,6 +28,15 @@ const DECODERS = new Map<string, () => Transform>([
 ]);
 const MAX_REPORTED_ERRORS = 1_000;
 
+/** The query parameters both imports take (`?map=&types=&event=&source=&lineOffset=`), as sent. */
+export interface ImportQuery {
+  lineOffset?: unknown;
+  source?: unknown;
+  map?: unknown;
+  types?: unknown;
+  event?: unknown;
+}
+
 export interface ImportReport {
   success: true;
   rows: number;
@@ -131,7 +140,7 @@ export class ImportRunner {
     res: Response,
     kind: string,
     library: string,
-    query: { lineOffset?: unknown; source?: unknown; map?: unknown; types?: unknown; event?: unknown },
+    query: ImportQuery,
   ): Promise<{ session: ImportSession; body: Readable; map: Record<string, string>; types: Record<string, ColumnType> }> {
     const principal = await this.importer(req, query.source);
     const line = query.lineOffset;

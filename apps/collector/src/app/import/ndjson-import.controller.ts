@@ -2,7 +2,7 @@ import { Controller, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { MAX_EVENT_BYTES } from '../tracking/segment-message';
 import { recordToIdentify } from './csv-mapping';
-import { ImportRunner, type ImportReport } from './import-runner';
+import { ImportRunner, type ImportQuery, type ImportReport } from './import-runner';
 import { ndjsonLines } from './ndjson-lines';
 
 /**
@@ -17,16 +17,8 @@ export class NdjsonImportController {
 
   @Post('ndjson')
   @HttpCode(200)
-  async importNdjson(
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-    @Query('map') map?: unknown,
-    @Query('types') types?: unknown,
-    @Query('lineOffset') lineOffset?: unknown,
-    @Query('source') source?: unknown,
-    @Query('event') event?: unknown,
-  ): Promise<ImportReport> {
-    const opened = await this.runner.open(req, res, 'NDJSON', 'cdp-ndjson-import', { lineOffset, source, map, types, event });
+  async importNdjson(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Query() query: ImportQuery): Promise<ImportReport> {
+    const opened = await this.runner.open(req, res, 'NDJSON', 'cdp-ndjson-import', query);
     const { session, body } = opened;
     try {
       for await (const item of ndjsonLines(body, MAX_EVENT_BYTES)) {
