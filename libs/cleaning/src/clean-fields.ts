@@ -28,22 +28,25 @@ const NAME_TRAITS = ['firstName', 'lastName', 'name'] as const;
  */
 export function cleanTraits(traits: JsonObject, options: CleaningOptions = {}): JsonObject {
   const out = canonicalTraitKeys(traits);
+  // Anything but a valid address moves aside, a number or an object too: as `email` it would
+  // become an identifier (`email: 123` sent by two people would merge them).
   const email = out['email'];
-  if (typeof email === 'string') {
-    const clean = cleanEmail(email);
-    if (clean.valid) out['email'] = clean.value;
+  if (email !== undefined && email !== null) {
+    const clean = typeof email === 'string' ? cleanEmail(email) : null;
+    if (clean?.valid) out['email'] = clean.value;
     else {
       delete out['email'];
-      out['invalidEmail'] = clean.value;
+      out['invalidEmail'] = clean ? clean.value : email;
     }
   }
   const phone = out['phone'];
-  if (typeof phone === 'string' || typeof phone === 'number') {
-    const clean = cleanPhone(phone, options.defaultRegion ?? DEFAULT_REGION);
-    if (clean.valid) out['phone'] = clean.value;
+  if (phone !== undefined && phone !== null) {
+    const clean =
+      typeof phone === 'string' || typeof phone === 'number' ? cleanPhone(phone, options.defaultRegion ?? DEFAULT_REGION) : null;
+    if (clean?.valid) out['phone'] = clean.value;
     else {
       delete out['phone'];
-      out['invalidPhone'] = clean.value;
+      out['invalidPhone'] = clean ? clean.value : phone;
     }
   }
   for (const key of NAME_TRAITS) {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { cleanContext, cleanProperties, cleanTraits } from './clean-fields';
 import { cleanCountry, countryCode } from './country';
 import { cleanDate, isoDate } from './date';
+import { cleanEmail } from './email';
 import { anonymizeIp } from './ip';
 import { cleanAmount, cleanCurrency } from './money';
 import { cleanName } from './name';
@@ -313,6 +314,19 @@ describe('cleanTraits', () => {
   it('keeps an invalid phone as invalidPhone only', () => {
     expect(cleanTraits({ phone: ' 12 ' })).toEqual({ invalidPhone: '12' });
     expect(cleanTraits({ phone: '12', mobile: '(415) 555-2671' })).toEqual({ invalidPhone: '12', mobile: '(415) 555-2671' });
+  });
+  it('moves an email or phone of another type aside: only a valid address or number stays to identify', () => {
+    expect(cleanTraits({ email: 987654, phone: { n: 1 } })).toEqual({ invalidEmail: 987654, invalidPhone: { n: 1 } });
+    expect(cleanTraits({ email: ['a@b.co'], phone: true })).toEqual({ invalidEmail: ['a@b.co'], invalidPhone: true });
+    expect(cleanTraits({ email: null, phone: null })).toEqual({ email: null, phone: null });
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), (email, phone) => {
+        const out = cleanTraits(sanitizeObject({ email, phone }));
+        if (out['email'] !== undefined && out['email'] !== null) expect(cleanEmail(String(out['email'])).valid).toBe(true);
+        if (out['email'] !== undefined) expect(typeof out['email'] === 'string' || out['email'] === null).toBe(true);
+        if (out['phone'] !== undefined) expect(out['phone'] === null || /^\+\d+$/.test(String(out['phone']))).toBe(true);
+      }),
+    );
   });
   it('is idempotent and never throws', () => {
     const value = fc.oneof(fc.string(), fc.integer(), fc.constantFrom('(415) 555-2671', 'a@B.co', 'DEU', '1990-01-01'));

@@ -37,7 +37,8 @@ export function extractIdentifiers(event: NormalizedEvent, rules: IdentityRules 
   const candidates: { type: unknown; value: unknown }[] = [
     { type: IdentifierTypes.userId, value: event.userId },
     { type: IdentifierTypes.anonymousId, value: event.anonymousId },
-    { type: IdentifierTypes.email, value: traits['email'] },
+    // The normalizer moves any other email aside; a number is no address even where it did not.
+    { type: IdentifierTypes.email, value: typeof traits['email'] === 'string' ? traits['email'] : null },
     { type: IdentifierTypes.phone, value: traits['phone'] },
     { type: IdentifierTypes.deviceId, value: device['id'] },
     { type: IdentifierTypes.advertisingId, value: device['advertisingId'] },

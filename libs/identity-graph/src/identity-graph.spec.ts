@@ -75,6 +75,14 @@ describe('extractIdentifiers', () => {
     expect(extractIdentifiers(event({ type: 'identify', userId: 'u', traits }))).toHaveLength(3);
   });
 
+  it('takes an email only as text (a number is no address), a phone as text or a number', () => {
+    const traits = JSON.stringify({ email: 987654, phone: 4912345 });
+    expect(extractIdentifiers(event({ anonymousId: 'a', traits }))).toEqual([
+      { type: 'anonymous_id', value: 'a' },
+      { type: 'phone', value: '4912345' },
+    ]);
+  });
+
   it('survives traits or context that are not JSON objects', () => {
     expect(extractIdentifiers(event({ userId: 'u', traits: 'not json', context: '[1]' }))).toEqual([{ type: 'user_id', value: 'u' }]);
   });
