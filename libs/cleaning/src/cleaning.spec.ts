@@ -13,6 +13,16 @@ describe('cleanEmail', () => {
   it('flags what is not an address', () => {
     expect(cleanEmail('not-an-email').valid).toBe(false);
     expect(cleanEmail('a@b').valid).toBe(false);
+    expect(cleanEmail('a b@example.com').valid).toBe(false);
+    expect(cleanEmail('a@-example.com').valid).toBe(false);
+    expect(cleanEmail('a@example..com').valid).toBe(false);
+  });
+  it('takes internationalized addresses, composed (NFC) and lower-cased', () => {
+    expect(cleanEmail('Zoë@Example.com')).toEqual({ value: 'zoë@example.com', valid: true });
+    expect(cleanEmail('Zoe\u0308@example.com')).toEqual({ value: 'zoë@example.com', valid: true });
+    expect(cleanEmail('用户@例子.广告')).toEqual({ value: '用户@例子.广告', valid: true });
+    expect(cleanEmail('jürgen@müller.de').valid).toBe(true);
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => expect(cleanEmail(cleanEmail(s).value)).toEqual(cleanEmail(s))));
   });
   it('is idempotent', () => {
     fc.assert(fc.property(fc.string(), (s) => expect(cleanEmail(cleanEmail(s).value)).toEqual(cleanEmail(s))));

@@ -1,5 +1,10 @@
-/** A pragmatic address check (RFC 5322 is broader; senders with stranger addresses keep them as traits). */
-const EMAIL = /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+/**
+ * A pragmatic address check (RFC 5322 is broader; senders with stranger addresses keep them as
+ * traits). Letters of any script are allowed, as internationalized addresses (RFC 6531) and
+ * domains (IDN) have them: `zoë@example.com`, `用户@例子.广告`.
+ */
+const LABEL = '[\\p{L}\\p{N}](?:[\\p{L}\\p{M}\\p{N}-]{0,61}[\\p{L}\\p{M}\\p{N}])?';
+const EMAIL = new RegExp(`^[\\p{L}\\p{M}\\p{N}.!#$%&'*+/=?^_\`{|}~-]+@${LABEL}(?:\\.${LABEL})+$`, 'u');
 
 export interface CleanEmail {
   value: string;
@@ -7,8 +12,8 @@ export interface CleanEmail {
   valid: boolean;
 }
 
-/** Trims and lower-cases an email and says whether it is a usable address. */
+/** Trims, lower-cases and composes (NFC) an email and says whether it is a usable address. */
 export function cleanEmail(raw: string): CleanEmail {
-  const value = raw.trim().toLowerCase();
+  const value = raw.trim().toLowerCase().normalize('NFC');
   return { value, valid: value.length <= 254 && EMAIL.test(value) };
 }

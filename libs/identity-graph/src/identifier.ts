@@ -19,10 +19,10 @@ export const identifierKey = (id: Identifier): string => `${id.type}:${id.value}
 
 export const sameIdentifier = (a: Identifier, b: Identifier): boolean => a.type === b.type && a.value === b.value;
 
-/** Canonical form of a value: trimmed; emails lower-cased (the normalizer already does; this keeps lookups consistent). */
+/** Canonical form of a value: trimmed; emails lower-cased and composed (the normalizer already does; this keeps lookups consistent). */
 export function normalizeIdentifierValue(type: string, value: string): string {
   const v = value.trim();
-  return type === 'email' ? v.toLowerCase() : v;
+  return type === 'email' ? v.toLowerCase().normalize('NFC') : v;
 }
 
 export type ParsedIdentifier = { ok: true; identifier: Identifier } | { ok: false; message: string };

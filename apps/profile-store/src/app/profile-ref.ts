@@ -22,7 +22,7 @@ export function parseProfileRef(raw: string): ProfileRef | null {
   if (!match) return { kind: 'profile', profileId: id };
   const type = (match[1] as string).toLowerCase();
   let value = (match[2] as string).trim();
-  if (type === IdentifierTypes.email) value = value.toLowerCase();
+  if (type === IdentifierTypes.email) value = value.toLowerCase().normalize('NFC');
   if (value === '') return null;
   return { kind: 'identifier', type, value, idKey: identifierKey(type, value) };
 }
