@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { cleanEmail } from './email';
 import { normalizeEvent, type Envelope } from './normalize-event';
 import { OBJECT_LIMITS, objectLimitError, safeKey, sanitize, sanitizeBudget, sanitizeObject, UnsafeInputError } from './safe-json';
-import { correctedTimestamp, MAX_FUTURE_MS, parseTime } from './time';
+import { correctedTimestamp, MAX_FUTURE_MS, MIN_EVENT_TIME, parseTime } from './time';
 
 const envelope: Envelope = { workspaceId: 'ws', sourceId: 'src', messageId: 'm1', receivedAt: 1_700_000_010_000 };
 
@@ -223,7 +223,27 @@ describe('parseTime', () => {
   it.each([
     ['2026-12-01T10:00:00Z', at],
     ['2026-12-01T11:00:00+01:00', at],
+    ['2026-12-01 10:00:00', at],
+    ['2026-12-01T10:00', at],
+    ['2026-12-01T10:00:00.5Z', at + 500],
+    ['2026-12-01T05:30:00-0430', at],
+    ['2026-12-01', Date.parse('2026-12-01T00:00:00Z')],
     ['Tue, 01 Dec 2026 10:00:00 GMT', at],
+    ['Tue, 01 Dec 2026 11:00:00 +0100', at],
+    // Days the calendar lacks, and what is no ISO 8601 or RFC 2822 time.
+    ['2026-02-30T00:00:00Z', undefined],
+    ['2026-02-29', undefined],
+    ['2028-02-29', Date.parse('2028-02-29T00:00:00Z')],
+    ['2026-13-01', undefined],
+    ['2026-12-01T24:00:00Z', undefined],
+    ['Mon, 30 Feb 2026 00:00:00 GMT', undefined],
+    ['Wed Dec 02 2026 01:45:10 GMT+0000', undefined],
+    ['2026', undefined],
+    // Before 2000: a wrong clock or a wrong unit.
+    ['0000-01-01T00:00:00Z', undefined],
+    ['1999-12-31T23:59:59Z', undefined],
+    [-1, undefined],
+    [12345, undefined],
     [at, at],
     [at / 1000, at],
     [String(at / 1000), at],
@@ -238,9 +258,19 @@ describe('parseTime', () => {
   ])('%j -> %j', (raw, ms) => {
     expect(parseTime(raw)).toBe(ms);
   });
+  it('reads ISO 8601 as written, with or without a zone', () => {
+    fc.assert(
+      fc.property(fc.date({ min: new Date(MIN_EVENT_TIME), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }), (date) => {
+        const iso = date.toISOString();
+        expect(parseTime(iso)).toBe(date.getTime());
+        expect(parseTime(iso.replace('Z', ''))).toBe(date.getTime());
+        expect(parseTime(iso.replace('T', ' ').replace('Z', '+00:00'))).toBe(date.getTime());
+      }),
+    );
+  });
   it('reads epoch seconds and millis of the same moment alike, as whole millis', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1e11, max: 4e12 }), fc.boolean(), (ms, asString) => {
+      fc.property(fc.integer({ min: MIN_EVENT_TIME, max: 4e12 }), fc.boolean(), (ms, asString) => {
         const seconds = ms / 1000;
         const read = (v: number) => parseTime(asString ? String(v) : v);
         expect(read(ms)).toBe(ms);
@@ -260,7 +290,7 @@ describe('correctedTimestamp', () => {
   it('applies the skew correction when sentAt is given', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 2e12 }),
+        fc.integer({ min: MIN_EVENT_TIME + 1e7, max: 2e12 }),
         fc.integer({ min: -1e7, max: 1e7 }),
         fc.integer({ min: 0, max: 1e7 }),
         (ts, skew, delay) => {
@@ -276,12 +306,12 @@ describe('correctedTimestamp', () => {
   it('falls back to receivedAt without a timestamp', () => {
     expect(correctedTimestamp({}, 42)).toBe(42);
   });
-  it('takes receivedAt for a time more than MAX_FUTURE_MS after it (a client clock far ahead), and keeps the rest', () => {
+  it('takes receivedAt for a time more than MAX_FUTURE_MS after it (a client clock far ahead) or before 2000, and keeps the rest', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 2e12 }),
-        fc.integer({ min: 0, max: 2e12 }),
-        fc.option(fc.integer({ min: 0, max: 2e12 }), { nil: undefined }),
+        fc.integer({ min: MIN_EVENT_TIME, max: 2e12 }),
+        fc.integer({ min: MIN_EVENT_TIME, max: 2e12 }),
+        fc.option(fc.integer({ min: MIN_EVENT_TIME, max: 2e12 }), { nil: undefined }),
         (ts, receivedAt, sentAt) => {
           const input = {
             timestamp: new Date(ts).toISOString(),
@@ -290,7 +320,7 @@ describe('correctedTimestamp', () => {
           const corrected = correctedTimestamp(input, receivedAt);
           expect(corrected).toBeLessThanOrEqual(receivedAt + MAX_FUTURE_MS);
           const plain = sentAt === undefined ? ts : receivedAt - (sentAt - ts);
-          if (plain <= receivedAt + MAX_FUTURE_MS) expect(corrected).toBe(plain);
+          if (plain <= receivedAt + MAX_FUTURE_MS && plain >= MIN_EVENT_TIME) expect(corrected).toBe(plain);
           else expect(corrected).toBe(receivedAt);
         },
       ),

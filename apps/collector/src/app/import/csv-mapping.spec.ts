@@ -89,7 +89,7 @@ describe('rowToIdentify', () => {
     expect(rowToIdentify(mapping, ['1', 'a@b.c'], 's')).toEqual({ ok: false, reason: 'has 2 fields, the header has 4' });
     expect(rowToIdentify(mapping, ['1', '', '', 'yesterday-ish'], 's')).toMatchObject({
       ok: false,
-      reason: expect.stringContaining('not a date'),
+      reason: expect.stringContaining('is not a time'),
     });
   });
 
@@ -230,8 +230,14 @@ describe('recordToIdentify (NDJSON)', () => {
     expect(recordToIdentify({ user_id: 'u', phone: '1', mobile: '' }, {}, 's')).toMatchObject({ ok: true });
     expect(recordToIdentify({ id: 'x', when: 'soon' }, { id: 'userId', when: 'timestamp' }, 's')).toEqual({
       ok: false,
-      reason: 'timestamp "soon" is not a date',
+      reason: 'timestamp "soon" is not a time (ISO 8601, RFC 2822 or epoch seconds or millis, from 2000 on)',
     });
+    // A day the calendar lacks is refused, not moved to March.
+    expect(recordToIdentify({ id: 'x', when: '2026-02-30T00:00:00Z' }, { id: 'userId', when: 'timestamp' }, 's')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^timestamp "2026-02-30T00:00:00Z" is not a time/),
+    });
+    expect(recordToIdentify({ id: 'x', when: '1764583200' }, { id: 'userId', when: 'timestamp' }, 's')).toMatchObject({ ok: true });
   });
 
   it('derives the same messageId from the same record and source only, and the email-only anonymousId from the email', () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseTime } from '@cdp/cleaning';
 import { COLUMN_TYPES, typedValue, type ColumnType } from './column-types';
 
 /**
@@ -258,8 +259,12 @@ function finishIdentify(
   rowKey: string,
   sourceKey: string,
 ): RowResult {
-  if (message['timestamp'] !== undefined && Number.isNaN(Date.parse(String(message['timestamp']))))
-    return { ok: false, reason: `timestamp "${String(message['timestamp']).slice(0, 40)}" is not a date` };
+  // As the normalizer reads it: a row's time it would replace by the import's is refused here.
+  if (message['timestamp'] !== undefined && parseTime(message['timestamp']) === undefined)
+    return {
+      ok: false,
+      reason: `timestamp "${String(message['timestamp']).slice(0, 40)}" is not a time (ISO 8601, RFC 2822 or epoch seconds or millis, from 2000 on)`,
+    };
   if (message['userId'] === undefined && message['anonymousId'] === undefined) {
     const email = traits['email'];
     if (typeof email !== 'string' || email === '') return { ok: false, reason: 'no userId, anonymousId or email' };
