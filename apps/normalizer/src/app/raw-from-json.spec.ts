@@ -27,6 +27,9 @@ describe('rawFromJson', () => {
   it('derives a stable messageId from the record position', () => {
     const r = record('ws1:anon', '{"type":"track"}');
     expect(rawFromJson(r, r.value as Buffer)).toMatchObject({ messageId: 'cdp.events.raw.v1-1-42' });
+    // A blank messageId is none: kept, it would make the workspace's next blank-id event a duplicate.
+    const blank = record('ws1:anon', '{"type":"track","messageId":"  "}');
+    expect(rawFromJson(blank, blank.value as Buffer)).toMatchObject({ messageId: 'cdp.events.raw.v1-1-42' });
   });
 
   it('keeps the first position as the messageId of a DLQ replay, so replays dedupe', () => {

@@ -24,7 +24,7 @@ export function rawFromJson(record: InboundRecord, value: Buffer): RawEvent | Re
   // replay names the position the record was first written at, so replays dedupe too.
   const replayOf = /^(.+)\/(\d+)\/(\d+)$/.exec(record.headers[REPLAY_OF_HEADER] ?? '');
   const position = replayOf ? `${replayOf[1]}-${replayOf[2]}-${replayOf[3]}` : `${record.topic}-${record.partition}-${record.offset}`;
-  const messageId = typeof m['messageId'] === 'string' && m['messageId'] ? m['messageId'] : position;
+  const messageId = typeof m['messageId'] === 'string' && m['messageId'].trim() !== '' ? m['messageId'] : position;
   return {
     workspaceId,
     sourceId: null,

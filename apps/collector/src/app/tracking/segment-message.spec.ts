@@ -77,6 +77,12 @@ describe('messagesOf', () => {
 });
 
 describe('enrich', () => {
+  it('gives an event whose messageId is blank a new one, as one without', () => {
+    const ids = ['', '  ', '\t'].map((messageId) => enrich({ type: 'track', userId: 'u', event: 'E', messageId }, edge).messageId);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(ids).size).toBe(3);
+  });
+
   it('adds messageId, receivedAt, ip, user agent and library', () => {
     const m = enrich({ type: 'track', userId: 'u', event: 'E' }, edge);
     expect(m.messageId).toMatch(/^[0-9a-f-]{36}$/);

@@ -161,7 +161,8 @@ export function enrich(message: Record<string, unknown>, edge: EdgeContext, batc
   if (!isObject(context['library'])) context['library'] = { name: 'unknown', version: 'unknown' };
   // analytics.js puts the write key in every event; it is a credential, not event data.
   if ('writeKey' in message) delete message['writeKey'];
-  if (typeof message['messageId'] !== 'string' || message['messageId'] === '') message['messageId'] = randomUUID();
+  // A blank id is no id: kept, it would make every later blank-id event of the workspace a duplicate.
+  if (typeof message['messageId'] !== 'string' || message['messageId'].trim() === '') message['messageId'] = randomUUID();
   message['receivedAt'] = edge.receivedAt.toISOString();
   message['context'] = context;
   return message as SegmentMessage;
