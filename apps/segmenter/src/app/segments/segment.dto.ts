@@ -44,10 +44,17 @@ const DEFINITION_INPUT = {
   ],
 };
 
+/** What a segment name must be, said in every message about it. */
+const NAME_RULE = 'name must be a string of 1 to 200 characters, without control characters (tab, newline)';
+
 export class SegmentBody {
+  /** Trimmed: `" VIP "` and `"VIP"` are one name (unique in the workspace), and a blank one is none. */
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'Germany' })
-  @IsString()
-  @Length(1, 200)
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @IsString({ message: NAME_RULE })
+  @Length(1, 200, { message: NAME_RULE })
+  // A name is printed on one line: in `cdp segments list` and in the example consumer's output.
+  @Matches(/^\P{Cc}*$/u, { message: NAME_RULE })
   name!: string;
 
   @ApiProperty(DEFINITION_INPUT)
