@@ -63,6 +63,12 @@ it('manages sources and keys with the operator token and with a workspace admin 
   expect(source.status).toBe(201);
   expect(source.body).toMatchObject({ name: 'iOS app', keyId: expect.stringMatching(/^[0-9a-f]{12}$/) });
   expect(await track(source.body.writeKey)).toBe(200);
+  // Imports and the CLI name sources: a second "iOS app" would make `--source "iOS app"` ambiguous.
+  const twin = await call<{ message: string }>('POST', `/v1/admin/workspaces/${a.workspaceId}/sources`, a.apiKey, { name: ' iOS app ' });
+  expect({ status: twin.status, message: twin.body.message }).toEqual({
+    status: 409,
+    message: `source ${source.body.sourceId} is already named "iOS app" in this workspace`,
+  });
 
   const sources = await call<{ sources: { sourceId: string; name: string; activeKeyIds: string[] }[] }>(
     'GET',

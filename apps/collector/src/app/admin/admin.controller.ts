@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, ConflictException, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
 import { AccessService, KeyAdminService, newKey, SCOPES, type KeyInfo, type SourceInfo, Audit } from '@cdp/access';
 import { AdminAuth, workspaceNotFound } from './admin-auth';
 import { CreateApiKeyDto, CreateSourceDto, CreateWorkspaceDto } from './admin.dto';
@@ -52,6 +52,10 @@ export class AdminController {
     @Body(JsonBodyPipe, validateDto) body: CreateSourceDto,
   ): Promise<SourceInfo & { writeKey: string; keyId: string }> {
     await this.authorize(authorization, workspaceId);
+    // Imports and the CLI name sources (`--source web`): one name, one source. Checked, not indexed,
+    // so workspaces that already hold a duplicate keep working.
+    const taken = (await this.admin.listSources(workspaceId)).find((s) => s.name === body.name);
+    if (taken) throw new ConflictException(`source ${taken.sourceId} is already named ${JSON.stringify(body.name)} in this workspace`);
     const { source, writeKey, keyId } = await this.admin.createSource(workspaceId, body.name);
     return { ...source, writeKey, keyId };
   }
