@@ -121,6 +121,14 @@ describe('cdp failures', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('--definition <text>');
   });
+
+  it('--help shows the service URLs the CLI will use with this environment', async () => {
+    const r = await cli(['--help'], { env: { CDP_PORT_BASE: '23000', CDP_SEGMENTER_URL: 'http://seg:9' } });
+    expect(r.code).toBe(0);
+    const help = r.out.replace(/\s+/g, ' ');
+    expect(help).toContain('[http://localhost:23001: CDP_PORT_BASE + 1]');
+    expect(help).toContain('[http://seg:9 from CDP_SEGMENTER_URL]');
+  });
 });
 
 describe('output', () => {

@@ -6,7 +6,7 @@ import { addProfilesCommands } from './profiles-commands';
 import { addSegmentsCommands } from './segments-commands';
 import { registerImportCommand } from './import';
 import { render } from './render';
-import { ENV, parseScopes, requests, resolveConfig, type CliConfig, type GlobalFlags } from './requests';
+import { ENV, parseScopes, requests, resolveConfig, serviceUrlDefault, type CliConfig, type GlobalFlags } from './requests';
 
 /** Everything the CLI touches outside itself, so tests run it without a network, files or a real process. */
 export interface CliIo {
@@ -30,11 +30,11 @@ export function buildProgram(io: CliIo): Command {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .option('--json', 'print the raw JSON answer')
-    .option('--collector-url <url>', `collector base URL [http://localhost:3001; CDP_PORT_BASE + 1] (env ${ENV.collectorUrl})`)
-    .option('--normalizer-url <url>', `normalizer base URL [http://localhost:3002; CDP_PORT_BASE + 2] (env ${ENV.normalizerUrl})`)
-    .option('--identity-url <url>', `identity-resolver base URL [http://localhost:3003; CDP_PORT_BASE + 3] (env ${ENV.identityUrl})`)
-    .option('--profiles-url <url>', `profile-store base URL [http://localhost:3004; CDP_PORT_BASE + 4] (env ${ENV.profilesUrl})`)
-    .option('--segmenter-url <url>', `segmenter base URL [http://localhost:3005; CDP_PORT_BASE + 5] (env ${ENV.segmenterUrl})`)
+    .option('--collector-url <url>', `collector base URL [${serviceUrlDefault('collectorUrl', io.env)}] (env ${ENV.collectorUrl})`)
+    .option('--normalizer-url <url>', `normalizer base URL [${serviceUrlDefault('normalizerUrl', io.env)}] (env ${ENV.normalizerUrl})`)
+    .option('--identity-url <url>', `identity-resolver base URL [${serviceUrlDefault('identityUrl', io.env)}] (env ${ENV.identityUrl})`)
+    .option('--profiles-url <url>', `profile-store base URL [${serviceUrlDefault('profilesUrl', io.env)}] (env ${ENV.profilesUrl})`)
+    .option('--segmenter-url <url>', `segmenter base URL [${serviceUrlDefault('segmenterUrl', io.env)}] (env ${ENV.segmenterUrl})`)
     .option('--admin-token <token>', `operator token (creates workspaces; manages any workspace) (env ${ENV.adminToken})`)
     .option('--api-key <key>', `a workspace's API key (Bearer) (env ${ENV.apiKey})`)
     .option('-w, --workspace <id>', `workspace id for the admin commands (env ${ENV.workspace})`);

@@ -42,6 +42,18 @@ const defaultUrl = (key: (typeof SERVICE_ORDER)[number], env: Record<string, str
   return `http://localhost:${base + SERVICE_ORDER.indexOf(key) + 1}`;
 };
 
+/** The default a `--<service>-url` option's help shows: the URL the CLI will use with this environment. */
+export function serviceUrlDefault(key: (typeof SERVICE_ORDER)[number], env: Record<string, string | undefined>): string {
+  const n = SERVICE_ORDER.indexOf(key) + 1;
+  const set = env[ENV[key]]?.trim();
+  if (set) return `${set} from ${ENV[key]}`;
+  try {
+    return `${defaultUrl(key, env)}: CDP_PORT_BASE + ${n}`;
+  } catch {
+    return `CDP_PORT_BASE + ${n}`;
+  }
+}
+
 export function resolveConfig(flags: GlobalFlags, env: Record<string, string | undefined>): CliConfig {
   const pick = (key: keyof typeof ENV): string | undefined => {
     const value = flags[key] ?? env[ENV[key]];
