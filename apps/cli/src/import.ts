@@ -154,7 +154,8 @@ export async function runImport(path: string, options: ImportOptions, io: Import
         })
         .finally(() => {
           inFlight.delete(part);
-          progress();
+          // Once a part is refused the bar stops: a "100% 0 rows" before the error would read as done.
+          if (!failure) progress();
         });
       inFlight.add(part);
       if (inFlight.size >= options.concurrency) await Promise.race(inFlight);
