@@ -23,14 +23,8 @@ const daysIn = (year: number, month: number): number => new Date(Date.UTC(year, 
 
 /** An ISO 8601 time; one without a zone is UTC (not the server's zone). A day the calendar lacks is no time. */
 function isoTime(m: RegExpExecArray): number | undefined {
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((v) => Number(v ?? 0)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const part = (i: number): number => Number(m[i] ?? 0);
+  const [year, month, day, hour, minute, second] = [part(1), part(2), part(3), part(4), part(5), part(6)];
   if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
   const millis = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
   let offset = 0;

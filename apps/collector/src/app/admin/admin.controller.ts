@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Body, Controller, Delete, Get, Headers, ConflictException, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
+import { Body, ConflictException, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
 import { AccessService, KeyAdminService, newKey, SCOPES, type KeyInfo, type SourceInfo, Audit } from '@cdp/access';
 import { AdminAuth, workspaceNotFound } from './admin-auth';
 import { CreateApiKeyDto, CreateSourceDto, CreateWorkspaceDto } from './admin.dto';
