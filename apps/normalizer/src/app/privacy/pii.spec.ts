@@ -197,6 +197,15 @@ describe('parsePiiRules: one rule per field', () => {
 });
 
 describe('parsePiiRules', () => {
+  it('refuses context.traits paths, which would leave the copy in traits in the clear, naming the path that works', () => {
+    expect(parsePiiRules([{ path: 'context.traits.email', action: 'hash' }])).toEqual({
+      ok: false,
+      problem: 'pii[0].path context.traits.email: write it as traits.email, which covers context.traits too',
+    });
+    expect(parsePiiRules([{ path: 'context.traits', action: 'drop' }])).toMatchObject({ ok: false });
+    expect(parsePiiRules([{ path: 'context.traitsX', action: 'drop' }])).toMatchObject({ ok: true });
+  });
+
   it('accepts paths under traits, properties and context', () => {
     expect(parsePiiRules([{ path: 'traits.address.street', action: 'drop' }])).toEqual({
       ok: true,

@@ -114,6 +114,13 @@ export function parsePiiRules(input: unknown): Parsed<PiiRule[]> {
         ok: false,
         problem: `pii[${i}].path must be traits.<field>, properties.<field> or context.<field> (dots between nested fields)`,
       };
+    // The traits of a track/page/screen call are read from context.traits into `traits` before the
+    // PII step: a rule on context.traits would leave that copy in the clear. `traits.` covers both.
+    if (path === 'context.traits' || path.startsWith('context.traits.'))
+      return {
+        ok: false,
+        problem: `pii[${i}].path ${path}: write it as ${path.slice('context.'.length)}, which covers context.traits too`,
+      };
     const action = r['action'];
     if (!PII_ACTIONS.includes(action as PiiRule['action'])) return { ok: false, problem: `pii[${i}].action must be hash, encrypt or drop` };
     // Two rules on one field would both apply, in order (a hash of the hash, or a drop after it).
