@@ -149,6 +149,18 @@ describe('decide: examples', () => {
     });
   });
 
+  it('ranks unlisted built-in types in the default order, then custom ones by name', () => {
+    const crm: Identifier = { type: 'crm_id', value: 'c1' };
+    const zeta: Identifier = { type: 'zeta_id', value: 'z1' };
+    const ranked = (priority: string[]) => {
+      const d = decide(base({ identifiers: [zeta, anon, crm, user, email], rules: { ...rules, priority } }));
+      return d.action === 'none' ? [] : d.identifiers;
+    };
+    expect(ranked([])).toEqual([user, email, anon, crm, zeta]);
+    expect(ranked(['email'])).toEqual([email, user, anon, crm, zeta]);
+    expect(ranked(['zeta_id'])).toEqual([zeta, user, email, anon, crm]);
+  });
+
   it('attaches new identifiers to the one profile that matches', () => {
     const d = decide(
       base({

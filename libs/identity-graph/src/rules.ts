@@ -5,7 +5,7 @@ import { IdentifierTypes } from '@cdp/contracts';
  * can be stored per workspace and served by the API as is.
  */
 export interface IdentityRules {
-  /** Identifier types from highest to lowest priority; unlisted types rank after, by name. */
+  /** Identifier types from highest to lowest priority; unlisted types rank after (see rankOf). */
   priority: string[];
   /** Most values of one type a profile may hold; types not listed use defaultLimit. */
   limits: Record<string, number>;
@@ -42,10 +42,17 @@ export const DEFAULT_IDENTITY_RULES: IdentityRules = {
 
 export const limitOf = (rules: IdentityRules, type: string): number => rules.limits[type] ?? rules.defaultLimit;
 
-/** Position of a type in the priority order (lower is stronger). */
+/**
+ * Position of a type in the priority order (lower is stronger). Unlisted types rank after the
+ * listed ones: the built-in ones in their default order, then custom ones (by name, in decide).
+ * By name alone, `priority: []` or `["email"]` ranked anonymous_id above user_id, so a shared
+ * device's second user id was the one demoted and that person's events went to the first.
+ */
 export const rankOf = (rules: IdentityRules, type: string): number => {
   const i = rules.priority.indexOf(type);
-  return i === -1 ? rules.priority.length : i;
+  if (i !== -1) return i;
+  const builtIn = DEFAULT_IDENTITY_RULES.priority.indexOf(type);
+  return rules.priority.length + (builtIn === -1 ? DEFAULT_IDENTITY_RULES.priority.length : builtIn);
 };
 
 /** Characters of an identifier that blocked-value patterns test. */
