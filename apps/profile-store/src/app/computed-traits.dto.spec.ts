@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { DtoValidationPipe } from '@cdp/platform';
 import { dtoProblems } from '@cdp/testing';
 import { ComputedTraitBody } from './computed-traits.dto';
 
@@ -22,6 +23,15 @@ describe('ComputedTraitBody', () => {
     expect(messages).toHaveLength(1);
     expect(messages[0]).toMatch(/^property must be a property name as stored: no '\.', not starting with '\$'/);
     expect(messages[0]).toContain(`as ${stored}`);
+  });
+
+  it('trims the event name as the normalizer trims event names, and refuses a blank one', async () => {
+    const body = (await new DtoValidationPipe().transform(
+      { event: ' Order Completed ', aggregation: 'count' },
+      { type: 'body', metatype: ComputedTraitBody },
+    )) as ComputedTraitBody;
+    expect(body.event).toBe('Order Completed');
+    expect(await problems({ event: '   ', aggregation: 'count' })).toEqual(['event must not be empty']);
   });
 
   it('refuses a property with count, which counts events whatever their properties', async () => {
