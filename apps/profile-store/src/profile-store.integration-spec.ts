@@ -859,6 +859,16 @@ it('serves its OpenAPI document and the docs UI without external assets', async 
   expect(doc.paths['/v1/regulations/{regulationId}']?.['get']).toBeDefined();
   expect(doc.paths['/v1/computed-traits/{name}']?.['put']).toBeDefined();
   expect(doc.paths['/v1/profile-settings']?.['put']).toBeDefined();
+  // Every `{param}` of a path is declared on each of its operations (Swagger UI's "Try it out" fills them in).
+  for (const [path, operations] of Object.entries(doc.paths))
+    for (const [method, op] of Object.entries(operations)) {
+      const declared = ((op as { parameters?: { in: string; name: string }[] }).parameters ?? []).filter((p) => p.in === 'path');
+      expect({ path, method, params: declared.map((p) => p.name).sort() }).toEqual({
+        path,
+        method,
+        params: [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort(),
+      });
+    }
   const ui = await fetch(`${stack.service.url}/docs`);
   expect(ui.status).toBe(200);
   const html = await ui.text();

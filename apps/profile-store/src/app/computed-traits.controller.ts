@@ -14,12 +14,14 @@ import {
 } from '@nestjs/common';
 import { DtoValidationPipe } from '@cdp/platform';
 import {
+  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiKeyGuard, Audit, RequireScope, WorkspaceId } from '@cdp/access';
@@ -39,6 +41,9 @@ const withBackfill = ({ def, backfill }: { def: ComputedTraitDefinition; backfil
  * The workspace's user-defined computed traits. A definition counts the events applied after it
  * takes effect (within 2 s) and, by a background backfill, the events already in the timeline.
  */
+/** The `{name}` of a route, for the OpenAPI document (the NameParam DTO validates it). */
+const NAME_PARAM = { name: 'name', description: 'The computed trait: a-z, 0-9 and _, starting with a letter (e.g. spend_30d).' };
+
 @ApiTags('computed-traits')
 @ApiBearerAuth()
 @Controller('v1/computed-traits')
@@ -59,6 +64,7 @@ export class ComputedTraitsController {
   }
 
   @Get(':name')
+  @ApiParam(NAME_PARAM)
   @RequireScope('read:profiles')
   @ApiOperation({ summary: 'A computed-trait definition and the progress of its backfill' })
   @ApiOkResponse({ type: ComputedTraitView })
@@ -70,6 +76,7 @@ export class ComputedTraitsController {
   }
 
   @Put(':name')
+  @ApiParam(NAME_PARAM)
   @RequireScope('write:profiles')
   @Audit('computed-trait.put')
   @ApiOperation({
@@ -79,6 +86,7 @@ export class ComputedTraitsController {
       '(progress on GET). An unchanged definition keeps its state.',
   })
   @ApiOkResponse({ type: ComputedTraitView })
+  @ApiBadRequestResponse({ description: 'A name, event, aggregation, property or window that is not allowed; every problem is named.' })
   async put(
     @WorkspaceId() workspaceId: string,
     @Param() { name }: NameParam,
@@ -101,6 +109,7 @@ export class ComputedTraitsController {
   }
 
   @Delete(':name')
+  @ApiParam(NAME_PARAM)
   @RequireScope('write:profiles')
   @Audit('computed-trait.delete')
   @HttpCode(204)
