@@ -19,6 +19,21 @@ describe('bodyErrorAnswer', () => {
     });
   });
 
+  it('says the body must be an object when the strict parser refused JSON of another kind', () => {
+    for (const [body, kind] of [
+      ['null', 'null'],
+      [' 42', 'a number'],
+      ['"x"', 'a string'],
+      ['true', 'a boolean'],
+    ])
+      expect(bodyErrorAnswer({ type: 'entity.parse.failed', status: 400, message: 'Unexpected token', body }, 1)?.message).toBe(
+        `the body must be a JSON object, not ${kind}`,
+      );
+    expect(bodyErrorAnswer({ type: 'entity.parse.failed', status: 400, message: 'Unexpected end', body: '{"a":' }, 1)?.message).toBe(
+      'malformed JSON: Unexpected end',
+    );
+  });
+
   it('answers any other client error with its own 4xx and leaves everything else to the next handler', () => {
     fc.assert(
       fc.property(fc.option(fc.string()), fc.option(fc.integer({ min: 100, max: 599 })), (type, status) => {

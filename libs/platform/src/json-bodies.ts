@@ -8,6 +8,19 @@ interface BodyParserError {
   type?: string;
   status?: number;
   message?: string;
+  /** The text the parser refused (body-parser sets it on parse failures). */
+  body?: unknown;
+}
+
+/** What a body the strict parser refused although it is JSON holds (`null`, `42`, `"x"`), or null. */
+function nonObjectJson(body: unknown): string | null {
+  if (typeof body !== 'string') return null;
+  try {
+    const value: unknown = JSON.parse(body);
+    return value === null ? 'null' : typeof value === 'string' ? 'a string' : `a ${typeof value}`;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -61,8 +74,12 @@ export function bodyErrorAnswer(
       return { statusCode: 415, message: 'unsupported Content-Encoding; send gzip, deflate, br or none', error: 'Unsupported Media Type' };
     case 'charset.unsupported':
       return { statusCode: 415, message: 'unsupported charset; send UTF-8 JSON', error: 'Unsupported Media Type' };
-    case 'entity.parse.failed':
-      return { statusCode: 400, message: `malformed JSON: ${err.message ?? 'could not parse'}`, error: 'Bad Request' };
+    case 'entity.parse.failed': {
+      // The strict parser refuses JSON that is no object or array with a misleading "Unexpected token".
+      const other = nonObjectJson(err.body);
+      const message = other ? `the body must be a JSON object, not ${other}` : `malformed JSON: ${err.message ?? 'could not parse'}`;
+      return { statusCode: 400, message, error: 'Bad Request' };
+    }
     default:
       // Other client-side read failures (aborted, bad length) carry a 4xx status of their own.
       return err.status !== undefined && err.status >= 400 && err.status < 500
