@@ -37,7 +37,10 @@ if (!existsSync(main) || statSync(main).mtimeMs < newest(sources)) {
   }
 }
 
-const run = spawnSync(process.execPath, [main, ...process.argv.slice(2)], { stdio: 'inherit' });
+// `npm run cdp` runs in the repository root; relative paths (`import crm.csv`, `-f rules.json`)
+// are the user's, from the directory npm was started in (INIT_CWD).
+const from = process.env.INIT_CWD && existsSync(process.env.INIT_CWD) ? process.env.INIT_CWD : process.cwd();
+const run = spawnSync(process.execPath, [main, ...process.argv.slice(2)], { stdio: 'inherit', cwd: from });
 if (run.error) {
   process.stderr.write(`cdp: ${run.error.message}\n`);
   process.exit(1);

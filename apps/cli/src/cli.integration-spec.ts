@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startService, testScope, type RunningService } from '@cdp/testing';
 
@@ -67,4 +69,16 @@ it('creates a workspace whose write key and API key work, and fails clearly on a
   expect(denied.code).toBe(1);
   expect(denied.stderr).toContain('POST /v1/admin/workspaces (collector): 401 Unauthorized: admin token is not valid');
   expect(denied.stdout + denied.stderr).not.toContain('wrong-token-0123456789');
+});
+
+it('reads a relative file from the directory npm was started in (INIT_CWD), not the repository root', async () => {
+  const here = mkdtempSync(join(tmpdir(), 'cdp-cwd-'));
+  const elsewhere = mkdtempSync(join(tmpdir(), 'cdp-cwd-'));
+  writeFileSync(join(here, 'rules.json'), '{"limits": {"email": 3}}');
+  // No identity-resolver on that port: a file that was read ends in a connection failure, not ENOENT.
+  const env = { CDP_API_KEY: 'ak', CDP_IDENTITY_URL: 'http://127.0.0.1:1' };
+  const found = await cdp(['identity-rules', 'set', 'rules.json'], { ...env, INIT_CWD: here });
+  expect(found.stderr).not.toContain('cannot read rules.json');
+  const missing = await cdp(['identity-rules', 'set', 'rules.json'], { ...env, INIT_CWD: elsewhere });
+  expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('cannot read rules.json') });
 });
