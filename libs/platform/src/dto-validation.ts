@@ -1,5 +1,8 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
 
+/** A DTO field's string trimmed before validation (`@Transform(trimmedString)`); anything else as sent. */
+export const trimmedString = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+
 /**
  * The ValidationPipe of every REST controller: unknown fields refused, values converted to the
  * DTO's types, and one message per field. class-validator runs a field's decorators from the

@@ -1,7 +1,8 @@
-import { Transform } from 'class-transformer';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateBy, ValidateIf } from 'class-validator';
 import { safeKey } from '@cdp/cleaning';
+import { trimmedString } from '@cdp/platform';
 import { AGGREGATIONS, type Aggregation } from './user-computed-traits';
 
 export const MAX_WINDOW_DAYS = 365;
@@ -12,7 +13,7 @@ export const BUILT_IN_NAMES = ['first_seen', 'last_seen', 'event_count', 'revenu
 export class ComputedTraitBody {
   @ApiProperty({ example: 'Order Completed', description: 'The track event aggregated.' })
   // Trimmed as the normalizer trims event names: "Order Completed " would match no event, ever.
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @Transform(trimmedString)
   @IsString()
   @MinLength(1, { message: 'event must not be empty' })
   @MaxLength(200, { message: 'event must be at most 200 characters' })

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength, ValidateBy } from 'class-validator';
+import { trimmedString } from '@cdp/platform';
 
 export const MAX_EVENTS_PAGE = 200;
 /** Most trait names one `include` may list (each is one lookup; the list is for picking, not for all traits). */
@@ -9,7 +10,6 @@ export const MAX_INCLUDED_TRAITS = 100;
 export const MAX_EVENT_NAME_CHARS = 200;
 
 const toBoolean = ({ value }: { value: unknown }): unknown => (value === 'true' ? true : value === 'false' ? false : value);
-const trimmed = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
 /** The trait names of an `include` list: comma-separated, each trimmed, empty entries and repeats dropped. */
 export const includedTraits = (text: string): string[] => [
@@ -111,7 +111,7 @@ export class EventsQuery {
   })
   @IsOptional()
   // Stored names are trimmed, so an untrimmed one could never match.
-  @Transform(trimmed)
+  @Transform(trimmedString)
   @IsString({ message: 'event must be one event name' })
   @MinLength(1, { message: 'event must not be empty' })
   @MaxLength(MAX_EVENT_NAME_CHARS, { message: `event must be at most ${MAX_EVENT_NAME_CHARS} characters` })

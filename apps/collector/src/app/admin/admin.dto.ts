@@ -1,25 +1,24 @@
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsString, Length } from 'class-validator';
 import { SCOPES, type Scope } from '@cdp/access';
-
-const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+import { trimmedString } from '@cdp/platform';
 
 export class CreateWorkspaceDto {
-  @Transform(trim)
+  @Transform(trimmedString)
   @IsString({ message: '"name" is required: a string of 1 to 200 characters' })
   @Length(1, 200, { message: '"name" is required: a string of 1 to 200 characters' })
   name!: string;
 }
 
 export class CreateSourceDto {
-  @Transform(trim)
+  @Transform(trimmedString)
   @IsString({ message: '"name" must be a string of 1 to 200 characters' })
   @Length(1, 200, { message: '"name" must be a string of 1 to 200 characters' })
   name!: string;
 }
 
 export class CreateApiKeyDto {
-  @Transform(trim)
+  @Transform(trimmedString)
   @IsString({ message: '"name" must be a string of 1 to 200 characters' })
   @Length(1, 200, { message: '"name" must be a string of 1 to 200 characters' })
   name!: string;

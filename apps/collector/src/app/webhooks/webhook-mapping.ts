@@ -34,7 +34,7 @@ const NESTED = /^(properties|traits|context)\.([A-Za-z0-9_][A-Za-z0-9_ -]{0,99})
 const MAX_ENTRIES = 100;
 const OBJECT_FIELDS = new Set(['properties', 'traits', 'context']);
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Checks a mapping as sent to the admin API; each problem is named by its field. */
 export function validateMapping(input: unknown): WebhookMapping {

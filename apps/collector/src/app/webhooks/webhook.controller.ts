@@ -18,13 +18,11 @@ import { isEventType } from '@cdp/contracts';
 import { jsonBodyOf } from '../tracking/body';
 import { callerTrace, EventWriter } from '../tracking/event-writer';
 import { enrich, InvalidMessageError, messagesOf, type SegmentMessage } from '../tracking/segment-message';
-import { mapPayload } from './webhook-mapping';
+import { isObject, mapPayload } from './webhook-mapping';
 import { WebhookMappingRepository } from './webhook-mapping.repository';
 
 const LIBRARY = { name: 'cdp-webhook', version: '1' };
 const MAX_EVENTS = 500;
-
-const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Webhook sources: tools that can only send their own JSON post it here; the source's mapping

@@ -13,6 +13,7 @@ import {
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
+import { trimmedString } from '@cdp/platform';
 import { Limits } from '@cdp/segment-language';
 import { OUTPUT_TOPIC } from '../output/segment-topics';
 import { DEFINITION_COMPONENT } from './definition-schema';
@@ -50,7 +51,7 @@ const NAME_RULE = 'name must be a string of 1 to 200 characters, without control
 export class SegmentBody {
   /** Trimmed: `" VIP "` and `"VIP"` are one name (unique in the workspace), and a blank one is none. */
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'Germany' })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @Transform(trimmedString)
   @IsString({ message: NAME_RULE })
   @Length(1, 200, { message: NAME_RULE })
   // A name is printed on one line: in `cdp segments list` and in the example consumer's output.
