@@ -133,6 +133,19 @@ describe('cdp profiles in a workspace that stores emails hashed', () => {
       `${ps}/v1/profiles/email%3Ajane%40example.com`,
     ]);
     expect((await cli(['profiles', 'get', 'p_1'])).sent).toHaveLength(1);
+    // A search by email or phone names the stored hash too; other traits go as they are.
+    const search = await cli(['profiles', 'search', '-t', 'email=Jane@Example.com', '-t', 'plan=pro'], { answer: hashed });
+    expect(search.sent.map((s) => s.url)).toEqual([
+      'http://localhost:3002/v1/settings/pii/hashes',
+      `${ps}/v1/profiles?trait.email=f00d&trait.plan=pro`,
+    ]);
+    expect(search.sent[0]?.body).toEqual({ identifiers: [{ type: 'email', value: 'Jane@Example.com' }] });
+    const plain = await cli(['profiles', 'search', '-t', 'plan=pro']);
+    expect(plain.sent.map((s) => s.url)).toEqual([`${ps}/v1/profiles?trait.plan=pro`]);
+    const unhashed = await cli(['profiles', 'search', '-t', 'phone=+4930123'], {
+      answer: { status: 403, body: { message: 'lacks admin' } },
+    });
+    expect(unhashed.sent[1]?.url).toBe(`${ps}/v1/profiles?trait.phone=%2B4930123`);
     // The identity graph holds the hashed value too.
     const graph = await cli(['identities', 'delete', 'email:Jane@Example.com'], { answer: hashed });
     expect(graph.sent.map((s) => s.url)).toEqual([

@@ -52,6 +52,27 @@ async function storedId(ask: Ask, c: CliConfig, id: string): Promise<string> {
   }
 }
 
+/** Traits that are identifiers of the same type: the PII policy hashes them as `traits.<name>`. */
+const HASHABLE_TRAITS = new Set(['email', 'phone']);
+
+/**
+ * The search's `email` and `phone` values as the profiles hold them: hashed where the workspace's PII
+ * policy hashes them (else a search for a hashed email finds nobody); as given when the normalizer
+ * cannot say.
+ */
+async function storedTraits(ask: Ask, c: CliConfig, traits: Record<string, string>): Promise<Record<string, string>> {
+  const refs = Object.entries(traits)
+    .filter(([name]) => HASHABLE_TRAITS.has(name))
+    .map(([type, value]) => ({ type, value }));
+  if (refs.length === 0) return traits;
+  try {
+    const hashed = await storedHashes(ask, c, refs);
+    return { ...traits, ...Object.fromEntries(refs.flatMap((r, i) => (hashed[i] ? [[r.type, hashed[i]]] : []))) };
+  } catch {
+    return traits;
+  }
+}
+
 /** `profiles`, `profile-settings` (profile-store) and `identities` (identity-resolver). */
 export function addProfilesCommands(program: Command, run: Run, ask: Ask): void {
   const identities = program.command('identities').description('the identity graph (identity-resolver)');
@@ -102,8 +123,14 @@ export function addProfilesCommands(program: Command, run: Run, ask: Ask): void 
     profiles
       .command('search')
       .description('profiles whose traits equal every --trait given (a scan: for lookups, not for per-event use)')
-      .requiredOption('-t, --trait <name=value>', 'e.g. plan=pro (repeat for more)', collectTrait),
-  ).action(run((c, opts: Page & { trait: Record<string, string> }) => requests.search(c, opts.trait, opts)));
+      .requiredOption(
+        '-t, --trait <name=value>',
+        'e.g. plan=pro (repeat for more; an email or phone is sent hashed where the PII policy stores it hashed)',
+        collectTrait,
+      ),
+  ).action(
+    run(async (c, opts: Page & { trait: Record<string, string> }) => requests.search(c, await storedTraits(ask, c, opts.trait), opts)),
+  );
   profiles
     .command('export')
     .description('everything held about a person (audited; --json for JSON)')
