@@ -90,6 +90,26 @@ it('cleans a plain JSON track with the workspace settings: default region, anony
     expect(JSON.parse(value.context)).toMatchObject({ ip: '203.0.113.0', bot: true });
   }));
 
+it('takes receivedAt for a time it cannot use, and counts why', () =>
+  withLogs(async () => {
+    const sent = { unreadable: 'next tuesday', future: '2099-01-01T00:00:00Z', fine: '2026-11-30T10:00:00+01:00' };
+    for (const [name, timestamp] of Object.entries(sent)) {
+      const message = { type: 'track', event: 'Clicked', userId: 'u-time', messageId: `m-time-${name}-${scope.id}`, timestamp };
+      await send(`${WS}:u-time`, Buffer.from(JSON.stringify(message)));
+    }
+    const timeOf = async (name: string) =>
+      (await stack.normalized.waitForRecord((e) => e.messageId === `m-time-${name}-${scope.id}`, `the ${name} track`)).value;
+    for (const name of ['unreadable', 'future']) {
+      const value = await timeOf(name);
+      expect(value.timestamp).toBe(value.receivedAt);
+    }
+    expect((await timeOf('fine')).timestamp).toBe(Date.parse('2026-11-30T09:00:00Z'));
+    const metrics = await metricsOf(stack.normalizer);
+    expect(metrics).toMatch(/cdp_normalizer_timestamps_replaced_total\{reason="unreadable"[^}]*\} 1\b/);
+    expect(metrics).toMatch(/cdp_normalizer_timestamps_replaced_total\{reason="future"[^}]*\} 1\b/);
+    expect(metrics).not.toMatch(/cdp_normalizer_timestamps_replaced_total\{reason="past"/);
+  }));
+
 it('produces a messageId once, also when it comes again after a restart', () =>
   withLogs(async () => {
     const dup = `m-dup-${scope.id}`;

@@ -296,15 +296,24 @@ describe('correctedTimestamp', () => {
         (ts, skew, delay) => {
           const sentAt = ts + delay;
           const receivedAt = sentAt - skew;
-          expect(correctedTimestamp({ timestamp: new Date(ts).toISOString(), sentAt: new Date(sentAt).toISOString() }, receivedAt)).toBe(
-            receivedAt - delay,
+          expect(correctedTimestamp({ timestamp: new Date(ts).toISOString(), sentAt: new Date(sentAt).toISOString() }, receivedAt)).toEqual(
+            { timestamp: receivedAt - delay, replaced: null },
           );
         },
       ),
     );
   });
-  it('falls back to receivedAt without a timestamp', () => {
-    expect(correctedTimestamp({}, 42)).toBe(42);
+  it('falls back to receivedAt without a timestamp, and says so when the one given is unreadable', () => {
+    expect(correctedTimestamp({}, 42)).toEqual({ timestamp: 42, replaced: null });
+    expect(correctedTimestamp({ timestamp: null, originalTimestamp: ' ' }, 42)).toEqual({ timestamp: 42, replaced: null });
+    for (const timestamp of ['yesterday', '2026-02-30T10:00:00Z', '1999-12-31T23:59:59Z', -1, { at: 1 }, true]) {
+      expect(correctedTimestamp({ timestamp }, 42)).toEqual({ timestamp: 42, replaced: 'unreadable' });
+    }
+    // An unreadable originalTimestamp with a readable timestamp: the timestamp is taken.
+    expect(correctedTimestamp({ originalTimestamp: 'x', timestamp: '2026-12-01T00:00:00Z' }, Date.parse('2026-12-01T00:00:01Z'))).toEqual({
+      timestamp: Date.parse('2026-12-01T00:00:00Z'),
+      replaced: null,
+    });
   });
   it('takes receivedAt for a time more than MAX_FUTURE_MS after it (a client clock far ahead) or before 2000, and keeps the rest', () => {
     fc.assert(
@@ -318,17 +327,18 @@ describe('correctedTimestamp', () => {
             ...(sentAt === undefined ? {} : { sentAt: new Date(sentAt).toISOString() }),
           };
           const corrected = correctedTimestamp(input, receivedAt);
-          expect(corrected).toBeLessThanOrEqual(receivedAt + MAX_FUTURE_MS);
+          expect(corrected.timestamp).toBeLessThanOrEqual(receivedAt + MAX_FUTURE_MS);
           const plain = sentAt === undefined ? ts : receivedAt - (sentAt - ts);
-          if (plain <= receivedAt + MAX_FUTURE_MS && plain >= MIN_EVENT_TIME) expect(corrected).toBe(plain);
-          else expect(corrected).toBe(receivedAt);
+          if (plain > receivedAt + MAX_FUTURE_MS) expect(corrected).toEqual({ timestamp: receivedAt, replaced: 'future' });
+          else if (plain < MIN_EVENT_TIME) expect(corrected).toEqual({ timestamp: receivedAt, replaced: 'past' });
+          else expect(corrected).toEqual({ timestamp: plain, replaced: null });
         },
       ),
     );
     const receivedAt = Date.parse('2026-12-01T00:00:00Z');
-    expect(correctedTimestamp({ timestamp: '2030-01-01T00:00:00Z' }, receivedAt)).toBe(receivedAt);
+    expect(correctedTimestamp({ timestamp: '2030-01-01T00:00:00Z' }, receivedAt)).toEqual({ timestamp: receivedAt, replaced: 'future' });
     // A clock two seconds fast: two events keep their order.
-    expect(correctedTimestamp({ timestamp: receivedAt + 2_000 }, receivedAt)).toBe(receivedAt + 2_000);
+    expect(correctedTimestamp({ timestamp: receivedAt + 2_000 }, receivedAt).timestamp).toBe(receivedAt + 2_000);
   });
 });
 

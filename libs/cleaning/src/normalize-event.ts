@@ -1,7 +1,7 @@
 import { isEventType, type EventType, type NormalizedEvent } from '@cdp/contracts';
 import { cleanContext, cleanProperties, cleanTraits, type CleaningOptions } from './clean-fields';
 import { sanitizeObject, UnsafeInputError, type JsonObject } from './safe-json';
-import { correctedTimestamp } from './time';
+import { correctedTimestamp, type TimestampReplaced } from './time';
 
 /** DLQ reason codes of the cleaning stage (documented in libs/cleaning/README.md). */
 export type RejectReason =
@@ -24,7 +24,10 @@ export type NormalizedFields = Omit<NormalizedEvent, 'traits' | 'properties' | '
   context: JsonObject;
 };
 
-export type CleanFieldsResult = { ok: true; event: NormalizedFields } | { ok: false; reason: RejectReason; message: string };
+/** `timestampReplaced`: why receivedAt stands in for the time the event gave (null: it gave none, or its time was taken). */
+export type CleanFieldsResult =
+  | { ok: true; event: NormalizedFields; timestampReplaced: TimestampReplaced | null }
+  | { ok: false; reason: RejectReason; message: string };
 
 /** The NormalizedEvent of cleaned fields: traits, properties and context as JSON text. */
 export const serializeFields = (e: NormalizedFields): NormalizedEvent => ({
@@ -92,8 +95,10 @@ export function normalizeFields(message: unknown, envelope: Envelope, options: C
     // identify carries traits at the top level; other calls may carry them in context.traits.
     const rawTraits = type === 'identify' || type === 'group' ? m['traits'] : (context['traits'] ?? m['traits']);
     const traits = cleanTraits(sanitizeObject(rawTraits, 'traits'), options);
+    const { timestamp, replaced } = correctedTimestamp(m, envelope.receivedAt);
     return {
       ok: true,
+      timestampReplaced: replaced,
       event: {
         workspaceId: envelope.workspaceId,
         sourceId: envelope.sourceId,
@@ -105,7 +110,7 @@ export function normalizeFields(message: unknown, envelope: Envelope, options: C
         anonymousId,
         groupId,
         previousId,
-        timestamp: correctedTimestamp(m, envelope.receivedAt),
+        timestamp,
         receivedAt: envelope.receivedAt,
         traits,
         properties: withCategory(cleanProperties(sanitizeObject(m['properties'], 'properties')), type, text(m['category'])),

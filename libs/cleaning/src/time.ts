@@ -64,19 +64,32 @@ export function parseTime(value: unknown): number | undefined {
 export const MAX_FUTURE_MS = 10 * 60_000;
 
 /**
+ * Why an event's own time was not taken and receivedAt stands in: `unreadable` (a timestamp in no
+ * form parseTime reads, a day the calendar lacks, or before MIN_EVENT_TIME), `future` (more than
+ * MAX_FUTURE_MS after receipt once corrected), `past` (before MIN_EVENT_TIME once corrected).
+ */
+export type TimestampReplaced = 'unreadable' | 'future' | 'past';
+
+/**
  * Event time corrected for the sender's clock skew (Segment's rule):
  * timestamp = receivedAt - (sentAt - originalTimestamp) when sentAt is given. A time more than
  * MAX_FUTURE_MS after receivedAt becomes receivedAt: a trait set by an event from a client clock
  * years ahead would otherwise outrank every real one (the newest event's value wins). Within that
- * margin a clock running a little fast keeps its events' order.
+ * margin a clock running a little fast keeps its events' order. `replaced` says why receivedAt
+ * stands in for a time the event did give (null when it gave none, or its time was taken).
  */
+const given = (v: unknown): boolean => v !== undefined && v !== null && (typeof v !== 'string' || v.trim() !== '');
+
 export function correctedTimestamp(
   input: { timestamp?: unknown; originalTimestamp?: unknown; sentAt?: unknown },
   receivedAt: number,
-): number {
+): { timestamp: number; replaced: TimestampReplaced | null } {
   const original = parseTime(input.originalTimestamp) ?? parseTime(input.timestamp);
+  if (original === undefined)
+    return { timestamp: receivedAt, replaced: given(input.originalTimestamp) || given(input.timestamp) ? 'unreadable' : null };
   const sentAt = parseTime(input.sentAt);
-  if (original === undefined) return receivedAt;
   const corrected = sentAt === undefined ? original : receivedAt - (sentAt - original);
-  return corrected > receivedAt + MAX_FUTURE_MS || corrected < MIN_EVENT_TIME ? receivedAt : corrected;
+  if (corrected > receivedAt + MAX_FUTURE_MS) return { timestamp: receivedAt, replaced: 'future' };
+  if (corrected < MIN_EVENT_TIME) return { timestamp: receivedAt, replaced: 'past' };
+  return { timestamp: corrected, replaced: null };
 }

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
-import { normalizeFields, planViolations, serializeFields, type NormalizedFields } from '@cdp/cleaning';
+import { normalizeFields, planViolations, serializeFields, type NormalizedFields, type TimestampReplaced } from '@cdp/cleaning';
 import { recordKey, Topics, type NormalizedEvent, type RawEvent } from '@cdp/contracts';
 import {
   awaitAll,
@@ -34,7 +34,7 @@ import { VIOLATION_RETENTION_DAYS, ViolationsRepository } from './violations/vio
 type Screened = { workspaceId: string | null; hashes: string[] } & (
   | { kind: 'rejected'; rejection: Rejection }
   | { kind: 'consent_dropped' }
-  | { kind: 'accepted'; event: NormalizedFields; record: InboundRecord; candidate: Candidate }
+  | { kind: 'accepted'; event: NormalizedFields; record: InboundRecord; candidate: Candidate; timestampReplaced: TimestampReplaced | null }
 );
 
 /** A workspace's settings and compiled tracking plan (none: undefined). */
@@ -54,6 +54,7 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
   private out!: TopicCodec<NormalizedEvent>;
   private readonly duplicates: Counter<'topic'>;
   private readonly outcomes: Counter<'outcome' | 'reason'>;
+  private readonly timestampsReplaced: Counter<'reason'>;
   /** The PII `encrypt` action's cipher; null without CDP_PII_ENCRYPTION_KEY (then encrypted fields are dropped). */
   private readonly cipher: PiiCipher | null;
   private readonly stageSeconds: Histogram<'stage'>;
@@ -82,6 +83,12 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
       name: 'cdp_normalizer_events_total',
       help: 'Raw records by outcome: ok, flagged (passed with tracking-plan violations), dlq (by reason), deduped, consent_dropped, suppressed.',
       labelNames: ['outcome', 'reason'] as const,
+      registers: [metrics.registry],
+    });
+    this.timestampsReplaced = new Counter({
+      name: 'cdp_normalizer_timestamps_replaced_total',
+      help: 'Events passed on with receivedAt as their time instead of the one they gave, by reason: unreadable, future (over 10 min ahead), past (before 2000).',
+      labelNames: ['reason'] as const,
       registers: [metrics.registry],
     });
     this.stageSeconds = new Histogram({
@@ -159,6 +166,7 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
     const flagged: FlaggedEvent[] = [];
     // Counted per chunk: a labelled counter's inc costs a label lookup each time.
     const counts = { suppressed: 0, consent_dropped: 0, deduped: 0, flagged: 0, ok: 0 };
+    const replaced = new Map<TimestampReplaced, number>();
     for (const item of screened) {
       // Before anything keeps an event (not even the DLQ): events of suppressed identifiers are dropped.
       if (isSuppressed(item)) {
@@ -174,11 +182,12 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
         counts.consent_dropped++;
         continue;
       }
-      const { event: e, record, candidate } = item;
+      const { event: e, record, candidate, timestampReplaced } = item;
       if (isDuplicate(candidate, holders)) {
         counts.deduped++;
         continue;
       }
+      if (timestampReplaced) replaced.set(timestampReplaced, (replaced.get(timestampReplaced) ?? 0) + 1);
       if (e.violations.length > 0) {
         counts.flagged++;
         // Only the delivery that claimed the messageId: a redelivered chunk or a copy adds nothing.
@@ -198,6 +207,7 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
     await awaitAll([this.kafka.producer.send(outbound), this.release(released), this.recordViolations(flagged, now)]);
     producing();
     for (const [outcome, n] of Object.entries(counts)) if (n > 0) this.outcomes.inc({ outcome, reason: '' }, n);
+    for (const [reason, n] of replaced) this.timestampsReplaced.inc({ reason }, n);
     if (counts.deduped > 0) this.duplicates.inc({ topic: records[0]?.topic ?? '' }, counts.deduped);
     for (const r of rejections) this.outcomes.inc({ outcome: 'dlq', reason: r.reason });
     return rejections;
@@ -301,7 +311,15 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
     // An erased person is suppressed by the identifiers the profile-store held, which are hashed
     // where the policy hashes their field: checked as stored too.
     const stored = settings.pii.length > 0 ? eventIdentifierHashes(workspaceId, e) : [];
-    return { kind: 'accepted', event: e, record, candidate, workspaceId, hashes: union(hashes, stored) };
+    return {
+      kind: 'accepted',
+      event: e,
+      record,
+      candidate,
+      workspaceId,
+      hashes: union(hashes, stored),
+      timestampReplaced: result.timestampReplaced,
+    };
   }
 
   /** The suppressed hashes among the chunk's, per workspace: one lookup by `_id` per workspace. */
