@@ -124,7 +124,11 @@ export function addNormalizerCommands(program: Command, run: Run, readJson: (pat
     .action(run((c, opts: ViolationOptions) => requests.listViolations(c, opts)));
 
   const dlq = program.command('dlq').description("the workspace's dead letters (every stage)");
-  dlqFilters(dlq.command('list').description('counts by reason and stage, and the most recent letters (never their contents)'))
+  dlqFilters(
+    dlq
+      .command('list')
+      .description('counts by reason and stage (and how many of them were replayed), and the most recent letters (never their contents)'),
+  )
     .option('--limit <n>', 'recent letters to show (1-500) [50]', intInRange(1, 500))
     .action(run((c, opts: DlqOptions) => requests.listDlq(c, opts)));
   dlqFilters(

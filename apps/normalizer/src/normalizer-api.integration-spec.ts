@@ -106,12 +106,14 @@ it('dead-letters a blocked event, lists it by reason, and a replay after the fix
     const listing = await waitFor(async () => {
       const body = await json<{
         total: number;
-        counts: { reason: string; stage: string; count: number }[];
+        replayed: number;
+        counts: { reason: string; stage: string; count: number; replayed: number }[];
         entries: Record<string, unknown>[];
       }>(await api('GET', '/v1/dlq?reason=tracking_plan_violation&since=1h'));
       return body.total > 0 ? body : undefined;
     }, 'the blocked event in the DLQ listing');
-    expect(listing.counts).toEqual([expect.objectContaining({ reason: 'tracking_plan_violation', stage: 'normalizer', count: 1 })]);
+    expect(listing.counts).toEqual([{ reason: 'tracking_plan_violation', stage: 'normalizer', count: 1, replayed: 0 }]);
+    expect(listing.replayed).toBe(0);
     expect(listing.entries).toHaveLength(1);
     expect(listing.entries[0]).toMatchObject({ reason: 'tracking_plan_violation', sourceTopic: stack.rawTopic, stage: 'normalizer' });
     expect(listing.entries[0]?.['message']).toMatch(/total/);
@@ -133,8 +135,15 @@ it('dead-letters a blocked event, lists it by reason, and a replay after the fix
     const replayed = await stack.normalized.waitForRecord((e) => e.messageId === id, 'the replayed event');
     expect(replayed.value.violations).toEqual(["properties must have required property 'total'"]);
     // Listed with its messageId, and as replayed; the next replay leaves it out unless asked again.
-    const after = await json<{ entries: Record<string, unknown>[] }>(await api('GET', '/v1/dlq?reason=tracking_plan_violation'));
+    const after = await json<{ total: number; replayed: number; counts: unknown[]; entries: Record<string, unknown>[] }>(
+      await api('GET', '/v1/dlq?reason=tracking_plan_violation'),
+    );
     expect(after.entries[0]).toMatchObject({ messageId: id, replayedAt: expect.any(String) });
+    expect(after).toMatchObject({
+      total: 1,
+      replayed: 1,
+      counts: [{ reason: 'tracking_plan_violation', stage: 'normalizer', count: 1, replayed: 1 }],
+    });
     expect(await json(await api('POST', '/v1/dlq/replay', { reason: 'tracking_plan_violation' }))).toEqual({
       replayed: 0,
       skipped: 0,

@@ -41,6 +41,8 @@ export interface DlqCount {
   reason: string;
   stage: string;
   count: number;
+  /** Of `count`, the letters written back by a replay (a replay leaves them out unless `again`). */
+  replayed: number;
 }
 
 export interface DlqOriginal {
@@ -84,16 +86,27 @@ export class DlqIndexRepository extends WorkspaceRepository<DlqEntryDoc> {
   }
 
   async counts(workspaceId: string, filter: DlqFilter): Promise<DlqCount[]> {
+    const conditions = this.conditions(filter);
+    // Two groupings, not one with $cond: FerretDB 1.24 sums only constants and fields.
+    const [all, replayed] = await Promise.all([
+      this.countByReason(workspaceId, conditions),
+      this.countByReason(workspaceId, { ...conditions, replayedAt: { $exists: true } }),
+    ]);
+    const replayedOf = new Map(replayed.map((r) => [`${r.reason}\u0000${r.stage}`, r.count]));
+    return all
+      .map((r) => ({ ...r, replayed: replayedOf.get(`${r.reason}\u0000${r.stage}`) ?? 0 }))
+      .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason) || a.stage.localeCompare(b.stage));
+  }
+
+  private async countByReason(workspaceId: string, conditions: Record<string, unknown>): Promise<Omit<DlqCount, 'replayed'>[]> {
     const rows = await this.collection
       .aggregate<{ _id: { reason: string; stage: string }; count: number }>([
-        { $match: this.scope(workspaceId, this.conditions(filter)) },
+        { $match: this.scope(workspaceId, conditions) },
         // Only $sum: FerretDB 1.24 has no $max accumulator.
         { $group: { _id: { reason: '$reason', stage: '$stage' }, count: { $sum: 1 } } },
       ])
       .toArray();
-    return rows
-      .map((r) => ({ reason: r._id.reason, stage: r._id.stage, count: r.count }))
-      .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason) || a.stage.localeCompare(b.stage));
+    return rows.map((r) => ({ reason: r._id.reason, stage: r._id.stage, count: r.count }));
   }
 
   async recent(workspaceId: string, filter: DlqFilter, limit: number): Promise<DlqEntryView[]> {

@@ -35,12 +35,13 @@ export class DlqController {
   async list(
     @WorkspaceId() workspaceId: string,
     @Query() query: Record<string, unknown>,
-  ): Promise<{ total: number; counts: DlqCount[]; entries: DlqEntryView[] }> {
+  ): Promise<{ total: number; replayed: number; counts: DlqCount[]; entries: DlqEntryView[] }> {
     const { limit, ...rest } = query;
     const filter = orBadRequest(parseFilter(rest, ['reason', 'stage', 'since', 'until'], Date.now()));
     const n = orBadRequest(parseLimit(limit, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT));
     const [counts, entries] = await Promise.all([this.index.counts(workspaceId, filter), this.index.recent(workspaceId, filter, n)]);
-    return { total: counts.reduce((sum, c) => sum + c.count, 0), counts, entries };
+    const sum = (field: 'count' | 'replayed'): number => counts.reduce((n, c) => n + c[field], 0);
+    return { total: sum('count'), replayed: sum('replayed'), counts, entries };
   }
 
   /**
