@@ -40,6 +40,23 @@ describe('cdp request building', () => {
     });
   });
 
+  it("finds an API key's own workspace when no --workspace is given; the operator token must name one", async () => {
+    const whoami = { status: 200, body: { kind: 'api', workspaceId: 'ws_9', keyId: 'k1', scopes: ['admin'] } };
+    const r = await cli(['keys', 'list'], { env: { CDP_API_KEY: 'ak' }, answer: whoami });
+    expect(r.sent.map((s) => `${s.method} ${s.url} ${s.headers?.['authorization']}`)).toEqual([
+      'GET http://localhost:3001/v1/admin/whoami Bearer ak',
+      'GET http://localhost:3001/v1/admin/workspaces/ws_9/keys Bearer ak',
+    ]);
+    const named = await cli(['-w', 'ws_1', 'sources', 'create', 'web'], { env: { CDP_API_KEY: 'ak' }, answer: whoami });
+    expect(named.sent.map((s) => s.url)).toEqual(['http://localhost:3001/v1/admin/workspaces/ws_1/sources']);
+    const refused = await cli(['keys', 'list'], {
+      env: { CDP_API_KEY: 'bad' },
+      answer: { status: 401, body: { message: 'API key is not valid' } },
+    });
+    expect({ code: refused.code, sent: refused.sent.length }).toEqual({ code: 1, sent: 1 });
+    expect(refused.err).toContain('API key is not valid');
+  });
+
   it('sends the scopes of a new API key as a list', async () => {
     const r = await cli(['api-keys', 'create', 'reader', '--scopes', 'read:profiles, read:segments,read:profiles'], {
       env: { CDP_API_KEY: 'ak', CDP_WORKSPACE_ID: 'ws_1' },
@@ -78,7 +95,7 @@ describe('cdp request building', () => {
 describe('cdp failures', () => {
   it.each([
     [['workspaces', 'create', 'A'], {}, 'no admin token: pass --admin-token or set CDP_ADMIN_TOKEN'],
-    [['sources', 'list'], { CDP_API_KEY: 'ak' }, 'no workspace'],
+    [['sources', 'list'], { CDP_ADMIN_TOKEN: 'op' }, 'no workspace'],
     [['segments', 'list'], {}, 'no API key'],
     [['segments', 'create', 'X'], { CDP_API_KEY: 'ak' }, 'give exactly one of --definition and --file'],
     [['identity-rules', 'set', 'missing.json'], { CDP_API_KEY: 'ak' }, 'cannot read missing.json'],

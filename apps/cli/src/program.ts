@@ -37,7 +37,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--segmenter-url <url>', `segmenter base URL [${serviceUrlDefault('segmenterUrl', io.env)}] (env ${ENV.segmenterUrl})`)
     .option('--admin-token <token>', `operator token (creates workspaces; manages any workspace) (env ${ENV.adminToken})`)
     .option('--api-key <key>', `a workspace's API key (Bearer) (env ${ENV.apiKey})`)
-    .option('-w, --workspace <id>', `workspace id for the admin commands (env ${ENV.workspace})`);
+    .option('-w, --workspace <id>', `workspace id for the admin commands (env ${ENV.workspace}); with an API key alone, the key's own`);
 
   /**
    * Runs one request built from the config and prints its answer (`show` for a command's own
@@ -79,6 +79,18 @@ export function buildProgram(io: CliIo): Command {
     }
   };
 
+  const ask = (request: ApiRequest): Promise<unknown> => call(io.transport, request);
+
+  /**
+   * A workspace admin command's config: given only an API key and no --workspace, the key's own
+   * workspace (asked of the collector). The operator token names no workspace: it needs --workspace.
+   */
+  const inWorkspace = async (c: CliConfig): Promise<CliConfig> => {
+    if (c.workspace || c.adminToken || !c.apiKey) return c;
+    const who = (await ask(requests.whoami(c))) as { workspaceId?: string };
+    return who.workspaceId ? { ...c, workspace: who.workspaceId } : c;
+  };
+
   const workspaces = program.command('workspaces').description('workspaces (operator token)');
   workspaces
     .command('create')
@@ -92,28 +104,40 @@ export function buildProgram(io: CliIo): Command {
   sources
     .command('list')
     .description('list the sources of --workspace')
-    .action(run((c) => requests.listSources(c)));
+    .action(run(async (c) => requests.listSources(await inWorkspace(c))));
   sources
     .command('create')
     .description('create a source; answers its write key (shown once)')
     .argument('<name>', 'display name')
-    .action(run((c, name: string) => requests.createSource(c, name), 'Keep the write key now: it is not shown again.'));
+    .action(
+      run(async (c, name: string) => requests.createSource(await inWorkspace(c), name), 'Keep the write key now: it is not shown again.'),
+    );
 
   const keys = program.command('keys').description("a workspace's keys (write keys and API keys)");
   keys
     .command('list')
     .description('list the keys of --workspace (ids, kinds, scopes; never the keys)')
-    .action(run((c) => requests.listKeys(c)));
+    .action(run(async (c) => requests.listKeys(await inWorkspace(c))));
   keys
     .command('rotate')
     .description("replace a source's write key: a new one is answered (shown once), the old ones are revoked")
     .argument('<sourceId>', 'the source')
-    .action(run((c, sourceId: string) => requests.rotateWriteKey(c, sourceId), 'Keep the new write key now: it is not shown again.'));
+    .action(
+      run(
+        async (c, sourceId: string) => requests.rotateWriteKey(await inWorkspace(c), sourceId),
+        'Keep the new write key now: it is not shown again.',
+      ),
+    );
   keys
     .command('revoke')
     .description('revoke a key by its id (see keys list)')
     .argument('<keyId>', 'the key id')
-    .action(run((c, keyId: string) => requests.revokeKey(c, keyId)));
+    .action(
+      run(
+        async (c, keyId: string) => requests.revokeKey(await inWorkspace(c), keyId),
+        'Refused from now on by the collector that revoked it; other instances and services may accept it for up to their key cache (CDP_KEY_CACHE_MS, 30 s).',
+      ),
+    );
 
   program
     .command('api-keys')
@@ -124,7 +148,7 @@ export function buildProgram(io: CliIo): Command {
     .requiredOption('--scopes <list>', 'comma-separated scopes', parseScopes)
     .action(
       run(
-        (c, name: string, opts: { scopes: string[] }) => requests.createApiKey(c, name, opts.scopes),
+        async (c, name: string, opts: { scopes: string[] }) => requests.createApiKey(await inWorkspace(c), name, opts.scopes),
         'Keep the API key now: it is not shown again.',
       ),
     );
@@ -140,7 +164,6 @@ export function buildProgram(io: CliIo): Command {
     .argument('<file>', 'JSON file, e.g. {"limits": {"email": 3}}')
     .action(run(async (c, file: string) => requests.putIdentityRules(c, await readJson(file))));
 
-  const ask = (request: ApiRequest): Promise<unknown> => call(io.transport, request);
   addNormalizerCommands(program, run, readJson, ask);
 
   addSegmentsCommands(program, run, readJson);

@@ -116,6 +116,14 @@ export const requests = {
     body: { name },
   }),
 
+  /** Who the API key is (its workspace), for admin commands given no --workspace. */
+  whoami: (c: CliConfig): ApiRequest => ({
+    method: 'GET',
+    service: 'collector',
+    url: `${c.collectorUrl}/v1/admin/whoami`,
+    headers: bearer(apiKey(c)),
+  }),
+
   listSources: (c: CliConfig): ApiRequest => {
     const { workspace, authorization } = workspaceAdmin(c);
     return {

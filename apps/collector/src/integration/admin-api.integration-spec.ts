@@ -103,6 +103,14 @@ it('manages sources and keys with the operator token and with a workspace admin 
   expect(reader.status).toBe(201);
   expect(reader.body.scopes).toEqual(['read:profiles', 'read:segments']);
   expect((await call('GET', `/v1/admin/workspaces/${a.workspaceId}/keys`, reader.body.apiKey)).status).toBe(403);
+  // Any API key may ask whose it is (the CLI finds its workspace so); a write key is no API key.
+  expect(await call('GET', '/v1/admin/whoami', reader.body.apiKey)).toEqual({
+    status: 200,
+    body: { kind: 'api', workspaceId: a.workspaceId, keyId: reader.body.keyId, scopes: ['read:profiles', 'read:segments'] },
+  });
+  expect(await call('GET', '/v1/admin/whoami', ADMIN_TOKEN)).toEqual({ status: 200, body: { kind: 'operator' } });
+  expect((await call('GET', '/v1/admin/whoami', a.writeKey)).status).toBe(401);
+  expect((await call('GET', '/v1/admin/whoami', null)).status).toBe(401);
 
   const keys = await call<{ keys: Record<string, unknown>[] }>('GET', `/v1/admin/workspaces/${a.workspaceId}/keys`, a.apiKey);
   expect(keys.status).toBe(200);

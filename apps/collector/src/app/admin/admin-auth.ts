@@ -6,6 +6,9 @@ import { CollectorConfig } from '../collector.config';
 /** Who is calling the admin API: the operator (every workspace) or one workspace's admin key. */
 export type AdminCaller = { kind: 'operator' } | { kind: 'workspace'; workspaceId: string };
 
+/** The answer of `GET /v1/admin/whoami`. */
+export type Whoami = { kind: 'operator' } | { kind: 'api'; workspaceId: string; keyId: string; scopes: string[] };
+
 /** The one answer for a workspace that does not exist and for one the caller may not see. */
 export const workspaceNotFound = (): NotFoundException => new NotFoundException('workspace not found');
 
@@ -44,6 +47,16 @@ export class AdminAuth {
     if (!grants(principal.scopes, 'admin')) throw new ForbiddenException('API key lacks the admin scope');
     if (principal.workspaceId !== workspaceId) throw workspaceNotFound();
     return { kind: 'workspace', workspaceId };
+  }
+
+  /** Who the bearer is: the operator, or an API key of any scope (its workspace, id and scopes). */
+  async whoami(header: string | undefined): Promise<Whoami> {
+    const token = bearerToken(header);
+    if (!token) throw new UnauthorizedException('Authorization: Bearer <admin token or API key> is required');
+    if (this.isOperatorToken(token)) return { kind: 'operator' };
+    const principal = await this.access.verify(token, 'api');
+    if (!principal) throw new UnauthorizedException('API key is not valid');
+    return { kind: 'api', workspaceId: principal.workspaceId, keyId: principal.keyId, scopes: principal.scopes };
   }
 
   private isOperatorToken(token: string): boolean {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Body, ConflictException, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
 import { AccessService, KeyAdminService, newKey, SCOPES, type KeyInfo, type SourceInfo, Audit } from '@cdp/access';
-import { AdminAuth, workspaceNotFound } from './admin-auth';
+import { AdminAuth, workspaceNotFound, type Whoami } from './admin-auth';
 import { CreateApiKeyDto, CreateSourceDto, CreateWorkspaceDto } from './admin.dto';
 import { JsonBodyPipe, validateDto } from './json-body.pipe';
 
@@ -31,6 +31,12 @@ export class AdminController {
     const apiKey = newKey('api');
     await this.access.storeKey(apiKey, { workspaceId, kind: 'api', scopes: [...SCOPES], sourceId: null, name: 'admin key' });
     return { workspaceId, sourceId: source.sourceId, writeKey, apiKey };
+  }
+
+  /** Who the bearer is, so a client holding only an API key can learn its workspace. */
+  @Get('whoami')
+  whoami(@Headers('authorization') authorization: string | undefined): Promise<Whoami> {
+    return this.auth.whoami(authorization);
   }
 
   @Get('workspaces/:workspaceId/sources')
