@@ -30,11 +30,12 @@ const putRules = (body: unknown, headers: Record<string, string> = apiAuth) =>
   fetch(rulesUrl(), { method: 'PUT', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 /** Sends an identify through the collector and waits until the resolver has emitted it. */
-async function identify(messageId: string, anonymousId: string, email: string): Promise<ResolvedEvent> {
+async function identify(messageId: string, anonymousId: string | { userId: string }, email: string): Promise<ResolvedEvent> {
+  const ids = typeof anonymousId === 'string' ? { anonymousId } : anonymousId;
   const res = await fetch(`${services.collector.url}/v1/identify`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: writeAuth },
-    body: JSON.stringify({ messageId, anonymousId, traits: { email } }),
+    body: JSON.stringify({ messageId, ...ids, traits: { email } }),
   });
   expect(res.status).toBe(200);
   return (await resolved.waitForRecord((r) => r.messageId === messageId, `resolution of ${messageId}`, 60_000)).value;
@@ -44,6 +45,11 @@ const profileOf = async (typeValue: string): Promise<string> => {
   const res = await fetch(`${services['identity-resolver'].url}/v1/identities/${encodeURIComponent(typeValue)}`, { headers: apiAuth });
   expect(res.status).toBe(200);
   return ((await res.json()) as { profileId: string }).profileId;
+};
+
+const explain = async (typeValue: string): Promise<{ status: number; body: Record<string, unknown> }> => {
+  const res = await fetch(`${services['identity-resolver'].url}/v1/identities/${encodeURIComponent(typeValue)}`, { headers: apiAuth });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 };
 
 /**
@@ -110,6 +116,28 @@ it('applies a lowered limit to new events: the second email no longer merges two
       expect(limited.last.profileId).toBe(limited.second);
       // The anonymous id was demoted: not used for matching, not attached.
       expect(limited.last.identifiers.map((i) => i.type)).toEqual(['email']);
+      // The explanation says what kept it off the second person, and when.
+      const id = `${scope.id}l`;
+      const explained = await explain(`anonymous_id:a1-${id}`);
+      expect(explained.status).toBe(200);
+      expect(explained.body['refusals']).toEqual([
+        {
+          profileId: limited.second,
+          limit: 'limits.email: 1',
+          firstAt: expect.any(String),
+          lastAt: expect.any(String),
+          messageId: `m3-${id}`,
+        },
+      ]);
+      // A second email for a user is kept off them (user_id outranks email), and so belongs to nobody: the 404 says why.
+      const user = await identify(`m6-${id}`, { userId: `u-${id}` }, `first.${id}@example.com`);
+      await identify(`m7-${id}`, { userId: `u-${id}` }, `second.${id}@example.com`);
+      const nobody = await explain(`email:second.${id}@example.com`);
+      expect(nobody.status).toBe(404);
+      expect(nobody.body['message']).toMatch(
+        new RegExp(`^no profile has the email identifier: limits.email: 1 kept it off ${user.profileId} \\(last `),
+      );
+      expect(nobody.body['refusals']).toEqual([expect.objectContaining({ profileId: user.profileId, messageId: `m7-${id}` })]);
 
       // And back: the defaults apply again to newer events.
       expect((await putRules({})).status).toBe(200);
@@ -142,6 +170,9 @@ it('stops merging into a profile at maxMerges, and still resolves its events (Se
       expect(last.profileId).toBe(third);
       expect(last.identifiers.map((i) => i.type)).toEqual(['email']);
       expect(await profileOf(`anonymous_id:a1-${id}`)).toBe(once.first);
+      expect((await explain(`anonymous_id:a1-${id}`)).body['refusals']).toEqual([
+        expect.objectContaining({ profileId: third, limit: 'maxMerges: 1', messageId: `m5-${id}` }),
+      ]);
       expect((await putRules({})).status).toBe(200);
     },
   ));

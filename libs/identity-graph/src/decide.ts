@@ -37,6 +37,12 @@ export interface MergeStep {
   identifiers: Identifier[];
 }
 
+/** An identifier left out of a decision, and the rule keeping it would have broken (e.g. `limits.email: 1`). */
+export interface Demotion {
+  identifier: Identifier;
+  limit: string;
+}
+
 export type Decision =
   | { action: 'none'; reason: 'no_identifiers' }
   | {
@@ -49,8 +55,8 @@ export type Decision =
       attach: Identifier[];
       /** Absorbed profiles, each into profileId. */
       merges: MergeStep[];
-      /** Identifiers dropped to respect the limits; neither matched nor stored. */
-      demoted: Identifier[];
+      /** Identifiers dropped to respect the limits, weakest first; neither matched nor stored. */
+      demoted: Demotion[];
     };
 
 /** Strongest first: priority rank, then type, then value, so ties break the same way everywhere. */
@@ -81,7 +87,7 @@ export function decide(input: ResolutionInput): Decision {
 
   const kept = dedupe(input.identifiers).sort(byPriority(rules));
   if (kept.length === 0) return { action: 'none', reason: 'no_identifiers' };
-  const demoted: Identifier[] = [];
+  const demoted: Demotion[] = [];
 
   for (;;) {
     const involved = [...new Set(kept.flatMap((id) => matched.get(identifierKey(id)) ?? []))]
@@ -89,8 +95,9 @@ export function decide(input: ResolutionInput): Decision {
       .sort(bySurvivorship);
     const attach = kept.filter((id) => !matched.has(identifierKey(id)));
     // One identifier can never break a limit (it is new on a new profile, or already counted).
-    if (kept.length > 1 && breaksLimit(involved, attach, rules)) {
-      demoted.push(kept.pop() as Identifier);
+    const limit = kept.length > 1 ? brokenLimit(involved, attach, rules) : null;
+    if (limit !== null) {
+      demoted.push({ identifier: kept.pop() as Identifier, limit });
       continue;
     }
 
@@ -125,25 +132,26 @@ export function combinedCounts(profiles: ProfileState[], attach: Identifier[]): 
 }
 
 /**
+ * The limit joining `profiles` and adding `attach` breaks, named as in the rules, or null.
  * A limit is broken when the result is over it and larger than any profile already is: a
  * profile that is over a limit already (a race, or a lowered limit) may still receive events,
  * it just may not grow in that respect. The limits: identifiers per type, identifiers in all,
  * and profiles merged into one.
  */
-function breaksLimit(profiles: ProfileState[], attach: Identifier[], rules: IdentityRules): boolean {
+function brokenLimit(profiles: ProfileState[], attach: Identifier[], rules: IdentityRules): string | null {
   const total = combinedCounts(profiles, attach);
-  const perType = Object.entries(total).some(([type, n]) => {
+  const perType = Object.entries(total).find(([type, n]) => {
     const largest = Math.max(0, ...profiles.map((p) => p.counts[type] ?? 0));
     return n > limitOf(rules, type) && n > largest;
   });
+  if (perType) return `limits.${perType[0]}: ${limitOf(rules, perType[0])}`;
   const identifiers = sum(Object.values(total));
+  if (identifiers > rules.maxIdentifiers && identifiers > Math.max(0, ...profiles.map((p) => sum(Object.values(p.counts)))))
+    return `maxIdentifiers: ${rules.maxIdentifiers}`;
   const merges = profiles.length - 1 + sum(profiles.map(mergesOf));
-  return (
-    perType ||
-    (identifiers > rules.maxIdentifiers && identifiers > Math.max(0, ...profiles.map((p) => sum(Object.values(p.counts))))) ||
-    // A merge always grows the survivor's merges: no profile may take one past the limit.
-    (profiles.length > 1 && merges > rules.maxMerges)
-  );
+  // A merge always grows the survivor's merges: no profile may take one past the limit.
+  if (profiles.length > 1 && merges > rules.maxMerges) return `maxMerges: ${rules.maxMerges}`;
+  return null;
 }
 
 const mergesOf = (p: ProfileState): number => p.merges ?? 0;

@@ -211,7 +211,7 @@ describe('decide: examples', () => {
       identifiers: [other],
       attach: [other],
       merges: [],
-      demoted: [anon],
+      demoted: [{ identifier: anon, limit: 'limits.user_id: 1' }],
     });
   });
 
@@ -232,10 +232,16 @@ describe('decide: examples', () => {
           rules: { ...rules, maxMerges },
         }),
       );
-    expect(meet([2, 0], 2)).toMatchObject({ action: 'attach', profileId: 'p1', identifiers: [user], merges: [], demoted: [anon] });
+    expect(meet([2, 0], 2)).toMatchObject({
+      action: 'attach',
+      profileId: 'p1',
+      identifiers: [user],
+      merges: [],
+      demoted: [{ identifier: anon, limit: 'maxMerges: 2' }],
+    });
     // One merge below the limit, the same event merges (the absorbed profile's own merges count too).
     expect(meet([1, 1], 3)).toMatchObject({ action: 'merge', profileId: 'p1', demoted: [] });
-    expect(meet([1, 1], 2)).toMatchObject({ action: 'attach', demoted: [anon] });
+    expect(meet([1, 1], 2)).toMatchObject({ action: 'attach', demoted: [{ identifier: anon, limit: 'maxMerges: 2' }] });
   });
 
   it('adds no identifier to a profile holding maxIdentifiers of them, whatever their types', () => {
@@ -247,7 +253,12 @@ describe('decide: examples', () => {
         rules: { ...rules, maxIdentifiers: 4 },
       }),
     );
-    expect(d).toMatchObject({ action: 'attach', profileId: 'p1', attach: [email], demoted: [anon] });
+    expect(d).toMatchObject({
+      action: 'attach',
+      profileId: 'p1',
+      attach: [email],
+      demoted: [{ identifier: anon, limit: 'maxIdentifiers: 4' }],
+    });
   });
 
   it('says so when nothing identifies the event', () => {
@@ -334,7 +345,11 @@ describe('decide: properties', () => {
           const before = Math.max(0, ...input.profiles.filter((p) => involved.has(p.profileId)).map((p) => p.counts[type] ?? 0));
           expect(n <= limitOf(rules, type) || n === before).toBe(true);
         }
-        expect([...d.identifiers, ...d.demoted].map(identifierKey).sort()).toEqual(input.identifiers.map(identifierKey).sort());
+        // Each left-out identifier names the rule it would have broken.
+        for (const { limit } of d.demoted) expect(limit).toMatch(/^(limits\.[a-z_]+|maxIdentifiers|maxMerges): \d+$/);
+        expect([...d.identifiers, ...d.demoted.map((x) => x.identifier)].map(identifierKey).sort()).toEqual(
+          input.identifiers.map(identifierKey).sort(),
+        );
         expect(d.identifiers.length).toBeGreaterThan(0);
       }),
     );

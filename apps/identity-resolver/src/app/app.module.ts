@@ -7,6 +7,7 @@ import { IdentitiesController } from './identities.controller';
 import { IdentitiesRepository } from './identities.repository';
 import { IdentitiesService } from './identities.service';
 import { IdentityProfilesRepository } from './identity-profiles.repository';
+import { IdentityRefusalsRepository } from './identity-refusals.repository';
 import { FuzzyLinker } from './fuzzy-linker.service';
 import { IdentityMetrics } from './identity-metrics';
 import { IdentityReviewsController } from './identity-reviews.controller';
@@ -37,6 +38,7 @@ import { ResolverService } from './resolver.service';
     LinkageRecordsRepository,
     BlockingKeysRepository,
     IdentityReviewsRepository,
+    IdentityRefusalsRepository,
     IdentityMetrics,
     FuzzyLinker,
     IdentityReviewsService,

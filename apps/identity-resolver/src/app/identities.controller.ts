@@ -20,13 +20,14 @@ export class IdentitiesController {
   async lookup(@WorkspaceId() workspaceId: string, @Param('typeValue') typeValue: string) {
     const id = parse(typeValue);
     const result = await this.identities.explain(workspaceId, id);
-    if (!result.found)
-      throw new NotFoundException(
-        result.why === 'unknown'
-          ? `no profile has the ${id.type} identifier`
-          : `the profile of this ${id.type} identifier is not stored yet`,
-      );
-    return result.body;
+    if (result.found) return result.body;
+    const latest = result.refusals[0];
+    const message =
+      result.why === 'unknown'
+        ? `no profile has the ${id.type} identifier${latest ? `: ${latest.limit} kept it off ${latest.profileId} (last ${latest.lastAt})` : ''}`
+        : `the profile of this ${id.type} identifier is not stored yet`;
+    // The refusals say which people it was kept from, and by which rule.
+    throw new NotFoundException({ statusCode: 404, error: 'Not Found', message, refusals: result.refusals });
   }
 
   /** Removes an identifier from its person; it stands for a new person of its own (`newProfileId`) from then on. */

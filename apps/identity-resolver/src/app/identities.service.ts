@@ -5,6 +5,7 @@ import { profileIdAfterRemoval, type Identifier } from '@cdp/identity-graph';
 import { KafkaGateway } from '@cdp/kafka';
 import { IdentitiesRepository } from './identities.repository';
 import { IdentityProfilesRepository, type IdentityProfileDoc } from './identity-profiles.repository';
+import { IdentityRefusalsRepository, type IdentityRefusal } from './identity-refusals.repository';
 import { describeMerge } from './outputs';
 import { ProfileGraph } from './profile-graph';
 
@@ -20,6 +21,7 @@ export class IdentitiesService {
     private readonly identities: IdentitiesRepository,
     private readonly profiles: IdentityProfilesRepository,
     private readonly kafka: KafkaGateway,
+    private readonly refusals: IdentityRefusalsRepository,
   ) {}
 
   /** The identifier's canonical profile and the profiles from the one it was attached to up to it. */
@@ -33,10 +35,14 @@ export class IdentitiesService {
     return { found: true, profile: canonical, attachedTo: identity.profileId, chain };
   }
 
-  /** The API answer: the profile and the chain of merges that led there, oldest pointer first, each with its reason. */
+  /**
+   * The API answer: the profile and the chain of merges that led there, oldest pointer first, each
+   * with its reason; and the profiles a limit kept the identifier off (also when it has none).
+   */
   async explain(workspaceId: string, id: Identifier) {
-    const found = await this.lookup(workspaceId, id);
-    if (!found.found) return found;
+    const [found, refusals] = await Promise.all([this.lookup(workspaceId, id), this.refusals.ofIdentifier(workspaceId, id)]);
+    const refused = refusals.map(describeRefusal);
+    if (!found.found) return { ...found, refusals: refused };
     const { profile, attachedTo, chain } = found;
     return {
       found: true as const,
@@ -55,6 +61,7 @@ export class IdentitiesService {
             ? [describeMerge({ fromProfileId: node.profileId, intoProfileId: node.mergedInto, merge: node.merge })]
             : [],
         ),
+        refusals: refused,
       },
     };
   }
@@ -103,3 +110,11 @@ export class IdentitiesService {
     return removal;
   }
 }
+
+const describeRefusal = (r: IdentityRefusal) => ({
+  profileId: r.profileId,
+  limit: r.limit,
+  firstAt: r.firstAt.toISOString(),
+  lastAt: r.lastAt.toISOString(),
+  messageId: r.messageId,
+});

@@ -1,8 +1,9 @@
 import 'reflect-metadata';
+import fc from 'fast-check';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { blockedValueTest, DEFAULT_IDENTITY_RULES, limitOf } from '@cdp/identity-graph';
-import { parseWindow, regexProblem, toResolverRules, withDefaults } from './identity-rules';
+import { formatWindow, parseWindow, regexProblem, toResolverRules, withDefaults } from './identity-rules';
 import { IdentityRulesDto } from './identity-rules.dto';
 
 /** The messages as Nest's ValidationPipe reports them: nested ones prefixed with their parent's name. */
@@ -101,6 +102,18 @@ describe('withDefaults', () => {
   it('does not share arrays with the defaults', () => {
     withDefaults({}).priority.push('x');
     expect(DEFAULT_IDENTITY_RULES.priority).not.toContain('x');
+  });
+});
+
+describe('formatWindow', () => {
+  it('writes back what parseWindow reads, in the largest whole unit', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3650 }), fc.constantFrom('m', 'h', 'd'), (n, unit) => {
+        const ms = parseWindow(`${n}${unit}`) as number;
+        expect(parseWindow(formatWindow(ms))).toBe(ms);
+      }),
+    );
+    expect([formatWindow(90 * 60_000), formatWindow(48 * 3_600_000), formatWindow(30 * 86_400_000)]).toEqual(['90m', '2d', '30d']);
   });
 });
 

@@ -55,6 +55,12 @@ export function parseWindow(text: string): number | undefined {
   return ms <= RULE_BOUNDS.maxWindowDays * UNIT_MS.d ? ms : undefined;
 }
 
+/** Milliseconds as the rules write a window: in the largest of d, h, m that divides them. */
+export function formatWindow(ms: number): string {
+  const unit = (['d', 'h', 'm'] as const).find((u) => ms % UNIT_MS[u] === 0) ?? 'm';
+  return `${Math.round(ms / UNIT_MS[unit])}${unit}`;
+}
+
 /** Why a limit setting is not valid, or null. */
 export function limitProblem(setting: unknown): string | null {
   const maxOk = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= RULE_BOUNDS.maxLimit;

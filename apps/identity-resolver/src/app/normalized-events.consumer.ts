@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { recordKey, Topics, type IdentityMerge, type NormalizedEvent, type ResolvedEvent } from '@cdp/contracts';
 import {
+  awaitAll,
   KafkaGateway,
   mapLimit,
   PipelineConsumer,
@@ -20,6 +21,7 @@ import { toIdentityMerge, toResolvedEvent } from './outputs';
 import { ChunkGraph } from './chunk-graph';
 import { FuzzyLinker } from './fuzzy-linker.service';
 import { IdentityMetrics } from './identity-metrics';
+import { IdentityRefusalsRepository, type Refused } from './identity-refusals.repository';
 import { ResolverService, type Resolution } from './resolver.service';
 
 /**
@@ -49,6 +51,7 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
     private readonly erasures: ProfileErasures,
     private readonly fuzzy: FuzzyLinker,
     private readonly identityMetrics: IdentityMetrics,
+    private readonly refusals: IdentityRefusalsRepository,
   ) {
     super(kafka, metrics, health, [Topics.normalizedEvents, Topics.profileChanges], 'identity-resolver');
   }
@@ -96,6 +99,7 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
     resolving();
     const producing = stage('produce');
     const outbound: OutboundRecord[] = [];
+    const refused: Refused[] = [];
     for (const [i, { record, event }] of events.entries()) {
       const result = results[i] as Resolution;
       if (!result.ok) {
@@ -108,6 +112,9 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
         });
         continue;
       }
+      const { workspaceId, messageId, timestamp } = event;
+      if (result.demoted.length > 0)
+        refused.push({ workspaceId, messageId, timestamp, profileId: result.profileId, demoted: result.demoted });
       // The event's trace continues on the resolved event and on the merges it caused.
       const headers = this.traceHeaders(record);
       for (const merge of result.merges) {
@@ -131,7 +138,8 @@ export class NormalizedEventsConsumer extends PipelineConsumer {
         headers,
       });
     }
-    await this.kafka.producer.send(outbound);
+    // The refusals are an effect too (explanations read them): stored before the offsets are committed.
+    await awaitAll([this.kafka.producer.send(outbound), this.refusals.record(refused)]);
     producing();
     return rejections;
   }

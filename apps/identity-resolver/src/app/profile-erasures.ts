@@ -4,6 +4,7 @@ import type { InboundRecord } from '@cdp/kafka';
 import { groupBy } from '@cdp/platform';
 import { IdentitiesRepository } from './identities.repository';
 import { IdentityProfilesRepository } from './identity-profiles.repository';
+import { IdentityRefusalsRepository } from './identity-refusals.repository';
 import { BlockingKeysRepository, LinkageRecordsRepository } from './linkage.repository';
 import { MAX_CHAIN } from './profile-graph';
 
@@ -43,6 +44,7 @@ export class ProfileErasures {
     private readonly profiles: IdentityProfilesRepository,
     private readonly linkage: LinkageRecordsRepository,
     private readonly blocks: BlockingKeysRepository,
+    private readonly refusals: IdentityRefusalsRepository,
   ) {}
 
   async apply(erasures: readonly Erasure[]): Promise<void> {
@@ -61,6 +63,8 @@ export class ProfileErasures {
       const profiles = await this.profiles.deleteProfiles(ws, ids, at);
       // The person's fuzzy-matching record (name, birthday, address, phone) goes too, and the profiles leave its blocks.
       await this.linkage.erase(ws, ids, at, (keys, profileId) => this.blocks.remove(ws, keys, profileId));
+      // And what was kept off them: the explanations name the erased ids.
+      await this.refusals.removeOfProfiles(ws, ids);
       this.logger.log(`erasure in ${ws}: ${ids.length} profile id(s), ${identifiers} identifier(s) and ${profiles} profile(s) dropped`);
     }
   }

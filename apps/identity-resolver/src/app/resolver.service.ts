@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { NormalizedEvent } from '@cdp/contracts';
-import { extractIdentifiers, identifierKey, type Identifier } from '@cdp/identity-graph';
+import { extractIdentifiers, identifierKey, type Demotion, type Identifier } from '@cdp/identity-graph';
 import { ChunkGraph } from './chunk-graph';
 import { countByType, countCaps, mergeWithinLimits } from './count-guards';
 import { dedupeIdentifiers, previousIdCandidates, previousIdentifiers } from './alias';
@@ -17,7 +17,15 @@ import { decideWithinWindows, type WindowedProfileState } from './windowed-limit
 const MAX_ATTEMPTS = 5;
 
 export type Resolution =
-  | { ok: true; profileId: string; identifiers: Identifier[]; merges: StoredMerge[]; action: 'create' | 'attach' | 'merge' }
+  | {
+      ok: true;
+      profileId: string;
+      identifiers: Identifier[];
+      merges: StoredMerge[];
+      action: 'create' | 'attach' | 'merge';
+      /** The event's identifiers a limit kept off `profileId` (see IdentityRefusalsRepository). */
+      demoted: Demotion[];
+    }
   | { ok: false; reason: 'no_identifiers'; message: string };
 
 /** Thrown inside an attempt when a concurrent writer changed what the decision was based on. */
@@ -222,6 +230,7 @@ export class ResolverService {
       identifiers: decision.identifiers,
       merges: [...merges.values()],
       action: decision.action,
+      demoted: decision.demoted,
     };
   }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { DEFAULT_IDENTITY_RULES, identifierDigest, type Identifier } from '@cdp/identity-graph';
-import { breaksWindow, decideWithinWindows, maxDistinctInWindow, maxInWindow, type WindowedProfileState } from './windowed-limits';
+import { brokenWindow, decideWithinWindows, maxDistinctInWindow, maxInWindow, type WindowedProfileState } from './windowed-limits';
 
 const DAY = 86_400_000;
 
@@ -50,7 +50,7 @@ describe('maxDistinctInWindow', () => {
   });
 });
 
-describe('breaksWindow', () => {
+describe('brokenWindow', () => {
   const profile = (profileId: string, emails: number[], counts?: number): WindowedProfileState => ({
     profileId,
     createdAt: 0,
@@ -61,14 +61,14 @@ describe('breaksWindow', () => {
   const email: Identifier = { type: 'email', value: 'x@y.z' };
 
   it('allows a new identifier when the window still has room, and refuses it when not', () => {
-    expect(breaksWindow([profile('p', [0])], [email], windows, 10 * DAY)).toBe(false);
-    expect(breaksWindow([profile('p', [0, 5 * DAY])], [email], windows, 10 * DAY)).toBe(true);
-    expect(breaksWindow([profile('p', [0, 5 * DAY])], [email], windows, 40 * DAY)).toBe(false);
+    expect(brokenWindow([profile('p', [0])], [email], windows, 10 * DAY)).toBeNull();
+    expect(brokenWindow([profile('p', [0, 5 * DAY])], [email], windows, 10 * DAY)).toBe('limits.email: 2 per 30d');
+    expect(brokenWindow([profile('p', [0, 5 * DAY])], [email], windows, 40 * DAY)).toBeNull();
   });
 
   it('checks the windows of a merge, whenever the event is', () => {
-    expect(breaksWindow([profile('p', [0, DAY]), profile('q', [2 * DAY])], [], windows, 400 * DAY)).toBe(true);
-    expect(breaksWindow([profile('p', [0, DAY]), profile('q', [100 * DAY])], [], windows, 400 * DAY)).toBe(false);
+    expect(brokenWindow([profile('p', [0, DAY]), profile('q', [2 * DAY])], [], windows, 400 * DAY)).toBe('limits.email: 2 per 30d');
+    expect(brokenWindow([profile('p', [0, DAY]), profile('q', [100 * DAY])], [], windows, 400 * DAY)).toBeNull();
   });
 
   it('counts an identifier the event carries at the event time too', () => {
@@ -76,20 +76,20 @@ describe('breaksWindow', () => {
     const old: Identifier = { type: 'email', value: 'old' };
     const p: WindowedProfileState = { profileId: 'p', createdAt: 0, counts: { email: 1 }, stamps: [{ type: 'email', at: 0, key: 'k' }] };
     const oneWindow = { email: { max: 1, windowMs: 30 * DAY } };
-    expect(breaksWindow([p], [email], oneWindow, 100 * DAY)).toBe(false);
+    expect(brokenWindow([p], [email], oneWindow, 100 * DAY)).toBeNull();
     const carriedKey = { ...p, stamps: [{ type: 'email', at: 0, key: identifierDigest(old) }] };
-    expect(breaksWindow([carriedKey], [email], oneWindow, 100 * DAY, [old])).toBe(true);
+    expect(brokenWindow([carriedKey], [email], oneWindow, 100 * DAY, [old])).toBe('limits.email: 1 per 30d');
   });
 
   it('assumes identifiers without a stamp are in every window', () => {
-    expect(breaksWindow([profile('p', [], 2)], [email], windows, 400 * DAY)).toBe(true);
-    expect(breaksWindow([profile('p', [], 1)], [email], windows, 400 * DAY)).toBe(false);
+    expect(brokenWindow([profile('p', [], 2)], [email], windows, 400 * DAY)).toBe('limits.email: 2 per 30d');
+    expect(brokenWindow([profile('p', [], 1)], [email], windows, 400 * DAY)).toBeNull();
   });
 
   it('lets a profile already over the limit receive events without growing', () => {
     const over = profile('p', [0, 1, 2]);
-    expect(breaksWindow([over], [], windows, 3)).toBe(false);
-    expect(breaksWindow([over], [email], windows, 3)).toBe(true);
+    expect(brokenWindow([over], [], windows, 3)).toBeNull();
+    expect(brokenWindow([over], [email], windows, 3)).toBe('limits.email: 2 per 30d');
   });
 });
 
@@ -111,6 +111,15 @@ describe('decideWithinWindows', () => {
       windows: { email: { max: 1, windowMs: DAY } },
       at: 1,
     });
-    expect(d).toMatchObject({ action: 'attach', profileId: 'p', identifiers: [user], attach: [], demoted: [anon, email] });
+    expect(d).toMatchObject({
+      action: 'attach',
+      profileId: 'p',
+      identifiers: [user],
+      attach: [],
+      demoted: [
+        { identifier: anon, limit: 'limits.anonymous_id: 1' },
+        { identifier: email, limit: 'limits.email: 1 per 1d' },
+      ],
+    });
   });
 });

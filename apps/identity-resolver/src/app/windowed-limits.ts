@@ -3,11 +3,12 @@ import {
   identifierDigest,
   identifierKey,
   type Decision,
+  type Demotion,
   type Identifier,
   type ProfileState,
   type ResolutionInput,
 } from '@cdp/identity-graph';
-import type { LimitWindow } from './identity-rules';
+import { formatWindow, type LimitWindow } from './identity-rules';
 
 /**
  * Windowed limits (brief section 4: "limits per identifier type, optionally per time window").
@@ -87,7 +88,8 @@ function windowCount(
 }
 
 /**
- * Whether joining `profiles` and adding `attach` at time `at` breaks a windowed limit: the result
+ * The windowed limit joining `profiles` and adding `attach` at time `at` breaks, named like the
+ * rules (`limits.email: 2 per 30d`), or null. A window is broken when the result
  * holds more than `max` identifiers of a type within some window, and more than any of the
  * profiles already does (like lifetime limits, a profile over its limit may still receive
  * events; it just may not grow in that type).
@@ -99,14 +101,14 @@ function windowCount(
  * it demoted, attached since at another time, would count elsewhere in time and let the redelivery
  * merge, or attach what was demoted alongside it.
  */
-export function breaksWindow(
+export function brokenWindow(
   profiles: readonly WindowedProfileState[],
   attach: readonly Identifier[],
   windows: Record<string, LimitWindow>,
   at: number,
   carried: readonly Identifier[] = [],
-): boolean {
-  return Object.entries(windows).some(([type, { max, windowMs }]) => {
+): string | null {
+  const broken = Object.entries(windows).find(([type, { max, windowMs }]) => {
     const added = attach.filter((id) => id.type === type);
     const seen = carried.filter((id) => id.type === type);
     if (added.length === 0 && seen.length === 0 && profiles.length < 2) return false;
@@ -115,6 +117,7 @@ export function breaksWindow(
     const largest = Math.max(0, ...profiles.map((p) => windowCount([p], [], type, windowMs)));
     return n > max && n > largest;
   });
+  return broken ? `limits.${broken[0]}: ${broken[1].max} per ${formatWindow(broken[1].windowMs)}` : null;
 }
 
 /**
@@ -125,7 +128,7 @@ export function breaksWindow(
 export function decideWithinWindows(input: WindowedInput): Decision {
   const profiles = new Map(input.profiles.map((p) => [p.profileId, p]));
   let identifiers = input.identifiers;
-  let demoted: Identifier[] = [];
+  let demoted: Demotion[] = [];
   for (;;) {
     const d = decide({ ...input, identifiers });
     if (d.action === 'none') return d;
@@ -134,8 +137,9 @@ export function decideWithinWindows(input: WindowedInput): Decision {
     // One identifier can never break a limit (new on a new profile, or already counted).
     const attached = new Set(d.attach.map(identifierKey));
     const carried = d.identifiers.filter((id) => !attached.has(identifierKey(id)));
-    if (d.identifiers.length > 1 && breaksWindow(involved, d.attach, input.windows, input.at, carried)) {
-      demoted = [...demoted, d.identifiers.at(-1) as Identifier];
+    const limit = d.identifiers.length > 1 ? brokenWindow(involved, d.attach, input.windows, input.at, carried) : null;
+    if (limit !== null) {
+      demoted = [...demoted, { identifier: d.identifiers.at(-1) as Identifier, limit }];
       identifiers = d.identifiers.slice(0, -1);
       continue;
     }
