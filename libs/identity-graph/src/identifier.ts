@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { cleanPhone } from '@cdp/cleaning';
+import { IdentifierTypes } from '@cdp/contracts';
 
 /** One identifier of a person: a type (user_id, email, ... or a custom one) and its value. */
 export interface Identifier {
@@ -27,12 +29,15 @@ export function normalizeIdentifierValue(type: string, value: string): string {
 
 export type ParsedIdentifier = { ok: true; identifier: Identifier } | { ok: false; message: string };
 
-/** Parses the API's `type:value` form (split at the first ':', so values may contain ':'). */
+/** Parses the API's `type:value` form (split at the first ':', so values may contain ':'); a phone in E.164 when valid. */
 export function parseIdentifier(text: string): ParsedIdentifier {
   const at = text.indexOf(':');
   if (at <= 0) return { ok: false, message: 'expected <type>:<value>, e.g. email:jane@example.com' };
   const type = text.slice(0, at).trim().toLowerCase();
-  const value = normalizeIdentifierValue(type, text.slice(at + 1));
+  const given = normalizeIdentifierValue(type, text.slice(at + 1));
+  // A phone as the normalizer stores it: `+49 170 1234567` is `+491701234567` (one without a
+  // country code read as a US one; events' phones are E.164 already, so only lookups need this).
+  const value = type === IdentifierTypes.phone ? cleanPhone(given).value : given;
   if (!IDENTIFIER_TYPE.test(type)) return { ok: false, message: 'identifier type may only contain a-z, 0-9, "_" and "-" (at most 64)' };
   if (value.length === 0) return { ok: false, message: 'identifier value is empty' };
   if (value.length > MAX_IDENTIFIER_VALUE_LENGTH)

@@ -106,6 +106,9 @@ describe('parseIdentifier', () => {
   it('splits at the first colon and normalizes emails', () => {
     expect(parseIdentifier('email: Jane@Example.com ')).toEqual({ ok: true, identifier: { type: 'email', value: 'jane@example.com' } });
     expect(parseIdentifier('user_id:a:b')).toEqual({ ok: true, identifier: { type: 'user_id', value: 'a:b' } });
+    // A phone as the normalizer stores it (E.164); an invalid one as given.
+    expect(parseIdentifier('phone:+49 170 1234567')).toEqual({ ok: true, identifier: { type: 'phone', value: '+491701234567' } });
+    expect(parseIdentifier('Phone: 12 ')).toEqual({ ok: true, identifier: { type: 'phone', value: '12' } });
   });
   it('refuses malformed input', () => {
     for (const bad of ['', 'nocolon', ':value', 'email:', 'bad type:x', 'a.b:x']) expect(parseIdentifier(bad).ok).toBe(false);

@@ -1,3 +1,4 @@
+import { cleanPhone } from '@cdp/cleaning';
 import { IdentifierTypes } from '@cdp/contracts';
 import { identifierKey } from '@cdp/profile-model';
 
@@ -13,7 +14,7 @@ const IDENTIFIER = /^([a-z0-9_-]{1,64}):(.*)$/is;
 
 /**
  * Parses the id of a profile route. Everything after the first ':' is the value, so values may
- * contain ':' and '@'. Emails are compared lower-cased, as the normalizer stores them.
+ * contain ':' and '@'. Emails are compared lower-cased and phones in E.164, as the normalizer stores them.
  */
 export function parseProfileRef(raw: string): ProfileRef | null {
   const id = raw.trim();
@@ -23,6 +24,8 @@ export function parseProfileRef(raw: string): ProfileRef | null {
   const type = (match[1] as string).toLowerCase();
   let value = (match[2] as string).trim();
   if (type === IdentifierTypes.email) value = value.toLowerCase().normalize('NFC');
+  // A valid phone as the normalizer stores it (E.164; without a country code read as a US one).
+  if (type === IdentifierTypes.phone) value = cleanPhone(value).value;
   if (value === '') return null;
   return { kind: 'identifier', type, value, idKey: identifierKey(type, value) };
 }

@@ -39,6 +39,12 @@ describe('parseProfileRef', () => {
     expect(parseProfileRef('crm-id:C-77')).toMatchObject({ kind: 'identifier', type: 'crm-id', value: 'C-77' });
     expect(parseProfileRef('2fa_id:x')).toMatchObject({ kind: 'identifier', type: '2fa_id' });
   });
+  it('reads a phone as the normalizer stores it: E.164 when valid, else as given', () => {
+    for (const written of ['phone:+49 170 1234567', 'phone: +49 (170) 123-4567 ', 'phone:+491701234567'])
+      expect(parseProfileRef(written)).toMatchObject({ type: 'phone', value: '+491701234567', idKey: 'phone:+491701234567' });
+    expect(parseProfileRef('phone:(415) 555-2671')).toMatchObject({ value: '+14155552671' });
+    expect(parseProfileRef('phone:12')).toMatchObject({ value: '12' });
+  });
   it('reads anything else as a profile id', () => {
     expect(parseProfileRef('6f1c2a9e-1b0e-4d8e-9d5a-0c1f2e3d4b5a')).toEqual({
       kind: 'profile',

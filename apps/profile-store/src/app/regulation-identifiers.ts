@@ -18,17 +18,12 @@ export function normalizeRegulationIdentifiers(identifiers: readonly { type: str
   const out = new Map<string, NormalizedIdentifier>();
   for (const { type, value: raw } of identifiers) {
     const trimmed = raw.trim();
+    // Only a valid phone is an identifier (E.164); any other value can match nothing, so it is kept as given.
     const value =
-      type === IdentifierTypes.email ? trimmed.toLowerCase() : type === IdentifierTypes.phone ? phoneAsStored(trimmed) : trimmed;
+      type === IdentifierTypes.email ? trimmed.toLowerCase() : type === IdentifierTypes.phone ? cleanPhone(trimmed).value : trimmed;
     if (value === '') continue;
     const idKey = identifierKey(type, value);
     if (!out.has(idKey)) out.set(idKey, { type, value, idKey });
   }
   return [...out.values()];
-}
-
-/** Only valid phones are identifiers (in E.164); any other value can match nothing, so it is kept as given. */
-function phoneAsStored(value: string): string {
-  const clean = cleanPhone(value);
-  return clean.valid ? clean.value : value;
 }
