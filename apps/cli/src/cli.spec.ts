@@ -100,6 +100,12 @@ describe('cdp failures', () => {
     [['segments', 'create', 'X'], { CDP_API_KEY: 'ak' }, 'give exactly one of --definition and --file'],
     [['identity-rules', 'set', 'missing.json'], { CDP_API_KEY: 'ak' }, 'cannot read missing.json'],
     [['--collector-url', 'not a url', 'workspaces', 'create', 'A'], { CDP_ADMIN_TOKEN: 'op' }, 'is not a URL'],
+    [
+      ['--segmenter-url', 'localhost:23005', 'segments', 'list'],
+      { CDP_API_KEY: 'ak' },
+      'CDP_SEGMENTER_URL / --segmenter-url must be an http:// or https:// URL: localhost:23005 (e.g. http://localhost:23005)',
+    ],
+    [['regulations', 'create', '--type', 'delete'], { CDP_API_KEY: 'ak' }, 'give the identifiers with --identifier (repeatable) or --file'],
   ])('%j refuses before sending anything, exit 2', async (argv, env, message) => {
     const r = await cli(argv, { env });
     expect(r.code).toBe(2);

@@ -135,7 +135,9 @@ export function addOperationsCommands(program: Command, run: Run, readJson: (pat
     .option('--no-pii-hashes', "do not add the hashed values the workspace's PII policy stores (asked of the normalizer, admin scope)")
     .action(
       run(async (c, opts: { type: string; identifier?: Identifier[]; file?: string; piiHashes: boolean }) => {
-        if ((opts.identifier === undefined) === (opts.file === undefined))
+        if (opts.identifier === undefined && opts.file === undefined)
+          throw new CliError('give the identifiers with --identifier (repeatable) or --file', 2);
+        if (opts.identifier !== undefined && opts.file !== undefined)
           throw new CliError('give the identifiers with --identifier or --file, not both', 2);
         const identifiers = opts.identifier ?? identifiersIn(await readJson(opts.file as string));
         return requests.createRegulation(c, opts.type, opts.piiHashes ? await withPiiHashes(ask, c, identifiers) : identifiers);

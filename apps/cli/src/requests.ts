@@ -61,11 +61,19 @@ export function resolveConfig(flags: GlobalFlags, env: Record<string, string | u
   };
   const url = (key: (typeof SERVICE_ORDER)[number]): string => {
     const value = pick(key) ?? defaultUrl(key, env);
+    let parsed: URL;
     try {
-      return new URL(value).toString().replace(/\/+$/, '');
+      parsed = new URL(value);
     } catch {
       throw new CliError(`${ENV[key]} / --${kebab(key)} is not a URL: ${value}`, 2);
     }
+    // `localhost:3005` parses, as a URL of scheme "localhost:".
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new CliError(
+        `${ENV[key]} / --${kebab(key)} must be an http:// or https:// URL: ${value} (e.g. http://${value.replace(/^\w+:\/\//, '')})`,
+        2,
+      );
+    return parsed.toString().replace(/\/+$/, '');
   };
   const config: CliConfig = {
     collectorUrl: url('collectorUrl'),

@@ -194,6 +194,12 @@ it('finds a person by a custom identifier type as the identity-resolver names it
     const res = await get(`crm-id:${encodeURIComponent(value)}`);
     expect(res.status).toBe(200);
     expect(((await res.json()) as ProfileBody).profileId).toBe(p);
+    // A bare value is a profile id: the 404 says how to name an identifier, without echoing the value.
+    const bare = await get(encodeURIComponent(value));
+    expect(bare.status).toBe(404);
+    expect(((await bare.json()) as { message: string }).message).toBe(
+      'profile not found (read as a profile id; to look up by an identifier write type:value, e.g. user_id:42)',
+    );
   }));
 
 it('answers an absorbed id with the survivor and summed counts', () =>
