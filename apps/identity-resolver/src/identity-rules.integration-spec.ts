@@ -80,6 +80,7 @@ it('answers the defaults, refuses bad rules naming the field, and stores good on
         [{ limits: { email: { max: 2, window: 'soon' } } }, 'limits.email.window'],
         [{ priority: 'email' }, 'priority'],
         [{ maxMerges: 0 }, 'maxMerges'],
+        [{ limits: { emial: 4 } }, 'limits.emial is no identifier type: did you mean email?'],
       ] as const) {
         const res = await putRules(body);
         expect(res.status).toBe(400);
@@ -94,7 +95,13 @@ it('answers the defaults, refuses bad rules naming the field, and stores good on
         defaultLimit: 5,
         blocked: { values: [], patterns: ['^test-'] },
       };
-      expect(await put.json()).toMatchObject(expected);
+      const answer = (await put.json()) as { warnings: string[] };
+      expect(answer).toMatchObject(expected);
+      // Lists that leave out the default blocked values and pattern: the answer says which.
+      expect(answer.warnings).toEqual([
+        expect.stringMatching(/^blocked.values replaces the default list: "-1", "null", /),
+        'blocked.patterns replaces the default list: "^[0-]*$" is no longer blocked (list it too to keep it)',
+      ]);
       // Read back from MongoDB (empty arrays survive the upsert on FerretDB too).
       expect(await (await fetch(rulesUrl(), { headers: apiAuth })).json()).toMatchObject(expected);
       // Back to the defaults for the next test.

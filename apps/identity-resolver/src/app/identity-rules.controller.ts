@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Put, UseGuards, UsePipes } from '@nestjs/common';
 import { DtoValidationPipe } from '@cdp/platform';
 import { ApiKeyGuard, RequireScope, WorkspaceId, Audit } from '@cdp/access';
-import type { EffectiveIdentityRules, IdentityRulesInput } from './identity-rules';
+import { rulesWarnings, type EffectiveIdentityRules, type IdentityRulesInput } from './identity-rules';
 import { IdentityRulesDto } from './identity-rules.dto';
 import { IdentityRulesService } from './identity-rules.service';
 
@@ -18,11 +18,15 @@ export class IdentityRulesController {
     return this.rules.effective(workspaceId);
   }
 
-  /** Replaces the workspace's rules; omitted fields take the defaults. Applies to new events. */
+  /**
+   * Replaces the workspace's rules; omitted fields take the defaults. Applies to new events.
+   * `warnings`: defaults the new blocked lists leave out.
+   */
   @Put()
   @Audit('identity_rules.update')
-  put(@WorkspaceId() workspaceId: string, @Body() body: IdentityRulesDto): Promise<EffectiveIdentityRules> {
-    return this.rules.replace(workspaceId, toInput(body));
+  async put(@WorkspaceId() workspaceId: string, @Body() body: IdentityRulesDto): Promise<EffectiveIdentityRules & { warnings: string[] }> {
+    const input = toInput(body);
+    return { ...(await this.rules.replace(workspaceId, input)), warnings: rulesWarnings(input) };
   }
 }
 

@@ -15,3 +15,17 @@ describe('IdentityRulesDto', () => {
     expect(await messages({ priority: ['email', 'user_id'] })).toEqual([]);
   });
 });
+
+describe('IdentityRulesDto identifier types', () => {
+  const hint = 'is no identifier type: did you mean email? (built in: user_id, anonymous_id, email, phone, device_id, advertising_id;';
+  it('refuses a misspelled built-in type in limits and priority, which would apply to no identifier', async () => {
+    expect(await messages({ limits: { emial: 4 } })).toEqual([expect.stringContaining(`limits.emial ${hint}`)]);
+    expect(await messages({ priority: ['user_id', 'e-mail'] })).toEqual([
+      expect.stringContaining(`priority names "e-mail", which ${hint}`),
+    ]);
+  });
+
+  it('takes custom types (context.externalIds) and numbered variants', async () => {
+    expect(await messages({ limits: { 'crm-id': 1, email2: 3 }, priority: ['crm-id', 'user_id', 'email'] })).toEqual([]);
+  });
+});

@@ -16,11 +16,38 @@ import {
   type ValidationArguments,
   type ValidationOptions,
 } from 'class-validator';
+import { BUILT_IN_IDENTIFIER_TYPES, misspelledIdentifierType } from '@cdp/contracts';
 import { IDENTIFIER_TYPE } from '@cdp/identity-graph';
 import { fuzzyProblems, type FuzzyRulesInput } from './fuzzy-rules';
 import { limitProblem, regexProblem, RULE_BOUNDS, type LimitSetting } from './identity-rules';
 
 const TYPE_RULE = 'a-z, 0-9, "_" and "-", at most 64 characters';
+
+/**
+ * Why a type looks like a misspelled built-in one (`emial`), or null: a rule for it would silently
+ * apply to no identifier. Custom types (context.externalIds) are any other name.
+ */
+function misspelling(type: string): string | null {
+  const meant = misspelledIdentifierType(type);
+  return meant
+    ? `is no identifier type: did you mean ${meant}? (built in: ${BUILT_IN_IDENTIFIER_TYPES.join(', ')}; a custom type as context.externalIds names it)`
+    : null;
+}
+
+const NotMisspelledTypes = (options?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'notMisspelledTypes',
+      validator: {
+        validate: (value: unknown) => !Array.isArray(value) || value.every((t) => typeof t !== 'string' || misspelling(t) === null),
+        defaultMessage: (args?: ValidationArguments) => {
+          const type = (args?.value as unknown[]).find((t): t is string => typeof t === 'string' && misspelling(t) !== null) ?? '';
+          return `${args?.property ?? 'priority'} names ${JSON.stringify(type)}, which ${misspelling(type) ?? ''}`;
+        },
+      },
+    },
+    options,
+  );
 
 /** The first problem of a limits object, with the type it concerns. */
 function limitsProblem(value: unknown): string | null {
@@ -29,6 +56,8 @@ function limitsProblem(value: unknown): string | null {
   if (entries.length > RULE_BOUNDS.maxTypes) return `has more than ${RULE_BOUNDS.maxTypes} types`;
   for (const [type, setting] of entries) {
     if (!IDENTIFIER_TYPE.test(type)) return `has an invalid identifier type ${JSON.stringify(type)} (${TYPE_RULE})`;
+    const meant = misspelling(type);
+    if (meant) return `.${type} ${meant}`;
     const problem = limitProblem(setting);
     if (problem) return `.${type}${problem.startsWith('.') ? '' : ' '}${problem}`;
   }
@@ -110,6 +139,7 @@ export class IdentityRulesDto {
   @IsString({ each: true, message: 'priority must be an array of identifier types, strongest first' })
   @ArrayUnique({ message: 'priority must not name a type twice' })
   @Matches(IDENTIFIER_TYPE, { each: true, message: `each type in priority may only contain ${TYPE_RULE}` })
+  @NotMisspelledTypes()
   priority?: string[];
 
   @IsOptional()

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { blockedValueTest, DEFAULT_IDENTITY_RULES, limitOf } from '@cdp/identity-graph';
-import { formatWindow, parseWindow, regexProblem, toResolverRules, withDefaults } from './identity-rules';
+import { formatWindow, parseWindow, regexProblem, rulesWarnings, toResolverRules, withDefaults } from './identity-rules';
 import { IdentityRulesDto } from './identity-rules.dto';
 
 /** The messages as Nest's ValidationPipe reports them: nested ones prefixed with their parent's name. */
@@ -102,6 +102,20 @@ describe('withDefaults', () => {
   it('does not share arrays with the defaults', () => {
     withDefaults({}).priority.push('x');
     expect(DEFAULT_IDENTITY_RULES.priority).not.toContain('x');
+  });
+});
+
+describe('rulesWarnings', () => {
+  it('names the default blocked values and patterns a new list leaves out', () => {
+    expect(rulesWarnings({ limits: { email: 3 } })).toEqual([]);
+    expect(rulesWarnings({ blocked: { values: ['test@example.com', ' NULL ', '-1', 'anonymous'] } })).toEqual([
+      'blocked.values replaces the default list: "undefined", "[object Object]" are no longer blocked (list them too to keep them)',
+    ]);
+    expect(rulesWarnings({ blocked: { patterns: [] } })).toEqual([
+      'blocked.patterns replaces the default list: "^[0-]*$" is no longer blocked (list it too to keep it)',
+    ]);
+    const kept = { values: [...DEFAULT_IDENTITY_RULES.blocked.values, 'x'], patterns: [...DEFAULT_IDENTITY_RULES.blocked.patterns] };
+    expect(rulesWarnings({ blocked: kept })).toEqual([]);
   });
 });
 

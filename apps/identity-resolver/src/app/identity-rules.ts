@@ -95,6 +95,25 @@ export function patternProblems(patterns: readonly string[]): string[] {
   });
 }
 
+/**
+ * What a change should be told besides the rules: the defaults its blocked lists leave out. A list
+ * replaces the default one, so blocking one more value would quietly unblock `null`, `undefined`, ...
+ */
+export function rulesWarnings(input: IdentityRulesInput, defaults: IdentityRules = DEFAULT_IDENTITY_RULES): string[] {
+  const dropped = (field: 'values' | 'patterns', same: (a: string, b: string) => boolean): string[] => {
+    const given = input.blocked?.[field];
+    if (given === undefined) return [];
+    const gone = defaults.blocked[field].filter((d) => !given.some((g) => same(g, d)));
+    return gone.length === 0
+      ? []
+      : [
+          `blocked.${field} replaces the default list: ${gone.map((d) => JSON.stringify(d)).join(', ')} ` +
+            `${gone.length === 1 ? 'is' : 'are'} no longer blocked (list ${gone.length === 1 ? 'it' : 'them'} too to keep ${gone.length === 1 ? 'it' : 'them'})`,
+        ];
+  };
+  return [...dropped('values', (a, b) => a.trim().toLowerCase() === b.trim().toLowerCase()), ...dropped('patterns', (a, b) => a === b)];
+}
+
 /** The effective rules: each field the workspace set replaces the default; limits are merged per type. */
 export function withDefaults(
   input: IdentityRulesInput | null | undefined,

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, MaxLength, ValidateBy, ValidateNested } from 'class-validator';
-import { IdentifierTypes } from '@cdp/contracts';
+import { BUILT_IN_IDENTIFIER_TYPES, misspelledIdentifierType } from '@cdp/contracts';
 
 export const REGULATION_TYPES = ['suppress', 'delete', 'suppress_with_delete', 'unsuppress'] as const;
 export type RegulationType = (typeof REGULATION_TYPES)[number];
@@ -9,41 +9,12 @@ export type RegulationType = (typeof REGULATION_TYPES)[number];
 /** Most identifiers in one regulation request: enough for a batch of requests, small enough to resolve in one call. */
 export const MAX_REGULATION_IDENTIFIERS = 1000;
 
-/** The identifier types events carry by name; custom ones are named by context.externalIds. */
-export const BUILT_IN_IDENTIFIER_TYPES: readonly string[] = Object.values(IdentifierTypes);
-
 /**
  * Identifier types as the identity-resolver names them: the externalIds type trimmed and
  * lower-cased, then only these characters (the same pattern as @cdp/identity-graph's IDENTIFIER_TYPE,
  * which this service may not import). Anything else never names an identifier.
  */
 export const IDENTIFIER_TYPE = /^[a-z0-9_-]{1,64}$/;
-
-/** Whether two strings are at most one insertion, deletion, substitution or adjacent swap apart. */
-function withinOneEdit(a: string, b: string): boolean {
-  if (Math.abs(a.length - b.length) > 1) return false;
-  let head = 0;
-  while (head < a.length && head < b.length && a[head] === b[head]) head++;
-  let tail = 0;
-  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
-  const restA = a.length - head - tail;
-  const restB = b.length - head - tail;
-  if (restA <= 1 && restB <= 1) return true;
-  return restA === 2 && restB === 2 && a[head] === b[head + 1] && a[head + 1] === b[head];
-}
-
-const squash = (type: string): string => type.replace(/[-_]/g, '');
-
-/**
- * The built-in type that `type` most likely misspells (mail, e-mail, userid, phnoe), or null.
- * Custom types cannot be told from typos by their form, and a misspelled built-in type would make a
- * regulation silently match nothing, so only near misses of the built-in names are refused;
- * numbered variants (email2, phone_2) are taken as deliberate custom types.
- */
-export function misspelledIdentifierType(type: string): string | null {
-  if (BUILT_IN_IDENTIFIER_TYPES.includes(type) || BUILT_IN_IDENTIFIER_TYPES.includes(type.replace(/[-_]?\d+$/, ''))) return null;
-  return BUILT_IN_IDENTIFIER_TYPES.find((b) => squash(b) === squash(type) || withinOneEdit(b, type)) ?? null;
-}
 
 // The pipe prefixes each message with the entry's path (identifiers.<index>.), so messages start with the field.
 const quoted = (v: unknown): string => JSON.stringify(v) ?? String(v);
