@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AccessService, type Principal } from './access.service';
-import { bearerToken, grants, type Scope } from './keys';
+import { bearerToken, grants, keyRefusal, type Scope } from './keys';
 
 const SCOPE_KEY = 'cdp:scope';
 
@@ -34,7 +34,7 @@ export class ApiKeyGuard implements CanActivate {
     const token = bearerToken(request.headers['authorization']);
     if (!token) throw new UnauthorizedException('Authorization: Bearer <api key> is required');
     const principal = await this.access.verify(token, 'api');
-    if (!principal) throw new UnauthorizedException('API key is not valid');
+    if (!principal) throw new UnauthorizedException(keyRefusal(token, 'api'));
     const scope = this.reflector.getAllAndOverride<Scope | undefined>(SCOPE_KEY, [context.getHandler(), context.getClass()]);
     if (scope && !grants(principal.scopes, scope)) throw new ForbiddenException(`API key lacks the ${scope} scope`);
     request.principal = principal;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { basicAuthUser, bearerToken, grants, hashKey, isScope, KEY_ID_LENGTH, keyIdOf, newKey } from './keys';
+import { basicAuthUser, bearerToken, grants, hashKey, isScope, KEY_ID_LENGTH, keyIdOf, keyRefusal, newKey } from './keys';
 
 describe('keys', () => {
   it('hashes deterministically and never returns the key', () => {
@@ -63,5 +63,14 @@ describe('key ids', () => {
     expect(isScope('read:profiles')).toBe(true);
     expect(isScope('root')).toBe(false);
     expect(isScope(1)).toBe(false);
+  });
+});
+
+describe('keyRefusal', () => {
+  it('names the kind a generated key is when it is sent where the other kind goes', () => {
+    expect(keyRefusal(newKey('api'), 'write')).toMatch(/^this is an API key \(ak_\.\.\.\): send a write key/);
+    expect(keyRefusal(newKey('write'), 'api')).toMatch(/^this is a write key \(wk_\.\.\.\): send an API key/);
+    expect(keyRefusal(newKey('write'), 'write')).toBe('write key is not valid');
+    expect(keyRefusal('dev-api-key', 'api')).toBe('API key is not valid');
   });
 });

@@ -12,6 +12,17 @@ export const hashKey = (key: string): string => createHash('sha256').update(key,
 /** A new random key with a readable prefix that tells its kind. */
 export const newKey = (kind: KeyKind): string => `${kind === 'write' ? 'wk' : 'ak'}_${randomBytes(24).toString('base64url')}`;
 
+/**
+ * Why `key` was refused where a key of `wanted` kind goes: a generated key's prefix names its kind,
+ * so a write key given as an API key (or the reverse) is told so instead of "not valid".
+ */
+export function keyRefusal(key: string, wanted: KeyKind): string {
+  if (wanted === 'write' && key.startsWith('ak_'))
+    return 'this is an API key (ak_...): send a write key (wk_...) here, as the Basic auth user name or "writeKey"';
+  if (wanted === 'api' && key.startsWith('wk_')) return 'this is a write key (wk_...): send an API key (ak_...) here, as Bearer';
+  return wanted === 'write' ? 'write key is not valid' : 'API key is not valid';
+}
+
 export const grants = (held: readonly string[], wanted: Scope): boolean => held.includes('admin') || held.includes(wanted);
 
 /** The write key of a Segment request: Basic auth user name (password empty), or null. */

@@ -6,7 +6,7 @@ import { AMOUNT_KEYS, cleanAmount, cleanCurrency } from './money';
 import { cleanName } from './name';
 import { cleanPhone, DEFAULT_REGION } from './phone';
 import type { JsonObject, JsonValue } from './safe-json';
-import { canonicalTraitKeys } from './trait-aliases';
+import { canonicalTraitKeys, reservedTraitPath } from './trait-aliases';
 import { enrichFromUserAgent } from './user-agent';
 
 /** A workspace's cleaning settings (normalizer_settings). */
@@ -22,12 +22,28 @@ const isObject = (v: JsonValue | undefined): v is JsonObject => typeof v === 'ob
 const NAME_TRAITS = ['firstName', 'lastName', 'name'] as const;
 
 /**
+ * The traits without a blank email or phone, under any spelling (an empty form field is no value:
+ * neither an identifier nor an invalid one). Before the keys are made canonical, so a blank
+ * `email` does not hide an `E_mail` beside it.
+ */
+function withoutBlankContacts(traits: JsonObject): JsonObject {
+  const blank = (key: string, value: JsonValue | undefined): boolean => {
+    if (typeof value !== 'string' || value.trim() !== '') return false;
+    const trait = reservedTraitPath(key)?.join('.') ?? key;
+    return trait === 'email' || trait === 'phone';
+  };
+  return Object.keys(traits).some((k) => blank(k, traits[k]))
+    ? Object.fromEntries(Object.entries(traits).filter(([k, v]) => !blank(k, v)))
+    : traits;
+}
+
+/**
  * Cleans traits: reserved keys from their common spellings, then each reserved trait to its
  * standard form. An invalid email or phone is kept, but only as `invalidEmail` / `invalidPhone`,
- * so it is never used as an identifier. Idempotent.
+ * so it is never used as an identifier; a blank one is dropped. Idempotent.
  */
 export function cleanTraits(traits: JsonObject, options: CleaningOptions = {}): JsonObject {
-  const out = canonicalTraitKeys(traits);
+  const out = canonicalTraitKeys(withoutBlankContacts(traits));
   // Anything but a valid address moves aside, a number or an object too: as `email` it would
   // become an identifier (`email: 123` sent by two people would merge them).
   const email = out['email'];

@@ -318,6 +318,9 @@ describe('cleanTraits', () => {
   it('moves an email or phone of another type aside: only a valid address or number stays to identify', () => {
     expect(cleanTraits({ email: 987654, phone: { n: 1 } })).toEqual({ invalidEmail: 987654, invalidPhone: { n: 1 } });
     expect(cleanTraits({ email: ['a@b.co'], phone: true })).toEqual({ invalidEmail: ['a@b.co'], invalidPhone: true });
+    // A blank one (an empty form field) is no value at all.
+    expect(cleanTraits({ email: '', phone: '  ', name: 'Jo' })).toEqual({ name: 'Jo' });
+    expect(cleanTraits({ E_mail: ' ' })).toEqual({});
     expect(cleanTraits({ email: null, phone: null })).toEqual({ email: null, phone: null });
     fc.assert(
       fc.property(fc.jsonValue(), fc.jsonValue(), (email, phone) => {

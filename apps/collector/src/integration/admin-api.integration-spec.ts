@@ -109,7 +109,20 @@ it('manages sources and keys with the operator token and with a workspace admin 
     body: { kind: 'api', workspaceId: a.workspaceId, keyId: reader.body.keyId, scopes: ['read:profiles', 'read:segments'] },
   });
   expect(await call('GET', '/v1/admin/whoami', ADMIN_TOKEN)).toEqual({ status: 200, body: { kind: 'operator' } });
-  expect((await call('GET', '/v1/admin/whoami', a.writeKey)).status).toBe(401);
+  expect(await call('GET', '/v1/admin/whoami', a.writeKey)).toMatchObject({
+    status: 401,
+    body: { message: 'this is a write key (wk_...): send an API key (ak_...) here, as Bearer' },
+  });
+  // And an API key where a write key goes.
+  const swapped = await fetch(`${collector.url}/v1/track`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${a.apiKey}:`).toString('base64')}` },
+    body: JSON.stringify({ userId: 'u-1', event: 'Tested' }),
+  });
+  expect({ status: swapped.status, message: ((await swapped.json()) as { message: string }).message }).toEqual({
+    status: 401,
+    message: 'this is an API key (ak_...): send a write key (wk_...) here, as the Basic auth user name or "writeKey"',
+  });
   expect((await call('GET', '/v1/admin/whoami', null)).status).toBe(401);
 
   const keys = await call<{ keys: Record<string, unknown>[] }>('GET', `/v1/admin/workspaces/${a.workspaceId}/keys`, a.apiKey);

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { ForbiddenException, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
-import { AccessService, bearerToken, grants } from '@cdp/access';
+import { AccessService, bearerToken, grants, keyRefusal } from '@cdp/access';
 import { CollectorConfig } from '../collector.config';
 
 /** Who is calling the admin API: the operator (every workspace) or one workspace's admin key. */
@@ -43,7 +43,7 @@ export class AdminAuth {
     if (!token) throw new UnauthorizedException('Authorization: Bearer <admin token or API key> is required');
     if (this.isOperatorToken(token)) return { kind: 'operator' };
     const principal = await this.access.verify(token, 'api');
-    if (!principal) throw new UnauthorizedException('API key is not valid');
+    if (!principal) throw new UnauthorizedException(keyRefusal(token, 'api'));
     if (!grants(principal.scopes, 'admin')) throw new ForbiddenException('API key lacks the admin scope');
     if (principal.workspaceId !== workspaceId) throw workspaceNotFound();
     return { kind: 'workspace', workspaceId };
@@ -55,7 +55,7 @@ export class AdminAuth {
     if (!token) throw new UnauthorizedException('Authorization: Bearer <admin token or API key> is required');
     if (this.isOperatorToken(token)) return { kind: 'operator' };
     const principal = await this.access.verify(token, 'api');
-    if (!principal) throw new UnauthorizedException('API key is not valid');
+    if (!principal) throw new UnauthorizedException(keyRefusal(token, 'api'));
     return { kind: 'api', workspaceId: principal.workspaceId, keyId: principal.keyId, scopes: principal.scopes };
   }
 

@@ -12,7 +12,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AccessService, basicAuthUser, bearerToken, KeyAdminService, type Principal } from '@cdp/access';
+import { AccessService, basicAuthUser, bearerToken, KeyAdminService, keyRefusal, type Principal } from '@cdp/access';
 import { CollectorConfig } from '../collector.config';
 import { EventWriter } from '../tracking/event-writer';
 import { enrich, InvalidMessageError, messagesOf, type EdgeContext, type SegmentMessage } from '../tracking/segment-message';
@@ -175,7 +175,7 @@ export class ImportRunner {
     const writeKey = basicAuthUser(req.headers.authorization);
     if (writeKey) {
       const principal = await this.access.verify(writeKey, 'write');
-      if (!principal) throw new UnauthorizedException('write key is not valid');
+      if (!principal) throw new UnauthorizedException(keyRefusal(writeKey, 'write'));
       if (named !== null && named !== principal.sourceId) throw new BadRequestException('the write key belongs to another source');
       return principal;
     }
@@ -185,7 +185,7 @@ export class ImportRunner {
         'credentials required: a write key as the Basic auth user name, or an admin API key (Bearer) with ?source=',
       );
     const principal = await this.access.verify(apiKey, 'api');
-    if (!principal) throw new UnauthorizedException('API key is not valid');
+    if (!principal) throw new UnauthorizedException(keyRefusal(apiKey, 'api'));
     if (!principal.scopes.includes('admin')) throw new ForbiddenException('importing with an API key needs the admin scope');
     if (named === null) throw new BadRequestException('name the source to import into: ?source=<source id or name>');
     const matches = (await this.keys.listSources(principal.workspaceId)).filter((s) => s.sourceId === named || s.name === named);

@@ -13,7 +13,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AccessService } from '@cdp/access';
+import { AccessService, keyRefusal } from '@cdp/access';
 import { EVENT_TYPES, type EventType } from '@cdp/contracts';
 import { EventWriter } from '../tracking/event-writer';
 import { enrich, InvalidMessageError, messagesOf } from '../tracking/segment-message';
@@ -62,7 +62,7 @@ export class PixelController {
     const writeKey = typeof event['writeKey'] === 'string' && event['writeKey'] !== '' ? event['writeKey'] : null;
     if (!writeKey) throw new UnauthorizedException('write key required: put "writeKey" in the data');
     const principal = await this.access.verify(writeKey, 'write');
-    if (!principal) throw new UnauthorizedException('write key is not valid');
+    if (!principal) throw new UnauthorizedException(keyRefusal(writeKey, 'write'));
     let checked: Record<string, unknown>;
     try {
       [checked] = messagesOf(call, event) as [Record<string, unknown>];

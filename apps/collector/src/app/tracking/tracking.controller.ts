@@ -12,7 +12,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AccessService, basicAuthUser } from '@cdp/access';
+import { AccessService, basicAuthUser, keyRefusal } from '@cdp/access';
 import { EVENT_TYPES } from '@cdp/contracts';
 import { bodyWriteKey, jsonBodyOf } from './body';
 import { callerTrace, EventWriter } from './event-writer';
@@ -54,7 +54,7 @@ export class TrackingController {
     const writeKey = basicAuthUser(req.headers.authorization) ?? bodyWriteKey(body);
     if (!writeKey) throw new UnauthorizedException('write key required: send it as the Basic auth user name or as "writeKey" in the body');
     const principal = await this.access.verify(writeKey, 'write');
-    if (!principal) throw new UnauthorizedException('write key is not valid');
+    if (!principal) throw new UnauthorizedException(keyRefusal(writeKey, 'write'));
 
     const edge = { receivedAt, ip: req.ip, userAgent: req.headers['user-agent'] };
     const batched = (call === 'batch' || call === 'import') && typeof body === 'object' && body !== null;

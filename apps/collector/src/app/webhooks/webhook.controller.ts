@@ -13,7 +13,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AccessService, basicAuthUser } from '@cdp/access';
+import { AccessService, basicAuthUser, keyRefusal } from '@cdp/access';
 import { isEventType } from '@cdp/contracts';
 import { jsonBodyOf } from '../tracking/body';
 import { callerTrace, EventWriter } from '../tracking/event-writer';
@@ -52,7 +52,8 @@ export class WebhookController {
     const writeKey = basicAuthUser(req.headers.authorization) ?? (typeof queryKey === 'string' && queryKey !== '' ? queryKey : null);
     if (!writeKey) throw new UnauthorizedException('write key required: send it as the Basic auth user name or as ?writeKey=');
     const principal = await this.access.verify(writeKey, 'write');
-    if (!principal || principal.sourceId !== sourceId) throw new UnauthorizedException('write key is not valid for this source');
+    if (!principal) throw new UnauthorizedException(keyRefusal(writeKey, 'write'));
+    if (principal.sourceId !== sourceId) throw new UnauthorizedException('write key is not valid for this source');
     const stored = await this.mappings.get(principal.workspaceId, sourceId);
     if (!stored)
       throw new NotFoundException(
