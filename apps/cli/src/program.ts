@@ -166,7 +166,7 @@ export function buildProgram(io: CliIo): Command {
 
   addNormalizerCommands(program, run, readJson, ask);
 
-  addSegmentsCommands(program, run, readJson);
+  addSegmentsCommands(program, run, readJson, ask);
   addProfilesCommands(program, run, ask);
 
   addOperationsCommands(program, run, readJson, ask);

@@ -19,7 +19,15 @@ describe('cdp segments size-history', () => {
     expect((await cli(['segments', 'size-history', 'seg_1', '--days', '7'])).sent).toEqual([
       { method: 'GET', service: 'segmenter', url: 'http://seg:1/v1/segments/seg_1/size-history?days=7', headers: auth },
     ]);
-    expect((await cli(['segments', 'size-history', 'a/b'])).sent[0]?.url).toBe('http://seg:1/v1/segments/a%2Fb/size-history');
+  });
+
+  it('finds a segment given by its name, and says when none has it', async () => {
+    const listed = { status: 200, body: { items: [{ id: 'seg_x', name: 'DE buyers' }] } };
+    const byName = await cli(['segments', 'size-history', ' DE buyers'], { answer: listed });
+    expect(byName.sent.map((s) => s.url)).toEqual(['http://seg:1/v1/segments', 'http://seg:1/v1/segments/seg_x/size-history']);
+    const unknown = await cli(['segments', 'members', 'de buyers'], { answer: listed });
+    expect({ code: unknown.code, sent: unknown.sent.length }).toEqual({ code: 1, sent: 1 });
+    expect(unknown.err).toContain('no segment is named "de buyers": give its id (seg_...) or its name (see segments list)');
   });
 
   it('prints a table, oldest day first, or the raw answer with --json', async () => {
@@ -43,12 +51,12 @@ describe('cdp segments size-history', () => {
       const r = await cli(['segments', 'size-history', 's', '--days', days]);
       expect({ days, code: r.code, sent: r.sent.length }).toEqual({ days, code: 2, sent: 0 });
     }
-    const missing = await cli(['segments', 'size-history', 'nope'], {
-      answer: { status: 404, body: { statusCode: 404, message: 'segment nope not found' } },
+    const missing = await cli(['segments', 'size-history', 'seg_nope'], {
+      answer: { status: 404, body: { statusCode: 404, message: 'segment seg_nope not found' } },
     });
     expect(missing.code).toBe(1);
-    expect(missing.err).toContain('GET /v1/segments/nope/size-history (segmenter): 404 Not Found: segment nope not found');
-    expect((await cli(['segments', 'size-history', 's'], { answer: { status: 200, body: { items: [{ day: 1 }] } } })).code).toBe(1);
+    expect(missing.err).toContain('GET /v1/segments/seg_nope/size-history (segmenter): 404 Not Found: segment seg_nope not found');
+    expect((await cli(['segments', 'size-history', 'seg_s'], { answer: { status: 200, body: { items: [{ day: 1 }] } } })).code).toBe(1);
     expect(renderSizeHistory({ items: [] })).toBe('(no days)\n');
   });
 });
@@ -135,8 +143,8 @@ describe('segments --help', () => {
 
 describe('cdp segments delete and preview', () => {
   it('deletes with a long wait for the answer (every member exits first)', async () => {
-    expect((await cli(['segments', 'delete', 'a/b'], { answer: { status: 204, body: null } })).sent).toEqual([
-      { method: 'DELETE', service: 'segmenter', url: 'http://seg:1/v1/segments/a%2Fb', headers: auth, timeoutMs: 300_000 },
+    expect((await cli(['segments', 'delete', 'seg_a-b'], { answer: { status: 204, body: null } })).sent).toEqual([
+      { method: 'DELETE', service: 'segmenter', url: 'http://seg:1/v1/segments/seg_a-b', headers: auth, timeoutMs: 300_000 },
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { type Command } from 'commander';
 import { CliError } from './http';
-import type { Run } from './normalizer-commands';
+import type { Ask, Run } from './normalizer-commands';
+import type { CliConfig } from './requests';
 import { parseTraitList, segmentsRequests as requests, type SegmentFields } from './segments-requests';
 import { renderSizeHistory } from './size-history';
 import { intInRange } from './arguments';
@@ -20,8 +21,22 @@ const definitionOptions = (command: Command): Command =>
     .option('--output-traits <list>', 'traits copied onto its changes, comma-separated (up to 50)', parseTraitList)
     .option('--output-topic <name>', 'a topic its changes are also produced on (letters, digits, . _ -; created on save)');
 
+/** Segment ids are `seg_` and base64url (the segmenter's newSegmentId); anything else is taken for a name. */
+const SEGMENT_ID = /^seg_[A-Za-z0-9_-]+$/;
+
+/** The id of a segment given by id or by its name (names are unique per workspace), asked of the segmenter. */
+async function segmentId(ask: Ask, c: CliConfig, idOrName: string): Promise<string> {
+  if (SEGMENT_ID.test(idOrName)) return idOrName;
+  const { items = [] } = (await ask(requests.list(c))) as { items?: { id: string; name: string }[] };
+  const named = items.find((s) => s.name === idOrName.trim());
+  if (!named)
+    throw new CliError(`no segment is named ${JSON.stringify(idOrName)}: give its id (seg_...) or its name (see segments list)`, 1);
+  return named.id;
+}
+
 /** `segments`: definitions, members, size history and the definition schema (segmenter). */
-export function addSegmentsCommands(program: Command, run: Run, readJson: (path: string) => Promise<unknown>): void {
+export function addSegmentsCommands(program: Command, run: Run, readJson: (path: string) => Promise<unknown>, ask: Ask): void {
+  const idOf = (c: CliConfig, idOrName: string): Promise<string> => segmentId(ask, c, idOrName);
   const fields = async (name: string, opts: DefinitionFlags): Promise<SegmentFields> => {
     if ((opts.definition === undefined) === (opts.file === undefined)) throw new CliError('give exactly one of --definition and --file', 2);
     return {
@@ -40,8 +55,8 @@ export function addSegmentsCommands(program: Command, run: Run, readJson: (path:
   segments
     .command('get')
     .description('one segment, with its backfill progress')
-    .argument('<id>', 'segment id')
-    .action(run((c, id: string) => requests.get(c, id)));
+    .argument('<id>', 'segment id, or its name')
+    .action(run(async (c, id: string) => requests.get(c, await idOf(c, id))));
   definitionOptions(
     segments
       .command('create')
@@ -52,16 +67,18 @@ export function addSegmentsCommands(program: Command, run: Run, readJson: (path:
     segments
       .command('update')
       .description('replace a segment (bumps its version and backfills); options left out are cleared, e.g. its output topic')
-      .argument('<id>', 'segment id')
+      .argument('<id>', 'segment id, or its name')
       .argument('<name>', 'display name'),
-  ).action(run(async (c, id: string, name: string, opts: DefinitionFlags) => requests.update(c, id, await fields(name, opts))));
+  ).action(
+    run(async (c, id: string, name: string, opts: DefinitionFlags) => requests.update(c, await idOf(c, id), await fields(name, opts))),
+  );
   segments
     .command('delete')
     .description('delete a segment: every member exits first (on its changes topics), then it is gone')
-    .argument('<id>', 'segment id')
+    .argument('<id>', 'segment id, or its name')
     .action(
       run(
-        (c, id: string) => requests.remove(c, id),
+        async (c, id: string) => requests.remove(c, await idOf(c, id)),
         undefined,
         undefined,
         (id) => ({ id, deleted: true }),
@@ -76,16 +93,26 @@ export function addSegmentsCommands(program: Command, run: Run, readJson: (path:
   segments
     .command('members')
     .description('a page of members')
-    .argument('<id>', 'segment id')
+    .argument('<id>', 'segment id, or its name')
     .option('--limit <n>', 'page size (1-1000)', intInRange(1, 1000))
     .option('--after <profileId>', 'the "next" value of the previous page')
-    .action(run((c, id: string, opts: { limit?: number; after?: string }) => requests.members(c, id, opts.limit, opts.after)));
+    .action(
+      run(async (c, id: string, opts: { limit?: number; after?: string }) =>
+        requests.members(c, await idOf(c, id), opts.limit, opts.after),
+      ),
+    );
   segments
     .command('size-history')
     .description('members at the end of each UTC day, with the entries and exits of the day, oldest first')
-    .argument('<id>', 'segment id')
+    .argument('<id>', 'segment id, or its name')
     .option('--days <n>', 'days ending today (1-366) [30]', intInRange(1, 366))
-    .action(run((c, id: string, opts: { days?: number }) => requests.sizeHistory(c, id, opts.days), undefined, renderSizeHistory));
+    .action(
+      run(
+        async (c, id: string, opts: { days?: number }) => requests.sizeHistory(c, await idOf(c, id), opts.days),
+        undefined,
+        renderSizeHistory,
+      ),
+    );
   segments
     .command('schema')
     .description('the JSON Schema (draft-07) of segment definitions (the --file AST); always printed as JSON')

@@ -34,6 +34,10 @@ it('creates a segment with an output topic, updates it, prints its size history 
     version: segment.version + 1,
   });
 
+  // By name too (names are unique per workspace).
+  const byName = await cdp('--json', 'segments', 'get', 'DE marketing');
+  expect({ code: byName.code, id: (JSON.parse(byName.stdout || '{}') as { id?: string }).id }).toEqual({ code: 0, id: segment.id });
+
   const table = await cdp('segments', 'size-history', segment.id, '--days', '3');
   expect(table.code).toBe(0);
   const lines = table.stdout.trimEnd().split('\n');
