@@ -29,6 +29,6 @@ await consumer.run({
     done.add(id);
     // Everything needed to act without a lookup: who (identifiers), and the traits the segment names.
     const who = change.identifiers.map((i) => `${i.type}:${i.value}`).join(' ');
-    console.log(`${change.change} "${change.segmentName}" ${change.profileId} ${who} ${change.traits ?? ''}`);
+    console.log(`${change.workspaceId} ${change.change} "${change.segmentName}" ${change.profileId} ${who} ${change.traits ?? ''}`);
   },
 });

@@ -64,7 +64,10 @@ it('creates a workspace whose write key and API key work, and fails clearly on a
   // Without --workspace, the API key's own.
   const keys = await cdp(['--json', 'keys', 'list'], { CDP_API_KEY: ws.apiKey, CDP_COLLECTOR_URL: collector.url });
   expect({ code: keys.code, stderr: keys.stderr }).toEqual({ code: 0, stderr: '' });
-  expect((JSON.parse(keys.stdout) as { keys: { name: string }[] }).keys.map((k) => k.name).sort()).toEqual(['admin key', 'default source write key']);
+  expect((JSON.parse(keys.stdout) as { keys: { name: string }[] }).keys.map((k) => k.name).sort()).toEqual([
+    'admin key',
+    'default source write key',
+  ]);
 
   const denied = await cdp(['workspaces', 'create', 'nope'], {
     CDP_ADMIN_TOKEN: 'wrong-token-0123456789',

@@ -78,9 +78,9 @@ const options = (format: 'csv' | 'ndjson', extra: Partial<ImportOptions> = {}): 
   retries: 3,
   ...extra,
 });
-const io = () => {
+const io = (errIsTty = true) => {
   const printed = { out: '', err: '' };
-  return { printed, io: { env: {}, out: (t: string) => (printed.out += t), err: (t: string) => (printed.err += t) } };
+  return { printed, io: { env: {}, out: (t: string) => (printed.out += t), err: (t: string) => (printed.err += t), errIsTty } };
 };
 
 const CSV = [
@@ -116,6 +116,24 @@ describe('runImport (CSV)', () => {
     expect(summary.errors.map((e) => e.line)).toEqual([3, 7, 8, 29]);
     expect(summary.errors[1]?.reason).toMatch(/quote/i);
     expect(printed.err).toMatch(/\r\[#{30}\] 100% 36 rows, \d+ rows\/s, 4 rejected\n$/);
+  });
+
+  it('prints whole progress lines, every 10 s, when stderr is no terminal (a log, a pipe)', async () => {
+    let t = 0;
+    const { io: logIo, printed } = io(false);
+    // Each part takes 4 s: a line at 12 s and 24 s (not at every part), then the final one.
+    const collector = fakeCollector();
+    const send: typeof collector.send = async (request) => {
+      t += 4_000;
+      return collector.send(request);
+    };
+    await runImport('crm.csv', options('csv'), logIo, { send, open: file(CSV), now: () => t });
+    const lines = printed.err.split('\n').filter(Boolean);
+    expect(printed.err).not.toContain('\r');
+    expect(printed.err.endsWith('\n')).toBe(true);
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines.length).toBeLessThan(collector.requests.length);
+    expect(lines.at(-1)).toMatch(/^\[#{30}\] 100% 36 rows, \d+ rows\/s, 4 rejected$/);
   });
 
   it('retries a part the collector could not store yet, waiting as told, and passes the map, types and event along', async () => {

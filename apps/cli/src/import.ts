@@ -13,6 +13,8 @@ export interface ImportIo {
   env: Record<string, string | undefined>;
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Whether `err` is a terminal: then the progress bar redraws in place, else it prints a line now and then. */
+  errIsTty?: boolean;
 }
 
 export interface ImportDeps {
@@ -51,6 +53,8 @@ export interface ImportSummary {
 
 const MAX_LINE_BYTES = 1024 * 1024;
 const PROGRESS_EVERY_MS = 500;
+/** Progress lines in a log (a pipe, CI): one every so often, not a redraw every half second. */
+const LOG_PROGRESS_EVERY_MS = 10_000;
 const WRITE_KEY_ENV = 'CDP_WRITE_KEY';
 
 interface PartReport {
@@ -88,16 +92,17 @@ export async function runImport(path: string, options: ImportOptions, io: Import
   let bytesRead = 0;
   let lastProgress = 0;
 
+  const tty = io.errIsTty === true;
   const progress = (final = false) => {
     const t = now();
-    if (!final && t - lastProgress < PROGRESS_EVERY_MS) return;
+    // The first line of a log waits too: a short import prints only its final line.
+    if (!final && t - (tty ? lastProgress : Math.max(lastProgress, started)) < (tty ? PROGRESS_EVERY_MS : LOG_PROGRESS_EVERY_MS)) return;
     lastProgress = t;
     const seconds = Math.max((t - started) / 1000, 0.001);
     const share = size > 0 ? Math.min(bytesRead / size, 1) : 1;
     const bar = '#'.repeat(Math.round(share * 30)).padEnd(30, '-');
-    io.err(
-      `\r[${bar}] ${Math.round(share * 100)}% ${totals.rows} rows, ${Math.round(totals.rows / seconds)} rows/s, ${totals.rejected} rejected${final ? '\n' : ''}`,
-    );
+    const line = `[${bar}] ${Math.round(share * 100)}% ${totals.rows} rows, ${Math.round(totals.rows / seconds)} rows/s, ${totals.rejected} rejected`;
+    io.err(tty ? `\r${line}${final ? '\n' : ''}` : `${line}\n`);
   };
 
   const base = `${options.collectorUrl}/v1/import/${options.format}`;
@@ -168,7 +173,7 @@ export async function runImport(path: string, options: ImportOptions, io: Import
   await Promise.all(inFlight);
   // A stopped import ends its bar's line as it is (the error follows on a line of its own): no final bar.
   if (failure) {
-    if (lastProgress > 0) io.err('\n');
+    if (tty && lastProgress > 0) io.err('\n');
     throw failure;
   }
   bytesRead = size;

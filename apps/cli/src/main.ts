@@ -15,6 +15,7 @@ void runCli(process.argv.slice(2), {
   env: process.env,
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+  errIsTty: process.stderr.isTTY === true,
   readFile: readInput,
 }).then((code) => {
   process.exitCode = code;

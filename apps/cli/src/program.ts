@@ -14,6 +14,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Whether `err` is a terminal (progress bars redraw in place only there). */
+  errIsTty?: boolean;
   readFile: (path: string) => Promise<string>;
 }
 
