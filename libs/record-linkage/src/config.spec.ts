@@ -12,6 +12,8 @@ describe('parseMatchingConfig', () => {
       u: { agree: 0.01, partial: 0, disagree: 0.99 },
     });
     expect(r.ok && r.config.fields.first).toBe(DEFAULT_MATCHING_CONFIG.fields.first);
+    const guard = parseMatchingConfig({ requireAgreementOn: ['phone', 'phone'] });
+    expect(guard.ok && guard.config.requireAgreementOn).toEqual(['phone']);
   });
   it.each([
     [[1], 'matching: expected an object'],
@@ -24,6 +26,7 @@ describe('parseMatchingConfig', () => {
     ],
     [{ fields: { first: { m: { agree: 0.5, partial: 0.1, disagree: 0.1 } } } }, 'matching.fields.first.m: probabilities must sum to 1'],
     [{ vetoOnDisagree: ['first', 'nope'] }, 'matching.vetoOnDisagree: expected a list of fields'],
+    [{ requireAgreementOn: 'phone' }, 'matching.requireAgreementOn: expected a list of fields'],
     [{ threshold: 3 }, 'matching.threshold: unknown setting'],
   ])('rejects %j with a message', (input, message) => {
     const r = parseMatchingConfig(input);

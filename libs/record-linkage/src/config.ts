@@ -13,7 +13,7 @@ export function parseMatchingConfig(input: unknown, base: MatchingConfig = DEFAU
   const errors: string[] = [];
   if (input === undefined || input === null) return { ok: true, config: base };
   if (!isObject(input)) return { ok: false, errors: ['matching: expected an object'] };
-  const known = new Set(['fields', 'autoMergeThreshold', 'reviewThreshold', 'vetoOnDisagree', 'requireAnyOf']);
+  const known = new Set(['fields', 'autoMergeThreshold', 'reviewThreshold', 'vetoOnDisagree', 'requireAnyOf', 'requireAgreementOn']);
   for (const k of Object.keys(input)) if (!known.has(k)) errors.push(`matching.${k}: unknown setting`);
 
   const fields = { ...base.fields };
@@ -38,7 +38,7 @@ export function parseMatchingConfig(input: unknown, base: MatchingConfig = DEFAU
   const autoMergeThreshold = threshold('autoMergeThreshold');
   const reviewThreshold = threshold('reviewThreshold');
   if (reviewThreshold > autoMergeThreshold) errors.push('matching.reviewThreshold: must not exceed autoMergeThreshold');
-  const fieldList = (key: 'vetoOnDisagree' | 'requireAnyOf'): Field[] => {
+  const fieldList = (key: 'vetoOnDisagree' | 'requireAnyOf' | 'requireAgreementOn'): Field[] => {
     const v = input[key];
     if (v === undefined) return base[key];
     if (!Array.isArray(v) || !v.every((f) => (FIELDS as readonly unknown[]).includes(f))) {
@@ -53,6 +53,7 @@ export function parseMatchingConfig(input: unknown, base: MatchingConfig = DEFAU
     reviewThreshold,
     vetoOnDisagree: fieldList('vetoOnDisagree'),
     requireAnyOf: fieldList('requireAnyOf'),
+    requireAgreementOn: fieldList('requireAgreementOn'),
   };
   return errors.length ? { ok: false, errors } : { ok: true, config };
 }

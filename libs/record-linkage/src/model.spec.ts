@@ -135,6 +135,20 @@ describe('RecordMatcher', () => {
     });
     expect(matcher.score(unnamed, crm).decision).toBe('review');
   });
+  it('does not auto-merge on a name and a postal code alone: strangers with common names share them', () => {
+    const namesake = { name: { first: 'John', last: 'Smith' }, address: { postalCode: '10115', city: 'Berlin' } };
+    const a = matcher.prepare(namesake);
+    const b = matcher.prepare({ ...namesake, email: 'js@example.com' });
+    const alone = matcher.score(a, b);
+    expect(alone.score).toBeGreaterThanOrEqual(DEFAULT_MATCHING_CONFIG.autoMergeThreshold);
+    expect(alone.decision).toBe('review');
+    // One field that tells people apart, agreeing, is enough; the guard can be switched off.
+    expect(
+      matcher.score(matcher.prepare({ ...namesake, birthday: '1980-01-02' }), matcher.prepare({ ...namesake, birthday: '1980-01-02' }))
+        .decision,
+    ).toBe('merge');
+    expect(new RecordMatcher({ ...DEFAULT_MATCHING_CONFIG, requireAgreementOn: [] }).score(a, b).decision).toBe('merge');
+  });
   it('ranks candidates best first, deterministically, leaving out non-matches', () => {
     const stranger = matcher.prepare({ name: { first: 'Jane', last: 'Doe' }, birthday: '1990-01-01', phone: '+14155552671' });
     const ranked = matcher.rank(matcher.prepare({ name: { first: 'Robert', last: 'Muller' }, birthday: '1975-06-14' }), [

@@ -32,6 +32,12 @@ export interface MatchingConfig {
    * address, phone) says nothing about which of its members a record is.
    */
   requireAnyOf: Field[];
+  /**
+   * An automatic merge needs at least one of these fields to agree (fully or partly): a name and a postal
+   * code alone are shared by strangers with common names in a city, which random pairs of a generated set
+   * hardly show, so such a pair goes to review.
+   */
+  requireAgreementOn: Field[];
 }
 
 /**
@@ -53,6 +59,7 @@ export const DEFAULT_MATCHING_CONFIG: MatchingConfig = {
   reviewThreshold: 8,
   vetoOnDisagree: ['first', 'birthday'],
   requireAnyOf: ['first', 'birthday'],
+  requireAgreementOn: ['birthday', 'street', 'phone', 'email'],
 };
 
 /** log2(m/u) per level code (index = code; missing is 0). */
@@ -105,6 +112,8 @@ export function decide(score: number, v: ComparisonVector, config: MatchingConfi
   if (score >= config.autoMergeThreshold) {
     for (const f of config.vetoOnDisagree) if (v[FIELDS.indexOf(f)] === DISAGREE) return 'review';
     if (config.requireAnyOf.length && config.requireAnyOf.every((f) => v[FIELDS.indexOf(f)] === MISSING)) return 'review';
+    const agrees = (f: Field): boolean => v[FIELDS.indexOf(f)] === AGREE || v[FIELDS.indexOf(f)] === PARTIAL;
+    if (config.requireAgreementOn.length && !config.requireAgreementOn.some(agrees)) return 'review';
     return 'merge';
   }
   return score >= config.reviewThreshold ? 'review' : 'none';

@@ -13,6 +13,7 @@ export interface FuzzyRulesInput {
   reviewThreshold?: number;
   vetoOnDisagree?: string[];
   requireAnyOf?: string[];
+  requireAgreementOn?: string[];
   fields?: Record<string, unknown>;
 }
 
@@ -24,6 +25,7 @@ export interface EffectiveFuzzyRules {
   reviewThreshold: number;
   vetoOnDisagree: string[];
   requireAnyOf: string[];
+  requireAgreementOn: string[];
 }
 
 /** What the consumer needs per workspace: the switch, the cap, and a matcher built once. */
@@ -44,6 +46,7 @@ export const DEFAULT_FUZZY_RULES: EffectiveFuzzyRules = {
   reviewThreshold: DEFAULT_MATCHING_CONFIG.reviewThreshold,
   vetoOnDisagree: [...DEFAULT_MATCHING_CONFIG.vetoOnDisagree],
   requireAnyOf: [...DEFAULT_MATCHING_CONFIG.requireAnyOf],
+  requireAgreementOn: [...DEFAULT_MATCHING_CONFIG.requireAgreementOn],
 };
 
 const matchingPart = (input: FuzzyRulesInput): Record<string, unknown> => {
@@ -83,6 +86,7 @@ export function effectiveFuzzy(input: FuzzyRulesInput | undefined): EffectiveFuz
     reviewThreshold: config.reviewThreshold,
     vetoOnDisagree: [...config.vetoOnDisagree],
     requireAnyOf: [...config.requireAnyOf],
+    requireAgreementOn: [...config.requireAgreementOn],
   };
 }
 
