@@ -139,6 +139,14 @@ it('drops an erased person’s profiles and identifiers on the profile-store’s
     const linked = await resolve({ userId: id('er-user'), traits: JSON.stringify({ email: `${id('er')}@x.io` }) });
     expect(linked.profileId).toBe(a.profileId);
     const other = await resolve({ userId: id('keep') });
+    // With one email per profile, a second one is kept off the person: a refusal that names the erased profile.
+    expect((await putRules({ limits: { email: 1 } })).status).toBe(200);
+    const second = `email:${id('er2')}@x.io`;
+    await resolve({ userId: id('er-user'), traits: JSON.stringify({ email: `${id('er2')}@x.io` }) });
+    expect((await putRules({})).status).toBe(200);
+    const refusalsOf = async (typeValue: string) =>
+      ((await (await identity(typeValue)).json()) as { refusals: { profileId: string }[] }).refusals;
+    expect((await refusalsOf(second)).map((r) => r.profileId)).toEqual([a.profileId]);
 
     // What the profile-store writes on erasure: per erased profile id, tombstones keyed <workspace>:<profileId>.
     await stack.producer.send({
@@ -150,6 +158,8 @@ it('drops an erased person’s profiles and identifiers on the profile-store’s
       await waitFor(async () => ((await identity(gone)).status === 404 ? true : undefined), `${gone.split(':')[0]} to be dropped`, 30_000);
     }
     expect(await (await identity(`user_id:${id('keep')}`)).json()).toMatchObject({ profileId: other.profileId });
+    // Nothing names the erased person any more, not even what was kept off it.
+    await waitFor(async () => ((await refusalsOf(second)).length === 0 ? true : undefined), 'the refusal naming it to be dropped', 30_000);
     // The identifiers are free: a later event carrying one starts a new profile with no history.
     const again = await resolve({ userId: id('er-user'), anonymousId: id('fresh') });
     expect(again.identifiers).toHaveLength(2);
