@@ -113,8 +113,14 @@ export class MembersQuery {
 }
 
 export class SizeHistoryQuery {
-  /** How many UTC days, ending today. */
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 366, default: 30, description: 'How many UTC days, ending today.' })
+  /** How many UTC days, ending today (none before the segment was created). */
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 366,
+    default: 30,
+    description: 'How many UTC days, ending today (none before the segment was created).',
+  })
   @IsOptional()
   @Transform(({ value }) => (value === undefined ? undefined : Number(value)))
   @IsInt()

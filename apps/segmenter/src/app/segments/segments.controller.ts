@@ -290,7 +290,7 @@ export class SegmentsController {
     await this.segments.remove(workspaceId, id);
   }
 
-  /** Members at the end of each UTC day (default the last 30), from per-day transition counters. */
+  /** Members at the end of each UTC day (default the last 30, from its creation on), from per-day transition counters. */
   @Get(':id/size-history')
   @RequireScope('read:segments')
   @ApiOperation({ summary: 'Members at the end of each UTC day, with the entries and exits of the day' })
@@ -303,8 +303,10 @@ export class SegmentsController {
     @Param('id') id: string,
     @Query() query: SizeHistoryQuery,
   ): Promise<{ items: SizeDay[] }> {
-    if (!(await this.segments.get(workspaceId, id))) throw new NotFoundException(`segment ${id} not found`);
-    return { items: await this.sizes.history(workspaceId, id, query.days ?? 30, Date.now()) };
+    const segment = await this.segments.get(workspaceId, id);
+    if (!segment) throw new NotFoundException(`segment ${id} not found`);
+    // From the day it was created: before that it had no size, not a size of 0.
+    return { items: await this.sizes.history(workspaceId, id, query.days ?? 30, Date.now(), segment.createdAt.getTime()) };
   }
 
   @Get(':id/members')

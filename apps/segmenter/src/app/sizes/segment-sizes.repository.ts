@@ -77,9 +77,9 @@ export class SegmentSizesRepository extends WorkspaceRepository<SegmentSizeDocum
     this.existing.add(id);
   }
 
-  /** Members at the end of each of the last `days` UTC days up to the day of `now`, oldest first. */
-  async history(workspaceId: string, segmentId: string, days: number, now: number): Promise<SizeDay[]> {
-    const listed = lastDays(now, days);
+  /** Members at the end of each of the last `days` UTC days up to the day of `now` (none before `since`), oldest first. */
+  async history(workspaceId: string, segmentId: string, days: number, now: number, since?: number): Promise<SizeDay[]> {
+    const listed = lastDays(now, days, since);
     const tomorrow = dayOf(now + DAY_MS);
     const docs = await this.find(workspaceId, { segmentId, day: { $in: [...listed, tomorrow, TOTAL] } }, { projection: { _id: 0 } });
     const byDay = new Map(docs.map((d) => [d.day, { entered: d.entered ?? 0, exited: d.exited ?? 0 }]));

@@ -6,6 +6,10 @@ describe('size history from day counters', () => {
 
   it('lists the last days up to today, oldest first, in UTC', () => {
     expect(lastDays(T, 3)).toEqual(['2026-11-27', '2026-11-28', '2026-11-29']);
+    // None before the segment existed; today even when its clock says it was made tomorrow.
+    expect(lastDays(T, 3, T - DAY_MS)).toEqual(['2026-11-28', '2026-11-29']);
+    expect(lastDays(T, 3, T - 10 * DAY_MS)).toEqual(['2026-11-27', '2026-11-28', '2026-11-29']);
+    expect(lastDays(T, 3, T + DAY_MS)).toEqual(['2026-11-29']);
     expect(dayOf(Date.UTC(2026, 0, 1) - 1)).toBe('2025-12-31');
   });
 

@@ -17,10 +17,14 @@ export const DAY_MS = 86_400_000;
 /** The UTC day of an epoch-ms time, as `YYYY-MM-DD`. */
 export const dayOf = (t: number): string => new Date(t).toISOString().slice(0, 10);
 
-/** The `days` UTC days ending with the day of `today`, oldest first. */
-export function lastDays(today: number, days: number): string[] {
+/**
+ * The `days` UTC days ending with the day of `today`, oldest first; none before the day of `since`
+ * (a segment's creation: it had no size before), but always today.
+ */
+export function lastDays(today: number, days: number, since = -Infinity): string[] {
   const end = Math.floor(today / DAY_MS) * DAY_MS;
-  return Array.from({ length: days }, (_, i) => dayOf(end - (days - 1 - i) * DAY_MS));
+  const first = Math.min(end, Math.max(end - (days - 1) * DAY_MS, Math.floor(since / DAY_MS) * DAY_MS));
+  return Array.from({ length: (end - first) / DAY_MS + 1 }, (_, i) => dayOf(first + i * DAY_MS));
 }
 
 /**
