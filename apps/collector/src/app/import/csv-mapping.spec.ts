@@ -20,8 +20,21 @@ describe('resolveMapping', () => {
       { trait: 'lastName' },
       { trait: 'phone' },
       { trait: 'Plan' },
+      { trait: 'bad_name' },
+    ]);
+  });
+
+  it('keeps any other column as a trait, its name made safe as /v1/identify makes it, never dropping it', () => {
+    expect(resolveMapping(['email', 'Straße', 'Zip/Postal Code', 'Notes (internal)', '$score', 'traits.plan', ''])).toEqual([
+      { trait: 'email' },
+      { trait: 'Straße' },
+      { trait: 'Zip/Postal Code' },
+      { trait: 'Notes (internal)' },
+      { trait: '_score' },
+      { trait: 'traits_plan' },
       'skip',
     ]);
+    expect(() => resolveMapping(['email', 'x'.repeat(201)])).toThrow('is longer than 200 characters: map it');
   });
 
   it('lets an explicit map win, and refuses maps that make no sense', () => {
@@ -198,7 +211,7 @@ describe('an import with an event: each row also a track', () => {
 describe('recordToIdentify (NDJSON)', () => {
   it('maps fields like CSV columns, keeping JSON types in traits', () => {
     const result = recordToIdentify(
-      { 'Customer ID': 42, Email: ' a@b.c ', seats: 3, vip: true, address: { city: 'Berlin' }, empty: '', gone: null, 'bad.name': 1 },
+      { 'Customer ID': 42, Email: ' a@b.c ', seats: 3, vip: true, address: { city: 'Berlin' }, empty: '', gone: null, 'plan.name': 1 },
       {},
       'ws/src',
     );
@@ -207,7 +220,7 @@ describe('recordToIdentify (NDJSON)', () => {
       message: {
         type: 'identify',
         userId: '42',
-        traits: { email: 'a@b.c', seats: 3, vip: true, address: { city: 'Berlin' } },
+        traits: { email: 'a@b.c', seats: 3, vip: true, address: { city: 'Berlin' }, plan_name: 1 },
         messageId: expect.stringMatching(/^import-[0-9a-f]{32}$/),
       },
       properties: {},

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parseTime } from '@cdp/cleaning';
+import { parseTime, safeKey } from '@cdp/cleaning';
 import { COLUMN_TYPES, typedValue, type ColumnType } from './column-types';
 
 /**
@@ -90,8 +90,17 @@ export function targetFor(column: string, map: Record<string, string> = {}): Tar
   if (spec !== undefined) return parseTarget(spec.trim(), column);
   const squashed = squash(column);
   if (Object.hasOwn(DEFAULTS, squashed)) return DEFAULTS[squashed] as Target;
-  return TRAIT_NAME.test(column) ? { trait: column } : 'skip';
+  // Any other name is a trait, made safe the way /v1/identify's traits are (`plan.name` -> `plan_name`, `$score` -> `_score`).
+  if (column === '') return 'skip';
+  if (column.length > MAX_COLUMN_NAME)
+    throw new MappingError(
+      `column name "${column.slice(0, 40)}..." is longer than ${MAX_COLUMN_NAME} characters: map it (map=<column>:<target>) or rename it`,
+    );
+  return { trait: safeKey(column) };
 }
+
+/** Longest column (or NDJSON field) name taken as a trait name. */
+const MAX_COLUMN_NAME = 200;
 
 /** Checks every target of a `map` parameter, whatever columns the file turns out to have. */
 export function checkMap(map: Record<string, string>): void {
