@@ -15,6 +15,13 @@ const cut = (buf: Buffer, points: number[]): Buffer[] => {
 };
 
 describe('ndjsonLines', () => {
+  it('drops a byte order mark at the start of the first line only, with CRLF line ends too', async () => {
+    expect(await collect([Buffer.from('\uFEFF{"a":1}\r\n\uFEFF{"b":2}\r\n')], 100)).toEqual([
+      { line: 1, text: '{"a":1}' },
+      { line: 2, text: '\uFEFF{"b":2}' },
+    ]);
+  });
+
   it('yields the same numbered lines however the stream is chunked', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -23,7 +30,7 @@ describe('ndjsonLines', () => {
         async (lines, points) => {
           const text = lines.join('\n');
           const expected = lines
-            .map((t, i) => ({ line: i + 1, text: t.replace(/\r$/, '') }))
+            .map((t, i) => ({ line: i + 1, text: (i === 0 ? t.replace(/^\uFEFF/, '') : t).replace(/\r$/, '') }))
             .filter((l) => l.text.trim() !== '' && !l.text.includes('\n'));
           if (lines.some((l) => l.includes('\n'))) return;
           const buf = Buffer.from(text);

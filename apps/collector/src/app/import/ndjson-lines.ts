@@ -3,8 +3,8 @@ import type { Readable } from 'node:stream';
 export type NdjsonLine = { line: number; text: string } | { line: number; tooLong: true };
 
 /**
- * The lines of a stream, numbered from 1, without their line ends; blank lines are skipped. A
- * line longer than `maxLineBytes` is reported as such and not held in memory.
+ * The lines of a stream, numbered from 1, without their line ends (nor a byte order mark); blank
+ * lines are skipped. A line longer than `maxLineBytes` is reported as such and not held in memory.
  */
 export async function* ndjsonLines(stream: Readable, maxLineBytes: number): AsyncGenerator<NdjsonLine> {
   let line = 1;
@@ -17,6 +17,8 @@ export async function* ndjsonLines(stream: Readable, maxLineBytes: number): Asyn
       : size === 0
         ? null
         : { line, text: Buffer.concat(parts, size).toString('utf8').replace(/\r$/, '') };
+    // A UTF-8 byte order mark (editors on Windows write one) starts the first line, not its JSON.
+    if (line === 1 && result && 'text' in result) result.text = result.text.replace(/^\uFEFF/, '');
     parts = [];
     size = 0;
     tooLong = false;
