@@ -46,6 +46,20 @@ describe('csvChunks', () => {
   });
 });
 
+describe('csvChunks with a quote left open', () => {
+  it('leaves out that line alone, reports it, and sends every row after it', async () => {
+    const rows = Array.from({ length: 300 }, (_, i) => (i === 10 ? 'BR-11,"br11@example.com,DE' : `BR-${i + 1},br${i + 1}@example.com,DE`));
+    const text = ['id,email,country', ...rows].join('\n') + '\n';
+    const items = await collect(csvChunks(streamOf(Buffer.from(text), 97), 500, 2_000));
+    expect(items.filter((i) => 'reject' in i)).toEqual([
+      { reject: { line: 12, reason: expect.stringMatching(/^a quote opened on this line is not closed/) } },
+    ]);
+    const sent = items.flatMap((i) => ('chunk' in i ? [i.chunk.body.toString().split('\n').slice(1).join('\n')] : [])).join('');
+    expect(sent).not.toContain('br11@');
+    for (const n of [10, 12, 150, 300]) expect(sent).toContain(`BR-${n},br${n}@example.com,DE`);
+  });
+});
+
 describe('ndjsonChunks', () => {
   it('sends every line once, in parts of whole lines placed at their line', async () => {
     await fc.assert(

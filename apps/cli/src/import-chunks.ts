@@ -1,5 +1,6 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
+import { csvQuoteGuard } from '@cdp/cleaning';
 
 /**
  * Cuts a CSV or NDJSON file into parts the collector's import endpoints take whole, reading it
@@ -16,7 +17,7 @@ export interface ImportChunk {
   bytesRead: number;
 }
 
-/** A row refused before sending: an NDJSON line too long to hold. */
+/** A row refused before sending: an NDJSON line too long to hold, a CSV line with a runaway quote. */
 export interface LocalReject {
   line: number;
   reason: string;
@@ -37,6 +38,10 @@ function counted(input: Readable): { stream: Readable; bytes: () => number } {
   return { stream: input.pipe(counter), bytes: () => bytes };
 }
 
+/** Why a line with a runaway quote is not sent (the collector's words for the same). */
+const UNCLOSED_QUOTE =
+  'a quote opened on this line is not closed within 1 MB or by the end: the line is left out, the rows after it are read';
+
 const newlines = (bytes: Buffer): number => {
   let n = 0;
   for (let i = bytes.indexOf(0x0a); i !== -1; i = bytes.indexOf(0x0a, i + 1)) n++;
@@ -49,7 +54,11 @@ const newlines = (bytes: Buffer): number => {
  * bytes go as they are in the file, bad records included: the collector rejects those itself,
  * so one parser decides. Line numbers are counted here, from the bytes.
  */
-export async function* csvChunks(input: Readable, maxBytes: number): AsyncGenerator<ChunkItem> {
+export async function* csvChunks(input: Readable, maxBytes: number, maxQuotedBytes = 1024 * 1024): AsyncGenerator<ChunkItem> {
+  // A quote left open would swallow every row after it (and hold the rest of the file here): that
+  // line alone is left out, reported as the collector reports it.
+  const rejects: LocalReject[] = [];
+  const guard = csvQuoteGuard(maxQuotedBytes, (line) => rejects.push({ line, reason: UNCLOSED_QUOTE }));
   // The bytes from the part's start on, as they passed to the parser (bounded by the part and the stream's buffers).
   let pending: Buffer[] = [];
   let pendingStart = 0;
@@ -61,10 +70,11 @@ export async function* csvChunks(input: Readable, maxBytes: number): AsyncGenera
       done(null, data);
     },
   });
-  input.on('error', (e) => keep.destroy(e));
+  input.on('error', (e) => guard.destroy(e));
+  guard.on('error', (e) => keep.destroy(e));
   const parser = parse({ info: true, bom: true, skip_empty_lines: true, relax_column_count: true, skip_records_with_error: true });
   keep.on('error', (e) => parser.destroy(e));
-  input.pipe(keep).pipe(parser);
+  input.pipe(guard).pipe(keep).pipe(parser);
 
   /** Removes and returns the bytes [pendingStart, end). */
   const take = (end: number): Buffer => {
@@ -87,6 +97,7 @@ export async function* csvChunks(input: Readable, maxBytes: number): AsyncGenera
   };
 
   for await (const item of parser as AsyncIterable<{ info: { bytes: number } }>) {
+    for (const reject of rejects.splice(0)) yield { reject };
     recordEnd = item.info.bytes;
     if (!header) {
       header = take(recordEnd);
@@ -99,6 +110,7 @@ export async function* csvChunks(input: Readable, maxBytes: number): AsyncGenera
       if (out) yield out;
     }
   }
+  for (const reject of rejects.splice(0)) yield { reject };
   if (!header) return;
   const last = part(total);
   if (last) yield last;

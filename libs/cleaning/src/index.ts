@@ -12,3 +12,4 @@ export * from './time';
 export * from './safe-json';
 export * from './normalize-event';
 export * from './tracking-plan';
+export * from './csv-quotes';

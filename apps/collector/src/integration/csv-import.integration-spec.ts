@@ -79,6 +79,22 @@ it('imports each good row as an identify, reports the bad ones by line, and has 
   expect(new Set(ids).size).toBe(ROWS - 13);
 });
 
+it('leaves out the line of a quote never closed, and imports every row after it', async () => {
+  const rows = Array.from({ length: 400 }, (_, i) =>
+    i === 10 ? `q-${scope.id}-11,"q11@example.com,DE` : `q-${scope.id}-${i + 1},q${i + 1}.${scope.id}@example.com,DE`,
+  );
+  const res = await importCsv(`Customer ID,Email,Country\r\n${rows.join('\r\n')}\r\n`);
+  expect(res.status).toBe(200);
+  expect(await res.json()).toEqual({
+    success: true,
+    rows: 400,
+    imported: 399,
+    rejected: 1,
+    errors: [{ line: 12, reason: expect.stringMatching(/^a quote opened on this line is not closed within 1 MB or by the end/) }],
+  });
+  await waitFor(() => imported().some((r) => JSON.parse(r.value.payload).userId === `q-${scope.id}-400`), 'the last row', 60_000);
+});
+
 it('takes an explicit column map and refuses what cannot be imported with a 4xx that says why', async () => {
   const res = await importCsv(
     `Kunden-Nr;x\nk-${scope.id};1\n`.replace(/;/g, ','),
