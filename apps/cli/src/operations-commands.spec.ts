@@ -187,6 +187,32 @@ describe('cdp regulations', () => {
     expect(r.err).toContain('names 1002 identifiers, more than the 1000 a regulation takes');
   });
 
+  it("adds a phone as the workspace stores it (read in its default region), so the regulation stops that person's events", async () => {
+    const stored = { status: 200, body: { identifiers: [{ type: 'phone', value: '+49305555555', hashed: null }] } };
+    const r = await cli(['regulations', 'create', '--type', 'suppress', '-i', 'phone:030 5555555'], { answer: stored });
+    expect(r.sent[1]?.body).toEqual({
+      type: 'suppress',
+      identifiers: [
+        { type: 'phone', value: '030 5555555' },
+        { type: 'phone', value: '+49305555555' },
+      ],
+    });
+    // And a lookup names the stored form alone.
+    const get = await cli(['profiles', 'get', 'phone:030 5555555'], { answer: stored });
+    expect(get.sent[1]?.url).toBe('http://localhost:3004/v1/profiles/phone%3A%2B49305555555');
+  });
+
+  it("takes a file in the API's own shape, and refuses one that holds no list before sending anything", async () => {
+    const body = { identifiers: [{ type: 'user_id', value: 'u' }] };
+    const r = await cli(['regulations', 'create', '--type', 'delete', '--no-pii-hashes', '-f', 'ids.json'], {
+      files: { 'ids.json': JSON.stringify({ type: 'delete', ...body }) },
+    });
+    expect(r.sent[0]?.body).toEqual({ type: 'delete', ...body });
+    const bad = await cli(['regulations', 'create', '--type', 'delete', '-f', 'ids.json'], { files: { 'ids.json': '{"ids": []}' } });
+    expect({ code: bad.code, sent: bad.sent.length }).toEqual({ code: 2, sent: 0 });
+    expect(bad.err).toContain('ids.json must hold the identifiers as a JSON array');
+  });
+
   it('parses type:value identifiers', () => {
     expect(parseIdentifier('email:a@b.c')).toEqual({ type: 'email', value: 'a@b.c' });
     expect(parseIdentifier(':x')).toBeNull();

@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './http';
 import type { Ask, Run } from './normalizer-commands';
-import { storedHashes } from './pii-hashes';
+import { storedForms, type StoredForm } from './pii-hashes';
 import type { CliConfig } from './requests';
 import { operationsRequests as requests, parseIdentifier, type ReviewListOptions } from './operations-requests';
 import { intInRange } from './arguments';
@@ -38,9 +38,23 @@ export function traitDefinition(fromFile: unknown, flags: TraitFlags): Record<st
  * `computed-traits` and `regulations` (profile-store), `predictions` (segmenter) and
  * `identity-reviews` (identity-resolver). The services validate the values; the CLI only shapes them.
  */
-/** A regulation file's identifiers: `[{type, value}]`, or `["type:value"]`; anything else goes as it is (the service says what is wrong). */
-const identifiersIn = (json: unknown): unknown =>
-  Array.isArray(json) ? json.map((item) => (typeof item === 'string' ? (parseIdentifier(item) ?? item) : item)) : json;
+/**
+ * A regulation file's identifiers: `[{type, value}]`, `["type:value"]`, or the API's own body
+ * `{"identifiers": [...]}`; the entries are the service's to judge, anything else is refused here.
+ */
+function identifiersIn(json: unknown, file: string): unknown[] {
+  const list = Array.isArray(json)
+    ? json
+    : typeof json === 'object' && json !== null
+      ? (json as Record<string, unknown>)['identifiers']
+      : undefined;
+  if (!Array.isArray(list))
+    throw new CliError(
+      `${file} must hold the identifiers as a JSON array: [{"type": "email", "value": "jane@example.com"}], ["email:jane@example.com"] or {"identifiers": [...]}`,
+      2,
+    );
+  return list.map((item) => (typeof item === 'string' ? (parseIdentifier(item) ?? item) : item));
+}
 
 type Identifier = { type: string; value: string };
 
@@ -48,14 +62,16 @@ type Identifier = { type: string; value: string };
 const MAX_REGULATION_IDENTIFIERS = 1_000;
 
 /**
- * The identifiers with, for each the workspace's PII policy hashes, the hashed value too: what the
- * identity graph and the profiles hold instead, so a delete finds the person there.
+ * The identifiers with, for each, what the workspace stores instead when that differs: the value
+ * cleaned as its events are (a phone without country code read in the workspace's default region,
+ * not as a US number) and the hash where its PII policy hashes it, so a regulation finds the person
+ * in the identity graph and the profiles and stops their new events.
  */
 async function withPiiHashes(ask: Ask, c: CliConfig, identifiers: unknown): Promise<unknown> {
   if (!Array.isArray(identifiers)) return identifiers;
-  let hashed: (string | null)[];
+  let forms: StoredForm[];
   try {
-    hashed = await storedHashes(ask, c, identifiers as Identifier[]);
+    forms = await storedForms(ask, c, identifiers as Identifier[]);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new CliError(
@@ -63,14 +79,15 @@ async function withPiiHashes(ask: Ask, c: CliConfig, identifiers: unknown): Prom
         'run this with an admin API key, or add --no-pii-hashes to file it without looking',
     );
   }
-  const added = (identifiers as Identifier[]).flatMap(({ type }, i): Identifier[] => {
-    const value = hashed[i];
-    return value ? [{ type, value }] : [];
+  const added = (identifiers as Identifier[]).flatMap(({ type, value }, i): Identifier[] => {
+    const form = forms[i];
+    if (!form) return [];
+    return [form.value, form.hashed].flatMap((v) => (v !== null && v !== value ? [{ type, value: v }] : []));
   });
   const all = [...identifiers, ...added];
   if (all.length > MAX_REGULATION_IDENTIFIERS)
     throw new CliError(
-      `with the hashed values the workspace's PII policy stores, this regulation names ${all.length} identifiers, ` +
+      `with the values the workspace stores (cleaned, hashed), this regulation names ${all.length} identifiers, ` +
         `more than the ${MAX_REGULATION_IDENTIFIERS} a regulation takes: split it (e.g. files of ${MAX_REGULATION_IDENTIFIERS / 2})`,
       2,
     );
@@ -139,7 +156,7 @@ export function addOperationsCommands(program: Command, run: Run, readJson: (pat
           throw new CliError('give the identifiers with --identifier (repeatable) or --file', 2);
         if (opts.identifier !== undefined && opts.file !== undefined)
           throw new CliError('give the identifiers with --identifier or --file, not both', 2);
-        const identifiers = opts.identifier ?? identifiersIn(await readJson(opts.file as string));
+        const identifiers = opts.identifier ?? identifiersIn(await readJson(opts.file as string), opts.file as string);
         return requests.createRegulation(c, opts.type, opts.piiHashes ? await withPiiHashes(ask, c, identifiers) : identifiers);
       }),
     );

@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './http';
 import type { Ask, Run } from './normalizer-commands';
 import { parseIdentifier } from './operations-requests';
-import { storedHashes } from './pii-hashes';
+import { heldValue, storedForms } from './pii-hashes';
 import {
   parseTraitFilter,
   PROFILE_SECTIONS,
@@ -45,8 +45,8 @@ async function storedId(ask: Ask, c: CliConfig, id: string): Promise<string> {
   const ref = parseIdentifier(id);
   if (!ref || !HASHABLE.has(ref.type)) return id;
   try {
-    const [hashed] = await storedHashes(ask, c, [ref]);
-    return hashed ? `${ref.type}:${hashed}` : id;
+    const [form] = await storedForms(ask, c, [ref]);
+    return form ? `${ref.type}:${heldValue(form)}` : id;
   } catch {
     return id;
   }
@@ -66,8 +66,8 @@ async function storedTraits(ask: Ask, c: CliConfig, traits: Record<string, strin
     .map(([type, value]) => ({ type, value }));
   if (refs.length === 0) return traits;
   try {
-    const hashed = await storedHashes(ask, c, refs);
-    return { ...traits, ...Object.fromEntries(refs.flatMap((r, i) => (hashed[i] ? [[r.type, hashed[i]]] : []))) };
+    const forms = await storedForms(ask, c, refs);
+    return { ...traits, ...Object.fromEntries(refs.flatMap((r, i) => (forms[i] ? [[r.type, heldValue(forms[i])]] : []))) };
   } catch {
     return traits;
   }
