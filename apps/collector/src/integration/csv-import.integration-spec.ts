@@ -93,6 +93,10 @@ it('leaves out the line of a quote never closed, and imports every row after it'
     errors: [{ line: 12, reason: expect.stringMatching(/^a quote opened on this line is not closed within 1 MB or by the end/) }],
   });
   await waitFor(() => imported().some((r) => JSON.parse(r.value.payload).userId === `q-${scope.id}-400`), 'the last row', 60_000);
+
+  // Two exports appended to one another: the second header is no person.
+  const twice = await importCsv(`Customer ID,Email\nh-${scope.id}-1,h1@example.com\ncustomer id , EMAIL\nh-${scope.id}-2,h2@example.com\n`);
+  expect(await twice.json()).toMatchObject({ rows: 3, imported: 2, rejected: 1, errors: [{ line: 3, reason: 'repeats the header row' }] });
 });
 
 it('takes an explicit column map and refuses what cannot be imported with a 4xx that says why', async () => {

@@ -46,9 +46,15 @@ export class CsvImportController {
     body.pipe(guard).pipe(parser);
 
     let mapping: Mapping | undefined;
+    let header = '';
     try {
       for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        if (!mapping) mapping = resolveMapping(item.record, opened.map, opened.types);
+        if (!mapping) {
+          mapping = resolveMapping(item.record, opened.map, opened.types);
+          header = headerKey(item.record);
+        } else if (headerKey(item.record) === header)
+          // Files appended to one another repeat their header: it names no person.
+          await session.row(item.info.lines, { ok: false, reason: 'repeats the header row' });
         else await session.row(item.info.lines, rowToIdentify(mapping, item.record, session.sourceKey));
       }
       await session.flush();
@@ -60,3 +66,6 @@ export class CsvImportController {
     return session.report;
   }
 }
+
+/** A row compared with the header: cells trimmed, case ignored. */
+const headerKey = (cells: string[]): string => JSON.stringify(cells.map((c) => c.trim().toLowerCase()));
