@@ -41,7 +41,7 @@ it('reads and replaces the settings; new events are cleaned with them', () =>
     expect(bad.message).toMatch(/defaultRegion/);
     expect((await json<{ message: string }>(await api('PUT', '/v1/settings', { colour: 'red' }), 400)).message).toMatch(/colour/);
     const replaced = { defaultRegion: 'DE', anonymizeIp: true, consent: [], pii: [] };
-    expect(await json(await api('PUT', '/v1/settings', { defaultRegion: 'de', anonymizeIp: true }))).toEqual(replaced);
+    expect(await json(await api('PUT', '/v1/settings', { defaultRegion: 'de', anonymizeIp: true }))).toEqual({ ...replaced, warnings: [] });
     expect(await json(await api('GET', '/v1/settings'))).toEqual(replaced);
 
     const id = `m-settings-${scope.id}`;
@@ -200,6 +200,7 @@ it('drops events without the consent the workspace requires, and hashes, encrypt
         { path: 'traits.phone', action: 'drop' },
         { path: 'traits.nickname', action: 'encrypt' },
       ],
+      warnings: [],
     });
     expect(JSON.stringify(await json(await api('GET', '/v1/settings')))).not.toMatch(/salt/i);
     expect(
@@ -243,4 +244,14 @@ it('drops events without the consent the workspace requires, and hashes, encrypt
     expect(metrics).toMatch(/cdp_normalizer_events_total\{[^}]*outcome="dlq",reason="tracking_plan_violation"[^}]*\} 1\b/);
     for (const stage of ['clean', 'dedupe', 'produce'])
       expect(metrics).toMatch(new RegExp(`cdp_normalizer_stage_seconds_count\\{[^}]*stage="${stage}"[^}]*\\} [1-9]`));
+
+    // A replacement that leaves the rules out says which ones it drops.
+    const { warnings } = await json<{ warnings: string[] }>(await api('PUT', '/v1/settings', { defaultRegion: 'US' }));
+    expect(warnings).toEqual([
+      expect.stringMatching(/^pii: "hash traits.email" is gone/),
+      expect.stringMatching(/^pii: "drop traits.phone" is gone/),
+      expect.stringMatching(/^pii: "encrypt traits.nickname" is gone/),
+      expect.stringMatching(/^consent: "\*: analytics" is gone/),
+      expect.stringMatching(/^consent: "Order Completed: marketing" is gone/),
+    ]);
   }));

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseSettings } from './settings-input';
+import { parseSettings, settingsWarnings } from './settings-input';
 
 const DEFAULTS = { defaultRegion: 'US', anonymizeIp: false, consent: [], pii: [] };
 
@@ -55,5 +55,23 @@ describe('parseSettings', () => {
         if (parsed.ok) expect(parseSettings(parsed.value, DEFAULTS)).toEqual(parsed);
       }),
     );
+  });
+});
+
+describe('settingsWarnings', () => {
+  const base = { defaultRegion: 'US', anonymizeIp: false, consent: [], pii: [] };
+  it('names the PII and consent rules a replacement drops, and nothing when it keeps them', () => {
+    const before = {
+      ...base,
+      pii: [{ path: 'traits.email', action: 'hash' as const }],
+      consent: [{ event: '*', categories: ['analytics', 'ads'] }],
+    };
+    expect(settingsWarnings(before, { ...base, defaultRegion: 'DE' })).toEqual([
+      'pii: "hash traits.email" is gone: new events keep traits.email as sent (list it again to keep it)',
+      'consent: "*: ads, analytics" is gone: those events no longer need that consent (list it again to keep it)',
+    ]);
+    expect(settingsWarnings(before, { ...before, consent: [{ event: '*', categories: ['ads', 'analytics'] }] })).toEqual([]);
+    // A changed action is a dropped rule too: encrypt instead of hash stores another form.
+    expect(settingsWarnings(before, { ...before, pii: [{ path: 'traits.email', action: 'drop' }] })).toHaveLength(1);
   });
 });

@@ -74,3 +74,24 @@ export function parseIdentifierList(body: unknown): Parsed<{ type: string; value
   }
   return { ok: true, value: out };
 }
+
+/**
+ * What a replacement should be told besides the settings: the PII rules and consent rules it drops.
+ * A PUT replaces the whole document, so a file with only `defaultRegion` would quietly stop hashing
+ * emails (new events then store them in the clear, next to the hashed ones).
+ */
+export function settingsWarnings(before: SettingsInput, after: SettingsInput): string[] {
+  const piiKey = (r: PiiRule) => `${r.action} ${r.path}`;
+  const consentKey = (r: ConsentRule) => `${r.event}: ${[...r.categories].sort().join(', ')}`;
+  const kept = (keys: string[]) => new Set(keys);
+  const piiAfter = kept(after.pii.map(piiKey));
+  const consentAfter = kept(after.consent.map(consentKey));
+  return [
+    ...before.pii
+      .filter((r) => !piiAfter.has(piiKey(r)))
+      .map((r) => `pii: "${piiKey(r)}" is gone: new events keep ${r.path} as sent (list it again to keep it)`),
+    ...before.consent
+      .filter((r) => !consentAfter.has(consentKey(r)))
+      .map((r) => `consent: "${consentKey(r)}" is gone: those events no longer need that consent (list it again to keep it)`),
+  ];
+}

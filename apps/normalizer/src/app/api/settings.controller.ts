@@ -3,7 +3,7 @@ import { ApiKeyGuard, Audit, RequireScope, WorkspaceId } from '@cdp/access';
 import { NormalizerConfig } from '../normalizer.config';
 import { DEFAULT_SETTINGS, SettingsRepository } from '../settings.repository';
 import { hashedIdentifiers } from '../privacy/pii';
-import { parseIdentifierList, parseSettings, type SettingsInput } from './settings-input';
+import { parseIdentifierList, parseSettings, settingsWarnings, type SettingsInput } from './settings-input';
 
 /** The workspace's cleaning and privacy settings, read and replaced with an admin API key. */
 @Controller('v1/settings')
@@ -38,12 +38,17 @@ export class SettingsController {
     return { identifiers: hashedIdentifiers(settings.pii, settings.piiSalt, parsed.value, settings.cleaning.defaultRegion) };
   }
 
-  /** Replaces the settings; omitted fields take the defaults. Applies to new events. */
+  /**
+   * Replaces the settings; omitted fields take the defaults. Applies to new events. `warnings`:
+   * the PII and consent rules the replacement drops.
+   */
   @Put()
   @Audit('normalizer_settings.update')
-  put(@WorkspaceId() workspaceId: string, @Body() body: unknown): Promise<SettingsInput> {
+  async put(@WorkspaceId() workspaceId: string, @Body() body: unknown): Promise<SettingsInput & { warnings: string[] }> {
     const parsed = parseSettings(body, { ...DEFAULT_SETTINGS, consent: [], pii: [] }, this.config.CDP_PII_ENCRYPTION_KEY !== '');
     if (!parsed.ok) throw new BadRequestException(parsed.problem);
-    return this.settings.replace(workspaceId, parsed.value);
+    const before = await this.settings.effective(workspaceId);
+    const after = await this.settings.replace(workspaceId, parsed.value);
+    return { ...after, warnings: settingsWarnings(before, after) };
   }
 }
