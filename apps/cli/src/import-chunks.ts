@@ -1,6 +1,6 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
-import { csvQuoteGuard } from '@cdp/cleaning';
+import { CSV_MAX_QUOTED_RECORD_BYTES, CSV_QUOTE_PROBLEMS, csvQuoteGuard } from '@cdp/cleaning';
 
 /**
  * Cuts a CSV or NDJSON file into parts the collector's import endpoints take whole, reading it
@@ -38,10 +38,6 @@ function counted(input: Readable): { stream: Readable; bytes: () => number } {
   return { stream: input.pipe(counter), bytes: () => bytes };
 }
 
-/** Why a line with a runaway quote is not sent (the collector's words for the same). */
-const UNCLOSED_QUOTE =
-  'a quote opened on this line is not closed within 1 MB or by the end: the line is left out, the rows after it are read';
-
 const newlines = (bytes: Buffer): number => {
   let n = 0;
   for (let i = bytes.indexOf(0x0a); i !== -1; i = bytes.indexOf(0x0a, i + 1)) n++;
@@ -54,11 +50,15 @@ const newlines = (bytes: Buffer): number => {
  * bytes go as they are in the file, bad records included: the collector rejects those itself,
  * so one parser decides. Line numbers are counted here, from the bytes.
  */
-export async function* csvChunks(input: Readable, maxBytes: number, maxQuotedBytes = 1024 * 1024): AsyncGenerator<ChunkItem> {
-  // A quote left open would swallow every row after it (and hold the rest of the file here): that
-  // line alone is left out, reported as the collector reports it.
+export async function* csvChunks(
+  input: Readable,
+  maxBytes: number,
+  maxQuotedBytes = CSV_MAX_QUOTED_RECORD_BYTES,
+): AsyncGenerator<ChunkItem> {
+  // A misplaced quote would swallow every row after it (and hold the rest of the file here): that
+  // record alone is left out, reported as the collector reports it.
   const rejects: LocalReject[] = [];
-  const guard = csvQuoteGuard(maxQuotedBytes, (line) => rejects.push({ line, reason: UNCLOSED_QUOTE }));
+  const guard = csvQuoteGuard(maxQuotedBytes, (line, problem) => rejects.push({ line, reason: CSV_QUOTE_PROBLEMS[problem] }));
   // The bytes from the part's start on, as they passed to the parser (bounded by the part and the stream's buffers).
   let pending: Buffer[] = [];
   let pendingStart = 0;

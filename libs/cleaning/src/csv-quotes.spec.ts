@@ -9,7 +9,10 @@ async function guard(text: string, cuts: number[], max: number): Promise<{ out: 
   const chunks = bounds.slice(1).map((end, i) => buf.subarray(bounds[i], end));
   const unclosed: number[] = [];
   const parts: Buffer[] = [];
-  for await (const part of Readable.from(chunks).pipe(csvQuoteGuard(max, (line) => unclosed.push(line)))) parts.push(part as Buffer);
+  for await (const part of Readable.from(chunks).pipe(
+    csvQuoteGuard(max, (line, problem) => unclosed.push(problem === 'unclosed' ? line : -line)),
+  ))
+    parts.push(part as Buffer);
   return { out: Buffer.concat(parts).toString(), unclosed };
 }
 
@@ -55,11 +58,23 @@ describe('csvQuoteGuard', () => {
     );
   });
 
+  it('leaves out a record with text after a closing quote, to the end of that line, and reads the rows after it', async () => {
+    // A parser would read `"Smith" Jr` as an invalid closing quote, then everything after it as one field.
+    const text = 'id,name,c\n1,"Smith" Jr,DE\n2,"multi\nline" x,y\n3,ok,"DE" \r\n4,fine,"DE"\r\n5,last,x';
+    expect(await guard(text, [9, 30], 200)).toEqual({ out: 'id,name,c\n\n\n\n\n4,fine,"DE"\r\n5,last,x', unclosed: [-2, -3, -5] });
+  });
+
   it('keeps a quoted field that spans lines when it closes in time', async () => {
     const text = 'id,note\n1,"two\nlines, and a ""quote"""\n2,plain\n';
     expect(await guard(text, [5, 12], 64)).toEqual({ out: text, unclosed: [] });
     // The same record still open past the limit at a chunk's end (here every byte is a chunk) is taken for a
     // runaway: its first line goes, the rest is read as rows.
-    expect(await guard(text, Array.from(text, (_, i) => i), 10)).toEqual({ out: 'id,note\n\nlines, and a ""quote"""\n2,plain\n', unclosed: [2] });
+    expect(
+      await guard(
+        text,
+        Array.from(text, (_, i) => i),
+        10,
+      ),
+    ).toEqual({ out: 'id,note\n\nlines, and a ""quote"""\n2,plain\n', unclosed: [2] });
   });
 });

@@ -94,6 +94,14 @@ it('leaves out the line of a quote never closed, and imports every row after it'
   });
   await waitFor(() => imported().some((r) => JSON.parse(r.value.payload).userId === `q-${scope.id}-400`), 'the last row', 60_000);
 
+  // Text after a closing quote (a hand-edited file): that row alone is left out.
+  const edited = await importCsv(`Customer ID,Name\ne-${scope.id}-1,"Smith" Jr\ne-${scope.id}-2,"Jones"\n`);
+  expect(await edited.json()).toMatchObject({
+    rows: 2,
+    imported: 1,
+    errors: [{ line: 2, reason: expect.stringMatching(/^text follows a closing quote/) }],
+  });
+
   // Two exports appended to one another: the second header is no person.
   const twice = await importCsv(`Customer ID,Email\nh-${scope.id}-1,h1@example.com\ncustomer id , EMAIL\nh-${scope.id}-2,h2@example.com\n`);
   expect(await twice.json()).toMatchObject({ rows: 3, imported: 2, rejected: 1, errors: [{ line: 3, reason: 'repeats the header row' }] });

@@ -1,20 +1,11 @@
 import { BadRequestException, Controller, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import { parse } from 'csv-parse';
-import { csvQuoteGuard } from '@cdp/cleaning';
+import { CSV_MAX_QUOTED_RECORD_BYTES, CSV_QUOTE_PROBLEMS, csvQuoteGuard } from '@cdp/cleaning';
 import type { Request, Response } from 'express';
 import { resolveMapping, rowToIdentify, type Mapping } from './csv-mapping';
 import { ImportRunner, type ImportQuery, type ImportReport } from './import-runner';
 
 export type { ImportReport } from './import-runner';
-
-/**
- * A record longer than this still inside quotes is taken for a stray quote, not a long note: far
- * over the 32 KB per-event limit, so no importable row is cut up.
- */
-const MAX_QUOTED_RECORD_BYTES = 1024 * 1024;
-/** Why a row with a runaway quote is rejected (the CLI's import says the same). */
-const UNCLOSED_QUOTE =
-  'a quote opened on this line is not closed within 1 MB or by the end: the line is left out, the rows after it are read';
 
 /**
  * Bulk CRM import over HTTP: a CSV body (gzip, deflate or br allowed), header row first, each row an
@@ -39,8 +30,8 @@ export class CsvImportController {
       if (line !== lastSkipped) session.unreadable(line, err.message);
       lastSkipped = line;
     });
-    // A quote left open would swallow every row after it: that line alone is left out.
-    const guard = csvQuoteGuard(MAX_QUOTED_RECORD_BYTES, (line) => session.unreadable(line, UNCLOSED_QUOTE));
+    // A misplaced quote would swallow every row after it: that record alone is left out.
+    const guard = csvQuoteGuard(CSV_MAX_QUOTED_RECORD_BYTES, (line, problem) => session.unreadable(line, CSV_QUOTE_PROBLEMS[problem]));
     body.on('error', (e: unknown) => guard.destroy(e instanceof Error ? e : new Error(String(e))));
     guard.on('error', (e) => parser.destroy(e));
     body.pipe(guard).pipe(parser);
