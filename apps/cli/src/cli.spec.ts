@@ -57,6 +57,27 @@ describe('cdp request building', () => {
     expect(refused.err).toContain('API key is not valid');
   });
 
+  it("reads, replaces and deletes a source's webhook mapping", async () => {
+    const env = { CDP_ADMIN_TOKEN: 'op', CDP_WORKSPACE_ID: 'ws_1' };
+    const url = 'http://localhost:3001/v1/admin/workspaces/ws_1/sources/src%201/webhook-mapping';
+    expect((await cli(['sources', 'webhook-mapping', 'get', 'src 1'], { env })).sent).toEqual([
+      { method: 'GET', service: 'collector', url, headers: { authorization: 'Bearer op' } },
+    ]);
+    const mapping = { type: 'track', event: '/event_name', userId: '/user/id' };
+    const set = await cli(['sources', 'webhook-mapping', 'set', 'src 1', 'm.json'], { env, files: { 'm.json': JSON.stringify(mapping) } });
+    expect(set.sent[0]).toMatchObject({ method: 'PUT', url, body: mapping });
+    const gone = await cli(['--json', 'sources', 'webhook-mapping', 'delete', 'src 1'], { env, answer: { status: 204, body: null } });
+    expect({ method: gone.sent[0]?.method, out: JSON.parse(gone.out) }).toEqual({
+      method: 'DELETE',
+      out: { sourceId: 'src 1', deleted: true },
+    });
+  });
+
+  it("reads one profile's predictions on the segmenter", async () => {
+    const r = await cli(['predictions', 'profile', 'p_1'], { env: { CDP_API_KEY: 'ak' } });
+    expect(r.sent[0]).toMatchObject({ method: 'GET', url: 'http://localhost:3005/v1/predictions/profiles/p_1' });
+  });
+
   it('sends the scopes of a new API key as a list', async () => {
     const r = await cli(['api-keys', 'create', 'reader', '--scopes', 'read:profiles, read:segments,read:profiles'], {
       env: { CDP_API_KEY: 'ak', CDP_WORKSPACE_ID: 'ws_1' },

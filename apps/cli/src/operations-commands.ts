@@ -175,6 +175,11 @@ export function addOperationsCommands(program: Command, run: Run, readJson: (pat
     .command('report')
     .description('the report of the latest run')
     .action(run((c) => requests.predictionsReport(c)));
+  predictions
+    .command('profile')
+    .description("one profile's predictions: RFM, churn risk, cluster (read:profiles API key)")
+    .argument('<profileId>', 'the profile id (as in the segment changes)')
+    .action(run((c, profileId: string) => requests.profilePredictions(c, profileId)));
 
   const reviews = program.command('identity-reviews').description('merges held for review (identity-resolver)');
   reviews

@@ -46,6 +46,7 @@ export const operationsRequests = {
 
   runPredictions: (c: CliConfig): ApiRequest => segmenter(c, 'POST', '/v1/predictions/run'),
   predictionsReport: (c: CliConfig): ApiRequest => segmenter(c, 'GET', '/v1/predictions/report'),
+  profilePredictions: (c: CliConfig, profileId: string): ApiRequest => segmenter(c, 'GET', `/v1/predictions/profiles/${seg(profileId)}`),
 
   listIdentityReviews: (c: CliConfig, o: ReviewListOptions): ApiRequest => {
     const query = new URLSearchParams();

@@ -115,6 +115,37 @@ export function buildProgram(io: CliIo): Command {
       run(async (c, name: string) => requests.createSource(await inWorkspace(c), name), 'Keep the write key now: it is not shown again.'),
     );
 
+  const mapping = sources
+    .command('webhook-mapping')
+    .description("a source's webhook mapping: its payloads to Segment fields (see apps/collector)");
+  mapping
+    .command('get')
+    .argument('<sourceId>', 'the source')
+    .description("print the source's mapping")
+    .action(run(async (c, sourceId: string) => requests.webhookMapping(await inWorkspace(c), 'GET', sourceId)));
+  mapping
+    .command('set')
+    .argument('<sourceId>', 'the source')
+    .argument('<file>', 'JSON file with the mapping (file - = stdin)')
+    .description("replace the source's mapping")
+    .action(
+      run(async (c, sourceId: string, file: string) =>
+        requests.webhookMapping(await inWorkspace(c), 'PUT', sourceId, await readJson(file)),
+      ),
+    );
+  mapping
+    .command('delete')
+    .argument('<sourceId>', 'the source')
+    .description("remove the source's mapping (its webhook calls are refused from then on)")
+    .action(
+      run(
+        async (c, sourceId: string) => requests.webhookMapping(await inWorkspace(c), 'DELETE', sourceId),
+        undefined,
+        undefined,
+        (sourceId) => ({ sourceId, deleted: true }),
+      ),
+    );
+
   const keys = program.command('keys').description("a workspace's keys (write keys and API keys)");
   keys
     .command('list')

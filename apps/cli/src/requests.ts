@@ -153,6 +153,18 @@ export const requests = {
     };
   },
 
+  /** A source's webhook mapping: read, replace (the mapping as the body) or delete. */
+  webhookMapping: (c: CliConfig, method: 'GET' | 'PUT' | 'DELETE', sourceId: string, mapping?: unknown): ApiRequest => {
+    const { workspace, authorization } = workspaceAdmin(c);
+    return {
+      method,
+      service: 'collector',
+      url: `${c.collectorUrl}/v1/admin/workspaces/${seg(workspace)}/sources/${seg(sourceId)}/webhook-mapping`,
+      headers: { authorization },
+      ...(mapping === undefined ? {} : { body: mapping }),
+    };
+  },
+
   listKeys: (c: CliConfig): ApiRequest => {
     const { workspace, authorization } = workspaceAdmin(c);
     return {
