@@ -105,8 +105,12 @@ describe('mapPayload', () => {
       ok: false,
       reason: "properties must be an object: the mapping's pointer /data found an array",
     });
-    const group = validateMapping({ type: 'group', anonymousId: '/a' });
-    expect(mapPayload(group, { a: 'x' }, 's', body({}))).toEqual({ ok: false, reason: 'groupId is missing: the mapping does not set it' });
+    // A type given by the payload: the mapping cannot know what it needs.
+    const anyType = validateMapping({ type: '/kind', anonymousId: '/a' });
+    expect(mapPayload(anyType, { a: 'x', kind: 'group' }, 's', body({}))).toEqual({
+      ok: false,
+      reason: 'groupId is missing: the mapping does not set it',
+    });
     const byType = validateMapping({ type: '/kind', userId: '/u' });
     expect(mapPayload(byType, { u: 'x' }, 's', body({}))).toEqual({
       ok: false,
@@ -114,7 +118,14 @@ describe('mapPayload', () => {
     });
     expect(mapPayload(byType, { u: 'x', kind: 'purchase' }, 's', body({}))).toEqual({
       ok: false,
-      reason: 'type must be one of identify, track, page, screen, group, alias',
+      reason: 'type must be one of identify, track, page, screen, group, alias: the mapping\'s pointer /kind found "purchase"',
     });
+  });
+
+  it('refuses a mapping no payload could pass: no user id, or a literal type without what it needs', () => {
+    expect(() => validateMapping({ type: 'track', event: '/e' })).toThrow('mapping needs userId or anonymousId');
+    expect(() => validateMapping({ type: 'track', userId: '/u' })).toThrow('mapping.event is required for track calls');
+    expect(() => validateMapping({ type: { const: 'alias' }, userId: '/u' })).toThrow('mapping.previousId is required for alias calls');
+    expect(validateMapping({ type: 'identify', anonymousId: '/a' })).toEqual({ type: 'identify', anonymousId: '/a' });
   });
 });

@@ -60,6 +60,11 @@ export function validateMapping(input: unknown): WebhookMapping {
   const literalType = typeof type === 'string' && !type.startsWith('/') && type !== '' ? type : isObject(type) ? type['const'] : undefined;
   if (literalType !== undefined && !isEventType(literalType))
     throw new WebhookMappingError('mapping.type must be one of identify, track, page, screen, group, alias (or a pointer)');
+  // What every call of that type needs: without it no payload could ever be accepted.
+  if (!('userId' in input) && !('anonymousId' in input))
+    throw new WebhookMappingError('mapping needs userId or anonymousId (e.g. "userId": "/user/id"): every call carries one');
+  const required = isEventType(literalType) ? (REQUIRED[literalType] ?? []).filter((field) => !(field in input)) : [];
+  if (required[0] !== undefined) throw new WebhookMappingError(`mapping.${required[0]} is required for ${String(literalType)} calls`);
   return input as WebhookMapping;
 }
 
@@ -117,7 +122,13 @@ export function mapPayload(mapping: WebhookMapping, payload: unknown, sourceKey:
     `${field} is missing: ${from[field] ? `the mapping's pointer ${from[field]} found nothing in the payload` : 'the mapping does not set it'}`;
   const type = message['type'];
   if (!isEventType(type))
-    return { ok: false, reason: type === undefined ? missing('type') : 'type must be one of identify, track, page, screen, group, alias' };
+    return {
+      ok: false,
+      reason:
+        type === undefined
+          ? missing('type')
+          : `type must be one of identify, track, page, screen, group, alias: ${from['type'] ? `the mapping's pointer ${from['type']} found` : 'the mapping sets'} ${JSON.stringify(type)?.slice(0, 40)}`,
+    };
   if (message['userId'] === undefined && message['anonymousId'] === undefined)
     return {
       ok: false,
