@@ -66,6 +66,7 @@ describe('cdp computed-traits', () => {
       expect({ argv, code: r.code, sent: r.sent.length }).toEqual({ argv, code: 2, sent: 0 });
     }
     expect(() => traitDefinition('x', { file: 'a.json' })).toThrow(/must hold a JSON object/);
+    expect(() => traitDefinition(undefined, { aggregation: 'count' })).toThrow('give --event: the event the trait aggregates');
   });
 
   it('prints the service message of a refused definition with exit 1', async () => {

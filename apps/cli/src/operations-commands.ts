@@ -31,6 +31,7 @@ export function traitDefinition(fromFile: unknown, flags: TraitFlags): Record<st
   if (flags.property !== undefined) def['property'] = flags.property;
   if (flags.windowDays !== undefined) def['windowDays'] = flags.windowDays;
   if (Object.keys(def).length === 0) throw new CliError('give --file or at least --event and --aggregation', 2);
+  if (def['event'] === undefined) throw new CliError('give --event: the event the trait aggregates (or "event" in --file)', 2);
   return def;
 }
 
