@@ -46,6 +46,13 @@ describe('csvChunks', () => {
   });
 });
 
+describe('csvChunks of an empty file', () => {
+  it('refuses it: there is no header row', async () => {
+    for (const text of ['', '\uFEFF', '\n\n'])
+      await expect(collect(csvChunks(streamOf(Buffer.from(text), 4), 100))).rejects.toThrow('it holds no header row: the file is empty');
+  });
+});
+
 describe('csvChunks with a quote left open', () => {
   it('leaves out that line alone, reports it, and sends every row after it', async () => {
     const rows = Array.from({ length: 300 }, (_, i) => (i === 10 ? 'BR-11,"br11@example.com,DE' : `BR-${i + 1},br${i + 1}@example.com,DE`));

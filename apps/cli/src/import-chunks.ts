@@ -111,7 +111,8 @@ export async function* csvChunks(
     }
   }
   for (const reject of rejects.splice(0)) yield { reject };
-  if (!header) return;
+  // Nothing to import, and nothing to name the columns by: an empty file (or a byte order mark alone) is a mistake.
+  if (!header) throw new Error('it holds no header row: the file is empty');
   const last = part(total);
   if (last) yield last;
 }
