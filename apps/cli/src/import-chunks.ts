@@ -17,7 +17,7 @@ export interface ImportChunk {
   bytesRead: number;
 }
 
-/** A row refused before sending: an NDJSON line too long to hold, a CSV line with a runaway quote. */
+/** A row refused before sending: an NDJSON line too long to hold, a CSV record with a misplaced quote. */
 export interface LocalReject {
   line: number;
   reason: string;
