@@ -38,17 +38,22 @@ const HASHABLE = new Set(['email', 'phone', 'device_id', 'advertising_id']);
 
 /**
  * A `type:value` id as the profile-store and the identity graph hold it: the hashed value where the workspace's PII
- * policy stores it hashed (asked of the normalizer; when that cannot answer, e.g. without the admin
- * scope, the id as given). A profile id, or another type, is left as it is.
+ * policy stores it hashed, else the value cleaned as its events are (asked of the normalizer; when that cannot
+ * answer, e.g. without the admin scope, the id as given). A profile id, or another type, is left as it is.
  */
 async function storedId(ask: Ask, c: CliConfig, id: string): Promise<string> {
   const ref = parseIdentifier(id);
   if (!ref || !HASHABLE.has(ref.type)) return id;
+  const held = await heldValues(ask, c, [ref]);
+  return held?.[0] === undefined ? id : `${ref.type}:${held[0]}`;
+}
+
+/** Each identifier's value as the profiles hold it, or null when the normalizer cannot say (callers keep what was given). */
+async function heldValues(ask: Ask, c: CliConfig, refs: { type: string; value: string }[]): Promise<string[] | null> {
   try {
-    const [form] = await storedForms(ask, c, [ref]);
-    return form ? `${ref.type}:${heldValue(form)}` : id;
+    return (await storedForms(ask, c, refs)).map(heldValue);
   } catch {
-    return id;
+    return null;
   }
 }
 
@@ -65,12 +70,8 @@ async function storedTraits(ask: Ask, c: CliConfig, traits: Record<string, strin
     .filter(([name]) => HASHABLE_TRAITS.has(name))
     .map(([type, value]) => ({ type, value }));
   if (refs.length === 0) return traits;
-  try {
-    const forms = await storedForms(ask, c, refs);
-    return { ...traits, ...Object.fromEntries(refs.flatMap((r, i) => (forms[i] ? [[r.type, heldValue(forms[i])]] : []))) };
-  } catch {
-    return traits;
-  }
+  const held = await heldValues(ask, c, refs);
+  return held ? { ...traits, ...Object.fromEntries(refs.map((r, i) => [r.type, held[i] ?? r.value])) } : traits;
 }
 
 /** `profiles`, `profile-settings` (profile-store) and `identities` (identity-resolver). */

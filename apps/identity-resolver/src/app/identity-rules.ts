@@ -104,12 +104,10 @@ export function rulesWarnings(input: IdentityRulesInput, defaults: IdentityRules
     const given = input.blocked?.[field];
     if (given === undefined) return [];
     const gone = defaults.blocked[field].filter((d) => !given.some((g) => same(g, d)));
-    return gone.length === 0
-      ? []
-      : [
-          `blocked.${field} replaces the default list: ${gone.map((d) => JSON.stringify(d)).join(', ')} ` +
-            `${gone.length === 1 ? 'is' : 'are'} no longer blocked (list ${gone.length === 1 ? 'it' : 'them'} too to keep ${gone.length === 1 ? 'it' : 'them'})`,
-        ];
+    if (gone.length === 0) return [];
+    const [is, them] = gone.length === 1 ? ['is', 'it'] : ['are', 'them'];
+    const listed = gone.map((d) => JSON.stringify(d)).join(', ');
+    return [`blocked.${field} replaces the default list: ${listed} ${is} no longer blocked (list ${them} too to keep ${them})`];
   };
   return [...dropped('values', (a, b) => a.trim().toLowerCase() === b.trim().toLowerCase()), ...dropped('patterns', (a, b) => a === b)];
 }

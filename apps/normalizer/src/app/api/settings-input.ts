@@ -83,15 +83,18 @@ export function parseIdentifierList(body: unknown): Parsed<{ type: string; value
 export function settingsWarnings(before: SettingsInput, after: SettingsInput): string[] {
   const piiKey = (r: PiiRule) => `${r.action} ${r.path}`;
   const consentKey = (r: ConsentRule) => `${r.event}: ${[...r.categories].sort().join(', ')}`;
-  const kept = (keys: string[]) => new Set(keys);
-  const piiAfter = kept(after.pii.map(piiKey));
-  const consentAfter = kept(after.consent.map(consentKey));
   return [
-    ...before.pii
-      .filter((r) => !piiAfter.has(piiKey(r)))
-      .map((r) => `pii: "${piiKey(r)}" is gone: new events keep ${r.path} as sent (list it again to keep it)`),
-    ...before.consent
-      .filter((r) => !consentAfter.has(consentKey(r)))
-      .map((r) => `consent: "${consentKey(r)}" is gone: those events no longer need that consent (list it again to keep it)`),
+    ...dropped(before.pii, after.pii, piiKey).map(
+      (r) => `pii: "${piiKey(r)}" is gone: new events keep ${r.path} as sent (list it again to keep it)`,
+    ),
+    ...dropped(before.consent, after.consent, consentKey).map(
+      (r) => `consent: "${consentKey(r)}" is gone: those events no longer need that consent (list it again to keep it)`,
+    ),
   ];
+}
+
+/** The rules of `was` that `now` no longer has (compared by `key`). */
+function dropped<T>(was: readonly T[], now: readonly T[], key: (rule: T) => string): T[] {
+  const kept = new Set(now.map(key));
+  return was.filter((rule) => !kept.has(key(rule)));
 }
