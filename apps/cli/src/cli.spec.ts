@@ -147,6 +147,21 @@ describe('cdp failures', () => {
     }
   });
 
+  it('names a misspelt option (not the required one it was meant to be) and still refuses a missing one', async () => {
+    const env = { CDP_API_KEY: 'ak' };
+    const typo = await cli(['regulations', 'create', '--tpye', 'suppress', '-i', 'email:a@b.co'], { env });
+    expect(typo).toMatchObject({ code: 2, sent: [] });
+    expect(typo.err).toContain("unknown option '--tpye'");
+    expect(typo.err).toContain('--type');
+    const missing = await cli(['profiles', 'search'], { env });
+    expect(missing).toMatchObject({ code: 2, sent: [] });
+    expect(missing.err).toContain("error: required option '-t, --trait <name=value>' not specified");
+    const help = await cli(['profile-settings', 'set', '--help'], { env });
+    expect(help.out.replace(/\s+/g, ' ')).toContain(
+      '--timeline-retention-days <n> days the timeline keeps events (0-36500; 0: forever) (required)',
+    );
+  });
+
   it('prints the HTTP status and the service message, exit 1, without the token', async () => {
     const r = await cli(['identity-rules', 'set', 'r.json'], {
       env: { CDP_API_KEY: 'ak_very_secret' },

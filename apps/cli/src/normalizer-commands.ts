@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DLQ_REASONS } from '@cdp/contracts';
+import { mandatory } from './required-options';
 import { CliError, type ApiRequest } from './http';
 import { normalizerRequests as requests, PLAN_MODES, type DlqOptions, type PlanMode, type ViolationOptions } from './normalizer-requests';
 import type { CliConfig } from './requests';
@@ -91,7 +92,7 @@ export function addNormalizerCommands(program: Command, run: Run, readJson: (pat
     .description("set one event's schema (or --traits) from a JSON Schema file; the normalizer refuses a schema ajv cannot compile")
     .argument('[event]', 'track event name')
     .option('--traits', 'the identify traits schema')
-    .requiredOption('-f, --file <path>', 'JSON Schema of the properties (or traits)')
+    .addOption(mandatory('-f, --file <path>', 'JSON Schema of the properties (or traits)'))
     .addOption(new Option('--mode <mode>', "what a violation does [the plan's default mode]").choices(PLAN_MODES))
     .action(
       run(async (c, event: string | undefined, opts: { traits?: boolean; file: string; mode?: PlanMode }) => {

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { mandatory } from './required-options';
 import { CliError } from './http';
 import type { Ask, Run } from './normalizer-commands';
 import { storedForms, type StoredForm } from './pii-hashes';
@@ -144,7 +145,7 @@ export function addOperationsCommands(program: Command, run: Run, readJson: (pat
   regulations
     .command('create')
     .description('file a regulation; the answer has its id (see regulations get)')
-    .requiredOption('--type <type>', 'e.g. suppress, delete, suppress_with_delete, unsuppress (the service checks it)')
+    .addOption(mandatory('--type <type>', 'e.g. suppress, delete, suppress_with_delete, unsuppress (the service checks it)'))
     .option('-i, --identifier <type:value>', 'an identifier, e.g. email:jane@example.com (repeat for more)', collectIdentifier)
     .option(
       '-f, --file <path>',

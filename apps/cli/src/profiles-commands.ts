@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { mandatory } from './required-options';
 import { CliError } from './http';
 import type { Ask, Run } from './normalizer-commands';
 import { parseIdentifier } from './operations-requests';
@@ -124,10 +125,12 @@ export function addProfilesCommands(program: Command, run: Run, ask: Ask): void 
     profiles
       .command('search')
       .description('profiles whose traits equal every --trait given (a scan: for lookups, not for per-event use)')
-      .requiredOption(
-        '-t, --trait <name=value>',
-        'e.g. plan=pro (repeat for more; an email or phone is sent hashed where the PII policy stores it hashed)',
-        collectTrait,
+      .addOption(
+        mandatory(
+          '-t, --trait <name=value>',
+          'e.g. plan=pro (repeat for more; an email or phone is sent hashed where the PII policy stores it hashed)',
+          collectTrait,
+        ),
       ),
   ).action(
     run(async (c, opts: Page & { trait: Record<string, string> }) => requests.search(c, await storedTraits(ask, c, opts.trait), opts)),
@@ -151,10 +154,12 @@ export function addProfilesCommands(program: Command, run: Run, ask: Ask): void 
   settings
     .command('set')
     .description("set the workspace's timeline retention (admin API key)")
-    .requiredOption(
-      '--timeline-retention-days <n>',
-      `days the timeline keeps events (0-${MAX_RETENTION_DAYS}; 0: forever)`,
-      intInRange(0, MAX_RETENTION_DAYS),
+    .addOption(
+      mandatory(
+        '--timeline-retention-days <n>',
+        `days the timeline keeps events (0-${MAX_RETENTION_DAYS}; 0: forever)`,
+        intInRange(0, MAX_RETENTION_DAYS),
+      ),
     )
     .action(run((c, opts: { timelineRetentionDays: number }) => requests.putSettings(c, opts.timelineRetentionDays)));
 }

@@ -5,6 +5,7 @@ import { addOperationsCommands } from './operations-commands';
 import { addProfilesCommands } from './profiles-commands';
 import { addSegmentsCommands } from './segments-commands';
 import { registerImportCommand } from './import';
+import { mandatory, requireOptions } from './required-options';
 import { render } from './render';
 import { ENV, parseScopes, requests, resolveConfig, serviceUrlDefault, type CliConfig, type GlobalFlags } from './requests';
 
@@ -178,7 +179,7 @@ export function buildProgram(io: CliIo): Command {
     .command('create')
     .description('create an API key with scopes (read:profiles, write:profiles, read:segments, write:segments, read:identities, admin)')
     .argument('<name>', 'display name')
-    .requiredOption('--scopes <list>', 'comma-separated scopes', parseScopes)
+    .addOption(mandatory('--scopes <list>', 'comma-separated scopes', parseScopes))
     .action(
       run(
         async (c, name: string, opts: { scopes: string[] }) => requests.createApiKey(await inWorkspace(c), name, opts.scopes),
@@ -206,7 +207,7 @@ export function buildProgram(io: CliIo): Command {
 
   registerImportCommand(program, io);
 
-  return program;
+  return requireOptions(program);
 }
 
 /** Runs the CLI on argv (without node and the script); resolves to the exit code. */
