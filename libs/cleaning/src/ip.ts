@@ -20,10 +20,28 @@ function ipv6Groups(ip: string): number[] | undefined {
   return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : undefined;
 }
 
+/** The IPv4 address an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, or its hex form) stands for. */
+function mappedIpv4(groups: number[]): string | undefined {
+  if (groups.slice(0, 5).some((g) => g !== 0) || groups[5] !== 0xffff) return undefined;
+  const [hi = 0, lo = 0] = groups.slice(6);
+  return [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join('.');
+}
+
 /**
- * Anonymizes an IP address as Google Analytics does: the last octet of an IPv4 address and
- * the last 80 bits of an IPv6 address become zero. Anything that is not an IP address gives
- * undefined (drop it: when anonymization is on, an unreadable address must not pass as is).
+ * An address as an IPv4 client is known by: a dual-stack server sees one as `::ffff:a.b.c.d`,
+ * which geo and IP tools (and anonymization) must read as `a.b.c.d`. Anything else unchanged.
+ */
+export function plainIp(ip: string): string {
+  if (!ip.includes(':') || !isIPv6(ip)) return ip;
+  const groups = ipv6Groups(ip);
+  return (groups && mappedIpv4(groups)) ?? ip;
+}
+
+/**
+ * Anonymizes an IP address as Google Analytics does: the last octet of an IPv4 address (an
+ * IPv4-mapped IPv6 one included, answered as IPv4) and the last 80 bits of an IPv6 address become
+ * zero. Anything that is not an IP address gives undefined (drop it: when anonymization is on, an
+ * unreadable address must not pass as is).
  */
 export function anonymizeIp(raw: string): string | undefined {
   const ip = raw.trim().replace(/%.*$/, '');
@@ -31,6 +49,8 @@ export function anonymizeIp(raw: string): string | undefined {
   if (!isIPv6(ip)) return undefined;
   const groups = ipv6Groups(ip);
   if (!groups) return undefined;
+  const v4 = mappedIpv4(groups);
+  if (v4) return v4.replace(/\.\d+$/, '.0');
   return `${groups
     .slice(0, 3)
     .map((g) => g.toString(16))

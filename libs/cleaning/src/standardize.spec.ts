@@ -3,7 +3,8 @@ import { cleanContext, cleanProperties, cleanTraits } from './clean-fields';
 import { cleanCountry, countryCode } from './country';
 import { cleanDate, isoDate } from './date';
 import { cleanEmail } from './email';
-import { anonymizeIp } from './ip';
+import { isIPv4 } from 'node:net';
+import { anonymizeIp, plainIp } from './ip';
 import { cleanAmount, cleanCurrency } from './money';
 import { cleanName } from './name';
 import { normalizeEvent, normalizeFields, serializeFields, type CleanResult } from './normalize-event';
@@ -375,10 +376,32 @@ describe('IP anonymization', () => {
     ['203.0.113.195', '203.0.113.0'],
     ['2001:db8:85a3:8d3:1319:8a2e:370:7348', '2001:db8:85a3::'],
     ['2001:db8::1', '2001:db8:0::'],
-    ['::ffff:203.0.113.7', '0:0:0::'],
+    // IPv4 clients as a dual-stack socket names them: their IPv4 network, not the first 48 (zero) bits.
+    ['::ffff:203.0.113.7', '203.0.113.0'],
+    ['::FFFF:cb00:7107', '203.0.113.0'],
+    ['::ffff:0:cb00:7107', '0:0:0::'],
     ['fe80::1%eth0', 'fe80:0:0::'],
   ])('%s -> %s', (ip, out) => {
     expect(anonymizeIp(ip)).toBe(out);
+  });
+  it('reads an IPv4-mapped address as its IPv4 address and leaves every other one as it is', () => {
+    expect(plainIp('::ffff:127.0.0.1')).toBe('127.0.0.1');
+    expect(plainIp('::ffff:7f00:1')).toBe('127.0.0.1');
+    fc.assert(
+      fc.property(fc.ipV4(), (v4) => {
+        expect(plainIp(v4)).toBe(v4);
+        expect(plainIp(`::ffff:${v4}`)).toBe(v4);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV6(), anyString), (ip) => {
+        const plain = plainIp(ip);
+        if (plain === ip) return;
+        // Changed only into the IPv4 address it maps, which anonymizes the same.
+        expect(isIPv4(plain)).toBe(true);
+        expect(anonymizeIp(plain)).toBe(anonymizeIp(ip));
+      }),
+    );
   });
   it('gives undefined for what is not an IP', () => {
     expect(anonymizeIp('localhost')).toBeUndefined();

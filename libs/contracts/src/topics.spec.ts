@@ -21,6 +21,8 @@ describe('topic catalog', () => {
 
   it('keys start with the workspace id', () => {
     expect(workspaceOfKey(recordKey('ws_1', 'user:with:colons'))).toBe('ws_1');
+    expect(workspaceOfKey('kafka-user-9')).toBe('');
+    expect(workspaceOfKey(':user-9')).toBe('');
   });
 
   it('hashes a suppressed identifier per workspace, type and value, never normalizing it', () => {

@@ -146,5 +146,11 @@ export const recordKey = (workspaceId: string, id: string): string => `${workspa
 export const identifierHash = (workspaceId: string, type: string, value: string): string =>
   createHash('sha256').update(`${workspaceId}\nid:${type}:${value}`, 'utf8').digest('hex');
 
-/** The workspace a record key belongs to. */
-export const workspaceOfKey = (key: string): string => key.split(KEY_SEPARATOR, 1)[0] ?? '';
+/**
+ * The workspace a record key belongs to; '' for a key without one (no separator: an app keying
+ * by user id alone must not have that id taken for a workspace).
+ */
+export const workspaceOfKey = (key: string): string => {
+  const end = key.indexOf(KEY_SEPARATOR);
+  return end < 0 ? '' : key.slice(0, end);
+};

@@ -18,7 +18,7 @@ import { hasConsent } from './privacy/consent';
 import { NormalizerConfig } from './normalizer.config';
 import { applyPii } from './privacy/pii';
 import { PiiCipher } from './privacy/pii-crypto';
-import { rawFromJson } from './raw-from-json';
+import { isText, rawFromJson } from './raw-from-json';
 import { SettingsRepository, type WorkspaceSettings } from './settings.repository';
 import { eventIdentifierHashes, type IdentifierSource } from './suppression/suppressed-identifiers';
 import { SuppressionsRepository } from './suppression/suppressions.repository';
@@ -338,7 +338,7 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
   /** The raw envelope from Avro, or from a plain JSON message keyed `<workspaceId>:...`. */
   private async readRaw(record: InboundRecord): Promise<RawEvent | Rejection> {
     const value = record.value;
-    if (value && value[0] === 0x7b /* '{' */) return rawFromJson(record, value);
+    if (value && isText(value)) return rawFromJson(record, value);
     const decoded = await this.decodeRecord<RawEvent>(record);
     return decoded.ok ? decoded.value : decoded.rejection;
   }

@@ -54,6 +54,9 @@ const header = (id: number) => {
   return b;
 };
 
+/** A first byte the normalizer reads the raw topic's value as text (JSON) by: printable ASCII, blank space, a UTF-8 BOM. */
+const isTextStart = (byte: number) => (byte >= 0x20 && byte <= 0x7e) || [0x09, 0x0a, 0x0d, 0xef].includes(byte);
+
 /**
  * Broken records on every consumed topic: each lands on cdp.events.dlq.v1 with its documented
  * reason, and the consumer keeps going (a valid flow produced afterwards is processed).
@@ -164,8 +167,16 @@ export function topicAttacks(stack: () => Stack): void {
         const garbage = fc.record({
           nonAvro: fc
             .uint8Array({ minLength: 1, maxLength: 64 })
-            .filter((b) => b[0] !== 0 && b[0] !== 0x7b)
-            .map((b): Garbage => ({ kind: 'non-Avro bytes', key: 'demo:x', value: Buffer.from(b), reasons: ['not_confluent_avro'] })),
+            .filter((b) => b[0] !== 0)
+            .map(
+              (b): Garbage => ({
+                kind: 'non-Avro bytes',
+                key: 'demo:x',
+                value: Buffer.from(b),
+                // The raw topic reads a value starting with text (printable ASCII, blank space, a BOM) as JSON.
+                reasons: [raw && isTextStart(b[0] as number) ? 'invalid_json' : 'not_confluent_avro'],
+              }),
+            ),
           short: fc.uint8Array({ minLength: 0, maxLength: 3 }).map(
             (b): Garbage => ({
               kind: 'magic byte, no schema id',
@@ -224,7 +235,13 @@ export function topicAttacks(stack: () => Stack): void {
                 value: Buffer.from('{"type":"track","event":"E","userId":"u"}'),
                 reasons: ['missing_workspace'],
               },
-              { kind: 'JSON array', key: 'demo:x', value: Buffer.from('[1,2]'), reasons: ['not_confluent_avro'] },
+              { kind: 'JSON array', key: 'demo:x', value: Buffer.from('[1,2]'), reasons: ['invalid_json'] },
+              {
+                kind: 'JSON keyed by user id alone',
+                key: 'user-42',
+                value: Buffer.from('{"type":"track","event":"E","userId":"user-42"}'),
+                reasons: ['missing_workspace'],
+              },
             ]
           : [];
         // Both partitions, before the flow below: any record of the flow comes after garbage.

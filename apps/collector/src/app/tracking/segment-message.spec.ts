@@ -90,6 +90,11 @@ describe('enrich', () => {
     expect(m['context']).toEqual({ ip: '203.0.113.7', userAgent: 'UA/1', library: { name: 'unknown', version: 'unknown' } });
   });
 
+  it("stores an IPv4 client's address as IPv4, not in the IPv4-mapped form a dual-stack socket gives", () => {
+    expect(enrich({ type: 'page', userId: 'u' }, { ...edge, ip: '::ffff:203.0.113.7' })['context']).toMatchObject({ ip: '203.0.113.7' });
+    expect(enrich({ type: 'page', userId: 'u' }, { ...edge, ip: '2001:db8::7' })['context']).toMatchObject({ ip: '2001:db8::7' });
+  });
+
   it('keeps what the sender said', () => {
     const m = enrich(
       { type: 'track', userId: 'u', event: 'E', messageId: 'm-1', context: { ip: '198.51.100.1', library: { name: 'analytics.js' } } },

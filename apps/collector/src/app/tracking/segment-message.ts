@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isEventType, type EventType } from '@cdp/contracts';
-import { objectLimitError } from '@cdp/cleaning';
+import { objectLimitError, plainIp } from '@cdp/cleaning';
 
 /** Segment's limits: 32 KB per event, 500 KB per request. */
 export const MAX_EVENT_BYTES = 32 * 1024;
@@ -156,7 +156,7 @@ export function enrich(message: Record<string, unknown>, edge: EdgeContext, batc
   // SDKs that batch (analytics-node, analytics-next's batching) stamp sentAt on the batch only;
   // the normalizer's clock-skew correction reads it from the event.
   if (message['sentAt'] === undefined && batch?.sentAt !== undefined) message['sentAt'] = batch.sentAt;
-  if (context['ip'] === undefined && edge.ip) context['ip'] = edge.ip;
+  if (context['ip'] === undefined && edge.ip) context['ip'] = plainIp(edge.ip);
   if (context['userAgent'] === undefined && edge.userAgent) context['userAgent'] = edge.userAgent;
   if (!isObject(context['library'])) context['library'] = { name: 'unknown', version: 'unknown' };
   // analytics.js puts the write key in every event; it is a credential, not event data.
