@@ -77,6 +77,7 @@ export class KafkaGateway implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     await this.ensureTopics();
+    await this.registerSchemas();
     await this.port.connect();
     this.connected = true;
   }
@@ -99,6 +100,18 @@ export class KafkaGateway implements OnModuleInit, OnApplicationShutdown {
     } finally {
       await admin.close();
     }
+  }
+
+  /**
+   * Registers every topic's value schema (idempotent, like ensureTopics), so a consumer in any
+   * language finds `<topic>-value` before the topic's first record, as the Helm topics job does.
+   */
+  private async registerSchemas(): Promise<void> {
+    const failed = (await Promise.allSettled(ALL_TOPICS.map((def) => this.serde.codec(def, this.topic(def))))).filter(
+      (r): r is PromiseRejectedResult => r.status === 'rejected',
+    );
+    // Not fatal here: a producer registers its schema again on first use and fails there if it must.
+    if (failed[0]) this.logger.warn(`registering schemas: ${failed.length} failed, e.g. ${String(failed[0].reason)}`);
   }
 
   /** Runs after consumers stopped (beforeApplicationShutdown): everything queued is acknowledged. */

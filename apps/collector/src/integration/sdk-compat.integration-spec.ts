@@ -1,7 +1,7 @@
 import { Analytics as SegmentAnalytics } from '@segment/analytics-node';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
-import { Topics, type RawEvent } from '@cdp/contracts';
-import { startService, testScope, TopicReader, type RunningService } from '@cdp/testing';
+import { ALL_TOPICS, Topics, valueSubject, type RawEvent } from '@cdp/contracts';
+import { stackEndpoints, startService, testScope, TopicReader, type RunningService } from '@cdp/testing';
 
 /**
  * The real server-side SDKs, unchanged but for their host option, pointed at the built
@@ -151,4 +151,16 @@ it('@segment/analytics-node sees a refused write key as an error, and nothing of
   expect(errors.length).toBeGreaterThan(0);
   await new Promise((r) => setTimeout(r, 1_000));
   expect(raw.records.some((r) => r.value.messageId === `refused-${scope.id}`)).toBe(false);
+});
+
+it("registers every topic's value schema at start, so a consumer in any language can fetch it before the topic's first record", async () => {
+  const { registryUrl } = stackEndpoints();
+  const subjects = (await (await fetch(`${registryUrl}/subjects`)).json()) as string[];
+  const expected = ALL_TOPICS.map((t) => valueSubject(`${scope.namespace}${t.name}`));
+  expect(expected.filter((s) => !subjects.includes(s))).toEqual([]);
+  // The removals topic: nothing in this test writes to it, its subject is there all the same.
+  const latest = await fetch(
+    `${registryUrl}/subjects/${valueSubject(`${scope.namespace}${Topics.identityRemovals.name}`)}/versions/latest`,
+  );
+  expect(JSON.parse(((await latest.json()) as { schema: string }).schema)).toEqual(JSON.parse(Topics.identityRemovals.schema));
 });
