@@ -63,7 +63,11 @@ describe('text form', () => {
 
   it.each([
     [`trait('country') = `, 19, 'a value'],
-    [`trait('country') == 'DE'`, 18, 'a value'],
+    [`trait('country') == 'DE'`, 17, "'=' (equality is a single '=')"],
+    [`trait('a') exists && trait('b') exists`, 18, "'and'"],
+    [`trait('a') exists || trait('b') exists`, 18, "'or'"],
+    [`!trait('a') exists`, 0, "'not' (or '!=')"],
+    [`trait('a') != 'x' and`, 21, 'a condition'],
     [`trait('country') 'DE'`, 17, 'a comparison'],
     [`trait(country) = 'DE'`, 6, 'the trait key as a quoted string'],
     [`trait('a') exists and`, 21, 'a condition'],

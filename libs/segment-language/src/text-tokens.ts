@@ -37,6 +37,13 @@ export const describe = (t: Token): string =>
   t.kind === 'end' ? 'the end of the text' : `'${t.text.length > 20 ? `${t.text.slice(0, 20)}...` : t.text}'`;
 
 const PUNCT = ['<=', '>=', '!=', '=', '<', '>', '(', ')', '[', ']', ',', '.'];
+/** Operators of other languages, and what this one says instead (`!=` is one of its own). */
+const HABITS: [string, string][] = [
+  ['==', "'=' (equality is a single '=')"],
+  ['&&', "'and'"],
+  ['||', "'or'"],
+  ['!', "'not' (or '!=')"],
+];
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const WORD = /[A-Za-z_][A-Za-z0-9_]*/y;
 
@@ -70,6 +77,8 @@ export function tokenize(text: string): Token[] {
       continue;
     }
     const punct = PUNCT.find((p) => text.startsWith(p, i));
+    const habit = HABITS.find(([h]) => text.startsWith(h, i) && !(punct && punct.length > h.length));
+    if (habit) fail(i, habit[1], `'${habit[0]}'`);
     if (!punct) fail(i, 'a condition, a value or punctuation', `'${c}'`);
     tokens.push({ kind: 'punct', text: punct as string, offset: i });
     i += (punct as string).length;
