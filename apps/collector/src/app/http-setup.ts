@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { STATUS_CODES, type Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { raw, type NextFunction, type Request, type Response } from 'express';
 import { MAX_REQUEST_BYTES } from './tracking/segment-message';
@@ -14,6 +14,7 @@ const STREAMED_PATHS = new Set(['/import/csv', '/import/ndjson']);
  */
 export function configureHttp(app: INestApplication): void {
   const config = app.get(CollectorConfig);
+  app.use(errorCodes);
   const express = app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void };
   if (config.CDP_TRUSTED_PROXIES)
     express.set(
@@ -42,6 +43,21 @@ export function configureHttp(app: INestApplication): void {
 }
 
 type Middleware = (req: Request, res: Response, next: NextFunction) => void;
+
+/**
+ * Every error answer also carries `code` (`bad_request`, `unauthorized`, ...) beside `message`:
+ * Segment's API answers `{code, message}`, and SDKs such as analytics-python read those two to
+ * report why a batch was refused.
+ */
+function errorCodes(_req: Request, res: Response, next: NextFunction): void {
+  const json = res.json.bind(res);
+  res.json = (body?: unknown) => {
+    if (res.statusCode < 400 || typeof body !== 'object' || body === null || Array.isArray(body) || 'code' in body) return json(body);
+    const reason = STATUS_CODES[res.statusCode] ?? 'Error';
+    return json({ ...body, code: reason.toLowerCase().replace(/[^a-z0-9]+/g, '_') });
+  };
+  next();
+}
 
 const TOO_LARGE = 'request body is over the 500 KB per-request limit';
 

@@ -166,7 +166,7 @@ it("answers another workspace's resources exactly like unknown ones", async () =
   expect(bKeyId).toMatch(/^[0-9a-f]{12}$/);
 
   const unknownWorkspace = await call('GET', '/v1/admin/workspaces/ws_doesnotexist/sources', ADMIN_TOKEN);
-  expect(unknownWorkspace).toEqual({ status: 404, body: { statusCode: 404, message: 'workspace not found', error: 'Not Found' } });
+  expect(unknownWorkspace).toEqual({ status: 404, body: { statusCode: 404, message: 'workspace not found', error: 'Not Found', code: 'not_found' } });
   for (const [method, path] of [
     ['GET', `/v1/admin/workspaces/${b.workspaceId}/sources`],
     ['GET', `/v1/admin/workspaces/${b.workspaceId}/keys`],

@@ -55,10 +55,14 @@ const ajsEvent = (type: string, fields: Record<string, unknown>) => ({
 const send = (path: string, body: string | Buffer, headers: Record<string, string>) =>
   fetch(`${collector.url}${path}`, { method: 'POST', headers, body });
 
+/** Segment's error codes beside the message (analytics-python reports `code` and `message`). */
+const CODES: Record<number, string> = { 400: 'bad_request', 401: 'unauthorized', 408: 'request_timeout', 415: 'unsupported_media_type' };
+
 const expectError = async (res: Response, status: number, message: string | RegExp) => {
   expect(res.status).toBe(status);
-  const body = (await res.json()) as { message: string };
+  const body = (await res.json()) as { message: string; code: string };
   expect(body.message).toMatch(message);
+  expect(body.code).toBe(CODES[status]);
 };
 
 describe('analytics.js in a browser', () => {
