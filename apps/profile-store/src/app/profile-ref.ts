@@ -29,3 +29,17 @@ export function parseProfileRef(raw: string): ProfileRef | null {
   if (value === '') return null;
   return { kind: 'identifier', type, value, idKey: identifierKey(type, value) };
 }
+
+/**
+ * The 404 message for a path nothing answers to. A phone written without a country code is read
+ * as a US number here, while the normalizer stored it in the workspace's default region (which
+ * the profile-store does not know): say so, instead of a bare "not found".
+ */
+export function notFoundMessage(ref: ProfileRef, raw: string): string {
+  if (ref.kind === 'profile')
+    return 'profile not found (read as a profile id; to look up by an identifier write type:value, e.g. user_id:42)';
+  const national = ref.type === IdentifierTypes.phone && !/^\s*(\+|00)/.test(raw.slice(raw.indexOf(':') + 1));
+  return national
+    ? `no profile has identifier ${ref.type}:… (read without a country code as a US number; write it with its country code, e.g. phone:+33611223344)`
+    : `no profile has identifier ${ref.type}:…`;
+}

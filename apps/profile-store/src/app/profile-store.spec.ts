@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { deletedChange, type ResolvedEvent } from '@cdp/contracts';
 import { applyEvent, emptyProfile, type JsonValue } from '@cdp/profile-model';
 import { profileChange } from './profile-change';
-import { parseProfileRef } from './profile-ref';
+import { notFoundMessage, parseProfileRef, type ProfileRef } from './profile-ref';
 import { fromDoc, storeTrait, toDoc } from './stored-profile';
 import { decodeCursor, encodeCursor } from './timeline-cursor';
 
@@ -44,6 +44,14 @@ describe('parseProfileRef', () => {
       expect(parseProfileRef(written)).toMatchObject({ type: 'phone', value: '+491701234567', idKey: 'phone:+491701234567' });
     expect(parseProfileRef('phone:(415) 555-2671')).toMatchObject({ value: '+14155552671' });
     expect(parseProfileRef('phone:12')).toMatchObject({ value: '12' });
+  });
+  it('says, when no profile answers a national phone number, that it was read as a US one', () => {
+    const message = (raw: string) => notFoundMessage(parseProfileRef(raw) as ProfileRef, raw);
+    expect(message('phone:06 11 22 33 44')).toContain('read without a country code as a US number');
+    expect(message('phone:+33 6 11 22 33 44')).toBe('no profile has identifier phone:…');
+    expect(message('phone:0033611223344')).toBe('no profile has identifier phone:…');
+    expect(message('email:jane@example.com')).toBe('no profile has identifier email:…');
+    expect(message('p_123')).toMatch(/^profile not found/);
   });
   it('reads anything else as a profile id', () => {
     expect(parseProfileRef('6f1c2a9e-1b0e-4d8e-9d5a-0c1f2e3d4b5a')).toEqual({

@@ -46,7 +46,7 @@ import {
   TraitsDto,
   TraitsQuery,
 } from './profiles.dto';
-import { parseProfileRef } from './profile-ref';
+import { notFoundMessage, parseProfileRef } from './profile-ref';
 import { ProfileEraser } from './profile-eraser';
 import { ProfileSegmentsRepository } from './profile-segments.repository';
 import { SegmentNamesRepository } from './segment-names.repository';
@@ -264,12 +264,7 @@ export class ProfilesController {
         ? // A profile id may itself look like type:value; try it as one before answering 404.
           ((await this.byIdentifier(workspaceId, ref.idKey)) ?? (await this.profiles.canonical(workspaceId, id.trim())))
         : await this.profiles.canonical(workspaceId, ref.profileId);
-    if (!profile)
-      throw new NotFoundException(
-        ref.kind === 'identifier'
-          ? `no profile has identifier ${ref.type}:…`
-          : 'profile not found (read as a profile id; to look up by an identifier write type:value, e.g. user_id:42)',
-      );
+    if (!profile) throw new NotFoundException(notFoundMessage(ref, id));
     return profile;
   }
 }
