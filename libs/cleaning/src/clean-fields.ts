@@ -1,10 +1,10 @@
-import { cleanCountry } from './country';
+import { cleanCountry, countryCode } from './country';
 import { cleanDate } from './date';
 import { cleanEmail } from './email';
 import { anonymizeIp } from './ip';
 import { AMOUNT_KEYS, cleanAmount, cleanCurrency } from './money';
 import { cleanName } from './name';
-import { cleanPhone, DEFAULT_REGION } from './phone';
+import { cleanPhone, DEFAULT_REGION, phoneRegion } from './phone';
 import type { JsonObject, JsonValue } from './safe-json';
 import { canonicalTraitKeys, reservedTraitPath } from './trait-aliases';
 import { enrichFromUserAgent } from './user-agent';
@@ -38,8 +38,21 @@ function withoutBlankContacts(traits: JsonObject): JsonObject {
 }
 
 /**
+ * The phone region the person's own traits name (`address.country`, else `country`, as a name or
+ * code): a national number from someone in France is a French one whatever the workspace's default.
+ */
+function ownRegion(traits: JsonObject): string | undefined {
+  const address = traits['address'];
+  for (const country of [isObject(address) ? address['country'] : undefined, traits['country']]) {
+    const region = typeof country === 'string' ? phoneRegion(countryCode(country)) : undefined;
+    if (region) return region;
+  }
+  return undefined;
+}
+
+/**
  * Cleans traits: reserved keys from their common spellings, then each reserved trait to its
- * standard form. An invalid email or phone is kept, but only as `invalidEmail` / `invalidPhone`,
+ * standard form (a phone in the person's own country, else the workspace's region). An invalid email or phone is kept, but only as `invalidEmail` / `invalidPhone`,
  * so it is never used as an identifier; a blank one is dropped. Idempotent.
  */
 export function cleanTraits(traits: JsonObject, options: CleaningOptions = {}): JsonObject {
@@ -57,8 +70,8 @@ export function cleanTraits(traits: JsonObject, options: CleaningOptions = {}): 
   }
   const phone = out['phone'];
   if (phone !== undefined && phone !== null) {
-    const clean =
-      typeof phone === 'string' || typeof phone === 'number' ? cleanPhone(phone, options.defaultRegion ?? DEFAULT_REGION) : null;
+    const region = ownRegion(out) ?? options.defaultRegion ?? DEFAULT_REGION;
+    const clean = typeof phone === 'string' || typeof phone === 'number' ? cleanPhone(phone, region) : null;
     if (clean?.valid) out['phone'] = clean.value;
     else {
       delete out['phone'];

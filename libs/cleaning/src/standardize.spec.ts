@@ -312,6 +312,17 @@ describe('cleanTraits', () => {
       address: { postalCode: '10115', country: 'DE' },
     });
   });
+  it("reads a national phone number in the person's own country, else in the workspace's region", () => {
+    expect(cleanTraits({ phone: '06 11 22 33 44', address: { country: 'France' } })['phone']).toBe('+33611223344');
+    expect(cleanTraits({ phone: '06 11 22 33 44', country: 'FRA' })['phone']).toBe('+33611223344');
+    // address.country first: the top-level one may be anything the sender meant.
+    expect(cleanTraits({ phone: '0170 1234567', country: 'US', address: { country: 'DE' } })['phone']).toBe('+491701234567');
+    // An unknown country falls back to the workspace's region; a + number is read as written.
+    expect(cleanTraits({ phone: '0170 1234567', country: 'Atlantis' }, { defaultRegion: 'DE' })['phone']).toBe('+491701234567');
+    expect(cleanTraits({ phone: '+1 415 555 2671', country: 'FR' })['phone']).toBe('+14155552671');
+    expect(cleanTraits({ phone: '06 11 22 33 44' })).toEqual({ invalidPhone: '06 11 22 33 44' });
+  });
+
   it('keeps an invalid phone as invalidPhone only', () => {
     expect(cleanTraits({ phone: ' 12 ' })).toEqual({ invalidPhone: '12' });
     expect(cleanTraits({ phone: '12', mobile: '(415) 555-2671' })).toEqual({ invalidPhone: '12', mobile: '(415) 555-2671' });
