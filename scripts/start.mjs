@@ -21,7 +21,8 @@ async function stop(code) {
     children.map(
       ({ child }) =>
         new Promise((resolve) => {
-          if (child.exitCode !== null) return resolve();
+          // Killed by a signal, a child has no exit code but a signal code; either way it is gone.
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
           const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
           child.once('exit', () => (clearTimeout(timer), resolve()));
           child.kill('SIGTERM');
@@ -52,7 +53,14 @@ if ((await run('npx', ['nx', 'run-many', '-t', 'build', '--parallel=2', `--proje
   await stop(1);
 }
 
-for (const { name, port } of SERVICES) {
+/** Restarts of a service that was ready, within RESTART_WINDOW_MS, before npm start gives up (as a crash-looping pod would). */
+const MAX_RESTARTS = 3;
+const RESTART_WINDOW_MS = 10 * 60_000;
+let allReady = false;
+
+/** Runs a service; one that dies once everything was ready is started again, anything else stops all. */
+function launch(entry) {
+  const { name, port } = entry;
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
   const child = spawn(process.execPath, [join(root, 'dist', 'apps', name, 'main.js')], {
     cwd: root,
@@ -61,13 +69,26 @@ for (const { name, port } of SERVICES) {
   });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
+  entry.child = child;
   child.on('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`${name} exited (${code ?? signal}); see ${join(logDir, `${name}.log`)}`);
-      void stop(1);
+    if (stopping) return;
+    const where = `see ${join(logDir, `${name}.log`)}`;
+    entry.restarts = entry.restarts.filter((t) => Date.now() - t < RESTART_WINDOW_MS);
+    if (allReady && entry.restarts.length < MAX_RESTARTS) {
+      entry.restarts.push(Date.now());
+      console.error(`${name} exited (${code ?? signal}); restarting it (${entry.restarts.length} of ${MAX_RESTARTS} in 10 min); ${where}`);
+      launch(entry);
+      return;
     }
+    console.error(`${name} exited (${code ?? signal}); stopping everything; ${where}`);
+    void stop(1);
   });
-  children.push({ name, port, child });
+}
+
+for (const { name, port } of SERVICES) {
+  const entry = { name, port, child: undefined, restarts: [] };
+  children.push(entry);
+  launch(entry);
 }
 
 const deadline = Date.now() + 120_000;
@@ -85,6 +106,7 @@ for (const { name, port } of SERVICES) {
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+allReady = true;
 
 /** The database the services use: the URL's path, `cdp` without one (as databaseName of @cdp/platform). */
 function databaseOf(mongoUrl) {
