@@ -3,6 +3,7 @@ import { Topics, recordKey, workspaceOfKey, type DeadLetter, type DlqReason, typ
 import { HealthRegistry, Metrics } from '@cdp/platform';
 import { ConsumerRunner, type ChunkContext } from './consumer-runner';
 import { KafkaGateway } from './kafka.module';
+import { LagGauge } from './lag-gauge';
 import type { InboundRecord, OutboundRecord } from './port';
 import { DecodeError, type TopicCodec } from './avro-serde';
 import { StageTracer, traceIdOf, type KafkaHeaders } from './tracing';
@@ -30,6 +31,7 @@ export abstract class PipelineConsumer implements OnApplicationBootstrap, Before
   private runner: ConsumerRunner | undefined;
   private dlq: TopicCodec<DeadLetter> | undefined;
   private readonly tracer: StageTracer;
+  private readonly lag: LagGauge;
 
   protected constructor(
     protected readonly kafka: KafkaGateway,
@@ -39,6 +41,7 @@ export abstract class PipelineConsumer implements OnApplicationBootstrap, Before
     private readonly stage: string,
   ) {
     this.tracer = new StageTracer(stage);
+    this.lag = new LagGauge(metrics.consumerLag);
   }
 
   /** Stores the effects of the records (idempotently) and returns those it could not accept. */
@@ -61,15 +64,14 @@ export abstract class PipelineConsumer implements OnApplicationBootstrap, Before
         const now = Date.now();
         this.metrics.batchRecords.observe({ topic: context.topic }, records.length);
         for (const r of records) this.metrics.recordWaitSeconds.observe({ topic: context.topic }, Math.max(0, now - r.timestamp) / 1000);
+        const first = records[0];
+        if (first) this.lag.pending(context, first.offset);
         const rejected = await this.handle(records, context);
         await this.deadLetter(rejected);
         this.metrics.recordsProcessed.inc({ topic: context.topic, outcome: 'ok' }, records.length - rejected.length);
         if (rejected.length) this.metrics.recordsProcessed.inc({ topic: context.topic, outcome: 'dead_lettered' }, rejected.length);
         const last = records.at(-1);
-        if (context.highWatermark !== undefined && last) {
-          const lag = Number(BigInt(context.highWatermark) - BigInt(last.offset) - 1n);
-          this.metrics.consumerLag.set({ topic: context.topic, partition: String(context.partition) }, Math.max(0, lag));
-        }
+        if (last) this.lag.handled(context, last.offset);
         end();
       },
       onError: (e, context) => {
@@ -103,6 +105,7 @@ export abstract class PipelineConsumer implements OnApplicationBootstrap, Before
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.lag.stop();
     await this.runner?.stop();
   }
 

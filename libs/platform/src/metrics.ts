@@ -46,7 +46,7 @@ export class Metrics {
 
   readonly consumerLag = new Gauge({
     name: 'cdp_consumer_lag_records',
-    help: 'Records of the partition not handled yet by this consumer group, after its last chunk.',
+    help: 'Records of the partition not handled yet by this consumer group (from the chunk in hand while it fails); partitions not fetched for a minute drop out.',
     labelNames: ['topic', 'partition'] as const,
     registers: [this.registry],
   });
