@@ -6,10 +6,20 @@ export type ReadinessCheck = () => Promise<void>;
 @Injectable()
 export class HealthRegistry {
   private readonly checks = new Map<string, ReadinessCheck>();
+  private readonly advisoryChecks = new Set<string>();
   private shuttingDown = false;
 
   register(name: string, check: ReadinessCheck): void {
     this.checks.set(name, check);
+  }
+
+  /**
+   * A check this service keeps serving without (the collector's database: keys verified before
+   * keep ingesting): still reported, but readiness does not fail on it, so an orchestrator does
+   * not take every instance out of service for what they can ride out.
+   */
+  advisory(name: string): void {
+    this.advisoryChecks.add(name);
   }
 
   /** Once draining starts, readiness fails so load balancers stop sending traffic. */
@@ -30,7 +40,7 @@ export class HealthRegistry {
     );
     const checks: Record<string, string> = Object.fromEntries(entries);
     if (this.shuttingDown) checks['shutdown'] = 'draining';
-    return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
+    return { ready: Object.entries(checks).every(([name, v]) => v === 'ok' || this.advisoryChecks.has(name)), checks };
   }
 }
 

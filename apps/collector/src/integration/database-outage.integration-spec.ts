@@ -5,7 +5,7 @@ import { startService, TcpProxy, testScope, TopicReader, waitFor, type RunningSe
  * The database going away under a running collector (through a relay the test cuts, so the
  * shared database stays up): a key verified before keeps ingesting into Kafka, an unknown key
  * gets 503 with Retry-After rather than a 500, and once the database is back the unknown key
- * is refused as such.
+ * is refused as such. Readiness holds throughout: the collector can ride the outage out.
  */
 const scope = testScope('colldbout');
 const PORT = 15_000 + Math.floor(Math.random() * 900);
@@ -51,6 +51,11 @@ it('keeps known keys ingesting and answers 503, not 500, for what needs the data
   expect(unknown.status).toBe(503);
   expect(unknown.headers.get('retry-after')).toBe('5');
   expect(((await unknown.json()) as { message: string }).message).toMatch(/database is unavailable/);
+
+  // Still ready (an orchestrator keeps it in service), the database reported as down.
+  const ready = await fetch(`${collector.url}/health/ready`);
+  expect(ready.status).toBe(200);
+  expect(((await ready.json()) as { checks: Record<string, string> }).checks['mongodb']).not.toBe('ok');
 
   proxy.restore();
   await waitFor(

@@ -36,6 +36,8 @@ export class EventWriter implements OnModuleInit {
     health: HealthRegistry,
   ) {
     health.register('kafka-acks', () => this.readiness());
+    // The database only verifies keys not seen lately; the rest keep ingesting while it is away.
+    health.advisory('mongodb');
   }
 
   async onModuleInit(): Promise<void> {
