@@ -158,6 +158,12 @@ it('dead-letters bad records with their reason code and original bytes', () =>
     const typeLetter = await stack.dlq.waitForRecord((d) => d.originalValue?.equals(badType) === true, 'the invalid_type letter');
     expect(typeLetter.value).toMatchObject({ workspaceId: WS, stage: 'normalizer', reason: 'invalid_type', sourceTopic: stack.rawTopic });
     expect(typeLetter.value.originalKey?.toString('utf8')).toBe(`${WS}:bad`);
+    // The log line names the event, so an operator can find it in the DLQ listing.
+    await waitFor(
+      () => stack.normalizer.output().includes(`"messageId":"m-bad-${scope.id}"`),
+      'the dead-letter log line with the messageId',
+      10_000,
+    );
     const garbageLetter = await stack.dlq.waitForRecord((d) => d.originalValue?.equals(garbage) === true, 'the undecodable letter');
     expect(garbageLetter.value).toMatchObject({ workspaceId: WS, reason: 'not_confluent_avro' });
     expect(Number(garbageLetter.value.sourceOffset)).toBe(Number(typeLetter.value.sourceOffset) + 1);

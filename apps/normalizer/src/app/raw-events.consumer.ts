@@ -269,14 +269,20 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
     try {
       message = JSON.parse(raw.payload);
     } catch {
-      const rejection: Rejection = { record, workspaceId: raw.workspaceId, reason: 'invalid_json', message: 'payload is not valid JSON' };
+      const rejection: Rejection = {
+        record,
+        workspaceId: raw.workspaceId,
+        messageId: raw.messageId,
+        reason: 'invalid_json',
+        message: 'payload is not valid JSON',
+      };
       return { kind: 'rejected', rejection, workspaceId: raw.workspaceId, hashes: [] };
     }
     const known = policiesOf(raw.workspaceId);
     const [settings, plan] = known instanceof Promise ? await known : known;
     const result = normalizeFields(message, raw, settings.cleaning);
     if (!result.ok) {
-      const rejection = { record, workspaceId: raw.workspaceId, reason: result.reason, message: result.message };
+      const rejection = { record, workspaceId: raw.workspaceId, messageId: raw.messageId, reason: result.reason, message: result.message };
       const source = typeof message === 'object' && message !== null ? (message as IdentifierSource) : {};
       return { kind: 'rejected', rejection, workspaceId: raw.workspaceId, hashes: eventIdentifierHashes(raw.workspaceId, source) };
     }
@@ -291,7 +297,8 @@ export class RawEventsConsumer extends PipelineConsumer implements OnModuleDestr
       const violations = planViolations(plan.compiled, e);
       if (violations.length > 0 && mode === 'block') {
         const message = `tracking plan: ${violations.join('; ')}`.slice(0, 1_000);
-        return { kind: 'rejected', rejection: { record, workspaceId, reason: 'tracking_plan_violation', message }, workspaceId, hashes };
+        const rejection: Rejection = { record, workspaceId, messageId: e.messageId, reason: 'tracking_plan_violation', message };
+        return { kind: 'rejected', rejection, workspaceId, hashes };
       }
       e.violations = violations;
     }
