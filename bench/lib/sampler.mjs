@@ -5,12 +5,12 @@ export const TOPICS = {
   normalized: 'cdp.events.normalized.v1',
   dlq: 'cdp.events.dlq.v1',
   merges: 'cdp.identity.merges.v1',
+  removals: 'cdp.identity.removals.v1',
   resolved: 'cdp.events.resolved.v1',
   profileChanges: 'cdp.profiles.changes.v1',
   segmentChanges: 'cdp.segments.changes.v1',
 };
 
-/** What each consuming stage reads (its consumer group is `<namespace>cdp.<service>`). */
 /** What each stage writes: its output rate is the growth of these topics. */
 export const STAGE_OUTPUTS = {
   collector: ['raw'],
@@ -20,6 +20,11 @@ export const STAGE_OUTPUTS = {
   segmenter: ['segmentChanges'],
 };
 
+/**
+ * The main input each consuming stage's rate is measured on (its consumer group is
+ * `<namespace>cdp.<service>`); the group reads more (chaos/lib/verify.mjs GROUP_INPUTS), which
+ * would count events twice here.
+ */
 export const STAGE_INPUTS = {
   normalizer: ['raw'],
   'identity-resolver': ['normalized'],

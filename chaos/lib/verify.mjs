@@ -7,8 +7,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Every consumer group of the pipeline and what it reads (group `<namespace>cdp.<service>`). */
 export const GROUP_INPUTS = {
   normalizer: ['raw'],
-  'identity-resolver': ['normalized'],
-  'profile-store': ['resolved', 'merges', 'segmentChanges'],
+  'identity-resolver': ['normalized', 'profileChanges'],
+  'profile-store': ['resolved', 'merges', 'removals', 'segmentChanges'],
   segmenter: ['profileChanges'],
 };
 

@@ -25,8 +25,8 @@ CONTRACT_SCHEMAS = REPO / "libs" / "contracts" / "avro"
 PORTS = {"collector": 3001, "normalizer": 3002, "identity-resolver": 3003, "profile-store": 3004, "segmenter": 3005}
 CONSUMES = {
     "normalizer": ["cdp.events.raw.v1"],
-    "identity-resolver": ["cdp.events.normalized.v1"],
-    "profile-store": ["cdp.events.resolved.v1", "cdp.identity.merges.v1", "cdp.identity.removals.v1"],
+    "identity-resolver": ["cdp.events.normalized.v1", "cdp.profiles.changes.v1"],
+    "profile-store": ["cdp.events.resolved.v1", "cdp.identity.merges.v1", "cdp.identity.removals.v1", "cdp.segments.changes.v1"],
     "segmenter": ["cdp.profiles.changes.v1"],
 }
 TOPICS = {

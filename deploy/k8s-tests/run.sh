@@ -130,7 +130,7 @@ render fixed-replicas '{"demoEnabled": true}' --set serviceDefaults.autoscaling.
 refuse "HPA maxReplicas above partitions" "above the partition count" --set topics.partitions=4
 refuse "KEDA maxReplicas above partitions" "above the partition count" --set keda.enabled=true,serviceDefaults.autoscaling.enabled=false,topics.partitions=3
 refuse "a per-topic partition count below maxReplicas" "services.profile-store: autoscaling.maxReplicas (6)" \
-  --set 'topics.items.cdp\.events\.resolved\.v1.partitions=2,topics.items.cdp\.identity\.merges\.v1.partitions=2,topics.items.cdp\.identity\.removals\.v1.partitions=2'
+  --set 'topics.items.cdp\.events\.resolved\.v1.partitions=2,topics.items.cdp\.identity\.merges\.v1.partitions=2,topics.items.cdp\.identity\.removals\.v1.partitions=2,topics.items.cdp\.segments\.changes\.v1.partitions=2'
 refuse "fixed replicas above partitions" "replicaCount (8) is above" --set serviceDefaults.autoscaling.enabled=false,serviceDefaults.replicaCount=8
 refuse "min.insync.replicas above replication" "min.insync.replicas (2)" --set topics.replicationFactor=1
 refuse "an unknown compatibility mode" "topicsJob.compatibility must be one of" --set topicsJob.compatibility=LOOSE
