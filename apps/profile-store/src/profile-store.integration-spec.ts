@@ -647,6 +647,17 @@ it('refuses DELETE without a key', async () => {
   expect(res.status).toBe(401);
 });
 
+it('counts its answers by route pattern and status in /metrics, never by the path (which names a person)', async () => {
+  const email = `metrics.${scope.id}@example.com`;
+  expect((await get(`email:${email}`)).status).toBe(404);
+  expect((await fetch(`${stack.service.url}/v1/profiles/${pid('x')}`, { method: 'DELETE' })).status).toBe(401);
+  const metrics = await (await fetch(`${stack.service.url}/metrics`)).text();
+  expect(metrics).toMatch(/cdp_http_requests_total\{method="GET",route="\/v1\/profiles\/:id",status="404"[^}]*\} [1-9]/);
+  expect(metrics).toMatch(/cdp_http_requests_total\{method="DELETE",route="\/v1\/profiles\/:id",status="401"[^}]*\} [1-9]/);
+  expect(metrics).toMatch(/cdp_http_request_duration_seconds_count\{[^}]*method="GET",route="\/v1\/profiles\/:id"[^}]*\} [1-9]/);
+  expect(metrics).not.toContain(email);
+});
+
 describe('regulations', () => {
   const post = (body: unknown) =>
     fetch(`${stack.service.url}/v1/regulations`, {

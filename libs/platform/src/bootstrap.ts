@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { PlatformConfig } from './config';
 import { HealthRegistry } from './health';
+import { httpMetrics } from './http-metrics';
+import { Metrics } from './metrics';
 import { BodyDepthPipe } from './json-depth';
 import { useJsonBodies } from './json-bodies';
 import { ServiceInfo } from './platform.module';
@@ -21,6 +23,8 @@ export async function runService(appModule: Type<unknown>, options: RunOptions =
   const app = await NestFactory.create(appModule, { bufferLogs: true, bodyParser: false });
   const logger = app.get(Logger);
   app.useLogger(logger);
+  // First, so answers given by later middleware (a refused body) are counted too.
+  app.use(httpMetrics(app.get(Metrics)));
   if (options.bodyParser ?? true) useJsonBodies(app);
   app.enableShutdownHooks();
   // Global pipes run before a controller's own, so no validation walks a hostile nesting.

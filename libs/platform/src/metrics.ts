@@ -58,6 +58,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly httpRequests = new Counter({
+    name: 'cdp_http_requests_total',
+    help: 'HTTP requests answered, by method, route (the matched route pattern; "unmatched" for none) and status code.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpSeconds = new Histogram({
+    name: 'cdp_http_request_duration_seconds',
+    help: 'Time from a request arriving to its answer being sent, by method and route.',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
