@@ -71,6 +71,14 @@ export const timeArg = (value: string): string => {
 
 const DURATION_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** A rotation's grace period (`keys rotate --grace`): a duration like 90s, 30m, 24h, 7d, as whole seconds, at most 7 days. */
+export const graceSeconds = (value: string): number => {
+  const m = /^(\d{1,9})([smhd])$/.exec(value.trim());
+  const seconds = m ? (Number(m[1]) * (DURATION_MS[m[2] as string] as number)) / 1000 : NaN;
+  if (!(seconds >= 0 && seconds <= 7 * 86_400)) throw new InvalidArgumentError('must be a duration like 30m, 24h or 7d, at most 7d');
+  return seconds;
+};
+
 /** Date.parse rolls 2026-02-30 over into March: the day must exist. */
 const calendarDay = (ymd: string): boolean => {
   const [y, m, d] = ymd.split('-').map(Number) as [number, number, number];

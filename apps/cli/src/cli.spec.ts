@@ -40,6 +40,15 @@ describe('cdp request building', () => {
     });
   });
 
+  it('rotates with a grace period for the old keys, sent in seconds; refuses one over 7 days', async () => {
+    const env = { CDP_ADMIN_TOKEN: 'op', CDP_WORKSPACE_ID: 'ws_1' };
+    expect((await cli(['keys', 'rotate', 'src_1', '--grace', '24h'], { env })).sent[0]).toMatchObject({ body: { graceSeconds: 86_400 } });
+    expect((await cli(['keys', 'rotate', 'src_1'], { env })).sent[0]).not.toHaveProperty('body');
+    const tooLong = await cli(['keys', 'rotate', 'src_1', '--grace', '8d'], { env });
+    expect(tooLong).toMatchObject({ code: 2, sent: [] });
+    expect(tooLong.err).toContain('at most 7d');
+  });
+
   it("finds an API key's own workspace when no --workspace is given; the operator token must name one", async () => {
     const whoami = { status: 200, body: { kind: 'api', workspaceId: 'ws_9', keyId: 'k1', scopes: ['admin'] } };
     const r = await cli(['keys', 'list'], { env: { CDP_API_KEY: 'ak' }, answer: whoami });

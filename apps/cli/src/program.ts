@@ -6,6 +6,7 @@ import { addProfilesCommands } from './profiles-commands';
 import { addSegmentsCommands } from './segments-commands';
 import { registerImportCommand } from './import';
 import { mandatory, requireOptions } from './required-options';
+import { graceSeconds } from './arguments';
 import { render } from './render';
 import { ENV, parseScopes, requests, resolveConfig, serviceUrlDefault, type CliConfig, type GlobalFlags } from './requests';
 
@@ -154,11 +155,16 @@ export function buildProgram(io: CliIo): Command {
     .action(run(async (c) => requests.listKeys(await inWorkspace(c))));
   keys
     .command('rotate')
-    .description("replace a source's write key: a new one is answered (shown once), the old ones are revoked")
+    .description("replace a source's write key: a new one is answered (shown once), the old ones are revoked (after --grace)")
     .argument('<sourceId>', 'the source')
+    .option(
+      '--grace <duration>',
+      'keep the old keys working this long while apps move to the new one (e.g. 24h; at most 7d) [0]',
+      graceSeconds,
+    )
     .action(
       run(
-        async (c, sourceId: string) => requests.rotateWriteKey(await inWorkspace(c), sourceId),
+        async (c, sourceId: string, opts: { grace?: number }) => requests.rotateWriteKey(await inWorkspace(c), sourceId, opts.grace),
         'Keep the new write key now: it is not shown again.',
       ),
     );

@@ -175,13 +175,14 @@ export const requests = {
     };
   },
 
-  rotateWriteKey: (c: CliConfig, sourceId: string): ApiRequest => {
+  rotateWriteKey: (c: CliConfig, sourceId: string, graceSeconds?: number): ApiRequest => {
     const { workspace, authorization } = workspaceAdmin(c);
     return {
       method: 'POST',
       service: 'collector',
       url: `${c.collectorUrl}/v1/admin/workspaces/${seg(workspace)}/sources/${seg(sourceId)}/rotate-key`,
       headers: { authorization },
+      ...(graceSeconds === undefined ? {} : { body: { graceSeconds } }),
     };
   },
 

@@ -13,6 +13,7 @@ export interface KeyRecord {
   sourceId: string | null;
   name: string;
   createdAt: Date;
+  /** When the key stops working: null while it has no end; a future time during a rotation's grace period. */
   revokedAt: Date | null;
 }
 
@@ -41,6 +42,10 @@ export const DEMO_SOURCE = 'demo-source';
  * a workspace id. Verified keys are cached briefly (CDP_KEY_CACHE_MS); a revocation made on
  * another instance takes effect here within that time.
  */
+/** Whether a key works at `now`: not revoked, or revoked for a time still to come. */
+export const isLive = (record: Pick<KeyRecord, 'revokedAt'>, now: number = Date.now()): boolean =>
+  !record.revokedAt || new Date(record.revokedAt).getTime() > now;
+
 @Injectable()
 export class AccessService implements OnModuleInit {
   private readonly logger = new Logger(AccessService.name);
@@ -123,12 +128,15 @@ export class AccessService implements OnModuleInit {
       pending = this.keys
         .findOne({ _id: id })
         .then((record) => {
+          const now = Date.now();
           const principal =
-            record && !record.revokedAt
+            record && isLive(record, now)
               ? { keyId: keyIdOf(id), workspaceId: record.workspaceId, kind: record.kind, scopes: record.scopes, sourceId: record.sourceId }
               : null;
           if (this.cache.size > 10_000) this.cache.clear();
-          this.cache.set(id, { principal, until: Date.now() + this.config.CDP_KEY_CACHE_MS });
+          // A key revoked for later (a rotation's grace period) is cached no longer than it lives.
+          const ends = record?.revokedAt ? new Date(record.revokedAt).getTime() : Infinity;
+          this.cache.set(id, { principal, until: Math.min(now + this.config.CDP_KEY_CACHE_MS, principal ? ends : Infinity) });
           return principal;
         })
         .finally(() => this.lookups.delete(id));

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { IndexDescription } from 'mongodb';
 import { MongoConnection, WorkspaceRepository } from '@cdp/mongo';
-import { AccessService, type KeyRecord, type WorkspaceRecord } from './access.service';
+import { AccessService, isLive, type KeyRecord, type WorkspaceRecord } from './access.service';
 import { hashKey, keyIdOf, newKey, type Scope } from './keys';
 
 export interface SourceRecord {
@@ -118,29 +118,47 @@ export class KeyAdminService implements OnModuleInit {
     for (const k of keys) {
       if (k.kind !== 'write' || !k.sourceId) continue;
       const source = byId.get(k.sourceId) ?? { sourceId: k.sourceId, name: k.name, createdAt: null, activeKeyIds: [] };
-      if (!k.revokedAt) source.activeKeyIds.push(keyIdOf(k._id));
+      if (isLive(k)) source.activeKeyIds.push(keyIdOf(k._id));
       byId.set(k.sourceId, source);
     }
     return [...byId.values()];
   }
 
-  /** A new write key for the source; its previous keys are revoked. Null when the workspace has no such source. */
+  /**
+   * A new write key for the source; its previous keys are revoked, at once or after `graceSeconds`
+   * (while apps move to the new key, both work). Null when the workspace has no such source.
+   */
   async rotateWriteKey(
     workspaceId: string,
     sourceId: string,
-  ): Promise<{ sourceId: string; writeKey: string; keyId: string; revokedKeyIds: string[] } | null> {
+    graceSeconds = 0,
+  ): Promise<{ sourceId: string; writeKey: string; keyId: string; revokedKeyIds: string[]; oldKeysWorkUntil: string | null } | null> {
     const source = (await this.listSources(workspaceId)).find((s) => s.sourceId === sourceId);
     if (!source) return null;
     // The new key exists before the old ones go, so the source is never without a working key.
     const { key, keyId } = await this.insertKey(workspaceId, 'write', { name: `${source.name} write key`, scopes: [], sourceId });
-    const old = (await this.keys.all(workspaceId)).filter((k) => k.kind === 'write' && k.sourceId === sourceId && !k.revokedAt);
+    const now = Date.now();
+    const old = (await this.keys.all(workspaceId)).filter((k) => k.kind === 'write' && k.sourceId === sourceId && isLive(k, now));
+    const until = new Date(now + graceSeconds * 1000);
     const revoked: string[] = [];
     for (const k of old) {
       if (keyIdOf(k._id) === keyId) continue;
-      await this.revokeRecord(workspaceId, k);
+      // A key already ending sooner (an earlier rotation's grace) keeps its end.
+      if (graceSeconds === 0) await this.revokeRecord(workspaceId, k);
+      else if (!k.revokedAt || new Date(k.revokedAt) > until) {
+        await this.keys.revoke(workspaceId, k._id, until);
+        // Read again on next use, so this instance's cache ends with the grace period.
+        this.access.forget(k._id);
+      }
       revoked.push(keyIdOf(k._id));
     }
-    return { sourceId, writeKey: key, keyId, revokedKeyIds: revoked };
+    return {
+      sourceId,
+      writeKey: key,
+      keyId,
+      revokedKeyIds: revoked,
+      oldKeysWorkUntil: graceSeconds > 0 && revoked.length ? until.toISOString() : null,
+    };
   }
 
   async createApiKey(workspaceId: string, name: string, scopes: Scope[]): Promise<{ apiKey: string; key: KeyInfo }> {
@@ -156,7 +174,8 @@ export class KeyAdminService implements OnModuleInit {
   async revokeKey(workspaceId: string, keyId: string): Promise<KeyInfo | null> {
     const record = (await this.keys.all(workspaceId)).find((k) => keyIdOf(k._id) === keyId);
     if (!record) return null;
-    if (!record.revokedAt) record.revokedAt = await this.revokeRecord(workspaceId, record);
+    // Revoking a key in its grace period ends it now.
+    if (isLive(record)) record.revokedAt = await this.revokeRecord(workspaceId, record);
     return describeKey(record);
   }
 

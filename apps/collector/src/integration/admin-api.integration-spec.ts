@@ -1,5 +1,5 @@
 import { MongoClient } from 'mongodb';
-import { startService, testScope, type RunningService } from '@cdp/testing';
+import { startService, testScope, waitFor, type RunningService } from '@cdp/testing';
 
 /**
  * Sources and keys over /v1/admin on the built collector: operator token or a workspace's own
@@ -49,6 +49,36 @@ const createWorkspace = async (name: string): Promise<Workspace> => {
   expect(res.status).toBe(201);
   return res.body;
 };
+
+it('rotates a write key with a grace period: both keys work until it ends, then only the new one', async () => {
+  const a = await createWorkspace('Grace');
+  expect(await track(a.writeKey)).toBe(200); // cached as valid before the rotation
+  const rotatePath = `/v1/admin/workspaces/${a.workspaceId}/sources/${a.sourceId}/rotate-key`;
+  const started = Date.now();
+  const rotated = await call<{ writeKey: string; keyId: string; revokedKeyIds: string[]; oldKeysWorkUntil: string }>(
+    'POST',
+    rotatePath,
+    a.apiKey,
+    { graceSeconds: 3 },
+  );
+  expect(rotated.status).toBe(200);
+  expect(Date.parse(rotated.body.oldKeysWorkUntil) - started).toBeGreaterThanOrEqual(2_500);
+  expect([await track(a.writeKey), await track(rotated.body.writeKey)]).toEqual([200, 200]);
+  const sources = await call<{ sources: { sourceId: string; activeKeyIds: string[] }[] }>(
+    'GET',
+    `/v1/admin/workspaces/${a.workspaceId}/sources`,
+    ADMIN_TOKEN,
+  );
+  expect(sources.body.sources.find((s) => s.sourceId === a.sourceId)?.activeKeyIds).toHaveLength(2);
+  await waitFor(async () => (await track(a.writeKey)) === 401, 'the old key refused once the grace period ends', 15_000, 250);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
+  expect(await track(rotated.body.writeKey)).toBe(200);
+
+  for (const graceSeconds of [-1, 1.5, 'a day', 8 * 24 * 3600]) {
+    const bad = await call<{ message: string[] }>('POST', rotatePath, a.apiKey, { graceSeconds });
+    expect([graceSeconds, bad.status, bad.body.message]).toEqual([graceSeconds, 400, [expect.stringContaining('"graceSeconds" must be')]]);
+  }
+});
 
 it('manages sources and keys with the operator token and with a workspace admin key', async () => {
   const a = await createWorkspace('Acme');
@@ -166,7 +196,10 @@ it("answers another workspace's resources exactly like unknown ones", async () =
   expect(bKeyId).toMatch(/^[0-9a-f]{12}$/);
 
   const unknownWorkspace = await call('GET', '/v1/admin/workspaces/ws_doesnotexist/sources', ADMIN_TOKEN);
-  expect(unknownWorkspace).toEqual({ status: 404, body: { statusCode: 404, message: 'workspace not found', error: 'Not Found', code: 'not_found' } });
+  expect(unknownWorkspace).toEqual({
+    status: 404,
+    body: { statusCode: 404, message: 'workspace not found', error: 'Not Found', code: 'not_found' },
+  });
   for (const [method, path] of [
     ['GET', `/v1/admin/workspaces/${b.workspaceId}/sources`],
     ['GET', `/v1/admin/workspaces/${b.workspaceId}/keys`],

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Body, ConflictException, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
 import { AccessService, KeyAdminService, newKey, SCOPES, type KeyInfo, type SourceInfo, Audit } from '@cdp/access';
 import { AdminAuth, workspaceNotFound, type Whoami } from './admin-auth';
-import { CreateApiKeyDto, CreateSourceDto, CreateWorkspaceDto } from './admin.dto';
-import { JsonBodyPipe, validateDto } from './json-body.pipe';
+import { CreateApiKeyDto, CreateSourceDto, CreateWorkspaceDto, RotateKeyDto } from './admin.dto';
+import { JsonBodyPipe, OptionalJsonBodyPipe, validateDto } from './json-body.pipe';
 
 /**
  * Workspaces (operator token only), and each workspace's sources and keys (operator token, or
@@ -73,9 +73,10 @@ export class AdminController {
     @Headers('authorization') authorization: string | undefined,
     @Param('workspaceId') workspaceId: string,
     @Param('sourceId') sourceId: string,
-  ): Promise<{ sourceId: string; writeKey: string; keyId: string; revokedKeyIds: string[] }> {
+    @Body(OptionalJsonBodyPipe, validateDto) body: RotateKeyDto,
+  ): Promise<{ sourceId: string; writeKey: string; keyId: string; revokedKeyIds: string[]; oldKeysWorkUntil: string | null }> {
     await this.authorize(authorization, workspaceId);
-    const rotated = await this.admin.rotateWriteKey(workspaceId, sourceId);
+    const rotated = await this.admin.rotateWriteKey(workspaceId, sourceId, body.graceSeconds ?? 0);
     if (!rotated) throw new NotFoundException('source not found');
     return rotated;
   }

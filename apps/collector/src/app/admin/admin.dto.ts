@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsString, Length } from 'class-validator';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { SCOPES, type Scope } from '@cdp/access';
 import { trimmedString } from '@cdp/platform';
 
@@ -28,4 +28,16 @@ export class CreateApiKeyDto {
   @ArrayMaxSize(SCOPES.length, { message: `"scopes" has at most ${SCOPES.length} entries` })
   @IsIn(SCOPES, { each: true, message: `each of "scopes" must be one of: ${SCOPES.join(', ')}` })
   scopes!: Scope[];
+}
+
+/** Seconds the previous write keys keep working after a rotation, at most 7 days. */
+export const MAX_ROTATION_GRACE_SECONDS = 7 * 24 * 3600;
+const GRACE = `"graceSeconds" must be a whole number of seconds from 0 to ${MAX_ROTATION_GRACE_SECONDS} (7 days)`;
+
+export class RotateKeyDto {
+  @IsOptional()
+  @IsInt({ message: GRACE })
+  @Min(0, { message: GRACE })
+  @Max(MAX_ROTATION_GRACE_SECONDS, { message: GRACE })
+  graceSeconds?: number;
 }

@@ -15,3 +15,14 @@ export class JsonBodyPipe implements PipeTransform<unknown, unknown> {
 
 /** class-validator DTOs: unknown fields refused, each wrong field named once in the 400's message list. */
 export const validateDto = new DtoValidationPipe();
+
+/** For a route whose fields all have defaults: no body at all reads as `{}`. */
+@Injectable()
+export class OptionalJsonBodyPipe extends JsonBodyPipe {
+  override transform(value: unknown): unknown {
+    const none = value === undefined || (Buffer.isBuffer(value) ? value.length === 0 : isEmptyObject(value));
+    return none ? {} : super.transform(value);
+  }
+}
+
+const isEmptyObject = (v: unknown): boolean => typeof v === 'object' && v !== null && Object.keys(v).length === 0;
