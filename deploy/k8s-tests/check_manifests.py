@@ -9,6 +9,7 @@ exits 1 when any scenario failed.
 
 import functools
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -45,7 +46,9 @@ TOPICS = {
 COMPACTED = {"cdp.profiles.changes.v1", "cdp.segments.definitions.v1", "cdp.privacy.suppressions.v1"}
 CONFIG_KEYS = {"KAFKA_BROKERS", "SCHEMA_REGISTRY_URL", "CDP_TOPIC_NAMESPACE", "CDP_TOPIC_PARTITIONS", "CDP_TOPIC_REPLICATION", "LOG_LEVEL"}
 SECRET_ENV = {"MONGO_URL", "CDP_ADMIN_TOKEN", "CDP_PII_ENCRYPTION_KEY", "CDP_PII_PREVIOUS_KEYS", "CDP_DEMO_WRITE_KEY", "CDP_DEMO_API_KEY", "KAFKA_SASL_PASSWORD", "SCHEMA_REGISTRY_PASSWORD"}
-CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "ServiceMonitor"}
+CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "ServiceMonitor", "PrometheusRule"}
+RUNBOOK = REPO / "docs" / "runbook.md"
+METRICS_TS = REPO / "libs" / "platform" / "src" / "metrics.ts"
 
 
 class StrictLoader(yaml.SafeLoader):
@@ -298,6 +301,22 @@ def check(scenario: dict) -> Checks:
             svc_labels = services[svc]["metadata"]["labels"]
             sel = m["spec"]["selector"]["matchLabels"]
             c.that(all(svc_labels.get(k) == v for k, v in sel.items()), f"ServiceMonitor {svc}: does not select its Service")
+            c.that(m["spec"]["endpoints"][0].get("honorLabels") is True, f"ServiceMonitor {svc}: the services' own service label is not kept")
+
+    rules = by_kind.get("PrometheusRule", [])
+    c.that(bool(rules) == bool(expect.get("prometheusRule")), f"PrometheusRule rendered: {bool(rules)}")
+    if rules:
+        anchors = {re.sub(r"[^a-z0-9 -]", "", line[3:].strip().lower()).replace(" ", "-") for line in RUNBOOK.read_text().splitlines() if line.startswith("## ")}
+        exported = set(re.findall(r"name: '(cdp_[a-z_]+)'", METRICS_TS.read_text()))
+        for rule in (r for g in rules[0]["spec"]["groups"] for r in g["rules"]):
+            name = rule.get("alert", "?")
+            c.that(rule.get("labels", {}).get("severity") in ("warning", "critical"), f"alert {name}: no severity")
+            c.that(bool(rule.get("for")), f"alert {name}: fires on one bad sample (no for)")
+            runbook = rule.get("annotations", {}).get("runbook", "")
+            c.that(runbook.startswith("docs/runbook.md#") and runbook.split("#")[1] in anchors, f"alert {name}: runbook {runbook!r} is not a section of docs/runbook.md")
+            for metric in re.findall(r"\bcdp_[a-z_]+", rule["expr"]):
+                c.that(metric in exported, f"alert {name}: {metric} is not a metric of @cdp/platform's Metrics")
+            c.that(re.search(r'namespace="[^"]+"', rule["expr"]) is not None, f"alert {name}: not scoped to the release's namespace")
 
     return c
 

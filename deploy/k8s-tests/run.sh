@@ -5,7 +5,8 @@
 #   2. helm lint, then helm template with several value sets (defaults, production example, SASL/TLS
 #      with inline credentials, KEDA, a namespace), each validated strictly against the schemas of the
 #      oldest and newest supported Kubernetes and checked by check_manifests.py (probes, limits,
-#      non-root, read-only root filesystem, replicas <= partitions, hook annotations, schemas in sync);
+#      non-root, read-only root filesystem, replicas <= partitions, hook annotations, schemas in sync,
+#      alerts on exported metrics with a runbook section each);
 #   3. value sets that must be refused (helm template fails with a message saying why).
 # Usage: bash deploy/k8s-tests/run.sh          (prints "N passed, N failed")
 #        bash deploy/k8s-tests/run.sh tools    (only fetch/build the tools)
@@ -116,7 +117,7 @@ for values in "" "-f $CHART/values-production.yaml"; do
 done
 
 render defaults '{"demoEnabled": true}'
-render production '{"existingSecret": "cdp-credentials", "keda": true, "ingress": true, "serviceMonitor": true, "demoEnabled": false}' \
+render production '{"existingSecret": "cdp-credentials", "keda": true, "ingress": true, "serviceMonitor": true, "prometheusRule": true, "demoEnabled": false}' \
   -f "$CHART/values-production.yaml"
 render inline-credentials '{"keda": true, "ingress": true, "serviceMonitor": true, "demoEnabled": false, "topicNamespace": "staging.", "compatibility": "BACKWARD_TRANSITIVE"}' \
   --set keda.enabled=true,ingress.enabled=true,serviceMonitor.enabled=true,auth.demo.enabled=false \
@@ -145,6 +146,10 @@ detect "missing limits" "no limits.memory" '' --set serviceDefaults.resources.li
 detect "an HPA above the partition count" "maxReplicas 7 > 6 partitions" 's/^  maxReplicas: 6$/  maxReplicas: 7/'
 detect "a setup Job without its hook" "Job hook is ''" '/helm.sh\/hook: pre-install,pre-upgrade/d'
 detect "a chart schema out of sync with libs/contracts" "differs from libs/contracts/avro" '0,/"name": "messageId"/s//"name": "messageIdX"/'
+detect "an alert without a runbook section" "runbook 'docs/runbook.md#nowhere' is not a section of docs/runbook.md" \
+  's|runbook.md#cdpdeadletters|runbook.md#nowhere|' --set prometheusRule.enabled=true
+detect "an alert on a metric no service exports" "cdp_chunk_failure_total is not a metric" \
+  's|cdp_chunk_failures_total|cdp_chunk_failure_total|' --set prometheusRule.enabled=true
 detect "a field the Kubernetes API does not know" "Additional properties are not allowed ('bogus'" 's/maxSkew: 1/maxSkew: 1\n          bogus: 1/'
 
 "$KV_VENV/bin/python" "$HERE/check_manifests.py" "${scenarios[@]}" >"$WORK/check.log" 2>&1 || true
