@@ -36,16 +36,16 @@ export interface Principal {
 export const DEMO_WORKSPACE = 'demo';
 export const DEMO_SOURCE = 'demo-source';
 
+/** Whether a key works at `now`: not revoked, or revoked for a time still to come. */
+export const isLive = (record: Pick<KeyRecord, 'revokedAt'>, now: number = Date.now()): boolean =>
+  !record.revokedAt || new Date(record.revokedAt).getTime() > now;
+
 /**
  * Workspaces and their keys (collections `workspaces` and `api_keys`). A key is looked up by
  * its hash alone: the key is what names the workspace, so this is the one read not scoped by
  * a workspace id. Verified keys are cached briefly (CDP_KEY_CACHE_MS); a revocation made on
  * another instance takes effect here within that time.
  */
-/** Whether a key works at `now`: not revoked, or revoked for a time still to come. */
-export const isLive = (record: Pick<KeyRecord, 'revokedAt'>, now: number = Date.now()): boolean =>
-  !record.revokedAt || new Date(record.revokedAt).getTime() > now;
-
 @Injectable()
 export class AccessService implements OnModuleInit {
   private readonly logger = new Logger(AccessService.name);

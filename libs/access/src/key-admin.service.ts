@@ -27,7 +27,7 @@ export interface SourceInfo {
   sourceId: string;
   name: string;
   createdAt: string | null;
-  /** Ids of the source's write keys that are not revoked. */
+  /** Ids of the source's write keys that still work (a rotation's old keys during its grace period too). */
   activeKeyIds: string[];
 }
 
