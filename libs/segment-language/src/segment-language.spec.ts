@@ -67,6 +67,8 @@ describe('text form', () => {
     [`trait('a') exists && trait('b') exists`, 18, "'and'"],
     [`trait('a') exists || trait('b') exists`, 18, "'or'"],
     [`!trait('a') exists`, 0, "'not' (or '!=')"],
+    [`trait(\u2018country\u2019) = 'DE'`, 6, 'a straight quote'],
+    [`event('E').where(property('a') = 1 or property('b') = 2)`, 35, "filters in where are joined with 'and'"],
     [`trait('a') != 'x' and`, 21, 'a condition'],
     [`trait('country') 'DE'`, 17, 'a comparison'],
     [`trait(country) = 'DE'`, 6, 'the trait key as a quoted string'],

@@ -171,6 +171,8 @@ class Parser {
           if (where.length >= Limits.maxFilters) fail(this.peek().offset, `at most ${Limits.maxFilters} property filters`, 'more');
           where.push(this.filter());
         }
+        if (this.isWord('or'))
+          fail(this.peek().offset, "')' (filters in where are joined with 'and'; for either, join two event conditions with 'or')", "'or'");
         this.expectPunct(')');
       } else if (method === 'within' && !within && !between) {
         this.expectPunct('(');

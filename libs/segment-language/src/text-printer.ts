@@ -56,7 +56,8 @@ export function printSegment(condition: Condition): string {
   }
 }
 
-const printDuration = (d: Duration): string => `${d.amount} ${d.unit}`;
+/** `1 hour`, `2 hours`: the parser reads either form. */
+const printDuration = (d: Duration): string => `${d.amount} ${d.amount === 1 ? d.unit.slice(0, -1) : d.unit}`;
 
 function printComparison(head: string, c: PropertyFilter): string {
   if (c.cmp === 'exists') return `${head} exists`;

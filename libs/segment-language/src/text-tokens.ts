@@ -43,6 +43,11 @@ const HABITS: [string, string][] = [
   ['&&', "'and'"],
   ['||', "'or'"],
   ['!', "'not' (or '!=')"],
+  // Word processors and chat tools curl quotes: the language quotes with straight ones.
+  ['\u2018', 'a straight quote (\' or ")'],
+  ['\u2019', 'a straight quote (\' or ")'],
+  ['\u201C', 'a straight quote (\' or ")'],
+  ['\u201D', 'a straight quote (\' or ")'],
 ];
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const WORD = /[A-Za-z_][A-Za-z0-9_]*/y;
