@@ -356,8 +356,17 @@ it('backfills a new segment over existing profiles with progress, previews, then
     });
     expect(created.status).toBe(201);
     // The answer shows the backfill it started.
-    const { id: segmentId, backfill } = (await created.json()) as { id: string; backfill: { version: number; status: string } | null };
+    const {
+      id: segmentId,
+      backfill,
+      warnings,
+    } = (await created.json()) as {
+      id: string;
+      backfill: { version: number; status: string } | null;
+      warnings: string[];
+    };
     expect(backfill).toMatchObject({ version: 1, status: 'running' });
+    expect(warnings).toEqual([]);
     for (const id of gold) await waitForTransition(segmentId, id, 'entered#1');
     const status = await waitFor(async () => {
       const body = (await (await fetch(`${stack.service.url}/v1/segments/${segmentId}`, { headers: auth })).json()) as {
@@ -376,6 +385,24 @@ it('backfills a new segment over existing profiles with progress, previews, then
     await waitForTransition(segmentId, silver, 'entered#1');
     for (const id of gold) expect(transitions(segmentId, id)).toEqual(['entered#1']);
   }));
+
+it('warns, on create, that an event no segment counted before has no earlier history; not once a segment counts it', async () => {
+  const event = `Wishlist Added ${scope.id}`;
+  const definition = `event('${event}').count() >= 1`;
+  const write = async (method: string, path: string, name: string) => {
+    const res = await fetch(`${stack.service.url}/v1/segments${path}`, {
+      method,
+      headers: auth,
+      body: JSON.stringify({ name, definition }),
+    });
+    return (await res.json()) as { id: string; warnings: string[] };
+  };
+  const first = await write('POST', '', `Wishlisters ${scope.id}`);
+  expect(first.warnings).toEqual([expect.stringContaining(`event("${event}") is counted from now on`)]);
+  // Its own version counts it now, and so does it for a second segment.
+  expect((await write('PUT', `/${first.id}`, `Wishlisters ${scope.id}`)).warnings).toEqual([]);
+  expect((await write('POST', '', `Wishlisters too ${scope.id}`)).warnings).toEqual([]);
+});
 
 it('starts a backfill again when its progress stopped moving (its instance stopped)', () =>
   withLogs(async () => {

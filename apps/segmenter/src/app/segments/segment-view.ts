@@ -95,6 +95,14 @@ export class SegmentViewDto implements SegmentView {
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
 
+export class SegmentWrittenDto extends SegmentViewDto {
+  @ApiProperty({
+    type: [String],
+    description: 'What the definition will not see: event names no segment counted before (their earlier events are not in the backfill).',
+  })
+  warnings!: string[];
+}
+
 export class SegmentListDto {
   @ApiProperty({ type: [SegmentViewDto] }) items!: SegmentViewDto[];
 }

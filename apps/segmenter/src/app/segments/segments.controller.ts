@@ -45,6 +45,7 @@ import { SegmentDefinitionPublisher } from '../output/segment-definitions.publis
 import { outputTopicProblem, SegmentTopics } from '../output/segment-topics';
 import type { SizeDay } from '../sizes/size-history';
 import { BackfillService } from './backfill.service';
+import { historyWarnings } from './history-warnings';
 import { PreviewService } from './preview.service';
 import { readersOf, resolveReferences } from './segment-references';
 import { MembersQuery, PreviewBody, SegmentBody, SizeHistoryQuery } from './segment.dto';
@@ -56,6 +57,7 @@ import {
   SegmentBadRequestDto,
   SegmentListDto,
   SegmentViewDto,
+  SegmentWrittenDto,
   SizeHistoryDto,
   toView,
   type SegmentView,
@@ -153,20 +155,21 @@ export class SegmentsController {
       'Evaluated on every profile change from now on; a backfill over the stored profiles starts at once (progress in `backfill`). ' +
       'An `outputTopic` is created, and its schema registered, before the segment is stored.',
   })
-  @ApiCreatedResponse({ type: SegmentViewDto })
+  @ApiCreatedResponse({ type: SegmentWrittenDto })
   @ApiBadRequestResponse({
     type: SegmentBadRequestDto,
     description: `${INVALID_BODY}, closes a reference cycle, or an outputTopic that is not allowed (a platform topic).`,
   })
   @ApiConflictResponse({ description: 'Another segment has the name.' })
-  async create(@WorkspaceId() workspaceId: string, @Body() body: SegmentBody): Promise<SegmentView> {
+  async create(@WorkspaceId() workspaceId: string, @Body() body: SegmentBody): Promise<SegmentView & { warnings: string[] }> {
     const segmentId = newSegmentId();
     const read = await this.resolved(workspaceId, segmentId, body.definition);
+    const warnings = historyWarnings(read.definition, await this.segments.list(workspaceId));
     const doc = await this.segments.create(workspaceId, segmentId, await this.fields(workspaceId, segmentId, body, read), new Date());
     this.catalog.invalidate(workspaceId);
     this.definitions.changed();
     const backfill = await this.backfill.start(workspaceId, segmentId, doc.version);
-    return toView(backfill ? { ...doc, backfill } : doc);
+    return { ...toView(backfill ? { ...doc, backfill } : doc), warnings };
   }
 
   @Get()
@@ -237,25 +240,31 @@ export class SegmentsController {
     description: 'Same body as POST (an absent outputTraits or outputTopic clears it); bumps `version` and starts a backfill at it.',
   })
   @ApiParam(ID_PARAM)
-  @ApiOkResponse({ type: SegmentViewDto })
+  @ApiOkResponse({ type: SegmentWrittenDto })
   @ApiBadRequestResponse({
     type: SegmentBadRequestDto,
     description: `${INVALID_BODY}, closes a reference cycle, or an outputTopic that is not allowed (a platform topic).`,
   })
   @ApiNotFoundResponse(NOT_FOUND)
   @ApiConflictResponse({ description: 'The segment is being deleted, or another segment has the name.' })
-  async update(@WorkspaceId() workspaceId: string, @Param('id') id: string, @Body() body: SegmentBody): Promise<SegmentView> {
+  async update(
+    @WorkspaceId() workspaceId: string,
+    @Param('id') id: string,
+    @Body() body: SegmentBody,
+  ): Promise<SegmentView & { warnings: string[] }> {
     const existing = await this.segments.get(workspaceId, id);
     if (!existing) throw new NotFoundException(`segment ${id} not found`);
     if (existing.deleting) throw new ConflictException(`segment ${id} is being deleted`);
     const read = await this.resolved(workspaceId, id, body.definition);
+    // Its own previous version counts too: what it read is kept already.
+    const warnings = historyWarnings(read.definition, await this.segments.list(workspaceId));
     // Null also when a DELETE began meanwhile: its members are exiting, and its tombstone must stay the last word.
     const doc = await this.segments.update(workspaceId, id, await this.fields(workspaceId, id, body, read), new Date());
     if (!doc) throw new NotFoundException(`segment ${id} not found`);
     this.catalog.invalidate(workspaceId);
     this.definitions.changed();
     const backfill = await this.backfill.start(workspaceId, id, doc.version);
-    return toView(backfill ? { ...doc, backfill } : doc);
+    return { ...toView(backfill ? { ...doc, backfill } : doc), warnings };
   }
 
   @Delete(':id')
