@@ -384,6 +384,21 @@ it('backfills a new segment over existing profiles with progress, previews, then
     await produce(change(silver, 2, { traits: JSON.stringify({ tier }), changedTraits: ['tier'] }));
     await waitForTransition(segmentId, silver, 'entered#1');
     for (const id of gold) expect(transitions(segmentId, id)).toEqual(['entered#1']);
+
+    // A new version no one matches: its backfill takes the three members out and says so.
+    const put = await fetch(`${stack.service.url}/v1/segments/${segmentId}`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ name: 'Gold', definition: `trait('tier') = 'none-${scope.id}'` }),
+    });
+    expect(put.status).toBe(200);
+    const redone = await waitFor(async () => {
+      const body = (await (await fetch(`${stack.service.url}/v1/segments/${segmentId}`, { headers: auth })).json()) as {
+        backfill: { version: number; status: string; entered: number; exited: number } | null;
+      };
+      return body.backfill?.version === 2 && body.backfill.status === 'done' ? body.backfill : undefined;
+    }, 'the version 2 backfill done');
+    expect(redone).toMatchObject({ entered: 0, exited: 3 });
   }));
 
 it('warns, on create, that an event no segment counted before has no earlier history; not once a segment counts it', async () => {

@@ -124,7 +124,7 @@ export class BackfillService implements OnApplicationBootstrap, BeforeApplicatio
         progress.processed += page.length;
         // 0 until the count is in (percent 0, not 100, meanwhile).
         if (progress.total > 0) progress.total = Math.max(progress.total, progress.processed);
-        progress.entered += changes.filter((c) => c.segmentId === segmentId && c.change === 'entered').length;
+        for (const c of changes) if (c.segmentId === segmentId) progress[c.change === 'entered' ? 'entered' : 'exited'] += 1;
         progress.profilesPerSecond = Math.round(progress.processed / Math.max((Date.now() - pagesFrom) / 1000, 0.001));
         if (!(await this.segments.saveBackfill(workspaceId, segmentId, progress))) return;
       }
@@ -165,6 +165,7 @@ const firstProgress = (version: number): BackfillProgress => ({
   total: 0,
   processed: 0,
   entered: 0,
+  exited: 0,
   startedAt: new Date(),
   profilesPerSecond: 0,
 });

@@ -12,6 +12,7 @@ export interface BackfillView {
   processed: number;
   total: number;
   entered: number;
+  exited: number;
   profilesPerSecond: number;
   startedAt: string;
   finishedAt: string | null;
@@ -51,6 +52,7 @@ export const toView = (d: SegmentDocument): SegmentView => ({
         processed: d.backfill.processed,
         total: d.backfill.total,
         entered: d.backfill.entered,
+        exited: d.backfill.exited ?? 0,
         profilesPerSecond: d.backfill.profilesPerSecond,
         startedAt: new Date(d.backfill.startedAt).toISOString(),
         finishedAt: d.backfill.finishedAt ? new Date(d.backfill.finishedAt).toISOString() : null,
@@ -74,7 +76,8 @@ export class BackfillViewDto implements BackfillView {
   @ApiProperty({ minimum: 0, maximum: 100, description: 'Share of the profiles evaluated (100 once done).' }) percent!: number;
   @ApiProperty() processed!: number;
   @ApiProperty({ description: "The workspace's profiles when it started." }) total!: number;
-  @ApiProperty({ description: 'Profiles it entered.' }) entered!: number;
+  @ApiProperty({ description: 'Profiles this run entered.' }) entered!: number;
+  @ApiProperty({ description: 'Members of an earlier version this run took out.' }) exited!: number;
   @ApiProperty() profilesPerSecond!: number;
   @ApiProperty({ format: 'date-time' }) startedAt!: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) finishedAt!: string | null;

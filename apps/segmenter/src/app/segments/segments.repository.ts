@@ -31,6 +31,8 @@ export interface BackfillProgress {
   total: number;
   processed: number;
   entered: number;
+  /** Members of an earlier version this run took out (absent on runs stored before it was counted). */
+  exited?: number;
   startedAt: Date;
   finishedAt?: Date;
   profilesPerSecond: number;
