@@ -628,6 +628,9 @@ it('filters /events by event name (track event, page and screen name) and since/
       expect({ qs, status: res.status }).toEqual({ qs, status: 400 });
       expect(JSON.stringify(res.body.message)).toMatch(message);
     }
+    // On its changes, page and screen calls carry the names segments count them by.
+    const named = stack.changes.records.filter((c) => c.value.profileId === p).map((c) => c.value.eventName);
+    expect(named).toEqual(expect.arrayContaining(['Viewed Pricing Page', `Viewed ${order} Screen`, 'Viewed Home Page', order, 'Viewed']));
   }));
 
 it('describes include, event, since and until as query parameters in its OpenAPI document', async () => {

@@ -42,9 +42,22 @@ export function profileChange(
     change: cause.created ? 'created' : 'updated',
     absorbedProfileIds: [],
     messageId: e.messageId,
-    eventName: e.type === 'track' ? e.event : null,
+    eventName: eventNameOf(e),
     eventTimestamp: e.timestamp,
     eventProperties: e.properties,
     receivedAt: e.receivedAt,
   };
+}
+
+/**
+ * The name segments count an event by: a track call's event; a page or screen call as Segment's
+ * destinations name it (`Viewed Pricing Page`, `Viewed Home Screen`; without a name `Loaded a
+ * Page` / `Loaded a Screen`), so `event('Viewed Pricing Page')` reads page views. Others: none.
+ */
+export function eventNameOf(e: Pick<ResolvedEvent, 'type' | 'event' | 'name'>): string | null {
+  if (e.type === 'track') return e.event;
+  if (e.type !== 'page' && e.type !== 'screen') return null;
+  const kind = e.type === 'page' ? 'Page' : 'Screen';
+  const name = e.name?.trim();
+  return name ? `Viewed ${name} ${kind}` : `Loaded a ${kind}`;
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { deletedChange, type ResolvedEvent } from '@cdp/contracts';
 import { applyEvent, emptyProfile, type JsonValue } from '@cdp/profile-model';
-import { profileChange } from './profile-change';
+import { eventNameOf, profileChange } from './profile-change';
 import { notFoundMessage, parseProfileRef, type ProfileRef } from './profile-ref';
 import { fromDoc, storeTrait, toDoc } from './stored-profile';
 import { decodeCursor, encodeCursor } from './timeline-cursor';
@@ -149,6 +149,20 @@ describe('profileChange', () => {
       last_seen: '1970-01-01T00:00:01.000Z',
       event_count: 1,
       revenue: 120,
+    });
+  });
+  it('names page and screen calls as Segment destinations do, so segments can count page views', () => {
+    expect(eventNameOf({ type: 'page', event: null, name: 'Pricing' })).toBe('Viewed Pricing Page');
+    expect(eventNameOf({ type: 'screen', event: null, name: ' Home ' })).toBe('Viewed Home Screen');
+    expect(eventNameOf({ type: 'page', event: null, name: null })).toBe('Loaded a Page');
+    expect(eventNameOf({ type: 'screen', event: null, name: '' })).toBe('Loaded a Screen');
+    expect(eventNameOf({ type: 'track', event: 'Order Completed', name: null })).toBe('Order Completed');
+    for (const type of ['identify', 'group', 'alias'] as const) expect(eventNameOf({ type, event: null, name: null })).toBeNull();
+    const page: ResolvedEvent = { ...resolved, type: 'page', event: null, name: 'Pricing', properties: '{"path":"/pricing"}' };
+    const { profile, changedTraits } = applyEvent(emptyProfile('ws', 'p1', 0), page, 2_000);
+    expect(profileChange(profile, { kind: 'event', event: page, created: true, changedTraits }, 2_000)).toMatchObject({
+      eventName: 'Viewed Pricing Page',
+      eventProperties: '{"path":"/pricing"}',
     });
   });
   it('describes a merge', () => {
