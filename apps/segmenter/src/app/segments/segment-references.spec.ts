@@ -43,7 +43,7 @@ describe('resolveReferences', () => {
 
   it('refuses a definition that closes a cycle, naming it', () => {
     const r = resolveReferences('s1', ast("segment('Not churned')"), known);
-    expect(r).toEqual({ ok: false, message: 'segment references form a cycle: s1 -> s4 -> s1' });
+    expect(r).toEqual({ ok: false, message: "segment references form a cycle: 'Churned' (s1) -> 'Not churned' (s4) -> 'Churned' (s1)" });
   });
 
   it('lists the segments that read a segment', () => {

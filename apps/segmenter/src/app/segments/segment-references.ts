@@ -52,7 +52,12 @@ export function resolveReferences(selfId: string, definition: Condition, known: 
     const k = byId.get(id);
     return k ? segmentsRead(k.definition) : [];
   });
-  if (cycle) return { ok: false, message: `segment references form a cycle: ${cycle.join(' -> ')}` };
+  // Named as people know them; the segment being written may have no stored name yet.
+  const label = (id: string) => {
+    const name = id === selfId ? selfName : byId.get(id)?.name;
+    return name === undefined ? (id === selfId ? 'this segment' : id) : `'${name}' (${id})`;
+  };
+  if (cycle) return { ok: false, message: `segment references form a cycle: ${cycle.map(label).join(' -> ')}` };
   return { ok: true, definition: resolved };
 }
 
