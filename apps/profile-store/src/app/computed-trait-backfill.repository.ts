@@ -30,7 +30,7 @@ export class TimelineScan extends WorkspaceRepository<TimelineDoc> {
       .find(filter, {
         sort: { _id: 1 },
         batchSize: size,
-        projection: { _id: 1, profileId: 1, messageId: 1, type: 1, event: 1, properties: 1, timestamp: 1 },
+        projection: { _id: 1, profileId: 1, messageId: 1, type: 1, event: 1, name: 1, properties: 1, timestamp: 1 },
       })
       .map(
         (d): TimelineEvent => ({
@@ -39,6 +39,7 @@ export class TimelineScan extends WorkspaceRepository<TimelineDoc> {
           messageId: d.messageId,
           type: d.type,
           event: d.event,
+          name: d.name ?? null,
           properties: d.properties,
           timestamp: d.timestamp,
         }),

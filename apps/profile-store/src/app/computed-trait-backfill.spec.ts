@@ -33,6 +33,7 @@ const timelineEvent = (i: number, v: number, event = 'Bought', profileId = 'p1')
   messageId: `m${String(i).padStart(4, '0')}`,
   type: 'track',
   event,
+  name: null,
   properties: JSON.stringify({ v }),
   timestamp: NOW - (i % 50) * 1000,
 });

@@ -1,5 +1,6 @@
 import type { ProfileChange, ResolvedEvent } from '@cdp/contracts';
 import { computedTraits, plainTraits, type JsonValue, type Profile } from '@cdp/profile-model';
+import { eventNameOf } from './event-name';
 
 export type ChangeCause =
   | { kind: 'event'; event: ResolvedEvent; created: boolean; changedTraits: string[] }
@@ -47,17 +48,4 @@ export function profileChange(
     eventProperties: e.properties,
     receivedAt: e.receivedAt,
   };
-}
-
-/**
- * The name segments count an event by: a track call's event; a page or screen call as Segment's
- * destinations name it (`Viewed Pricing Page`, `Viewed Home Screen`; without a name `Loaded a
- * Page` / `Loaded a Screen`), so `event('Viewed Pricing Page')` reads page views. Others: none.
- */
-export function eventNameOf(e: Pick<ResolvedEvent, 'type' | 'event' | 'name'>): string | null {
-  if (e.type === 'track') return e.event;
-  if (e.type !== 'page' && e.type !== 'screen') return null;
-  const kind = e.type === 'page' ? 'Page' : 'Screen';
-  const name = e.name?.trim();
-  return name ? `Viewed ${name} ${kind}` : `Loaded a ${kind}`;
 }

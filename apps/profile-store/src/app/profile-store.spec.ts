@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { deletedChange, type ResolvedEvent } from '@cdp/contracts';
 import { applyEvent, emptyProfile, type JsonValue } from '@cdp/profile-model';
-import { eventNameOf, profileChange } from './profile-change';
+import { eventNameOf } from './event-name';
+import { profileChange } from './profile-change';
 import { notFoundMessage, parseProfileRef, type ProfileRef } from './profile-ref';
 import { fromDoc, storeTrait, toDoc } from './stored-profile';
 import { decodeCursor, encodeCursor } from './timeline-cursor';

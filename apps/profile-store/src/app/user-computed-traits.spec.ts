@@ -101,6 +101,33 @@ const eventArb: fc.Arbitrary<Ev> = fc
   }));
 
 describe('user-defined computed traits', () => {
+  it('count page and screen calls by the name segments use (Viewed <name> Page), not a track event of the bare name', () => {
+    const views: ComputedTraitDefinition = {
+      name: 'pricing_views',
+      event: 'Viewed Pricing Page',
+      property: null,
+      aggregation: 'count',
+      windowDays: null,
+    };
+    const at = (i: number, type: string, event: string | null, name: string | null) => ({
+      type,
+      event,
+      name,
+      properties: '{}',
+      timestamp: NOW - i * 1000,
+      messageId: `m${i}`,
+    });
+    let states: TraitStates = {};
+    for (const e of [
+      at(1, 'page', null, 'Pricing'),
+      at(2, 'track', 'Pricing', null),
+      at(3, 'screen', null, 'Pricing'),
+      at(4, 'page', null, 'Pricing'),
+    ])
+      states = applyToStates(states, [views], e, NOW).states;
+    expect(traitValues([views], states, NOW)).toEqual({ pricing_views: 2 });
+  });
+
   it('agree with a direct computation over the events, windows included', () => {
     fc.assert(
       fc.property(fc.array(eventArb, { maxLength: 40 }), (events) => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { eventNameOf } from './event-name';
 import { parseJsonObject, type JsonValue } from '@cdp/profile-model';
 
 /**
@@ -12,7 +13,7 @@ export type Aggregation = (typeof AGGREGATIONS)[number];
 
 export interface ComputedTraitDefinition {
   name: string;
-  /** The track event name the trait aggregates. */
+  /** The event the trait aggregates, by the name segments count it by (a page view: `Viewed <name> Page`; see event-name.ts). */
   event: string;
   /** The property aggregated (top level of `properties`); not needed for count. */
   property: string | null;
@@ -139,9 +140,9 @@ function prune(state: TraitState, def: ComputedTraitDefinition, now: number): Tr
 /** The value an event contributes, or undefined when it does not count for this trait. */
 export function contribution(
   def: ComputedTraitDefinition,
-  event: { type: string; event: string | null; properties: string | null },
+  event: { type: string; event: string | null; name?: string | null; properties: string | null },
 ): JsonValue | undefined {
-  if (event.type !== 'track' || event.event !== def.event) return undefined;
+  if (eventNameOf(event) !== def.event) return undefined;
   if (def.aggregation === 'count') return null;
   if (def.property === null) return undefined;
   const v = parseJsonObject(event.properties)[def.property];
@@ -154,7 +155,7 @@ export function contribution(
 export function applyToStates(
   states: TraitStates,
   defs: readonly ComputedTraitDefinition[],
-  event: { type: string; event: string | null; properties: string | null; timestamp: number; messageId: string },
+  event: { type: string; event: string | null; name?: string | null; properties: string | null; timestamp: number; messageId: string },
   now: number,
 ): { states: TraitStates; changed: string[] } {
   // Only the states of the current definitions are kept (a deleted or redefined trait's go), and
@@ -216,6 +217,8 @@ export interface TimelineEvent {
   messageId: string;
   type: string;
   event: string | null;
+  /** A page's or screen's name. */
+  name: string | null;
   properties: string | null;
   timestamp: number;
 }
